@@ -1,0 +1,447 @@
+"""Pupils and teachers: attempts, back-off, give-up — the part that turns a fault into a storm.
+
+State lives in numpy arrays indexed by meeting (``m``), pupil-meeting (``pm``, one intending
+participant of one meeting), morning login (``lg``) and pupil. Each step of an attempt is a
+callback; nothing here is a generator process.
+
+A pupil's attempt: front end (the school's own server, or the platform's login service; a
+login the first time that day, a cheaper join request after) → dispatcher (routes the join) →
+the room's node (admits if it has room). Before the teacher has opened the room the pupil
+waits in the lobby ("waiting for the moderator"). A failed attempt is retried after an
+exponential back-off with jitter; when the next retry would exceed the patience budget, or
+fall after the meeting's end, the pupil gives up and the rest of the meeting is lost.
+
+A teacher's attempt creates the room: front end → dispatcher places it on a node → the
+teacher joins; then the lobby is let in. A teacher who gives up leaves the room unopened and
+its lobby gives up.
+
+Lost pupil-minutes of a chain of attempts: from the later of meeting start and the chain's
+start until the join (or until the meeting's end if never joined). Lateness by the pupil's own
+choice (arrival jitter) is not counted as lost.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import TYPE_CHECKING
+
+import numpy as np
+import simpy
+
+from sim.components.conference import NodePool
+from sim.components.request_queue import RequestQueue
+from sim.config import Scenario
+from sim.demand import KIND_POISSON, Demand
+from sim.events import UnitDraws, call_later
+from sim.metrics import Code, Recorder
+
+if TYPE_CHECKING:
+    from sim.components.platform import Platform
+
+# pupil-meeting / login status
+PENDING, TRYING, LOBBY, IN_SESSION, DONE, GAVE_UP = 0, 1, 2, 3, 4, 5
+# meeting state
+M_PENDING, M_OPENING, M_OPEN, M_CLOSED, M_FAILED = 0, 1, 2, 3, 4
+
+
+class Behaviour:
+    """Attempt state machines of all pupils and teachers of one run."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scenario: Scenario,
+        demand: Demand,
+        platforms: list[Platform],
+        meeting_platform: np.ndarray,
+        meeting_frontend: list[RequestQueue],
+        pupil_frontend_of_school: list[RequestQueue],
+        recorder: Recorder,
+        draws_backoff: UnitDraws,
+        draws_reconnect: UnitDraws,
+        n_pupils: int,
+    ):
+        self.env = env
+        self.sc = scenario
+        self.d = demand
+        self.platforms = platforms
+        self.rec = recorder
+        b = scenario.behaviour
+        self.retries = b.retries
+        self.backoff_initial = b.backoff_initial_s
+        self.backoff_factor = b.backoff_factor
+        self.backoff_max = b.backoff_max_s
+        self.jitter = b.backoff_jitter
+        self.patience = b.patience_s
+        self.teacher_patience = b.teacher_patience_s
+        self.login_patience = b.login_patience_s
+        self.reconnect_rate_s = b.reconnect_per_h / 3600.0
+        self.reconnect_delay = b.reconnect_delay_s
+        m = scenario.media
+        self.audio, self.cam_rate, self.screen_rate = (
+            m.audio_mbit_s,
+            m.webcam_mbit_s,
+            m.screenshare_mbit_s,
+        )
+        self._backoff = draws_backoff
+        self._reconnect = draws_reconnect
+
+        n_m, n_pm = demand.n_meetings, demand.n_pm
+        # meetings: plain lists for fast scalar access in callbacks
+        self.m_platform = meeting_platform.tolist()
+        self.m_frontend = meeting_frontend
+        self.m_start = demand.m_start.tolist()
+        self.m_end = demand.m_end.tolist()
+        self.m_hold = demand.m_hold.tolist()
+        self.m_screen = demand.m_screen.tolist()
+        self.m_tcam = demand.m_teacher_cam.tolist()
+        self.m_kind = demand.m_kind.tolist()
+        self.m_node = [-1] * n_m
+        self.m_state = [M_PENDING] * n_m
+        self.m_U = [0] * n_m
+        self.m_W = [0] * n_m
+        self.m_open_t = [float("nan")] * n_m
+        self.m_t_chain = [0.0] * n_m
+        self.m_t_attempts = [0] * n_m
+        self.lobby: dict[int, list[int]] = {}
+        # pupil-meetings
+        self.pm_meeting = demand.pm_meeting.tolist()
+        self.pm_pupil = demand.pm_pupil.tolist()
+        self.pm_cam = demand.pm_cam.tolist()
+        # Hot state in Python buffers (fast scalar access) with numpy views (fast vector ops).
+        self._st = bytearray(n_pm)
+        self.pm_status = np.frombuffer(self._st, dtype=np.int8)
+        self._att = array("i", bytes(4 * n_pm))
+        self.pm_attempts = np.frombuffer(self._att, dtype=np.int32)
+        self._join = array("d", [float("nan")]) * n_pm
+        self.pm_join_t = np.frombuffer(self._join, dtype=np.float64)
+        self.pm_chain = [0.0] * n_pm
+        self.pm_session = [0] * n_pm
+        # pupils
+        self._logged = bytearray(n_pupils)
+        self.logged_in = np.frombuffer(self._logged, dtype=np.bool_)
+        self._lost = array("d", bytes(8 * n_pupils))
+        self.pupil_lost_s = np.frombuffer(self._lost, dtype=np.float64)
+        self.pupil_frontend = pupil_frontend_of_school
+        self.pupil_school = demand.pupil_school.tolist()
+        # morning logins
+        self.lg_pupil = demand.login_pupil.tolist()
+        self.lg_status = np.zeros(len(self.lg_pupil), dtype=np.int8)
+        self.lg_chain = [0.0] * len(self.lg_pupil)
+        self.lg_t = np.full(len(self.lg_pupil), np.nan)
+        self.lg_first_t = demand.login_t
+        self.lg_attempts = np.zeros(len(self.lg_pupil), dtype=np.int32)
+        # live counters for the per-minute series
+        self.trying = 0  # pupil chains in progress (incl. lobby)
+        self.in_session = 0  # pupils in a conference
+        self.lobby_n = 0
+        self.lost_s = 0.0
+
+    # ---------------------------------------------------------------- helpers
+    def _delay(self, k: int) -> float:
+        """Back-off before retry number k (1-based)."""
+        base = self.backoff_initial * self.backoff_factor ** (k - 1)
+        if base > self.backoff_max:
+            base = self.backoff_max
+        j = self.jitter
+        return base * (1.0 - j + 2.0 * j * self._backoff.next())
+
+    def _load(self, u: int, w: int, screen: bool) -> float:
+        if u <= 0:
+            return 0.0
+        load = w * (u - 1) * self.cam_rate + u * self.audio
+        if screen:
+            load += (u - 1) * self.screen_rate
+        return load
+
+    def _pool(self, m: int) -> NodePool:
+        return self.platforms[self.m_platform[m]].pool
+
+    # ---------------------------------------------------------------- pupils
+    def pupil_first_attempt(self, pm: int) -> None:
+        self.pm_chain[pm] = self.env.now
+        self.trying += 1
+        self._st[pm] = TRYING
+        self._pupil_attempt(pm)
+
+    def _pupil_attempt(self, pm: int) -> None:
+        m = self.pm_meeting[pm]
+        now = self.env.now
+        st = self.m_state[m]
+        if st in (M_FAILED, M_CLOSED) or now >= self.m_end[m]:
+            self._pupil_give_up(pm, min(now, self.m_end[m]))
+            return
+        self._att[pm] += 1
+        p = self.m_platform[m]
+        self.rec.rec(Code.ATTEMPT, p, now)
+        pupil = self.pm_pupil[pm]
+        fe = self.pupil_frontend[self.pupil_school[pupil]]
+        svc = fe.join_service_s if self._logged[pupil] else fe.login_service_s
+        fe.submit(pm, svc, self._pupil_frontend_done)
+
+    def _pupil_frontend_done(self, pm: int, ok: bool) -> None:
+        m = self.pm_meeting[pm]
+        p = self.m_platform[m]
+        now = self.env.now
+        if not ok:
+            self.rec.rec(Code.FAIL_FRONTEND, p, now)
+            self._pupil_failed(pm)
+            return
+        self._logged[self.pm_pupil[pm]] = 1
+        st = self.m_state[m]
+        if st in (M_FAILED, M_CLOSED):
+            self._pupil_give_up(pm, now)
+            return
+        if not self.platforms[p].dispatcher.route_join():
+            self.rec.rec(Code.FAIL_DISPATCH, p, now)
+            self._pupil_failed(pm)
+            return
+        if st != M_OPEN:
+            self._st[pm] = LOBBY
+            self.lobby_n += 1
+            self.lobby.setdefault(m, []).append(pm)
+            return
+        self._pupil_admit(pm)
+
+    def _pupil_admit(self, pm: int) -> None:
+        m = self.pm_meeting[pm]
+        u, w = self.m_U[m], self.m_W[m]
+        cam = self.pm_cam[pm]
+        scr = self.m_screen[m]
+        d = self._load(u + 1, w + cam, scr) - self._load(u, w, scr)
+        if self._pool(m).try_admit(self.m_node[m], d):
+            self.m_U[m] = u + 1
+            self.m_W[m] = w + cam
+            self._pupil_joined(pm, m)
+        else:
+            self.rec.rec(Code.FAIL_CAPACITY, self.m_platform[m], self.env.now)
+            self._pupil_failed(pm)
+
+    def _pupil_joined(self, pm: int, m: int) -> None:
+        now = self.env.now
+        self._st[pm] = IN_SESSION
+        self.trying -= 1
+        self.in_session += 1
+        if self.pm_session[pm] == 0:
+            self._join[pm] = now
+        self.pm_session[pm] += 1
+        start = self.m_start[m]
+        chain = self.pm_chain[pm]
+        lost = now - (start if start > chain else chain)
+        if lost > 0.0:
+            self._lost[self.pm_pupil[pm]] += lost
+            self.lost_s += lost
+        self.rec.rec(Code.JOIN_OK, self.m_platform[m], now)
+        if self.reconnect_rate_s > 0.0:
+            drop = self._reconnect.next() / self.reconnect_rate_s
+            if now + drop < self.m_end[m] - 1.0:
+                call_later(self.env, drop, self._pupil_drop, (pm, self.pm_session[pm]))
+
+    def _pupil_drop(self, item: tuple[int, int]) -> None:
+        pm, session = item
+        if self._st[pm] != IN_SESSION or self.pm_session[pm] != session:
+            return  # the meeting closed first: stale timer
+        m = self.pm_meeting[pm]
+        u, w = self.m_U[m], self.m_W[m]
+        cam = self.pm_cam[pm]
+        scr = self.m_screen[m]
+        d = self._load(u, w, scr) - self._load(u - 1, w - cam, scr)
+        self._pool(m).release(self.m_node[m], 1, d)
+        self.m_U[m] = u - 1
+        self.m_W[m] = w - cam
+        self.in_session -= 1
+        self.trying += 1
+        self._st[pm] = TRYING
+        self.rec.rec(Code.DROP, self.m_platform[m], self.env.now)
+        self.pm_chain[pm] = self.env.now
+        call_later(self.env, self.reconnect_delay, self._reconnect_attempt, pm)
+
+    def _reconnect_attempt(self, pm: int) -> None:
+        self.pm_chain[pm] = self.env.now
+        self._pupil_attempt(pm)
+
+    def _pupil_failed(self, pm: int) -> None:
+        now = self.env.now
+        m = self.pm_meeting[pm]
+        if not self.retries:
+            self._pupil_give_up(pm, now)
+            return
+        delay = self._delay(self._att[pm])
+        t_next = now + delay
+        if t_next - self.pm_chain[pm] > self.patience or t_next >= self.m_end[m]:
+            self._pupil_give_up(pm, now)
+            return
+        self._st[pm] = TRYING
+        call_later(self.env, delay, self._pupil_attempt, pm)
+
+    def _pupil_give_up(self, pm: int, t: float) -> None:
+        m = self.pm_meeting[pm]
+        self._st[pm] = GAVE_UP
+        self.trying -= 1
+        start = self.m_start[m]
+        chain = self.pm_chain[pm]
+        end = self.m_end[m]
+        lost = end - (start if start > chain else chain)
+        if lost > 0.0:
+            self._lost[self.pm_pupil[pm]] += lost
+            self.lost_s += lost
+        self.rec.rec(Code.GAVE_UP, self.m_platform[m], t)
+
+    # ---------------------------------------------------------------- teachers
+    def teacher_first_attempt(self, m: int) -> None:
+        self.m_t_chain[m] = self.env.now
+        self.m_state[m] = M_OPENING
+        self._teacher_attempt(m)
+
+    def _host_code(self, m: int, pupil_code: Code, teacher_code: Code) -> Code:
+        # In Poisson (validation) mode the host of a single-person room is the "pupil".
+        return pupil_code if self.m_kind[m] == KIND_POISSON else teacher_code
+
+    def _teacher_attempt(self, m: int) -> None:
+        if self.m_state[m] != M_OPENING:
+            return  # the meeting ended while the teacher waited for a retry
+        now = self.env.now
+        self.m_t_attempts[m] += 1
+        self.rec.rec(self._host_code(m, Code.ATTEMPT, Code.T_ATTEMPT), self.m_platform[m], now)
+        fe = self.m_frontend[m]
+        fe.submit(m, fe.join_service_s, self._teacher_frontend_done)
+
+    def _teacher_frontend_done(self, m: int, ok: bool) -> None:
+        if self.m_state[m] != M_OPENING:
+            return  # the meeting ended while the request was in the front end
+        p = self.m_platform[m]
+        now = self.env.now
+        if not ok:
+            self.rec.rec(self._host_code(m, Code.FAIL_FRONTEND, Code.T_FAIL), p, now)
+            self._teacher_failed(m)
+            return
+        if self.m_node[m] < 0:
+            node = self.platforms[p].dispatcher.place()
+            if node < 0:
+                self.rec.rec(self._host_code(m, Code.FAIL_DISPATCH, Code.T_FAIL), p, now)
+                self._teacher_failed(m)
+                return
+            self.m_node[m] = node
+        cam = self.m_tcam[m]
+        scr = self.m_screen[m]
+        d = self._load(1, cam, scr)
+        if not self._pool(m).try_admit(self.m_node[m], d):
+            self.rec.rec(self._host_code(m, Code.FAIL_CAPACITY, Code.T_FAIL), p, now)
+            self._teacher_failed(m)
+            return
+        self.m_U[m] = 1
+        self.m_W[m] = int(cam)
+        self.m_state[m] = M_OPEN
+        self.m_open_t[m] = now
+        self.rec.rec(self._host_code(m, Code.JOIN_OK, Code.T_OPEN), p, now)
+        if self.m_kind[m] == KIND_POISSON:
+            call_later(self.env, self.m_hold[m], self.close_meeting, m)
+        waiting = self.lobby.pop(m, None)
+        if waiting:
+            self.lobby_n -= len(waiting)
+            for pm in waiting:
+                if now - self.pm_chain[pm] > self.patience:
+                    self._pupil_give_up(pm, self.pm_chain[pm] + self.patience)
+                else:
+                    self._pupil_admit(pm)
+
+    def _teacher_failed(self, m: int) -> None:
+        now = self.env.now
+        if not self.retries:
+            self._teacher_give_up(m)
+            return
+        delay = self._delay(self.m_t_attempts[m])
+        t_next = now + delay
+        if t_next - self.m_t_chain[m] > self.teacher_patience or t_next >= self.m_end[m]:
+            self._teacher_give_up(m)
+            return
+        call_later(self.env, delay, self._teacher_attempt, m)
+
+    def _teacher_give_up(self, m: int) -> None:
+        now = self.env.now
+        self.m_state[m] = M_FAILED
+        p = self.m_platform[m]
+        self.rec.rec(self._host_code(m, Code.GAVE_UP, Code.T_GAVE_UP), p, now)
+        node = self.m_node[m]
+        if node >= 0:
+            self.platforms[p].dispatcher.close(node)
+            self.m_node[m] = -1
+        waiting = self.lobby.pop(m, None)
+        if waiting:
+            self.lobby_n -= len(waiting)
+            for pm in waiting:
+                self._pupil_give_up(pm, min(now, self.pm_chain[pm] + self.patience))
+
+    # ---------------------------------------------------------------- meeting end
+    def close_meeting(self, m: int) -> None:
+        st = self.m_state[m]
+        now = self.env.now
+        if st == M_OPEN:
+            node = self.m_node[m]
+            u, w = self.m_U[m], self.m_W[m]
+            self._pool(m).release(node, u, self._load(u, w, self.m_screen[m]))
+            self.platforms[self.m_platform[m]].dispatcher.close(node)
+            self.m_U[m] = self.m_W[m] = 0
+        elif st == M_OPENING:
+            # The teacher never got in before the end: the room is given up.
+            node = self.m_node[m]
+            if node >= 0:
+                self.platforms[self.m_platform[m]].dispatcher.close(node)
+                self.m_node[m] = -1
+            self.rec.rec(self._host_code(m, Code.GAVE_UP, Code.T_GAVE_UP), self.m_platform[m], now)
+            st = M_FAILED
+        self.m_state[m] = M_CLOSED if st != M_FAILED else M_FAILED
+        d = self.d
+        lo, hi = int(d.m_pm_lo[m]), int(d.m_pm_hi[m])
+        if hi > lo:
+            seg = self.pm_status[lo:hi]
+            ended = seg == IN_SESSION
+            n_ended = int(ended.sum())
+            if n_ended:
+                seg[ended] = DONE
+                self.in_session -= n_ended
+        waiting = self.lobby.pop(m, None)
+        if waiting:
+            self.lobby_n -= len(waiting)
+            for pm in waiting:
+                self._pupil_give_up(pm, min(now, self.pm_chain[pm] + self.patience))
+        # Pupils waiting for a retry find the meeting closed when their timer fires.
+
+    # ---------------------------------------------------------------- morning logins
+    def login_first_attempt(self, i: int) -> None:
+        if self._logged[self.lg_pupil[i]]:
+            self.lg_status[i] = DONE  # already logged in (joined a meeting earlier)
+            self.lg_t[i] = self.env.now
+            return
+        self.lg_chain[i] = self.env.now
+        self.lg_status[i] = TRYING
+        self._login_attempt(i)
+
+    def _login_attempt(self, i: int) -> None:
+        pupil = self.lg_pupil[i]
+        school = self.pupil_school[pupil]
+        fe = self.pupil_frontend[school]
+        self.lg_attempts[i] += 1
+        self.rec.rec(Code.LOGIN_ATTEMPT, -1, self.env.now)
+        fe.submit(i, fe.login_service_s, self._login_done)
+
+    def _login_done(self, i: int, ok: bool) -> None:
+        now = self.env.now
+        pupil = self.lg_pupil[i]
+        if ok or self._logged[pupil]:
+            self._logged[pupil] = 1
+            self.lg_status[i] = DONE
+            self.lg_t[i] = now
+            self.rec.rec(Code.LOGIN_OK, -1, now)
+            return
+        self.rec.rec(Code.LOGIN_FAIL, -1, now)
+        if not self.retries:
+            self.lg_status[i] = GAVE_UP
+            self.rec.rec(Code.LOGIN_GAVE_UP, -1, now)
+            return
+        delay = self._delay(int(self.lg_attempts[i]))
+        if now + delay - self.lg_chain[i] > self.login_patience or now + delay >= self.sc.day.end:
+            self.lg_status[i] = GAVE_UP
+            self.rec.rec(Code.LOGIN_GAVE_UP, -1, now)
+            return
+        call_later(self.env, delay, self._login_attempt, i)

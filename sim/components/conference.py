@@ -1,0 +1,154 @@
+"""Conference clusters: BigBlueButton nodes with capacity in participants and in Mbit/s.
+
+A meeting's egress from its node follows BBB's bandwidth rule (domain-facts):
+``out = W·(U−1)·Y + U·audio + S·(U−1)·screen`` for U participants, W webcams at Y Mbit/s and
+S screen shares. A join is admitted only if the node stays within both its participant limit
+(CPU) and its bandwidth; utilisation is the larger of the two shares. Above
+``stress_threshold`` quality degrades (BBB audio degrades above 80 % CPU): counted, not refused.
+
+All nodes of a platform's clusters live in one pool of numpy arrays so the dispatcher can pick
+the least-loaded node with one ``argmin``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.config import ClusterConfig, MediaConfig
+from sim.seeds import SeedTree
+
+
+def meeting_load_mbit_s(
+    participants: int, webcams: int, screenshare: bool, media: MediaConfig
+) -> float:
+    """Node egress (Mbit/s) of one meeting by BBB's rule."""
+    if participants <= 0:
+        return 0.0
+    u = participants
+    load = webcams * (u - 1) * media.webcam_mbit_s + u * media.audio_mbit_s
+    if screenshare:
+        load += (u - 1) * media.screenshare_mbit_s
+    return load
+
+
+class ParticipantCount:
+    """People in conferences across all platforms, and the most at any one time."""
+
+    __slots__ = ("now", "peak")
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.peak = 0
+
+
+class NodePool:
+    """All conference nodes of one platform (possibly several clusters)."""
+
+    def __init__(
+        self, clusters: list[ClusterConfig], seeds: SeedTree, shared: ParticipantCount | None = None
+    ):
+        self.shared = shared if shared is not None else ParticipantCount()
+        self.cluster_names = [c.name for c in clusters]
+        caps_p: list[np.ndarray] = []
+        caps_b: list[np.ndarray] = []
+        cluster_of: list[np.ndarray] = []
+        stress: list[float] = []
+        for i, c in enumerate(clusters):
+            # Node sizes vary (mixed fleets, rented servers): lognormal factor, fixed per cluster.
+            rng = seeds.rng(f"infrastructure.cluster.{c.name}")
+            if c.heterogeneity_cv > 0:
+                s = float(np.sqrt(np.log1p(c.heterogeneity_cv**2)))
+                f = np.exp(s * rng.standard_normal(c.nodes) - s * s / 2)
+            else:
+                f = np.ones(c.nodes)
+            caps_p.append(np.maximum(1, np.rint(c.node_max_participants * f)).astype(np.int64))
+            caps_b.append(c.node_capacity_mbit_s * f)
+            cluster_of.append(np.full(c.nodes, i, dtype=np.int32))
+            stress.append(c.stress_threshold)
+        self.cap_participants = np.concatenate(caps_p)
+        self.cap_mbit_s = np.concatenate(caps_b)
+        self.cluster_of = np.concatenate(cluster_of)
+        self.stress_threshold = np.array(stress)[self.cluster_of]
+        n = self.cap_participants.size
+        self.n_nodes = n
+        self.participants = np.zeros(n, dtype=np.int64)
+        self.load_mbit_s = np.zeros(n)
+        self.meetings = np.zeros(n, dtype=np.int64)
+        self.up = np.ones(n, dtype=bool)
+        self.refused = 0
+        self.admitted = 0
+        self.peak_utilisation = 0.0
+        self.peak_participants = 0
+        self.total_participants = 0
+        # cluster-level live sums (cheap per-minute sampling)
+        self._n_clusters = len(clusters)
+
+    def utilisation(self, node: int) -> float:
+        return max(
+            self.participants[node] / self.cap_participants[node],
+            self.load_mbit_s[node] / self.cap_mbit_s[node],
+        )
+
+    def try_admit(self, node: int, d_load: float) -> bool:
+        """Add one participant (egress grows by ``d_load``) if the node has room."""
+        if not self.up[node]:
+            self.refused += 1
+            return False
+        p = self.participants[node] + 1
+        load = self.load_mbit_s[node] + d_load
+        cap_p = self.cap_participants[node]
+        cap_b = self.cap_mbit_s[node]
+        if p > cap_p or load > cap_b:
+            self.refused += 1
+            return False
+        self.participants[node] = p
+        self.load_mbit_s[node] = load
+        self.admitted += 1
+        self.total_participants += 1
+        if self.total_participants > self.peak_participants:
+            self.peak_participants = self.total_participants
+        sh = self.shared
+        sh.now += 1
+        if sh.now > sh.peak:
+            sh.peak = sh.now
+        u = p / cap_p
+        ub = load / cap_b
+        if ub > u:
+            u = ub
+        if u > self.peak_utilisation:
+            self.peak_utilisation = float(u)
+        return True
+
+    def release(self, node: int, participants: int, d_load: float) -> None:
+        """Remove participants whose meeting egress was ``d_load``."""
+        self.participants[node] -= participants
+        self.total_participants -= participants
+        self.shared.now -= participants
+        v = self.load_mbit_s[node] - d_load
+        self.load_mbit_s[node] = v if v > 1e-9 else 0.0
+
+    # -- per-minute views --------------------------------------------------------------------
+    def cluster_view(self) -> list[dict[str, float]]:
+        """Per cluster: participants, capacity, load, utilisation (max and mean), nodes up."""
+        out = []
+        util = np.maximum(
+            self.participants / self.cap_participants, self.load_mbit_s / self.cap_mbit_s
+        )
+        for i in range(self._n_clusters):
+            sel = self.cluster_of == i
+            up = sel & self.up
+            n_up = int(up.sum())
+            out.append(
+                {
+                    "participants": float(self.participants[sel].sum()),
+                    "capacity_participants": float(self.cap_participants[up].sum()),
+                    "load_mbit_s": float(self.load_mbit_s[sel].sum()),
+                    "capacity_mbit_s": float(self.cap_mbit_s[up].sum()),
+                    "meetings": float(self.meetings[sel].sum()),
+                    "utilisation_max": float(util[up].max()) if n_up else 0.0,
+                    "utilisation_mean": float(util[up].mean()) if n_up else 0.0,
+                    "stressed_nodes": float((util[up] > self.stress_threshold[up]).sum()),
+                    "nodes_up": float(n_up),
+                }
+            )
+        return out

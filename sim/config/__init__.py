@@ -1,0 +1,36 @@
+"""Scenario configuration: pydantic models, YAML loading, ``--set`` overrides, clear errors.
+
+A scenario is one YAML file. Every model refuses unknown keys (``extra="forbid"``) so a typo
+fails loudly instead of silently using a default. Defaults come from
+``../shared/docs/domain-facts.md`` and are listed with their sources in ``data/SOURCES.md``.
+
+- ``sim.config.models`` — the models (what a scenario may say, with defaults and checks);
+- ``sim.config.loading`` — reading YAML safely, overrides, and turning validation errors into
+  one line per problem: ``<file>: <field path>: <what is wrong>`` (the CLI exits with code 2).
+"""
+
+from sim.config.loading import (
+    MAX_CONFIG_BYTES,
+    apply_overrides,
+    check_data_files,
+    load_scenario,
+    load_yaml_text,
+    parse_override,
+    read_config_file,
+    scenario_from_dict,
+)
+from sim.config.models import *  # noqa: F403
+from sim.config.models import ConfigError, Scenario
+
+__all__ = [
+    "MAX_CONFIG_BYTES",
+    "ConfigError",
+    "Scenario",
+    "apply_overrides",
+    "check_data_files",
+    "load_scenario",
+    "load_yaml_text",
+    "parse_override",
+    "read_config_file",
+    "scenario_from_dict",
+]

@@ -1,0 +1,218 @@
+"""Loading scenarios: safe YAML, ``--set`` overrides, one clear line per problem."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from sim.config.models import ConfigError, Scenario
+
+MAX_CONFIG_BYTES = 2_000_000
+
+
+def _format_loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _format_validation_error(err: ValidationError, source: str) -> list[str]:
+    problems = []
+    for e in err.errors(include_url=False):
+        loc = tuple(e["loc"])
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (typo?)"
+        elif msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        elif msg.startswith("Assertion failed, "):
+            msg = msg[len("Assertion failed, ") :]
+        problems.append(f"{source}: {_format_loc(loc)}: {msg}")
+    return problems
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Parse ``a.b.c=value`` (value parsed as YAML, so numbers and lists work)."""
+    if "=" not in text:
+        raise ConfigError([f"--set {text}: expected key.path=value"])
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    if not key or not re.fullmatch(r"[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+|\[\d+\])*", key):
+        raise ConfigError([f"--set {text}: malformed key path {key!r}"])
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise ConfigError(
+            [f"--set {text}: value is not valid YAML ({exc.__class__.__name__})"]
+        ) from None
+    parts: list[str] = []
+    for token in re.findall(r"[^.\[\]]+|\[\d+\]", key):
+        parts.append(token)
+    return parts, value
+
+
+def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """Apply ``--set`` overrides to a raw config mapping (before validation)."""
+    for text in overrides:
+        path, value = parse_override(text)
+        node: Any = data
+        for i, part in enumerate(path):
+            last = i == len(path) - 1
+            if part.startswith("["):
+                idx = int(part[1:-1])
+                if not isinstance(node, list) or idx >= len(node):
+                    raise ConfigError([f"--set {text}: no list element {part} at that path"])
+                if last:
+                    node[idx] = value
+                else:
+                    node = node[idx]
+            else:
+                if not isinstance(node, dict):
+                    raise ConfigError([f"--set {text}: {part!r} is not inside a mapping"])
+                if last:
+                    node[part] = value
+                else:
+                    nxt = node.get(part)
+                    if nxt is None:
+                        nxt = {}
+                        node[part] = nxt
+                    # expand defaults-free sections lazily: validation catches unknown keys
+                    node = nxt
+    return data
+
+
+def _defaults_as_data() -> dict[str, Any]:
+    return Scenario().model_dump(mode="json", exclude={"source_path"})
+
+
+def _materialise_defaults(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """An override into a list (``platforms[0].nodes``) needs that section's defaults first."""
+    defaults: dict[str, Any] | None = None
+    for text in overrides:
+        key = text.split("=", 1)[0].strip()
+        top = re.split(r"[.\[]", key, maxsplit=1)[0]
+        if "[" in key and top not in data:
+            defaults = defaults or _defaults_as_data()
+            if top in defaults:
+                data[top] = defaults[top]
+    return data
+
+
+def load_yaml_text(text: str, source: str) -> dict[str, Any]:
+    """Parse YAML safely; refuse anchors/aliases (alias bombs) and non-mapping documents."""
+    if "\x00" in text:
+        raise ConfigError([f"{source}: (top level): not a YAML text file (binary content)"])
+    try:
+        # Reject aliases before any expansion: a "billion laughs" document never grows.
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                raise ConfigError(
+                    [f"{source}: (top level): YAML aliases (*name) are not allowed in scenarios"]
+                )
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or exc.__class__.__name__
+        raise ConfigError([f"{source}: (top level): not valid YAML{where}: {problem}"]) from None
+    if data is None:
+        raise ConfigError([f"{source}: (top level): the file is empty"])
+    if not isinstance(data, Mapping):
+        raise ConfigError(
+            [f"{source}: (top level): expected a mapping of settings, got {type(data).__name__}"]
+        )
+    return dict(data)
+
+
+def read_config_file(path: str | Path) -> str:
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError([f"{p}: (file): no such file"])
+    if p.is_dir():
+        raise ConfigError([f"{p}: (file): is a directory, expected a YAML file"])
+    try:
+        size = p.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError([f"{p}: (file): {size} bytes is too large for a scenario file"])
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError([f"{p}: (file): cannot read: {exc.strerror}"]) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError([f"{p}: (file): not a UTF-8 text file"]) from None
+
+
+def scenario_from_dict(
+    data: Mapping[str, Any], source: str = "<dict>", overrides: Iterable[str] = ()
+) -> Scenario:
+    """Validate a raw mapping (plus overrides) into a :class:`Scenario`."""
+    overrides = list(overrides)
+    raw: dict[str, Any] = json.loads(json.dumps(dict(data), default=str))
+    raw = _materialise_defaults(raw, overrides)
+    raw = apply_overrides(raw, overrides)
+    if "source_path" in raw:
+        raise ConfigError([f"{source}: source_path: unknown key (typo?)"])
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_format_validation_error(err, source)) from None
+    return scenario
+
+
+def load_scenario(
+    path: str | Path, overrides: Iterable[str] = (), *, check_files: bool = True
+) -> Scenario:
+    """Load, override and validate a scenario file.
+
+    Parameters
+    ----------
+    path
+        YAML file.
+    overrides
+        ``"a.b.c=value"`` strings applied before validation.
+    check_files
+        Also check that the data files it names exist and are readable.
+
+    Raises
+    ------
+    ConfigError
+        With one line per problem (file, field path, what is wrong).
+    """
+    p = Path(path)
+    text = read_config_file(p)
+    data = load_yaml_text(text, str(p))
+    scenario = scenario_from_dict(data, str(p), overrides)
+    scenario.source_path = str(p.resolve())
+    if check_files:
+        check_data_files(scenario, str(p))
+    return scenario
+
+
+def check_data_files(scenario: Scenario, source: str) -> None:
+    problems = []
+    for field in ("school_types_file", "regions_file"):
+        rel = getattr(scenario.population, field)
+        f = scenario.resolve_path(rel)
+        if not f.exists():
+            problems.append(f"{source}: population.{field}: data file not found: {f}")
+        elif not f.is_file():
+            problems.append(f"{source}: population.{field}: not a regular file: {f}")
+        else:
+            try:
+                with open(f, "rb") as fh:
+                    fh.read(1)
+            except OSError as exc:
+                problems.append(f"{source}: population.{field}: cannot read {f}: {exc.strerror}")
+    if problems:
+        raise ConfigError(problems)

@@ -1,0 +1,442 @@
+"""Scenario models: what a scenario file may say, with defaults (sources: data/SOURCES.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+# --------------------------------------------------------------------------------------------
+# Errors
+
+
+class ConfigError(Exception):
+    """Bad input: a list of one-line problems, each naming file, field path and what is wrong."""
+
+    def __init__(self, problems: Iterable[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+# --------------------------------------------------------------------------------------------
+# Field types
+
+
+def _parse_time_of_day(value: Any) -> Any:
+    """Accept ``"08:00"``, ``"08:00:30"`` or seconds since midnight; return seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a time of day like '08:00' or seconds since midnight")
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*", value)
+        if not m:
+            raise ValueError(f"expected a time of day like '08:00', got {value!r}")
+        h, mi, s = int(m[1]), int(m[2]), int(m[3] or 0)
+        if h > 24 or mi > 59 or s > 59:
+            raise ValueError(f"not a valid time of day: {value!r}")
+        return h * 3600 + mi * 60 + s
+    raise ValueError("expected a time of day like '08:00' or seconds since midnight")
+
+
+TimeOfDay = Annotated[float, BeforeValidator(_parse_time_of_day), Field(ge=0, le=86400)]
+Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+NonNegFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+PositiveInt = Annotated[int, Field(gt=0)]
+NonNegInt = Annotated[int, Field(ge=0)]
+Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")]
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors, no silent coercion of floats to ints."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+def _unique(names: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            raise ValueError(f"duplicate {what} name {n!r}")
+        seen.add(n)
+
+
+# --------------------------------------------------------------------------------------------
+# Sections
+
+
+class DayConfig(Strict):
+    """The simulated window of the day (seconds since midnight)."""
+
+    start: TimeOfDay = 7 * 3600
+    end: TimeOfDay = 15 * 3600
+    sample_interval_s: Annotated[int, Field(ge=1, le=3600)] = 60
+
+    @model_validator(mode="after")
+    def _order(self) -> DayConfig:
+        if self.end <= self.start:
+            raise ValueError("day.end must be after day.start")
+        return self
+
+
+class PopulationConfig(Strict):
+    """Where the schools come from and how many of them are simulated."""
+
+    school_types_file: str = "../data/lower_saxony_school_types.csv"
+    regions_file: str = "../data/lower_saxony_regions.csv"
+    scale: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)] = 1.0
+    """Share of the state's schools simulated (0.01 = every hundredth school, for tests)."""
+    seed: NonNegInt = 2021
+    """Seed of the school registry; fixed across replications (the state does not change)."""
+    school_types: list[str] | None = None
+    """Restrict to these school types (ids from the school types file); None = all."""
+    size_cv: Annotated[float, Field(ge=0.0, le=2.0)] = 0.35
+    at_home_share: Share = 0.94
+
+
+class RegionOverride(Strict):
+    region: Name
+    platform: Name
+    schools: NonNegInt
+    """Number of the region's schools (at scale 1) moved to this platform."""
+
+
+class UplinkClass(Strict):
+    share: Share
+    mbit_s: PositiveFloat
+
+
+_DEFAULT_UPLINKS = (
+    UplinkClass(share=0.37, mbit_s=1000.0),
+    UplinkClass(share=0.33, mbit_s=100.0),
+    UplinkClass(share=0.30, mbit_s=30.0),
+)
+
+
+class AssignmentConfig(Strict):
+    """Which platform each school uses and how its platform is hosted."""
+
+    platform_shares: dict[Name, Share] = Field(
+        default_factory=lambda: {"iserv": 0.70, "bildungscloud": 0.30}
+    )
+    region_overrides: list[RegionOverride] = Field(
+        default_factory=lambda: [
+            RegionOverride(region="hannover_stadt", platform="hannover-city", schools=52)
+        ]
+    )
+    on_prem_share: dict[Name, Share] = Field(default_factory=lambda: {"iserv": 0.55})
+    """Share of a platform's schools whose front end is the school's own server."""
+    outdated_share: Share = 0.045
+    """Share of on-premise servers that are outdated (4–5 years old)."""
+    uplink_mix: list[UplinkClass] = Field(default_factory=lambda: list(_DEFAULT_UPLINKS))
+
+    @field_validator("platform_shares")
+    @classmethod
+    def _sum_to_one(cls, v: dict[str, float]) -> dict[str, float]:
+        if not v:
+            raise ValueError("at least one platform share is required")
+        total = sum(v.values())
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ValueError(f"platform shares must sum to 1, they sum to {total:.6g}")
+        return v
+
+    @field_validator("uplink_mix")
+    @classmethod
+    def _mix_sums(cls, v: list[UplinkClass]) -> list[UplinkClass]:
+        if not v:
+            raise ValueError("at least one uplink class is required")
+        total = sum(u.share for u in v)
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ValueError(f"uplink shares must sum to 1, they sum to {total:.6g}")
+        return v
+
+
+class CheckInConfig(Strict):
+    """The daily digital check-in for years 1–10 (2021 decree) at the first period."""
+
+    enabled: bool = True
+    min_year: Annotated[int, Field(ge=1, le=13)] = 1
+    max_year: Annotated[int, Field(ge=1, le=13)] = 10
+    video_share: Share = 0.09
+    """Share of classes whose check-in is a video conference (the rest use chat/messenger)."""
+    duration_min: Annotated[float, Field(gt=0, le=240)] = 20.0
+
+    @model_validator(mode="after")
+    def _years(self) -> CheckInConfig:
+        if self.max_year < self.min_year:
+            raise ValueError("max_year must not be below min_year")
+        return self
+
+
+class TimetableConfig(Strict):
+    first_period_start: TimeOfDay = 8 * 3600
+    period_min: Annotated[float, Field(gt=0, le=240)] = 45.0
+    periods: Annotated[int, Field(ge=1, le=12)] = 6
+    breaks_min: dict[int, NonNegFloat] = Field(default_factory=lambda: {2: 20.0, 4: 15.0})
+    """Break after period k (minutes)."""
+    checkin: CheckInConfig = Field(default_factory=CheckInConfig)
+    live_lesson_share: Share = 0.05
+    """Share of classes holding a live video lesson in a given period (default for all types)."""
+    live_lesson_share_by_type: dict[Name, Share] = Field(default_factory=dict)
+    start_offset_min_by_type: dict[Name, Annotated[float, Field(ge=-120, le=240)]] = Field(
+        default_factory=dict
+    )
+    """Shift of the whole timetable per school type (staggered start)."""
+
+
+class LoginConfig(Strict):
+    """Every pupil at home logs in to the school's platform in the morning (tasks, messenger)."""
+
+    share: Share = 0.9
+    """Share of pupils at home who log in around the first period."""
+    early_mean_s: PositiveFloat = 600.0
+    late_mean_s: PositiveFloat = 600.0
+    early_share: Share = 0.5
+
+
+class JitterConfig(Strict):
+    """When people arrive relative to the bell."""
+
+    teacher_lead_mean_s: PositiveFloat = 180.0
+    pupil_early_share: Share = 0.35
+    pupil_early_mean_s: PositiveFloat = 60.0
+    pupil_late_mean_s: PositiveFloat = 90.0
+
+
+class BehaviourConfig(Strict):
+    attendance: Share = 0.9
+    """Share of a class's pupils at home who join a given meeting."""
+    backoff_initial_s: PositiveFloat = 15.0
+    backoff_factor: Annotated[float, Field(ge=1.0, le=10.0)] = 2.0
+    backoff_max_s: PositiveFloat = 240.0
+    backoff_jitter: Share = 0.5
+    """Each back-off is multiplied by a uniform factor in [1 − jitter, 1 + jitter]."""
+    patience_s: PositiveFloat = 900.0
+    """A pupil gives up after trying this long (the rest of that meeting is lost)."""
+    teacher_patience_s: PositiveFloat = 2700.0
+    login_patience_s: PositiveFloat = 1800.0
+    reconnect_per_h: NonNegFloat = 1.2
+    """Rate at which a participant drops out (home connection, browser) and rejoins."""
+    reconnect_delay_s: NonNegFloat = 10.0
+    webcam_share_pupils: Share = 0.15
+    webcam_share_teachers: Share = 0.9
+    screenshare_share: Share = 0.5
+    """Share of meetings in which the teacher shares the screen."""
+    retries: bool = True
+    """False = a failed attempt is lost (validation mode: pure loss system)."""
+
+    @model_validator(mode="after")
+    def _backoff(self) -> BehaviourConfig:
+        if self.backoff_max_s < self.backoff_initial_s:
+            raise ValueError("backoff_max_s must not be below backoff_initial_s")
+        return self
+
+
+class MediaConfig(Strict):
+    """Stream bit rates (Mbit/s), BBB figures from domain-facts."""
+
+    audio_mbit_s: PositiveFloat = 0.04
+    webcam_mbit_s: PositiveFloat = 0.40
+    screenshare_mbit_s: PositiveFloat = 0.50
+
+
+class FrontendConfig(Strict):
+    """A hosted platform's login/front-end service: c workers, FIFO queue, client timeout."""
+
+    workers: PositiveInt = 400
+    login_service_s: PositiveFloat = 0.8
+    join_service_s: PositiveFloat = 0.3
+    service_cv: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
+    """Coefficient of variation of service times (1 = exponential, 0 = deterministic)."""
+    timeout_s: PositiveFloat = 30.0
+    """A request waiting longer than this in the queue fails (the browser gives up)."""
+
+
+class ClusterConfig(Strict):
+    """A conference cluster (BigBlueButton servers behind a dispatcher)."""
+
+    name: Name
+    nodes: PositiveInt
+    node_max_participants: PositiveInt = 250
+    node_capacity_mbit_s: PositiveFloat = 1000.0
+    heterogeneity_cv: Annotated[float, Field(ge=0.0, le=1.0)] = 0.25
+    """Spread of node sizes (real fleets are mixed; identical nodes never block early)."""
+    stress_threshold: Share = 0.8
+
+
+class DispatcherConfig(Strict):
+    policy: Literal["least_meetings", "least_participants"] = "least_meetings"
+
+
+class PlatformConfig(Strict):
+    name: Name
+    label: str = ""
+    frontend: FrontendConfig = Field(default_factory=FrontendConfig)
+    dispatcher: DispatcherConfig = Field(default_factory=DispatcherConfig)
+    clusters: list[ClusterConfig] = Field(min_length=1)
+
+    @field_validator("clusters")
+    @classmethod
+    def _unique_clusters(cls, v: list[ClusterConfig]) -> list[ClusterConfig]:
+        _unique([c.name for c in v], "cluster")
+        return v
+
+
+class ServerTierConfig(Strict):
+    """A school's own server (on premises), reached by pupils at home over the school uplink."""
+
+    workers: PositiveInt = 16
+    login_service_s: PositiveFloat = 0.4
+    join_service_s: PositiveFloat = 0.15
+    service_cv: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
+    page_mbit: NonNegFloat = 8.0
+    """Data sent per request over the uplink (a login page with assets ≈ 1 MB)."""
+    timeout_s: PositiveFloat = 30.0
+
+
+class SchoolServersConfig(Strict):
+    tiers: dict[Name, ServerTierConfig] = Field(
+        default_factory=lambda: {
+            "current": ServerTierConfig(),
+            "outdated": ServerTierConfig(workers=4, login_service_s=1.6, join_service_s=0.6),
+        }
+    )
+    uplink_background_share: Share = 0.3
+    """Share of the uplink taken by other traffic (task up-/downloads, staff) during the day."""
+
+    @field_validator("tiers")
+    @classmethod
+    def _needs_tiers(cls, v: dict[str, ServerTierConfig]) -> dict[str, ServerTierConfig]:
+        for key in ("current", "outdated"):
+            if key not in v:
+                raise ValueError(f"tier {key!r} is required")
+        return v
+
+
+class PoissonDemandConfig(Strict):
+    """Validation mode: a stationary Poisson stream of single joins, exponential holding times."""
+
+    platform: Name
+    arrival_rate_per_s: PositiveFloat
+    holding_mean_s: PositiveFloat
+    holding: Literal["exponential", "deterministic"] = "exponential"
+    warmup_s: NonNegFloat = 0.0
+    """Attempts before start + warmup_s are simulated but not counted in the KPIs."""
+
+
+class DemandConfig(Strict):
+    kind: Literal["timetable", "poisson"] = "timetable"
+    poisson: PoissonDemandConfig | None = None
+
+    @model_validator(mode="after")
+    def _poisson_needs_params(self) -> DemandConfig:
+        if self.kind == "poisson" and self.poisson is None:
+            raise ValueError("demand.kind 'poisson' needs a 'poisson' section")
+        return self
+
+
+def _default_platforms() -> list[PlatformConfig]:
+    return [
+        PlatformConfig(
+            name="iserv",
+            label="IServ (central BBB)",
+            frontend=FrontendConfig(workers=400),
+            clusters=[ClusterConfig(name="iserv-bbb", nodes=600)],
+        ),
+        PlatformConfig(
+            name="bildungscloud",
+            label="Niedersächsische Bildungscloud",
+            frontend=FrontendConfig(workers=200),
+            clusters=[ClusterConfig(name="nbc-bbb", nodes=250, node_max_participants=150)],
+        ),
+        PlatformConfig(
+            name="hannover-city",
+            label="schulen-hannover.de (city data centre)",
+            frontend=FrontendConfig(workers=40),
+            clusters=[ClusterConfig(name="hannover-bbb", nodes=20, node_max_participants=150)],
+        ),
+    ]
+
+
+class Scenario(Strict):
+    """One simulated school day."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)] = "scenario"
+    description: str = ""
+    day: DayConfig = Field(default_factory=DayConfig)
+    population: PopulationConfig = Field(default_factory=PopulationConfig)
+    assignment: AssignmentConfig = Field(default_factory=AssignmentConfig)
+    timetable: TimetableConfig = Field(default_factory=TimetableConfig)
+    login: LoginConfig = Field(default_factory=LoginConfig)
+    jitter: JitterConfig = Field(default_factory=JitterConfig)
+    behaviour: BehaviourConfig = Field(default_factory=BehaviourConfig)
+    media: MediaConfig = Field(default_factory=MediaConfig)
+    platforms: list[PlatformConfig] = Field(default_factory=_default_platforms, min_length=1)
+    school_servers: SchoolServersConfig = Field(default_factory=SchoolServersConfig)
+    demand: DemandConfig = Field(default_factory=DemandConfig)
+
+    # Where the scenario was loaded from (for resolving data files); not part of the hash.
+    source_path: str | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _cross_refs(self) -> Scenario:
+        names = [p.name for p in self.platforms]
+        _unique(names, "platform")
+        _unique([c.name for p in self.platforms for c in p.clusters], "cluster")
+        known = set(names)
+        for p in self.assignment.platform_shares:
+            if p not in known:
+                raise ValueError(
+                    f"assignment.platform_shares names unknown platform {p!r} "
+                    f"(known: {', '.join(sorted(known))})"
+                )
+        for i, o in enumerate(self.assignment.region_overrides):
+            if o.platform not in known:
+                raise ValueError(
+                    f"assignment.region_overrides[{i}].platform: unknown platform {o.platform!r}"
+                )
+        for p in self.assignment.on_prem_share:
+            if p not in known:
+                raise ValueError(f"assignment.on_prem_share names unknown platform {p!r}")
+        if self.demand.poisson is not None and self.demand.poisson.platform not in known:
+            raise ValueError(
+                f"demand.poisson.platform: unknown platform {self.demand.poisson.platform!r}"
+            )
+        return self
+
+    # ----------------------------------------------------------------------------------------
+    def platform(self, name: str) -> PlatformConfig:
+        for p in self.platforms:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def config_hash(self) -> str:
+        """A stable hash of everything that changes results (not of where the file lives)."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def resolve_path(self, relative: str) -> Path:
+        """Resolve a data-file path relative to the scenario file (or the repo's configs/)."""
+        p = Path(relative)
+        if p.is_absolute():
+            return p
+        base = Path(self.source_path).parent if self.source_path else _REPO_CONFIGS
+        return (base / p).resolve()
+
+
+_REPO_CONFIGS = Path(__file__).resolve().parent.parent / "configs"

@@ -1,0 +1,271 @@
+"""Demand: the timetable turned into meetings, participants and logins — all drawn up front.
+
+Everything that does not depend on the state of the infrastructure is sampled here with numpy
+before the simulation starts (who is at home, which classes meet, when each pupil first tries
+to join, who has a webcam). The model then only simulates what does depend on the state:
+queues, refusals, retries, give-ups. Pre-sampling per entity keeps results identical however
+events interleave, and gives common random numbers across scenarios.
+
+Two kinds of demand:
+
+- ``timetable`` — the school day: a morning login of pupils at home, the daily check-in of
+  years 1–10 at the first period (2021 decree), live lessons by share per period, arrival
+  jitter around the bell, the teacher opening the room a little before.
+- ``poisson`` — validation mode: a stationary Poisson stream of single-person rooms with
+  exponential (or deterministic) holding times, for the Erlang oracles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import Scenario
+from sim.population import Population
+from sim.seeds import SeedTree
+
+KIND_CHECKIN, KIND_LESSON, KIND_POISSON = 0, 1, 2
+KIND_NAMES = {KIND_CHECKIN: "checkin", KIND_LESSON: "lesson", KIND_POISSON: "poisson"}
+
+
+@dataclass
+class Demand:
+    # meetings
+    m_school: np.ndarray
+    m_class: np.ndarray
+    m_kind: np.ndarray
+    m_start: np.ndarray
+    m_end: np.ndarray  # scheduled end (inf for poisson: closes after its holding time)
+    m_hold: np.ndarray  # holding time after opening (poisson), else 0
+    m_teacher_t: np.ndarray
+    m_teacher_cam: np.ndarray
+    m_screen: np.ndarray
+    m_pm_lo: np.ndarray  # participants of meeting m are pm_lo[m]..pm_hi[m]-1
+    m_pm_hi: np.ndarray
+    # pupil-meetings (intending participants)
+    pm_meeting: np.ndarray
+    pm_pupil: np.ndarray
+    pm_first_t: np.ndarray
+    pm_cam: np.ndarray
+    # morning logins
+    login_pupil: np.ndarray
+    login_t: np.ndarray
+    # pupils
+    pupil_school: np.ndarray
+    n_at_home: int
+
+    @property
+    def n_meetings(self) -> int:
+        return int(self.m_start.size)
+
+    @property
+    def n_pm(self) -> int:
+        return int(self.pm_meeting.size)
+
+
+def _jitter(
+    rng: np.random.Generator, n: int, early_share: float, early_mean: float, late_mean: float
+) -> np.ndarray:
+    early = rng.random(n) < early_share
+    e = rng.standard_exponential(n)
+    return np.where(early, -early_mean * e, late_mean * e)
+
+
+def school_start_offsets_s(scenario: Scenario, pop: Population) -> np.ndarray:
+    """Per school: shift of its timetable (seconds), from the staggered-start settings."""
+    by_type = scenario.timetable.start_offset_min_by_type
+    off = np.zeros(len(pop.type_names))
+    for name, minutes in by_type.items():
+        if name in pop.type_names:
+            off[pop.type_names.index(name)] = minutes * 60.0
+    return off[pop.school_type]
+
+
+def period_starts_s(scenario: Scenario) -> np.ndarray:
+    tt = scenario.timetable
+    starts = []
+    t = tt.first_period_start
+    for k in range(1, tt.periods + 1):
+        starts.append(t)
+        t += tt.period_min * 60.0 + tt.breaks_min.get(k, 0.0) * 60.0
+    return np.array(starts)
+
+
+def build_demand(scenario: Scenario, pop: Population, seeds: SeedTree) -> Demand:
+    if scenario.demand.kind == "poisson":
+        return _poisson_demand(scenario, pop, seeds)
+    return _timetable_demand(scenario, pop, seeds)
+
+
+def _timetable_demand(scenario: Scenario, pop: Population, seeds: SeedTree) -> Demand:
+    tt = scenario.timetable
+    beh = scenario.behaviour
+    jit = scenario.jitter
+    n_cls = pop.n_classes
+    cls_school = pop.class_school
+    cls_type = pop.school_type[cls_school]
+    offsets = school_start_offsets_s(scenario, pop)
+    cls_offset = offsets[cls_school]
+
+    n_home = seeds.rng("demand.at_home").binomial(pop.class_size, scenario.population.at_home_share)
+
+    # --- meetings -----------------------------------------------------------------------
+    periods = period_starts_s(scenario)
+    period_s = tt.period_min * 60.0
+    m_class_parts: list[np.ndarray] = []
+    m_kind_parts: list[np.ndarray] = []
+    m_start_parts: list[np.ndarray] = []
+    m_end_parts: list[np.ndarray] = []
+    has_checkin = np.zeros(n_cls, dtype=bool)
+    if tt.checkin.enabled:
+        ci = tt.checkin
+        eligible = (pop.class_year >= ci.min_year) & (pop.class_year <= ci.max_year)
+        has_checkin = eligible & (seeds.rng("demand.checkin").random(n_cls) < ci.video_share)
+        idx = np.flatnonzero(has_checkin)
+        start = periods[0] + cls_offset[idx]
+        m_class_parts.append(idx)
+        m_kind_parts.append(np.full(idx.size, KIND_CHECKIN, np.int8))
+        m_start_parts.append(start)
+        m_end_parts.append(start + ci.duration_min * 60.0)
+    share = np.full(len(pop.type_names), tt.live_lesson_share)
+    for name, s in tt.live_lesson_share_by_type.items():
+        if name in pop.type_names:
+            share[pop.type_names.index(name)] = s
+    cls_share = share[cls_type]
+    rng_lessons = seeds.rng("demand.lessons")
+    checkin_s = tt.checkin.duration_min * 60.0 if tt.checkin.enabled else 0.0
+    for k, p_start in enumerate(periods):
+        live = rng_lessons.random(n_cls) < cls_share
+        idx = np.flatnonzero(live)
+        start = p_start + cls_offset[idx]
+        end = start + period_s
+        if k == 0 and checkin_s > 0:
+            # A class with a check-in holds its first lesson after it, in the same period.
+            start = np.where(has_checkin[idx], start + checkin_s, start)
+            keep = end - start >= 5 * 60.0
+            idx, start, end = idx[keep], start[keep], end[keep]
+        m_class_parts.append(idx)
+        m_kind_parts.append(np.full(idx.size, KIND_LESSON, np.int8))
+        m_start_parts.append(start)
+        m_end_parts.append(end)
+    m_class = np.concatenate(m_class_parts).astype(np.int64)
+    m_kind = np.concatenate(m_kind_parts)
+    m_start = np.concatenate(m_start_parts)
+    m_end = np.concatenate(m_end_parts)
+    # drop meetings outside the simulated day
+    day = scenario.day
+    keep = (m_start >= day.start) & (m_end <= day.end)
+    m_class, m_kind, m_start, m_end = m_class[keep], m_kind[keep], m_start[keep], m_end[keep]
+    order = np.lexsort((m_class, m_start))
+    m_class, m_kind, m_start, m_end = m_class[order], m_kind[order], m_start[order], m_end[order]
+    n_m = m_class.size
+
+    rng_t = seeds.rng("demand.teachers")
+    lead = jit.teacher_lead_mean_s * rng_t.standard_exponential(n_m)
+    m_teacher_t = np.maximum(m_start - lead, day.start)
+    m_teacher_cam = rng_t.random(n_m) < beh.webcam_share_teachers
+    m_screen = rng_t.random(n_m) < beh.screenshare_share
+
+    # --- participants: each pupil at home joins with probability `attendance` -------------
+    home = n_home[m_class]
+    rep = np.repeat(np.arange(n_m), home)
+    k_in_class = np.arange(rep.size) - np.repeat(np.cumsum(home) - home, home)
+    rng_p = seeds.rng("demand.participants")
+    attend = rng_p.random(rep.size) < beh.attendance
+    pm_meeting = rep[attend]
+    pm_pupil = pop.class_first_pupil[m_class[pm_meeting]] + k_in_class[attend]
+    n_pm = pm_meeting.size
+    jitter = _jitter(
+        rng_p, n_pm, jit.pupil_early_share, jit.pupil_early_mean_s, jit.pupil_late_mean_s
+    )
+    m_s, m_e = m_start[pm_meeting], m_end[pm_meeting]
+    # Nobody plans to arrive in the last minute (or after the end) of a meeting.
+    pm_first_t = np.clip(m_s + jitter, day.start, m_e - 60.0)
+    pm_cam = rng_p.random(n_pm) < beh.webcam_share_pupils
+    counts = np.bincount(pm_meeting, minlength=n_m)
+    m_pm_hi = np.cumsum(counts)
+    m_pm_lo = m_pm_hi - counts
+
+    # --- morning logins of pupils at home (tasks, messenger): the 08:00 thundering herd ---
+    rng_l = seeds.rng("demand.logins")
+    cls_of_home = np.repeat(np.arange(n_cls), n_home)
+    kk = np.arange(cls_of_home.size) - np.repeat(np.cumsum(n_home) - n_home, n_home)
+    logs = rng_l.random(cls_of_home.size) < scenario.login.share
+    login_cls = cls_of_home[logs]
+    login_pupil = pop.class_first_pupil[login_cls] + kk[logs]
+    lj = _jitter(
+        rng_l,
+        login_pupil.size,
+        scenario.login.early_share,
+        scenario.login.early_mean_s,
+        scenario.login.late_mean_s,
+    )
+    login_t = np.clip(periods[0] + cls_offset[login_cls] + lj, day.start, day.end - 1.0)
+
+    pupil_school = np.repeat(cls_school, pop.class_size).astype(np.int32)
+    return Demand(
+        m_school=cls_school[m_class].astype(np.int64),
+        m_class=m_class,
+        m_kind=m_kind,
+        m_start=m_start,
+        m_end=m_end,
+        m_hold=np.zeros(n_m),
+        m_teacher_t=m_teacher_t,
+        m_teacher_cam=m_teacher_cam,
+        m_screen=m_screen,
+        m_pm_lo=m_pm_lo,
+        m_pm_hi=m_pm_hi,
+        pm_meeting=pm_meeting.astype(np.int64),
+        pm_pupil=pm_pupil.astype(np.int64),
+        pm_first_t=pm_first_t,
+        pm_cam=pm_cam,
+        login_pupil=login_pupil.astype(np.int64),
+        login_t=login_t,
+        pupil_school=pupil_school,
+        n_at_home=int(n_home.sum()),
+    )
+
+
+def _poisson_demand(scenario: Scenario, pop: Population, seeds: SeedTree) -> Demand:
+    cfg = scenario.demand.poisson
+    assert cfg is not None
+    day = scenario.day
+    rng = seeds.rng("demand.poisson")
+    horizon = day.end - day.start
+    lam = cfg.arrival_rate_per_s
+    n_expected = lam * horizon
+    n = int(n_expected + 10 * np.sqrt(n_expected) + 100)
+    t = day.start + np.cumsum(rng.standard_exponential(n) / lam)
+    t = t[t < day.end]
+    n = t.size
+    if cfg.holding == "exponential":
+        hold = cfg.holding_mean_s * rng.standard_exponential(n)
+    else:
+        hold = np.full(n, cfg.holding_mean_s)
+    # Every arrival is a single-person room on the named platform, hosted by a pseudo-school.
+    pidx = [p.name for p in scenario.platforms].index(cfg.platform)
+    schools = np.flatnonzero(pop.school_platform == pidx)
+    school = int(schools[0]) if schools.size else 0
+    empty_i = np.zeros(0, dtype=np.int64)
+    return Demand(
+        m_school=np.full(n, school, dtype=np.int64),
+        m_class=np.full(n, -1, dtype=np.int64),
+        m_kind=np.full(n, KIND_POISSON, np.int8),
+        m_start=t,
+        m_end=np.full(n, np.inf),
+        m_hold=hold,
+        m_teacher_t=t,
+        m_teacher_cam=np.zeros(n, dtype=bool),
+        m_screen=np.zeros(n, dtype=bool),
+        m_pm_lo=np.zeros(n, dtype=np.int64),
+        m_pm_hi=np.zeros(n, dtype=np.int64),
+        pm_meeting=empty_i,
+        pm_pupil=empty_i,
+        pm_first_t=np.zeros(0),
+        pm_cam=np.zeros(0, dtype=bool),
+        login_pupil=empty_i,
+        login_t=np.zeros(0),
+        pupil_school=np.zeros(0, dtype=np.int32),
+        n_at_home=0,
+    )

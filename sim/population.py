@@ -1,0 +1,283 @@
+"""The school registry: schools and classes of Lower Saxony generated from public marginals.
+
+The marginals (pupils and schools per school type, class sizes, year ranges, regional shares)
+live in ``data/*.csv`` and are documented in ``data/SOURCES.md``. The registry is generated
+reproducibly from ``population.seed`` — the state does not change between replications —
+and scaled by ``population.scale`` for fast tests.
+
+Everything is kept in numpy arrays (one entry per school / per class): the model never loops
+over pupils in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.config import ConfigError, Scenario
+from sim.seeds import SeedTree
+
+SCHOOL_TYPE_COLUMNS = {
+    "school_type": str,
+    "label": str,
+    "pupils": float,
+    "schools": float,
+    "class_size": float,
+    "first_year": float,
+    "last_year": float,
+}
+REGION_COLUMNS = {"region": str, "pupil_share": float, "schools_share": float}
+
+TIER_NONE, TIER_CURRENT, TIER_OUTDATED = -1, 0, 1
+TIER_NAMES = {TIER_CURRENT: "current", TIER_OUTDATED: "outdated"}
+
+
+@dataclass
+class Population:
+    """Schools and classes as parallel numpy arrays."""
+
+    type_names: list[str]
+    type_labels: list[str]
+    region_names: list[str]
+    platform_names: list[str]
+    # per school
+    school_type: np.ndarray  # int16 index into type_names
+    school_region: np.ndarray  # int16 index into region_names
+    school_platform: np.ndarray  # int16 index into platform_names
+    school_on_prem: np.ndarray  # bool: front end is the school's own server
+    school_tier: np.ndarray  # int8: TIER_NONE / TIER_CURRENT / TIER_OUTDATED
+    school_uplink_mbit_s: np.ndarray  # float64
+    school_pupils: np.ndarray  # int32
+    # per class
+    class_school: np.ndarray  # int32
+    class_year: np.ndarray  # int16
+    class_size: np.ndarray  # int32
+    class_first_pupil: np.ndarray  # int64: pupils of a class are first..first+size-1
+    meta: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def n_schools(self) -> int:
+        return int(self.school_type.size)
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.class_school.size)
+
+    @property
+    def n_pupils(self) -> int:
+        return int(self.class_size.sum())
+
+    def schools_frame(self) -> pd.DataFrame:
+        """One row per school with readable categories (for reports and notebooks)."""
+        tiers = np.array(["hosted", "current", "outdated"])
+        return pd.DataFrame(
+            {
+                "school": np.arange(self.n_schools),
+                "school_type": np.array(self.type_names)[self.school_type],
+                "region": np.array(self.region_names)[self.school_region],
+                "platform": np.array(self.platform_names)[self.school_platform],
+                "server": tiers[self.school_tier + 1],
+                "uplink_mbit_s": self.school_uplink_mbit_s,
+                "pupils": self.school_pupils,
+            }
+        )
+
+
+def _read_csv(path: Path, columns: dict[str, type], field_name: str) -> pd.DataFrame:
+    where = f"{path}: population.{field_name}"
+    try:
+        df = pd.read_csv(path)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ConfigError([f"{where}: cannot read as CSV ({exc.__class__.__name__})"]) from None
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ConfigError([f"{where}: missing column(s) {', '.join(missing)}"])
+    problems = []
+    for col, typ in columns.items():
+        if typ is float:
+            vals = pd.to_numeric(df[col], errors="coerce")
+            bad = df.index[vals.isna() | ~np.isfinite(vals.astype(float)) | (vals < 0)].tolist()
+            for row in bad[:5]:
+                problems.append(
+                    f"{where}: row {row + 2}, column {col}: expected a non-negative number, "
+                    f"got {df.at[row, col]!r}"
+                )
+            df[col] = vals.astype(float)
+    if problems:
+        raise ConfigError(problems)
+    if df.empty:
+        raise ConfigError([f"{where}: no rows"])
+    return df
+
+
+def load_marginals(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read and check the school-type and region tables named by the scenario."""
+    pop = scenario.population
+    types_path = scenario.resolve_path(pop.school_types_file)
+    regions_path = scenario.resolve_path(pop.regions_file)
+    for p, f in ((types_path, "school_types_file"), (regions_path, "regions_file")):
+        if not p.is_file():
+            raise ConfigError(
+                [
+                    f"{scenario.source_path or '<scenario>'}: population.{f}: "
+                    f"data file not found: {p}"
+                ]
+            )
+    types = _read_csv(types_path, SCHOOL_TYPE_COLUMNS, "school_types_file")
+    regions = _read_csv(regions_path, REGION_COLUMNS, "regions_file")
+    where_t = f"{types_path}: population.school_types_file"
+    problems = []
+    if types["school_type"].duplicated().any():
+        dup = types.loc[types["school_type"].duplicated(), "school_type"].tolist()
+        problems.append(f"{where_t}: duplicate school_type {dup}")
+    for i, r in types.iterrows():
+        row = int(str(i)) + 2
+        if r["last_year"] < r["first_year"]:
+            problems.append(f"{where_t}: row {row}: last_year is before first_year")
+        if r["class_size"] <= 0 or r["schools"] <= 0:
+            problems.append(f"{where_t}: row {row}: schools and class_size must be positive")
+    where_r = f"{regions_path}: population.regions_file"
+    for col in ("schools_share", "pupil_share"):
+        total = float(regions[col].sum())
+        if not np.isclose(total, 1.0, atol=1e-3):
+            problems.append(f"{where_r}: column {col} must sum to 1, sums to {total:.4f}")
+    if problems:
+        raise ConfigError(problems)
+    if pop.school_types is not None:
+        unknown = sorted(set(pop.school_types) - set(types["school_type"]))
+        if unknown:
+            raise ConfigError(
+                [
+                    f"{scenario.source_path or '<scenario>'}: population.school_types: unknown "
+                    f"school type(s) {unknown} (known: {sorted(types['school_type'])})"
+                ]
+            )
+        types = types[types["school_type"].isin(pop.school_types)].reset_index(drop=True)
+    known_regions = set(regions["region"])
+    for i, o in enumerate(scenario.assignment.region_overrides):
+        if o.region not in known_regions:
+            raise ConfigError(
+                [
+                    f"{scenario.source_path or '<scenario>'}: "
+                    f"assignment.region_overrides[{i}].region: unknown region {o.region!r} "
+                    f"(known: {sorted(known_regions)})"
+                ]
+            )
+    return types.reset_index(drop=True), regions.reset_index(drop=True)
+
+
+def build_population(scenario: Scenario) -> Population:
+    """Generate the school registry for a scenario (deterministic in ``population.seed``)."""
+    types, regions = load_marginals(scenario)
+    pop = scenario.population
+    tree = SeedTree(pop.seed)
+    rng_size = tree.rng("population.sizes")
+    rng_region = tree.rng("population.regions")
+    rng_platform = tree.rng("population.platforms")
+    rng_server = tree.rng("population.servers")
+
+    sigma = float(np.sqrt(np.log1p(pop.size_cv**2)))
+    s_type: list[np.ndarray] = []
+    s_pupils: list[np.ndarray] = []
+    c_school: list[np.ndarray] = []
+    c_year: list[np.ndarray] = []
+    c_size: list[np.ndarray] = []
+    next_school = 0
+    for t_idx, row in types.iterrows():
+        n = max(1, round(row["schools"] * pop.scale))
+        mean_size = row["pupils"] / row["schools"]
+        sizes = mean_size * np.exp(sigma * rng_size.standard_normal(n) - sigma**2 / 2)
+        sizes = np.maximum(np.rint(sizes), 1).astype(np.int64)
+        years = np.arange(int(row["first_year"]), int(row["last_year"]) + 1)
+        ny = years.size
+        # Pupils per (school, year): even split, remainder to the lower years.
+        base = sizes[:, None] // ny
+        rem = sizes[:, None] % ny
+        per_year = base + (np.arange(ny)[None, :] < rem)
+        n_cls = np.maximum(1, np.rint(per_year / row["class_size"])).astype(np.int64)
+        n_cls[per_year == 0] = 0
+        # Split each (school, year) into n_cls near-equal classes.
+        flat_pupils = per_year.ravel()
+        flat_ncls = n_cls.ravel()
+        rep = np.repeat(np.arange(flat_pupils.size), flat_ncls)
+        k = np.arange(rep.size) - np.repeat(np.cumsum(flat_ncls) - flat_ncls, flat_ncls)
+        sz = flat_pupils[rep] // flat_ncls[rep] + (k < flat_pupils[rep] % flat_ncls[rep])
+        school_of = rep // ny + next_school
+        year_of = years[rep % ny]
+        s_type.append(np.full(n, int(str(t_idx)), dtype=np.int16))
+        s_pupils.append(sizes)
+        c_school.append(school_of)
+        c_year.append(year_of)
+        c_size.append(sz)
+        next_school += n
+
+    school_type = np.concatenate(s_type)
+    school_pupils = np.concatenate(s_pupils).astype(np.int32)
+    n_s = school_type.size
+
+    region_names = regions["region"].tolist()
+    rshare = regions["schools_share"].to_numpy(float)
+    school_region = rng_region.choice(len(region_names), size=n_s, p=rshare / rshare.sum())
+    school_region = school_region.astype(np.int16)
+
+    platform_names = [p.name for p in scenario.platforms]
+    pidx = {n: i for i, n in enumerate(platform_names)}
+    school_platform = np.full(n_s, -1, dtype=np.int16)
+    for o in scenario.assignment.region_overrides:
+        members = np.flatnonzero(
+            (school_region == region_names.index(o.region)) & (school_platform < 0)
+        )
+        k = min(members.size, round(o.schools * pop.scale))
+        chosen = rng_platform.choice(members, size=k, replace=False) if k else members[:0]
+        school_platform[chosen] = pidx[o.platform]
+    rest = np.flatnonzero(school_platform < 0)
+    shares = scenario.assignment.platform_shares
+    names = list(shares)
+    p = np.array([shares[n] for n in names])
+    school_platform[rest] = np.array([pidx[n] for n in names])[
+        rng_platform.choice(len(names), size=rest.size, p=p / p.sum())
+    ]
+
+    on_prem = np.zeros(n_s, dtype=bool)
+    u = rng_server.random(n_s)
+    for name, share in scenario.assignment.on_prem_share.items():
+        on_prem |= (school_platform == pidx[name]) & (u < share)
+    tier = np.full(n_s, TIER_NONE, dtype=np.int8)
+    outdated = rng_server.random(n_s) < scenario.assignment.outdated_share
+    tier[on_prem] = TIER_CURRENT
+    tier[on_prem & outdated] = TIER_OUTDATED
+    mix = scenario.assignment.uplink_mix
+    up = np.array([m.mbit_s for m in mix])
+    ups = np.array([m.share for m in mix])
+    uplink = up[rng_server.choice(len(mix), size=n_s, p=ups / ups.sum())]
+
+    class_size = np.concatenate(c_size).astype(np.int32)
+    first = np.zeros(class_size.size, dtype=np.int64)
+    np.cumsum(class_size[:-1], out=first[1:])
+    return Population(
+        type_names=types["school_type"].tolist(),
+        type_labels=types["label"].tolist(),
+        region_names=region_names,
+        platform_names=platform_names,
+        school_type=school_type,
+        school_region=school_region,
+        school_platform=school_platform,
+        school_on_prem=on_prem,
+        school_tier=tier,
+        school_uplink_mbit_s=uplink.astype(float),
+        school_pupils=school_pupils,
+        class_school=np.concatenate(c_school).astype(np.int32),
+        class_year=np.concatenate(c_year).astype(np.int16),
+        class_size=class_size,
+        class_first_pupil=first,
+        meta={"scale": pop.scale, "seed": pop.seed},
+    )
+
+
+def estimate_memory_bytes(scenario: Scenario, pupils: float) -> float:
+    """Rough peak memory of one run for a population of ``pupils`` (used to refuse absurd sizes)."""
+    # ~ per pupil: state arrays and per-meeting records; measured ≈ 300 B/pupil at default demand
+    return 150e6 + 400.0 * pupils * scenario.population.at_home_share

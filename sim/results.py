@@ -1,0 +1,124 @@
+"""What a user gets back: ``Results`` with ``.summary``, ``.timeseries``, ``.report(path)``.
+
+One or more replications of one scenario. With R > 1 the KPIs are means with a t-based 95 %
+confidence half-width across replications (``kpis_ci95``), and the time series is the
+per-minute mean with a 95 % band (``lo``/``hi`` columns).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.io import write_json, write_parquet
+from sim.metrics import KPI_NAMES, as_jsonable
+from sim.model import RunResult
+from sim.provenance import provenance
+
+
+def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Mean and t-based half-width of the ``level`` confidence interval (0 for n < 2)."""
+    v = np.asarray(values, dtype=float)
+    n = v.size
+    mean = float(v.mean()) if n else float("nan")
+    if n < 2:
+        return mean, 0.0
+    sd = float(v.std(ddof=1))
+    return mean, float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n))
+
+
+class Results:
+    """Replications of one scenario."""
+
+    def __init__(self, runs: list[RunResult]):
+        if not runs:
+            raise ValueError("no runs")
+        self.runs = runs
+        self.scenario = runs[0].scenario
+
+    # ------------------------------------------------------------------ views
+    @property
+    def kpis(self) -> dict[str, float]:
+        if len(self.runs) == 1:
+            return dict(self.runs[0].kpis)
+        return {k: mean_ci(self._values(k))[0] for k in self.runs[0].kpis}
+
+    def kpi_ci95(self) -> dict[str, float]:
+        return {k: mean_ci(self._values(k))[1] for k in self.runs[0].kpis}
+
+    def _values(self, k: str) -> np.ndarray:
+        return np.array(
+            [r.kpis[k] if r.kpis[k] is not None else np.nan for r in self.runs], dtype=float
+        )
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        first = self.runs[0]
+        sc = self.scenario
+        out: dict[str, Any] = {
+            "scenario": sc.name,
+            "description": sc.description,
+            "replications": len(self.runs),
+            "kpis": {k: self.kpis[k] for k in KPI_NAMES},
+        }
+        if len(self.runs) > 1:
+            ci = self.kpi_ci95()
+            out["kpis_ci95"] = {k: ci[k] for k in KPI_NAMES}
+            out["kpis_per_replication"] = {k: self._values(k).tolist() for k in KPI_NAMES}
+        extra = {k: v for k, v in first.extra.items()}
+        if len(self.runs) > 1:
+            for k, v in first.extra.items():
+                if isinstance(v, int | float) and not isinstance(v, bool):
+                    extra[k] = float(np.mean([r.extra[k] for r in self.runs]))
+        out["details"] = extra
+        out["provenance"] = provenance(
+            sc.config_hash(),
+            first.seed,
+            seeds=[r.seed for r in self.runs],
+            runtime_s=round(sum(r.runtime_s for r in self.runs), 3),
+            scale=sc.population.scale,
+            config_file=sc.source_path,
+        )
+        return as_jsonable(out)
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        if len(self.runs) == 1:
+            return self.runs[0].timeseries
+        frames = [r.timeseries.assign(rep=i) for i, r in enumerate(self.runs)]
+        df = pd.concat(frames, ignore_index=True)
+        g = df.groupby(["t", "component", "metric"], sort=True, observed=True)["value"]
+        out = g.agg(["mean", "std", "count"]).reset_index()
+        tq = stats.t.ppf(0.975, np.maximum(out["count"] - 1, 1))
+        half = np.where(out["count"] > 1, tq * out["std"].fillna(0) / np.sqrt(out["count"]), 0.0)
+        out["value"] = out["mean"]
+        out["lo"] = out["mean"] - half
+        out["hi"] = out["mean"] + half
+        return out[["t", "component", "metric", "value", "lo", "hi"]]
+
+    @property
+    def schools(self) -> pd.DataFrame:
+        return self.runs[0].schools
+
+    # ------------------------------------------------------------------ outputs
+    def save(self, out_dir: str | Path, report: bool = True) -> dict[str, Path]:
+        """Write summary.json, timeseries.parquet, schools.parquet and report.html atomically."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {
+            "summary": write_json(out / "summary.json", self.summary),
+            "timeseries": write_parquet(out / "timeseries.parquet", self.timeseries),
+            "schools": write_parquet(out / "schools.parquet", self.schools),
+        }
+        if report:
+            paths["report"] = self.report(out / "report.html")
+        return paths
+
+    def report(self, path: str | Path) -> Path:
+        from sim.report import write_report
+
+        return write_report(self, path)
