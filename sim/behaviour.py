@@ -84,12 +84,21 @@ class Behaviour:
             m.screenshare_mbit_s,
         )
         self._backoff = draws_backoff
+        # recorder channels of the hot paths, bound once (one list append per outcome)
+        self._c_attempt = recorder.channel(Code.ATTEMPT)
+        self._c_join = recorder.channel(Code.JOIN_OK)
+        self._c_fail_fe = recorder.channel(Code.FAIL_FRONTEND)
+        self._c_fail_disp = recorder.channel(Code.FAIL_DISPATCH)
+        self._c_fail_cap = recorder.channel(Code.FAIL_CAPACITY)
+        self._c_drop = recorder.channel(Code.DROP)
+        self._c_gave_up = recorder.channel(Code.GAVE_UP)
         self._reconnect = draws_reconnect
 
         n_m, n_pm = demand.n_meetings, demand.n_pm
         # meetings: plain lists for fast scalar access in callbacks
         self.m_platform = meeting_platform.tolist()
         self.m_frontend = meeting_frontend
+        self.m_pool: list[NodePool] = [platforms[p].pool for p in self.m_platform]
         self.m_start = demand.m_start.tolist()
         self.m_end = demand.m_end.tolist()
         self.m_hold = demand.m_hold.tolist()
@@ -118,8 +127,9 @@ class Behaviour:
         self.pm_chain = [0.0] * n_pm
         self.pm_session = [0] * n_pm
         # pupils
-        self._logged = bytearray(n_pupils)
-        self.logged_in = np.frombuffer(self._logged, dtype=np.bool_)
+        # when each pupil was logged in to the platform (inf: not yet)
+        self._login_at = array("d", [float("inf")]) * n_pupils
+        self.login_at = np.frombuffer(self._login_at, dtype=np.float64)
         self._lost = array("d", bytes(8 * n_pupils))
         self.pupil_lost_s = np.frombuffer(self._lost, dtype=np.float64)
         self.pupil_frontend = pupil_frontend_of_school
@@ -154,9 +164,6 @@ class Behaviour:
             load += (u - 1) * self.screen_rate
         return load
 
-    def _pool(self, m: int) -> NodePool:
-        return self.platforms[self.m_platform[m]].pool
-
     # ---------------------------------------------------------------- pupils
     def pupil_first_attempt(self, pm: int) -> None:
         self.pm_chain[pm] = self.env.now
@@ -173,10 +180,10 @@ class Behaviour:
             return
         self._att[pm] += 1
         p = self.m_platform[m]
-        self.rec.rec(Code.ATTEMPT, p, now)
+        self._c_attempt[p].append(now)
         pupil = self.pm_pupil[pm]
         fe = self.pupil_frontend[self.pupil_school[pupil]]
-        svc = fe.join_service_s if self._logged[pupil] else fe.login_service_s
+        svc = fe.join_service_s if self._login_at[pupil] <= now else fe.login_service_s
         fe.submit(pm, svc, self._pupil_frontend_done)
 
     def _pupil_frontend_done(self, pm: int, ok: bool) -> None:
@@ -184,16 +191,18 @@ class Behaviour:
         p = self.m_platform[m]
         now = self.env.now
         if not ok:
-            self.rec.rec(Code.FAIL_FRONTEND, p, now)
+            self._c_fail_fe[p].append(now)
             self._pupil_failed(pm)
             return
-        self._logged[self.pm_pupil[pm]] = 1
+        pupil = self.pm_pupil[pm]
+        if self._login_at[pupil] > now:
+            self._login_at[pupil] = now
         st = self.m_state[m]
         if st in (M_FAILED, M_CLOSED):
             self._pupil_give_up(pm, now)
             return
         if not self.platforms[p].dispatcher.route_join():
-            self.rec.rec(Code.FAIL_DISPATCH, p, now)
+            self._c_fail_disp[p].append(now)
             self._pupil_failed(pm)
             return
         if st != M_OPEN:
@@ -209,12 +218,12 @@ class Behaviour:
         cam = self.pm_cam[pm]
         scr = self.m_screen[m]
         d = self._load(u + 1, w + cam, scr) - self._load(u, w, scr)
-        if self._pool(m).try_admit(self.m_node[m], d):
+        if self.m_pool[m].try_admit(self.m_node[m], d):
             self.m_U[m] = u + 1
             self.m_W[m] = w + cam
             self._pupil_joined(pm, m)
         else:
-            self.rec.rec(Code.FAIL_CAPACITY, self.m_platform[m], self.env.now)
+            self._c_fail_cap[self.m_platform[m]].append(self.env.now)
             self._pupil_failed(pm)
 
     def _pupil_joined(self, pm: int, m: int) -> None:
@@ -231,10 +240,11 @@ class Behaviour:
         if lost > 0.0:
             self._lost[self.pm_pupil[pm]] += lost
             self.lost_s += lost
-        self.rec.rec(Code.JOIN_OK, self.m_platform[m], now)
+        self._c_join[self.m_platform[m]].append(now)
         if self.reconnect_rate_s > 0.0:
             drop = self._reconnect.next() / self.reconnect_rate_s
-            if now + drop < self.m_end[m] - 1.0:
+            # Nobody bothers to rejoin in the last minute of a meeting.
+            if now + drop + self.reconnect_delay < self.m_end[m] - 60.0:
                 call_later(self.env, drop, self._pupil_drop, (pm, self.pm_session[pm]))
 
     def _pupil_drop(self, item: tuple[int, int]) -> None:
@@ -246,15 +256,18 @@ class Behaviour:
         cam = self.pm_cam[pm]
         scr = self.m_screen[m]
         d = self._load(u, w, scr) - self._load(u - 1, w - cam, scr)
-        self._pool(m).release(self.m_node[m], 1, d)
+        self.m_pool[m].release(self.m_node[m], 1, d)
         self.m_U[m] = u - 1
         self.m_W[m] = w - cam
         self.in_session -= 1
         self.trying += 1
         self._st[pm] = TRYING
-        self.rec.rec(Code.DROP, self.m_platform[m], self.env.now)
+        self._c_drop[self.m_platform[m]].append(self.env.now)
         self.pm_chain[pm] = self.env.now
-        call_later(self.env, self.reconnect_delay, self._reconnect_attempt, pm)
+        if self.reconnect_delay > 0.0:
+            call_later(self.env, self.reconnect_delay, self._reconnect_attempt, pm)
+        else:
+            self._pupil_attempt(pm)  # the browser reloads at once: no extra event
 
     def _reconnect_attempt(self, pm: int) -> None:
         self.pm_chain[pm] = self.env.now
@@ -285,7 +298,7 @@ class Behaviour:
         if lost > 0.0:
             self._lost[self.pm_pupil[pm]] += lost
             self.lost_s += lost
-        self.rec.rec(Code.GAVE_UP, self.m_platform[m], t)
+        self._c_gave_up[self.m_platform[m]].append(t)
 
     # ---------------------------------------------------------------- teachers
     def teacher_first_attempt(self, m: int) -> None:
@@ -325,7 +338,7 @@ class Behaviour:
         cam = self.m_tcam[m]
         scr = self.m_screen[m]
         d = self._load(1, cam, scr)
-        if not self._pool(m).try_admit(self.m_node[m], d):
+        if not self.m_pool[m].try_admit(self.m_node[m], d):
             self.rec.rec(self._host_code(m, Code.FAIL_CAPACITY, Code.T_FAIL), p, now)
             self._teacher_failed(m)
             return
@@ -379,7 +392,7 @@ class Behaviour:
         if st == M_OPEN:
             node = self.m_node[m]
             u, w = self.m_U[m], self.m_W[m]
-            self._pool(m).release(node, u, self._load(u, w, self.m_screen[m]))
+            self.m_pool[m].release(node, u, self._load(u, w, self.m_screen[m]))
             self.platforms[self.m_platform[m]].dispatcher.close(node)
             self.m_U[m] = self.m_W[m] = 0
         elif st == M_OPENING:
@@ -408,40 +421,52 @@ class Behaviour:
         # Pupils waiting for a retry find the meeting closed when their timer fires.
 
     # ---------------------------------------------------------------- morning logins
+    # A login's outcome is known when it arrives (FIFO front end): no event unless it fails
+    # and is retried.
     def login_first_attempt(self, i: int) -> None:
-        if self._logged[self.lg_pupil[i]]:
+        now = self.env.now
+        if self._login_at[self.lg_pupil[i]] <= now:
             self.lg_status[i] = DONE  # already logged in (joined a meeting earlier)
-            self.lg_t[i] = self.env.now
+            self.lg_t[i] = now
             return
-        self.lg_chain[i] = self.env.now
+        self.lg_chain[i] = now
         self.lg_status[i] = TRYING
         self._login_attempt(i)
 
     def _login_attempt(self, i: int) -> None:
-        pupil = self.lg_pupil[i]
-        school = self.pupil_school[pupil]
-        fe = self.pupil_frontend[school]
-        self.lg_attempts[i] += 1
-        self.rec.rec(Code.LOGIN_ATTEMPT, -1, self.env.now)
-        fe.submit(i, fe.login_service_s, self._login_done)
-
-    def _login_done(self, i: int, ok: bool) -> None:
         now = self.env.now
         pupil = self.lg_pupil[i]
-        if ok or self._logged[pupil]:
-            self._logged[pupil] = 1
+        if self._login_at[pupil] <= now:  # logged in meanwhile through a meeting
             self.lg_status[i] = DONE
             self.lg_t[i] = now
-            self.rec.rec(Code.LOGIN_OK, -1, now)
             return
-        self.rec.rec(Code.LOGIN_FAIL, -1, now)
-        if not self.retries:
+        fe = self.pupil_frontend[self.pupil_school[pupil]]
+        self.lg_attempts[i] += 1
+        self.rec.rec(Code.LOGIN_ATTEMPT, -1, now)
+        if fe.tracked:  # an outage may still fail it: deliver the outcome as an event
+            fe.submit(i, fe.login_service_s, self._login_done)
+            return
+        ok, t = fe.request(fe.login_service_s)
+        self._login_outcome(i, ok, t)
+
+    def _login_done(self, i: int, ok: bool) -> None:
+        self._login_outcome(i, ok, self.env.now)
+
+    def _login_outcome(self, i: int, ok: bool, t: float) -> None:
+        now = self.env.now
+        pupil = self.lg_pupil[i]
+        if ok:
+            if t < self._login_at[pupil]:
+                self._login_at[pupil] = t
+            self.lg_status[i] = DONE
+            self.lg_t[i] = t
+            self.rec.rec(Code.LOGIN_OK, -1, t)
+            return
+        self.rec.rec(Code.LOGIN_FAIL, -1, t)
+        delay = self._delay(int(self.lg_attempts[i])) if self.retries else float("inf")
+        t_next = t + delay
+        if t_next - self.lg_chain[i] > self.login_patience or t_next >= self.sc.day.end:
             self.lg_status[i] = GAVE_UP
-            self.rec.rec(Code.LOGIN_GAVE_UP, -1, now)
+            self.rec.rec(Code.LOGIN_GAVE_UP, -1, t)
             return
-        delay = self._delay(int(self.lg_attempts[i]))
-        if now + delay - self.lg_chain[i] > self.login_patience or now + delay >= self.sc.day.end:
-            self.lg_status[i] = GAVE_UP
-            self.rec.rec(Code.LOGIN_GAVE_UP, -1, now)
-            return
-        call_later(self.env, delay, self._login_attempt, i)
+        call_later(self.env, t_next - now, self._login_attempt, i)

@@ -149,8 +149,7 @@ def main(argv: list[str] | None = None) -> None:
         if os.environ.get("DLSIM_DEBUG"):
             raise
         err.print(
-            f"internal error: {exc.__class__.__name__}: {exc} "
-            "(set DLSIM_DEBUG=1 for a traceback)",
+            f"internal error: {exc.__class__.__name__}: {exc} (set DLSIM_DEBUG=1 for a traceback)",
             markup=False,
         )
         sys.exit(1)

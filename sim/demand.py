@@ -79,7 +79,12 @@ def school_start_offsets_s(scenario: Scenario, pop: Population) -> np.ndarray:
     for name, minutes in by_type.items():
         if name in pop.type_names:
             off[pop.type_names.index(name)] = minutes * 60.0
-    return off[pop.school_type]
+    spread = scenario.timetable.school_start_spread_min * 60.0
+    # A school's own bell time is a property of the school, not of the replication.
+    rng = SeedTree(scenario.population.seed).rng("population.bell_times")
+    u = rng.random(pop.n_schools)
+    # rounded to whole minutes: bells ring on the minute
+    return off[pop.school_type] + np.round((2.0 * u - 1.0) * spread / 60.0) * 60.0
 
 
 def period_starts_s(scenario: Scenario) -> np.ndarray:
@@ -117,6 +122,7 @@ def _timetable_demand(scenario: Scenario, pop: Population, seeds: SeedTree) -> D
     m_kind_parts: list[np.ndarray] = []
     m_start_parts: list[np.ndarray] = []
     m_end_parts: list[np.ndarray] = []
+    m_group_parts: list[np.ndarray] = []  # 0: check-in, k+1: lessons of period k
     has_checkin = np.zeros(n_cls, dtype=bool)
     if tt.checkin.enabled:
         ci = tt.checkin
@@ -128,10 +134,11 @@ def _timetable_demand(scenario: Scenario, pop: Population, seeds: SeedTree) -> D
         m_kind_parts.append(np.full(idx.size, KIND_CHECKIN, np.int8))
         m_start_parts.append(start)
         m_end_parts.append(start + ci.duration_min * 60.0)
+        m_group_parts.append(np.zeros(idx.size, np.int16))
     share = np.full(len(pop.type_names), tt.live_lesson_share)
-    for name, s in tt.live_lesson_share_by_type.items():
+    for name, value in tt.live_lesson_share_by_type.items():
         if name in pop.type_names:
-            share[pop.type_names.index(name)] = s
+            share[pop.type_names.index(name)] = value
     cls_share = share[cls_type]
     rng_lessons = seeds.rng("demand.lessons")
     checkin_s = tt.checkin.duration_min * 60.0 if tt.checkin.enabled else 0.0
@@ -149,40 +156,61 @@ def _timetable_demand(scenario: Scenario, pop: Population, seeds: SeedTree) -> D
         m_kind_parts.append(np.full(idx.size, KIND_LESSON, np.int8))
         m_start_parts.append(start)
         m_end_parts.append(end)
+        m_group_parts.append(np.full(idx.size, k + 1, np.int16))
     m_class = np.concatenate(m_class_parts).astype(np.int64)
+    m_group = np.concatenate(m_group_parts)
     m_kind = np.concatenate(m_kind_parts)
     m_start = np.concatenate(m_start_parts)
     m_end = np.concatenate(m_end_parts)
     # drop meetings outside the simulated day
     day = scenario.day
     keep = (m_start >= day.start) & (m_end <= day.end)
-    m_class, m_kind, m_start, m_end = m_class[keep], m_kind[keep], m_start[keep], m_end[keep]
-    order = np.lexsort((m_class, m_start))
+    order = np.flatnonzero(keep)[np.lexsort((m_class[keep], m_start[keep]))]
     m_class, m_kind, m_start, m_end = m_class[order], m_kind[order], m_start[order], m_end[order]
+    m_group = m_group[order]
     n_m = m_class.size
 
-    rng_t = seeds.rng("demand.teachers")
-    lead = jit.teacher_lead_mean_s * rng_t.standard_exponential(n_m)
-    m_teacher_t = np.maximum(m_start - lead, day.start)
-    m_teacher_cam = rng_t.random(n_m) < beh.webcam_share_teachers
-    m_screen = rng_t.random(n_m) < beh.screenshare_share
-
-    # --- participants: each pupil at home joins with probability `attendance` -------------
-    home = n_home[m_class]
-    rep = np.repeat(np.arange(n_m), home)
-    k_in_class = np.arange(rep.size) - np.repeat(np.cumsum(home) - home, home)
-    rng_p = seeds.rng("demand.participants")
-    attend = rng_p.random(rep.size) < beh.attendance
-    pm_meeting = rep[attend]
-    pm_pupil = pop.class_first_pupil[m_class[pm_meeting]] + k_in_class[attend]
-    n_pm = pm_meeting.size
-    jitter = _jitter(
-        rng_p, n_pm, jit.pupil_early_share, jit.pupil_early_mean_s, jit.pupil_late_mean_s
-    )
+    # Teachers and participants are drawn per group of meetings (the check-in, the lessons of
+    # each period) from the group's own stream: changing how many classes hold a check-in
+    # does not reshuffle the draws of any lesson (common random numbers).
+    m_teacher_t = np.empty(n_m)
+    m_teacher_cam = np.empty(n_m, dtype=bool)
+    m_screen = np.empty(n_m, dtype=bool)
+    pm_parts: list[tuple[np.ndarray, ...]] = []
+    for g in np.unique(m_group):
+        sel = np.flatnonzero(m_group == g)
+        sel = sel[np.argsort(m_class[sel], kind="stable")]  # draws keyed by class, not time
+        rng_t = seeds.rng(f"demand.teachers.g{g}")
+        lead = jit.teacher_lead_mean_s * rng_t.standard_exponential(sel.size)
+        m_teacher_t[sel] = np.maximum(m_start[sel] - lead, day.start)
+        m_teacher_cam[sel] = rng_t.random(sel.size) < beh.webcam_share_teachers
+        m_screen[sel] = rng_t.random(sel.size) < beh.screenshare_share
+        # each pupil at home joins with probability `attendance`
+        home = n_home[m_class[sel]]
+        rep = np.repeat(sel, home)
+        k_in_class = np.arange(rep.size) - np.repeat(np.cumsum(home) - home, home)
+        rng_p = seeds.rng(f"demand.participants.g{g}")
+        attend = rng_p.random(rep.size) < beh.attendance
+        meeting = rep[attend]
+        pupil = pop.class_first_pupil[m_class[meeting]] + k_in_class[attend]
+        jitter = _jitter(rng_p, meeting.size, jit.pupil_early_share, jit.pupil_early_mean_s,
+                         jit.pupil_late_mean_s)
+        cam = rng_p.random(meeting.size) < beh.webcam_share_pupils
+        pm_parts.append((meeting, pupil, jitter, cam))
+    if pm_parts:
+        pm_meeting = np.concatenate([p[0] for p in pm_parts])
+        by_meeting = np.argsort(pm_meeting, kind="stable")
+        pm_meeting = pm_meeting[by_meeting]
+        pm_pupil = np.concatenate([p[1] for p in pm_parts])[by_meeting]
+        jitter = np.concatenate([p[2] for p in pm_parts])[by_meeting]
+        pm_cam = np.concatenate([p[3] for p in pm_parts])[by_meeting]
+    else:
+        pm_meeting = pm_pupil = np.zeros(0, dtype=np.int64)
+        jitter = np.zeros(0)
+        pm_cam = np.zeros(0, dtype=bool)
     m_s, m_e = m_start[pm_meeting], m_end[pm_meeting]
     # Nobody plans to arrive in the last minute (or after the end) of a meeting.
     pm_first_t = np.clip(m_s + jitter, day.start, m_e - 60.0)
-    pm_cam = rng_p.random(n_pm) < beh.webcam_share_pupils
     counts = np.bincount(pm_meeting, minlength=n_m)
     m_pm_hi = np.cumsum(counts)
     m_pm_lo = m_pm_hi - counts

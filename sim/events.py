@@ -51,7 +51,7 @@ def call_urgent(
     env: simpy.Environment, delay: float, fn: Callable[[Any], None], arg: Any = None
 ) -> None:
     """Call ``fn(arg)`` after ``delay``, before NORMAL events of that instant."""
-    env.schedule(_Call(fn, arg), URGENT, delay)  # type: ignore[arg-type]
+    env.schedule(_Call(fn, arg), URGENT, delay if delay > 0.0 else 0.0)  # type: ignore[arg-type]
 
 
 class UnitDraws:

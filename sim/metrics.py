@@ -100,6 +100,10 @@ class Recorder:
     def rec(self, code: int, platform: int, t: float) -> None:
         self._t[code][platform].append(t)
 
+    def channel(self, code: Code) -> list[array]:
+        """The per-platform time arrays of ``code`` (append a time to record an outcome)."""
+        return self._t[code]
+
     def times(self, code: Code, platform: int | None = None) -> np.ndarray:
         """Event times of ``code`` (all platforms if ``platform`` is None), counted ones only."""
         if platform is None:

@@ -99,6 +99,8 @@ class _Model:
         if scenario.demand.kind == "poisson" and scenario.demand.poisson is not None:
             count_from = scenario.day.start + scenario.demand.poisson.warmup_s
         self.count_from = count_from
+        for plat in self.platforms:
+            plat.frontend.count_from = count_from
         self.rec = Recorder(len(self.platforms), count_from)
         self._build_frontends()
         self.beh = Behaviour(
@@ -276,10 +278,6 @@ class _Model:
         finally:
             gc.set_threshold(*old)
             gc.unfreeze()
-        for plat in self.platforms:
-            plat.frontend.finish()
-        for s in self.school_servers:
-            s.finish()
         runtime = time.perf_counter() - t0
         return self._result(runtime)
 
@@ -368,15 +366,14 @@ class _Model:
         for plat in self.platforms:
             fe = plat.frontend
             horizon = max(1e-9, self.env.now - max(sc.day.start, fe.count_from))
-            started = fe.served + fe.busy
             fe_stats[plat.name] = {
                 "arrivals": fe.arrivals,
                 "served": fe.served,
                 "timed_out": fe.timed_out,
                 "waited_share": fe.waited / fe.arrivals if fe.arrivals else 0.0,
-                "mean_wait_s": fe.wait_sum_s / max(1, started + fe.timed_out),
-                "mean_queue_length": fe.area_waiting / horizon,
-                "mean_busy_workers": fe.area_busy / horizon,
+                "mean_wait_s": fe.wait_sum_s / max(1, fe.served + fe.timed_out),
+                "mean_queue_length": fe.wait_sum_s / horizon,
+                "mean_busy_workers": fe.busy_sum_s / horizon,
             }
         ts_rows = list(rec.samples)
         ts_rows += rec.event_series(

@@ -127,6 +127,7 @@ def load_marginals(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
                 ]
             )
     types = _read_csv(types_path, SCHOOL_TYPE_COLUMNS, "school_types_file")
+    all_types = set(types["school_type"])
     regions = _read_csv(regions_path, REGION_COLUMNS, "regions_file")
     where_t = f"{types_path}: population.school_types_file"
     problems = []
@@ -156,6 +157,15 @@ def load_marginals(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
                 ]
             )
         types = types[types["school_type"].isin(pop.school_types)].reset_index(drop=True)
+    known_types = all_types
+    src = scenario.source_path or "<scenario>"
+    for setting in ("start_offset_min_by_type", "live_lesson_share_by_type"):
+        for name in getattr(scenario.timetable, setting):
+            if name not in known_types:
+                raise ConfigError(
+                    [f"{src}: timetable.{field}.{name}: unknown school type {name!r} "
+                     f"(known: {', '.join(sorted(known_types))})"]
+                )
     known_regions = set(regions["region"])
     for i, o in enumerate(scenario.assignment.region_overrides):
         if o.region not in known_regions:
@@ -189,8 +199,17 @@ def build_population(scenario: Scenario) -> Population:
     for t_idx, row in types.iterrows():
         n = max(1, round(row["schools"] * pop.scale))
         mean_size = row["pupils"] / row["schools"]
-        sizes = mean_size * np.exp(sigma * rng_size.standard_normal(n) - sigma**2 / 2)
-        sizes = np.maximum(np.rint(sizes), 1).astype(np.int64)
+        raw = np.exp(sigma * rng_size.standard_normal(n) - sigma**2 / 2)
+        # Rescale so the type's total is exact (n × mean size), then round by largest
+        # remainder: the per-type totals match the statistics, not just on average.
+        target = round(mean_size * n)
+        exact = np.maximum(raw / raw.sum() * target, 1.0)
+        exact *= target / exact.sum()
+        sizes = np.floor(exact).astype(np.int64)
+        short = target - int(sizes.sum())
+        if short > 0:
+            sizes[np.argsort(sizes - exact, kind="stable")[:short]] += 1
+        sizes = np.maximum(sizes, 1)
         years = np.arange(int(row["first_year"]), int(row["last_year"]) + 1)
         ny = years.size
         # Pupils per (school, year): even split, remainder to the lower years.

@@ -1,18 +1,24 @@
 """A c-worker FIFO request queue with client time-outs: login services and school servers.
 
-Callback-based (no process per request, no ``simpy.Resource``): a request that finds a free
-worker schedules exactly one event (its completion); one that has to wait also schedules its
-time-out. A request still queued at its time-out fails — the browser gave up — and its entry
-is skipped lazily when a worker reaches it.
+FIFO service with service times drawn at arrival means a request's start time is known the
+moment it arrives: ``start = max(arrival, earliest time a worker becomes free)`` (the
+Kiefer–Wolfowitz recursion). A request that would wait longer than the client's time-out
+fails at ``arrival + timeout_s`` and never occupies a worker, which does not change anyone
+else's start. So a request costs at most one scheduled event (its completion or its
+time-out), and a caller that only needs the outcome (a morning login) costs none:
+:meth:`RequestQueue.request` returns it, :meth:`RequestQueue.submit` schedules a callback.
 
-Optionally the request also carries data over a shared link (a school's uplink used by pupils
-at home): the transfer time is ``transfer_mbit × busy workers / available link Mbit/s``,
-a processor-sharing approximation taken when the request starts.
+Optionally a request also carries data over a shared link (a school's uplink used by pupils
+at home): transfer time ``transfer_mbit × busy workers / available link Mbit/s`` taken when
+the request starts (a processor-sharing approximation).
+
+Statistics: arrivals, served, timed out, waited, total wait, total busy time, and the queue
+length at any instant (``waiting_at``), for Little's law and the Erlang-C oracle.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import heapq
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +30,7 @@ OnDone = Callable[[Any, bool], None]
 
 
 class RequestQueue:
-    """c workers, FIFO, time-out while waiting; statistics for Little's law and Erlang-C."""
+    """c workers, FIFO, time-out while waiting; outcome known at arrival."""
 
     def __init__(
         self,
@@ -39,115 +45,168 @@ class RequestQueue:
         transfer_mbit: float = 0.0,
     ):
         self.env = env
-        self.login_service_s = login_service_s
-        self.join_service_s = join_service_s
         self.name = name
         self.workers = workers
         self.timeout_s = timeout_s
+        self.login_service_s = login_service_s
+        self.join_service_s = join_service_s
         self._draws = draws
         self.link_mbit_s = link_mbit_s
         self.transfer_mbit = transfer_mbit
         self.up = True
-        self.busy = 0
-        self.waiting = 0
-        self._queue: deque[list[Any]] = deque()
-        # statistics
+        self._busy_until: list[float] = []  # heap: when each busy worker frees up
+        self._waiting_until: list[float] = []  # heap: when each queued request leaves the queue
+        # statistics (for arrivals at or after count_from)
+        self.count_from = -float("inf")
         self.arrivals = 0
         self.served = 0
         self.timed_out = 0
         self.rejected_down = 0
-        self.waited = 0  # requests that had to queue
-        self.wait_sum_s = 0.0  # over all requests that started service
-        self.count_from = 0.0  # statistics only for arrivals at/after this time
-        self._area_t = env.now
-        self.area_waiting = 0.0  # ∫ waiting dt (for Little's law)
-        self.area_busy = 0.0
+        self.waited = 0
+        self.wait_sum_s = 0.0  # over served and timed-out requests
+        self.busy_sum_s = 0.0
+        # outages (faults): in-flight requests are tracked only when enabled
+        self.tracked = False
+        self._inflight: list[_Outcome] = []
+        self._last_service = 0.0
 
-    # -- bookkeeping -------------------------------------------------------------------------
-    def _advance(self) -> None:
-        now = self.env.now
-        dt = now - self._area_t
-        if dt > 0.0:
-            self.area_waiting += self.waiting * dt
-            self.area_busy += self.busy * dt
-            self._area_t = now
-
-    def reset_statistics(self) -> None:
-        """Start the statistics afresh at the current time (after a warm-up)."""
-        self._advance()
-        self.area_waiting = self.area_busy = 0.0
-        self.arrivals = self.served = self.timed_out = self.waited = 0
-        self.wait_sum_s = 0.0
-        self.count_from = self.env.now
-
-    # -- requests ----------------------------------------------------------------------------
-    def submit(self, token: Any, mean_service_s: float, on_done: OnDone) -> None:
-        """Submit a request; ``on_done(token, ok)`` is called at completion or time-out."""
-        self.arrivals += 1
+    # -- the queue ---------------------------------------------------------------------------
+    def request(self, mean_service_s: float) -> tuple[bool, float]:
+        """A request arriving now: ``(True, completion time)`` or ``(False, failure time)``."""
+        now = self.env._now
+        counted = now >= self.count_from
+        if counted:
+            self.arrivals += 1
         if not self.up:
-            self.rejected_down += 1
-            on_done(token, False)
-            return
-        if self.busy < self.workers:
-            self._advance()
-            self._start(token, mean_service_s, on_done, 0.0)
-            return
-        self._advance()
-        entry = [token, mean_service_s, on_done, self.env.now, True]
-        self._queue.append(entry)
-        self.waiting += 1
-        self.waited += 1
-        if self.timeout_s < float("inf"):
-            call_later(self.env, self.timeout_s, self._on_timeout, entry)
-
-    def _start(self, token: Any, mean_service_s: float, on_done: OnDone, waited_s: float) -> None:
-        self.busy += 1
-        self.wait_sum_s += waited_s
+            if counted:
+                self.rejected_down += 1
+            return False, now
+        heap = self._busy_until
+        while heap and heap[0] <= now:  # workers done by now are free
+            heapq.heappop(heap)
+        if len(heap) < self.workers:
+            start = now
+            reuse = False
+        else:
+            start = heap[0]  # FIFO: the earliest worker to become free takes this request
+            reuse = True
+        if start - now > self.timeout_s:
+            fail_t = now + self.timeout_s
+            heapq.heappush(self._waiting_until, fail_t)
+            if counted:
+                self.timed_out += 1
+                self.waited += 1
+                self.wait_sum_s += self.timeout_s
+            return False, fail_t
         service = mean_service_s * self._draws.next()
         if self.transfer_mbit > 0.0:
-            service += self.transfer_mbit * self.busy / self.link_mbit_s
-        call_later(self.env, service, self._on_complete, (token, on_done))
+            # busy at start: all workers when queued (the freed one is taken at once),
+            # otherwise those in service now plus this request
+            busy = len(heap) if reuse else len(heap) + 1
+            service += self.transfer_mbit * min(busy, self.workers) / self.link_mbit_s
+        done = start + service
+        self._last_service = service
+        if reuse:
+            heapq.heapreplace(heap, done)
+        else:
+            heapq.heappush(heap, done)
+        if start > now:
+            heapq.heappush(self._waiting_until, start)
+        if counted:
+            self.served += 1
+            self.busy_sum_s += service
+            if start > now:
+                self.waited += 1
+                self.wait_sum_s += start - now
+        return True, done
 
-    def _on_complete(self, item: tuple[Any, OnDone]) -> None:
-        self._advance()
-        self.busy -= 1
-        self.served += 1
-        token, on_done = item
-        self._next()
-        on_done(token, True)
+    def submit(self, token: Any, mean_service_s: float, on_done: OnDone) -> None:
+        """Submit a request; ``on_done(token, ok)`` is called at completion or time-out."""
+        now = self.env._now
+        ok, t = self.request(mean_service_s)
+        out = _Outcome(on_done, token, ok)
+        if self.tracked:
+            out.start = t - (self._last_service if ok else 0.0)
+            out.done = t
+            inflight = self._inflight
+            inflight.append(out)
+            if len(inflight) > 4 * self.workers + 64:  # amortised pruning of finished ones
+                self._inflight = [o for o in inflight if o.done > now and not o.cancelled]
+        call_later(self.env, t - now, out)
 
-    def _next(self) -> None:
-        q = self._queue
-        while q and self.busy < self.workers:
-            entry = q.popleft()
-            if entry[4]:
-                entry[4] = False
-                self.waiting -= 1
-                self._start(entry[0], entry[1], entry[2], self.env.now - entry[3])
+    # -- views -------------------------------------------------------------------------------
+    @property
+    def busy(self) -> int:
+        """Workers busy now."""
+        now = self.env._now
+        h = self._busy_until
+        while h and h[0] <= now:
+            heapq.heappop(h)
+        return len(h)
 
-    def _on_timeout(self, entry: list[Any]) -> None:
-        if not entry[4]:
-            return  # already served: a stale timer is a cheap no-op
-        self._advance()
-        entry[4] = False
-        self.waiting -= 1
-        self.timed_out += 1
-        self.wait_sum_s += self.timeout_s
-        entry[2](entry[0], False)
+    @property
+    def waiting(self) -> int:
+        """Requests queued now (not yet started, not yet timed out)."""
+        now = self.env._now
+        h = self._waiting_until
+        while h and h[0] <= now:
+            heapq.heappop(h)
+        return len(h)
 
-    # -- faults ------------------------------------------------------------------------------
-    def set_up(self, up: bool) -> None:
-        """Take the service down (queued requests fail now) or bring it back."""
-        self._advance()
-        self.up = up
-        if not up:
-            while self._queue:
-                entry = self._queue.popleft()
-                if entry[4]:
-                    entry[4] = False
-                    self.waiting -= 1
-                    self.rejected_down += 1
-                    entry[2](entry[0], False)
+    # -- faults ----------------------------------------------------------------------------
+    def enable_outages(self) -> None:
+        """Track in-flight requests so that :meth:`set_up` can fail them (costs a little)."""
+        self.tracked = True
+
+    def set_up(self, up: bool, fail_in_service: bool = True) -> None:
+        """Take the service down or bring it back.
+
+        Going down, every queued request fails now (the client sees an error), and so do the
+        requests in service unless ``fail_in_service`` is False (a graceful stop). New
+        requests fail at once while down. Coming back, the workers start empty apart from
+        requests that survived a graceful stop.
+        """
+        if not self.tracked:
+            raise RuntimeError(f"{self.name}: enable_outages() before the run to model outages")
+        now = self.env._now
+        if up:
+            self.up = True
+            return
+        self.up = False
+        survivors: list[_Outcome] = []
+        failing: list[_Outcome] = []
+        for o in self._inflight:
+            if o.cancelled or o.done <= now:
+                continue
+            if o.ok and o.start <= now and not fail_in_service:
+                survivors.append(o)
+            else:
+                o.cancelled = True
+                failing.append(o)
+        self._busy_until = [o.done for o in survivors]
+        heapq.heapify(self._busy_until)
+        self._waiting_until = []
+        self._inflight = survivors
+        for o in failing:
+            o.fn(o.token, False)
 
     def finish(self) -> None:
-        self._advance()
+        """End of run (nothing to flush: outcomes were decided at arrival)."""
+
+
+class _Outcome:
+    """Callable delivering one request's outcome (cheaper than a closure per request)."""
+
+    __slots__ = ("cancelled", "done", "fn", "ok", "start", "token")
+
+    def __init__(self, fn: OnDone, token: Any, ok: bool):
+        self.fn = fn
+        self.token = token
+        self.ok = ok
+        self.cancelled = False
+        self.start = 0.0
+        self.done = 0.0
+
+    def __call__(self, _: Any) -> None:
+        if not self.cancelled:
+            self.fn(self.token, self.ok)

@@ -13,6 +13,61 @@ from pydantic import ValidationError
 
 from sim.config.models import ConfigError, Scenario
 
+
+class _ScenarioLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` without YAML 1.1's base-60 numbers.
+
+    Under YAML 1.1 an unquoted ``end: 17:00`` is the integer 1020 (17·60), which would silently
+    become 00:17. Here it stays the string "17:00" and is parsed as a time of day.
+    """
+
+
+_ScenarioLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, rx)
+        for tag, rx in resolvers
+        if not (tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and ":" in rx.pattern)
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+for _tag, _rx in (
+    (
+        "tag:yaml.org,2002:int",
+        r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$",
+    ),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+    ),
+):
+    _ScenarioLoader.add_implicit_resolver(_tag, re.compile(_rx), list("-+0123456789."))
+
+
+def _mapping_without_duplicates(loader: _ScenarioLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    """A mapping whose keys are unique: a repeated key is an error, not "the last one wins"."""
+    loader.flatten_mapping(node)
+    out: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in out:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        out[key] = loader.construct_object(value_node, deep=True)
+    return out
+
+
+_ScenarioLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates
+)
+
+
+def safe_load(text: str) -> Any:
+    """``yaml.safe_load`` with times of day kept as strings (see ``_ScenarioLoader``)."""
+    return yaml.load(text, Loader=_ScenarioLoader)
+
+
 MAX_CONFIG_BYTES = 2_000_000
 
 
@@ -50,7 +105,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not key or not re.fullmatch(r"[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+|\[\d+\])*", key):
         raise ConfigError([f"--set {text}: malformed key path {key!r}"])
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError as exc:
         raise ConfigError(
             [f"--set {text}: value is not valid YAML ({exc.__class__.__name__})"]
@@ -96,15 +151,36 @@ def _defaults_as_data() -> dict[str, Any]:
 
 
 def _materialise_defaults(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """An override into a list (``platforms[0].nodes``) needs that section's defaults first."""
+    """An override into a list (``platforms[0].nodes``) needs that list's defaults first.
+
+    Walk each override's path through the data and the defaults side by side; where the data
+    lacks a key that the defaults have and the path goes on into a list, copy the defaults.
+    """
     defaults: dict[str, Any] | None = None
     for text in overrides:
         key = text.split("=", 1)[0].strip()
-        top = re.split(r"[.\[]", key, maxsplit=1)[0]
-        if "[" in key and top not in data:
-            defaults = defaults or _defaults_as_data()
-            if top in defaults:
-                data[top] = defaults[top]
+        if "[" not in key:
+            continue
+        defaults = defaults or _defaults_as_data()
+        tokens = re.findall(r"[^.\[\]]+|\[\d+\]", key)
+        node: Any = data
+        dnode: Any = defaults
+        for tok in tokens[:-1]:
+            if tok.startswith("["):
+                idx = int(tok[1:-1])
+                if not (isinstance(node, list) and idx < len(node)):
+                    break
+                node = node[idx]
+                dnode = dnode[idx] if isinstance(dnode, list) and idx < len(dnode) else None
+                continue
+            if not isinstance(node, dict):
+                break
+            dval = dnode.get(tok) if isinstance(dnode, dict) else None
+            if tok not in node or node[tok] is None:
+                if dval is None:
+                    break
+                node[tok] = json.loads(json.dumps(dval))
+            node, dnode = node[tok], dval
     return data
 
 
@@ -114,12 +190,12 @@ def load_yaml_text(text: str, source: str) -> dict[str, Any]:
         raise ConfigError([f"{source}: (top level): not a YAML text file (binary content)"])
     try:
         # Reject aliases before any expansion: a "billion laughs" document never grows.
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=_ScenarioLoader):
             if isinstance(event, yaml.AliasEvent):
                 raise ConfigError(
                     [f"{source}: (top level): YAML aliases (*name) are not allowed in scenarios"]
                 )
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

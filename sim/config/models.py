@@ -67,14 +67,6 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
-def _unique(names: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for n in names:
-        if n in seen:
-            raise ValueError(f"duplicate {what} name {n!r}")
-        seen.add(n)
-
-
 # --------------------------------------------------------------------------------------------
 # Sections
 
@@ -83,7 +75,7 @@ class DayConfig(Strict):
     """The simulated window of the day (seconds since midnight)."""
 
     start: TimeOfDay = 7 * 3600
-    end: TimeOfDay = 15 * 3600
+    end: TimeOfDay = 15.5 * 3600
     sample_interval_s: Annotated[int, Field(ge=1, le=3600)] = 60
 
     @model_validator(mode="after")
@@ -171,7 +163,7 @@ class CheckInConfig(Strict):
     enabled: bool = True
     min_year: Annotated[int, Field(ge=1, le=13)] = 1
     max_year: Annotated[int, Field(ge=1, le=13)] = 10
-    video_share: Share = 0.09
+    video_share: Share = 0.05
     """Share of classes whose check-in is a video conference (the rest use chat/messenger)."""
     duration_min: Annotated[float, Field(gt=0, le=240)] = 20.0
 
@@ -185,17 +177,20 @@ class CheckInConfig(Strict):
 class TimetableConfig(Strict):
     first_period_start: TimeOfDay = 8 * 3600
     period_min: Annotated[float, Field(gt=0, le=240)] = 45.0
-    periods: Annotated[int, Field(ge=1, le=12)] = 6
+    periods: Annotated[int, Field(ge=1, le=12)] = 8
     breaks_min: dict[int, NonNegFloat] = Field(default_factory=lambda: {2: 20.0, 4: 15.0})
     """Break after period k (minutes)."""
     checkin: CheckInConfig = Field(default_factory=CheckInConfig)
-    live_lesson_share: Share = 0.05
+    live_lesson_share: Share = 0.075
     """Share of classes holding a live video lesson in a given period (default for all types)."""
     live_lesson_share_by_type: dict[Name, Share] = Field(default_factory=dict)
     start_offset_min_by_type: dict[Name, Annotated[float, Field(ge=-120, le=240)]] = Field(
         default_factory=dict
     )
     """Shift of the whole timetable per school type (staggered start)."""
+    school_start_spread_min: Annotated[float, Field(ge=0, le=120)] = 20.0
+    """Schools' own bell times differ: each school's timetable is shifted by a fixed uniform
+    offset in [−spread, +spread] minutes (drawn from the population seed)."""
 
 
 class LoginConfig(Strict):
@@ -229,9 +224,10 @@ class BehaviourConfig(Strict):
     """A pupil gives up after trying this long (the rest of that meeting is lost)."""
     teacher_patience_s: PositiveFloat = 2700.0
     login_patience_s: PositiveFloat = 1800.0
-    reconnect_per_h: NonNegFloat = 1.2
+    reconnect_per_h: NonNegFloat = 1.4
     """Rate at which a participant drops out (home connection, browser) and rejoins."""
-    reconnect_delay_s: NonNegFloat = 10.0
+    reconnect_delay_s: NonNegFloat = 0.0
+    """Pause before rejoining after a drop (0: the client rejoins at once)."""
     webcam_share_pupils: Share = 0.15
     webcam_share_teachers: Share = 0.9
     screenshare_share: Share = 0.5
@@ -292,7 +288,9 @@ class PlatformConfig(Strict):
     @field_validator("clusters")
     @classmethod
     def _unique_clusters(cls, v: list[ClusterConfig]) -> list[ClusterConfig]:
-        _unique([c.name for c in v], "cluster")
+        for j, c in enumerate(v):
+            if any(c.name == o.name for o in v[:j]):
+                raise ValueError(f"clusters[{j}].name: duplicate cluster name {c.name!r}")
         return v
 
 
@@ -361,7 +359,7 @@ def _default_platforms() -> list[PlatformConfig]:
             name="bildungscloud",
             label="Niedersächsische Bildungscloud",
             frontend=FrontendConfig(workers=200),
-            clusters=[ClusterConfig(name="nbc-bbb", nodes=250, node_max_participants=150)],
+            clusters=[ClusterConfig(name="nbc-bbb", nodes=500, node_max_participants=150)],
         ),
         PlatformConfig(
             name="hannover-city",
@@ -395,13 +393,28 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _cross_refs(self) -> Scenario:
         names = [p.name for p in self.platforms]
-        _unique(names, "platform")
-        _unique([c.name for p in self.platforms for c in p.clusters], "cluster")
-        known = set(names)
-        for p in self.assignment.platform_shares:
-            if p not in known:
+        seen: dict[str, str] = {}
+        for i, p in enumerate(self.platforms):
+            if p.name in seen:
                 raise ValueError(
-                    f"assignment.platform_shares names unknown platform {p!r} "
+                    f"platforms[{i}].name: duplicate platform name {p.name!r} "
+                    f"(also {seen[p.name]})"
+                )
+            seen[p.name] = f"platforms[{i}]"
+        cseen: dict[str, str] = {}
+        for i, p in enumerate(self.platforms):
+            for j, c in enumerate(p.clusters):
+                where = f"platforms[{i}].clusters[{j}]"
+                if c.name in cseen:
+                    raise ValueError(
+                        f"{where}.name: duplicate cluster name {c.name!r} (also {cseen[c.name]})"
+                    )
+                cseen[c.name] = where
+        known = set(names)
+        for pname in self.assignment.platform_shares:
+            if pname not in known:
+                raise ValueError(
+                    f"assignment.platform_shares names unknown platform {pname!r} "
                     f"(known: {', '.join(sorted(known))})"
                 )
         for i, o in enumerate(self.assignment.region_overrides):
@@ -409,9 +422,9 @@ class Scenario(Strict):
                 raise ValueError(
                     f"assignment.region_overrides[{i}].platform: unknown platform {o.platform!r}"
                 )
-        for p in self.assignment.on_prem_share:
-            if p not in known:
-                raise ValueError(f"assignment.on_prem_share names unknown platform {p!r}")
+        for pname in self.assignment.on_prem_share:
+            if pname not in known:
+                raise ValueError(f"assignment.on_prem_share names unknown platform {pname!r}")
         if self.demand.poisson is not None and self.demand.poisson.platform not in known:
             raise ValueError(
                 f"demand.poisson.platform: unknown platform {self.demand.poisson.platform!r}"
@@ -426,9 +439,24 @@ class Scenario(Strict):
         raise KeyError(name)
 
     def config_hash(self) -> str:
-        """A stable hash of everything that changes results (not of where the file lives)."""
+        """A stable hash of everything that changes results: the settings and the contents of
+        the data files they name (not where the scenario file lives)."""
         payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+        h = hashlib.sha256(payload.encode())
+        for digest in self.data_digests().values():
+            h.update(digest.encode())
+        return h.hexdigest()[:16]
+
+    def data_digests(self) -> dict[str, str]:
+        """sha256 of each data file the scenario names (``missing`` if it cannot be read)."""
+        out = {}
+        for field in ("school_types_file", "regions_file"):
+            path = self.resolve_path(getattr(self.population, field))
+            try:
+                out[field] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+            except OSError:
+                out[field] = "missing"
+        return out
 
     def resolve_path(self, relative: str) -> Path:
         """Resolve a data-file path relative to the scenario file (or the repo's configs/)."""
@@ -439,4 +467,4 @@ class Scenario(Strict):
         return (base / p).resolve()
 
 
-_REPO_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+_REPO_CONFIGS = Path(__file__).resolve().parents[2] / "configs"

@@ -1,0 +1,88 @@
+"""Benchmark runner (``make bench``): wall time, peak RSS and events/s per workload.
+
+Each workload runs in a fresh child process so that peak RSS is its own. Results are printed
+and written to ``benchmarks/results/<date>.json``. No timing assertions anywhere: the machine
+is shared and noisy, compare ratios measured in one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import multiprocessing as mp
+import platform
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT = REPO / "configs" / "lower-saxony-scenario-c.yaml"
+
+
+def _scenario_workload(config: str, overrides: list[str], q: Any) -> None:
+    from sim import load_scenario
+    from sim.model import _Model
+
+    sc = load_scenario(config, overrides)
+    t0 = time.perf_counter()
+    model = _Model(sc, 1, None)
+    t1 = time.perf_counter()
+    res = model.run()
+    t2 = time.perf_counter()
+    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    pupils = res.extra["pupils"]
+    q.put({
+        "build_s": t1 - t0,
+        "simulate_s": t2 - t1,
+        "wall_s": t2 - t0,
+        "peak_rss_mib": rss_mib,
+        "pupils": pupils,
+        "stream_entries": res.events,
+        "join_attempts": res.kpis["join_attempts"],
+        "login_attempts": res.extra["login_attempts"],
+    })
+
+
+def run_child(target: Any, *args: Any) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=target, args=(*args, q))
+    p.start()
+    out = q.get()
+    p.join()
+    return out
+
+
+WORKLOADS = {
+    "default_day_0.1": (str(DEFAULT), ["population.scale=0.1"]),
+    "default_day": (str(DEFAULT), []),
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--only", nargs="*", help="workload names")
+    args = ap.parse_args()
+    results: dict[str, Any] = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "cpus": mp.cpu_count()},
+        "workloads": {},
+    }
+    for name, (cfg, over) in WORKLOADS.items():
+        if args.only and name not in args.only:
+            continue
+        r = run_child(_scenario_workload, cfg, over)
+        results["workloads"][name] = r
+        print(f"{name:>18}: simulate {r['simulate_s']:6.1f} s, build {r['build_s']:4.1f} s, "
+              f"peak RSS {r['peak_rss_mib']:6.0f} MiB, pupils {r['pupils']:,}, "
+              f"join attempts {r['join_attempts']:,}, logins {r['login_attempts']:,}")
+    out = REPO / "benchmarks" / "results" / f"{dt.date.today().isoformat()}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""Directional checks on common random numbers: capacity helps, never hurts."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from sim import simulate
+from tests.conftest import small_scenario
+
+FACTORS = (0.2, 0.35, 0.6, 1.0, 2.0)
+
+
+@pytest.fixture(scope="module")
+def by_capacity() -> dict[float, dict[str, float]]:
+    return {f: simulate(small_scenario(0.01, capacity_factor=f), seed=7).kpis for f in FACTORS}
+
+
+def test_more_nodes_never_lowers_success(by_capacity: dict[float, dict[str, float]]) -> None:
+    rates = [by_capacity[f]["join_success_rate"] for f in FACTORS]
+    assert all(b >= a - 1e-12 for a, b in itertools.pairwise(rates)), rates
+    assert rates[0] < rates[-1]  # and the range is not flat
+
+
+def test_fewer_nodes_raise_blocking(by_capacity: dict[float, dict[str, float]]) -> None:
+    blocking = [by_capacity[f]["blocking_probability"] for f in FACTORS]
+    assert all(b <= a + 1e-12 for a, b in itertools.pairwise(blocking)), blocking
+    assert blocking[0] > 0.05 and blocking[-1] < 0.01
+
+
+def test_fewer_nodes_lose_more_minutes(by_capacity: dict[float, dict[str, float]]) -> None:
+    lost = [by_capacity[f]["lost_pupil_minutes"] for f in FACTORS]
+    assert lost[0] > lost[2] > lost[-1] >= 0
+
+
+def test_login_workers_matter() -> None:
+    """A starved front end makes pupils wait and time out; a generous one does not."""
+    slow = simulate(small_scenario(0.01, ["platforms[0].frontend.workers=1",
+                                          "platforms[0].frontend.login_service_s=3"]), seed=7)
+    fast = simulate(small_scenario(0.01), seed=7)
+    assert slow.kpis["p99_time_to_join_s"] > fast.kpis["p99_time_to_join_s"]
+    assert slow.summary["details"]["frontends"]["iserv"]["mean_wait_s"] > 1.0

@@ -1,0 +1,552 @@
+"""Unit tests for the building blocks: the request queue, conference nodes, the dispatcher and
+the SimPy helpers in :mod:`sim.events`. Every test drives a real ``simpy.Environment``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+import simpy
+
+from sim.components.conference import NodePool, ParticipantCount, meeting_load_mbit_s
+from sim.components.dispatcher import Dispatcher
+from sim.components.request_queue import RequestQueue
+from sim.config import ClusterConfig, MediaConfig
+from sim.events import UnitDraws, call_later, call_urgent
+from sim.seeds import SeedTree
+
+Event = tuple[float, Any, bool]
+
+
+# ============================================================================ request queue
+
+
+class Log:
+    """Collects ``on_done(token, ok)`` calls with the time they happen."""
+
+    def __init__(self, env: simpy.Environment):
+        self.env = env
+        self.events: list[Event] = []
+
+    def __call__(self, token: Any, ok: bool) -> None:
+        self.events.append((self.env.now, token, ok))
+
+
+def _queue(env: simpy.Environment, workers: int = 1, timeout_s: float = math.inf,
+           kind: str = "deterministic", **kw: Any) -> RequestQueue:
+    draws = UnitDraws(np.random.default_rng(0), kind)
+    return RequestQueue(env, "q", workers=workers, timeout_s=timeout_s, draws=draws, **kw)
+
+
+def _submit_at(env: simpy.Environment, q: RequestQueue, t: float, token: Any,
+               service_s: float, log: Log) -> None:
+    call_later(env, t - env.now, lambda tok: q.submit(tok, service_s, log), token)
+
+
+def test_fifo_order_and_exact_times() -> None:
+    env = simpy.Environment()
+    q = _queue(env, workers=1)
+    log = Log(env)
+    for i in range(5):
+        q.submit(f"r{i}", 10.0, log)
+    env.run()
+    assert log.events == [(10.0 * (i + 1), f"r{i}", True) for i in range(5)]
+    assert q.served == 5 and q.arrivals == 5 and q.waited == 4
+    assert q.wait_sum_s == 0 + 10 + 20 + 30 + 40
+    assert q.busy == 0 and q.waiting == 0
+
+
+def test_fifo_with_staggered_arrivals() -> None:
+    env = simpy.Environment()
+    q = _queue(env, workers=1)
+    log = Log(env)
+    for t, tok in [(0.0, "a"), (1.0, "b"), (2.0, "c"), (2.5, "d")]:
+        _submit_at(env, q, t, tok, 4.0, log)
+    env.run()
+    assert [e[1] for e in log.events] == ["a", "b", "c", "d"]
+    assert [e[0] for e in log.events] == [4.0, 8.0, 12.0, 16.0]
+
+
+def test_deterministic_service_with_two_workers() -> None:
+    env = simpy.Environment()
+    q = _queue(env, workers=2)
+    log = Log(env)
+    q.submit("a", 3.0, log)
+    q.submit("b", 5.0, log)
+    q.submit("c", 2.0, log)  # waits for a, starts at 3
+    env.run()
+    assert log.events == [(3.0, "a", True), (5.0, "b", True), (5.0, "c", True)]
+    assert q.wait_sum_s == 3.0
+
+
+def test_transfer_over_shared_link_adds_processor_sharing_time() -> None:
+    env = simpy.Environment()
+    q = _queue(env, workers=4, link_mbit_s=10.0, transfer_mbit=8.0)
+    log = Log(env)
+    q.submit("a", 1.0, log)  # busy=1: 1 + 8·1/10
+    q.submit("b", 1.0, log)  # busy=2: 1 + 8·2/10
+    env.run()
+    assert log.events == [(pytest.approx(1.8), "a", True), (pytest.approx(2.6), "b", True)]
+
+
+def test_never_more_than_workers_busy() -> None:
+    env = simpy.Environment()
+    workers = 3
+    q = RequestQueue(env, "q", workers=workers, timeout_s=5.0,
+                     draws=UnitDraws(np.random.default_rng(4), "exponential"))
+    log = Log(env)
+    rng = np.random.default_rng(5)
+    t = 0.0
+    for i in range(400):
+        t += rng.exponential(0.3)
+        _submit_at(env, q, t, i, 1.0, log)
+    seen: list[tuple[int, int]] = []
+
+    def probe(_: Any) -> None:
+        seen.append((q.busy, q.waiting))
+        if env.now < t + 20:
+            call_later(env, 0.05, probe)
+
+    call_later(env, 0.0, probe)
+    env.run()
+    busy = np.array([s[0] for s in seen])
+    waiting = np.array([s[1] for s in seen])
+    assert busy.max() == workers
+    assert (busy <= workers).all() and (busy >= 0).all() and (waiting >= 0).all()
+    # work-conserving: nobody waits while a worker is idle
+    assert (busy[waiting > 0] == workers).all()
+    assert waiting.max() > 0
+    # every request ends exactly once
+    assert sorted(e[1] for e in log.events) == list(range(400))
+    assert q.served + q.timed_out == 400
+
+
+def test_timeout_fails_exactly_at_submit_plus_timeout() -> None:
+    env = simpy.Environment()
+    q = _queue(env, workers=1, timeout_s=30.0)
+    log = Log(env)
+    _submit_at(env, q, 0.0, "A", 100.0, log)  # served 0–100
+    _submit_at(env, q, 5.0, "B", 100.0, log)  # gives up at 35
+    _submit_at(env, q, 75.0, "C", 100.0, log)  # would give up at 105, starts at 100
+    _submit_at(env, q, 80.0, "D", 100.0, log)  # gives up at 110 (C took the worker)
+    env.run()
+    assert log.events == [
+        (35.0, "B", False),
+        (100.0, "A", True),
+        (110.0, "D", False),
+        (200.0, "C", True),
+    ]
+    assert q.timed_out == 2 and q.served == 2
+    assert q.wait_sum_s == 0 + 30 + 25 + 30
+
+
+def _integrate_waiting(env: simpy.Environment, q: RequestQueue, dt: float,
+                       until: float) -> list[float]:
+    """∫ queue length dt by probing ``q.waiting`` on a grid (exact when all event times lie
+    on the grid: the queue length is piecewise constant between them)."""
+    area = [0.0]
+
+    def probe(_: Any) -> None:
+        area[0] += q.waiting * dt
+        if env.now + dt < until:
+            call_later(env, dt, probe)
+
+    call_later(env, 0.0, probe)
+    return area
+
+
+def test_littles_law_deterministic_example() -> None:
+    """∫ queue length dt equals the sum of waiting times (L·T = λT·W)."""
+    env = simpy.Environment()
+    q = _queue(env, workers=1, timeout_s=22.0)
+    log = Log(env)
+    for t, tok in [(0.0, "a"), (0.0, "b"), (0.0, "c"), (5.0, "d")]:
+        _submit_at(env, q, t, tok, 10.0, log)
+    area = _integrate_waiting(env, q, 0.5, 40.0)
+    env.run()
+    q.finish()
+    # waits: a 0, b 10, c 20; d would wait 25 > 22 and gives up at 5 + 22
+    assert log.events == [(10.0, "a", True), (20.0, "b", True), (27.0, "d", False),
+                          (30.0, "c", True)]
+    assert q.wait_sum_s == 52.0
+    # queue length 2 on [0,5), 3 on [5,10), 2 on [10,20), 1 on [20,27)
+    assert area[0] == 2 * 5 + 3 * 5 + 2 * 10 + 1 * 7
+    assert area[0] == q.wait_sum_s
+    assert q.served == 3 and q.timed_out == 1 and q.waited == 3
+
+
+def test_littles_law_random_example() -> None:
+    env = simpy.Environment()
+    q = RequestQueue(env, "q", workers=2, timeout_s=3.0,
+                     draws=UnitDraws(np.random.default_rng(1), "exponential"))
+    log = Log(env)
+    rng = np.random.default_rng(2)
+    t = 0.0
+    for i in range(1000):
+        t += rng.exponential(0.55)
+        _submit_at(env, q, t, i, 1.0, log)
+    area = _integrate_waiting(env, q, 0.01, t + 10.0)
+    env.run()
+    q.finish()
+    assert q.timed_out > 0 and q.waited > 0
+    assert area[0] == pytest.approx(q.wait_sum_s, rel=0.02)
+
+
+def test_statistics_count_only_from_count_from() -> None:
+    env = simpy.Environment()
+    q = _queue(env, workers=1)
+    q.count_from = 10.0
+    log = Log(env)
+    _submit_at(env, q, 0.0, "early", 20.0, log)
+    _submit_at(env, q, 10.0, "late", 5.0, log)  # waits 10 s for "early"
+    env.run()
+    assert [e[1] for e in log.events] == ["early", "late"]
+    assert q.arrivals == 1 and q.served == 1
+    assert q.wait_sum_s == 10.0
+
+
+def test_down_service_refuses_new_requests_and_recovers() -> None:
+    env = simpy.Environment()
+    q = _queue(env, workers=1, timeout_s=30.0)
+    q.enable_outages()
+    log = Log(env)
+    call_later(env, 4.0, lambda _: q.set_up(False))
+    _submit_at(env, q, 6.0, "E", 10.0, log)
+    call_later(env, 12.0, lambda _: q.set_up(True))
+    _submit_at(env, q, 12.0, "F", 10.0, log)
+    env.run()
+    assert log.events == [(6.0, "E", False), (22.0, "F", True)]
+    assert q.rejected_down == 1
+
+
+def test_outage_needs_tracking() -> None:
+    env = simpy.Environment()
+    q = _queue(env, workers=1, timeout_s=30.0)
+    with pytest.raises(RuntimeError, match="enable_outages"):
+        q.set_up(False)
+
+
+def test_crash_fails_queued_and_in_service_requests() -> None:
+    env = simpy.Environment()
+    q = _queue(env, workers=1, timeout_s=30.0)
+    q.enable_outages()
+    log = Log(env)
+    for tok in ("A", "B", "C"):
+        q.submit(tok, 10.0, log)
+    call_later(env, 4.0, lambda _: q.set_up(False))
+    env.run()
+    assert sorted(log.events) == [(4.0, "A", False), (4.0, "B", False), (4.0, "C", False)]
+    assert q.waiting == 0 and q.busy == 0
+
+
+def test_graceful_stop_lets_service_finish_but_fails_queue() -> None:
+    env = simpy.Environment()
+    q = _queue(env, workers=1, timeout_s=30.0)
+    q.enable_outages()
+    log = Log(env)
+    for tok in ("A", "B", "C"):
+        q.submit(tok, 10.0, log)
+    call_later(env, 4.0, lambda _: q.set_up(False, fail_in_service=False))
+    env.run()
+    assert (4.0, "B", False) in log.events
+    assert (4.0, "C", False) in log.events
+    assert (10.0, "A", True) in log.events  # already in service: finishes
+    assert q.waiting == 0
+
+
+@pytest.mark.parametrize("graceful", [False, True])
+def test_outage_and_restore_never_overcommit_workers(graceful: bool) -> None:
+    env = simpy.Environment()
+    q = _queue(env, workers=1, timeout_s=30.0)
+    q.enable_outages()
+    log = Log(env)
+    for tok in ("A", "B", "C"):
+        q.submit(tok, 10.0, log)
+    call_later(env, 4.0, lambda _: q.set_up(False, fail_in_service=not graceful))
+    call_later(env, 8.0, lambda _: q.set_up(True))
+    _submit_at(env, q, 8.0, "F", 10.0, log)
+    env.run()
+    # deterministic service of 10 s: a success at t was in service on [t − 10, t)
+    ends = sorted(t for t, _, ok in log.events if ok)
+    in_service = max(sum(e - 10.0 <= x < e for e in ends) for x in np.arange(0.0, 40.0, 0.5))
+    assert in_service <= 1
+    # F waits for A when A survived the graceful stop, else starts at once
+    assert (20.0 if graceful else 18.0, "F", True) in log.events
+
+
+# ============================================================================ conference nodes
+
+
+def _cluster(**kw: Any) -> ClusterConfig:
+    base: dict[str, Any] = {"name": "c", "nodes": 3, "node_max_participants": 2,
+                            "node_capacity_mbit_s": 1.0, "heterogeneity_cv": 0.0}
+    base.update(kw)
+    return ClusterConfig(**base)
+
+
+def test_node_participant_limit() -> None:
+    pool = NodePool([_cluster()], SeedTree(1))
+    assert pool.try_admit(0, 0.1)
+    assert pool.try_admit(0, 0.1)
+    assert not pool.try_admit(0, 0.1)  # third participant: over the limit of 2
+    assert pool.participants[0] == 2
+    assert pool.load_mbit_s[0] == pytest.approx(0.2)
+    assert pool.admitted == 2 and pool.refused == 1
+    assert pool.try_admit(1, 0.1)  # other nodes unaffected
+
+
+def test_node_bandwidth_limit() -> None:
+    pool = NodePool([_cluster(node_max_participants=100)], SeedTree(1))
+    assert pool.try_admit(1, 0.6)
+    assert not pool.try_admit(1, 0.6)  # 1.2 Mbit/s > 1.0, though only 2 of 100 people
+    assert pool.participants[1] == 1
+    assert pool.try_admit(1, 0.4)  # exactly at capacity is allowed
+    assert pool.load_mbit_s[1] == pytest.approx(1.0)
+    assert pool.utilisation(1) == pytest.approx(1.0)
+    assert pool.refused == 1
+
+
+def test_release_restores_room() -> None:
+    pool = NodePool([_cluster()], SeedTree(1))
+    assert pool.try_admit(0, 0.3) and pool.try_admit(0, 0.3)
+    assert not pool.try_admit(0, 0.3)
+    pool.release(0, 1, 0.3)
+    assert pool.participants[0] == 1
+    assert pool.load_mbit_s[0] == pytest.approx(0.3)
+    assert pool.try_admit(0, 0.3)
+    pool.release(0, 2, 0.6)
+    assert pool.participants[0] == 0
+    assert pool.load_mbit_s[0] == 0.0
+    assert pool.total_participants == 0
+    assert pool.shared.now == 0
+
+
+def test_down_node_refuses() -> None:
+    pool = NodePool([_cluster()], SeedTree(1))
+    pool.up[2] = False
+    assert not pool.try_admit(2, 0.0)
+    assert pool.participants[2] == 0 and pool.refused == 1
+
+
+def test_peak_tracking() -> None:
+    shared = ParticipantCount()
+    a = NodePool([_cluster(name="a", node_max_participants=10)], SeedTree(1), shared)
+    b = NodePool([_cluster(name="b", node_max_participants=10)], SeedTree(1), shared)
+    for _ in range(4):
+        assert a.try_admit(0, 0.05)
+    for _ in range(3):
+        assert b.try_admit(1, 0.05)
+    assert shared.now == 7 and shared.peak == 7
+    assert a.peak_participants == 4 and b.peak_participants == 3
+    assert a.peak_utilisation == pytest.approx(0.4)  # 4 of 10 people (bandwidth 0.2 of 1)
+    a.release(0, 4, 0.2)
+    assert shared.now == 3 and shared.peak == 7
+    assert a.peak_participants == 4 and a.total_participants == 0
+    assert a.peak_utilisation == pytest.approx(0.4)
+    # bandwidth can set the peak utilisation too
+    assert b.try_admit(2, 0.9)
+    assert b.peak_utilisation == pytest.approx(0.9)
+
+
+def test_heterogeneous_node_sizes() -> None:
+    cl = _cluster(nodes=2000, node_max_participants=250, node_capacity_mbit_s=1000.0,
+                  heterogeneity_cv=0.25)
+    a = NodePool([cl], SeedTree(3))
+    b = NodePool([cl], SeedTree(3))
+    np.testing.assert_array_equal(a.cap_participants, b.cap_participants)
+    assert a.cap_participants.std() > 0
+    assert a.cap_participants.min() >= 1
+    assert abs(a.cap_participants.mean() / 250 - 1) < 0.03
+    assert abs(a.cap_mbit_s.std() / a.cap_mbit_s.mean() - 0.25) < 0.03
+    # participant and bandwidth capacity scale together (one factor per node)
+    np.testing.assert_allclose(a.cap_participants, np.rint(a.cap_mbit_s / 4.0))
+
+
+def test_cluster_view_sums() -> None:
+    pool = NodePool([_cluster(name="x"), _cluster(name="y", nodes=2)], SeedTree(1))
+    assert pool.n_nodes == 5
+    pool.try_admit(0, 0.5)
+    pool.try_admit(4, 0.25)
+    pool.up[1] = False
+    x, y = pool.cluster_view()
+    assert x["participants"] == 1 and y["participants"] == 1
+    assert x["nodes_up"] == 2 and y["nodes_up"] == 2
+    assert x["capacity_participants"] == 4 and y["capacity_participants"] == 4
+    assert x["load_mbit_s"] == pytest.approx(0.5) and y["load_mbit_s"] == pytest.approx(0.25)
+    assert x["utilisation_max"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    ("u", "w", "screen"),
+    [(1, 0, False), (1, 1, True), (2, 1, False), (10, 3, True), (30, 0, True), (25, 25, False)],
+)
+def test_meeting_load_follows_bbb_rule(u: int, w: int, screen: bool) -> None:
+    media = MediaConfig(audio_mbit_s=0.04, webcam_mbit_s=0.4, screenshare_mbit_s=0.5)
+    expected = w * (u - 1) * 0.4 + u * 0.04 + (u - 1) * 0.5 * screen
+    assert meeting_load_mbit_s(u, w, screen, media) == pytest.approx(expected)
+
+
+def test_meeting_load_examples() -> None:
+    media = MediaConfig()
+    assert meeting_load_mbit_s(0, 0, True, media) == 0.0
+    assert meeting_load_mbit_s(1, 1, True, media) == pytest.approx(media.audio_mbit_s)
+    # 10 people, teacher's camera and screen: 9 viewers of each
+    got = meeting_load_mbit_s(10, 1, True, MediaConfig(audio_mbit_s=0.04, webcam_mbit_s=0.4,
+                                                       screenshare_mbit_s=0.5))
+    assert got == pytest.approx(3.6 + 0.4 + 4.5)
+
+
+# ============================================================================ dispatcher
+
+
+def _dispatcher(nodes: int = 4, policy: str = "least_meetings") -> Dispatcher:
+    pool = NodePool([_cluster(nodes=nodes, node_max_participants=10)], SeedTree(1))
+    return Dispatcher(pool, policy, UnitDraws(np.random.default_rng(9), "uniform"))
+
+
+def test_least_meetings_round_robin_with_low_index_ties() -> None:
+    d = _dispatcher(4)
+    assert [d.place() for _ in range(9)] == [0, 1, 2, 3, 0, 1, 2, 3, 0]
+    np.testing.assert_array_equal(d.pool.meetings, [3, 2, 2, 2])
+
+
+def test_least_meetings_picks_least_loaded() -> None:
+    d = _dispatcher(4)
+    d.pool.meetings[:] = [2, 1, 1, 3]
+    assert d.place() == 1  # [2, 2, 1, 3]
+    assert d.place() == 2  # [2, 2, 2, 3]
+    assert d.place() == 0  # three-way tie: lowest index
+    d.close(1)
+    d.close(1)
+    assert d.pool.meetings[1] == 0
+    assert d.place() == 1
+
+
+def test_least_meetings_skips_down_nodes() -> None:
+    d = _dispatcher(4)
+    d.pool.meetings[:] = [5, 0, 0, 1]
+    d.pool.up[1] = False
+    d.pool.up[2] = False
+    assert [d.place() for _ in range(4)] == [3, 3, 3, 3]  # 3 reaches 5 meetings
+    assert d.place() == 0  # tie 5:5 goes to the lower index
+    np.testing.assert_array_equal(d.pool.meetings, [6, 0, 0, 5])
+
+
+def test_no_node_up_fails() -> None:
+    d = _dispatcher(3)
+    d.pool.up[:] = False
+    assert d.place() == -1
+    assert d.failed_creates == 1
+    assert (d.pool.meetings == 0).all()
+
+
+def test_least_participants_policy() -> None:
+    d = _dispatcher(4, "least_participants")
+    d.pool.participants[:] = [5, 2, 2, 0]
+    d.pool.up[3] = False
+    assert d.place() == 1
+
+
+@pytest.mark.parametrize("share", [1.0, 0.0])
+def test_fail_create_share_extremes(share: float) -> None:
+    d = _dispatcher(4)
+    d.fail_create_share = share
+    placed = [d.place() for _ in range(500)]
+    if share == 1.0:
+        assert placed == [-1] * 500
+        assert d.failed_creates == 500
+        assert (d.pool.meetings == 0).all()
+    else:
+        assert -1 not in placed
+        assert d.failed_creates == 0
+
+
+def test_fail_create_share_partial() -> None:
+    d = _dispatcher(4)
+    d.fail_create_share = 0.3
+    failed = sum(d.place() == -1 for _ in range(4000))
+    assert abs(failed / 4000 - 0.3) < 0.03
+    assert d.failed_creates == failed
+
+
+@pytest.mark.parametrize("share", [1.0, 0.0])
+def test_fail_join_share_extremes(share: float) -> None:
+    d = _dispatcher(2)
+    d.fail_join_share = share
+    routed = [d.route_join() for _ in range(300)]
+    assert routed == [share == 0.0] * 300
+    assert d.failed_joins == (300 if share == 1.0 else 0)
+
+
+# ============================================================================ sim.events
+
+
+def test_call_urgent_runs_before_normal_at_same_time() -> None:
+    env = simpy.Environment()
+    order: list[tuple[float, str]] = []
+    call_later(env, 5.0, lambda a: order.append((env.now, a)), "normal-1")
+    call_urgent(env, 5.0, lambda a: order.append((env.now, a)), "urgent")
+    call_later(env, 5.0, lambda a: order.append((env.now, a)), "normal-2")
+    call_later(env, 4.0, lambda a: order.append((env.now, a)), "earlier")
+    env.run()
+    assert order == [(4.0, "earlier"), (5.0, "urgent"), (5.0, "normal-1"), (5.0, "normal-2")]
+
+
+def test_call_later_negative_delay_runs_now() -> None:
+    env = simpy.Environment()
+    env.run(until=10.0)
+    seen: list[float] = []
+    call_later(env, -5.0, lambda _: seen.append(env.now))
+    call_later(env, 0.0, lambda _: seen.append(env.now))
+    env.run()
+    assert seen == [10.0, 10.0]
+    assert env.now == 10.0
+
+
+def test_call_urgent_negative_delay_never_runs_time_backwards() -> None:
+    env = simpy.Environment()
+    env.run(until=10.0)
+    seen: list[float] = []
+    call_urgent(env, -5.0, lambda _: seen.append(env.now))
+    env.run()
+    assert seen == [10.0]
+
+
+def test_call_later_passes_argument_and_chains() -> None:
+    env = simpy.Environment()
+    seen: list[tuple[float, int]] = []
+
+    def tick(n: int) -> None:
+        seen.append((env.now, n))
+        if n < 3:
+            call_later(env, 1.5, tick, n + 1)
+
+    call_later(env, 1.0, tick, 0)
+    env.run()
+    assert seen == [(1.0, 0), (2.5, 1), (4.0, 2), (5.5, 3)]
+
+
+@pytest.mark.parametrize(
+    ("kind", "cv"), [("exponential", 1.0), ("gamma", 0.5), ("uniform", None),
+                     ("deterministic", 0.0)],
+)
+def test_unit_draws(kind: str, cv: float | None) -> None:
+    draws = UnitDraws(np.random.default_rng(0), kind, cv if cv is not None else 1.0, batch=1000)
+    x = np.array([draws.next() for _ in range(20_000)])  # spans several refills
+    if kind == "uniform":
+        assert x.min() >= 0.0 and x.max() < 1.0
+        assert abs(x.mean() - 0.5) < 0.01
+        return
+    assert abs(x.mean() - 1.0) < 0.03
+    assert x.std() / x.mean() == pytest.approx(cv, abs=0.03)
+    assert np.unique(x[:1000]).size == (1 if kind == "deterministic" else 1000)
+
+
+def test_unit_draws_for_cv() -> None:
+    rng = np.random.default_rng(0)
+    assert UnitDraws.for_cv(rng, 0.0).next() == 1.0
+    d = UnitDraws.for_cv(np.random.default_rng(1), 2.0)
+    y = np.array([d.next() for _ in range(50_000)])
+    assert y.std() / y.mean() == pytest.approx(2.0, rel=0.1)

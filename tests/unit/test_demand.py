@@ -1,0 +1,297 @@
+"""Unit tests for :mod:`sim.demand`: meetings, participants and logins drawn before the run."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pytest
+
+from sim.config import ConfigError, Scenario
+from sim.demand import KIND_CHECKIN, KIND_LESSON, KIND_POISSON, Demand, build_demand
+from sim.population import Population, build_population
+from sim.seeds import SeedTree
+from tests.conftest import small_scenario
+
+SCALE = 0.02
+
+
+@cache
+def _build(overrides: tuple[str, ...] = (), seed: int = 1) -> tuple[Scenario, Population, Demand]:
+    sc = small_scenario(SCALE, list(overrides))
+    pop = build_population(sc)
+    return sc, pop, build_demand(sc, pop, SeedTree(seed))
+
+
+# ------------------------------------------------------------------------------ meetings
+
+
+@pytest.mark.parametrize("overrides", [(), ("day.start=08:10", "day.end=12:00")])
+def test_meetings_inside_the_day(overrides: tuple[str, ...]) -> None:
+    sc, _, d = _build(overrides)
+    assert d.n_meetings > 50
+    assert (d.m_start >= sc.day.start).all()
+    assert (d.m_end <= sc.day.end).all()
+    assert (d.m_end > d.m_start).all()
+    assert np.isin(d.m_kind, [KIND_CHECKIN, KIND_LESSON]).all()
+    assert (d.m_teacher_t >= sc.day.start).all()
+    assert (d.m_teacher_t <= d.m_start).all()
+
+
+def test_short_day_drops_meetings() -> None:
+    _, _, full = _build()
+    _, _, short = _build(("day.start=08:10", "day.end=12:00"))
+    assert 0 < short.n_meetings < full.n_meetings
+
+
+def test_meetings_sorted_and_consistent() -> None:
+    _, pop, d = _build()
+    assert (np.diff(d.m_start) >= 0).all()
+    np.testing.assert_array_equal(d.m_school, pop.class_school[d.m_class])
+
+
+def test_no_class_holds_two_meetings_at_once() -> None:
+    _, _, d = _build(("timetable.checkin.video_share=1", "timetable.live_lesson_share=0.5"))
+    order = np.lexsort((d.m_start, d.m_class))
+    cls, start, end = d.m_class[order], d.m_start[order], d.m_end[order]
+    same = cls[1:] == cls[:-1]
+    assert same.any()
+    assert (start[1:][same] >= end[:-1][same]).all()
+
+
+def test_first_attempts_within_meeting_window() -> None:
+    for overrides in [(), ("day.start=08:10", "day.end=12:00")]:
+        sc, _, d = _build(overrides)
+        assert d.n_pm > 1000
+        t = d.pm_first_t
+        assert (t >= sc.day.start).all()
+        assert (t <= d.m_end[d.pm_meeting] - 60.0).all()
+        # the jitter spreads arrivals to both sides of the bell
+        assert (t < d.m_start[d.pm_meeting]).any()
+        assert (t > d.m_start[d.pm_meeting]).any()
+
+
+def test_checkins_only_for_configured_years() -> None:
+    sc, pop, d = _build(("timetable.checkin.min_year=5", "timetable.checkin.max_year=7",
+                         "timetable.checkin.video_share=1"))
+    ci = d.m_kind == KIND_CHECKIN
+    years = pop.class_year[d.m_class[ci]]
+    assert set(np.unique(years)) == {5, 6, 7}
+    # with video_share 1 every eligible class has exactly one check-in
+    eligible = np.flatnonzero((pop.class_year >= 5) & (pop.class_year <= 7))
+    np.testing.assert_array_equal(np.sort(d.m_class[ci]), eligible)
+    np.testing.assert_allclose(d.m_end[ci] - d.m_start[ci], sc.timetable.checkin.duration_min * 60)
+
+
+def test_default_checkins_years_1_to_10() -> None:
+    _, pop, d = _build()
+    ci = d.m_kind == KIND_CHECKIN
+    assert ci.any()
+    years = pop.class_year[d.m_class[ci]]
+    assert years.min() >= 1 and years.max() <= 10
+
+
+def test_checkin_disabled_gives_no_checkins() -> None:
+    _, _, d = _build(("timetable.checkin.enabled=false", "timetable.checkin.video_share=1"))
+    assert not (d.m_kind == KIND_CHECKIN).any()
+    assert (d.m_kind == KIND_LESSON).sum() > 50
+
+
+def test_no_lessons_no_checkins_no_meetings() -> None:
+    _, _, d = _build(("timetable.live_lesson_share=0", "timetable.checkin.enabled=false"))
+    assert d.n_meetings == 0
+    assert d.n_pm == 0
+    assert d.m_pm_lo.size == d.m_pm_hi.size == 0
+    # pupils at home still log in
+    assert d.login_pupil.size > 0
+
+
+def test_lesson_share_by_type() -> None:
+    _, pop, d = _build(("timetable.live_lesson_share_by_type={grundschule: 0}",))
+    gs = pop.type_names.index("grundschule")
+    lesson_type = pop.school_type[d.m_school[d.m_kind == KIND_LESSON]]
+    assert not (lesson_type == gs).any()
+    assert lesson_type.size > 0
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        "timetable.start_offset_min_by_type={gymnasim: 30}",
+        "timetable.live_lesson_share_by_type={gymnasim: 0.5}",
+    ],
+)
+def test_unknown_school_type_in_by_type_settings_is_refused(override: str) -> None:
+    raised = False
+    try:
+        sc = small_scenario(SCALE, [override])
+        pop = build_population(sc)
+        build_demand(sc, pop, SeedTree(1))
+    except ConfigError as exc:
+        raised = "gymnasim" in str(exc)
+    assert raised, f"{override} was accepted silently"
+
+
+# ------------------------------------------------------------------------------ participants
+
+
+def test_full_attendance_every_pupil_of_the_class_joins() -> None:
+    _, pop, d = _build(("behaviour.attendance=1", "population.at_home_share=1"))
+    assert d.n_at_home == pop.n_pupils
+    assert d.n_meetings > 50
+    for m in range(d.n_meetings):
+        c = d.m_class[m]
+        expected = pop.class_first_pupil[c] + np.arange(pop.class_size[c])
+        np.testing.assert_array_equal(d.pm_pupil[d.m_pm_lo[m]:d.m_pm_hi[m]], expected)
+    assert d.n_pm == int(pop.class_size[d.m_class].sum())
+
+
+def test_pm_lo_hi_partition_pupil_meetings() -> None:
+    _, pop, d = _build()
+    lo, hi = d.m_pm_lo, d.m_pm_hi
+    assert lo[0] == 0
+    assert hi[-1] == d.n_pm
+    np.testing.assert_array_equal(lo[1:], hi[:-1])
+    assert (hi >= lo).all()
+    np.testing.assert_array_equal(np.repeat(np.arange(d.n_meetings), hi - lo), d.pm_meeting)
+    # every participant is a pupil of the meeting's class, at most once per meeting
+    c = d.m_class[d.pm_meeting]
+    first = pop.class_first_pupil[c]
+    assert ((d.pm_pupil >= first) & (d.pm_pupil < first + pop.class_size[c])).all()
+    key = d.pm_meeting * (pop.n_pupils + 1) + d.pm_pupil
+    assert np.unique(key).size == key.size
+
+
+def test_attendance_share_roughly_respected() -> None:
+    sc, pop, d = _build()
+    at_home_in_meetings = pop.class_size[d.m_class].sum() * sc.population.at_home_share
+    share = d.n_pm / at_home_in_meetings
+    assert abs(share - sc.behaviour.attendance) < 0.03
+
+
+def test_logins_within_day_one_per_pupil() -> None:
+    sc, pop, d = _build()
+    assert (d.login_t >= sc.day.start).all()
+    assert (d.login_t <= sc.day.end - 1.0).all()
+    assert np.unique(d.login_pupil).size == d.login_pupil.size
+    assert ((d.login_pupil >= 0) & (d.login_pupil < pop.n_pupils)).all()
+    assert d.pupil_school.size == pop.n_pupils
+
+
+# ------------------------------------------------------------------------------ timing
+
+
+def test_start_offset_by_type_shifts_exactly_that_type() -> None:
+    base = ("timetable.school_start_spread_min=0",)
+    _, pop, a = _build(base)
+    _, _, b = _build((*base, "timetable.start_offset_min_by_type={gymnasium: 30}"))
+    gym = pop.type_names.index("gymnasium")
+
+    def meetings(d: Demand, of_type: bool) -> tuple[np.ndarray, ...]:
+        sel = (pop.school_type[d.m_school] == gym) == of_type
+        o = np.lexsort((d.m_start[sel], d.m_kind[sel], d.m_class[sel]))
+        return d.m_class[sel][o], d.m_kind[sel][o], d.m_start[sel][o], d.m_end[sel][o]
+
+    ca, ka, sa, ea = meetings(a, True)
+    cb, kb, sb, eb = meetings(b, True)
+    assert ca.size > 10
+    np.testing.assert_array_equal(ca, cb)
+    np.testing.assert_array_equal(ka, kb)
+    np.testing.assert_array_equal(sb - sa, np.full(sa.size, 1800.0))
+    np.testing.assert_array_equal(eb - ea, np.full(ea.size, 1800.0))
+    # other types are untouched
+    for x, y in zip(meetings(a, False), meetings(b, False), strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_without_spread_all_bells_ring_together() -> None:
+    sc, _, d = _build(("timetable.school_start_spread_min=0",))
+    ci = d.m_kind == KIND_CHECKIN
+    assert ci.any()
+    assert (d.m_start[ci] == sc.timetable.first_period_start).all()
+
+
+def test_bell_spread_whole_minutes_within_bound() -> None:
+    sc, _, d = _build(("timetable.checkin.video_share=1",))
+    ci = d.m_kind == KIND_CHECKIN
+    off = d.m_start[ci] - sc.timetable.first_period_start
+    spread = sc.timetable.school_start_spread_min * 60
+    assert (np.abs(off) <= spread).all()
+    assert (off % 60 == 0).all()
+    assert np.unique(off).size > 3
+
+
+# ------------------------------------------------------------------------------ seed tree
+
+
+def test_same_seed_same_demand_other_seed_differs() -> None:
+    _, _, a = _build(seed=5)
+    _, _, b = _build.__wrapped__((), seed=5)
+    _, _, c = _build(seed=6)
+    np.testing.assert_array_equal(a.pm_first_t, b.pm_first_t)
+    np.testing.assert_array_equal(a.m_start, b.m_start)
+    assert not (a.n_pm == c.n_pm and np.array_equal(a.pm_first_t, c.pm_first_t))
+
+
+def test_webcam_share_does_not_reshuffle_arrivals() -> None:
+    """Common random numbers: a camera policy must not change who arrives when."""
+    _, _, a = _build()
+    _, _, b = _build(("behaviour.webcam_share_pupils=0.9",))
+    np.testing.assert_array_equal(a.pm_meeting, b.pm_meeting)
+    np.testing.assert_array_equal(a.pm_pupil, b.pm_pupil)
+    np.testing.assert_array_equal(a.pm_first_t, b.pm_first_t)
+    np.testing.assert_array_equal(a.login_t, b.login_t)
+    # ... while the setting itself took effect
+    assert b.pm_cam.mean() > a.pm_cam.mean() + 0.5
+
+
+# ------------------------------------------------------------------------------ poisson
+
+
+@pytest.mark.parametrize("holding", ["exponential", "deterministic"])
+def test_poisson_demand(holding: str) -> None:
+    rate = 0.5
+    sc, pop, d = _build((
+        "demand.kind=poisson",
+        f"demand.poisson={{platform: iserv, arrival_rate_per_s: {rate}, "
+        f"holding_mean_s: 60, holding: {holding}}}",
+    ))
+    horizon = sc.day.end - sc.day.start
+    expected = rate * horizon
+    assert abs(d.n_meetings - expected) <= 4 * np.sqrt(expected)
+    assert (np.diff(d.m_start) >= 0).all()
+    assert d.m_start.min() >= sc.day.start and d.m_start.max() < sc.day.end
+    assert (d.m_kind == KIND_POISSON).all()
+    assert np.isinf(d.m_end).all()
+    assert d.n_pm == 0
+    iserv = pop.platform_names.index("iserv")
+    assert (pop.school_platform[d.m_school] == iserv).all()
+    if holding == "deterministic":
+        assert (d.m_hold == 60.0).all()
+    else:
+        assert abs(d.m_hold.mean() / 60.0 - 1.0) < 0.05
+    # exponential inter-arrival times: mean 1/rate, cv ≈ 1
+    gaps = np.diff(d.m_start)
+    assert abs(gaps.mean() * rate - 1.0) < 0.05
+    assert abs(gaps.std() / gaps.mean() - 1.0) < 0.05
+
+
+def test_checkin_share_does_not_reshuffle_lessons() -> None:
+    """Common random numbers: lessons are drawn from their own streams, so changing the
+    check-in share leaves every lesson participant's arrival time as it was."""
+    from sim.demand import KIND_LESSON, build_demand
+    from sim.model import population_for
+    from sim.seeds import SeedTree
+    from tests.conftest import small_scenario
+
+    def lesson_arrivals(share: float) -> np.ndarray:
+        sc = small_scenario(0.01, [f"timetable.checkin.video_share={share}"])
+        d = build_demand(sc, population_for(sc), SeedTree(5))
+        # from period 3 on (period-1 lessons of check-in classes legitimately start later)
+        lesson = (d.m_kind[d.pm_meeting] == KIND_LESSON) & (d.m_start[d.pm_meeting] >= 9 * 3600)
+        key = np.lexsort((d.pm_first_t[lesson], d.pm_pupil[lesson]))
+        return np.column_stack([d.pm_pupil[lesson][key], d.pm_first_t[lesson][key]])
+
+    a, b = lesson_arrivals(0.05), lesson_arrivals(0.5)
+    assert len(a) > 100
+    np.testing.assert_array_equal(a, b)
