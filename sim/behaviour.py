@@ -99,6 +99,7 @@ class Behaviour:
         self.m_platform = meeting_platform.tolist()
         self.m_frontend = meeting_frontend
         self.m_pool: list[NodePool] = [platforms[p].pool for p in self.m_platform]
+        self._disp = [pl.dispatcher for pl in platforms]
         self.m_start = demand.m_start.tolist()
         self.m_end = demand.m_end.tolist()
         self.m_hold = demand.m_hold.tolist()
@@ -198,42 +199,44 @@ class Behaviour:
         if self._login_at[pupil] > now:
             self._login_at[pupil] = now
         st = self.m_state[m]
-        if st in (M_FAILED, M_CLOSED):
+        if st == M_OPEN:
+            disp = self._disp[p]
+            if disp.fail_join_share > 0.0 and not disp.route_join():
+                self._c_fail_disp[p].append(now)
+                self._pupil_failed(pm)
+                return
+            self._pupil_admit(pm, m, now)
+        elif st in (M_FAILED, M_CLOSED):
             self._pupil_give_up(pm, now)
-            return
-        if not self.platforms[p].dispatcher.route_join():
+        elif not self._disp[p].route_join():
             self._c_fail_disp[p].append(now)
             self._pupil_failed(pm)
-            return
-        if st != M_OPEN:
+        else:  # the teacher has not opened the room yet: wait for the moderator
             self._st[pm] = LOBBY
             self.lobby_n += 1
             self.lobby.setdefault(m, []).append(pm)
-            return
-        self._pupil_admit(pm)
 
-    def _pupil_admit(self, pm: int) -> None:
-        m = self.pm_meeting[pm]
+    def _pupil_admit(self, pm: int, m: int, now: float) -> None:
         u, w = self.m_U[m], self.m_W[m]
         cam = self.pm_cam[pm]
-        scr = self.m_screen[m]
-        d = self._load(u + 1, w + cam, scr) - self._load(u, w, scr)
-        if self.m_pool[m].try_admit(self.m_node[m], d):
-            self.m_U[m] = u + 1
-            self.m_W[m] = w + cam
-            self._pupil_joined(pm, m)
-        else:
-            self._c_fail_cap[self.m_platform[m]].append(self.env.now)
+        # egress growth of the meeting by BBB's rule when a participant joins (u ≥ 1: the
+        # teacher is in): Y·(w + cam·u) + audio + screen share
+        d = self.cam_rate * (w + cam * u) + self.audio
+        if self.m_screen[m]:
+            d += self.screen_rate
+        if not self.m_pool[m].try_admit(self.m_node[m], d):
+            self._c_fail_cap[self.m_platform[m]].append(now)
             self._pupil_failed(pm)
-
-    def _pupil_joined(self, pm: int, m: int) -> None:
-        now = self.env.now
+            return
+        self.m_U[m] = u + 1
+        self.m_W[m] = w + cam
         self._st[pm] = IN_SESSION
         self.trying -= 1
         self.in_session += 1
-        if self.pm_session[pm] == 0:
+        session = self.pm_session[pm]
+        if session == 0:
             self._join[pm] = now
-        self.pm_session[pm] += 1
+        self.pm_session[pm] = session + 1
         start = self.m_start[m]
         chain = self.pm_chain[pm]
         lost = now - (start if start > chain else chain)
@@ -245,7 +248,7 @@ class Behaviour:
             drop = self._reconnect.next() / self.reconnect_rate_s
             # Nobody bothers to rejoin in the last minute of a meeting.
             if now + drop + self.reconnect_delay < self.m_end[m] - 60.0:
-                call_later(self.env, drop, self._pupil_drop, (pm, self.pm_session[pm]))
+                call_later(self.env, drop, self._pupil_drop, (pm, session + 1))
 
     def _pupil_drop(self, item: tuple[int, int]) -> None:
         pm, session = item
@@ -254,8 +257,10 @@ class Behaviour:
         m = self.pm_meeting[pm]
         u, w = self.m_U[m], self.m_W[m]
         cam = self.pm_cam[pm]
-        scr = self.m_screen[m]
-        d = self._load(u, w, scr) - self._load(u - 1, w - cam, scr)
+        # egress drop when a participant leaves (u ≥ 2): Y·(w + cam·(u − 2)) + audio + screen
+        d = self.cam_rate * (w + cam * (u - 2)) + self.audio
+        if self.m_screen[m]:
+            d += self.screen_rate
         self.m_pool[m].release(self.m_node[m], 1, d)
         self.m_U[m] = u - 1
         self.m_W[m] = w - cam
@@ -356,7 +361,7 @@ class Behaviour:
                 if now - self.pm_chain[pm] > self.patience:
                     self._pupil_give_up(pm, self.pm_chain[pm] + self.patience)
                 else:
-                    self._pupil_admit(pm)
+                    self._pupil_admit(pm, m, now)
 
     def _teacher_failed(self, m: int) -> None:
         now = self.env.now

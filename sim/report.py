@@ -236,10 +236,11 @@ def _breakdown(schools: pd.DataFrame, by: str) -> str:
     for key, r in g.iterrows():
         gave = r["gave_up"] / r["pupil_meetings"] if r["pupil_meetings"] else 0.0
         rows.append(
-            f"<tr><td>{_esc(key)}</td><td class=num>{r['schools']:,}</td>"
-            f"<td class=num>{r['pupils']:,}</td><td class=num>{r['pupil_meetings']:,}</td>"
+            f"<tr><td>{_esc(key)}</td><td class=num>{int(r['schools']):,}</td>"
+            f"<td class=num>{int(r['pupils']):,}</td>"
+            f"<td class=num>{int(r['pupil_meetings']):,}</td>"
             f"<td class=num>{gave:.2%}</td><td class=num>{r['lost_min']:,.0f}</td>"
-            f"<td class=num>{r['affected']:,}</td></tr>"
+            f"<td class=num>{int(r['affected']):,}</td></tr>"
         )
     return (
         f"<table><tr><th>{_esc(by.replace('_', ' '))}</th><th class=num>schools</th>"

@@ -71,42 +71,58 @@ class NodePool:
         self.stress_threshold = np.array(stress)[self.cluster_of]
         n = self.cap_participants.size
         self.n_nodes = n
-        self.participants = np.zeros(n, dtype=np.int64)
-        self.load_mbit_s = np.zeros(n)
-        self.meetings = np.zeros(n, dtype=np.int64)
+        # Hot state as Python lists (fast scalar access in callbacks); numpy views on demand.
+        self._p: list[int] = [0] * n
+        self._load: list[float] = [0.0] * n
+        self._cap_p: list[int] = self.cap_participants.tolist()
+        self._cap_b: list[float] = self.cap_mbit_s.tolist()
+        self._up: list[bool] = [True] * n
+        self.meetings = np.zeros(n, dtype=np.int64)  # the dispatcher's argmin works on these
         self.up = np.ones(n, dtype=bool)
         self.refused = 0
         self.admitted = 0
         self.peak_utilisation = 0.0
         self.peak_participants = 0
         self.total_participants = 0
-        # cluster-level live sums (cheap per-minute sampling)
         self._n_clusters = len(clusters)
 
+    @property
+    def participants(self) -> np.ndarray:
+        """Participants per node (a copy)."""
+        return np.array(self._p, dtype=np.int64)
+
+    @property
+    def load_mbit_s(self) -> np.ndarray:
+        """Egress per node in Mbit/s (a copy)."""
+        return np.array(self._load)
+
+    def set_node_up(self, node: int, up: bool) -> None:
+        """Mark a node up or down (a down node admits no one and gets no new rooms)."""
+        self._up[node] = up
+        self.up[node] = up
+
     def utilisation(self, node: int) -> float:
-        return max(
-            self.participants[node] / self.cap_participants[node],
-            self.load_mbit_s[node] / self.cap_mbit_s[node],
-        )
+        return max(self._p[node] / self._cap_p[node], self._load[node] / self._cap_b[node])
 
     def try_admit(self, node: int, d_load: float) -> bool:
         """Add one participant (egress grows by ``d_load``) if the node has room."""
-        if not self.up[node]:
+        if not self._up[node]:
             self.refused += 1
             return False
-        p = self.participants[node] + 1
-        load = self.load_mbit_s[node] + d_load
-        cap_p = self.cap_participants[node]
-        cap_b = self.cap_mbit_s[node]
+        p = self._p[node] + 1
+        load = self._load[node] + d_load
+        cap_p = self._cap_p[node]
+        cap_b = self._cap_b[node]
         if p > cap_p or load > cap_b:
             self.refused += 1
             return False
-        self.participants[node] = p
-        self.load_mbit_s[node] = load
+        self._p[node] = p
+        self._load[node] = load
         self.admitted += 1
-        self.total_participants += 1
-        if self.total_participants > self.peak_participants:
-            self.peak_participants = self.total_participants
+        n = self.total_participants + 1
+        self.total_participants = n
+        if n > self.peak_participants:
+            self.peak_participants = n
         sh = self.shared
         sh.now += 1
         if sh.now > sh.peak:
@@ -116,33 +132,33 @@ class NodePool:
         if ub > u:
             u = ub
         if u > self.peak_utilisation:
-            self.peak_utilisation = float(u)
+            self.peak_utilisation = u
         return True
 
     def release(self, node: int, participants: int, d_load: float) -> None:
         """Remove participants whose meeting egress was ``d_load``."""
-        self.participants[node] -= participants
+        self._p[node] -= participants
         self.total_participants -= participants
         self.shared.now -= participants
-        v = self.load_mbit_s[node] - d_load
-        self.load_mbit_s[node] = v if v > 1e-9 else 0.0
+        v = self._load[node] - d_load
+        self._load[node] = v if v > 1e-9 else 0.0
 
     # -- per-minute views --------------------------------------------------------------------
     def cluster_view(self) -> list[dict[str, float]]:
         """Per cluster: participants, capacity, load, utilisation (max and mean), nodes up."""
         out = []
-        util = np.maximum(
-            self.participants / self.cap_participants, self.load_mbit_s / self.cap_mbit_s
-        )
+        part = self.participants
+        load = self.load_mbit_s
+        util = np.maximum(part / self.cap_participants, load / self.cap_mbit_s)
         for i in range(self._n_clusters):
             sel = self.cluster_of == i
             up = sel & self.up
             n_up = int(up.sum())
             out.append(
                 {
-                    "participants": float(self.participants[sel].sum()),
+                    "participants": float(part[sel].sum()),
                     "capacity_participants": float(self.cap_participants[up].sum()),
-                    "load_mbit_s": float(self.load_mbit_s[sel].sum()),
+                    "load_mbit_s": float(load[sel].sum()),
                     "capacity_mbit_s": float(self.cap_mbit_s[up].sum()),
                     "meetings": float(self.meetings[sel].sum()),
                     "utilisation_max": float(util[up].max()) if n_up else 0.0,

@@ -325,7 +325,7 @@ def test_release_restores_room() -> None:
 
 def test_down_node_refuses() -> None:
     pool = NodePool([_cluster()], SeedTree(1))
-    pool.up[2] = False
+    pool.set_node_up(2, False)
     assert not pool.try_admit(2, 0.0)
     assert pool.participants[2] == 0 and pool.refused == 1
 
@@ -369,7 +369,7 @@ def test_cluster_view_sums() -> None:
     assert pool.n_nodes == 5
     pool.try_admit(0, 0.5)
     pool.try_admit(4, 0.25)
-    pool.up[1] = False
+    pool.set_node_up(1, False)
     x, y = pool.cluster_view()
     assert x["participants"] == 1 and y["participants"] == 1
     assert x["nodes_up"] == 2 and y["nodes_up"] == 2
@@ -427,8 +427,8 @@ def test_least_meetings_picks_least_loaded() -> None:
 def test_least_meetings_skips_down_nodes() -> None:
     d = _dispatcher(4)
     d.pool.meetings[:] = [5, 0, 0, 1]
-    d.pool.up[1] = False
-    d.pool.up[2] = False
+    d.pool.set_node_up(1, False)
+    d.pool.set_node_up(2, False)
     assert [d.place() for _ in range(4)] == [3, 3, 3, 3]  # 3 reaches 5 meetings
     assert d.place() == 0  # tie 5:5 goes to the lower index
     np.testing.assert_array_equal(d.pool.meetings, [6, 0, 0, 5])
@@ -436,7 +436,8 @@ def test_least_meetings_skips_down_nodes() -> None:
 
 def test_no_node_up_fails() -> None:
     d = _dispatcher(3)
-    d.pool.up[:] = False
+    for node in range(3):
+        d.pool.set_node_up(node, False)
     assert d.place() == -1
     assert d.failed_creates == 1
     assert (d.pool.meetings == 0).all()
@@ -444,8 +445,10 @@ def test_no_node_up_fails() -> None:
 
 def test_least_participants_policy() -> None:
     d = _dispatcher(4, "least_participants")
-    d.pool.participants[:] = [5, 2, 2, 0]
-    d.pool.up[3] = False
+    for node, n in enumerate([5, 2, 2, 0]):
+        for _ in range(n):
+            assert d.pool.try_admit(node, 0.0)
+    d.pool.set_node_up(3, False)
     assert d.place() == 1
 
 
