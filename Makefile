@@ -5,13 +5,14 @@ BIN    := $(VENV)/bin
 CONFIG ?= configs/lower-saxony-scenario-c.yaml
 OUT    ?= out/default
 
-.PHONY: run test lint typecheck fmt bench clean help
+.PHONY: run test lint typecheck fmt bench verification clean help
 
 help:
 	@echo "make run   - set up .venv and simulate the default scenario into $(OUT)/"
 	@echo "make test  - set up .venv with test extras and run lint + the whole test suite"
 	@echo "make lint  - ruff + mypy"
 	@echo "make bench - performance benchmarks (not part of the tests)"
+	@echo "make verification - regenerate docs/verification.md (model vs Erlang-B/C, Little)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,9 @@ test: $(VENV)/.installed-test lint
 fmt: $(VENV)/.installed-test
 	$(BIN)/ruff format sim tests benchmarks
 	$(BIN)/ruff check --fix sim tests benchmarks
+
+verification: $(VENV)/.installed-test
+	$(BIN)/python -m sim.verification --out docs/verification.md
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.run

@@ -127,6 +127,11 @@ class Behaviour:
         self.pm_join_t = np.frombuffer(self._join, dtype=np.float64)
         self.pm_chain = [0.0] * n_pm
         self.pm_session = [0] * n_pm
+        self._sess_start = array("d", bytes(8 * n_pm))  # start of the current session
+        self.pm_session_start = np.frombuffer(self._sess_start, dtype=np.float64)
+        # participant-seconds in conferences (pupils and hosts), summed at each leave: an
+        # exact W·λ for Little's law against the sampled occupancy
+        self.session_s = 0.0
         # pupils
         # when each pupil was logged in to the platform (inf: not yet)
         self._login_at = array("d", [float("inf")]) * n_pupils
@@ -234,6 +239,7 @@ class Behaviour:
         self.trying -= 1
         self.in_session += 1
         session = self.pm_session[pm]
+        self._sess_start[pm] = now
         if session == 0:
             self._join[pm] = now
         self.pm_session[pm] = session + 1
@@ -262,6 +268,7 @@ class Behaviour:
         if self.m_screen[m]:
             d += self.screen_rate
         self.m_pool[m].release(self.m_node[m], 1, d)
+        self.session_s += self.env.now - self._sess_start[pm]
         self.m_U[m] = u - 1
         self.m_W[m] = w - cam
         self.in_session -= 1
@@ -400,6 +407,7 @@ class Behaviour:
             self.m_pool[m].release(node, u, self._load(u, w, self.m_screen[m]))
             self.platforms[self.m_platform[m]].dispatcher.close(node)
             self.m_U[m] = self.m_W[m] = 0
+            self.session_s += now - self.m_open_t[m]  # the host
         elif st == M_OPENING:
             # The teacher never got in before the end: the room is given up.
             node = self.m_node[m]
@@ -418,6 +426,7 @@ class Behaviour:
             if n_ended:
                 seg[ended] = DONE
                 self.in_session -= n_ended
+                self.session_s += float(np.sum(now - self.pm_session_start[lo:hi][ended]))
         waiting = self.lobby.pop(m, None)
         if waiting:
             self.lobby_n -= len(waiting)

@@ -400,7 +400,8 @@ class _Model:
             "pupils_at_home": d.n_at_home,
             "schools": pop.n_schools,
             "affected_schools": int(affected.sum()),
-            "conference_hours": conference_hours,
+            "conference_hours": beh.session_s / 3600.0,
+            "conference_hours_sampled": conference_hours,
             "peak_participants_per_platform": {
                 p.name: p.pool.peak_participants for p in self.platforms
             },

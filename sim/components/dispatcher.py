@@ -35,6 +35,8 @@ class Dispatcher:
             self.failed_creates += 1
             return -1
         pool = self.pool
+        if pool.n_nodes <= 8:  # small pools: a Python scan beats numpy's call overhead
+            return self._place_small()
         if self.policy == "least_meetings":
             score = np.where(pool.up, pool.meetings, self._inf)
         else:
@@ -45,6 +47,24 @@ class Dispatcher:
             return -1
         pool.meetings[node] += 1
         return node
+
+    def _place_small(self) -> int:
+        pool = self.pool
+        best, best_score = -1, float("inf")
+        for node in range(pool.n_nodes):
+            if not pool._up[node]:
+                continue
+            if self.policy == "least_meetings":
+                score = float(pool.meetings[node])
+            else:
+                score = pool._p[node] / pool._cap_p[node]
+            if score < best_score:
+                best, best_score = node, score
+        if best < 0:
+            self.failed_creates += 1
+            return -1
+        pool.meetings[best] += 1
+        return best
 
     def route_join(self) -> bool:
         """Whether a join gets through the dispatcher (False during a dispatcher fault)."""
