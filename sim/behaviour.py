@@ -34,6 +34,7 @@ from sim.config import Scenario
 from sim.demand import KIND_POISSON, Demand
 from sim.events import UnitDraws, call_later
 from sim.metrics import Code, Recorder
+from sim.policies import JoinLimiter
 
 if TYPE_CHECKING:
     from sim.components.platform import Platform
@@ -60,6 +61,7 @@ class Behaviour:
         draws_backoff: UnitDraws,
         draws_reconnect: UnitDraws,
         n_pupils: int,
+        draws_returns: UnitDraws | None = None,
     ):
         self.env = env
         self.sc = scenario
@@ -84,6 +86,18 @@ class Behaviour:
             m.screenshare_mbit_s,
         )
         self._backoff = draws_backoff
+        self._returns = draws_returns or UnitDraws(np.random.Generator(np.random.PCG64(0)),
+                                                   "uniform")
+        self.return_share = b.give_up_return_share
+        self.return_after = b.give_up_return_after_s
+        pol = scenario.policies
+        self.first_pupil_opens = pol.first_pupil_opens_room
+        self.cameras_off_above = pol.camera.cameras_off_above
+        self._limiter: JoinLimiter | None = (
+            JoinLimiter(pol.join_rate_limit, len(platforms))
+            if pol.join_rate_limit.per_node_per_s or pol.join_rate_limit.per_meeting_per_min
+            else None
+        )
         # recorder channels of the hot paths, bound once (one list append per outcome)
         self._c_attempt = recorder.channel(Code.ATTEMPT)
         self._c_join = recorder.channel(Code.JOIN_OK)
@@ -92,6 +106,7 @@ class Behaviour:
         self._c_fail_cap = recorder.channel(Code.FAIL_CAPACITY)
         self._c_drop = recorder.channel(Code.DROP)
         self._c_gave_up = recorder.channel(Code.GAVE_UP)
+        self._c_rate = recorder.channel(Code.RATE_LIMITED)
         self._reconnect = draws_reconnect
 
         n_m, n_pm = demand.n_meetings, demand.n_pm
@@ -111,6 +126,7 @@ class Behaviour:
         self.m_U = [0] * n_m
         self.m_W = [0] * n_m
         self.m_open_t = [float("nan")] * n_m
+        self.m_host_in = [float("nan")] * n_m  # when the teacher (host) got in
         self.m_t_chain = [0.0] * n_m
         self.m_t_attempts = [0] * n_m
         self.lobby: dict[int, list[int]] = {}
@@ -118,6 +134,7 @@ class Behaviour:
         self.pm_meeting = demand.pm_meeting.tolist()
         self.pm_pupil = demand.pm_pupil.tolist()
         self.pm_cam = demand.pm_cam.tolist()
+        self._cam_eff = bytearray(n_pm)  # camera of the current session (policy may switch off)
         # Hot state in Python buffers (fast scalar access) with numpy views (fast vector ops).
         self._st = bytearray(n_pm)
         self.pm_status = np.frombuffer(self._st, dtype=np.int8)
@@ -216,23 +233,42 @@ class Behaviour:
         elif not self._disp[p].route_join():
             self._c_fail_disp[p].append(now)
             self._pupil_failed(pm)
+        elif self.first_pupil_opens:  # policy: the first to arrive creates the room
+            if not self._create_room(m, now):
+                self._c_fail_disp[p].append(now)
+                self._pupil_failed(pm)
+                return
+            if self._pupil_admit(pm, m, now):
+                self._room_opened(m, now)
         else:  # the teacher has not opened the room yet: wait for the moderator
             self._st[pm] = LOBBY
             self.lobby_n += 1
             self.lobby.setdefault(m, []).append(pm)
 
-    def _pupil_admit(self, pm: int, m: int, now: float) -> None:
+    def _pupil_admit(self, pm: int, m: int, now: float) -> bool:
         u, w = self.m_U[m], self.m_W[m]
         cam = self.pm_cam[pm]
-        # egress growth of the meeting by BBB's rule when a participant joins (u ≥ 1: the
-        # teacher is in): Y·(w + cam·u) + audio + screen share
-        d = self.cam_rate * (w + cam * u) + self.audio
-        if self.m_screen[m]:
-            d += self.screen_rate
-        if not self.m_pool[m].try_admit(self.m_node[m], d):
+        if cam and self.cameras_off_above is not None and u >= self.cameras_off_above:
+            cam = False  # policy: no camera in large rooms
+        # egress growth of the meeting by BBB's rule when a participant joins:
+        # Y·(w + cam·u) + audio + screen share (the first one in adds audio only)
+        if u > 0:
+            d = self.cam_rate * (w + cam * u) + self.audio
+            if self.m_screen[m]:
+                d += self.screen_rate
+        else:
+            d = self.audio
+        node = self.m_node[m]
+        if self._limiter is not None and not self._limiter.allow(self.m_platform[m], node, m,
+                                                                   now):
+            self._c_rate[self.m_platform[m]].append(now)
+            self._pupil_failed(pm)
+            return False
+        if not self.m_pool[m].try_admit(node, d):
             self._c_fail_cap[self.m_platform[m]].append(now)
             self._pupil_failed(pm)
-            return
+            return False
+        self._cam_eff[pm] = cam
         self.m_U[m] = u + 1
         self.m_W[m] = w + cam
         self._st[pm] = IN_SESSION
@@ -255,6 +291,7 @@ class Behaviour:
             # Nobody bothers to rejoin in the last minute of a meeting.
             if now + drop + self.reconnect_delay < self.m_end[m] - 60.0:
                 call_later(self.env, drop, self._pupil_drop, (pm, session + 1))
+        return True
 
     def _pupil_drop(self, item: tuple[int, int]) -> None:
         pm, session = item
@@ -262,11 +299,8 @@ class Behaviour:
             return  # the meeting closed first: stale timer
         m = self.pm_meeting[pm]
         u, w = self.m_U[m], self.m_W[m]
-        cam = self.pm_cam[pm]
-        # egress drop when a participant leaves (u ≥ 2): Y·(w + cam·(u − 2)) + audio + screen
-        d = self.cam_rate * (w + cam * (u - 2)) + self.audio
-        if self.m_screen[m]:
-            d += self.screen_rate
+        cam = self._cam_eff[pm]
+        d = self._load(u, w, self.m_screen[m]) - self._load(u - 1, w - cam, self.m_screen[m])
         self.m_pool[m].release(self.m_node[m], 1, d)
         self.session_s += self.env.now - self._sess_start[pm]
         self.m_U[m] = u - 1
@@ -311,19 +345,40 @@ class Behaviour:
             self._lost[self.pm_pupil[pm]] += lost
             self.lost_s += lost
         self._c_gave_up[self.m_platform[m]].append(t)
+        if self.return_share > 0.0 and self._returns.next() < self.return_share:
+            t_back = t + self.return_after
+            if t_back < end - 60.0 and self.m_state[m] not in (M_FAILED, M_CLOSED):
+                call_later(self.env, t_back - self.env.now, self._pupil_return, pm)
+
+    def _pupil_return(self, pm: int) -> None:
+        """A pupil who gave up tries again: the minutes from now on are no longer lost (they
+        are counted again by the new chain)."""
+        m = self.pm_meeting[pm]
+        if self.m_state[m] in (M_FAILED, M_CLOSED):
+            return
+        back = self.m_end[m] - self.env.now
+        if back > 0.0:
+            self._lost[self.pm_pupil[pm]] -= back
+            self.lost_s -= back
+        self.pupil_first_attempt(pm)
 
     # ---------------------------------------------------------------- teachers
     def teacher_first_attempt(self, m: int) -> None:
         self.m_t_chain[m] = self.env.now
-        self.m_state[m] = M_OPENING
+        if self.m_state[m] == M_PENDING:
+            self.m_state[m] = M_OPENING
         self._teacher_attempt(m)
 
     def _host_code(self, m: int, pupil_code: Code, teacher_code: Code) -> Code:
         # In Poisson (validation) mode the host of a single-person room is the "pupil".
         return pupil_code if self.m_kind[m] == KIND_POISSON else teacher_code
 
+    def _teacher_wants_in(self, m: int) -> bool:
+        st = self.m_state[m]
+        return st == M_OPENING or (st == M_OPEN and self.m_host_in[m] != self.m_host_in[m])
+
     def _teacher_attempt(self, m: int) -> None:
-        if self.m_state[m] != M_OPENING:
+        if not self._teacher_wants_in(m):
             return  # the meeting ended while the teacher waited for a retry
         now = self.env.now
         self.m_t_attempts[m] += 1
@@ -331,8 +386,18 @@ class Behaviour:
         fe = self.m_frontend[m]
         fe.submit(m, fe.join_service_s, self._teacher_frontend_done)
 
+    def _create_room(self, m: int, now: float) -> bool:
+        """Have the dispatcher place the room on a node (once); False if it fails."""
+        if self.m_node[m] >= 0:
+            return True
+        node = self._disp[self.m_platform[m]].place()
+        if node < 0:
+            return False
+        self.m_node[m] = node
+        return True
+
     def _teacher_frontend_done(self, m: int, ok: bool) -> None:
-        if self.m_state[m] != M_OPENING:
+        if not self._teacher_wants_in(m):
             return  # the meeting ended while the request was in the front end
         p = self.m_platform[m]
         now = self.env.now
@@ -340,25 +405,32 @@ class Behaviour:
             self.rec.rec(self._host_code(m, Code.FAIL_FRONTEND, Code.T_FAIL), p, now)
             self._teacher_failed(m)
             return
-        if self.m_node[m] < 0:
-            node = self.platforms[p].dispatcher.place()
-            if node < 0:
-                self.rec.rec(self._host_code(m, Code.FAIL_DISPATCH, Code.T_FAIL), p, now)
-                self._teacher_failed(m)
-                return
-            self.m_node[m] = node
+        opened = self.m_state[m] == M_OPEN  # by the first pupil (policy)
+        if not opened and not self._create_room(m, now):
+            self.rec.rec(self._host_code(m, Code.FAIL_DISPATCH, Code.T_FAIL), p, now)
+            self._teacher_failed(m)
+            return
         cam = self.m_tcam[m]
         scr = self.m_screen[m]
-        d = self._load(1, cam, scr)
-        if not self.m_pool[m].try_admit(self.m_node[m], d):
+        u, w = self.m_U[m], self.m_W[m]
+        d = self._load(u + 1, w + cam, scr) - self._load(u, w, scr)
+        node = self.m_node[m]
+        if (self._limiter is not None and not self._limiter.allow(p, node, m, now)) or not (
+            self.m_pool[m].try_admit(node, d)
+        ):
             self.rec.rec(self._host_code(m, Code.FAIL_CAPACITY, Code.T_FAIL), p, now)
             self._teacher_failed(m)
             return
-        self.m_U[m] = 1
-        self.m_W[m] = int(cam)
+        self.m_U[m] = u + 1
+        self.m_W[m] = w + int(cam)
+        self.m_host_in[m] = now
+        self.rec.rec(self._host_code(m, Code.JOIN_OK, Code.T_OPEN), p, now)
+        if not opened:
+            self._room_opened(m, now)
+
+    def _room_opened(self, m: int, now: float) -> None:
         self.m_state[m] = M_OPEN
         self.m_open_t[m] = now
-        self.rec.rec(self._host_code(m, Code.JOIN_OK, Code.T_OPEN), p, now)
         if self.m_kind[m] == KIND_POISSON:
             call_later(self.env, self.m_hold[m], self.close_meeting, m)
         waiting = self.lobby.pop(m, None)
@@ -384,18 +456,58 @@ class Behaviour:
 
     def _teacher_give_up(self, m: int) -> None:
         now = self.env.now
-        self.m_state[m] = M_FAILED
         p = self.m_platform[m]
         self.rec.rec(self._host_code(m, Code.GAVE_UP, Code.T_GAVE_UP), p, now)
+        if self.m_state[m] == M_OPEN:
+            return  # a pupil-opened room goes on without its teacher
+        self.m_state[m] = M_FAILED
         node = self.m_node[m]
         if node >= 0:
-            self.platforms[p].dispatcher.close(node)
+            self._disp[p].close(node)
             self.m_node[m] = -1
         waiting = self.lobby.pop(m, None)
         if waiting:
             self.lobby_n -= len(waiting)
             for pm in waiting:
                 self._pupil_give_up(pm, min(now, self.pm_chain[pm] + self.patience))
+
+    # ---------------------------------------------------------------- faults
+    def node_down(self, platform: int, node: int) -> None:
+        """A node fails: its meetings end abruptly; everyone in them tries to rejoin and the
+        rooms are re-created elsewhere by the dispatcher."""
+        pool = self.platforms[platform].pool
+        disp = self._disp[platform]
+        pool.set_node_up(node, False)
+        now = self.env.now
+        for m in [m for m, n in enumerate(self.m_node)
+                  if n == node and self.m_platform[m] == platform]:
+            st = self.m_state[m]
+            if st == M_OPEN:
+                u, w = self.m_U[m], self.m_W[m]
+                pool.release(node, u, self._load(u, w, self.m_screen[m]))
+                host_in = self.m_host_in[m]
+                if host_in == host_in:  # not NaN: the teacher was in
+                    self.session_s += now - host_in
+                self.m_host_in[m] = float("nan")
+                self.m_U[m] = self.m_W[m] = 0
+                lo, hi = int(self.d.m_pm_lo[m]), int(self.d.m_pm_hi[m])
+                for pm in range(lo, hi):
+                    if self._st[pm] != IN_SESSION:
+                        continue
+                    self.session_s += now - self._sess_start[pm]
+                    self.in_session -= 1
+                    self.trying += 1
+                    self._st[pm] = TRYING
+                    self.pm_chain[pm] = now
+                    self._c_drop[platform].append(now)
+                    call_later(self.env, self._delay(1), self._pupil_attempt, pm)
+                # the teacher re-creates the room
+                self.m_state[m] = M_OPENING
+                self.m_t_chain[m] = now
+                self.m_t_attempts[m] = 0
+                call_later(self.env, self._delay(1), self._teacher_attempt, m)
+            disp.close(node)
+            self.m_node[m] = -1
 
     # ---------------------------------------------------------------- meeting end
     def close_meeting(self, m: int) -> None:
@@ -407,7 +519,9 @@ class Behaviour:
             self.m_pool[m].release(node, u, self._load(u, w, self.m_screen[m]))
             self.platforms[self.m_platform[m]].dispatcher.close(node)
             self.m_U[m] = self.m_W[m] = 0
-            self.session_s += now - self.m_open_t[m]  # the host
+            host_in = self.m_host_in[m]
+            if host_in == host_in:  # not NaN: the teacher was in
+                self.session_s += now - host_in
         elif st == M_OPENING:
             # The teacher never got in before the end: the room is given up.
             node = self.m_node[m]

@@ -84,7 +84,23 @@ def school_start_offsets_s(scenario: Scenario, pop: Population) -> np.ndarray:
     rng = SeedTree(scenario.population.seed).rng("population.bell_times")
     u = rng.random(pop.n_schools)
     # rounded to whole minutes: bells ring on the minute
-    return off[pop.school_type] + np.round((2.0 * u - 1.0) * spread / 60.0) * 60.0
+    own = np.round((2.0 * u - 1.0) * spread / 60.0) * 60.0
+    # policy: start slots by school number (Mebis: 08:15, 08:30, …)
+    st = scenario.policies.stagger
+    slots = (np.arange(pop.n_schools) % st.school_number_slots) * st.slot_min * 60.0
+    return off[pop.school_type] + own + slots
+
+
+def class_start_offsets_s(scenario: Scenario, pop: Population) -> np.ndarray:
+    """Per class: the school's shift plus the staggering of its year group."""
+    off = school_start_offsets_s(scenario, pop)[pop.class_school]
+    by_year = scenario.policies.stagger.offset_min_by_year
+    if by_year:
+        years = np.zeros(14)
+        for y, minutes in by_year.items():
+            years[y] = minutes * 60.0
+        off = off + years[pop.class_year]
+    return off
 
 
 def period_starts_s(scenario: Scenario) -> np.ndarray:
@@ -110,8 +126,7 @@ def _timetable_demand(scenario: Scenario, pop: Population, seeds: SeedTree) -> D
     n_cls = pop.n_classes
     cls_school = pop.class_school
     cls_type = pop.school_type[cls_school]
-    offsets = school_start_offsets_s(scenario, pop)
-    cls_offset = offsets[cls_school]
+    cls_offset = class_start_offsets_s(scenario, pop)
 
     n_home = seeds.rng("demand.at_home").binomial(pop.class_size, scenario.population.at_home_share)
 

@@ -50,6 +50,8 @@ class Code(IntEnum):
     LOGIN_OK = 12
     LOGIN_FAIL = 13
     LOGIN_GAVE_UP = 14
+    RATE_LIMITED = 15
+    SERVER_CRASH = 16
 
 
 METRIC_OF_CODE = {
@@ -68,6 +70,8 @@ METRIC_OF_CODE = {
     Code.LOGIN_OK: "logins_succeeded",
     Code.LOGIN_FAIL: "failed_logins",
     Code.LOGIN_GAVE_UP: "logins_gave_up",
+    Code.RATE_LIMITED: "rate_limited",
+    Code.SERVER_CRASH: "server_crashes",
 }
 
 # The KPI contract (DESIGN.md): these names are stable.

@@ -22,14 +22,16 @@ import pandas as pd
 import simpy
 
 from sim.behaviour import DONE, GAVE_UP, IN_SESSION, LOBBY, M_FAILED, TRYING, Behaviour
-from sim.components.conference import ParticipantCount
+from sim.components.conference import NodePool, ParticipantCount
 from sim.components.platform import Platform
 from sim.components.request_queue import RequestQueue
 from sim.components.school_server import SchoolServer
 from sim.config import Scenario
 from sim.demand import KIND_POISSON, Demand, build_demand
 from sim.events import UnitDraws, call_urgent
+from sim.faults import FaultInjector
 from sim.metrics import Code, Recorder, as_jsonable, percentile, tidy_timeseries
+from sim.policies import ScaleUpController
 from sim.population import TIER_NAMES, Population, build_population
 from sim.seeds import SeedTree
 
@@ -91,8 +93,9 @@ class _Model:
         self.env = simpy.Environment(initial_time=scenario.day.start)
         infra = SeedTree(scenario.population.seed)
         self.participants = ParticipantCount()
+        reserve = {s.cluster: s.reserve_nodes for s in scenario.policies.scale_up}
         self.platforms = [
-            Platform(self.env, i, p, self.seeds, infra, self.participants)
+            Platform(self.env, i, p, self.seeds, infra, self.participants, reserve)
             for i, p in enumerate(scenario.platforms)
         ]
         count_from = -np.inf
@@ -115,7 +118,27 @@ class _Model:
             UnitDraws(self.seeds.rng("behaviour.backoff"), "uniform"),
             UnitDraws(self.seeds.rng("behaviour.reconnect"), "exponential"),
             n_pupils=max(self.pop.n_pupils, int(self.demand.pupil_school.size)),
+            draws_returns=UnitDraws(self.seeds.rng("behaviour.returns"), "uniform"),
         )
+        self.faults = FaultInjector(self)
+        self.faults.install()
+        self.scale_ups = [ScaleUpController(self, s) for s in scenario.policies.scale_up]
+        for ctl in self.scale_ups:
+            ctl.install()
+
+    # ------------------------------------------------------------------ lookup
+    def platform(self, name: str) -> Platform:
+        for p in self.platforms:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def cluster_pool(self, cluster: str) -> tuple[int, NodePool]:
+        """(platform index, node pool) of the platform that runs ``cluster``."""
+        for p in self.platforms:
+            if cluster in p.pool.cluster_names:
+                return p.index, p.pool
+        raise KeyError(cluster)
 
     # ------------------------------------------------------------------ build
     def _build_frontends(self) -> None:
@@ -409,6 +432,13 @@ class _Model:
                 p.name: p.pool.peak_utilisation for p in self.platforms
             },
             "frontends": fe_stats,
+            "rate_limited": rec.count(Code.RATE_LIMITED),
+            "peak_joins_per_node_per_interval": max(
+                p.pool.peak_joins_per_node_interval for p in self.platforms
+            ),
+            "server_crashes": len(self.faults.crashes),
+            "schools_with_crashed_server": len({s for _, s in self.faults.crashes}),
+            "nodes_started_by_scale_up": sum(n for c in self.scale_ups for _, n in c.started),
         }
         schools = pop.schools_frame()
         schools["intending_pupils"] = n_int

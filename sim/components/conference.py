@@ -45,7 +45,11 @@ class NodePool:
     """All conference nodes of one platform (possibly several clusters)."""
 
     def __init__(
-        self, clusters: list[ClusterConfig], seeds: SeedTree, shared: ParticipantCount | None = None
+        self,
+        clusters: list[ClusterConfig],
+        seeds: SeedTree,
+        shared: ParticipantCount | None = None,
+        reserve: dict[str, int] | None = None,
     ):
         self.shared = shared if shared is not None else ParticipantCount()
         self.cluster_names = [c.name for c in clusters]
@@ -53,17 +57,28 @@ class NodePool:
         caps_b: list[np.ndarray] = []
         cluster_of: list[np.ndarray] = []
         stress: list[float] = []
+        is_reserve: list[np.ndarray] = []
+        reserve = reserve or {}
         for i, c in enumerate(clusters):
             # Node sizes vary (mixed fleets, rented servers): lognormal factor, fixed per cluster.
-            rng = seeds.rng(f"infrastructure.cluster.{c.name}")
-            if c.heterogeneity_cv > 0:
-                s = float(np.sqrt(np.log1p(c.heterogeneity_cv**2)))
-                f = np.exp(s * rng.standard_normal(c.nodes) - s * s / 2)
-            else:
-                f = np.ones(c.nodes)
-            caps_p.append(np.maximum(1, np.rint(c.node_max_participants * f)).astype(np.int64))
-            caps_b.append(c.node_capacity_mbit_s * f)
-            cluster_of.append(np.full(c.nodes, i, dtype=np.int32))
+            # Reserve nodes (started by a scale-up policy) draw from their own stream so that
+            # the regular fleet is the same with or without a reserve.
+            parts = [(c.nodes, f"infrastructure.cluster.{c.name}")]
+            if reserve.get(c.name):
+                parts.append((reserve[c.name], f"infrastructure.cluster.{c.name}.reserve"))
+            for k, (count, stream) in enumerate(parts):
+                rng = seeds.rng(stream)
+                if c.heterogeneity_cv > 0:
+                    s = float(np.sqrt(np.log1p(c.heterogeneity_cv**2)))
+                    f = np.exp(s * rng.standard_normal(count) - s * s / 2)
+                else:
+                    f = np.ones(count)
+                caps_p.append(
+                    np.maximum(1, np.rint(c.node_max_participants * f)).astype(np.int64)
+                )
+                caps_b.append(c.node_capacity_mbit_s * f)
+                cluster_of.append(np.full(count, i, dtype=np.int32))
+                is_reserve.append(np.full(count, k == 1))
             stress.append(c.stress_threshold)
         self.cap_participants = np.concatenate(caps_p)
         self.cap_mbit_s = np.concatenate(caps_b)
@@ -79,6 +94,12 @@ class NodePool:
         self._up: list[bool] = [True] * n
         self.meetings = np.zeros(n, dtype=np.int64)  # the dispatcher's argmin works on these
         self.up = np.ones(n, dtype=bool)
+        self._joins: list[int] = [0] * n  # joins per node since the last sample (node stress)
+        self.peak_joins_per_node_interval = 0
+        self.reserve_nodes = np.flatnonzero(np.concatenate(is_reserve)).tolist()
+        for node in self.reserve_nodes:  # reserve nodes start switched off
+            self.set_node_up(node, False)
+        self._base_cap = (self.cap_participants.copy(), self.cap_mbit_s.copy())
         self.refused = 0
         self.admitted = 0
         self.peak_utilisation = 0.0
@@ -101,6 +122,15 @@ class NodePool:
         self._up[node] = up
         self.up[node] = up
 
+    def set_capacity_factor(self, node: int, factor: float) -> None:
+        """Run a node at ``factor`` of its normal capacity (degraded throughput)."""
+        cp = max(1, round(float(self._base_cap[0][node]) * factor))
+        cb = float(self._base_cap[1][node]) * factor
+        self._cap_p[node] = cp
+        self._cap_b[node] = cb
+        self.cap_participants[node] = cp
+        self.cap_mbit_s[node] = cb
+
     def utilisation(self, node: int) -> float:
         return max(self._p[node] / self._cap_p[node], self._load[node] / self._cap_b[node])
 
@@ -118,6 +148,7 @@ class NodePool:
             return False
         self._p[node] = p
         self._load[node] = load
+        self._joins[node] += 1
         self.admitted += 1
         n = self.total_participants + 1
         self.total_participants = n
@@ -149,6 +180,10 @@ class NodePool:
         out = []
         part = self.participants
         load = self.load_mbit_s
+        joins = np.array(self._joins)
+        self._joins = [0] * self.n_nodes
+        if joins.size and int(joins.max()) > self.peak_joins_per_node_interval:
+            self.peak_joins_per_node_interval = int(joins.max())
         util = np.maximum(part / self.cap_participants, load / self.cap_mbit_s)
         for i in range(self._n_clusters):
             sel = self.cluster_of == i
@@ -165,6 +200,7 @@ class NodePool:
                     "utilisation_mean": float(util[up].mean()) if n_up else 0.0,
                     "stressed_nodes": float((util[up] > self.stress_threshold[up]).sum()),
                     "nodes_up": float(n_up),
+                    "max_joins_per_node": float(joins[sel].max()) if sel.any() else 0.0,
                 }
             )
         return out

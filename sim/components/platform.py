@@ -26,6 +26,7 @@ class Platform:
         seeds: SeedTree,
         infra_seeds: SeedTree,
         shared: ParticipantCount,
+        reserve: dict[str, int] | None = None,
     ):
         self.index = index
         self.name = cfg.name
@@ -40,7 +41,7 @@ class Platform:
             login_service_s=fe.login_service_s,
             join_service_s=fe.join_service_s,
         )
-        self.pool = NodePool(cfg.clusters, infra_seeds, shared)
+        self.pool = NodePool(cfg.clusters, infra_seeds, shared, reserve)
         self.dispatcher = Dispatcher(
             self.pool,
             cfg.dispatcher.policy,

@@ -9,6 +9,7 @@ fails loudly instead of silently using a default. Defaults come from
   one line per problem: ``<file>: <field path>: <what is wrong>`` (the CLI exits with code 2).
 """
 
+from sim.config.base import ConfigError
 from sim.config.loading import (
     MAX_CONFIG_BYTES,
     apply_overrides,
@@ -20,7 +21,7 @@ from sim.config.loading import (
     scenario_from_dict,
 )
 from sim.config.models import *  # noqa: F403
-from sim.config.models import ConfigError, Scenario
+from sim.config.models import Scenario
 
 __all__ = [
     "MAX_CONFIG_BYTES",

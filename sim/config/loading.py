@@ -11,7 +11,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from sim.config.models import ConfigError, Scenario
+from sim.config.base import ConfigError
+from sim.config.models import Scenario
 
 
 class _ScenarioLoader(yaml.SafeLoader):
@@ -151,16 +152,16 @@ def _defaults_as_data() -> dict[str, Any]:
 
 
 def _materialise_defaults(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """An override into a list (``platforms[0].nodes``) needs that list's defaults first.
+    """An override into a section the file leaves out starts from that section's defaults.
 
     Walk each override's path through the data and the defaults side by side; where the data
-    lacks a key that the defaults have and the path goes on into a list, copy the defaults.
+    lacks a key that the defaults have, copy the defaults (so ``--set
+    school_servers.tiers.outdated.workers=2`` changes one field, not the whole section, and
+    ``platforms[0].frontend.workers=8`` finds the default platforms).
     """
     defaults: dict[str, Any] | None = None
     for text in overrides:
         key = text.split("=", 1)[0].strip()
-        if "[" not in key:
-            continue
         defaults = defaults or _defaults_as_data()
         tokens = re.findall(r"[^.\[\]]+|\[\d+\]", key)
         node: Any = data

@@ -5,67 +5,26 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
 
-# --------------------------------------------------------------------------------------------
-# Errors
-
-
-class ConfigError(Exception):
-    """Bad input: a list of one-line problems, each naming file, field path and what is wrong."""
-
-    def __init__(self, problems: Iterable[str]):
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
-
-
-# --------------------------------------------------------------------------------------------
-# Field types
-
-
-def _parse_time_of_day(value: Any) -> Any:
-    """Accept ``"08:00"``, ``"08:00:30"`` or seconds since midnight; return seconds."""
-    if isinstance(value, bool):
-        raise ValueError("expected a time of day like '08:00' or seconds since midnight")
-    if isinstance(value, int | float):
-        return value
-    if isinstance(value, str):
-        m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*", value)
-        if not m:
-            raise ValueError(f"expected a time of day like '08:00', got {value!r}")
-        h, mi, s = int(m[1]), int(m[2]), int(m[3] or 0)
-        if h > 24 or mi > 59 or s > 59:
-            raise ValueError(f"not a valid time of day: {value!r}")
-        return h * 3600 + mi * 60 + s
-    raise ValueError("expected a time of day like '08:00' or seconds since midnight")
-
-
-TimeOfDay = Annotated[float, BeforeValidator(_parse_time_of_day), Field(ge=0, le=86400)]
-Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
-NonNegFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
-PositiveInt = Annotated[int, Field(gt=0)]
-NonNegInt = Annotated[int, Field(ge=0)]
-Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")]
-
-
-class Strict(BaseModel):
-    """Base: unknown keys are errors, no silent coercion of floats to ints."""
-
-    model_config = ConfigDict(extra="forbid", validate_default=True)
-
+from sim.config.base import (
+    Name,
+    NonNegFloat,
+    NonNegInt,
+    PositiveFloat,
+    PositiveInt,
+    Share,
+    Strict,
+    TimeOfDay,
+)
+from sim.config.interventions import Fault, NodeDegradation, NodeLoss, Policies
 
 # --------------------------------------------------------------------------------------------
 # Sections
@@ -232,6 +191,9 @@ class BehaviourConfig(Strict):
     webcam_share_teachers: Share = 0.9
     screenshare_share: Share = 0.5
     """Share of meetings in which the teacher shares the screen."""
+    give_up_return_share: Share = 0.0
+    """Share of pupils who gave up that try again later in the same meeting (a new chain)."""
+    give_up_return_after_s: PositiveFloat = 600.0
     retries: bool = True
     """False = a failed attempt is lost (validation mode: pure loss system)."""
 
@@ -386,6 +348,8 @@ class Scenario(Strict):
     platforms: list[PlatformConfig] = Field(default_factory=_default_platforms, min_length=1)
     school_servers: SchoolServersConfig = Field(default_factory=SchoolServersConfig)
     demand: DemandConfig = Field(default_factory=DemandConfig)
+    faults: list[Fault] = Field(default_factory=list)
+    policies: Policies = Field(default_factory=Policies)
 
     # Where the scenario was loaded from (for resolving data files); not part of the hash.
     source_path: str | None = Field(default=None, exclude=True)
@@ -425,6 +389,25 @@ class Scenario(Strict):
         for pname in self.assignment.on_prem_share:
             if pname not in known:
                 raise ValueError(f"assignment.on_prem_share names unknown platform {pname!r}")
+        clusters = {c.name for p in self.platforms for c in p.clusters}
+        for i, f in enumerate(self.faults):
+            plat = getattr(f, "platform", None)
+            if plat is not None and plat not in known:
+                raise ValueError(f"faults[{i}].platform: unknown platform {plat!r}")
+            if isinstance(f, NodeLoss | NodeDegradation) and f.cluster not in clusters:
+                raise ValueError(
+                    f"faults[{i}].cluster: unknown cluster {f.cluster!r} "
+                    f"(known: {', '.join(sorted(clusters))})"
+                )
+            if f.kind == "overload_crash" and f.tier not in self.school_servers.tiers:
+                raise ValueError(f"faults[{i}].tier: unknown server tier {f.tier!r}")
+        seen_scale: set[str] = set()
+        for i, s in enumerate(self.policies.scale_up):
+            if s.cluster not in clusters:
+                raise ValueError(f"policies.scale_up[{i}].cluster: unknown cluster {s.cluster!r}")
+            if s.cluster in seen_scale:
+                raise ValueError(f"policies.scale_up[{i}].cluster: {s.cluster!r} appears twice")
+            seen_scale.add(s.cluster)
         if self.demand.poisson is not None and self.demand.poisson.platform not in known:
             raise ValueError(
                 f"demand.poisson.platform: unknown platform {self.demand.poisson.platform!r}"

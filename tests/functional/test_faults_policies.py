@@ -1,0 +1,139 @@
+"""Directional checks of faults and policies on common random numbers (same seed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim import simulate
+from tests.conftest import small_scenario
+
+SEED = 3
+
+
+def _dispatcher(start: str, end: str, **kw: object) -> str:
+    extra = "".join(f", {k}: {v}" for k, v in kw.items())
+    return (f'faults=[{{kind: dispatcher_failure, platform: iserv, start: "{start}", '
+            f'end: "{end}"{extra}}}]')
+
+
+def _per_min(ts: pd.DataFrame, component: str, metric: str) -> pd.Series:
+    s = ts[(ts.component == component) & (ts.metric == metric)]
+    return s.set_index("t")["value"]
+
+
+def test_longer_dispatcher_failure_loses_more_minutes() -> None:
+    lost = [simulate(small_scenario(0.01, over), seed=SEED).kpis["lost_pupil_minutes"]
+            for over in ([], [_dispatcher("08:00", "09:00")], [_dispatcher("08:00", "11:00")])]
+    assert lost[0] < lost[1] < lost[2], lost
+    assert lost[2] > 2 * lost[1]
+
+
+def test_dispatcher_failure_blocks_joins_while_it_lasts() -> None:
+    r = simulate(small_scenario(0.01, [_dispatcher("08:00", "11:00")]), seed=SEED)
+    joins = _per_min(r.timeseries, "platform:iserv", "joins_succeeded")
+    fails = _per_min(r.timeseries, "platform:iserv", "failed_dispatcher")
+    during = joins.loc[8 * 3600 + 60: 11 * 3600 - 60]
+    assert during.sum() == 0
+    assert fails.loc[8 * 3600: 11 * 3600].sum() > 100
+    assert joins.loc[11 * 3600: 12 * 3600].sum() > 0
+
+
+def test_retry_wave_after_repair_exceeds_pre_fault_join_rate() -> None:
+    """Users keep retrying: when the fault is fixed mid-lesson, the joins of the next minutes
+    exceed the ordinary join rate before the fault."""
+    r = simulate(small_scenario(0.02, [_dispatcher("08:00", "10:20")]), seed=SEED)
+    joins = _per_min(r.timeseries, "platform:iserv", "joins_succeeded")
+    before = joins.loc[7 * 3600 + 30 * 60: 8 * 3600 - 60].mean()
+    wave = joins.loc[10 * 3600 + 20 * 60: 10 * 3600 + 24 * 60].mean()
+    ordinary = simulate(small_scenario(0.02), seed=SEED)
+    same_time = _per_min(ordinary.timeseries, "platform:iserv", "joins_succeeded").loc[
+        10 * 3600 + 20 * 60: 10 * 3600 + 24 * 60].mean()
+    assert wave > before, (wave, before)
+    assert wave > same_time, (wave, same_time)
+
+
+def test_staggering_lowers_the_morning_peak() -> None:
+    def morning_peak(over: list[str]) -> tuple[float, float]:
+        r = simulate(small_scenario(0.02, over), seed=SEED)
+        ts = r.timeseries
+        logins = _per_min(ts, "total", "login_attempts").loc[7 * 3600: 9 * 3600].max()
+        joins = _per_min(ts, "total", "join_attempts").loc[7 * 3600: 9 * 3600].max()
+        return float(logins), float(joins)
+
+    flat = morning_peak(["timetable.school_start_spread_min=0"])
+    staggered = morning_peak(["timetable.school_start_spread_min=0",
+                              "policies.stagger.school_number_slots=4",
+                              "policies.stagger.slot_min=15"])
+    assert staggered[0] < 0.6 * flat[0], (staggered, flat)
+    assert staggered[1] < flat[1], (staggered, flat)
+
+
+def test_join_rate_limit_lowers_peak_node_stress() -> None:
+    over = ["timetable.school_start_spread_min=0", "jitter.pupil_late_mean_s=20",
+            "jitter.pupil_early_mean_s=20"]
+    free = simulate(small_scenario(0.02, over), seed=SEED)
+    limited = simulate(small_scenario(0.02, [*over, "policies.join_rate_limit.per_node_per_s=0.2",
+                                             "policies.join_rate_limit.node_burst=5"]), seed=SEED)
+    a = free.summary["details"]["peak_joins_per_node_per_interval"]
+    b = limited.summary["details"]["peak_joins_per_node_per_interval"]
+    assert b < a, (b, a)
+    assert b <= 0.2 * 60 + 5
+    assert limited.summary["details"]["rate_limited"] > 0
+
+
+def test_shorter_scale_up_delay_loses_fewer_minutes() -> None:
+    def lost(delay: float) -> float:
+        over = ["policies.scale_up=[{cluster: iserv-bbb, reserve_nodes: 12, step_nodes: 4, "
+                f"threshold: 0.5, delay_min: {delay}}}]"]
+        r = simulate(small_scenario(0.02, over, capacity_factor=0.35), seed=SEED)
+        assert r.summary["details"]["nodes_started_by_scale_up"] > 0
+        return float(r.kpis["lost_pupil_minutes"])
+
+    no_reserve = simulate(small_scenario(0.02, capacity_factor=0.35), seed=SEED)
+    fast, slow = lost(5), lost(60)
+    assert fast < slow <= no_reserve.kpis["lost_pupil_minutes"] * 1.001, (fast, slow)
+
+
+def test_node_loss_drops_meetings_and_they_come_back() -> None:
+    over = ['faults=[{kind: node_loss, cluster: iserv-bbb, share: 0.5, start: "09:00", '
+            'end: "09:40", repair_stages: 2, repair_interval_min: 10}]']
+    r = simulate(small_scenario(0.02, over), seed=SEED)
+    ts = r.timeseries
+    nodes = _per_min(ts, "cluster:iserv-bbb", "nodes_up")
+    full = nodes.loc[8 * 3600]
+    assert nodes.loc[9 * 3600 + 60] <= np.ceil(full / 2)
+    assert nodes.loc[10 * 3600 + 60] == full
+    dropped = _per_min(ts, "platform:iserv", "dropped").loc[9 * 3600: 9 * 3600 + 60].sum()
+    assert dropped > 0
+
+
+def test_overload_crash_hits_outdated_servers_only() -> None:
+    over = ['faults=[{kind: overload_crash, tier: outdated, queue_threshold: 1, sustain_s: 60, '
+            'repair_min: 20}]', "school_servers.tiers.outdated.workers=1",
+            "school_servers.tiers.outdated.login_service_s=6", "assignment.outdated_share=0.3"]
+    r = simulate(small_scenario(0.02, over), seed=SEED)
+    d = r.summary["details"]
+    assert d["server_crashes"] > 0
+    schools = r.schools
+    crashed = d["schools_with_crashed_server"]
+    assert crashed <= int((schools["server"] == "outdated").sum())
+
+
+def test_first_pupil_opens_room_removes_lobby_waits() -> None:
+    over = ["jitter.teacher_lead_mean_s=1", "jitter.pupil_early_share=0.9",
+            "jitter.pupil_early_mean_s=300"]
+    lobby = simulate(small_scenario(0.01, over), seed=SEED)
+    first = simulate(small_scenario(0.01, [*over, "policies.first_pupil_opens_room=true"]),
+                     seed=SEED)
+    wait = lambda r: _per_min(r.timeseries, "total", "pupils_in_lobby").sum()  # noqa: E731
+    assert wait(first) == 0 < wait(lobby)
+
+
+def test_cameras_off_lowers_bandwidth() -> None:
+    over = ["behaviour.webcam_share_pupils=0.8"]
+    cams = simulate(small_scenario(0.01, over), seed=SEED)
+    off = simulate(small_scenario(0.01, [*over, "policies.camera.cameras_off_above=5"]),
+                   seed=SEED)
+    load = lambda r: _per_min(r.timeseries, "cluster:iserv-bbb", "load_mbit_s").max()  # noqa: E731
+    assert load(off) < 0.7 * load(cams)
