@@ -149,6 +149,7 @@ class Behaviour:
         # participant-seconds in conferences (pupils and hosts), summed at each leave: an
         # exact W·λ for Little's law against the sampled occupancy
         self.session_s = 0.0
+        self.session_s_platform = [0.0] * len(platforms)
         # pupils
         # when each pupil was logged in to the platform (inf: not yet)
         self._login_at = array("d", [float("inf")]) * n_pupils
@@ -302,7 +303,9 @@ class Behaviour:
         cam = self._cam_eff[pm]
         d = self._load(u, w, self.m_screen[m]) - self._load(u - 1, w - cam, self.m_screen[m])
         self.m_pool[m].release(self.m_node[m], 1, d)
-        self.session_s += self.env.now - self._sess_start[pm]
+        _dt = self.env.now - self._sess_start[pm]
+        self.session_s += _dt
+        self.session_s_platform[self.m_platform[m]] += _dt
         self.m_U[m] = u - 1
         self.m_W[m] = w - cam
         self.in_session -= 1
@@ -487,14 +490,18 @@ class Behaviour:
                 pool.release(node, u, self._load(u, w, self.m_screen[m]))
                 host_in = self.m_host_in[m]
                 if host_in == host_in:  # not NaN: the teacher was in
-                    self.session_s += now - host_in
+                    _dt = now - host_in
+                    self.session_s += _dt
+                    self.session_s_platform[self.m_platform[m]] += _dt
                 self.m_host_in[m] = float("nan")
                 self.m_U[m] = self.m_W[m] = 0
                 lo, hi = int(self.d.m_pm_lo[m]), int(self.d.m_pm_hi[m])
                 for pm in range(lo, hi):
                     if self._st[pm] != IN_SESSION:
                         continue
-                    self.session_s += now - self._sess_start[pm]
+                    _dt = now - self._sess_start[pm]
+                    self.session_s += _dt
+                    self.session_s_platform[self.m_platform[m]] += _dt
                     self.in_session -= 1
                     self.trying += 1
                     self._st[pm] = TRYING
@@ -521,7 +528,9 @@ class Behaviour:
             self.m_U[m] = self.m_W[m] = 0
             host_in = self.m_host_in[m]
             if host_in == host_in:  # not NaN: the teacher was in
-                self.session_s += now - host_in
+                _dt = now - host_in
+                self.session_s += _dt
+                self.session_s_platform[self.m_platform[m]] += _dt
         elif st == M_OPENING:
             # The teacher never got in before the end: the room is given up.
             node = self.m_node[m]
@@ -540,7 +549,9 @@ class Behaviour:
             if n_ended:
                 seg[ended] = DONE
                 self.in_session -= n_ended
-                self.session_s += float(np.sum(now - self.pm_session_start[lo:hi][ended]))
+                _dt = float(np.sum(now - self.pm_session_start[lo:hi][ended]))
+                self.session_s += _dt
+                self.session_s_platform[self.m_platform[m]] += _dt
         waiting = self.lobby.pop(m, None)
         if waiting:
             self.lobby_n -= len(waiting)

@@ -354,10 +354,17 @@ class _Model:
             ttj = np.maximum(ttj_all[ok], 0.0)
             ttj_retried = np.maximum(ttj_all[ok & (beh.pm_attempts > 1)], 0.0)
             gave_up = cons["gave_up"]
-        # affected schools: > 10 % of intending pupils lost > 15 min
-        if d.n_pm:
-            intending_pupils = np.unique(d.pm_pupil)
-            lost = beh.pupil_lost_s[intending_pupils] > 900.0
+        # affected schools: > 10 % of the pupils who meant to use the platform that day lost
+        # > 15 min (meeting minutes missed, plus the wait for the morning login)
+        if d.n_pm or d.login_pupil.size:
+            login_wait = np.zeros(beh.pupil_lost_s.size)
+            lg_wait = np.where(beh.lg_status == DONE, beh.lg_t - d.login_t,
+                               np.where(beh.lg_status == GAVE_UP, np.inf,
+                                        self.env.now - d.login_t))
+            login_wait[d.login_pupil] = np.maximum(lg_wait, 0.0)
+            disrupted = beh.pupil_lost_s + login_wait
+            intending_pupils = np.unique(np.concatenate([d.pm_pupil, d.login_pupil]))
+            lost = disrupted[intending_pupils] > 900.0
             sch = d.pupil_school[intending_pupils]
             n_int = np.bincount(sch, minlength=pop.n_schools)
             n_lost = np.bincount(sch[lost], minlength=pop.n_schools)
@@ -425,6 +432,11 @@ class _Model:
             "affected_schools": int(affected.sum()),
             "conference_hours": beh.session_s / 3600.0,
             "conference_hours_sampled": conference_hours,
+            "conference_hours_per_platform": {
+                p.name: beh.session_s_platform[p.index] / 3600.0 for p in self.platforms
+            },
+            "joins_per_platform": {p.name: rec.count(Code.JOIN_OK, p.index)
+                                   for p in self.platforms},
             "peak_participants_per_platform": {
                 p.name: p.pool.peak_participants for p in self.platforms
             },

@@ -179,17 +179,11 @@ def load_marginals(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
     return types.reset_index(drop=True), regions.reset_index(drop=True)
 
 
-def build_population(scenario: Scenario) -> Population:
-    """Generate the school registry for a scenario (deterministic in ``population.seed``)."""
-    types, regions = load_marginals(scenario)
-    pop = scenario.population
-    tree = SeedTree(pop.seed)
-    rng_size = tree.rng("population.sizes")
-    rng_region = tree.rng("population.regions")
-    rng_platform = tree.rng("population.platforms")
-    rng_server = tree.rng("population.servers")
-
-    sigma = float(np.sqrt(np.log1p(pop.size_cv**2)))
+def _schools_and_classes(
+    types: pd.DataFrame, scale: float, size_cv: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Schools (type, pupils) and their classes (school, year, size) from the marginals."""
+    sigma = float(np.sqrt(np.log1p(size_cv**2)))
     s_type: list[np.ndarray] = []
     s_pupils: list[np.ndarray] = []
     c_school: list[np.ndarray] = []
@@ -197,9 +191,9 @@ def build_population(scenario: Scenario) -> Population:
     c_size: list[np.ndarray] = []
     next_school = 0
     for t_idx, row in types.iterrows():
-        n = max(1, round(row["schools"] * pop.scale))
+        n = max(1, round(row["schools"] * scale))
         mean_size = row["pupils"] / row["schools"]
-        raw = np.exp(sigma * rng_size.standard_normal(n) - sigma**2 / 2)
+        raw = np.exp(sigma * rng.standard_normal(n) - sigma**2 / 2)
         # Rescale so the type's total is exact (n × mean size), then round by largest
         # remainder: the per-type totals match the statistics, not just on average.
         target = round(mean_size * n)
@@ -224,17 +218,52 @@ def build_population(scenario: Scenario) -> Population:
         rep = np.repeat(np.arange(flat_pupils.size), flat_ncls)
         k = np.arange(rep.size) - np.repeat(np.cumsum(flat_ncls) - flat_ncls, flat_ncls)
         sz = flat_pupils[rep] // flat_ncls[rep] + (k < flat_pupils[rep] % flat_ncls[rep])
-        school_of = rep // ny + next_school
-        year_of = years[rep % ny]
         s_type.append(np.full(n, int(str(t_idx)), dtype=np.int16))
         s_pupils.append(sizes)
-        c_school.append(school_of)
-        c_year.append(year_of)
+        c_school.append(rep // ny + next_school)
+        c_year.append(years[rep % ny])
         c_size.append(sz)
         next_school += n
+    return (np.concatenate(s_type), np.concatenate(s_pupils), np.concatenate(c_school),
+            np.concatenate(c_year), np.concatenate(c_size))
 
-    school_type = np.concatenate(s_type)
-    school_pupils = np.concatenate(s_pupils).astype(np.int32)
+
+def _servers(
+    scenario: Scenario, school_platform: np.ndarray, pidx: dict[str, int],
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """On-premise flag, server tier and uplink of each school."""
+    n_s = school_platform.size
+    on_prem = np.zeros(n_s, dtype=bool)
+    u = rng.random(n_s)
+    for name, share in scenario.assignment.on_prem_share.items():
+        on_prem |= (school_platform == pidx[name]) & (u < share)
+    tier = np.full(n_s, TIER_NONE, dtype=np.int8)
+    outdated = rng.random(n_s) < scenario.assignment.outdated_share
+    tier[on_prem] = TIER_CURRENT
+    tier[on_prem & outdated] = TIER_OUTDATED
+    mix = scenario.assignment.uplink_mix
+    up = np.array([m.mbit_s for m in mix])
+    ups = np.array([m.share for m in mix])
+    uplink = up[rng.choice(len(mix), size=n_s, p=ups / ups.sum())]
+    return on_prem, tier, uplink.astype(float)
+
+
+def build_population(scenario: Scenario) -> Population:
+    """Generate the school registry for a scenario (deterministic in ``population.seed``).
+
+    With ``population.external`` another block of schools (other states using the same
+    platform, e.g. IServ's national load) is generated from the same marginals and put on that
+    platform, in region ``external``.
+    """
+    types, regions = load_marginals(scenario)
+    pop = scenario.population
+    tree = SeedTree(pop.seed)
+    rng_region = tree.rng("population.regions")
+    rng_platform = tree.rng("population.platforms")
+
+    school_type, school_pupils, class_school, class_year, class_size = _schools_and_classes(
+        types, pop.scale, pop.size_cv, tree.rng("population.sizes"))
     n_s = school_type.size
 
     region_names = regions["region"].tolist()
@@ -259,21 +288,30 @@ def build_population(scenario: Scenario) -> Population:
     school_platform[rest] = np.array([pidx[n] for n in names])[
         rng_platform.choice(len(names), size=rest.size, p=p / p.sum())
     ]
+    on_prem, tier, uplink = _servers(scenario, school_platform, pidx,
+                                     tree.rng("population.servers"))
 
-    on_prem = np.zeros(n_s, dtype=bool)
-    u = rng_server.random(n_s)
-    for name, share in scenario.assignment.on_prem_share.items():
-        on_prem |= (school_platform == pidx[name]) & (u < share)
-    tier = np.full(n_s, TIER_NONE, dtype=np.int8)
-    outdated = rng_server.random(n_s) < scenario.assignment.outdated_share
-    tier[on_prem] = TIER_CURRENT
-    tier[on_prem & outdated] = TIER_OUTDATED
-    mix = scenario.assignment.uplink_mix
-    up = np.array([m.mbit_s for m in mix])
-    ups = np.array([m.share for m in mix])
-    uplink = up[rng_server.choice(len(mix), size=n_s, p=ups / ups.sum())]
+    ext = pop.external
+    if ext is not None:
+        e_type, e_pupils, e_cschool, e_cyear, e_csize = _schools_and_classes(
+            types, ext.scale, pop.size_cv, tree.rng("population.external.sizes"))
+        e_platform = np.full(e_type.size, pidx[ext.platform], dtype=np.int16)
+        e_on_prem, e_tier, e_uplink = _servers(scenario, e_platform, pidx,
+                                               tree.rng("population.external.servers"))
+        region_names = [*region_names, "external"]
+        school_region = np.concatenate(
+            [school_region, np.full(e_type.size, len(region_names) - 1, dtype=np.int16)])
+        class_school = np.concatenate([class_school, e_cschool + n_s])
+        class_year = np.concatenate([class_year, e_cyear])
+        class_size = np.concatenate([class_size, e_csize])
+        school_type = np.concatenate([school_type, e_type])
+        school_pupils = np.concatenate([school_pupils, e_pupils])
+        school_platform = np.concatenate([school_platform, e_platform])
+        on_prem = np.concatenate([on_prem, e_on_prem])
+        tier = np.concatenate([tier, e_tier])
+        uplink = np.concatenate([uplink, e_uplink])
 
-    class_size = np.concatenate(c_size).astype(np.int32)
+    class_size = class_size.astype(np.int32)
     first = np.zeros(class_size.size, dtype=np.int64)
     np.cumsum(class_size[:-1], out=first[1:])
     return Population(
@@ -286,10 +324,10 @@ def build_population(scenario: Scenario) -> Population:
         school_platform=school_platform,
         school_on_prem=on_prem,
         school_tier=tier,
-        school_uplink_mbit_s=uplink.astype(float),
-        school_pupils=school_pupils,
-        class_school=np.concatenate(c_school).astype(np.int32),
-        class_year=np.concatenate(c_year).astype(np.int16),
+        school_uplink_mbit_s=uplink,
+        school_pupils=school_pupils.astype(np.int32),
+        class_school=class_school.astype(np.int32),
+        class_year=class_year.astype(np.int16),
         class_size=class_size,
         class_first_pupil=first,
         meta={"scale": pop.scale, "seed": pop.seed},

@@ -44,6 +44,15 @@ class DayConfig(Strict):
         return self
 
 
+class ExternalLoad(Strict):
+    """Schools outside the state that share a platform (IServ served ≈4,500 schools and
+    ≈2.3 M pupils nationally in Jan 2021, Lower Saxony ≈2,000 of them)."""
+
+    platform: Name
+    scale: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)]
+    """Size of the external block relative to the state's marginals."""
+
+
 class PopulationConfig(Strict):
     """Where the schools come from and how many of them are simulated."""
 
@@ -57,6 +66,8 @@ class PopulationConfig(Strict):
     """Restrict to these school types (ids from the school types file); None = all."""
     size_cv: Annotated[float, Field(ge=0.0, le=2.0)] = 0.35
     at_home_share: Share = 0.94
+    external: ExternalLoad | None = None
+    """More schools from the same marginals on one platform (other states' load)."""
 
 
 class RegionOverride(Strict):
@@ -91,7 +102,7 @@ class AssignmentConfig(Strict):
     )
     on_prem_share: dict[Name, Share] = Field(default_factory=lambda: {"iserv": 0.55})
     """Share of a platform's schools whose front end is the school's own server."""
-    outdated_share: Share = 0.045
+    outdated_share: Share = 0.10
     """Share of on-premise servers that are outdated (4–5 years old)."""
     uplink_mix: list[UplinkClass] = Field(default_factory=lambda: list(_DEFAULT_UPLINKS))
 
@@ -260,11 +271,12 @@ class ServerTierConfig(Strict):
     """A school's own server (on premises), reached by pupils at home over the school uplink."""
 
     workers: PositiveInt = 16
-    login_service_s: PositiveFloat = 0.4
-    join_service_s: PositiveFloat = 0.15
+    login_service_s: PositiveFloat = 1.5
+    """Server time of a pupil's morning login (dashboard, messenger, task list)."""
+    join_service_s: PositiveFloat = 0.3
     service_cv: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
-    page_mbit: NonNegFloat = 8.0
-    """Data sent per request over the uplink (a login page with assets ≈ 1 MB)."""
+    page_mbit: NonNegFloat = 16.0
+    """Data sent per request over the uplink (pages with assets ≈ 2 MB)."""
     timeout_s: PositiveFloat = 30.0
 
 
@@ -272,7 +284,7 @@ class SchoolServersConfig(Strict):
     tiers: dict[Name, ServerTierConfig] = Field(
         default_factory=lambda: {
             "current": ServerTierConfig(),
-            "outdated": ServerTierConfig(workers=4, login_service_s=1.6, join_service_s=0.6),
+            "outdated": ServerTierConfig(workers=2, login_service_s=14.0, join_service_s=1.0),
         }
     )
     uplink_background_share: Share = 0.3
@@ -389,6 +401,9 @@ class Scenario(Strict):
         for pname in self.assignment.on_prem_share:
             if pname not in known:
                 raise ValueError(f"assignment.on_prem_share names unknown platform {pname!r}")
+        ext = self.population.external
+        if ext is not None and ext.platform not in known:
+            raise ValueError(f"population.external.platform: unknown platform {ext.platform!r}")
         clusters = {c.name for p in self.platforms for c in p.clusters}
         for i, f in enumerate(self.faults):
             plat = getattr(f, "platform", None)
