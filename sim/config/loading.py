@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -269,11 +270,57 @@ def load_scenario(
     p = Path(path)
     text = read_config_file(p)
     data = load_yaml_text(text, str(p))
+    data = _resolve_extends(data, p, [])
     scenario = scenario_from_dict(data, str(p), overrides)
     scenario.source_path = str(p.resolve())
     if check_files:
         check_data_files(scenario, str(p))
     return scenario
+
+
+_DATA_FILE_KEYS = ("school_types_file", "regions_file")
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``: mappings merge key by key, everything else is replaced."""
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _resolve_extends(data: dict[str, Any], path: Path, chain: list[Path]) -> dict[str, Any]:
+    """``extends: other.yaml`` — start from another scenario file and change what differs.
+
+    Lists (faults, platforms) are replaced, not appended. Data-file paths of the base stay
+    relative to the base file.
+    """
+    if "extends" not in data:
+        return data
+    data = dict(data)
+    ref = data.pop("extends")
+    if not isinstance(ref, str) or not ref.strip():
+        raise ConfigError([f"{path}: extends: expected the path of another scenario file"])
+    base_path = (path.parent / ref).resolve()
+    if base_path in chain or base_path == path.resolve():
+        raise ConfigError([f"{path}: extends: circular ({' -> '.join(map(str, chain))})"])
+    if not base_path.is_file():
+        raise ConfigError([f"{path}: extends: no such scenario file {base_path}"])
+    base = load_yaml_text(read_config_file(base_path), str(base_path))
+    base = _resolve_extends(base, base_path, [*chain, path.resolve()])
+    pop = base.get("population")
+    if isinstance(pop, dict):
+        pop = dict(pop)
+        for key in _DATA_FILE_KEYS:
+            rel = pop.get(key)
+            if isinstance(rel, str) and not Path(rel).is_absolute():
+                target = (base_path.parent / rel).resolve()
+                pop[key] = os.path.relpath(target, path.resolve().parent)
+        base["population"] = pop
+    return _deep_merge(base, data)
 
 
 def check_data_files(scenario: Scenario, source: str) -> None:

@@ -327,7 +327,7 @@ def _default_platforms() -> list[PlatformConfig]:
             name="iserv",
             label="IServ (central BBB)",
             frontend=FrontendConfig(workers=400),
-            clusters=[ClusterConfig(name="iserv-bbb", nodes=600)],
+            clusters=[ClusterConfig(name="iserv-bbb", nodes=450)],
         ),
         PlatformConfig(
             name="bildungscloud",
