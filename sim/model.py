@@ -12,6 +12,7 @@ Only what depends on the state of the infrastructure is simulated event by event
 from __future__ import annotations
 
 import gc
+import heapq
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from sim.components.request_queue import RequestQueue
 from sim.components.school_server import SchoolServer
 from sim.config import Scenario
 from sim.demand import KIND_POISSON, Demand, build_demand
-from sim.events import UnitDraws, call_urgent
+from sim.events import UnitDraws, _Call, call_urgent
 from sim.faults import FaultInjector
 from sim.metrics import Code, Recorder, as_jsonable, percentile, tidy_timeseries
 from sim.policies import ScaleUpController
@@ -220,6 +221,8 @@ class _Model:
         env = self.env
         queue = env._queue
         step = env.step
+        pop = heapq.heappop
+        call = _Call
         i = 0
         inf = float("inf")
         while True:
@@ -232,9 +235,14 @@ class _Model:
                 env._now = t
                 handlers[kinds[i]](idxs[i])
                 i += 1
+            elif t_sim > until:
+                break
+            elif type(queue[0][3]) is call:
+                # the model's own scheduled callbacks: what Environment.step does for them,
+                # without its generic event handling
+                env._now, _, _, ev = pop(queue)
+                ev._fn(ev._arg)
             else:
-                if t_sim > until:
-                    break
                 step()
         env._now = until
 
