@@ -55,15 +55,35 @@ def run_child(target: Any, *args: Any) -> dict[str, Any]:
     return out
 
 
+NATIONAL = REPO / "configs" / "national-iserv-thursday.yaml"
 WORKLOADS = {
+    "default_day_0.01": (str(DEFAULT), ["population.scale=0.01"]),
     "default_day_0.1": (str(DEFAULT), ["population.scale=0.1"]),
     "default_day": (str(DEFAULT), []),
+    "national_iserv_day": (str(NATIONAL), []),
 }
+
+
+def _loss_workload(n: int, q: Any) -> None:
+    from benchmarks.loss_system import heapq_loop, model, simpy_resource
+
+    out = {}
+    for fn in (heapq_loop, simpy_resource, model):
+        b, s = fn(n)
+        out[fn.__name__] = {"blocking": b, "wall_s": s, "arrivals_per_s": n / s}
+    q.put(out)
+
+
+def _fit_exponent(xs: list[float], ys: list[float]) -> float:
+    import numpy as np
+
+    return float(np.polyfit(np.log(xs), np.log(ys), 1)[0])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--only", nargs="*", help="workload names")
+    ap.add_argument("--loss-arrivals", type=int, default=200_000)
     args = ap.parse_args()
     results: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -78,6 +98,23 @@ def main() -> None:
         print(f"{name:>18}: simulate {r['simulate_s']:6.1f} s, build {r['build_s']:4.1f} s, "
               f"peak RSS {r['peak_rss_mib']:6.0f} MiB, pupils {r['pupils']:,}, "
               f"join attempts {r['join_attempts']:,}, logins {r['login_attempts']:,}")
+    w = results["workloads"]
+    sizes = [k for k in ("default_day_0.01", "default_day_0.1", "default_day") if k in w]
+    if len(sizes) >= 2:
+        px = [w[k]["pupils"] for k in sizes]
+        results["scaling"] = {
+            "time_exponent": _fit_exponent(px, [w[k]["simulate_s"] for k in sizes]),
+            "rss_exponent": _fit_exponent(px, [w[k]["peak_rss_mib"] for k in sizes]),
+        }
+        print(f"{'scaling':>18}: time ∝ pupils^{results['scaling']['time_exponent']:.2f}, "
+              f"peak RSS ∝ pupils^{results['scaling']['rss_exponent']:.2f}")
+    if not args.only or "loss_system" in args.only:
+        loss = run_child(_loss_workload, args.loss_arrivals)
+        results["loss_system"] = loss
+        m = loss["model"]["arrivals_per_s"]
+        print(f"{'loss_system':>18}: model {m / 1e3:.0f} k arrivals/s = "
+              f"{m / loss['simpy_resource']['arrivals_per_s']:.2f} × SimPy Resource idiom, "
+              f"{m / loss['heapq_loop']['arrivals_per_s']:.2f} × bare heapq loop")
     out = REPO / "benchmarks" / "results" / f"{dt.date.today().isoformat()}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")

@@ -249,6 +249,11 @@ def write_document(path: Path, scale: float = 1.0, seed: int = 1) -> str:
         "(`behaviour.give_up_return_share`).",
         "- Other states' schools are generated from Lower Saxony's marginals, so the national "
         "view has more, smaller schools than IServ's ≈4,500.",
+        "- The Bildungscloud's Monday problem phase lasts about twice the reported 30 minutes: "
+        "the scale-up's 30-minute provisioning delay starts only when its servers pass 70 %; "
+        "an earlier trigger or a shorter delay (`policies.scale_up`) would match better.",
+        "- Conference hours come out ≈10 % low and joins ≈6 % low nationally while the peak "
+        "matches: the model's day is a little more peaked than IServ's.",
         "",
     ]
     text = "\n".join(lines)
