@@ -59,7 +59,7 @@ class Behaviour:
         pupil_frontend_of_school: list[RequestQueue],
         recorder: Recorder,
         draws_backoff: UnitDraws,
-        draws_reconnect: UnitDraws,
+        rng_reconnect: np.random.Generator,
         n_pupils: int,
         draws_returns: UnitDraws | None = None,
     ):
@@ -78,7 +78,6 @@ class Behaviour:
         self.teacher_patience = b.teacher_patience_s
         self.login_patience = b.login_patience_s
         self.reconnect_rate_s = b.reconnect_per_h / 3600.0
-        self.reconnect_delay = b.reconnect_delay_s
         m = scenario.media
         self.audio, self.cam_rate, self.screen_rate = (
             m.audio_mbit_s,
@@ -107,7 +106,7 @@ class Behaviour:
         self._c_drop = recorder.channel(Code.DROP)
         self._c_gave_up = recorder.channel(Code.GAVE_UP)
         self._c_rate = recorder.channel(Code.RATE_LIMITED)
-        self._reconnect = draws_reconnect
+        self._rc_rng = rng_reconnect
 
         n_m, n_pm = demand.n_meetings, demand.n_pm
         # meetings: plain lists for fast scalar access in callbacks
@@ -135,6 +134,13 @@ class Behaviour:
         self.pm_pupil = demand.pm_pupil.tolist()
         self.pm_cam = demand.pm_cam.tolist()
         self._cam_eff = bytearray(n_pm)  # camera of the current session (policy may switch off)
+        self._counted = bytearray(n_pm)  # reconnects of the current session are counted
+        self.pm_counted = np.frombuffer(self._counted, dtype=np.uint8)
+        # platforms whose rejoins can fail (a dispatcher or front-end fault is declared)
+        self._sim_drops_platform = [
+            any(getattr(f, "platform", None) == pl.name for f in scenario.faults)
+            for pl in platforms
+        ]
         # Hot state in Python buffers (fast scalar access) with numpy views (fast vector ops).
         self._st = bytearray(n_pm)
         self.pm_status = np.frombuffer(self._st, dtype=np.int8)
@@ -286,15 +292,24 @@ class Behaviour:
         if lost > 0.0:
             self._lost[self.pm_pupil[pm]] += lost
             self.lost_s += lost
-        self._c_join[self.m_platform[m]].append(now)
-        if self.reconnect_rate_s > 0.0:
-            drop = self._reconnect.next() / self.reconnect_rate_s
-            # Nobody bothers to rejoin in the last minute of a meeting.
-            if now + drop + self.reconnect_delay < self.m_end[m] - 60.0:
+        p = self.m_platform[m]
+        self._c_join[p].append(now)
+        if self.reconnect_rate_s > 0.0 and (
+            self._sim_drops_platform[p]
+            or self.pupil_frontend[self.pupil_school[self.pm_pupil[pm]]].tracked
+        ):
+            # a fault may fail the rejoin: simulate the drop (counted reconnects otherwise)
+            self._counted[pm] = 0
+            drop = self._rc_rng.exponential(1.0 / self.reconnect_rate_s)
+            if now + drop < self.m_end[m] - 60.0:
                 call_later(self.env, drop, self._pupil_drop, (pm, session + 1))
+        else:
+            self._counted[pm] = 1
         return True
 
     def _pupil_drop(self, item: tuple[int, int]) -> None:
+        """A participant whose rejoin could fail (a fault may hit its way in) drops and rejoins
+        through the front end and the dispatcher, event by event."""
         pm, session = item
         if self._st[pm] != IN_SESSION or self.pm_session[pm] != session:
             return  # the meeting closed first: stale timer
@@ -303,7 +318,8 @@ class Behaviour:
         cam = self._cam_eff[pm]
         d = self._load(u, w, self.m_screen[m]) - self._load(u - 1, w - cam, self.m_screen[m])
         self.m_pool[m].release(self.m_node[m], 1, d)
-        _dt = self.env.now - self._sess_start[pm]
+        now = self.env.now
+        _dt = now - self._sess_start[pm]
         self.session_s += _dt
         self.session_s_platform[self.m_platform[m]] += _dt
         self.m_U[m] = u - 1
@@ -311,16 +327,33 @@ class Behaviour:
         self.in_session -= 1
         self.trying += 1
         self._st[pm] = TRYING
-        self._c_drop[self.m_platform[m]].append(self.env.now)
-        self.pm_chain[pm] = self.env.now
-        if self.reconnect_delay > 0.0:
-            call_later(self.env, self.reconnect_delay, self._reconnect_attempt, pm)
-        else:
-            self._pupil_attempt(pm)  # the browser reloads at once: no extra event
+        self._c_drop[self.m_platform[m]].append(now)
+        self.pm_chain[pm] = now
+        self._pupil_attempt(pm)  # the browser reloads at once
 
-    def _reconnect_attempt(self, pm: int) -> None:
-        self.pm_chain[pm] = self.env.now
-        self._pupil_attempt(pm)
+    def _sessions_ended(self, m: int, starts: np.ndarray, now: float) -> None:
+        """Count the reconnects of sessions that ended now.
+
+        A participant's client drops and reconnects at ``reconnect_per_h`` (a Poisson
+        process, not in the last minute). Where no fault can touch the way back in (no
+        dispatcher or front-end fault on the platform, the school's server not subject to an
+        outage), a reconnect always succeeds within a fraction of a second, so it is counted
+        (as a drop, a join attempt and a join, at a uniform time within the session) instead
+        of simulated event by event; elsewhere ``_pupil_drop`` simulates it.
+        """
+        if self.reconnect_rate_s <= 0.0 or starts.size == 0:
+            return
+        dur = np.maximum(now - starts - 60.0, 0.0)
+        k = self._rc_rng.poisson(self.reconnect_rate_s * dur)
+        total = int(k.sum())
+        if not total:
+            return
+        times = np.repeat(starts, k) + self._rc_rng.random(total) * np.repeat(dur, k)
+        raw = times.tobytes()
+        p = self.m_platform[m]
+        self._c_drop[p].frombytes(raw)
+        self._c_attempt[p].frombytes(raw)
+        self._c_join[p].frombytes(raw)
 
     def _pupil_failed(self, pm: int) -> None:
         now = self.env.now
@@ -496,9 +529,12 @@ class Behaviour:
                 self.m_host_in[m] = float("nan")
                 self.m_U[m] = self.m_W[m] = 0
                 lo, hi = int(self.d.m_pm_lo[m]), int(self.d.m_pm_hi[m])
+                ended: list[float] = []
                 for pm in range(lo, hi):
                     if self._st[pm] != IN_SESSION:
                         continue
+                    if self._counted[pm]:
+                        ended.append(self._sess_start[pm])
                     _dt = now - self._sess_start[pm]
                     self.session_s += _dt
                     self.session_s_platform[self.m_platform[m]] += _dt
@@ -508,6 +544,7 @@ class Behaviour:
                     self.pm_chain[pm] = now
                     self._c_drop[platform].append(now)
                     call_later(self.env, self._delay(1), self._pupil_attempt, pm)
+                self._sessions_ended(m, np.array(ended), now)
                 # the teacher re-creates the room
                 self.m_state[m] = M_OPENING
                 self.m_t_chain[m] = now
@@ -549,9 +586,12 @@ class Behaviour:
             if n_ended:
                 seg[ended] = DONE
                 self.in_session -= n_ended
-                _dt = float(np.sum(now - self.pm_session_start[lo:hi][ended]))
+                starts = self.pm_session_start[lo:hi][ended]
+                _dt = float(np.sum(now - starts))
                 self.session_s += _dt
                 self.session_s_platform[self.m_platform[m]] += _dt
+                counted = self.pm_counted[lo:hi][ended].astype(bool)
+                self._sessions_ended(m, starts[counted], now)
         waiting = self.lobby.pop(m, None)
         if waiting:
             self.lobby_n -= len(waiting)

@@ -117,7 +117,7 @@ class _Model:
             self.school_frontend,
             self.rec,
             UnitDraws(self.seeds.rng("behaviour.backoff"), "uniform"),
-            UnitDraws(self.seeds.rng("behaviour.reconnect"), "exponential"),
+            self.seeds.rng("behaviour.reconnect"),
             n_pupils=max(self.pop.n_pupils, int(self.demand.pupil_school.size)),
             draws_returns=UnitDraws(self.seeds.rng("behaviour.returns"), "uniform"),
         )

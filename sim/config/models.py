@@ -196,8 +196,6 @@ class BehaviourConfig(Strict):
     login_patience_s: PositiveFloat = 1800.0
     reconnect_per_h: NonNegFloat = 1.4
     """Rate at which a participant drops out (home connection, browser) and rejoins."""
-    reconnect_delay_s: NonNegFloat = 0.0
-    """Pause before rejoining after a drop (0: the client rejoins at once)."""
     webcam_share_pupils: Share = 0.15
     webcam_share_teachers: Share = 0.9
     screenshare_share: Share = 0.5

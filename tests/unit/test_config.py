@@ -37,7 +37,7 @@ def test_default_config_loads() -> None:
     sc = load_scenario(DEFAULT_CONFIG)
     assert isinstance(sc, Scenario)
     assert [p.name for p in sc.platforms] == ["iserv", "bildungscloud", "hannover-city"]
-    assert sc.platforms[0].clusters[0].nodes == 600
+    assert sc.platforms[0].clusters[0].nodes == 450
     assert sc.day.start == 7 * 3600
     assert sc.day.end == 15.5 * 3600
     assert sc.timetable.first_period_start == 8 * 3600
