@@ -4,15 +4,20 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CONFIG ?= configs/lower-saxony-scenario-c.yaml
 OUT    ?= out/default
+# Debian's chromium: the report tests render in it and kaleido (PNG export) drives it.
+CHROMIUM ?= /usr/bin/chromium
+SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck fmt bench verification clean help
+.PHONY: run test lint typecheck fmt bench verification validation chromium clean help
 
 help:
 	@echo "make run   - set up .venv and simulate the default scenario into $(OUT)/"
 	@echo "make test  - set up .venv with test extras and run lint + the whole test suite"
+	@echo "             (installs Debian's chromium with apt-get when $(CHROMIUM) is missing)"
 	@echo "make lint  - ruff + mypy"
 	@echo "make bench - performance benchmarks (not part of the tests)"
 	@echo "make verification - regenerate docs/verification.md (model vs Erlang-B/C, Little)"
+	@echo "make validation - regenerate docs/validation.md (Jan 2021 replays vs reported figures)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,14 +35,23 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run
 	$(BIN)/dlsim run $(CONFIG) --out $(OUT)
 
+# Only the tests need a browser (headless report rendering, PNG export); `make run` does not.
+# kaleido is always given this path, so it never tries to download a browser of its own.
+$(CHROMIUM):
+	@echo "$(CHROMIUM) not found: installing Debian's chromium (report tests, --png)"
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+chromium: $(CHROMIUM)
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check sim tests benchmarks
 	$(BIN)/mypy
 
 typecheck: lint
 
-test: $(VENV)/.installed-test lint
-	$(BIN)/python -m pytest -q
+test: $(VENV)/.installed-test lint $(CHROMIUM)
+	DLSIM_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q
 
 fmt: $(VENV)/.installed-test
 	$(BIN)/ruff format sim tests benchmarks
@@ -45,6 +59,9 @@ fmt: $(VENV)/.installed-test
 
 verification: $(VENV)/.installed-test
 	$(BIN)/python -m sim.verification --out docs/verification.md
+
+validation: $(VENV)/.installed-test
+	$(BIN)/python -m sim.validation --out docs/validation.md
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.run

@@ -1,4 +1,4 @@
-"""Command line: ``dlsim run | validate``.
+"""Command line: ``dlsim run | validate | report | compare | sweep | size``.
 
 Exit codes: 0 success; 2 bad input (config, data, arguments) with one line per problem;
 1 internal error (a one-line message; ``DLSIM_DEBUG=1`` shows the traceback); 130 interrupted.
@@ -6,15 +6,24 @@ Exit codes: 0 success; 2 bad input (config, data, arguments) with one line per p
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from sim.config import ConfigError, load_scenario
@@ -32,6 +41,10 @@ ConfigArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_defa
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a setting: key.path=value (repeatable)."),
+]
+PngOpt = Annotated[
+    Path | None,
+    typer.Option("--png", help="Also export each figure as PNG into this directory (Chromium)."),
 ]
 
 
@@ -64,6 +77,7 @@ def run(
     ] = 1,
     set_: SetOpt = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip report.html.")] = False,
+    png: PngOpt = None,
 ) -> None:
     """Simulate a scenario; write summary.json, timeseries.parquet and report.html."""
     from sim import simulate
@@ -75,6 +89,8 @@ def run(
         load_marginals(sc)
     except ConfigError as exc:
         raise _bad_input(exc) from None
+    if png is not None:
+        _need_chromium()  # before simulating, not after
     if out_dir.exists() and not out_dir.is_dir():
         err.print(f"[red]error:[/red] --out {out_dir}: exists and is not a directory")
         raise typer.Exit(2)
@@ -107,8 +123,50 @@ def run(
     _print_summary(res.summary, sim_s)
     for name, p in paths.items():
         out.print(f"{name:>10}: {p}")
+    if png is not None:
+        from sim.report import export_png, run_figures
+
+        for p in export_png(run_figures(res), png):
+            out.print(f"{'png':>10}: {p}")
     if "report" in paths:
         out.print(f"\nReport: [bold]{paths['report'].resolve()}[/bold]")
+
+
+@app.command()
+def report(
+    directory: Annotated[
+        Path,
+        typer.Argument(help="A run, sweep or comparison directory.", show_default=False),
+    ],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="HTML file (default: DIR/report.html).")
+    ] = None,
+    png: PngOpt = None,
+) -> None:
+    """Write the HTML report of a run, sweep or comparison directory (no re-simulation)."""
+    from sim.report import ReportInputError, report_directory
+
+    if png is not None:
+        _need_chromium()
+    try:
+        kind, html_path, pngs = report_directory(directory, out_file, png)
+    except ReportInputError as exc:
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    for p in pngs:
+        out.print(f"{'png':>10}: {p}")
+    out.print(f"{kind} report: [bold]{html_path.resolve()}[/bold]")
+
+
+def _need_chromium() -> None:
+    """Exit 2 with one line if --png cannot work here (no kaleido, or no Chromium for it)."""
+    from sim.report import PngExportUnavailable, check_png_export
+
+    try:
+        check_png_export()
+    except PngExportUnavailable as exc:
+        err.print(f"error: --png: {exc}", markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 def _print_summary(summary: dict, sim_s: float) -> None:
@@ -124,6 +182,285 @@ def _print_summary(summary: dict, sim_s: float) -> None:
             val += f" ± {_fmt(k, ci[k])}"
         t.add_row(f"{KPI_LABELS[k][0]} ({k})", val)
     out.print(t)
+
+
+# ------------------------------------------------------------------------------ experiments
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option("--workers", min=1, max=1024, help="Run on a Dask LocalCluster of N processes."),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Run on a running Dask cluster, e.g. tcp://HOST:8786."),
+]
+ReplicationsOpt = Annotated[
+    int,
+    typer.Option(help="Paired replications (same seeds for every variant).", min=2, max=10_000),
+]
+JsonOut = Annotated[Path | None, typer.Option("--out", help="Also write the result as JSON.")]
+
+
+def _note(message: str) -> None:
+    """One unwrapped line on stderr."""
+    err.print(message, markup=False, soft_wrap=True)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    """Print one ``error:`` line; the exit to raise (2: bad input)."""
+    _note(f"error: {message}")
+    return typer.Exit(code)
+
+
+def _executor(workers: int | None, scheduler: str | None) -> Any:
+    """The executor the options ask for (exit 2 if they conflict or the cluster is away)."""
+    from sim.executors import make_executor
+
+    if workers is not None and scheduler is not None:
+        raise _fail("give --workers or --scheduler, not both")
+    if scheduler is not None and not re.fullmatch(r"(tcp|tls)://[^\s/]+:\d+", scheduler):
+        raise _fail(f"--scheduler {scheduler}: expected tcp://HOST:PORT")
+    try:
+        return make_executor(workers=workers, scheduler=scheduler)
+    except (OSError, TimeoutError) as exc:
+        raise _fail(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+
+
+def _load(config: Path, sets: list[str]) -> Any:
+    from sim.population import load_marginals
+
+    sc = load_scenario(config, sets)
+    load_marginals(sc)
+    return sc
+
+
+def _num(kpi: str, v: float | None) -> str:
+    if v is None or not math.isfinite(v):
+        return "–"
+    if kpi.endswith(("_rate", "_share", "_probability", "_utilisation")):
+        return f"{v:.2%}"
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+
+
+def _write_json(path: Path | None, data: dict[str, Any]) -> None:
+    if path is not None:
+        from sim.io import write_json
+
+        write_json(path, data)
+        out.print(f"written: {path}")
+
+
+@app.command()
+def compare(
+    config_a: Annotated[Path, typer.Argument(help="Scenario A.", show_default=False)],
+    config_b: Annotated[Path, typer.Argument(help="Scenario B.", show_default=False)],
+    seed: Annotated[int, typer.Option(help="Root seed.", min=0)] = 1,
+    replications: ReplicationsOpt = 5,
+    set_: SetOpt = None,
+    set_a: Annotated[list[str] | None, typer.Option("--set-a", help="Override for A only.")] = None,
+    set_b: Annotated[list[str] | None, typer.Option("--set-b", help="Override for B only.")] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write DIR/comparison.json and the runs as DIR/a, DIR/b (for dlsim report).",
+        ),
+    ] = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+) -> None:
+    """Paired comparison B − A per KPI with 95 % CIs (common random numbers)."""
+    from sim.experiment import compare as run_compare
+
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        raise _fail(f"--out {out_dir}: exists and is not a directory")
+    a = _load(config_a, [*(set_ or []), *(set_a or [])])
+    b = _load(config_b, [*(set_ or []), *(set_b or [])])
+    with _executor(workers, scheduler) as ex:
+        res = run_compare(
+            a, b, seed=seed, replications=replications, executor=ex, keep_runs=out_dir is not None
+        )
+    t = Table(title=f"B − A, {replications} paired replications (seed {seed})")
+    for col in ("KPI", "A", "B", "B − A (95 % CI)", "p"):
+        t.add_column(col, justify="left" if col == "KPI" else "right")
+    for k in res.kpis:
+        diff = f"{_num(k.kpi, k.diff)} ± {_num(k.kpi, k.diff_ci95)}"
+        t.add_row(
+            k.kpi,
+            _num(k.kpi, k.a_mean),
+            _num(k.kpi, k.b_mean),
+            f"[bold]{diff}[/bold]" if k.significant else diff,
+            "–" if not math.isfinite(k.p_value) else f"{k.p_value:.3g}",
+        )
+    out.print(f"A: {res.a} ({res.a_config_hash})\nB: {res.b} ({res.b_config_hash})")
+    out.print(t)
+    if out_dir is not None:
+        for name, p in res.save(out_dir).items():
+            out.print(f"{name:>10}: {p}")
+
+
+@app.command()
+def sweep(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML file.", show_default=False)],
+    out_dir: Annotated[Path, typer.Option("--out", help="Sweep directory (resumable).")],
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Discard another sweep's results in --out instead of refusing."
+        ),
+    ] = False,
+    retry_errors: Annotated[
+        bool, typer.Option("--retry-errors", help="Run failed runs again.")
+    ] = False,
+) -> None:
+    """Run a parameter sweep; one row per (point, replication) in DIR/results.parquet.
+
+    Rows are stored as runs finish: an interrupted sweep resumes where it stopped.
+    """
+    from sim.sweep import SweepStore, load_sweep, run_sweep
+
+    sw = load_sweep(sweep_file)
+    SweepStore(out_dir).prepare(sw, force=force)  # refuse another sweep's DIR before starting
+    total = len(sw.tasks)
+    show = err.is_terminal and not os.environ.get("CI")
+    state = {"errors": 0, "reported": -1}
+    bar: Progress | None = None
+    task_id: Any = None
+
+    def progress(done: int, _total: int, row: dict[str, Any] | None) -> None:
+        if row is not None and row.get("error"):
+            state["errors"] += 1
+        if bar is not None and row is None:  # resumed: the stored runs do not count for the ETA
+            bar.reset(task_id, completed=done, errors=0)
+        elif bar is not None:
+            bar.update(task_id, completed=done, errors=state["errors"])
+        elif row is not None and done * 10 // total > state["reported"]:
+            state["reported"] = done * 10 // total  # without a terminal: a line per 10 %
+            _note(f"sweep {sw.name}: {done}/{total} runs, {state['errors']} errors")
+
+    with _executor(workers, scheduler) as ex:
+        _note(
+            f"sweep {sw.name}: {len(sw.points)} points × {sw.spec.replications} "
+            f"replications = {total} runs on {ex.name} → {out_dir}"
+        )
+        try:
+            if show:
+                with Progress(
+                    TextColumn("[bold]sweep[/bold] {task.description}"),
+                    BarColumn(bar_width=20),
+                    MofNCompleteColumn(),
+                    TextColumn("{task.fields[errors]} errors"),
+                    TimeElapsedColumn(),
+                    TimeRemainingColumn(),
+                    console=err,
+                    transient=True,
+                ) as bar:
+                    task_id = bar.add_task(sw.name, total=total, errors=0)
+                    res = run_sweep(sw, out_dir, ex, force, retry_errors, progress)
+            else:
+                res = run_sweep(sw, out_dir, ex, force, retry_errors, progress)
+        except KeyboardInterrupt:
+            stored = len(list((out_dir / "parts").glob("*.parquet")))
+            _note(
+                f"interrupted: {stored} of {total} runs are stored in {out_dir}/parts; "
+                "run the same command again to resume"
+            )
+            raise typer.Exit(130) from None
+    _print_sweep_summary(res, sw.parameters)
+    out.print(
+        f"{total} runs: {res.computed} computed now, {res.skipped} already stored, "
+        f"{res.errors} with errors; {res.wall_s:.1f} s on {res.executor}"
+    )
+    out.print(f"   results: {res.results_path}\n   summary: {res.summary_path}")
+
+
+def _print_sweep_summary(res: Any, params: list[str], limit: int = 40) -> None:
+    kpis = ("join_success_rate", "p95_time_to_join_s", "lost_pupil_minutes")
+    t = Table(title="per point: mean ± 95 % CI")
+    for p in params:
+        t.add_column(p.rsplit(".", 1)[-1] if len(params) > 1 else p, justify="right")
+    for k in (*kpis, "n", "errors"):
+        t.add_column(k, justify="right")
+    for r in res.summary.head(limit).to_dict("records"):
+        t.add_row(
+            *[str(r[f"param:{p}"]) for p in params],
+            *[f"{_num(k, r[k])} ± {_num(k, r[f'{k}:ci95'])}" for k in kpis],
+            str(r["n"]),
+            str(r["errors"]),
+        )
+    out.print(t)
+    if len(res.summary) > limit:
+        out.print(f"… {len(res.summary) - limit} more points in {res.summary_path}")
+
+
+@app.command()
+def size(
+    config: ConfigArg,
+    param: Annotated[
+        str,
+        typer.Option(
+            "--param", help="Integer setting to size, e.g. platforms[0].clusters[0].nodes."
+        ),
+    ],
+    target: Annotated[
+        str,
+        typer.Option("--target", help="KPI>=value or KPI<=value, e.g. join_success_rate>=0.99."),
+    ],
+    replications: ReplicationsOpt = 5,
+    seed: Annotated[int, typer.Option(help="Root seed.", min=0)] = 1,
+    set_: SetOpt = None,
+    max_candidates: Annotated[int, typer.Option(help="Most values to simulate.", min=1)] = 16,
+    out_file: JsonOut = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+) -> None:
+    """Smallest value of --param meeting --target at 95 % confidence, with the Erlang-B bound.
+
+    "answer: none" (exit 0) when more of --param stops helping before the target is met;
+    exit 1 if the candidate budget ran out first.
+    """
+    from sim.sizing import Target, size_capacity
+
+    tgt = Target.parse(target)
+    sc = _load(config, set_ or [])
+
+    def show(e: Any) -> None:
+        verdict = "[green]meets[/green]" if e.met else "[red]fails[/red]"
+        out.print(
+            f"  {param}={e.value}: {tgt.kpi} {_num(tgt.kpi, e.mean)} ± "
+            f"{_num(tgt.kpi, e.ci95)} → {verdict}"
+        )
+
+    with _executor(workers, scheduler) as ex:
+        res = size_capacity(
+            sc,
+            param,
+            tgt,
+            replications=replications,
+            seed=seed,
+            executor=ex,
+            max_candidates=max_candidates,
+            progress=show,
+        )
+    a = res.analytic
+    if a is not None:
+        out.print(
+            f"Erlang-B bound: {param}={a.value} ({a.slots} slots for blocking ≤ "
+            f"{a.target_blocking:g} at A = {a.offered_erlangs:,.1f} Erlangs: "
+            f"{a.load_source})"
+        )
+    else:
+        out.print(f"Erlang-B bound: none ({res.analytic_note})")
+    _write_json(out_file, res.to_dict())
+    if res.answer is None:
+        out.print(f"[bold]answer: none[/bold] — {res.note}")
+        raise typer.Exit(1 if res.outcome == "budget" else 0)
+    side = "lower" if tgt.op == ">=" else "upper"
+    out.print(
+        f"[bold]answer: {param}={res.answer}[/bold] (smallest value whose 95 % CI {side} "
+        f"bound meets {tgt}; current value {res.current_value})"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

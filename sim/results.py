@@ -75,6 +75,9 @@ class Results:
                 if isinstance(v, int | float) and not isinstance(v, bool):
                     extra[k] = float(np.mean([r.extra[k] for r in self.runs]))
         out["details"] = extra
+        # the resolved scenario, so that a run directory explains itself (and its report can be
+        # rebuilt from the files alone)
+        out["config"] = sc.model_dump(mode="json")
         out["provenance"] = provenance(
             sc.config_hash(),
             first.seed,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from sim import Scenario, load_scenario
@@ -34,3 +36,34 @@ def small_scenario(scale: float = 0.02, overrides: list[str] | None = None,
 @pytest.fixture(scope="session")
 def small() -> Scenario:
     return small_scenario()
+
+
+def synthetic_sweep_results(reps: int = 3, seed: int = 0) -> pd.DataFrame:
+    """A sweep's ``results.parquet`` as ``dlsim sweep`` writes it (one row per point and
+    replication, ``param:<path>`` columns, KPI columns, ``error``), with a known answer:
+    the service target is met from 8 nodes without staggering and from 6 nodes with 3 slots.
+    One run failed."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for nodes in (4, 6, 8, 10, 12):
+        for slots in (1, 3):
+            eff = nodes - 3 + (2 if slots == 3 else 0)
+            for rep in range(reps):
+                blocking = 0.3 * math.exp(-eff / 1.2)
+                rows.append({
+                    "point": f"n{nodes}-s{slots}", "replication": rep,
+                    "param:platforms[0].clusters[0].nodes": nodes,
+                    "param:policies.stagger.school_number_slots": slots,
+                    "join_success_rate": 1 - blocking + rng.normal(0, 0.0005),
+                    "p95_time_to_join_s": 10 + 400 * math.exp(-eff) + rng.normal(0, 1),
+                    "blocking_probability": blocking,
+                    "lost_pupil_minutes": 50_000 * blocking + rng.normal(0, 10),
+                    "peak_node_utilisation": min(1.0, 6 / nodes),
+                    "affected_schools_share": 0.02 + blocking / 3,
+                    "error": None,
+                })
+    rows.append({"point": "n4-s1", "replication": reps,
+                 "param:platforms[0].clusters[0].nodes": 4,
+                 "param:policies.stagger.school_number_slots": 1,
+                 "error": "RuntimeError: <b>boom</b>"})
+    return pd.DataFrame(rows)

@@ -1,0 +1,178 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 01 · Explore a school day
+#
+# One ordinary Szenario C school day in Lower Saxony (like Wednesday 13 January 2021): about
+# 94 % of pupils at home, every class of years 1–10 starting with a digital check-in, live
+# lessons on the central BigBlueButton clusters of IServ, the Bildungscloud and the city of
+# Hannover. We run the default day, look at the 08:00 peak, then change the conference
+# capacity and stagger the start of school, and compare.
+#
+# **Size.** The parameter cell below sets `SCALE`, the share of the state's schools simulated.
+# The test suite runs this notebook at `SCALE = 0.02` (about 60 schools, a second per run);
+# set `SCALE = 1.0` for the whole state (≈2,900 schools, a few minutes per run). Conference
+# nodes and front-end workers are scaled with the population, so a small run is stressed as
+# the full state would be.
+
+# %% tags=["parameters"]
+SCALE = 0.02  # share of Lower Saxony's schools; 1.0 = the whole state
+SEED = 1
+CONFIG = "configs/lower-saxony-scenario-c.yaml"
+NODE_SHARE = 0.5  # the "less capacity" case: this share of today's conference nodes
+STAGGER_SLOTS = 3  # the "staggered start" case: schools spread over this many start slots
+SLOT_MIN = 15  # minutes between start slots
+
+# %%
+import math
+from pathlib import Path
+
+import ipywidgets as widgets
+import pandas as pd
+import plotly.graph_objects as go
+from IPython.display import display
+
+from sim import load_scenario, simulate
+from sim.io import write_text
+from sim.report import figures, render_comparison, write_report
+from sim.report.layout import fmt_kpi, kpi_label
+
+ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "configs").is_dir())
+OUT = ROOT / "out" / "notebooks"
+
+
+def at_scale(overrides=(), node_share=1.0):
+    """The scenario at population SCALE, with nodes and front-end workers scaled alike
+    (× node_share for the conference nodes)."""
+    base = load_scenario(ROOT / CONFIG, list(overrides))
+    sets = [f"population.scale={SCALE}"]
+    for i, p in enumerate(base.platforms):
+        workers = max(1, math.ceil(p.frontend.workers * SCALE))
+        sets.append(f"platforms[{i}].frontend.workers={workers}")
+        for j, c in enumerate(p.clusters):
+            nodes = max(1, round(c.nodes * SCALE * node_share))
+            sets.append(f"platforms[{i}].clusters[{j}].nodes={nodes}")
+    return load_scenario(ROOT / CONFIG, [*overrides, *sets])
+
+
+def kpi_frame(results: dict) -> pd.DataFrame:
+    """KPIs of several runs side by side, formatted for reading."""
+    rows = {name: {kpi_label(k): fmt_kpi(k, v) for k, v in r.summary["kpis"].items()}
+            for name, r in results.items()}
+    return pd.DataFrame(rows)
+
+
+# %% [markdown]
+# ## The default day
+
+# %%
+default = simulate(at_scale(), seed=SEED)
+kpi_frame({"default day": default})
+
+# %% [markdown]
+# ## The peak
+#
+# Concurrent participants against the capacity of the nodes that are up, for all platforms
+# and per cluster. The peak comes with the first period and the check-in.
+
+# %%
+ts = default.timeseries
+total = figures.series(ts, "total", "participants").set_index("t")["value"]
+cap = figures.series(ts, "total", "capacity_participants").set_index("t")["value"]
+t_peak = total.idxmax()
+print(f"Peak at {int(t_peak // 3600):02d}:{int(t_peak % 3600 // 60):02d}: {total.max():,.0f} "
+      f"participants, {total.max() / cap.loc[t_peak]:.0%} of the conference capacity.")
+figures.capacity_timeline(ts, default.scenario).show()
+
+# %% [markdown]
+# Failed joins per minute and the pupils still trying: on an ordinary day the failures come
+# from outdated local servers that crash under the morning login rush (the orange bars).
+
+# %%
+figures.retry_wave(ts).show()
+
+# %% [markdown]
+# ## What if: less capacity, staggered start
+#
+# `node_share` keeps that share of every cluster's nodes; `stagger_slots` spreads the schools
+# over that many start slots `slot_min` apart by school number (as Bavaria's Mebis did,
+# SOURCES.md S68; IServ asked schools to stagger, S59).
+
+
+# %%
+def what_if(node_share=1.0, stagger_slots=1, slot_min=SLOT_MIN):
+    overrides = [f"policies.stagger.school_number_slots={stagger_slots}",
+                 f"policies.stagger.slot_min={slot_min}"]
+    return simulate(at_scale(overrides, node_share=node_share), seed=SEED)
+
+
+variants = {
+    "default day": default,
+    f"{NODE_SHARE:.0%} of the nodes": what_if(NODE_SHARE),
+    f"{NODE_SHARE:.0%} of the nodes, {STAGGER_SLOTS} start slots": what_if(
+        NODE_SHARE, STAGGER_SLOTS),
+}
+kpi_frame(variants)
+
+# %% [markdown]
+# The same seed is used for every variant (common random numbers), so differences come from
+# the change, not from chance. Participants over the morning:
+
+# %%
+fig = go.Figure()
+for name, r in variants.items():
+    s = figures.series(r.timeseries, "total", "participants")
+    fig.add_trace(go.Scatter(x=figures.hhmm(s["t"]), y=s["value"], name=name))
+    c = figures.series(r.timeseries, "total", "capacity_participants")
+    fig.add_trace(go.Scatter(x=figures.hhmm(c["t"]), y=c["value"], name=f"capacity: {name}",
+                             line={"dash": "dash", "width": 1}))
+fig.update_layout(title="Concurrent participants", xaxis={"tickformat": "%H:%M"}, height=420)
+fig.show()
+
+# %% [markdown]
+# ## Try it yourself
+#
+# Move the sliders and press *Run Interact* (each run takes about a second at `SCALE = 0.02`).
+# The cell below also runs once without the sliders, so that it is tested.
+
+
+# %%
+def explore(node_share=NODE_SHARE, stagger_slots=STAGGER_SLOTS, slot_min=SLOT_MIN):
+    r = what_if(node_share, stagger_slots, slot_min)
+    display(kpi_frame({"default day": default, "your choice": r}))
+    figures.retry_wave(r.timeseries).show()
+    return r
+
+
+explore()
+_ = widgets.interact_manual(
+    explore,
+    node_share=widgets.FloatSlider(value=NODE_SHARE, min=0.2, max=1.5, step=0.05),
+    stagger_slots=widgets.IntSlider(value=STAGGER_SLOTS, min=1, max=6),
+    slot_min=widgets.IntSlider(value=SLOT_MIN, min=0, max=30, step=5),
+)
+
+# %% [markdown]
+# ## Reports to forward
+#
+# The full report of the default day, and the staggered variant against the reduced
+# capacity (self-contained HTML files: they open offline and can be sent on).
+
+# %%
+names = list(variants)
+p1 = write_report(default, OUT / "01-default-day.html")
+p2 = write_text(OUT / "01-staggering-vs-less-capacity.html",
+                render_comparison(variants[names[1]], variants[names[2]],
+                                  labels=(names[1], names[2])))
+print(p1, p2, sep="\n")

@@ -1,0 +1,140 @@
+"""Self-contained HTML reports (plotly inline, works offline, one file; user text escaped).
+
+- :func:`render_report` / :func:`write_report` — one scenario (``Results`` or a run directory
+  read back with :func:`load_run_dir`);
+- :func:`render_comparison` — two scenarios side by side with paired differences;
+- :func:`render_sweep` — KPI vs parameter with CI bands and the sizing answer;
+- :func:`report_directory` — whichever fits a directory (``dlsim report DIR``);
+- :func:`export_png` — the figures as PNG files (kaleido with the system's Chromium).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import plotly.graph_objects as go
+
+from sim.io import write_text
+from sim.report.comparison_report import (
+    comparison_figures,
+    normalise_diffs,
+    render_comparison,
+    resolve_diffs,
+)
+from sim.report.data import (
+    ReportInputError,
+    RunData,
+    as_run_data,
+    load_run_dir,
+    report_kind,
+    run_subdirs,
+)
+from sim.report.layout import KPI_LABELS, SERVICE_TARGET, Target, fmt_kpi, meets, target_text
+from sim.report.png import (
+    ChromiumNotFound,
+    PngExportUnavailable,
+    check_png_export,
+    export_png,
+    find_chromium,
+)
+from sim.report.run_report import render_report, run_figures
+from sim.report.sweep_report import (
+    SweepData,
+    kpi_vs_param,
+    load_sweep_dir,
+    point_stats,
+    render_sweep,
+    sizing_answer,
+    x_param,
+)
+
+if TYPE_CHECKING:
+    from sim.results import Results
+
+_fmt = fmt_kpi  # the CLI's KPI table uses the report's formatting
+
+__all__ = [
+    "KPI_LABELS",
+    "SERVICE_TARGET",
+    "ChromiumNotFound",
+    "PngExportUnavailable",
+    "ReportInputError",
+    "RunData",
+    "SweepData",
+    "Target",
+    "as_run_data",
+    "check_png_export",
+    "comparison_figures",
+    "export_png",
+    "find_chromium",
+    "fmt_kpi",
+    "kpi_vs_param",
+    "load_run_dir",
+    "load_sweep_dir",
+    "meets",
+    "normalise_diffs",
+    "point_stats",
+    "render_comparison",
+    "render_report",
+    "render_sweep",
+    "report_directory",
+    "resolve_diffs",
+    "run_figures",
+    "sizing_answer",
+    "target_text",
+    "write_report",
+    "x_param",
+]
+
+
+def write_report(results: Results | RunData, path: str | Path) -> Path:
+    """Write the report of one scenario to ``path`` (atomically)."""
+    return write_text(path, render_report(results))
+
+
+def _comparison_diffs(path: Path) -> Mapping[str, Any] | None:
+    import json
+
+    for name in ("diffs.json", "comparison.json"):
+        f = path / name
+        if f.is_file():
+            try:
+                data = json.loads(f.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return None
+            if isinstance(data, dict):
+                inner = data.get("diffs", data)
+                return inner if isinstance(inner, dict) else None
+    return None
+
+
+def report_directory(
+    path: str | Path, out: str | Path | None = None, png_dir: str | Path | None = None
+) -> tuple[str, Path, list[Path]]:
+    """Report on a run, sweep or comparison directory without re-simulating.
+
+    Returns (kind, path of the HTML file, PNG files). ``png_dir`` is checked for a browser
+    before anything is written.
+    """
+    p = Path(path)
+    kind = report_kind(p)
+    if png_dir is not None:
+        check_png_export()
+    figs: dict[str, go.Figure]
+    if kind == "run":
+        data = load_run_dir(p)
+        html, figs = render_report(data), run_figures(data)
+    elif kind == "sweep":
+        sweep = load_sweep_dir(p)
+        html = render_sweep(sweep)
+        figs = {"kpi_vs_param": kpi_vs_param(point_stats(sweep), x_param(sweep))}
+    else:
+        a, b = (load_run_dir(d) for d in run_subdirs(p)[:2])
+        given = _comparison_diffs(p)
+        html = render_comparison(a, b, given)
+        figs = comparison_figures(a, b, resolve_diffs(a, b, given)[0], (a.name, b.name))
+    html_path = write_text(Path(out) if out else p / "report.html", html)
+    pngs = export_png(figs, png_dir) if png_dir is not None else []
+    return kind, html_path, pngs

@@ -1,0 +1,196 @@
+"""Running a sweep: the missing runs on an executor, rows stored as they finish, results and
+a per-point summary assembled at the end (and again on every re-run)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.executors import SerialExecutor
+from sim.metrics import KPI_NAMES
+from sim.results import mean_ci
+from sim.sweep.spec import PARAM, Sweep
+from sim.sweep.store import SweepStore
+
+ProgressFn = Callable[[int, int, dict[str, Any] | None], None]
+"""``progress(done, total, row)``: after each stored row (row None for the initial call)."""
+
+
+@dataclass
+class SweepOutcome:
+    """What a call of :func:`run_sweep` did."""
+
+    out_dir: Path
+    results: pd.DataFrame
+    summary: pd.DataFrame
+    computed: int
+    """Runs computed by this call."""
+    skipped: int
+    """Runs already stored (resumed)."""
+    errors: int
+    """Rows of the sweep that hold an error."""
+    wall_s: float
+    executor: str
+
+    @property
+    def results_path(self) -> Path:
+        return self.out_dir / "results.parquet"
+
+    @property
+    def summary_path(self) -> Path:
+        return self.out_dir / "summary.parquet"
+
+
+def _ordered(sweep: Sweep, df: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by (point, replication); columns: labels, seed, KPIs, details, the rest."""
+    if df.empty:
+        return df
+    df = df.sort_values(["point", "replication"], kind="stable").reset_index(drop=True)
+    for k in KPI_NAMES:
+        if k not in df.columns:
+            df[k] = np.nan
+    if "error" in df.columns:
+        df["error"] = df["error"].astype("string")
+    first = ["point", "replication", *sweep.columns, "seed", *KPI_NAMES]
+    details = sorted(c for c in df.columns if c.startswith("details."))
+    last = [c for c in ("runtime_s", "error", "host", "config_hash", "key") if c in df.columns]
+    rest = [c for c in df.columns if c not in {*first, *details, *last}]
+    return df[first + details + rest + last]
+
+
+def summarise(sweep: Sweep, results: pd.DataFrame) -> pd.DataFrame:
+    """One row per point: ``point``, its ``param:<path>`` values, ``n`` (runs without error),
+    ``errors``, and per KPI the mean across replications and ``<kpi>:ci95`` (t-based 95 %
+    half-width)."""
+    rows = []
+    for p, point in enumerate(sweep.points):
+        sel = results[results["point"] == p] if not results.empty else results
+        ok = sel[sel["error"].isna()] if not sel.empty else sel
+        row: dict[str, Any] = {
+            "point": p,
+            **{PARAM + k: v for k, v in point.items()},
+            "n": len(ok),
+            "errors": len(sel) - len(ok),
+        }
+        for k in KPI_NAMES:
+            v = ok[k].to_numpy(dtype=float) if len(ok) else np.zeros(0)
+            v = v[np.isfinite(v)]
+            mean, half = mean_ci(v) if v.size else (np.nan, np.nan)
+            row[k], row[f"{k}:ci95"] = mean, half
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def assemble(sweep: Sweep, store: SweepStore) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Write results.parquet and summary.parquet from the stored parts of this sweep."""
+    results = _ordered(sweep, store.read_rows(t.key for t in sweep.tasks))
+    if results.empty:
+        results = pd.DataFrame(
+            columns=[
+                "point",
+                "replication",
+                *sweep.columns,
+                "seed",
+                *KPI_NAMES,
+                "runtime_s",
+                "error",
+                "host",
+            ]
+        )
+    summary = summarise(sweep, results)
+    store.write_results(results)
+    store.write_summary(summary)
+    return results, summary
+
+
+def run_sweep(
+    sweep: Sweep,
+    out_dir: str | Path,
+    executor: Any | None = None,
+    force: bool = False,
+    retry_errors: bool = False,
+    progress: ProgressFn | None = None,
+) -> SweepOutcome:
+    """Run the runs of ``sweep`` that ``out_dir`` does not hold yet; store each as it finishes.
+
+    Parameters
+    ----------
+    sweep
+        From :func:`sim.sweep.load_sweep`.
+    out_dir
+        The sweep directory (created; resumed if it holds this sweep, see
+        :meth:`SweepStore.prepare`).
+    executor
+        Serial (default), or a Dask executor from :func:`sim.executors.make_executor`.
+    force
+        Discard results of a different sweep in ``out_dir`` instead of refusing.
+    retry_errors
+        Run again the runs stored with an error.
+    progress
+        ``progress(done, total, row)``, called in this process.
+
+    Returns
+    -------
+    SweepOutcome
+        Rows and per-point summary (also in ``out_dir``), and what this call computed.
+
+    Raises
+    ------
+    ConfigError
+        ``out_dir`` holds another sweep (and not ``force``), or is not a directory.
+    KeyboardInterrupt
+        Propagated after stopping: every run finished so far is stored.
+    """
+    t0 = time.perf_counter()
+    ex = executor if executor is not None else SerialExecutor()
+    store = SweepStore(out_dir)
+    store.prepare(sweep, force=force)
+    keys = {t.key for t in sweep.tasks}
+    done = store.done_keys() & keys
+    if retry_errors and done:
+        failed = store.error_keys(done)
+        store.drop(failed)
+        done -= failed
+    todo = [t for t in sweep.tasks if t.key not in done]
+    total = len(sweep.tasks)
+    n_done = len(done)
+    if progress is not None:
+        progress(n_done, total, None)
+    computed = 0
+    try:
+        for row in ex.run(todo):
+            store.write_row(row)
+            computed += 1
+            n_done += 1
+            if progress is not None:
+                progress(n_done, total, row)
+    finally:
+        wall = time.perf_counter() - t0
+        store.write_meta(
+            sweep,
+            last_run={
+                "executor": ex.name,
+                "computed": computed,
+                "skipped": total - len(todo),
+                "complete": n_done == total,
+                "wall_s": round(wall, 3),
+            },
+        )
+    results, summary = assemble(sweep, store)
+    errors = int(results["error"].notna().sum()) if not results.empty else 0
+    return SweepOutcome(
+        Path(out_dir),
+        results,
+        summary,
+        computed,
+        total - len(todo),
+        errors,
+        time.perf_counter() - t0,
+        ex.name,
+    )

@@ -1,0 +1,357 @@
+"""Sweep files: a base scenario, parameters by config path with values, replications, seed.
+
+```yaml
+name: nodes-x-stagger
+base: ../lower-saxony-scenario-c.yaml      # relative to this file
+overrides: [population.scale=0.05]         # applied to the base first
+parameters:                                # grid: every combination (first one slowest)
+  platforms[0].clusters[0].nodes: [8, 12, 16, 20, 24]
+  timetable.school_start_spread_min: [0, 10, 20, 30, 45]
+replications: 5
+seed: 1
+```
+
+or a Latin hypercube sample: ``sampling: lhs``, ``points: 20`` and ``{low, high}`` ranges
+(rounded to integers when both bounds are integers, or with ``integer: true``); the sample is
+drawn from the seed tree (stream ``sweep.lhs`` of ``seed``).
+
+Every parameter value and every point is validated against the scenario before anything runs:
+a bad sweep file is a :class:`ConfigError` (exit 2) naming the file, the field and the problem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sim.config import (
+    ConfigError,
+    Scenario,
+    load_scenario,
+    load_yaml_text,
+    read_config_file,
+    scenario_from_dict,
+)
+from sim.executors import Task
+from sim.seeds import SeedTree
+
+PARAM = "param:"
+"""Prefix of the parameter columns in results.parquet and summary.parquet."""
+MAX_TASKS = 1_000_000
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Range(_Strict):
+    """A continuous (or integer) range for Latin hypercube sampling."""
+
+    low: int | float
+    high: int | float
+    integer: bool | None = None
+    """Round sampled values to integers (default: when both bounds are integers)."""
+
+
+Scalar = int | float | bool | str
+
+
+class SweepSpec(_Strict):
+    """What a sweep file may say."""
+
+    name: str = ""
+    description: str = ""
+    base: Annotated[str, Field(min_length=1)]
+    overrides: list[str] = Field(default_factory=list)
+    sampling: Literal["grid", "lhs"] = "grid"
+    points: Annotated[int, Field(gt=0, le=100_000)] | None = None
+    parameters: Annotated[dict[str, list[Scalar] | Range], Field(min_length=1)]
+    replications: Annotated[int, Field(ge=1, le=10_000)] = 1
+    seed: Annotated[int, Field(ge=0)] = 1
+
+
+def format_value(value: Any) -> str:
+    """A parameter value as the right-hand side of an override (YAML that parses back to it)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        r = repr(value)
+        return r if "." in r and "e" not in r else np.format_float_positional(value)
+    # a YAML double-quoted scalar, every non-ASCII character escaped: parses back exactly
+    text = yaml.dump(
+        str(value), Dumper=yaml.SafeDumper, default_style='"', allow_unicode=False, width=math.inf
+    )
+    return text.strip().removesuffix("...").strip()
+
+
+def override(path: str, value: Any) -> str:
+    """``path=value`` as ``--set`` takes it."""
+    return f"{path}={format_value(value)}"
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _spec_problems(err: ValidationError, source: str, data: dict[str, Any]) -> list[str]:
+    raw = data.get("parameters")
+    lines = []
+    for e in err.errors(include_url=False):
+        loc = tuple(e["loc"])
+        # a parameter is a list or a range: report only the branch matching what was written
+        if len(loc) >= 3 and loc[0] == "parameters" and isinstance(raw, dict):
+            wrote_range = isinstance(raw.get(loc[1]), dict)
+            if str(loc[2]).startswith("list") == wrote_range:
+                continue
+            loc = loc[:2] + loc[3:]
+        msg = "unknown key (typo?)" if e["type"] == "extra_forbidden" else e["msg"]
+        lines.append(f"{source}: {_loc(loc)}: {msg}")
+    return lines
+
+
+def _check_spec(spec: SweepSpec, source: str) -> list[str]:
+    problems = []
+    for path, values in spec.parameters.items():
+        where = f"{source}: parameters.{path}"
+        if spec.sampling == "grid":
+            if isinstance(values, Range):
+                problems.append(f"{where}: a range needs 'sampling: lhs' (grid takes a list)")
+                continue
+            if not values:
+                problems.append(f"{where}: no values")
+            if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+                problems.append(f"{where}: values must be finite")
+            if len({json.dumps(v) for v in values}) != len(values):
+                problems.append(f"{where}: duplicate values")
+            kinds = {
+                "number"
+                if isinstance(v, int | float) and not isinstance(v, bool)
+                else type(v).__name__
+                for v in values
+            }
+            if len(kinds) > 1:
+                problems.append(f"{where}: values mix types ({', '.join(sorted(kinds))})")
+        else:
+            if not isinstance(values, Range):
+                problems.append(f"{where}: 'sampling: lhs' takes a range {{low, high}}")
+            elif not (
+                math.isfinite(values.low)
+                and math.isfinite(values.high)
+                and values.low < values.high
+            ):
+                problems.append(f"{where}: need finite low < high")
+    if spec.sampling == "lhs" and spec.points is None:
+        problems.append(f"{source}: points: 'sampling: lhs' needs the number of points")
+    if spec.sampling == "grid" and spec.points is not None:
+        problems.append(
+            f"{source}: points: only with 'sampling: lhs' (a grid takes every combination)"
+        )
+    return problems
+
+
+def _grid(spec: SweepSpec) -> list[dict[str, Any]]:
+    paths = list(spec.parameters)
+    lists = [spec.parameters[p] for p in paths]
+    return [dict(zip(paths, combo, strict=True)) for combo in itertools.product(*lists)]
+
+
+def _lhs(spec: SweepSpec) -> list[dict[str, Any]]:
+    """Latin hypercube: each range cut into ``points`` strata, one draw per stratum, strata
+    paired by independent random permutations (stream ``sweep.lhs`` of the seed tree)."""
+    n = int(spec.points or 0)
+    rng = SeedTree(spec.seed).rng("sweep.lhs")
+    out: list[dict[str, Any]] = [{} for _ in range(n)]
+    for path, r in spec.parameters.items():
+        assert isinstance(r, Range)
+        u = (rng.permutation(n) + rng.random(n)) / n
+        x = r.low + u * (r.high - r.low)
+        integer = (
+            r.integer
+            if r.integer is not None
+            else (isinstance(r.low, int) and isinstance(r.high, int))
+        )
+        for i in range(n):
+            out[i][path] = round(float(x[i])) if integer else float(x[i])
+    return out
+
+
+@dataclass
+class Sweep:
+    """A validated sweep: its points, seeds and the tasks to run."""
+
+    spec: SweepSpec
+    path: Path
+    name: str
+    base: Scenario
+    base_config_hash: str
+    points: list[dict[str, Any]]
+    seeds: list[int]
+    tasks: list[Task]
+    point_hashes: list[str]
+
+    @property
+    def parameters(self) -> list[str]:
+        """The swept config paths, in file order."""
+        return list(self.spec.parameters)
+
+    @property
+    def columns(self) -> list[str]:
+        """Their columns in results and summary: ``param:<path>``."""
+        return [PARAM + p for p in self.spec.parameters]
+
+    def identity(self) -> dict[str, Any]:
+        """What makes two sweep files "the same sweep" (replications may grow: rows are keyed
+        by point and replication, and replication i's seed does not depend on R)."""
+        return {
+            "base_config_hash": self.base_config_hash,
+            "parameters": self.parameters,
+            "points": self.points,
+            "seed": self.spec.seed,
+        }
+
+    def identity_hash(self) -> str:
+        payload = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def row_key(point: dict[str, Any], replication: int, seed: int, base_hash: str) -> str:
+    """Identity of one (point, replication) row: stable across runs and machines."""
+    payload = json.dumps(
+        [sorted(point.items()), replication, seed, base_hash], separators=(",", ":"), default=str
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def _value_problems(
+    sweep_src: str, dump: dict[str, Any], points: list[dict[str, Any]]
+) -> list[str]:
+    """Problems of each parameter value on its own (one per parameter is enough)."""
+    problems: list[str] = []
+    bad_paths: set[str] = set()
+    for point in points:
+        for path, v in point.items():
+            if path in bad_paths:
+                continue
+            ov = override(path, v)
+            try:
+                scenario_from_dict(dump, f"{sweep_src}: parameters.{ov}", [ov])
+            except ConfigError as exc:
+                bad_paths.add(path)
+                problems += [
+                    line.replace(f"--set {ov}:", f"{sweep_src}: parameters.{ov}:")
+                    for line in exc.problems
+                ]
+    return problems
+
+
+def _point_hashes(
+    sweep_src: str, base: Scenario, dump: dict[str, Any], points: list[dict[str, Any]]
+) -> list[str]:
+    """Config hash of every point's scenario (:class:`ConfigError` if a combination fails)."""
+    hashes: list[str] = []
+    problems: list[str] = []
+    for p, point in enumerate(points):
+        sets = [override(k, v) for k, v in point.items()]
+        try:
+            sc = scenario_from_dict(dump, f"{sweep_src}: point {p} ({', '.join(sets)})", sets)
+        except ConfigError as exc:
+            problems += exc.problems
+            if len(problems) >= 20:
+                break
+            continue
+        sc.source_path = base.source_path
+        hashes.append(sc.config_hash())
+    if problems:
+        raise ConfigError(problems)
+    return hashes
+
+
+def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
+    """Read and validate a sweep file; build its points and tasks.
+
+    Parameters
+    ----------
+    path
+        The sweep YAML file.
+    replications
+        Override the file's ``replications``.
+
+    Raises
+    ------
+    ConfigError
+        One line per problem (file, field path, what is wrong).
+    """
+    p = Path(path)
+    src = str(p)
+    data = load_yaml_text(read_config_file(p), src)
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_spec_problems(err, src, data)) from None
+    if replications is not None:
+        spec = spec.model_copy(update={"replications": replications})
+    problems = _check_spec(spec, src)
+    if problems:
+        raise ConfigError(problems)
+    base_path = (p.resolve().parent / spec.base).resolve()
+    if not base_path.is_file():
+        raise ConfigError([f"{src}: base: no such scenario file: {base_path}"])
+    base = load_scenario(base_path, spec.overrides)
+    points = _grid(spec) if spec.sampling == "grid" else _lhs(spec)
+    n_tasks = len(points) * spec.replications
+    if n_tasks > MAX_TASKS:
+        raise ConfigError([f"{src}: parameters: {n_tasks:,} runs is more than {MAX_TASKS:,}"])
+    dump = base.model_dump(mode="json")
+    if spec.sampling == "grid":  # a bad value is reported once, not at every point it is in
+        problems = _value_problems(src, dump, points)
+        if problems:
+            raise ConfigError(problems)
+    hashes = _point_hashes(src, base, dump, points)
+    from sim import replication_seeds
+
+    seeds = replication_seeds(spec.seed, spec.replications)
+    base_hash = base.config_hash()
+    tasks: list[Task] = []
+    for i, point in enumerate(points):
+        sets = tuple(override(k, v) for k, v in point.items())
+        for r, seed in enumerate(seeds):
+            tasks.append(
+                Task(
+                    key=row_key(point, r, seed, base_hash),
+                    base=dump,
+                    overrides=sets,
+                    seed=seed,
+                    source_path=base.source_path,
+                    labels={
+                        "point": i,
+                        "replication": r,
+                        **{PARAM + k: v for k, v in point.items()},
+                        "config_hash": hashes[i],
+                    },
+                )
+            )
+    return Sweep(
+        spec=spec,
+        path=p,
+        name=spec.name or p.stem,
+        base=base,
+        base_config_hash=base_hash,
+        points=points,
+        seeds=seeds,
+        tasks=tasks,
+        point_hashes=hashes,
+    )

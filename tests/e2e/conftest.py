@@ -1,0 +1,36 @@
+"""Report fixtures for the end-to-end tests: a run, a comparison and a sweep directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sim import simulate
+from sim.io import write_parquet
+from tests.conftest import small_scenario, synthetic_sweep_results
+
+FAULT = ("faults=[{kind: dispatcher_failure, label: dispatcher fault (test), platform: iserv, "
+         "start: '08:00', end: '08:40'}]")
+
+
+@pytest.fixture(scope="session")
+def report_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """``run`` (2 replications, a dispatcher fault), ``comparison`` (two runs) and ``sweep``
+    (results.parquet) directories, each already holding its report.html."""
+    from sim.report import report_directory
+
+    base = tmp_path_factory.mktemp("reports")
+    morning = ["day.end=10:30"]
+    a = simulate(small_scenario(0.02, morning), seed=3, replications=2)
+    b = simulate(small_scenario(0.02, [*morning, FAULT]), seed=3, replications=2)
+    b.save(base / "run")
+    a.save(base / "comparison" / "a-ordinary", report=False)
+    b.save(base / "comparison" / "b-fault", report=False)
+    report_directory(base / "comparison")
+    sweep = base / "sweep"
+    write_parquet(sweep / "results.parquet", synthetic_sweep_results())
+    (sweep / "sweep.json").write_text(json.dumps({"name": "nodes × slots (test)"}))
+    report_directory(sweep)
+    return {"run": base / "run", "comparison": base / "comparison", "sweep": sweep}

@@ -1,0 +1,53 @@
+"""The planner notebooks run top to bottom (nbmake) at the reduced size of their parameter
+cell, and each ``.ipynb`` matches its reviewed jupytext ``.py`` twin."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+from tests.conftest import REPO
+
+NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+BUDGET_S = 60  # per notebook at the CI scale (the issue's limit), plus kernel start-up
+NAMES = ["01-explore-a-school-day", "02-capacity-sweep-and-sizing", "03-january-2021-replay"]
+
+
+def test_the_planned_notebooks_exist() -> None:
+    assert [p.stem for p in NOTEBOOKS] == NAMES
+    for p in NOTEBOOKS:
+        assert p.with_suffix(".py").is_file(), f"{p.name} has no jupytext .py twin"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_is_paired_and_parametrised(nb: Path) -> None:
+    ipynb = nbformat.read(nb, as_version=4)
+    py = jupytext.read(nb.with_suffix(".py"))
+    strip = [(c.cell_type, c.source.strip()) for c in ipynb.cells]
+    assert strip == [(c.cell_type, c.source.strip()) for c in py.cells], (
+        f"{nb.name} and its .py differ: run `jupytext --sync {nb.with_suffix('.py')}`")
+    params = [c for c in ipynb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1 and "SCALE = 0.02" in params[0].source
+    assert all(not c.get("outputs") for c in ipynb.cells if c.cell_type == "code"), (
+        "commit notebooks without outputs")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs(nb: Path, tmp_path: Path) -> None:
+    t0 = time.perf_counter()
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbmake", "--nbmake-timeout=600", "-q",
+         "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(nb)],
+        capture_output=True, text=True, cwd=REPO, timeout=900, check=False,
+    )
+    elapsed = time.perf_counter() - t0
+    assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-2000:]
+    print(f"{nb.name}: {elapsed:.1f} s")
+    assert elapsed < 2 * BUDGET_S, f"{nb.name} took {elapsed:.0f} s"

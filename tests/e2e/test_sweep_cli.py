@@ -1,0 +1,253 @@
+"""`dlsim sweep | compare | size` as a user runs them: subprocesses, real files, a real Dask
+cluster (`dask scheduler` + two `dask worker` processes on 127.0.0.1), a killed sweep."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from sim.metrics import KPI_NAMES
+from sim.sweep import load_sweep, run_sweep
+from tests.conftest import DEFAULT_CONFIG, REPO
+
+NODES = "platforms[0].clusters[0].nodes"
+ENV = {**os.environ, "CI": "1", "COLUMNS": "200"}
+
+
+def dlsim(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=ENV,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def sweep_file(d: Path, points: list[int], replications: int, seed: int = 7) -> Path:
+    p = d / "sweep.yaml"
+    p.write_text(
+        yaml.safe_dump(
+            {
+                "name": "e2e",
+                "base": os.path.relpath(DEFAULT_CONFIG, d),
+                "overrides": ["population.scale=0.005", "day.end='10:00'"],
+                "parameters": {NODES: points},
+                "replications": replications,
+                "seed": seed,
+            }
+        ),
+        encoding="utf-8",
+    )
+    return p
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Terminate the processes this test started (by their pids, in order), then kill
+    stragglers."""
+    t0 = time.monotonic()
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=max(0.1, t0 + 3 - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(timeout=5)
+
+
+@pytest.fixture
+def dask_cluster() -> Iterator[str]:
+    """A real scheduler and two single-threaded workers on 127.0.0.1; always torn down."""
+    from distributed import Client
+
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    dask = [sys.executable, "-m", "dask"]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": ENV}
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        procs.append(
+            subprocess.Popen(
+                [
+                    *dask,
+                    "scheduler",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--no-dashboard",
+                    "--idle-timeout",
+                    "300",
+                ],
+                **quiet,
+            )
+        )
+        for i in range(2):
+            procs.append(
+                subprocess.Popen(
+                    [
+                        *dask,
+                        "worker",
+                        address,
+                        "--nworkers",
+                        "1",
+                        "--nthreads",
+                        "1",
+                        "--host",
+                        "127.0.0.1",
+                        "--no-dashboard",
+                        "--death-timeout",
+                        "60",
+                        "--name",
+                        f"e2e-{i}",
+                    ],
+                    **quiet,
+                )
+            )
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=90)
+        yield address
+    finally:
+        stop(procs)  # the scheduler first: workers then close without trying to reconnect
+
+
+def test_sweep_on_a_remote_dask_cluster(dask_cluster: str, tmp_path: Path) -> None:
+    f = sweep_file(tmp_path, [1, 3], replications=1)
+    out = tmp_path / "out"
+    r = dlsim("sweep", str(f), "--out", str(out), "--scheduler", dask_cluster)
+    assert r.returncode == 0, r.stderr
+    assert "2 runs: 2 computed now, 0 already stored, 0 with errors" in r.stdout
+    df = pd.read_parquet(out / "results.parquet")
+    assert len(df) == 2 and df["key"].is_unique and df["error"].isna().all()
+    meta = json.loads((out / "sweep.json").read_text())
+    assert meta["last_run"]["executor"] == f"dask scheduler {dask_cluster}"
+    assert meta["last_run"]["complete"] is True
+    # the same rows as in this process, serially
+    serial = run_sweep(load_sweep(f), tmp_path / "serial").results
+    cols = ["point", "replication", f"param:{NODES}", "seed", "key", *KPI_NAMES]
+    pd.testing.assert_frame_equal(df[cols], serial[cols])
+
+
+def test_killed_sweep_resumes(tmp_path: Path) -> None:
+    f = sweep_file(tmp_path, [1, 3], replications=2)
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "sim", "sweep", str(f), "--out", str(out)]
+    proc = subprocess.Popen(
+        args, cwd=REPO, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while len(list((out / "parts").glob("*.parquet"))) < 2:
+            assert proc.poll() is None, "the sweep ended before it could be interrupted"
+            assert time.monotonic() < deadline, "no runs were stored in time"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)  # no chance to clean up
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+    before = {p.name: p.stat().st_mtime_ns for p in (out / "parts").glob("*.parquet")}
+    assert 2 <= len(before) < 4
+    r = dlsim("sweep", str(f), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert f"{4 - len(before)} computed now, {len(before)} already stored" in r.stdout
+    df = pd.read_parquet(out / "results.parquet")
+    assert len(df) == 4 and df["key"].is_unique
+    assert sorted(zip(df.point, df.replication, strict=True)) == [
+        (p, i) for p in range(2) for i in range(2)
+    ]
+    after = {p.name: p.stat().st_mtime_ns for p in (out / "parts").glob("*.parquet")}
+    assert {k: after[k] for k in before} == before  # stored runs were not recomputed
+    assert not list((out / "parts").glob(".*.tmp"))
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The CLI in this process (cheaper than a subprocess): exit code, stdout, stderr."""
+    from sim.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    captured = capsys.readouterr()
+    return int(exc.value.code or 0), captured.out, captured.err
+
+
+def test_sweep_refuses_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"base: {DEFAULT_CONFIG}\nparameters:\n  {NODES}: [0]\nreplicatons: 2\n")
+    code, _, err = cli(capsys, "sweep", str(bad), "--out", str(tmp_path / "o"))
+    assert code == 2 and f"error: {bad}: replicatons: unknown key (typo?)" in err.splitlines()
+    f = sweep_file(tmp_path, [1], replications=1)
+    out = tmp_path / "o2"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    code, _, err = cli(capsys, "sweep", str(f), "--out", str(out))
+    assert code == 2 and "not a sweep directory" in err
+    code, _, err = cli(
+        capsys,
+        "sweep",
+        str(f),
+        "--out",
+        str(tmp_path / "o3"),
+        "--workers",
+        "2",
+        "--scheduler",
+        "tcp://127.0.0.1:1",
+    )
+    assert code == 2 and "not both" in err
+
+
+def test_compare_and_size_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "cmp"
+    small = ["--set", "population.scale=0.005", "--set", "day.end=10:00"]
+    arms = ["--set-a", f"{NODES}=1", "--set-b", f"{NODES}=3"]
+    cfg = str(DEFAULT_CONFIG)
+    args = ["compare", cfg, cfg, "--replications", "2", *small, *arms, "--out", str(out)]
+    code, stdout, err = cli(capsys, *args)
+    assert code == 0, err
+    assert "B − A" in stdout and "join_success_rate" in stdout
+    data = json.loads((out / "comparison.json").read_text())
+    assert set(data["kpis"]) == set(KPI_NAMES) and data["replications"] == 2
+    assert data["diffs"]["join_success_rate"]["diff"] > 0
+    for arm in ("a", "b"):  # run directories, as `dlsim report DIR` reads a comparison
+        summary = json.loads((out / arm / "summary.json").read_text())
+        assert summary["replications"] == 2 and (out / arm / "timeseries.parquet").is_file()
+
+    from sim.verification import loss_scenario
+
+    sc = loss_scenario(10.0, 10, arrivals=2_000)
+    data = sc.model_dump(mode="json")
+    for key in ("school_types_file", "regions_file"):  # the data files, wherever this file is
+        data["population"][key] = str(sc.resolve_path(data["population"][key]))
+    loss = tmp_path / "loss.yaml"
+    loss.write_text(yaml.safe_dump(data), encoding="utf-8")
+    slots = "platforms[0].clusters[0].node_max_participants"
+    size = ["size", str(loss), "--param", slots, "--replications", "3"]
+    target = ["--target", "blocking_probability<=0.1"]
+    code, stdout, err = cli(capsys, *size, *target, "--out", str(tmp_path / "size.json"))
+    assert code == 0, err
+    assert f"Erlang-B bound: {slots}=13" in stdout  # min_servers_erlang_b(10, 0.1)
+    res = json.loads((tmp_path / "size.json").read_text())
+    assert abs(res["answer"] - 13) <= 1 and f"answer: {slots}={res['answer']}" in stdout
+    code, _, err = cli(capsys, *size, "--target", "blocking<=0.1")
+    assert code == 2 and "unknown KPI" in err

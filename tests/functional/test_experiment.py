@@ -1,0 +1,126 @@
+"""Experiments: replications on the seed tree, paired comparisons (CRN), replication counts."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sim import Scenario, simulate
+from sim.executors import Task, run_task
+from sim.experiment import (
+    compare,
+    paired_difference,
+    precision_trace,
+    replicate,
+    replications_for_precision,
+    solution,
+)
+from sim.metrics import KPI_NAMES
+from sim.verification import loss_scenario
+from tests.conftest import small_scenario
+
+SETS = ["day.end=10:00"]  # a short morning: the 08:00 peak without the afternoon
+
+
+@pytest.fixture(scope="module")
+def tight() -> Scenario:
+    return small_scenario(0.005, SETS, capacity_factor=0.3)
+
+
+def test_replicate_matches_simulate(tight: Scenario) -> None:
+    """Rows from the executor path equal `simulate(..., replications=R)` run by run."""
+    rows = replicate(tight, seed=9, replications=2)
+    res = simulate(tight, seed=9, replications=2)
+    for row, run in zip(rows, res.runs, strict=True):
+        assert row["seed"] == run.seed
+        assert {k: row[k] for k in KPI_NAMES} == run.kpis
+
+
+def test_same_scenario_has_zero_paired_difference(tight: Scenario) -> None:
+    """Common random numbers: A = B gives identical replications, difference exactly 0."""
+    cmp = compare(tight, tight, seed=3, replications=2)
+    for k in cmp.kpis:
+        assert k.diff == 0.0 and k.diff_ci95 == 0.0 and not k.significant
+    assert cmp.a_values == cmp.b_values
+
+
+def test_more_nodes_is_a_significant_paired_improvement() -> None:
+    fewer = small_scenario(0.01, SETS, capacity_factor=0.3)
+    more = small_scenario(0.01, SETS, capacity_factor=1.0)
+    cmp = compare(fewer, more, seed=3, replications=3)
+    by = {k.kpi: k for k in cmp.kpis}
+    rate = by["join_success_rate"]
+    assert rate.diff > 0 and rate.significant
+    assert by["lost_pupil_minutes"].diff < 0
+    # the paired CI uses the per-replication differences
+    d = np.array(cmp.b_values["join_success_rate"]) - np.array(cmp.a_values["join_success_rate"])
+    assert rate.diff == pytest.approx(d.mean())
+    table = cmp.table()
+    assert list(table["kpi"]) == list(KPI_NAMES) and "significant" in table
+    assert cmp.to_dict()["kpis"]["join_success_rate"]["significant"] is True
+
+
+def test_paired_difference_statistics() -> None:
+    a = np.array([1.0, 2.0, 3.0, 4.0])
+    mean, half, p = paired_difference(a, a + np.array([0.9, 1.1, 1.0, 1.0]))
+    sd = np.std([0.9, 1.1, 1.0, 1.0], ddof=1)
+    assert mean == pytest.approx(1.0)
+    assert half == pytest.approx(3.182446305284263 * sd / 2)  # t(0.975, 3)
+    assert p < 0.001
+    assert paired_difference(a, a)[:2] == (0.0, 0.0)
+
+
+def test_confidence_interval_method_table() -> None:
+    tr = precision_trace([10.0, 12.0, 11.0, 11.0])
+    assert list(tr["n"]) == [1, 2, 3, 4]
+    assert math.isnan(tr.loc[1, "deviation"])  # n < 3, as in sim-tools
+    x = np.array([10.0, 12.0, 11.0])
+    half = 4.302652729911275 * x.std(ddof=1) / math.sqrt(3)  # t(0.975, 2)
+    assert tr.loc[2, "half_width"] == pytest.approx(half)
+    assert tr.loc[2, "deviation"] == pytest.approx(half / 11.0)
+
+
+def test_solution_needs_the_look_ahead() -> None:
+    nan = math.nan
+    dev = [nan, nan, 0.3, 0.04, 0.2, 0.04, 0.03, 0.03, 0.02, 0.02, 0.01]
+    assert solution(dev, 0.05, initial=3, look_ahead=5) == 6  # 0.04 at n=4 did not hold
+    assert solution(dev[:9], 0.05, initial=3, look_ahead=5) is None  # look-ahead not run yet
+    assert solution(dev, 0.05, initial=3, look_ahead=0) == 4
+    assert solution([nan, nan, 0.0, 0.0], 0.05, initial=3, look_ahead=1) == 3
+
+
+class _Batched:
+    """In-process, but reports a parallelism of 3 (batches like a 3-worker cluster)."""
+
+    name = "batched"
+    parallelism = 3
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[dict[str, Any]]:
+        for t in reversed(tasks):  # completion order must not matter
+            yield run_task(t)
+
+
+def test_replications_for_precision() -> None:
+    """Hoad et al.: the answer depends only on the replication sequence (not on batching or
+    completion order); an unreachable precision stops at the budget with no answer."""
+    fast = loss_scenario(10.0, 10, arrivals=1_500)  # a quick run with a noisy KPI
+    kpi = ["blocking_probability"]
+    loose = replications_for_precision(fast, kpi, precision=0.1, look_ahead=1, budget=8, seed=2)
+    n = loose.needed["blocking_probability"]
+    assert n is not None and loose.replications == n and n + 1 <= loose.runs <= 8
+    tr = loose.trace
+    assert tr.loc[n - 1, "deviation"] <= 0.1 and tr.loc[n, "deviation"] <= 0.1
+    batched = replications_for_precision(
+        fast, kpi, precision=0.1, look_ahead=1, budget=8, seed=2, executor=_Batched()
+    )
+    assert batched.needed == loose.needed
+    assert batched.trace["value"].tolist()[: loose.runs] == tr["value"].tolist()
+    never = replications_for_precision(fast, kpi, precision=1e-9, budget=3, look_ahead=0)
+    assert never.needed == {"blocking_probability": None} and never.replications is None
+    assert never.runs == 3
+    with pytest.raises(ValueError):
+        replications_for_precision(fast, ["no_such_kpi"])
