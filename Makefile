@@ -8,7 +8,7 @@ OUT    ?= out/default
 CHROMIUM ?= /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck fmt bench verification validation chromium clean help
+.PHONY: run test lint typecheck fmt bench verification validation reliability chromium clean help
 
 help:
 	@echo "make run   - set up .venv and simulate the default scenario into $(OUT)/"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench - performance benchmarks (not part of the tests)"
 	@echo "make verification - regenerate docs/verification.md (model vs Erlang-B/C, Little)"
 	@echo "make validation - regenerate docs/validation.md (Jan 2021 replays vs reported figures)"
+	@echo "make reliability - regenerate docs/reliability.md (bad input, interruptions, faults)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +63,10 @@ verification: $(VENV)/.installed-test
 
 validation: $(VENV)/.installed-test
 	$(BIN)/python -m sim.validation --out docs/validation.md
+
+# docs/reliability.md: the bad-input corpus and the tests marked `reliability`, with outcomes
+reliability: $(VENV)/.installed-test $(CHROMIUM)
+	DLSIM_CHROMIUM=$(CHROMIUM) $(BIN)/python -m tests.reliability
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.run

@@ -6,6 +6,7 @@ Exit codes: 0 success; 2 bad input (config, data, arguments) with one line per p
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -78,8 +79,16 @@ def run(
     set_: SetOpt = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip report.html.")] = False,
     png: PngOpt = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace the results of another scenario in --out."),
+    ] = False,
 ) -> None:
-    """Simulate a scenario; write summary.json, timeseries.parquet and report.html."""
+    """Simulate a scenario; write summary.json, timeseries.parquet and report.html.
+
+    --out must be new, empty, or hold results of the same scenario (same config hash):
+    results of another scenario are never silently replaced (--force replaces them).
+    """
     from sim import simulate
 
     try:
@@ -91,9 +100,7 @@ def run(
         raise _bad_input(exc) from None
     if png is not None:
         _need_chromium()  # before simulating, not after
-    if out_dir.exists() and not out_dir.is_dir():
-        err.print(f"[red]error:[/red] --out {out_dir}: exists and is not a directory")
-        raise typer.Exit(2)
+    created = _prepare_run_dir(out_dir, sc.config_hash(), force)
     t0 = time.perf_counter()
     show = err.is_terminal and not os.environ.get("CI")
     try:
@@ -117,9 +124,21 @@ def run(
         else:
             res = simulate(sc, seed=seed, replications=replications)
     except ConfigError as exc:
+        _remove_if_empty(out_dir, created)
         raise _bad_input(exc) from None
+    except BaseException:
+        _remove_if_empty(out_dir, created)
+        raise
     sim_s = time.perf_counter() - t0
-    paths = res.save(out_dir, report=not no_report)
+    try:
+        paths = res.save(out_dir, report=not no_report)
+    except OSError as exc:
+        _remove_if_empty(out_dir, created)
+        raise _fail(
+            f"--out {out_dir}: cannot write the results ({exc.strerror or exc}); nothing was "
+            "changed there (files are written to temporaries and moved into place together)",
+            code=1,
+        ) from None
     _print_summary(res.summary, sim_s)
     for name, p in paths.items():
         out.print(f"{name:>10}: {p}")
@@ -156,6 +175,52 @@ def report(
     for p in pngs:
         out.print(f"{'png':>10}: {p}")
     out.print(f"{kind} report: [bold]{html_path.resolve()}[/bold]")
+
+
+def _prepare_run_dir(out_dir: Path, config_hash: str, force: bool) -> bool:
+    """Check --out before simulating; create it. True if this call created it.
+
+    Refused (exit 2): a file; a directory that is not writable; a directory holding results
+    of another scenario (summary.json with another config hash) or other files, unless
+    ``force``.
+    """
+    import json
+    import tempfile
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise _fail(f"--out {out_dir}: exists and is not a directory")
+    summary = out_dir / "summary.json"
+    if out_dir.is_dir() and not force:
+        if summary.is_file():
+            try:
+                old = json.loads(summary.read_text(encoding="utf-8"))["provenance"]["config_hash"]
+            except (OSError, ValueError, KeyError, TypeError):
+                old = "unreadable"
+            if old != config_hash:
+                raise _fail(
+                    f"--out {out_dir}: holds the results of another scenario (config hash "
+                    f"{old}, this run {config_hash}); use --force to replace them, or another --out"
+                )
+        elif any(out_dir.iterdir()):
+            raise _fail(
+                f"--out {out_dir}: exists, is not empty and holds no run results (no "
+                "summary.json); use --force to write into it anyway, or another --out"
+            )
+    created = not out_dir.exists()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as exc:
+        raise _fail(f"--out {out_dir}: cannot write there ({exc.strerror or exc})") from None
+    return created
+
+
+def _remove_if_empty(out_dir: Path, created: bool) -> None:
+    """Remove the --out directory this run created if nothing was written into it."""
+    if created:
+        with contextlib.suppress(OSError):
+            out_dir.rmdir()
 
 
 def _need_chromium() -> None:
@@ -211,14 +276,23 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _check_executor_options(workers: int | None, scheduler: str | None) -> None:
+    """Exit 2 if --workers/--scheduler conflict or the address is not tcp://HOST:PORT."""
+    if workers is not None and scheduler is not None:
+        raise _fail("give --workers or --scheduler, not both")
+    if scheduler is not None and not re.fullmatch(
+        r"(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+):\d{1,5}", scheduler
+    ):
+        raise _fail(f"--scheduler {scheduler}: expected tcp://HOST:PORT")
+    if scheduler is not None and not 0 < int(scheduler.rsplit(":", 1)[1]) < 65536:
+        raise _fail(f"--scheduler {scheduler}: port out of range")
+
+
 def _executor(workers: int | None, scheduler: str | None) -> Any:
     """The executor the options ask for (exit 2 if they conflict or the cluster is away)."""
     from sim.executors import make_executor
 
-    if workers is not None and scheduler is not None:
-        raise _fail("give --workers or --scheduler, not both")
-    if scheduler is not None and not re.fullmatch(r"(tcp|tls)://[^\s/]+:\d+", scheduler):
-        raise _fail(f"--scheduler {scheduler}: expected tcp://HOST:PORT")
+    _check_executor_options(workers, scheduler)
     try:
         return make_executor(workers=workers, scheduler=scheduler)
     except (OSError, TimeoutError) as exc:
@@ -320,6 +394,7 @@ def sweep(
     """
     from sim.sweep import SweepStore, load_sweep, run_sweep
 
+    _check_executor_options(workers, scheduler)
     sw = load_sweep(sweep_file)
     SweepStore(out_dir).prepare(sw, force=force)  # refuse another sweep's DIR before starting
     total = len(sw.tasks)
@@ -366,13 +441,27 @@ def sweep(
                 f"interrupted: {stored} of {total} runs are stored in {out_dir}/parts; "
                 "run the same command again to resume"
             )
-            raise typer.Exit(130) from None
+            raise SystemExit(130) from None  # past typer: its 130 would add a second message
+        except OSError as exc:  # disk full, directory gone or read-only
+            stored = len(list((out_dir / "parts").glob("*.parquet")))
+            raise _fail(
+                f"--out {out_dir}: cannot store results ({exc.strerror or exc}); the {stored} "
+                f"runs stored so far are intact; fix that and run the same command again to "
+                "resume",
+                code=1,
+            ) from None
     _print_sweep_summary(res, sw.parameters)
     out.print(
         f"{total} runs: {res.computed} computed now, {res.skipped} already stored, "
         f"{res.errors} with errors; {res.wall_s:.1f} s on {res.executor}"
     )
     out.print(f"   results: {res.results_path}\n   summary: {res.summary_path}")
+    if res.lost:
+        raise _fail(
+            f"{len(res.lost)} runs were lost to cluster failures and not stored (first: "
+            f"{res.lost[0]}); run the same command again to compute them",
+            code=1,
+        )
 
 
 def _print_sweep_summary(res: Any, params: list[str], limit: int = 40) -> None:
@@ -490,4 +579,6 @@ def main(argv: list[str] | None = None) -> None:
             markup=False,
         )
         sys.exit(1)
+    if rc == 130:  # typer turns Ctrl-C inside a command into a return value of 130
+        err.print("interrupted: no partial results were written")
     sys.exit(rc if isinstance(rc, int) else 0)

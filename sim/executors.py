@@ -78,6 +78,10 @@ def _error_text(exc: BaseException) -> str:
     return text if len(text) <= 2000 else text[:1997] + "..."
 
 
+LOST = "_lost"
+"""Key set in a row that the cluster failed to compute (not a result of the run: not stored)."""
+
+
 def _blank_row(task: Task) -> dict[str, Any]:
     row: dict[str, Any] = {"key": task.key, **task.labels, "seed": task.seed}
     row.update({k: math.nan for k in KPI_NAMES})
@@ -199,8 +203,12 @@ class DaskExecutor:
                 task = by_key[fut.key]
                 try:
                     row = fut.result()
-                except Exception as exc:  # a lost worker, a cancelled task: still a row
+                except Exception as exc:
+                    # run_task never raises, so this is the cluster's failure (a worker lost
+                    # more often than distributed's allowed-failures, a cancelled task), not
+                    # the run's: reported, never stored, so that a re-run computes it
                     row = error_row(task, exc)
+                    row[LOST] = True
                 fut.release()
                 yield row
         finally:

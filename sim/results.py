@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.io import write_json, write_parquet
+from sim.io import StagedFiles, json_writer, parquet_writer, text_writer
 from sim.metrics import KPI_NAMES, as_jsonable
 from sim.model import RunResult
 from sim.provenance import provenance
@@ -109,17 +109,27 @@ class Results:
 
     # ------------------------------------------------------------------ outputs
     def save(self, out_dir: str | Path, report: bool = True) -> dict[str, Path]:
-        """Write summary.json, timeseries.parquet, schools.parquet and report.html atomically."""
+        """Write timeseries.parquet, schools.parquet, report.html and summary.json.
+
+        All or nothing: every file is written to a temporary first and the set is moved into
+        place only when all were written (summary.json last, it marks a complete run). A
+        failure (disk full, Ctrl-C) leaves the files of an earlier run in ``out_dir`` intact.
+        """
+        from sim.report import render_report
+
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        paths = {
-            "summary": write_json(out / "summary.json", self.summary),
-            "timeseries": write_parquet(out / "timeseries.parquet", self.timeseries),
-            "schools": write_parquet(out / "schools.parquet", self.schools),
-        }
-        if report:
-            paths["report"] = self.report(out / "report.html")
-        return paths
+        paths: dict[str, Path] = {}
+        with StagedFiles() as files:
+            paths["timeseries"] = files.stage(
+                out / "timeseries.parquet", parquet_writer(self.timeseries))
+            paths["schools"] = files.stage(out / "schools.parquet", parquet_writer(self.schools))
+            if report:
+                paths["report"] = files.stage(out / "report.html", text_writer(render_report(self)))
+            paths["summary"] = files.stage(out / "summary.json", json_writer(self.summary))
+        if not report:  # an earlier run's report would describe other results
+            (out / "report.html").unlink(missing_ok=True)
+        return {k: paths[k] for k in ("summary", "timeseries", "schools", "report") if k in paths}
 
     def report(self, path: str | Path) -> Path:
         from sim.report import write_report

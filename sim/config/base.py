@@ -29,6 +29,11 @@ def _parse_time_of_day(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("expected a time of day like '08:00' or seconds since midnight")
     if isinstance(value, int | float):
+        if 0 < value <= 24:
+            raise ValueError(
+                f"ambiguous time of day {value!r}: write it as '{int(value):02d}:00' "
+                "(a number is read as seconds since midnight)"
+            )
         return value
     if isinstance(value, str):
         m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*", value)

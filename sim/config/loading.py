@@ -94,7 +94,10 @@ def _format_validation_error(err: ValidationError, source: str) -> list[str]:
             msg = msg[len("Value error, ") :]
         elif msg.startswith("Assertion failed, "):
             msg = msg[len("Assertion failed, ") :]
-        problems.append(f"{source}: {_format_loc(loc)}: {msg}")
+        if not loc and re.match(r"^[A-Za-z_][\w.\[\]]*: ", msg):
+            problems.append(f"{source}: {msg}")  # a cross-field check names its own path
+        else:
+            problems.append(f"{source}: {_format_loc(loc)}: {msg}")
     return problems
 
 
@@ -281,11 +284,27 @@ def load_scenario(
 _DATA_FILE_KEYS = ("school_types_file", "regions_file")
 
 
+# Mappings keyed by names (platforms, school types, tiers): a file that extends another
+# states the whole mapping, so it replaces the base's rather than adding keys to it
+# (``platform_shares: {iserv: 0.7, moodle: 0.3}`` must not keep the base's bildungscloud).
+_REPLACED_MAPPINGS = frozenset(
+    {
+        "platform_shares",
+        "on_prem_share",
+        "live_lesson_share_by_type",
+        "start_offset_min_by_type",
+    }
+)
+
+
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """``over`` on top of ``base``: mappings merge key by key, everything else is replaced."""
+    """``over`` on top of ``base``: mappings merge key by key (except the name-keyed ones in
+    ``_REPLACED_MAPPINGS``), everything else is replaced."""
     out = dict(base)
     for k, v in over.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
+        if k in _REPLACED_MAPPINGS:
+            out[k] = v
+        elif isinstance(v, dict) and isinstance(out.get(k), dict):
             out[k] = _deep_merge(out[k], v)
         else:
             out[k] = v
@@ -306,7 +325,8 @@ def _resolve_extends(data: dict[str, Any], path: Path, chain: list[Path]) -> dic
         raise ConfigError([f"{path}: extends: expected the path of another scenario file"])
     base_path = (path.parent / ref).resolve()
     if base_path in chain or base_path == path.resolve():
-        raise ConfigError([f"{path}: extends: circular ({' -> '.join(map(str, chain))})"])
+        cycle = " -> ".join(str(c) for c in [*chain, path.resolve(), base_path])
+        raise ConfigError([f"{path}: extends: circular ({cycle})"])
     if not base_path.is_file():
         raise ConfigError([f"{path}: extends: no such scenario file {base_path}"])
     base = load_yaml_text(read_config_file(base_path), str(base_path))

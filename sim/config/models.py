@@ -388,7 +388,7 @@ class Scenario(Strict):
         for pname in self.assignment.platform_shares:
             if pname not in known:
                 raise ValueError(
-                    f"assignment.platform_shares names unknown platform {pname!r} "
+                    f"assignment.platform_shares.{pname}: unknown platform {pname!r} "
                     f"(known: {', '.join(sorted(known))})"
                 )
         for i, o in enumerate(self.assignment.region_overrides):
@@ -398,12 +398,18 @@ class Scenario(Strict):
                 )
         for pname in self.assignment.on_prem_share:
             if pname not in known:
-                raise ValueError(f"assignment.on_prem_share names unknown platform {pname!r}")
+                raise ValueError(f"assignment.on_prem_share.{pname}: unknown platform {pname!r}")
         ext = self.population.external
         if ext is not None and ext.platform not in known:
             raise ValueError(f"population.external.platform: unknown platform {ext.platform!r}")
         clusters = {c.name for p in self.platforms for c in p.clusters}
         for i, f in enumerate(self.faults):
+            end = f.end if f.end is not None else self.day.end
+            if f.start >= self.day.end or end <= self.day.start:
+                raise ValueError(
+                    f"faults[{i}]: its window {_hhmm(f.start)}–{_hhmm(end)} lies outside the "
+                    f"simulated day {_hhmm(self.day.start)}–{_hhmm(self.day.end)}"
+                )
             plat = getattr(f, "platform", None)
             if plat is not None and plat not in known:
                 raise ValueError(f"faults[{i}].platform: unknown platform {plat!r}")
@@ -464,3 +470,8 @@ class Scenario(Strict):
 
 
 _REPO_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def _hhmm(seconds: float) -> str:
+    m = round(seconds / 60)
+    return f"{m // 60:02d}:{m % 60:02d}"

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.executors import SerialExecutor
+from sim.executors import LOST, SerialExecutor
 from sim.metrics import KPI_NAMES
 from sim.results import mean_ci
 from sim.sweep.spec import PARAM, Sweep
@@ -37,6 +37,12 @@ class SweepOutcome:
     """Rows of the sweep that hold an error."""
     wall_s: float
     executor: str
+    lost: list[str] = field(default_factory=list)
+    """Errors of runs the cluster failed to compute (not stored: a re-run computes them)."""
+
+    @property
+    def complete(self) -> bool:
+        return not self.lost and len(self.results) == self.computed + self.skipped
 
     @property
     def results_path(self) -> Path:
@@ -163,8 +169,12 @@ def run_sweep(
     if progress is not None:
         progress(n_done, total, None)
     computed = 0
+    lost: list[str] = []
     try:
         for row in ex.run(todo):
+            if row.pop(LOST, False):
+                lost.append(str(row.get("error")))
+                continue
             store.write_row(row)
             computed += 1
             n_done += 1
@@ -179,6 +189,7 @@ def run_sweep(
                 "computed": computed,
                 "skipped": total - len(todo),
                 "complete": n_done == total,
+                "lost": len(lost),
                 "wall_s": round(wall, 3),
             },
         )
@@ -193,4 +204,5 @@ def run_sweep(
         errors,
         time.perf_counter() - t0,
         ex.name,
+        lost,
     )

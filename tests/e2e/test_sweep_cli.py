@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,9 +19,10 @@ import yaml
 from sim.metrics import KPI_NAMES
 from sim.sweep import load_sweep, run_sweep
 from tests.conftest import DEFAULT_CONFIG, REPO
+from tests.e2e.cluster import ENV
+from tests.e2e.cluster import dask_cluster as start_cluster
 
 NODES = "platforms[0].clusters[0].nodes"
-ENV = {**os.environ, "CI": "1", "COLUMNS": "200"}
 
 
 def dlsim(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -55,81 +55,11 @@ def sweep_file(d: Path, points: list[int], replications: int, seed: int = 7) -> 
     return p
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    """Terminate the processes this test started (by their pids, in order), then kill
-    stragglers."""
-    t0 = time.monotonic()
-    for p in procs:
-        if p.poll() is None:
-            p.terminate()
-    for p in procs:
-        try:
-            p.wait(timeout=max(0.1, t0 + 3 - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(timeout=5)
-
-
 @pytest.fixture
 def dask_cluster() -> Iterator[str]:
     """A real scheduler and two single-threaded workers on 127.0.0.1; always torn down."""
-    from distributed import Client
-
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    dask = [sys.executable, "-m", "dask"]
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": ENV}
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        procs.append(
-            subprocess.Popen(
-                [
-                    *dask,
-                    "scheduler",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--no-dashboard",
-                    "--idle-timeout",
-                    "300",
-                ],
-                **quiet,
-            )
-        )
-        for i in range(2):
-            procs.append(
-                subprocess.Popen(
-                    [
-                        *dask,
-                        "worker",
-                        address,
-                        "--nworkers",
-                        "1",
-                        "--nthreads",
-                        "1",
-                        "--host",
-                        "127.0.0.1",
-                        "--no-dashboard",
-                        "--death-timeout",
-                        "60",
-                        "--name",
-                        f"e2e-{i}",
-                    ],
-                    **quiet,
-                )
-            )
-        with Client(address, timeout="60s") as client:
-            client.wait_for_workers(2, timeout=90)
-        yield address
-    finally:
-        stop(procs)  # the scheduler first: workers then close without trying to reconnect
+    with start_cluster(2) as c:
+        yield c.address
 
 
 def test_sweep_on_a_remote_dask_cluster(dask_cluster: str, tmp_path: Path) -> None:
@@ -149,7 +79,10 @@ def test_sweep_on_a_remote_dask_cluster(dask_cluster: str, tmp_path: Path) -> No
     pd.testing.assert_frame_equal(df[cols], serial[cols])
 
 
+@pytest.mark.reliability
 def test_killed_sweep_resumes(tmp_path: Path) -> None:
+    """`kill -9` of a running `dlsim sweep`, then the same command again: it completes with
+    no lost and no duplicated rows, and the stored runs are not recomputed."""
     f = sweep_file(tmp_path, [1, 3], replications=2)
     out = tmp_path / "out"
     args = [sys.executable, "-m", "sim", "sweep", str(f), "--out", str(out)]

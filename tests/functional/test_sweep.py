@@ -142,7 +142,10 @@ class _Interrupting:
             yield run_task(t)
 
 
+@pytest.mark.reliability
 def test_interrupted_sweep_resumes_without_loss_or_duplicates(tmp_path: Path) -> None:
+    """A sweep interrupted (KeyboardInterrupt) after some runs resumes: every run exactly
+    once, nothing recomputed."""
     out = tmp_path / "out"
     sw = load_sweep(write_sweep(tmp_path, SMALL))
     with pytest.raises(KeyboardInterrupt):

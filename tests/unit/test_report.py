@@ -51,14 +51,19 @@ def _assert_escaped(html: str) -> None:
     assert "<script>alert" not in html.lower()
 
 
+@pytest.mark.reliability
 def test_user_text_is_escaped(evil: Results) -> None:
+    """A scenario named `<script>alert(1)</script>`: the report escapes it."""
     html = render_report(evil)
     _assert_escaped(html)
     assert "Planned by &lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in html
 
 
+@pytest.mark.reliability
 def test_user_text_is_escaped_everywhere(evil: Results, plain_run: Results,
                                          tmp_path: Path) -> None:
+    """User text (names, descriptions, fault labels) is escaped in every kind of report: run,
+    comparison and sweep."""
     _assert_escaped(render_comparison(plain_run, evil))
     evil.save(tmp_path / "run")
     _assert_escaped((tmp_path / "run" / "report.html").read_text(encoding="utf-8"))

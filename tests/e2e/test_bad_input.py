@@ -1,0 +1,28 @@
+"""The bad-input corpus (tests/fixtures/bad/cases.yaml) through the real command line: exit 2,
+one clear line per problem naming the file and field, no traceback, nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.reliability import load_cases, run_case
+
+CASES = load_cases()
+
+
+def test_corpus_is_large_and_covers_every_kind() -> None:
+    assert len(CASES) >= 30
+    assert {c["kind"] for c in CASES} == {"scenario", "sweep", "arguments"}
+    for c in CASES:
+        if "file" in c:
+            assert (Path(__file__).parents[1] / "fixtures" / "bad" / c["file"]).exists(), c["id"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_bad_input_case(case: dict, tmp_path: Path) -> None:
+    outcome = run_case(case, tmp_path)
+    problems = [f"dlsim {' '.join(a.argv)} → {p}\n{a.stderr}" for a in outcome.attempts
+                for p in a.problems]
+    assert not problems, "\n".join(problems)
