@@ -216,6 +216,30 @@ def _prepare_run_dir(out_dir: Path, config_hash: str, force: bool) -> bool:
     return created
 
 
+def _prepare_comparison_dir(out_dir: Path, hash_a: str, hash_b: str, force: bool) -> None:
+    """Refuse (exit 2) a --out holding another comparison or other files, unless ``force``."""
+    import json
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise _fail(f"--out {out_dir}: exists and is not a directory")
+    if not out_dir.is_dir() or force or not any(out_dir.iterdir()):
+        return
+    try:
+        old = json.loads((out_dir / "comparison.json").read_text(encoding="utf-8"))
+        pair = (old["a"]["config_hash"], old["b"]["config_hash"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise _fail(
+            f"--out {out_dir}: exists, is not empty and holds no comparison; use --force to "
+            "write into it anyway, or another --out"
+        ) from None
+    if pair != (hash_a, hash_b):
+        raise _fail(
+            f"--out {out_dir}: holds another comparison (config hashes {pair[0]} vs "
+            f"{pair[1]}, this one {hash_a} vs {hash_b}); use --force to replace it, or "
+            "another --out"
+        )
+
+
 def _remove_if_empty(out_dir: Path, created: bool) -> None:
     """Remove the --out directory this run created if nothing was written into it."""
     if created:
@@ -341,14 +365,18 @@ def compare(
     ] = None,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace another comparison's results in --out.")
+    ] = False,
 ) -> None:
     """Paired comparison B − A per KPI with 95 % CIs (common random numbers)."""
     from sim.experiment import compare as run_compare
 
-    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
-        raise _fail(f"--out {out_dir}: exists and is not a directory")
+    _check_executor_options(workers, scheduler)
     a = _load(config_a, [*(set_ or []), *(set_a or [])])
     b = _load(config_b, [*(set_ or []), *(set_b or [])])
+    if out_dir is not None:
+        _prepare_comparison_dir(out_dir, a.config_hash(), b.config_hash(), force)
     with _executor(workers, scheduler) as ex:
         res = run_compare(
             a, b, seed=seed, replications=replications, executor=ex, keep_runs=out_dir is not None
@@ -368,7 +396,15 @@ def compare(
     out.print(f"A: {res.a} ({res.a_config_hash})\nB: {res.b} ({res.b_config_hash})")
     out.print(t)
     if out_dir is not None:
-        for name, p in res.save(out_dir).items():
+        try:
+            saved = res.save(out_dir)
+        except OSError as exc:
+            raise _fail(
+                f"--out {out_dir}: cannot write the results ({exc.strerror or exc}); "
+                "comparison.json is written last, so an older one still matches its runs",
+                code=1,
+            ) from None
+        for name, p in saved.items():
             out.print(f"{name:>10}: {p}")
 
 

@@ -172,12 +172,14 @@ class Comparison:
         """Write ``comparison.json`` and, if the runs were kept, the run directories ``a/`` and
         ``b/`` (summary, time series, schools) — a directory ``dlsim report`` renders."""
         out = Path(out_dir)
-        paths = {"comparison": write_json(out / "comparison.json", self.to_dict())}
+        paths: dict[str, Path] = {}
         for arm, res in (("a", self.a_results), ("b", self.b_results)):
             if res is not None:
                 res.save(out / arm, report=False)
                 paths[arm] = out / arm
-        return paths
+        # last: a comparison.json always describes the run directories beside it
+        paths["comparison"] = write_json(out / "comparison.json", self.to_dict())
+        return {k: paths[k] for k in ("comparison", "a", "b") if k in paths}
 
 
 def paired_difference(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:

@@ -165,6 +165,12 @@ def test_compare_and_size_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     for arm in ("a", "b"):  # run directories, as `dlsim report DIR` reads a comparison
         summary = json.loads((out / arm / "summary.json").read_text())
         assert summary["replications"] == 2 and (out / arm / "timeseries.parquet").is_file()
+    # another comparison into the same --out is refused before anything runs (or --force)
+    before = (out / "comparison.json").read_bytes()
+    other = [*args[:-2], "--set-b", f"{NODES}=4", "--out", str(out)]
+    code, _, err = cli(capsys, *other)
+    assert code == 2 and "holds another comparison" in err and "--force" in err, err
+    assert (out / "comparison.json").read_bytes() == before
 
     from sim.verification import loss_scenario
 
