@@ -12,12 +12,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.io import StagedFiles, json_writer, parquet_writer, text_writer
 from sim.metrics import KPI_NAMES, as_jsonable
 from sim.model import RunResult
 from sim.provenance import provenance
+
+
+def _t_ppf(q: float, df: Any) -> Any:
+    """Student-t quantile (scipy.stats imported on first use: it costs ≈1 s of CLI start-up)."""
+    from scipy import stats
+
+    return stats.t.ppf(q, df)
 
 
 def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
@@ -28,7 +34,7 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     if n < 2:
         return mean, 0.0
     sd = float(v.std(ddof=1))
-    return mean, float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n))
+    return mean, float(_t_ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n))
 
 
 class Results:
@@ -96,7 +102,7 @@ class Results:
         df = pd.concat(frames, ignore_index=True)
         g = df.groupby(["t", "component", "metric"], sort=True, observed=True)["value"]
         out = g.agg(["mean", "std", "count"]).reset_index()
-        tq = stats.t.ppf(0.975, np.maximum(out["count"] - 1, 1))
+        tq = _t_ppf(0.975, np.maximum(out["count"] - 1, 1))
         half = np.where(out["count"] > 1, tq * out["std"].fillna(0) / np.sqrt(out["count"]), 0.0)
         out["value"] = out["mean"]
         out["lo"] = out["mean"] - half
