@@ -1,4 +1,4 @@
-"""Command line: ``dlsim run | validate | report | compare | sweep | size``.
+"""Command line: ``dlsim run | validate | report | compare | sweep | size | replications``.
 
 Exit codes: 0 success; 2 bad input (config, data, arguments) with one line per problem;
 1 internal error (a one-line message; ``DLSIM_DEBUG=1`` shows the traceback); 130 interrupted.
@@ -586,6 +586,69 @@ def size(
         f"[bold]answer: {param}={res.answer}[/bold] (smallest value whose 95 % CI {side} "
         f"bound meets {tgt}; current value {res.current_value})"
     )
+
+
+@app.command()
+def replications(
+    config: ConfigArg,
+    kpi: Annotated[
+        list[str],
+        typer.Option("--kpi", help="KPI that must be precise (repeatable)."),
+    ],
+    precision: Annotated[
+        float,
+        typer.Option(help="Target CI half-width: relative to the mean (0.05 = ±5 %)."),
+    ] = 0.05,
+    absolute: Annotated[
+        bool, typer.Option("--absolute", help="--precision in the KPI's own unit.")
+    ] = False,
+    budget: Annotated[int, typer.Option(help="Most replications to run.", min=3)] = 50,
+    look_ahead: Annotated[
+        int, typer.Option(help="Replications the precision must survive.", min=0)
+    ] = 5,
+    seed: Annotated[int, typer.Option(help="Root seed.", min=0)] = 1,
+    set_: SetOpt = None,
+    out_file: JsonOut = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+) -> None:
+    """How many replications a KPI needs for a target 95 % CI half-width (Hoad, Robinson &
+    Davies 2010, confidence-interval method with look-ahead). Exit 1 if the budget ran out."""
+    from sim.experiment import replications_for_precision
+    from sim.metrics import KPI_NAMES
+
+    unknown = [k for k in kpi if k not in KPI_NAMES]
+    if unknown:
+        raise _fail(f"--kpi {', '.join(unknown)}: unknown KPI (known: {', '.join(KPI_NAMES)})")
+    if not (math.isfinite(precision) and precision > 0):
+        raise _fail(f"--precision {precision}: expected a positive number")
+    _check_executor_options(workers, scheduler)
+    sc = _load(config, set_ or [])
+    with _executor(workers, scheduler) as ex:
+        res = replications_for_precision(
+            sc, kpi, precision=precision, relative=not absolute, seed=seed,
+            look_ahead=look_ahead, budget=budget, executor=ex,
+            progress=lambda done, total: _note(f"  {done} replications run (budget {total})"),
+        )
+    unit = f"±{precision:.1%} of the mean" if not absolute else f"±{precision:g}"
+    t = Table(title=f"replications for a 95 % CI half-width {unit} ({res.runs} runs)")
+    for col in ("KPI", "needed", f"mean after {res.runs}", "half-width"):
+        t.add_column(col, justify="left" if col == "KPI" else "right")
+    for k in kpi:
+        last = res.trace[res.trace["kpi"] == k].iloc[-1]
+        n = res.needed[k]
+        t.add_row(k, "not reached" if n is None else str(n), _num(k, float(last["mean"])),
+                  _num(k, float(last["half_width"])))
+    out.print(t)
+    _write_json(out_file, {
+        "scenario": sc.name, "config_hash": sc.config_hash(), "seed": seed,
+        "precision": precision, "relative": not absolute, "budget": budget, "runs": res.runs,
+        "needed": res.needed, "replications": res.replications,
+    })
+    if res.replications is None:
+        out.print(f"[bold]answer: none[/bold] — the budget of {budget} replications ran out")
+        raise typer.Exit(1)
+    out.print(f"[bold]answer: --replications {res.replications}[/bold]")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -190,3 +190,20 @@ def test_compare_and_size_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert abs(res["answer"] - 13) <= 1 and f"answer: {slots}={res['answer']}" in stdout
     code, _, err = cli(capsys, *size, "--target", "blocking<=0.1")
     assert code == 2 and "unknown KPI" in err
+
+
+def test_replications_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    small = ["--set", "population.scale=0.005", "--set", "day.end=10:00"]
+    base = ["replications", str(DEFAULT_CONFIG), *small, "--look-ahead", "2"]
+    code, stdout, err = cli(capsys, *base, "--kpi", "join_success_rate", "--precision", "0.2",
+                            "--budget", "8", "--out", str(tmp_path / "r.json"))
+    assert code == 0, err
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["replications"] == data["needed"]["join_success_rate"] >= 3
+    assert f"answer: --replications {data['replications']}" in stdout
+    # a precision the budget cannot reach: exit 1, "not reached"
+    code, stdout, _ = cli(capsys, *base, "--kpi", "lost_pupil_minutes", "--precision", "0.001",
+                          "--budget", "4")
+    assert code == 1 and "not reached" in stdout and "answer: none" in stdout
+    code, _, err = cli(capsys, *base, "--kpi", "happiness")
+    assert code == 2 and "--kpi happiness: unknown KPI" in err
