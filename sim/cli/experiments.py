@@ -1,22 +1,13 @@
-"""Command line: ``dlsim run | validate | report | compare | sweep | size | replications``.
-
-Exit codes: 0 success; 2 bad input (config, data, arguments) with one line per problem;
-1 internal error (a one-line message; ``DLSIM_DEBUG=1`` shows the traceback); 130 interrupted.
-"""
+"""``dlsim compare | sweep | size | replications``: many runs, on this machine or on Dask."""
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import re
-import sys
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -27,193 +18,24 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from sim.config import ConfigError, load_scenario
-
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    help="dlsim: simulate distance-learning infrastructure load (Szenario C school days).",
-    pretty_exceptions_enable=False,
+from sim.cli.common import (
+    ConfigArg,
+    JsonOut,
+    ReplicationsOpt,
+    SchedulerOpt,
+    SetOpt,
+    WorkersOpt,
+    _check_executor_options,
+    _executor,
+    _fail,
+    _load,
+    _note,
+    _num,
+    _write_json,
+    app,
+    err,
+    out,
 )
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
-
-ConfigArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
-SetOpt = Annotated[
-    list[str] | None,
-    typer.Option("--set", help="Override a setting: key.path=value (repeatable)."),
-]
-PngOpt = Annotated[
-    Path | None,
-    typer.Option("--png", help="Also export each figure as PNG into this directory (Chromium)."),
-]
-
-
-def _bad_input(exc: ConfigError) -> typer.Exit:
-    for line in exc.problems:
-        err.print("error: " + line, markup=False, soft_wrap=True)
-    return typer.Exit(2)
-
-
-@app.command()
-def validate(config: ConfigArg, set_: SetOpt = None) -> None:
-    """Check a scenario file (and its data files); exit 2 with one line per problem."""
-    try:
-        sc = load_scenario(config, set_ or [])
-        from sim.population import load_marginals
-
-        load_marginals(sc)
-    except ConfigError as exc:
-        raise _bad_input(exc) from None
-    out.print(f"{config}: ok ({sc.name}, config hash {sc.config_hash()})")
-
-
-@app.command()
-def run(
-    config: ConfigArg,
-    out_dir: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("out/run"),
-    seed: Annotated[int, typer.Option(help="Root seed of the run.", min=0)] = 1,
-    replications: Annotated[
-        int, typer.Option(help="Independent replications.", min=1, max=10_000)
-    ] = 1,
-    set_: SetOpt = None,
-    no_report: Annotated[bool, typer.Option("--no-report", help="Skip report.html.")] = False,
-    png: PngOpt = None,
-    force: Annotated[
-        bool,
-        typer.Option("--force", help="Replace the results of another scenario in --out."),
-    ] = False,
-) -> None:
-    """Simulate a scenario; write summary.json, timeseries.parquet and report.html.
-
-    --out must be new, empty, or hold results of the same scenario (same config hash):
-    results of another scenario are never silently replaced (--force replaces them).
-    """
-    from sim import simulate
-
-    try:
-        sc = load_scenario(config, set_ or [])
-        from sim.population import load_marginals
-
-        load_marginals(sc)
-    except ConfigError as exc:
-        raise _bad_input(exc) from None
-    if png is not None:
-        _need_chromium()  # before simulating, not after
-    created = _prepare_run_dir(out_dir, sc.config_hash(), force)
-    t0 = time.perf_counter()
-    show = err.is_terminal and not os.environ.get("CI")
-    try:
-        if show:
-            with Progress(
-                TextColumn("[bold]simulating[/bold] {task.description}"),
-                BarColumn(),
-                TextColumn("{task.percentage:>5.1f}%"),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-                console=err,
-                transient=True,
-            ) as bar:
-                task = bar.add_task(sc.name, total=1.0)
-                res = simulate(
-                    sc,
-                    seed=seed,
-                    replications=replications,
-                    progress=lambda f: bar.update(task, completed=f),
-                )
-        else:
-            res = simulate(sc, seed=seed, replications=replications)
-    except ConfigError as exc:
-        _remove_if_empty(out_dir, created)
-        raise _bad_input(exc) from None
-    except BaseException:
-        _remove_if_empty(out_dir, created)
-        raise
-    sim_s = time.perf_counter() - t0
-    try:
-        paths = res.save(out_dir, report=not no_report)
-    except OSError as exc:
-        _remove_if_empty(out_dir, created)
-        raise _fail(
-            f"--out {out_dir}: cannot write the results ({exc.strerror or exc}); nothing was "
-            "changed there (files are written to temporaries and moved into place together)",
-            code=1,
-        ) from None
-    _print_summary(res.summary, sim_s)
-    for name, p in paths.items():
-        out.print(f"{name:>10}: {p}")
-    if png is not None:
-        from sim.report import export_png, run_figures
-
-        for p in export_png(run_figures(res), png):
-            out.print(f"{'png':>10}: {p}")
-    if "report" in paths:
-        out.print(f"\nReport: [bold]{paths['report'].resolve()}[/bold]")
-
-
-@app.command()
-def report(
-    directory: Annotated[
-        Path,
-        typer.Argument(help="A run, sweep or comparison directory.", show_default=False),
-    ],
-    out_file: Annotated[
-        Path | None, typer.Option("--out", help="HTML file (default: DIR/report.html).")
-    ] = None,
-    png: PngOpt = None,
-) -> None:
-    """Write the HTML report of a run, sweep or comparison directory (no re-simulation)."""
-    from sim.report import ReportInputError, report_directory
-
-    if png is not None:
-        _need_chromium()
-    try:
-        kind, html_path, pngs = report_directory(directory, out_file, png)
-    except ReportInputError as exc:
-        err.print(f"error: {exc}", markup=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-    for p in pngs:
-        out.print(f"{'png':>10}: {p}")
-    out.print(f"{kind} report: [bold]{html_path.resolve()}[/bold]")
-
-
-def _prepare_run_dir(out_dir: Path, config_hash: str, force: bool) -> bool:
-    """Check --out before simulating; create it. True if this call created it.
-
-    Refused (exit 2): a file; a directory that is not writable; a directory holding results
-    of another scenario (summary.json with another config hash) or other files, unless
-    ``force``.
-    """
-    import json
-    import tempfile
-
-    if out_dir.exists() and not out_dir.is_dir():
-        raise _fail(f"--out {out_dir}: exists and is not a directory")
-    summary = out_dir / "summary.json"
-    if out_dir.is_dir() and not force:
-        if summary.is_file():
-            try:
-                old = json.loads(summary.read_text(encoding="utf-8"))["provenance"]["config_hash"]
-            except (OSError, ValueError, KeyError, TypeError):
-                old = "unreadable"
-            if old != config_hash:
-                raise _fail(
-                    f"--out {out_dir}: holds the results of another scenario (config hash "
-                    f"{old}, this run {config_hash}); use --force to replace them, or another --out"
-                )
-        elif any(out_dir.iterdir()):
-            raise _fail(
-                f"--out {out_dir}: exists, is not empty and holds no run results (no "
-                "summary.json); use --force to write into it anyway, or another --out"
-            )
-    created = not out_dir.exists()
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out_dir):
-            pass
-    except OSError as exc:
-        raise _fail(f"--out {out_dir}: cannot write there ({exc.strerror or exc})") from None
-    return created
 
 
 def _prepare_comparison_dir(out_dir: Path, hash_a: str, hash_b: str, force: bool) -> None:
@@ -238,113 +60,6 @@ def _prepare_comparison_dir(out_dir: Path, hash_a: str, hash_b: str, force: bool
             f"{pair[1]}, this one {hash_a} vs {hash_b}); use --force to replace it, or "
             "another --out"
         )
-
-
-def _remove_if_empty(out_dir: Path, created: bool) -> None:
-    """Remove the --out directory this run created if nothing was written into it."""
-    if created:
-        with contextlib.suppress(OSError):
-            out_dir.rmdir()
-
-
-def _need_chromium() -> None:
-    """Exit 2 with one line if --png cannot work here (no kaleido, or no Chromium for it)."""
-    from sim.report import PngExportUnavailable, check_png_export
-
-    try:
-        check_png_export()
-    except PngExportUnavailable as exc:
-        err.print(f"error: --png: {exc}", markup=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-
-
-def _print_summary(summary: dict, sim_s: float) -> None:
-    from sim.report import KPI_LABELS, _fmt
-
-    t = Table(title=f"{summary['scenario']} — simulated in {sim_s:.1f} s", show_lines=False)
-    t.add_column("KPI")
-    t.add_column("value", justify="right")
-    ci = summary.get("kpis_ci95", {})
-    for k, v in summary["kpis"].items():
-        val = _fmt(k, v)
-        if k in ci:
-            val += f" ± {_fmt(k, ci[k])}"
-        t.add_row(f"{KPI_LABELS[k][0]} ({k})", val)
-    out.print(t)
-
-
-# ------------------------------------------------------------------------------ experiments
-WorkersOpt = Annotated[
-    int | None,
-    typer.Option("--workers", min=1, max=1024, help="Run on a Dask LocalCluster of N processes."),
-]
-SchedulerOpt = Annotated[
-    str | None,
-    typer.Option("--scheduler", help="Run on a running Dask cluster, e.g. tcp://HOST:8786."),
-]
-ReplicationsOpt = Annotated[
-    int,
-    typer.Option(help="Paired replications (same seeds for every variant).", min=2, max=10_000),
-]
-JsonOut = Annotated[Path | None, typer.Option("--out", help="Also write the result as JSON.")]
-
-
-def _note(message: str) -> None:
-    """One unwrapped line on stderr."""
-    err.print(message, markup=False, soft_wrap=True)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    """Print one ``error:`` line; the exit to raise (2: bad input)."""
-    _note(f"error: {message}")
-    return typer.Exit(code)
-
-
-def _check_executor_options(workers: int | None, scheduler: str | None) -> None:
-    """Exit 2 if --workers/--scheduler conflict or the address is not tcp://HOST:PORT."""
-    if workers is not None and scheduler is not None:
-        raise _fail("give --workers or --scheduler, not both")
-    if scheduler is not None and not re.fullmatch(
-        r"(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+):\d{1,5}", scheduler
-    ):
-        raise _fail(f"--scheduler {scheduler}: expected tcp://HOST:PORT")
-    if scheduler is not None and not 0 < int(scheduler.rsplit(":", 1)[1]) < 65536:
-        raise _fail(f"--scheduler {scheduler}: port out of range")
-
-
-def _executor(workers: int | None, scheduler: str | None) -> Any:
-    """The executor the options ask for (exit 2 if they conflict or the cluster is away)."""
-    from sim.executors import make_executor
-
-    _check_executor_options(workers, scheduler)
-    try:
-        return make_executor(workers=workers, scheduler=scheduler)
-    except (OSError, TimeoutError) as exc:
-        raise _fail(f"--scheduler {scheduler}: cannot connect ({exc})") from None
-
-
-def _load(config: Path, sets: list[str]) -> Any:
-    from sim.population import load_marginals
-
-    sc = load_scenario(config, sets)
-    load_marginals(sc)
-    return sc
-
-
-def _num(kpi: str, v: float | None) -> str:
-    if v is None or not math.isfinite(v):
-        return "–"
-    if kpi.endswith(("_rate", "_share", "_probability", "_utilisation")):
-        return f"{v:.2%}"
-    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
-
-
-def _write_json(path: Path | None, data: dict[str, Any]) -> None:
-    if path is not None:
-        from sim.io import write_json
-
-        write_json(path, data)
-        out.print(f"written: {path}")
 
 
 @app.command()
@@ -612,8 +327,11 @@ def replications(
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
 ) -> None:
-    """How many replications a KPI needs for a target 95 % CI half-width (Hoad, Robinson &
-    Davies 2010, confidence-interval method with look-ahead). Exit 1 if the budget ran out."""
+    """How many replications the KPIs need for a target 95 % CI half-width.
+
+    Hoad, Robinson & Davies (2010), the confidence-interval method with look-ahead.
+    Exit 1 if the budget ran out first.
+    """
     from sim.experiment import replications_for_precision
     from sim.metrics import KPI_NAMES
 
@@ -651,33 +369,3 @@ def replications(
     out.print(f"[bold]answer: --replications {res.replications}[/bold]")
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point with the exit-code contract (never a traceback for bad input)."""
-    try:
-        rc = app(args=argv, standalone_mode=False)
-    except KeyboardInterrupt:
-        err.print("interrupted: no partial results were written")
-        sys.exit(130)
-    except ConfigError as exc:
-        for line in exc.problems:
-            err.print(f"error: {line}", soft_wrap=True, markup=False)
-        sys.exit(2)
-    except typer.Abort:
-        err.print("interrupted: no partial results were written")
-        sys.exit(130)
-    except Exception as exc:  # usage errors (exit 2) and internal errors (exit 1)
-        show = getattr(exc, "show", None)
-        code = getattr(exc, "exit_code", None)
-        if callable(show) and isinstance(code, int):  # click/typer usage errors
-            show()
-            sys.exit(code)
-        if os.environ.get("DLSIM_DEBUG"):
-            raise
-        err.print(
-            f"internal error: {exc.__class__.__name__}: {exc} (set DLSIM_DEBUG=1 for a traceback)",
-            markup=False,
-        )
-        sys.exit(1)
-    if rc == 130:  # typer turns Ctrl-C inside a command into a return value of 130
-        err.print("interrupted: no partial results were written")
-    sys.exit(rc if isinstance(rc, int) else 0)
