@@ -471,3 +471,80 @@ def test_no_unsafe_calls_on_user_input() -> None:
             if any(k.arg == "shell" and getattr(k.value, "value", False) for k in node.keywords):
                 problems.append(f"{where}: shell=True")
     assert not problems, problems
+
+
+# A small day with every kind of fault and every policy, so that fuzzing reaches their code.
+RUN_BASE = {
+    **BASE_DICT,
+    "population": {**BASE_DICT["population"], "scale": 0.003},
+    "day": {**BASE_DICT["day"], "end": "10:00"},
+    "platforms": [
+        {**p, "clusters": [{**c, "nodes": max(1, c["nodes"] // 100)} for c in p["clusters"]]}
+        for p in BASE_DICT["platforms"]
+    ],
+    "faults": [
+        *BASE_DICT["faults"],
+        {"kind": "dispatcher_failure", "platform": "iserv", "start": "08:00", "end": "08:30",
+         "share": 0.5, "repair_stages": 2, "repair_interval_min": 10},
+        {"kind": "node_loss", "cluster": "nbc-bbb", "share": 0.5, "start": "08:10",
+         "end": "09:00"},
+        {"kind": "node_degradation", "cluster": "iserv-bbb", "share": 0.3,
+         "capacity_factor": 0.5, "start": "08:00", "end": "09:30"},
+        {"kind": "frontend_outage", "platform": "bildungscloud", "start": "07:50",
+         "end": "08:05"},
+        {"kind": "uplink_outage", "region": "hannover", "share": 0.5, "start": "08:00",
+         "end": "08:20"},
+    ],
+    "policies": {
+        "stagger": {"school_number_slots": 3},
+        "join_rate_limit": {"per_node_per_s": 2.0, "per_meeting_per_min": 30},
+        "camera": {"cameras_off_above": 20},
+        "scale_up": [{"cluster": "nbc-bbb", "reserve_nodes": 50, "delay_min": 5}],
+        "first_pupil_opens_room": True,
+    },
+}
+
+
+def _get(d: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        d = d[part]
+    return d
+
+
+FIXED = {("population", "school_types_file"), ("population", "regions_file"),
+         ("population", "scale")}
+RUN_LEAVES = [p for p in _paths(RUN_BASE)
+              if not isinstance(_get(RUN_BASE, p), dict | list) and p[:2] not in FIXED]
+NUMBERS = [0, 1, 2, 0.001, 0.5, 0.999, 1.0, 3, 10, 100, 10_000]
+TIMES = ["00:00", "07:00", "07:01", "08:00", "09:59", "10:00", "15:30", "23:59"]
+
+
+def _extreme(old: Any, pick: int) -> Any:
+    if isinstance(old, bool):
+        return bool(pick % 2)
+    if isinstance(old, int | float):
+        return [*NUMBERS, old * 0.1, old * 10, old + 1][pick % (len(NUMBERS) + 3)]
+    if isinstance(old, str) and ":" in old:
+        return TIMES[pick % len(TIMES)]
+    return old
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(changes=st.lists(st.tuples(st.sampled_from(RUN_LEAVES), st.integers(0, 1000)),
+                        min_size=1, max_size=3))
+def test_fuzzed_extreme_scenarios_run_or_exit_2(changes: list[Any], tmp_path: Path) -> None:
+    """A small day with every fault kind and every policy, 1–3 settings pushed to extremes
+    of their own type (0, 1, 10,000, ×10, midnight, …): `dlsim run` either completes (and
+    its conservation check holds) or refuses with exit 2 — never exit 1 (an internal error)."""
+    import copy
+
+    data = copy.deepcopy(RUN_BASE)
+    for path, pick in changes:
+        parent = _get(data, path[:-1])
+        parent[path[-1]] = _extreme(parent[path[-1]], pick)
+    f = tmp_path / "extreme.yaml"
+    f.write_text(yaml.safe_dump(data), encoding="utf-8")
+    code, _, err = cli(["run", str(f), "--out", str(tmp_path / "o"), "--no-report"])
+    assert code in (0, 2), err
+    assert "Traceback" not in err and "internal error" not in err, err
