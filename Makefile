@@ -34,7 +34,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
-	$(BIN)/dlsim run $(CONFIG) --out $(OUT)
+	$(BIN)/dlsim run $(CONFIG) --out $(OUT) --force  # out/default is make's own: replace it
 
 # Only the tests need a browser (headless report rendering, PNG export); `make run` does not.
 # kaleido is always given this path, so it never tries to download a browser of its own.
