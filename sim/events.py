@@ -104,3 +104,15 @@ class UnitDraws:
         v = self._buf[self._i]
         self._i += 1
         return v
+
+    def peek(self, n: int) -> np.ndarray:
+        """The next ``n`` draws, without consuming them (same values ``next`` would give)."""
+        while len(self._buf) - self._i < n:
+            rest = self._buf[self._i :]
+            self._refill()  # the stream is consumed in the same batches as by ``next``
+            self._buf = rest + self._buf
+        return np.array(self._buf[self._i : self._i + n], dtype=np.float64)
+
+    def skip(self, n: int) -> None:
+        """Consume ``n`` draws already looked at with :meth:`peek`."""
+        self._i += n

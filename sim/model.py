@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from sim import validation_mode
 from sim.behaviour import DONE, GAVE_UP, IN_SESSION, LOBBY, M_FAILED, TRYING, Behaviour
 from sim.components.conference import NodePool, ParticipantCount
 from sim.components.platform import Platform
@@ -88,6 +89,8 @@ class _Model:
         self.sc = scenario
         self.seed = seed
         self.progress = progress
+        # validation runs take their own loop (sim.validation_mode); False: the general one
+        self.fast_validation = True
         self.seeds = SeedTree(seed)
         self.pop = population_for(scenario)
         self.demand: Demand = build_demand(scenario, self.pop, self.seeds)
@@ -173,11 +176,11 @@ class _Model:
         if sc.demand.kind == "poisson" and sc.demand.poisson is not None:
             mp[:] = [p.name for p in sc.platforms].index(sc.demand.poisson.platform)
         self.meeting_platform = mp
+        platform_fe = [p.frontend for p in self.platforms]
         self.meeting_frontend = [
-            self.platforms[int(mp[m])].frontend
-            if d.m_kind[m] == KIND_POISSON
-            else frontends[int(d.m_school[m])]
-            for m in range(d.n_meetings)
+            platform_fe[p] if kind == KIND_POISSON else frontends[s]
+            for p, kind, s in zip(mp.tolist(), d.m_kind.tolist(), d.m_school.tolist(),
+                                  strict=True)
         ]
 
     # ------------------------------------------------------------------ driver
@@ -305,7 +308,10 @@ class _Model:
         gc.freeze()
         gc.set_threshold(100_000, 50, 100)
         try:
-            self._run_merged(self.sc.day.end + 1e-6)
+            if self.fast_validation and validation_mode.applies(self):
+                self._stream_len = validation_mode.run(self, self.sc.day.end + 1e-6)
+            else:
+                self._run_merged(self.sc.day.end + 1e-6)
         finally:
             gc.set_threshold(*old)
             gc.unfreeze()

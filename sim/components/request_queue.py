@@ -22,6 +22,7 @@ import heapq
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import simpy
 
 from sim.events import UnitDraws, call_later
@@ -119,6 +120,47 @@ class RequestQueue:
                 self.waited += 1
                 self.wait_sum_s += start - now
         return True, done
+
+    def request_batch(self, times: np.ndarray, mean_service_s: float) -> np.ndarray | None:
+        """Requests arriving at ``times`` (sorted, from now on, with nothing observing the queue
+        in between): their completion times if none of them has to wait, else None (and
+        nothing done: call :meth:`request` one by one).
+
+        The same outcomes, random draws and statistics as :meth:`request` per arrival; one
+        vectorised pass instead of a heap operation per request when the queue is unsaturated.
+        """
+        n = times.size
+        if n == 0 or not self.up or self.tracked or self.transfer_mbit > 0.0:
+            return None if n else times.copy()
+        heap = self._busy_until
+        service = mean_service_s * self._draws.peek(n)
+        # In service at arrival i at most: the carried-over workers plus the earlier arrivals
+        # of the batch within one maximal service time (a bound, with a margin for rounding).
+        reach = float(service.max()) * (1.0 + 1e-9) + 1e-12
+        lo = np.searchsorted(times, times - reach, side="left")
+        in_service = len(heap) + int((np.arange(n) - lo).max())
+        if in_service >= self.workers:
+            return None
+        self._draws.skip(n)
+        done = times + service
+        counted = times >= self.count_from
+        if counted.all():
+            k, served_s = n, service
+        else:
+            k, served_s = int(counted.sum()), service[counted]
+        if k:
+            self.arrivals += k
+            self.served += k
+            # sequential, as request() adds them (bit-identical totals)
+            self.busy_sum_s = float(np.add.accumulate(np.concatenate(([self.busy_sum_s],
+                                                                      served_s)))[-1])
+        self._last_service = float(service[-1])
+        last = float(times[-1])
+        busy = [t for t in heap if t > last]
+        busy.extend(done[done > last].tolist())
+        heapq.heapify(busy)
+        self._busy_until = busy
+        return done
 
     def submit(self, token: Any, mean_service_s: float, on_done: OnDone) -> None:
         """Submit a request; ``on_done(token, ok)`` is called at completion or time-out."""
