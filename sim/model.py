@@ -26,7 +26,7 @@ from sim import validation_mode
 from sim.behaviour import DONE, GAVE_UP, IN_SESSION, LOBBY, M_FAILED, TRYING, Behaviour
 from sim.components.conference import NodePool, ParticipantCount
 from sim.components.platform import Platform
-from sim.components.request_queue import RequestQueue
+from sim.components.request_queue import RequestQueue, _Outcome
 from sim.components.school_server import SchoolServer
 from sim.config import Scenario
 from sim.demand import KIND_POISSON, Demand, build_demand
@@ -222,10 +222,11 @@ class _Model:
             beh.login_first_attempt,
         )
         env = self.env
-        queue = env._queue
+        queue: list[Any] = env._queue
         step = env.step
         pop = heapq.heappop
         call = _Call
+        outcome = _Outcome
         i = 0
         inf = float("inf")
         while True:
@@ -240,13 +241,19 @@ class _Model:
                 i += 1
             elif t_sim > until:
                 break
-            elif type(queue[0][3]) is call:
-                # the model's own scheduled callbacks: what Environment.step does for them,
-                # without its generic event handling
-                env._now, _, _, ev = pop(queue)
-                ev._fn(ev._arg)
             else:
-                step()
+                # the model's own scheduled callbacks and request outcomes: what
+                # Environment.step does for them, without its generic event handling
+                cls = type(queue[0][3])
+                if cls is call:
+                    env._now, _, _, ev = pop(queue)
+                    ev._fn(ev._arg)
+                elif cls is outcome:
+                    env._now, _, _, out = pop(queue)
+                    if not out.cancelled:
+                        out.fn(out.token, out.ok)
+                else:
+                    step()
         env._now = until
 
     def _start_sampler(self) -> None:
@@ -255,6 +262,8 @@ class _Model:
         env = self.env
         end = sc.day.end
         tiers = sorted({s.tier_name for s in self.school_servers})
+        by_tier = [(f"school_servers:{tier}",
+                    [s for s in self.school_servers if s.tier_name == tier]) for tier in tiers]
         progress = self.progress
         span = sc.day.end - sc.day.start
 
@@ -277,12 +286,14 @@ class _Model:
                 rec.sample(t, comp, "busy_workers", fe.busy)
                 rec.sample(t, comp, "queue_length", fe.waiting)
                 rec.sample(t, comp, "workers", fe.workers)
-            for tier in tiers:
-                servers = [s for s in self.school_servers if s.tier_name == tier]
-                comp = f"school_servers:{tier}"
-                busy = sum(s.busy for s in servers)
-                waiting = sum(s.waiting for s in servers)
-                sat = sum(1 for s in servers if s.busy >= s.workers)
+            for comp, servers in by_tier:
+                busy = waiting = sat = 0
+                for s in servers:
+                    b = s.busy
+                    busy += b
+                    waiting += s.waiting
+                    if b >= s.workers:
+                        sat += 1
                 rec.sample(t, comp, "busy_workers", busy)
                 rec.sample(t, comp, "queue_length", waiting)
                 rec.sample(t, comp, "saturated_servers", sat)

@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
-from sim.events import UnitDraws, call_later
+from sim.events import UnitDraws
 
 OnDone = Callable[[Any, bool], None]
 
@@ -174,7 +175,12 @@ class RequestQueue:
             inflight.append(out)
             if len(inflight) > 4 * self.workers + 64:  # amortised pruning of finished ones
                 self._inflight = [o for o in inflight if o.done > now and not o.cancelled]
-        call_later(self.env, t - now, out)
+        # the outcome object is itself the scheduled event (see _Outcome): Environment.schedule
+        # without its call and without a wrapper per request
+        delay = t - now
+        env = self.env
+        queue: list[Any] = env._queue
+        heapq.heappush(queue, (now + (delay if delay > 0.0 else 0.0), NORMAL, next(env._eid), out))
 
     # -- views -------------------------------------------------------------------------------
     @property
@@ -237,9 +243,11 @@ class RequestQueue:
 
 
 class _Outcome:
-    """Callable delivering one request's outcome (cheaper than a closure per request)."""
+    """One request's outcome, scheduled as an event of its own (cheaper than a closure or a
+    wrapper per request). ``Environment.step`` can process it like ``sim.events._Call``
+    (``callbacks``, ``_ok``); the model's run loop calls :meth:`deliver` directly."""
 
-    __slots__ = ("cancelled", "done", "fn", "ok", "start", "token")
+    __slots__ = ("_ok", "callbacks", "cancelled", "done", "fn", "ok", "start", "token")
 
     def __init__(self, fn: OnDone, token: Any, ok: bool):
         self.fn = fn
@@ -248,7 +256,19 @@ class _Outcome:
         self.cancelled = False
         self.start = 0.0
         self.done = 0.0
+        self._ok = True
+        self.callbacks = _DELIVER
 
-    def __call__(self, _: Any) -> None:
+    def deliver(self) -> None:
         if not self.cancelled:
             self.fn(self.token, self.ok)
+
+    def __call__(self, _: Any) -> None:
+        self.deliver()
+
+
+def _deliver(ev: _Outcome) -> None:
+    ev.deliver()
+
+
+_DELIVER = [_deliver]  # shared: step() only reads the list it swaps out
