@@ -112,7 +112,8 @@ class Behaviour:
         # meetings: plain lists for fast scalar access in callbacks
         self.m_platform = meeting_platform.tolist()
         self.m_frontend = meeting_frontend
-        self.m_pool: list[NodePool] = [platforms[p].pool for p in self.m_platform]
+        pools = [pl.pool for pl in platforms]
+        self.m_pool: list[NodePool] = [pools[p] for p in self.m_platform]
         self._disp = [pl.dispatcher for pl in platforms]
         self.m_start = demand.m_start.tolist()
         self.m_end = demand.m_end.tolist()
@@ -614,13 +615,30 @@ class Behaviour:
     # and is retried.
     def login_first_attempt(self, i: int) -> None:
         now = self.env._now
-        if self._login_at[self.lg_pupil[i]] <= now:
+        pupil = self.lg_pupil[i]
+        login_at = self._login_at
+        if login_at[pupil] <= now:
             self._lg_st[i] = DONE  # already logged in (joined a meeting earlier)
             self._lg_t[i] = now
             return
         self.lg_chain[i] = now
         self._lg_st[i] = TRYING
-        self._login_attempt(i)
+        fe = self._lg_fe[i]
+        if fe.tracked:
+            self._login_attempt(i)
+            return
+        # _login_attempt and its success, inlined: ≈0.9 M first logins a day
+        self._lg_att[i] += 1
+        self._c_login_attempt(now)
+        ok, t = fe.request(fe.login_service_s)
+        if ok:
+            if t < login_at[pupil]:
+                login_at[pupil] = t
+            self._lg_st[i] = DONE
+            self._lg_t[i] = t
+            self._c_login_ok(t)
+            return
+        self._login_outcome(i, ok, t)
 
     def _login_attempt(self, i: int) -> None:
         now = self.env._now

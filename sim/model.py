@@ -177,11 +177,14 @@ class _Model:
             mp[:] = [p.name for p in sc.platforms].index(sc.demand.poisson.platform)
         self.meeting_platform = mp
         platform_fe = [p.frontend for p in self.platforms]
-        self.meeting_frontend = [
-            platform_fe[p] if kind == KIND_POISSON else frontends[s]
-            for p, kind, s in zip(mp.tolist(), d.m_kind.tolist(), d.m_school.tolist(),
-                                  strict=True)
-        ]
+        if d.n_meetings and bool(np.all(d.m_kind == KIND_POISSON)) and np.all(mp == mp[0]):
+            self.meeting_frontend = [platform_fe[int(mp[0])]] * d.n_meetings
+        else:
+            self.meeting_frontend = [
+                platform_fe[p] if kind == KIND_POISSON else frontends[s]
+                for p, kind, s in zip(mp.tolist(), d.m_kind.tolist(), d.m_school.tolist(),
+                                      strict=True)
+            ]
 
     # ------------------------------------------------------------------ driver
     def _stream(self) -> tuple[list[float], list[int], list[int]]:
@@ -388,7 +391,11 @@ class _Model:
                                         self.env.now - d.login_t))
             login_wait[d.login_pupil] = np.maximum(lg_wait, 0.0)
             disrupted = beh.pupil_lost_s + login_wait
-            intending_pupils = np.unique(np.concatenate([d.pm_pupil, d.login_pupil]))
+            # the sorted distinct pupils of both (np.unique sorts: a mask is O(n))
+            seen = np.zeros(beh.pupil_lost_s.size, dtype=bool)
+            seen[d.pm_pupil] = True
+            seen[d.login_pupil] = True
+            intending_pupils = np.flatnonzero(seen)
             lost = disrupted[intending_pupils] > 900.0
             sch = d.pupil_school[intending_pupils]
             n_int = np.bincount(sch, minlength=pop.n_schools)
