@@ -106,7 +106,8 @@ def run(model: _Model, until: float) -> int:
             hi = min(int(np.searchsorted(ts_arr, t_env, side="left")), n_until)
             lo = i
             if hi > lo:
-                done = fe.request_batch(ts_arr[lo:hi], svc)
+                # (a few arrivals: numpy's call overhead would exceed the work)
+                done = fe.request_batch(ts_arr[lo:hi], svc) if hi - lo >= 16 else None
                 if done is not None:
                     t_now = ts_arr[lo:hi]
                     delay = done - t_now
@@ -231,15 +232,15 @@ def _one_node_chunk(
     m_state, m_open_t, m_node = beh.m_state, beh.m_open_t, beh.m_node
     join_ok, fail_cap, gave_up = (a.append for a in rec_p)
     pop, push = heapq.heappop, heapq.heappush
-    sh = pool.shared
-    p_n, load = pool._p[0], pool._load[0]
+    # Every room holds one participant on the one node, so the node's participants, the
+    # pool's and the shared totals and the dispatcher's meeting count all move together:
+    # track the node's count (and its highest value) and apply the change at the end.
+    p0 = p_n = pool._p[0]
+    p_max = p_n
+    load = pool._load[0]
+    ld_max = -1.0
     cap_p, cap_b = pool._cap_p[0], pool._cap_b[0]
-    meetings = int(pool.meetings[0])
-    joins = pool._joins[0]
-    admitted, refused = pool.admitted, pool.refused
-    total, peak_total = pool.total_participants, pool.peak_participants
-    sh_now, sh_peak = sh.now, sh.peak
-    peak_u = pool.peak_utilisation
+    n_joins0 = len(rec_p[0])
     m = lo
     for te in t_ev:
         while heap and heap[0][0] <= te:  # rooms ending first (scheduled earlier: ties too)
@@ -247,43 +248,27 @@ def _one_node_chunk(
             k = ~k
             # NodePool.release(0, 1, d_close); Dispatcher.close(0)
             p_n -= 1
-            total -= 1
-            sh_now -= 1
             v = load - d_close
             load = v if v > 1e-9 else 0.0
-            meetings -= 1
             dt = t_end - m_open_t[k]
             session_s += dt
             session_p += dt
             m_state[k] = M_CLOSED
         # Dispatcher.place(): the only node, up; NodePool.try_admit(0, d_join)
-        meetings += 1
         pn = p_n + 1
         ld = load + d_join
         if pn > cap_p or ld > cap_b:
-            refused += 1
-            meetings -= 1  # the room is given up: Dispatcher.close(0)
-            fail_cap(te)
+            fail_cap(te)  # refused: the room is given up (the dispatcher's count undone)
             gave_up(te)
             m_state[m] = M_FAILED
             m += 1
             continue
         p_n = pn
+        if pn > p_max:
+            p_max = pn
         load = ld
-        joins += 1
-        admitted += 1
-        total += 1
-        if total > peak_total:
-            peak_total = total
-        sh_now += 1
-        if sh_now > sh_peak:
-            sh_peak = sh_now
-        u = pn / cap_p
-        ub = ld / cap_b
-        if ub > u:
-            u = ub
-        if u > peak_u:
-            peak_u = u
+        if ld > ld_max:
+            ld_max = ld
         join_ok(te)
         m_node[m] = 0
         m_open_t[m] = te
@@ -292,11 +277,20 @@ def _one_node_chunk(
         push(heap, (te + (h if h > 0.0 else 0.0), seq, ~m))
         seq += 1
         m += 1
+    admitted = len(rec_p[0]) - n_joins0
+    refused = len(t_ev) - admitted
+    delta, rise = p_n - p0, p_max - p0
+    sh = pool.shared
     pool._p[0], pool._load[0] = p_n, load
-    pool.meetings[0] = meetings
-    pool._joins[0] = joins
-    pool.admitted, pool.refused = admitted, refused
-    pool.total_participants, pool.peak_participants = total, peak_total
-    sh.now, sh.peak = sh_now, sh_peak
-    pool.peak_utilisation = peak_u
+    pool.meetings[0] += delta
+    pool._joins[0] += admitted
+    pool.admitted += admitted
+    pool.refused += refused
+    pool.peak_participants = max(pool.peak_participants, pool.total_participants + rise)
+    pool.total_participants += delta
+    sh.peak = max(sh.peak, sh.now + rise)
+    sh.now += delta
+    if admitted:
+        # the highest utilisation any admission reached (division is monotone)
+        pool.peak_utilisation = max(pool.peak_utilisation, p_max / cap_p, ld_max / cap_b)
     return seq, session_s, session_p
