@@ -165,6 +165,10 @@ class Behaviour:
         self.pupil_lost_s = np.frombuffer(self._lost, dtype=np.float64)
         self.pupil_frontend = pupil_frontend_of_school
         self.pupil_school = demand.pupil_school.tolist()
+        # each pupil-meeting's front end, looked up once (not pupil → school → front end at
+        # every attempt: three random reads over arrays of a million entries)
+        self._pm_fe = [pupil_frontend_of_school[s]
+                       for s in demand.pupil_school[demand.pm_pupil].tolist()]
         # morning logins
         self.lg_pupil = demand.login_pupil.tolist()
         n_lg = len(self.lg_pupil)
@@ -223,7 +227,7 @@ class Behaviour:
         p = self.m_platform[m]
         self._c_attempt[p].append(now)
         pupil = self.pm_pupil[pm]
-        fe = self.pupil_frontend[self.pupil_school[pupil]]
+        fe = self._pm_fe[pm]
         svc = fe.join_service_s if self._login_at[pupil] <= now else fe.login_service_s
         fe.submit(pm, svc, self._pupil_frontend_done)
 
@@ -307,7 +311,7 @@ class Behaviour:
         self._c_join[p].append(now)
         if self.reconnect_rate_s > 0.0 and (
             self._sim_drops_platform[p]
-            or self.pupil_frontend[self.pupil_school[self.pm_pupil[pm]]].tracked
+            or self._pm_fe[pm].tracked
         ):
             # a fault may fail the rejoin: simulate the drop (counted reconnects otherwise)
             self._counted[pm] = 0
