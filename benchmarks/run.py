@@ -33,7 +33,9 @@ def _scenario_workload(config: str, overrides: list[str], q: Any) -> None:
     t2 = time.perf_counter()
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     pupils = res.extra["pupils"]
+    attempts = res.kpis["join_attempts"] + res.extra["login_attempts"]
     q.put({
+        "attempts_per_s": attempts / (t2 - t1),
         "build_s": t1 - t0,
         "simulate_s": t2 - t1,
         "wall_s": t2 - t0,
@@ -83,7 +85,7 @@ def _fit_exponent(xs: list[float], ys: list[float]) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--only", nargs="*", help="workload names")
-    ap.add_argument("--loss-arrivals", type=int, default=200_000)
+    ap.add_argument("--loss-arrivals", type=int, default=1_000_000)
     args = ap.parse_args()
     results: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -97,7 +99,8 @@ def main() -> None:
         results["workloads"][name] = r
         print(f"{name:>18}: simulate {r['simulate_s']:6.1f} s, build {r['build_s']:4.1f} s, "
               f"peak RSS {r['peak_rss_mib']:6.0f} MiB, pupils {r['pupils']:,}, "
-              f"join attempts {r['join_attempts']:,}, logins {r['login_attempts']:,}")
+              f"join attempts {r['join_attempts']:,}, logins {r['login_attempts']:,}, "
+              f"{r['attempts_per_s'] / 1e3:.0f} k attempts/s")
     w = results["workloads"]
     sizes = [k for k in ("default_day_0.01", "default_day_0.1", "default_day") if k in w]
     if len(sizes) >= 2:
@@ -112,7 +115,10 @@ def main() -> None:
         loss = run_child(_loss_workload, args.loss_arrivals)
         results["loss_system"] = loss
         m = loss["model"]["arrivals_per_s"]
-        print(f"{'loss_system':>18}: model {m / 1e3:.0f} k arrivals/s = "
+        print(f"{'loss_system':>18}: {args.loss_arrivals:,} arrivals; heapq "
+              f"{loss['heapq_loop']['arrivals_per_s'] / 1e3:.0f} k/s, SimPy idiom "
+              f"{loss['simpy_resource']['arrivals_per_s'] / 1e3:.0f} k/s")
+        print(f"{'':>18}  model {m / 1e3:.0f} k arrivals/s = "
               f"{m / loss['simpy_resource']['arrivals_per_s']:.2f} × SimPy Resource idiom, "
               f"{m / loss['heapq_loop']['arrivals_per_s']:.2f} × bare heapq loop")
     out = REPO / "benchmarks" / "results" / f"{dt.date.today().isoformat()}.json"

@@ -22,10 +22,11 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from sim import validation_mode
 from sim.behaviour import DONE, GAVE_UP, IN_SESSION, LOBBY, M_FAILED, TRYING, Behaviour
 from sim.components.conference import NodePool, ParticipantCount
 from sim.components.platform import Platform
-from sim.components.request_queue import RequestQueue
+from sim.components.request_queue import RequestQueue, _Outcome
 from sim.components.school_server import SchoolServer
 from sim.config import Scenario
 from sim.demand import KIND_POISSON, Demand, build_demand
@@ -88,6 +89,8 @@ class _Model:
         self.sc = scenario
         self.seed = seed
         self.progress = progress
+        # validation runs take their own loop (sim.validation_mode); False: the general one
+        self.fast_validation = True
         self.seeds = SeedTree(seed)
         self.pop = population_for(scenario)
         self.demand: Demand = build_demand(scenario, self.pop, self.seeds)
@@ -173,12 +176,15 @@ class _Model:
         if sc.demand.kind == "poisson" and sc.demand.poisson is not None:
             mp[:] = [p.name for p in sc.platforms].index(sc.demand.poisson.platform)
         self.meeting_platform = mp
-        self.meeting_frontend = [
-            self.platforms[int(mp[m])].frontend
-            if d.m_kind[m] == KIND_POISSON
-            else frontends[int(d.m_school[m])]
-            for m in range(d.n_meetings)
-        ]
+        platform_fe = [p.frontend for p in self.platforms]
+        if d.n_meetings and bool(np.all(d.m_kind == KIND_POISSON)) and np.all(mp == mp[0]):
+            self.meeting_frontend = [platform_fe[int(mp[0])]] * d.n_meetings
+        else:
+            self.meeting_frontend = [
+                platform_fe[p] if kind == KIND_POISSON else frontends[s]
+                for p, kind, s in zip(mp.tolist(), d.m_kind.tolist(), d.m_school.tolist(),
+                                      strict=True)
+            ]
 
     # ------------------------------------------------------------------ driver
     def _stream(self) -> tuple[list[float], list[int], list[int]]:
@@ -219,10 +225,11 @@ class _Model:
             beh.login_first_attempt,
         )
         env = self.env
-        queue = env._queue
+        queue: list[Any] = env._queue
         step = env.step
         pop = heapq.heappop
         call = _Call
+        outcome = _Outcome
         i = 0
         inf = float("inf")
         while True:
@@ -237,13 +244,19 @@ class _Model:
                 i += 1
             elif t_sim > until:
                 break
-            elif type(queue[0][3]) is call:
-                # the model's own scheduled callbacks: what Environment.step does for them,
-                # without its generic event handling
-                env._now, _, _, ev = pop(queue)
-                ev._fn(ev._arg)
             else:
-                step()
+                # the model's own scheduled callbacks and request outcomes: what
+                # Environment.step does for them, without its generic event handling
+                cls = type(queue[0][3])
+                if cls is call:
+                    env._now, _, _, ev = pop(queue)
+                    ev._fn(ev._arg)
+                elif cls is outcome:
+                    env._now, _, _, out = pop(queue)
+                    if not out.cancelled:
+                        out.fn(out.token, out.ok)
+                else:
+                    step()
         env._now = until
 
     def _start_sampler(self) -> None:
@@ -252,6 +265,8 @@ class _Model:
         env = self.env
         end = sc.day.end
         tiers = sorted({s.tier_name for s in self.school_servers})
+        by_tier = [(f"school_servers:{tier}",
+                    [s for s in self.school_servers if s.tier_name == tier]) for tier in tiers]
         progress = self.progress
         span = sc.day.end - sc.day.start
 
@@ -274,12 +289,14 @@ class _Model:
                 rec.sample(t, comp, "busy_workers", fe.busy)
                 rec.sample(t, comp, "queue_length", fe.waiting)
                 rec.sample(t, comp, "workers", fe.workers)
-            for tier in tiers:
-                servers = [s for s in self.school_servers if s.tier_name == tier]
-                comp = f"school_servers:{tier}"
-                busy = sum(s.busy for s in servers)
-                waiting = sum(s.waiting for s in servers)
-                sat = sum(1 for s in servers if s.busy >= s.workers)
+            for comp, servers in by_tier:
+                busy = waiting = sat = 0
+                for s in servers:
+                    b = s.busy
+                    busy += b
+                    waiting += s.waiting
+                    if b >= s.workers:
+                        sat += 1
                 rec.sample(t, comp, "busy_workers", busy)
                 rec.sample(t, comp, "queue_length", waiting)
                 rec.sample(t, comp, "saturated_servers", sat)
@@ -305,7 +322,10 @@ class _Model:
         gc.freeze()
         gc.set_threshold(100_000, 50, 100)
         try:
-            self._run_merged(self.sc.day.end + 1e-6)
+            if self.fast_validation and validation_mode.applies(self):
+                self._stream_len = validation_mode.run(self, self.sc.day.end + 1e-6)
+            else:
+                self._run_merged(self.sc.day.end + 1e-6)
         finally:
             gc.set_threshold(*old)
             gc.unfreeze()
@@ -371,7 +391,11 @@ class _Model:
                                         self.env.now - d.login_t))
             login_wait[d.login_pupil] = np.maximum(lg_wait, 0.0)
             disrupted = beh.pupil_lost_s + login_wait
-            intending_pupils = np.unique(np.concatenate([d.pm_pupil, d.login_pupil]))
+            # the sorted distinct pupils of both (np.unique sorts: a mask is O(n))
+            seen = np.zeros(beh.pupil_lost_s.size, dtype=bool)
+            seen[d.pm_pupil] = True
+            seen[d.login_pupil] = True
+            intending_pupils = np.flatnonzero(seen)
             lost = disrupted[intending_pupils] > 900.0
             sch = d.pupil_school[intending_pupils]
             n_int = np.bincount(sch, minlength=pop.n_schools)

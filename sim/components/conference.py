@@ -177,6 +177,8 @@ class NodePool:
     # -- per-minute views --------------------------------------------------------------------
     def cluster_view(self) -> list[dict[str, float]]:
         """Per cluster: participants, capacity, load, utilisation (max and mean), nodes up."""
+        if self.n_nodes < 8:
+            return self._cluster_view_small()
         out = []
         part = self.participants
         load = self.load_mbit_s
@@ -201,6 +203,47 @@ class NodePool:
                     "stressed_nodes": float((util[up] > self.stress_threshold[up]).sum()),
                     "nodes_up": float(n_up),
                     "max_joins_per_node": float(joins[sel].max()) if sel.any() else 0.0,
+                }
+            )
+        return out
+
+    def _cluster_view_small(self) -> list[dict[str, float]]:
+        """cluster_view of a pool of fewer than 8 nodes in plain Python (numpy's call overhead
+        dominates there; a validation run samples every few seconds). Same values: numpy sums
+        fewer than 8 floats one after the other, as here."""
+        n = self.n_nodes
+        joins = self._joins
+        self._joins = [0] * n
+        if joins and max(joins) > self.peak_joins_per_node_interval:
+            self.peak_joins_per_node_interval = max(joins)
+        part, load, cap_p, cap_b, up = self._p, self._load, self._cap_p, self._cap_b, self._up
+        cluster_of = self.cluster_of.tolist()
+        stress = self.stress_threshold.tolist()
+        meetings = self.meetings.tolist()
+        util = [max(part[k] / cap_p[k], load[k] / cap_b[k]) for k in range(n)]
+        out = []
+        for i in range(self._n_clusters):
+            sel = [k for k in range(n) if cluster_of[k] == i]
+            on = [k for k in sel if up[k]]
+            u_on = [util[k] for k in on]
+            load_sum = cap_b_sum = u_sum = 0.0
+            for k in sel:
+                load_sum += load[k]
+            for k in on:
+                cap_b_sum += cap_b[k]
+                u_sum += util[k]
+            out.append(
+                {
+                    "participants": float(sum(part[k] for k in sel)),
+                    "capacity_participants": float(sum(cap_p[k] for k in on)),
+                    "load_mbit_s": float(load_sum),
+                    "capacity_mbit_s": float(cap_b_sum),
+                    "meetings": float(sum(meetings[k] for k in sel)),
+                    "utilisation_max": float(max(u_on)) if on else 0.0,
+                    "utilisation_mean": u_sum / len(on) if on else 0.0,
+                    "stressed_nodes": float(sum(1 for k in on if util[k] > stress[k])),
+                    "nodes_up": float(len(on)),
+                    "max_joins_per_node": float(max(joins[k] for k in sel)) if sel else 0.0,
                 }
             )
         return out
