@@ -46,7 +46,7 @@ $(CHROMIUM):
 chromium: $(CHROMIUM)
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check sim tests benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 typecheck: lint
@@ -56,7 +56,7 @@ test: $(VENV)/.installed-test lint $(CHROMIUM)
 
 fmt: $(VENV)/.installed-test
 	$(BIN)/ruff format sim tests benchmarks
-	$(BIN)/ruff check --fix sim tests benchmarks
+	$(BIN)/ruff check --fix .
 
 verification: $(VENV)/.installed-test
 	$(BIN)/python -m sim.verification --out docs/verification.md
