@@ -17,25 +17,6 @@ from typing import Any
 import pandas as pd
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp_path)`` and atomically move the result to ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        write(tmp_path)
-        with open(tmp_path, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp_path, 0o644)
-        os.replace(tmp_path, path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
-    return path
-
-
 class StagedFiles:
     """Write several files to temporaries first; move them all into place only at the end.
 
@@ -79,6 +60,12 @@ class StagedFiles:
             self.commit()
         else:
             self.abort()
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp_path)`` and atomically move the result to ``path``."""
+    with StagedFiles() as files:
+        return files.stage(path, write)
 
 
 def text_writer(text: str) -> Callable[[Path], None]:

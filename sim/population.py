@@ -12,6 +12,7 @@ over pupils in Python.
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -360,8 +361,6 @@ def estimate_memory_bytes(scenario: Scenario, pupils: float) -> float:
 def available_memory_bytes() -> float:
     """Memory one run may use: ``DLSIM_MAX_MEMORY_GB`` if set, else 80 % of the smaller of the
     machine's RAM and the cgroup limit of this process."""
-    import os
-
     env = os.environ.get("DLSIM_MAX_MEMORY_GB")
     if env:
         try:

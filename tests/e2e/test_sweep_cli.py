@@ -21,6 +21,7 @@ from sim.sweep import load_sweep, run_sweep
 from tests.conftest import DEFAULT_CONFIG, REPO
 from tests.e2e.cluster import ENV
 from tests.e2e.cluster import dask_cluster as start_cluster
+from tests.reliability import cli
 
 NODES = "platforms[0].clusters[0].nodes"
 
@@ -115,48 +116,29 @@ def test_killed_sweep_resumes(tmp_path: Path) -> None:
     assert not list((out / "parts").glob(".*.tmp"))
 
 
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """The CLI in this process (cheaper than a subprocess): exit code, stdout, stderr."""
-    from sim.cli import main
-
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    captured = capsys.readouterr()
-    return int(exc.value.code or 0), captured.out, captured.err
-
-
-def test_sweep_refuses_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_sweep_refuses_bad_input(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(f"base: {DEFAULT_CONFIG}\nparameters:\n  {NODES}: [0]\nreplicatons: 2\n")
-    code, _, err = cli(capsys, "sweep", str(bad), "--out", str(tmp_path / "o"))
+    code, _, err = cli(["sweep", str(bad), "--out", str(tmp_path / "o")])
     assert code == 2 and f"error: {bad}: replicatons: unknown key (typo?)" in err.splitlines()
     f = sweep_file(tmp_path, [1], replications=1)
     out = tmp_path / "o2"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    code, _, err = cli(capsys, "sweep", str(f), "--out", str(out))
+    code, _, err = cli(["sweep", str(f), "--out", str(out)])
     assert code == 2 and "not a sweep directory" in err
-    code, _, err = cli(
-        capsys,
-        "sweep",
-        str(f),
-        "--out",
-        str(tmp_path / "o3"),
-        "--workers",
-        "2",
-        "--scheduler",
-        "tcp://127.0.0.1:1",
-    )
+    code, _, err = cli(["sweep", str(f), "--out", str(tmp_path / "o3"), "--workers", "2",
+                        "--scheduler", "tcp://127.0.0.1:1"])
     assert code == 2 and "not both" in err
 
 
-def test_compare_and_size_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_compare_and_size_cli(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
     small = ["--set", "population.scale=0.005", "--set", "day.end=10:00"]
     arms = ["--set-a", f"{NODES}=1", "--set-b", f"{NODES}=3"]
     cfg = str(DEFAULT_CONFIG)
     args = ["compare", cfg, cfg, "--replications", "2", *small, *arms, "--out", str(out)]
-    code, stdout, err = cli(capsys, *args)
+    code, stdout, err = cli([*args])
     assert code == 0, err
     assert "B − A" in stdout and "join_success_rate" in stdout
     data = json.loads((out / "comparison.json").read_text())
@@ -168,7 +150,7 @@ def test_compare_and_size_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     # another comparison into the same --out is refused before anything runs (or --force)
     before = (out / "comparison.json").read_bytes()
     other = [*args[:-2], "--set-b", f"{NODES}=4", "--out", str(out)]
-    code, _, err = cli(capsys, *other)
+    code, _, err = cli([*other])
     assert code == 2 and "holds another comparison" in err and "--force" in err, err
     assert (out / "comparison.json").read_bytes() == before
 
@@ -183,27 +165,27 @@ def test_compare_and_size_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     slots = "platforms[0].clusters[0].node_max_participants"
     size = ["size", str(loss), "--param", slots, "--replications", "3"]
     target = ["--target", "blocking_probability<=0.1"]
-    code, stdout, err = cli(capsys, *size, *target, "--out", str(tmp_path / "size.json"))
+    code, stdout, err = cli([*size, *target, "--out", str(tmp_path / "size.json")])
     assert code == 0, err
     assert f"Erlang-B bound: {slots}=13" in stdout  # min_servers_erlang_b(10, 0.1)
     res = json.loads((tmp_path / "size.json").read_text())
     assert abs(res["answer"] - 13) <= 1 and f"answer: {slots}={res['answer']}" in stdout
-    code, _, err = cli(capsys, *size, "--target", "blocking<=0.1")
+    code, _, err = cli([*size, "--target", "blocking<=0.1"])
     assert code == 2 and "unknown KPI" in err
 
 
-def test_replications_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_replications_cli(tmp_path: Path) -> None:
     small = ["--set", "population.scale=0.005", "--set", "day.end=10:00"]
     base = ["replications", str(DEFAULT_CONFIG), *small, "--look-ahead", "2"]
-    code, stdout, err = cli(capsys, *base, "--kpi", "join_success_rate", "--precision", "0.2",
-                            "--budget", "8", "--out", str(tmp_path / "r.json"))
+    code, stdout, err = cli([*base, "--kpi", "join_success_rate", "--precision", "0.2",
+                            "--budget", "8", "--out", str(tmp_path / "r.json")])
     assert code == 0, err
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["replications"] == data["needed"]["join_success_rate"] >= 3
     assert f"answer: --replications {data['replications']}" in stdout
     # a precision the budget cannot reach: exit 1, "not reached"
-    code, stdout, _ = cli(capsys, *base, "--kpi", "lost_pupil_minutes", "--precision", "0.001",
-                          "--budget", "4")
+    code, stdout, _ = cli([*base, "--kpi", "lost_pupil_minutes", "--precision", "0.001",
+                          "--budget", "4"])
     assert code == 1 and "not reached" in stdout and "answer: none" in stdout
-    code, _, err = cli(capsys, *base, "--kpi", "happiness")
+    code, _, err = cli([*base, "--kpi", "happiness"])
     assert code == 2 and "--kpi happiness: unknown KPI" in err
