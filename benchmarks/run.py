@@ -76,6 +76,41 @@ def _loss_workload(n: int, q: Any) -> None:
     q.put(out)
 
 
+SWEEP = REPO / "configs" / "sweeps" / "nodes-x-stagger.yaml"
+
+
+def _warm() -> None:
+    import sim.model  # noqa: F401  (imports are the worker's start-up, not the sweep's work)
+
+
+def _sweep_workload(runs: int, q: Any) -> None:
+    """The first ``runs`` runs of the example sweep (Szenario C at 5 %, one replication per
+    point: CPU-bound, ≈ 2–3 s each) on a LocalCluster of 1 and of 2 workers.
+
+    Timed: ``executor.run`` over the tasks, from a cluster whose workers have imported the
+    model (cluster start-up is reported apart: it is paid once per sweep, not per run). Each
+    worker builds the population itself (cached per process), as in a real sweep."""
+    from sim.executors import DaskExecutor
+    from sim.sweep import load_sweep
+
+    tasks = load_sweep(SWEEP, replications=1).tasks[:runs]
+    out: dict[str, Any] = {"runs": len(tasks), "config": str(SWEEP.relative_to(REPO))}
+    for workers in (1, 2):
+        t0 = time.perf_counter()
+        with DaskExecutor(workers=workers) as ex:
+            ex.client.run(_warm)
+            t1 = time.perf_counter()
+            rows = list(ex.run(tasks))
+            t2 = time.perf_counter()
+        errors = [r["error"] for r in rows if r.get("error")]
+        if errors or len(rows) != len(tasks):
+            raise RuntimeError(f"sweep benchmark: {len(errors)} failed runs: {errors[:1]}")
+        out[f"workers_{workers}"] = {"start_s": t1 - t0, "wall_s": t2 - t1,
+                                     "runs_per_s": len(rows) / (t2 - t1)}
+    out["speedup_2_vs_1"] = out["workers_1"]["wall_s"] / out["workers_2"]["wall_s"]
+    q.put(out)
+
+
 def _fit_exponent(xs: list[float], ys: list[float]) -> float:
     import numpy as np
 
@@ -86,6 +121,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--only", nargs="*", help="workload names")
     ap.add_argument("--loss-arrivals", type=int, default=1_000_000)
+    ap.add_argument("--sweep-runs", type=int, default=16)
     args = ap.parse_args()
     results: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -121,9 +157,21 @@ def main() -> None:
         print(f"{'':>18}  model {m / 1e3:.0f} k arrivals/s = "
               f"{m / loss['simpy_resource']['arrivals_per_s']:.2f} × SimPy Resource idiom, "
               f"{m / loss['heapq_loop']['arrivals_per_s']:.2f} × bare heapq loop")
-    out = REPO / "benchmarks" / "results" / f"{dt.date.today().isoformat()}.json"
+    if not args.only or "sweep" in args.only:
+        sw = run_child(_sweep_workload, args.sweep_runs)
+        results["sweep"] = sw
+        w1, w2 = sw["workers_1"], sw["workers_2"]
+        print(f"{'sweep':>18}: {sw['runs']} runs of {sw['config']}; 1 worker "
+              f"{w1['wall_s']:.1f} s, 2 workers {w2['wall_s']:.1f} s = "
+              f"{sw['speedup_2_vs_1']:.2f} × (cluster start {w1['start_s']:.1f} s / "
+              f"{w2['start_s']:.1f} s, not included)")
+    # a subset never overwrites the day's full run
+    name = dt.date.today().isoformat() + ("-" + "-".join(args.only) if args.only else "")
+    out = REPO / "benchmarks" / "results" / f"{name}.json"
+    from sim.io import write_text
+
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
+    write_text(out, json.dumps(results, indent=2) + "\n")
     print(f"written {out}")
 
 
