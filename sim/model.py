@@ -123,6 +123,7 @@ class _Model:
             self.seeds.rng("behaviour.reconnect"),
             n_pupils=max(self.pop.n_pupils, int(self.demand.pupil_school.size)),
             draws_returns=UnitDraws(self.seeds.rng("behaviour.returns"), "uniform"),
+            rng_counted=self.seeds.rng("behaviour.reconnect_counted"),
         )
         self.faults = FaultInjector(self)
         self.faults.install()
@@ -326,6 +327,7 @@ class _Model:
                 self._stream_len = validation_mode.run(self, self.sc.day.end + 1e-6)
             else:
                 self._run_merged(self.sc.day.end + 1e-6)
+            self.beh.count_reconnects()
         finally:
             gc.set_threshold(*old)
             gc.unfreeze()
