@@ -88,6 +88,9 @@ class Behaviour:
         self._backoff = draws_backoff
         self._returns = draws_returns or UnitDraws(np.random.Generator(np.random.PCG64(0)),
                                                    "uniform")
+        # settle login retries that fall within a front-end outage of known end at once
+        # (False: event by event, as a reference for the tests)
+        self.settle_outages = True
         self.return_share = b.give_up_return_share
         self.return_after = b.give_up_return_after_s
         pol = scenario.policies
@@ -696,6 +699,9 @@ class Behaviour:
             self._lg_t[i] = now
             return
         fe = self._lg_fe[i]
+        if not fe.up and self.settle_outages:
+            self._logins_while_down(i, fe)
+            return
         self._lg_att[i] += 1
         self._c_login_attempt(now)
         if fe.tracked:  # an outage may still fail it: deliver the outcome as an event
@@ -710,6 +716,42 @@ class Behaviour:
             self._c_login_ok(t)
             return
         self._login_outcome(i, ok, t)
+
+    def _logins_while_down(self, i: int, fe: RequestQueue) -> None:
+        """Login ``i`` finds its front end down: settle at once every attempt of its retry
+        chain that falls before the front end can be up again.
+
+        While the server is down each attempt fails on arrival, and nothing can log the
+        pupil in meanwhile (the pupil's joins go through the same server), so the chain up to
+        the outage's known end (a scheduled restart or repair, :attr:`RequestQueue.down_until`)
+        is decided now: the same attempts, failures, back-off draws and give-up as event by
+        event, with one scheduled retry — the first one after the outage — instead of two
+        events per attempt. During the 08:00 crashes of outdated servers this is most of the
+        morning's login traffic (≈ 20 % of all front-end requests of an ordinary day).
+        """
+        until = fe.down_until
+        t = self.env._now
+        chain = self.lg_chain[i]
+        end = self.sc.day.end
+        att = self._lg_att[i]
+        attempt, fail = self._c_login_attempt, self.rec.channel(Code.LOGIN_FAIL)[-1].append
+        while True:
+            att += 1
+            attempt(t)
+            fe.reject_down(t)
+            fail(t)
+            delay = self._delay(att) if self.retries else float("inf")
+            t_next = t + delay
+            if t_next - chain > self.login_patience or t_next >= end:
+                self._lg_att[i] = att
+                self._lg_st[i] = GAVE_UP
+                self.rec.rec(Code.LOGIN_GAVE_UP, -1, t)
+                return
+            if t_next >= until:
+                self._lg_att[i] = att
+                call_later(self.env, t_next - self.env._now, self._login_attempt, i)
+                return
+            t = t_next
 
     def _login_done(self, i: int, ok: bool) -> None:
         self._login_outcome(i, ok, self.env._now)

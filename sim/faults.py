@@ -58,11 +58,11 @@ class FaultInjector:
             elif isinstance(f, NodeDegradation):
                 self._degradation(i, f)
             elif isinstance(f, FrontendOutage):
-                self._frontend(f)
+                self._frontend(i, f)
             elif isinstance(f, UplinkOutage):
                 self._uplink(i, f)
             elif isinstance(f, OverloadCrash):
-                self._overload(f)
+                self._overload(i, f)
 
     def _at(self, t: float, fn: Any, what: str) -> None:
         def run(_: Any = None) -> None:
@@ -70,6 +70,11 @@ class FaultInjector:
             self.log.append({"t": self.env.now, "event": what})
 
         call_urgent(self.env, t - self.env.now, run)
+
+    def _when(self, t: float) -> float:
+        """The clock time at which ``_at(t, …)`` runs (to the last bit)."""
+        now = self.env.now
+        return now + (t - now)
 
     # ------------------------------------------------------------------ dispatcher
     def _dispatcher(self, f: DispatcherFailure) -> None:
@@ -138,12 +143,15 @@ class FaultInjector:
                      f"nodes of {f.cluster} repaired")
 
     # ------------------------------------------------------------------ front ends, uplinks
-    def _frontend(self, f: FrontendOutage) -> None:
+    def _frontend(self, i: int, f: FrontendOutage) -> None:
         fe = self.m.platform(f.platform).frontend
         fe.enable_outages()
-        self._at(f.start, lambda: fe.set_up(False), f"front end {f.platform} down")
+        why = ("fault", i)
+        end = self._when(f.end) if f.end is not None else float("inf")
+        self._at(f.start, lambda: fe.set_up(False, reason=why, until=end),
+                 f"front end {f.platform} down")
         if f.end is not None:
-            self._at(f.end, lambda: fe.set_up(True), f"front end {f.platform} up")
+            self._at(f.end, lambda: fe.set_up(True, reason=why), f"front end {f.platform} up")
 
     def _uplink(self, i: int, f: UplinkOutage) -> None:
         pop = self.m.pop
@@ -160,21 +168,31 @@ class FaultInjector:
         for s in hit:
             s.enable_outages()
 
-        def set_all(batch: list[SchoolServer], up: bool) -> None:
-            for s in batch:
-                s.set_up(up)
-
-        self._at(f.start, lambda: set_all(hit, False), f"uplinks of {len(hit)} schools down")
+        why = ("fault", i)
         stages = _stages(f)
+        batches: list[tuple[float, list[SchoolServer]]] = []
         done = 0
         for idx, (t, left) in enumerate(stages):
             upto = len(hit) if idx == len(stages) - 1 else round(len(hit) * (1 - left))
-            batch = hit[done:upto]
+            batches.append((t, hit[done:upto]))
             done = upto
-            self._at(t, lambda b=batch: set_all(b, True), f"uplinks of {len(batch)} schools up")
+        # each school's outage ends with its repair stage (inf: never repaired this day)
+        back = {id(s): self._when(t) for t, batch in batches for s in batch}
+
+        def down() -> None:
+            for s in hit:
+                s.set_up(False, reason=why, until=back.get(id(s), float("inf")))
+
+        def up(batch: list[SchoolServer]) -> None:
+            for s in batch:
+                s.set_up(True, reason=why)
+
+        self._at(f.start, down, f"uplinks of {len(hit)} schools down")
+        for t, batch in batches:
+            self._at(t, lambda b=batch: up(b), f"uplinks of {len(batch)} schools up")
 
     # ------------------------------------------------------------------ overload crashes
-    def _overload(self, f: OverloadCrash) -> None:
+    def _overload(self, i: int, f: OverloadCrash) -> None:
         servers = [s for s in self.m.school_servers if s.tier_name == f.tier]
         for s in servers:
             s.enable_outages()
@@ -182,6 +200,7 @@ class FaultInjector:
         need = max(1, round(f.sustain_s / 60.0))
         end = f.end if f.end is not None else self.m.sc.day.end
         env = self.env
+        why = ("crash", i)
 
         def check(_: Any = None) -> None:
             now = env.now
@@ -192,9 +211,9 @@ class FaultInjector:
                     strikes[k] += 1
                     if strikes[k] >= need:
                         strikes[k] = 0
-                        s.set_up(False)
+                        s.set_up(False, reason=why, until=now + f.repair_min * 60.0)
                         self.crashes.append((now, s.school))
-                        call_urgent(env, f.repair_min * 60.0, _restart, s)
+                        call_urgent(env, f.repair_min * 60.0, _restart, (s, why))
                 else:
                     strikes[k] = 0
             if now + 60.0 <= end:
@@ -208,5 +227,6 @@ def _nodes_up(pool: Any, nodes: list[int]) -> None:
         pool.set_node_up(n, True)
 
 
-def _restart(server: SchoolServer) -> None:
-    server.set_up(True)
+def _restart(item: tuple[SchoolServer, Any]) -> None:
+    server, why = item
+    server.set_up(True, reason=why)

@@ -57,6 +57,7 @@ class RequestQueue:
         self.link_mbit_s = link_mbit_s
         self.transfer_mbit = transfer_mbit
         self.up = True
+        self._down: dict[Any, float] = {}  # why it is down → when that ends (inf: unknown)
         self._busy_until: list[float] = []  # heap: when each busy worker frees up
         self._waiting_until: list[float] = []  # heap: when each queued request leaves the queue
         # statistics (for arrivals at or after count_from)
@@ -215,19 +216,31 @@ class RequestQueue:
         """Track in-flight requests so that :meth:`set_up` can fail them (costs a little)."""
         self.tracked = True
 
-    def set_up(self, up: bool, fail_in_service: bool = True) -> None:
-        """Take the service down or bring it back.
+    def set_up(self, up: bool, fail_in_service: bool = True, reason: Any = "manual",
+               until: float = float("inf")) -> None:
+        """Take the service down for ``reason`` or end that reason's outage.
 
-        Going down, every queued request fails now (the client sees an error), and so do the
-        requests in service unless ``fail_in_service`` is False (a graceful stop). New
-        requests fail at once while down. Coming back, the workers start empty apart from
-        requests that survived a graceful stop.
+        The service is up only while no reason holds it down: a crash and an uplink outage
+        that overlap keep the server down until both are over. ``until``: when this reason's
+        outage will end, if known (a scheduled restart or repair); callers may then settle
+        requests that fall within the outage at once (see :attr:`down_until`).
+
+        Going down (the first reason), every queued request fails now (the client sees an
+        error), and so do the requests in service unless ``fail_in_service`` is False (a
+        graceful stop). New requests fail at once while down. Coming back, the workers start
+        empty apart from requests that survived a graceful stop.
         """
         if not self.tracked:
             raise RuntimeError(f"{self.name}: enable_outages() before the run to model outages")
         now = self.env._now
         if up:
-            self.up = True
+            self._down.pop(reason, None)
+            if not self._down:
+                self.up = True
+            return
+        was_up = not self._down
+        self._down[reason] = until
+        if not was_up:
             return
         self.up = False
         survivors: list[_Outcome] = []
@@ -246,6 +259,18 @@ class RequestQueue:
         self._inflight = survivors
         for o in failing:
             o.fn(o.token, False)
+
+    @property
+    def down_until(self) -> float:
+        """While down: the earliest time it can be up again (``inf`` if not known)."""
+        return max(self._down.values()) if self._down else self.env._now
+
+    def reject_down(self, t: float) -> None:
+        """Count a request at ``t`` that found the service down, without making it (the
+        caller settled a request falling within a known outage ahead of time)."""
+        if t >= self.count_from:
+            self.arrivals += 1
+            self.rejected_down += 1
 
     def finish(self) -> None:
         """End of run (nothing to flush: outcomes were decided at arrival)."""

@@ -553,3 +553,34 @@ def test_unit_draws_for_cv() -> None:
     d = UnitDraws.for_cv(np.random.default_rng(1), 2.0)
     y = np.array([d.next() for _ in range(50_000)])
     assert y.std() / y.mean() == pytest.approx(2.0, rel=0.1)
+
+
+def test_overlapping_outages_keep_the_service_down_until_both_end() -> None:
+    env = simpy.Environment()
+    q = _queue(env, workers=1, timeout_s=30.0)
+    q.enable_outages()
+    log = Log(env)
+    seen: dict[str, float] = {}
+    call_later(env, 4.0, lambda _: q.set_up(False, reason="crash", until=20.0))
+    call_later(env, 10.0, lambda _: q.set_up(False, reason="uplink", until=30.0))
+    call_later(env, 15.0, lambda _: seen.update(at15=q.down_until))
+    call_later(env, 20.0, lambda _: q.set_up(True, reason="crash"))  # the uplink is still out
+    _submit_at(env, q, 25.0, "G", 1.0, log)
+    call_later(env, 30.0, lambda _: q.set_up(True, reason="uplink"))
+    _submit_at(env, q, 31.0, "H", 1.0, log)
+    call_later(env, 40.0, lambda _: seen.update(at40=q.down_until))
+    env.run()
+    assert log.events == [(25.0, "G", False), (32.0, "H", True)]
+    assert seen == {"at15": 30.0, "at40": 40.0}
+    assert q.rejected_down == 1
+
+
+def test_outage_of_unknown_end_has_no_down_until() -> None:
+    env = simpy.Environment()
+    q = _queue(env, workers=1, timeout_s=30.0)
+    q.enable_outages()
+    q.set_up(False, reason="a", until=50.0)
+    q.set_up(False, reason="b")  # no known end
+    assert q.down_until == float("inf")
+    q.reject_down(0.0)
+    assert q.arrivals == 1 and q.rejected_down == 1
