@@ -31,6 +31,7 @@ import simpy
 from sim.components.conference import NodePool
 from sim.components.request_queue import RequestQueue
 from sim.config import Scenario
+from sim.config.interventions import NodeLoss
 from sim.demand import KIND_POISSON, Demand
 from sim.events import UnitDraws, call_later
 from sim.metrics import Code, Recorder
@@ -88,9 +89,14 @@ class Behaviour:
         self._backoff = draws_backoff
         self._returns = draws_returns or UnitDraws(np.random.Generator(np.random.PCG64(0)),
                                                    "uniform")
-        # settle login retries that fall within a front-end outage of known end at once
-        # (False: event by event, as a reference for the tests)
+        # settle login and join retries that fall within a front-end outage of known end at
+        # once (False: event by event, as a reference for the tests)
         self.settle_outages = True
+        # the same for pupils' join retries (needs retries; not with node-loss faults, which
+        # re-open rooms and restart their teachers' chains)
+        self._settle_joins = b.retries and not any(
+            isinstance(f, NodeLoss) for f in scenario.faults)
+        self._max_backoff = b.backoff_max_s * (1.0 + b.backoff_jitter)
         self.return_share = b.give_up_return_share
         self.return_after = b.give_up_return_after_s
         pol = scenario.policies
@@ -239,13 +245,69 @@ class Behaviour:
         if st in (M_FAILED, M_CLOSED) or now >= self.m_end[m]:
             self._pupil_give_up(pm, min(now, self.m_end[m]))
             return
+        fe = self._pm_fe[pm]
+        if (not fe.up and self._settle_joins and self.settle_outages
+                and self._pupil_while_down(pm, m, fe)):
+            return
         self._att[pm] += 1
         p = self.m_platform[m]
         self._c_attempt[p].append(now)
         pupil = self.pm_pupil[pm]
-        fe = self._pm_fe[pm]
         svc = fe.join_service_s if self._login_at[pupil] <= now else fe.login_service_s
         fe.submit(pm, svc, self._pupil_frontend_done)
+
+    def _pupil_while_down(self, pm: int, m: int, fe: RequestQueue) -> bool:
+        """The pupil's front end is down: settle at once the attempts of its retry chain that
+        fall before the server can be up again and before the meeting could fail (False: too
+        little is known, go event by event).
+
+        Each attempt fails on arrival; the only thing that could change the chain meanwhile is
+        the meeting failing (its teacher giving up), so the window also ends before the
+        earliest time the teacher could give up: a give-up comes at a failed attempt whose next
+        retry would exceed the teacher's patience, i.e. not before ``chain + patience − the
+        longest back-off``. (A room that is open cannot fail, unless a node loss re-opens it:
+        with node-loss faults nothing is settled.) A give-up in the window is scheduled at its
+        time, so the live counters stay right.
+        """
+        now = self.env._now
+        st = self.m_state[m]
+        end = self.m_end[m]
+        if st == M_OPEN:
+            safe = end
+        else:
+            chain_t = self.m_t_chain[m] if st == M_OPENING else self.d.m_teacher_t[m]
+            safe = min(chain_t + self.teacher_patience, end) - self._max_backoff
+        until = fe.down_until
+        if safe < until:
+            until = safe
+        if until <= now:
+            return False
+        p = self.m_platform[m]
+        attempt, fail = self._c_attempt[p].append, self._c_fail_fe[p].append
+        chain = self.pm_chain[pm]
+        att = self._att[pm]
+        t = now
+        while True:
+            att += 1
+            attempt(t)
+            fe.reject_down(t)
+            fail(t)
+            t_next = t + self._delay(att)
+            if t_next - chain > self.patience or t_next >= end:
+                self._att[pm] = att
+                if t > now:
+                    call_later(self.env, t - now, self._pupil_give_up_now, pm)
+                else:
+                    self._pupil_give_up(pm, now)
+                return True
+            if t_next >= until:
+                self._att[pm] = att
+                call_later(self.env, t_next - now, self._pupil_attempt, pm)
+                return True
+            t = t_next
+
+    def _pupil_give_up_now(self, pm: int) -> None:
+        self._pupil_give_up(pm, self.env._now)
 
     def _pupil_frontend_done(self, pm: int, ok: bool) -> None:
         m = self.pm_meeting[pm]

@@ -94,6 +94,7 @@ class NodePool:
         self._up: list[bool] = [True] * n
         self.meetings = np.zeros(n, dtype=np.int64)  # the dispatcher's argmin works on these
         self.up = np.ones(n, dtype=bool)
+        self.up_changes = 0
         self._joins: list[int] = [0] * n  # joins per node since the last sample (node stress)
         self.peak_joins_per_node_interval = 0
         self.reserve_nodes = np.flatnonzero(np.concatenate(is_reserve)).tolist()
@@ -121,6 +122,7 @@ class NodePool:
         """Mark a node up or down (a down node admits no one and gets no new rooms)."""
         self._up[node] = up
         self.up[node] = up
+        self.up_changes += 1  # the dispatcher's placement heap is rebuilt
 
     def set_capacity_factor(self, node: int, factor: float) -> None:
         """Run a node at ``factor`` of its normal capacity (degraded throughput)."""

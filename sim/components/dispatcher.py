@@ -12,6 +12,8 @@ Ties go to the lowest node index, so placement is deterministic. Faults (``sim.f
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 
 from sim.components.conference import NodePool
@@ -27,7 +29,11 @@ class Dispatcher:
         self.fail_join_share = 0.0
         self.failed_creates = 0
         self.failed_joins = 0
-        self._inf = np.iinfo(np.int64).max
+        # least_meetings on a large pool: a heap of (meetings, node), see _place_least_meetings
+        self._heap_in_use = policy == "least_meetings" and pool.n_nodes > 8
+        self._heap: list[tuple[int, int]] = []
+        self._counts: list[int] = []
+        self._seen_up_changes = -1
 
     def place(self) -> int:
         """Choose a node for a new room; -1 when the dispatcher fails or no node is up."""
@@ -38,15 +44,49 @@ class Dispatcher:
         if pool.n_nodes <= 8:  # small pools: a Python scan beats numpy's call overhead
             return self._place_small()
         if self.policy == "least_meetings":
-            score = np.where(pool.up, pool.meetings, self._inf)
-        else:
-            score = np.where(pool.up, pool.participants / pool.cap_participants, np.inf)
+            return self._place_least_meetings()
+        score = np.where(pool.up, pool.participants / pool.cap_participants, np.inf)
         node = int(np.argmin(score))
         if not pool.up[node]:
             self.failed_creates += 1
             return -1
         pool.meetings[node] += 1
         return node
+
+    def _place_least_meetings(self) -> int:
+        """The up node with the fewest meetings, lowest index first (numpy's argmin over
+        ``pool.meetings`` of the up nodes), from a heap of ``(meetings, node)``.
+
+        Entries are checked when they reach the top: one whose count is no longer the node's,
+        or whose node is down, is dropped. Every change of a node's count pushes its new
+        entry, so each up node always has a current one; a node coming back up (the pool's
+        ``up_changes`` moved) or too many dropped entries rebuild the heap.
+        """
+        pool = self.pool
+        heap = self._heap
+        if pool.up_changes != self._seen_up_changes or len(heap) > 4 * pool.n_nodes + 64:
+            heap = self._rebuild()
+        counts = self._counts
+        up = pool._up
+        while heap:
+            c, node = heap[0]
+            if c != counts[node] or not up[node]:
+                heapq.heappop(heap)
+                continue
+            counts[node] = c + 1
+            pool.meetings[node] = c + 1
+            heapq.heapreplace(heap, (c + 1, node))
+            return node
+        self.failed_creates += 1
+        return -1
+
+    def _rebuild(self) -> list[tuple[int, int]]:
+        pool = self.pool
+        self._counts = pool.meetings.tolist()
+        self._heap = [(c, n) for n, c in enumerate(self._counts) if pool._up[n]]
+        heapq.heapify(self._heap)
+        self._seen_up_changes = pool.up_changes
+        return self._heap
 
     def _place_small(self) -> int:
         pool = self.pool
@@ -74,4 +114,10 @@ class Dispatcher:
         return True
 
     def close(self, node: int) -> None:
-        self.pool.meetings[node] -= 1
+        pool = self.pool
+        pool.meetings[node] -= 1
+        if self._heap_in_use:
+            c = self._counts[node] - 1
+            self._counts[node] = c
+            if pool._up[node]:
+                heapq.heappush(self._heap, (c, node))

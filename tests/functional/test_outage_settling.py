@@ -1,11 +1,13 @@
-"""Login retries that fall within a front-end outage of known end are settled at once
-(``Behaviour._logins_while_down``). With back-off jitter off the delays are deterministic, so
-settling must give exactly what the event-by-event path gives: the same attempts, failures,
-give-ups and logins at the same times, the same KPIs."""
+"""Login and join retries that fall within a front-end outage of known end are settled at once
+(``Behaviour._logins_while_down``, ``Behaviour._pupil_while_down``). With back-off jitter off
+the delays are deterministic, so settling must give exactly what the event-by-event path
+gives: the same attempts, failures, give-ups and logins at the same times, the same KPIs and
+per-minute series."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.metrics import Code
@@ -45,11 +47,16 @@ def test_settled_logins_match_event_by_event(pair: tuple[_Model, _Model]) -> Non
     down = sum(s.rejected_down for s in slow.school_servers)
     assert down > 100  # the scenario does exercise outages
     assert len(fast.faults.crashes) > 0
-    for code in (Code.LOGIN_ATTEMPT, Code.LOGIN_FAIL, Code.LOGIN_GAVE_UP, Code.LOGIN_OK,
-                 Code.ATTEMPT, Code.JOIN_OK, Code.GAVE_UP):
+    for code in Code:
         np.testing.assert_array_equal(np.sort(fast.rec.times(code)),
                                       np.sort(slow.rec.times(code)), err_msg=code.name)
     assert fast.res.kpis == slow.res.kpis  # type: ignore[attr-defined]
+    # the per-minute series too: live counters (pupils trying, in session) move at the same
+    # times, not when a chain was settled
+    pd.testing.assert_frame_equal(fast.res.timeseries, slow.res.timeseries)  # type: ignore[attr-defined]
+    np.testing.assert_array_equal(fast.beh.pm_attempts, slow.beh.pm_attempts)
+    np.testing.assert_array_equal(fast.beh.pm_status, slow.beh.pm_status)
+    np.testing.assert_array_equal(fast.beh.pupil_lost_s, slow.beh.pupil_lost_s)
     assert [s.rejected_down for s in fast.school_servers] == [
         s.rejected_down for s in slow.school_servers]
     assert [s.arrivals for s in fast.school_servers] == [s.arrivals for s in slow.school_servers]

@@ -443,6 +443,33 @@ def test_no_node_up_fails() -> None:
     assert (d.pool.meetings == 0).all()
 
 
+@pytest.mark.parametrize("nodes", [4, 40])
+def test_least_meetings_matches_argmin_over_up_nodes(nodes: int) -> None:
+    """Small pools scan, large ones keep a heap: both place where numpy's argmin over the up
+    nodes' meeting counts does, through closes, node failures and returns."""
+    d = _dispatcher(nodes)
+    pool = d.pool
+    rng = np.random.default_rng(7)
+    rooms: list[int] = []
+    for _ in range(6000):
+        r = rng.random()
+        if r < 0.5 or not rooms:
+            if pool.up.any():
+                want = int(np.argmin(np.where(pool.up, pool.meetings, np.iinfo(np.int64).max)))
+            else:
+                want = -1
+            got = d.place()
+            assert got == want
+            if got >= 0:
+                rooms.append(got)
+        elif r < 0.95:
+            d.close(rooms.pop(int(rng.integers(len(rooms)))))
+        else:
+            node = int(rng.integers(nodes))
+            pool.set_node_up(node, not pool._up[node])
+        np.testing.assert_array_equal(pool.meetings, np.bincount(rooms, minlength=nodes))
+
+
 def test_least_participants_policy() -> None:
     d = _dispatcher(4, "least_participants")
     for node, n in enumerate([5, 2, 2, 0]):
