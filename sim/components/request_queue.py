@@ -72,6 +72,7 @@ class RequestQueue:
         # outages (faults): in-flight requests are tracked only when enabled
         self.tracked = False
         self._inflight: list[_Outcome] = []
+        self._prune_at = 4 * workers + 64
         self._last_service = 0.0
 
     # -- the queue ---------------------------------------------------------------------------
@@ -183,8 +184,12 @@ class RequestQueue:
             out.done = t
             inflight = self._inflight
             inflight.append(out)
-            if len(inflight) > 4 * self.workers + 64:  # amortised pruning of finished ones
-                self._inflight = [o for o in inflight if o.done > now and not o.cancelled]
+            if len(inflight) > self._prune_at:  # amortised pruning of finished ones
+                kept = [o for o in inflight if o.done > now and not o.cancelled]
+                self._inflight = kept
+                # next time at twice what is still in flight: a long queue (requests waiting
+                # for their time-out) is not copied again at every submit
+                self._prune_at = max(4 * self.workers + 64, 2 * len(kept))
         # the outcome object is itself the scheduled event (see _Outcome): Environment.schedule
         # without its call and without a wrapper per request
         delay = t - now
