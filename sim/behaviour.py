@@ -40,6 +40,8 @@ from sim.policies import JoinLimiter
 if TYPE_CHECKING:
     from sim.components.platform import Platform
 
+_INF = float("inf")
+
 # pupil-meeting / login status
 PENDING, TRYING, LOBBY, IN_SESSION, DONE, GAVE_UP = 0, 1, 2, 3, 4, 5
 # meeting state
@@ -278,6 +280,8 @@ class Behaviour:
             chain_t = self.m_t_chain[m] if st == M_OPENING else self.d.m_teacher_t[m]
             safe = min(chain_t + self.teacher_patience, end) - self._max_backoff
         until = fe.down_until
+        if until == _INF:  # no known end: it may come back any time
+            return False
         if safe < until:
             until = safe
         if until <= now:
@@ -761,7 +765,7 @@ class Behaviour:
             self._lg_t[i] = now
             return
         fe = self._lg_fe[i]
-        if not fe.up and self.settle_outages:
+        if not fe.up and self.settle_outages and fe.down_until < _INF:
             self._logins_while_down(i, fe)
             return
         self._lg_att[i] += 1

@@ -267,7 +267,8 @@ class RequestQueue:
 
     @property
     def down_until(self) -> float:
-        """While down: the earliest time it can be up again (``inf`` if not known)."""
+        """While down: the earliest time it can be up again (``inf``: not known — a reason
+        set down without ``until`` may be cleared at any time)."""
         return max(self._down.values()) if self._down else self.env._now
 
     def reject_down(self, t: float) -> None:

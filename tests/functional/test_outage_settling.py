@@ -69,3 +69,13 @@ def test_settling_saves_events(pair: tuple[_Model, _Model]) -> None:
     # the event-by-event path schedules an outcome and a retry per failed attempt
     assert fast.env._eid is not slow.env._eid
     assert next(fast.env._eid) < next(slow.env._eid)
+
+
+def test_outage_of_unknown_end_is_not_settled() -> None:
+    """An outage without a known end may be cleared at any time: go event by event."""
+    endless = ['faults=[{kind: uplink_outage, share: 0.5, start: "07:58"}]',
+               "behaviour.backoff_jitter=0"]
+    fast, slow = _run(True, endless), _run(False, endless)
+    assert sum(s.rejected_down for s in fast.school_servers) > 100
+    assert fast.res.kpis == slow.res.kpis  # type: ignore[attr-defined]
+    assert next(fast.env._eid) == next(slow.env._eid)  # the same events: nothing settled
