@@ -15,6 +15,12 @@ A teacher's attempt creates the room: front end → dispatcher places it on a no
 teacher joins; then the lobby is let in. A teacher who gives up leaves the room unopened and
 its lobby gives up.
 
+A server that is down fails every request on arrival. When the outage's end is known (a
+crashed server's restart, a repair), a retry chain that meets it is settled at once up to that
+end — the same attempts, failures, back-off draws and give-up, without an event per attempt
+(``_logins_while_down``, ``_pupil_while_down``; exact, see tests/functional/
+test_outage_settling.py).
+
 Lost pupil-minutes of a chain of attempts: from the later of meeting start and the chain's
 start until the join (or until the meeting's end if never joined). Lateness by the pupil's own
 choice (arrival jitter) is not counted as lost.
