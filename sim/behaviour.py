@@ -39,7 +39,7 @@ from sim.components.request_queue import RequestQueue
 from sim.config import Scenario
 from sim.config.interventions import NodeLoss
 from sim.demand import KIND_POISSON, Demand
-from sim.events import UnitDraws, call_later
+from sim.events import UnitDraws, call_at, call_later
 from sim.metrics import Code, Recorder
 from sim.policies import JoinLimiter
 
@@ -142,6 +142,7 @@ class Behaviour:
         self.m_screen = demand.m_screen.tolist()
         self.m_tcam = demand.m_teacher_cam.tolist()
         self.m_kind = demand.m_kind.tolist()
+        self.m_teacher_t = demand.m_teacher_t.tolist()
         self._m_pm_lo = demand.m_pm_lo.tolist()  # the meeting's pupil-meetings: lo … hi-1
         self._m_pm_hi = demand.m_pm_hi.tolist()
         self.m_node = [-1] * n_m
@@ -216,6 +217,7 @@ class Behaviour:
         self.lg_attempts = np.frombuffer(self._lg_att, dtype=np.int32)
         self._c_login_attempt = recorder.channel(Code.LOGIN_ATTEMPT)[-1].append
         self._c_login_ok = recorder.channel(Code.LOGIN_OK)[-1].append
+        self._c_login_fail = recorder.channel(Code.LOGIN_FAIL)[-1].append
         # live counters for the per-minute series
         self.trying = 0  # pupil chains in progress (incl. lobby)
         self.in_session = 0  # pupils in a conference
@@ -230,6 +232,19 @@ class Behaviour:
             base = self.backoff_max
         j = self.jitter
         return base * (1.0 - j + 2.0 * j * self._backoff.next())
+
+    def _next_try(self, att: int, t: float, chain: float, patience: float,
+                  end: float) -> float | None:
+        """When the retry after failed attempt number ``att`` (at ``t``) comes, or None when
+        the user gives up instead: no retries, the patience since the chain's start at
+        ``chain`` would be exceeded, or the retry would fall at or after ``end``. One rule for
+        pupils, teachers and logins, event by event or settled."""
+        if not self.retries:
+            return None
+        t_next = t + self._delay(att)
+        if t_next - chain > patience or t_next >= end:
+            return None
+        return t_next
 
     def _load(self, u: int, w: int, screen: bool) -> float:
         if u <= 0:
@@ -283,7 +298,7 @@ class Behaviour:
         if st == M_OPEN:
             safe = end
         else:
-            chain_t = self.m_t_chain[m] if st == M_OPENING else self.d.m_teacher_t[m]
+            chain_t = self.m_t_chain[m] if st == M_OPENING else self.m_teacher_t[m]
             safe = min(chain_t + self.teacher_patience, end) - self._max_backoff
         until = fe.down_until
         if until == _INF:  # no known end: it may come back any time
@@ -302,17 +317,17 @@ class Behaviour:
             attempt(t)
             fe.reject_down(t)
             fail(t)
-            t_next = t + self._delay(att)
-            if t_next - chain > self.patience or t_next >= end:
+            t_next = self._next_try(att, t, chain, self.patience, end)
+            if t_next is None:
                 self._att[pm] = att
                 if t > now:
-                    call_later(self.env, t - now, self._pupil_give_up_now, pm)
+                    call_at(self.env, t, self._pupil_give_up_now, pm)
                 else:
                     self._pupil_give_up(pm, now)
                 return True
             if t_next >= until:
                 self._att[pm] = att
-                call_later(self.env, t_next - now, self._pupil_attempt, pm)
+                call_at(self.env, t_next, self._pupil_attempt, pm)
                 return True
             t = t_next
 
@@ -487,16 +502,13 @@ class Behaviour:
     def _pupil_failed(self, pm: int) -> None:
         now = self.env._now
         m = self.pm_meeting[pm]
-        if not self.retries:
-            self._pupil_give_up(pm, now)
-            return
-        delay = self._delay(self._att[pm])
-        t_next = now + delay
-        if t_next - self.pm_chain[pm] > self.patience or t_next >= self.m_end[m]:
+        t_next = self._next_try(self._att[pm], now, self.pm_chain[pm], self.patience,
+                                self.m_end[m])
+        if t_next is None:
             self._pupil_give_up(pm, now)
             return
         self._st[pm] = TRYING
-        call_later(self.env, delay, self._pupil_attempt, pm)
+        call_at(self.env, t_next, self._pupil_attempt, pm)
 
     def _pupil_give_up(self, pm: int, t: float) -> None:
         m = self.pm_meeting[pm]
@@ -608,16 +620,12 @@ class Behaviour:
                     self._pupil_admit(pm, m, now)
 
     def _teacher_failed(self, m: int) -> None:
-        now = self.env._now
-        if not self.retries:
+        t_next = self._next_try(self.m_t_attempts[m], self.env._now, self.m_t_chain[m],
+                                self.teacher_patience, self.m_end[m])
+        if t_next is None:
             self._teacher_give_up(m)
             return
-        delay = self._delay(self.m_t_attempts[m])
-        t_next = now + delay
-        if t_next - self.m_t_chain[m] > self.teacher_patience or t_next >= self.m_end[m]:
-            self._teacher_give_up(m)
-            return
-        call_later(self.env, delay, self._teacher_attempt, m)
+        call_at(self.env, t_next, self._teacher_attempt, m)
 
     def _teacher_give_up(self, m: int) -> None:
         now = self.env._now
@@ -806,22 +814,21 @@ class Behaviour:
         chain = self.lg_chain[i]
         end = self.sc.day.end
         att = self._lg_att[i]
-        attempt, fail = self._c_login_attempt, self.rec.channel(Code.LOGIN_FAIL)[-1].append
+        attempt, fail = self._c_login_attempt, self._c_login_fail
         while True:
             att += 1
             attempt(t)
             fe.reject_down(t)
             fail(t)
-            delay = self._delay(att) if self.retries else float("inf")
-            t_next = t + delay
-            if t_next - chain > self.login_patience or t_next >= end:
+            t_next = self._next_try(att, t, chain, self.login_patience, end)
+            if t_next is None:
                 self._lg_att[i] = att
                 self._lg_st[i] = GAVE_UP
                 self.rec.rec(Code.LOGIN_GAVE_UP, -1, t)
                 return
             if t_next >= until:
                 self._lg_att[i] = att
-                call_later(self.env, t_next - self.env._now, self._login_attempt, i)
+                call_at(self.env, t_next, self._login_attempt, i)
                 return
             t = t_next
 
@@ -829,7 +836,6 @@ class Behaviour:
         self._login_outcome(i, ok, self.env._now)
 
     def _login_outcome(self, i: int, ok: bool, t: float) -> None:
-        now = self.env._now
         pupil = self.lg_pupil[i]
         if ok:
             if t < self._login_at[pupil]:
@@ -838,11 +844,11 @@ class Behaviour:
             self._lg_t[i] = t
             self.rec.rec(Code.LOGIN_OK, -1, t)
             return
-        self.rec.rec(Code.LOGIN_FAIL, -1, t)
-        delay = self._delay(self._lg_att[i]) if self.retries else float("inf")
-        t_next = t + delay
-        if t_next - self.lg_chain[i] > self.login_patience or t_next >= self.sc.day.end:
+        self._c_login_fail(t)
+        t_next = self._next_try(self._lg_att[i], t, self.lg_chain[i], self.login_patience,
+                                self.sc.day.end)
+        if t_next is None:
             self._lg_st[i] = GAVE_UP
             self.rec.rec(Code.LOGIN_GAVE_UP, -1, t)
             return
-        call_later(self.env, t_next - now, self._login_attempt, i)
+        call_at(self.env, t_next, self._login_attempt, i)

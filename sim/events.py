@@ -51,6 +51,16 @@ def call_later(
                      _Call(fn, arg)))
 
 
+def call_at(
+    env: simpy.Environment, t: float, fn: Callable[[Any], None], arg: Any = None
+) -> None:
+    """Call ``fn(arg)`` at simulated time ``t`` (now if ``t`` has passed): exactly at ``t``,
+    where ``call_later(env, t - now, …)`` may round to a neighbouring float."""
+    queue: list[Any] = env._queue
+    now = env._now
+    heappush(queue, (t if t > now else now, NORMAL, next(env._eid), _Call(fn, arg)))
+
+
 def call_urgent(
     env: simpy.Environment, delay: float, fn: Callable[[Any], None], arg: Any = None
 ) -> None:

@@ -40,11 +40,11 @@ class Dispatcher:
         if self.fail_create_share > 0.0 and self._u.next() < self.fail_create_share:
             self.failed_creates += 1
             return -1
+        if self._heap_in_use:
+            return self._place_least_meetings()
         pool = self.pool
         if pool.n_nodes <= 8:  # small pools: a Python scan beats numpy's call overhead
             return self._place_small()
-        if self.policy == "least_meetings":
-            return self._place_least_meetings()
         score = np.where(pool.up, pool.participants / pool.cap_participants, np.inf)
         node = int(np.argmin(score))
         if not pool.up[node]:
@@ -116,7 +116,7 @@ class Dispatcher:
     def close(self, node: int) -> None:
         pool = self.pool
         pool.meetings[node] -= 1
-        if self._heap_in_use:
+        if self._counts:  # the placement heap is built (least_meetings, large pool)
             c = self._counts[node] - 1
             self._counts[node] = c
             if pool._up[node]:
