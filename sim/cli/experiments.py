@@ -147,7 +147,8 @@ def sweep(
 
     _check_executor_options(workers, scheduler)
     sw = load_sweep(sweep_file)
-    SweepStore(out_dir).prepare(sw, force=force)  # refuse another sweep's DIR before starting
+    # refuse another sweep's DIR before starting, but write nothing until the executor is up
+    SweepStore(out_dir).check(sw, force=force)
     total = len(sw.tasks)
     show = err.is_terminal and not os.environ.get("CI")
     state = {"errors": 0, "reported": -1}
@@ -201,6 +202,11 @@ def sweep(
                 "resume",
                 code=1,
             ) from None
+    if res.damaged:
+        _note(
+            f"note: {len(res.damaged)} stored runs had damaged part files (moved to "
+            f"{out_dir}/parts/damaged/) and were computed again"
+        )
     _print_sweep_summary(res, sw.parameters)
     out.print(
         f"{total} runs: {res.computed} computed now, {res.skipped} already stored, "

@@ -57,10 +57,11 @@ def _parse_time_of_day(value: Any) -> Any:
 # most a million: a thousand times the largest fleet of January 2021 (NBC: 500 + 750 nodes),
 # and every product the model forms of two counts stays far inside int64 (numpy arrays of
 # counts silently wrap above 2**63: 1e20 participants per node gave 48 % success instead of
-# 99 %). Other numbers (seconds, Mbit/s, minutes) are at most 1e9: 30 years in seconds,
-# 1 Pbit/s — beyond any quantity of the model, and far from float overflow in its sums.
+# 99 %). Other numbers (seconds, Mbit/s, minutes) are at most 1e12, the verification
+# scenarios' stand-in for "unlimited" (sim/verification.py): beyond any real quantity of the
+# model (30,000 years in seconds), and far from float overflow in its sums and products.
 MAX_COUNT = 1_000_000
-MAX_QUANTITY = 1e9
+MAX_QUANTITY = 1e12
 MAX_SEED = 2**63 - 1
 """Seeds are stored as int64 (parquet, numpy)."""
 

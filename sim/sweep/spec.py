@@ -34,8 +34,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.config import (
+    MAX_COUNT,
+    MAX_QUANTITY,
     ConfigError,
     Scenario,
+    Seed,
     load_scenario,
     load_yaml_text,
     read_config_file,
@@ -76,7 +79,7 @@ class SweepSpec(_Strict):
     points: Annotated[int, Field(gt=0, le=100_000)] | None = None
     parameters: Annotated[dict[str, list[Scalar] | Range], Field(min_length=1)]
     replications: Annotated[int, Field(ge=1, le=10_000)] = 1
-    seed: Annotated[int, Field(ge=0)] = 1
+    seed: Seed = 1
 
 
 def format_value(value: Any) -> str:
@@ -135,6 +138,11 @@ def _check_spec(spec: SweepSpec, source: str) -> list[str]:
                 problems.append(f"{where}: no values")
             if any(isinstance(v, float) and not math.isfinite(v) for v in values):
                 problems.append(f"{where}: values must be finite")
+            elif any(_too_large(v) for v in values):
+                problems.append(f"{where}: values must lie within ±{MAX_QUANTITY:g} (integers "
+                                f"within ±{MAX_INT:,}): no setting takes more")
+            if len(values) > MAX_VALUES:
+                problems.append(f"{where}: {len(values):,} values is more than {MAX_VALUES:,}")
             if len({json.dumps(v) for v in values}) != len(values):
                 problems.append(f"{where}: duplicate values")
             kinds = {
@@ -154,6 +162,9 @@ def _check_spec(spec: SweepSpec, source: str) -> list[str]:
                 and values.low < values.high
             ):
                 problems.append(f"{where}: need finite low < high")
+            elif _too_large(values.low) or _too_large(values.high):
+                problems.append(f"{where}: low and high must lie within ±{MAX_QUANTITY:g}: no "
+                                "setting takes more")
     if spec.sampling == "lhs" and spec.points is None:
         problems.append(f"{source}: points: 'sampling: lhs' needs the number of points")
     if spec.sampling == "grid" and spec.points is not None:
@@ -161,6 +172,24 @@ def _check_spec(spec: SweepSpec, source: str) -> list[str]:
             f"{source}: points: only with 'sampling: lhs' (a grid takes every combination)"
         )
     return problems
+
+
+MAX_VALUES = 10_000
+"""Values of one grid parameter (a longer list is a mistake, and is parsed before any check)."""
+MAX_INT = MAX_COUNT * 1000
+"""Largest integer a sweep value may be: every count of the scenario is at most MAX_COUNT;
+far below int64, so the parameter columns of the results always fit."""
+
+
+def _too_large(v: Any) -> bool:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return False
+    return abs(v) > (MAX_INT if isinstance(v, int) else MAX_QUANTITY)
+
+
+def grid_size(spec: SweepSpec) -> int:
+    """Points of the grid, computed without building it."""
+    return math.prod(len(v) for v in spec.parameters.values() if not isinstance(v, Range))
 
 
 def _grid(spec: SweepSpec) -> list[dict[str, Any]]:
@@ -311,10 +340,15 @@ def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
     if not base_path.is_file():
         raise ConfigError([f"{src}: base: no such scenario file: {base_path}"])
     base = load_scenario(base_path, spec.overrides)
+    n_points = grid_size(spec) if spec.sampling == "grid" else int(spec.points or 0)
+    n_tasks = n_points * spec.replications
+    if n_tasks > MAX_TASKS:  # before the grid is built: 10^9 points would not fit in memory
+        raise ConfigError([
+            f"{src}: parameters: {n_points:,} points × {spec.replications} replications = "
+            f"{n_tasks:,} runs is more than {MAX_TASKS:,}; use fewer values, or "
+            "'sampling: lhs' with a number of points"
+        ])
     points = _grid(spec) if spec.sampling == "grid" else _lhs(spec)
-    n_tasks = len(points) * spec.replications
-    if n_tasks > MAX_TASKS:
-        raise ConfigError([f"{src}: parameters: {n_tasks:,} runs is more than {MAX_TASKS:,}"])
     dump = base.model_dump(mode="json")
     if spec.sampling == "grid":  # a bad value is reported once, not at every point it is in
         problems = _value_problems(src, dump, points)
