@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import ConfigError, Scenario
+from sim.config.references import check_against_data
 from sim.seeds import SeedTree
 
 SCHOOL_TYPE_COLUMNS = {
@@ -149,6 +150,7 @@ def load_marginals(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
             problems.append(f"{where_r}: column {col} must sum to 1, sums to {total:.4f}")
     if problems:
         raise ConfigError(problems)
+    check_against_data(scenario, types, regions, types_path, regions_path)
     if pop.school_types is not None:
         unknown = sorted(set(pop.school_types) - set(types["school_type"]))
         if unknown:

@@ -293,6 +293,7 @@ def _point_hashes(
     """Config hash of every point's scenario (:class:`ConfigError` if a combination fails)."""
     hashes: list[str] = []
     problems: list[str] = []
+    data: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
     for p, point in enumerate(points):
         sets = [override(k, v) for k, v in point.items()]
         try:
@@ -303,10 +304,42 @@ def _point_hashes(
                 break
             continue
         sc.source_path = base.source_path
+        try:
+            _check_point_against_data(sc, base, f"{sweep_src}: point {p} ({', '.join(sets)})", data)
+        except ConfigError as exc:
+            problems += exc.problems
+            if len(problems) >= 20:
+                break
         hashes.append(sc.config_hash())
     if problems:
         raise ConfigError(problems)
     return hashes
+
+
+def _check_point_against_data(
+    sc: Scenario, base: Scenario, source: str,
+    cache: dict[tuple[str, str], tuple[set[str], set[str]]],
+) -> None:
+    """What ``dlsim validate`` checks with the data files, for one point: the tables and the
+    memory estimate once per pair of data files, the names the point refers to every time."""
+    from sim.config.references import reference_problems
+    from sim.population import load_marginals
+
+    key = (str(sc.resolve_path(sc.population.school_types_file)),
+           str(sc.resolve_path(sc.population.regions_file)))
+    if key not in cache:
+        # the tables (and the memory estimate) of the base's data files are checked against
+        # the base, whose file they are named in; swept data files against the point
+        base_key = (str(base.resolve_path(base.population.school_types_file)),
+                    str(base.resolve_path(base.population.regions_file)))
+        _, regions = load_marginals(base if key == base_key else sc)
+        import pandas as pd  # every type of the file (load_marginals returns the selected ones)
+
+        cache[key] = (set(pd.read_csv(key[0])["school_type"]), set(regions["region"]))
+    type_names, region_names = cache[key]
+    problems = reference_problems(sc, type_names, region_names, source)
+    if problems:
+        raise ConfigError(problems)
 
 
 def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
