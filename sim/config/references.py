@@ -72,6 +72,8 @@ def reference_problems(scenario: Scenario, type_names: set[str], region_names: s
                    f"{', '.join(sorted(known))})")
 
     pop = scenario.population
+    if pop.external is not None:  # the external block of schools is a region of its own
+        region_names = region_names | {"external"}
     for name in pop.school_types or []:
         if name not in type_names:
             unknown("population.school_types", "school type", name, type_names)
