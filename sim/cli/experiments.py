@@ -31,6 +31,7 @@ from sim.cli.common import (
     _load,
     _note,
     _num,
+    _u,
     _write_json,
     app,
     err,
@@ -108,7 +109,7 @@ def compare(
             f"[bold]{diff}[/bold]" if k.significant else diff,
             "–" if not math.isfinite(k.p_value) else f"{k.p_value:.3g}",
         )
-    out.print(f"A: {res.a} ({res.a_config_hash})\nB: {res.b} ({res.b_config_hash})")
+    out.print(f"A: {_u(res.a)} ({res.a_config_hash})\nB: {_u(res.b)} ({res.b_config_hash})")
     out.print(t)
     if out_dir is not None:
         try:
@@ -120,7 +121,7 @@ def compare(
                 code=1,
             ) from None
         for name, p in saved.items():
-            out.print(f"{name:>10}: {p}")
+            out.print(f"{name:>10}: {_u(p)}")
 
 
 @app.command()
@@ -183,7 +184,7 @@ def sweep(
                     console=err,
                     transient=True,
                 ) as bar:
-                    task_id = bar.add_task(sw.name, total=total, errors=0)
+                    task_id = bar.add_task(_u(sw.name), total=total, errors=0)
                     res = run_sweep(sw, out_dir, ex, force, retry_errors, progress)
             else:
                 res = run_sweep(sw, out_dir, ex, force, retry_errors, progress)
@@ -212,7 +213,7 @@ def sweep(
         f"{total} runs: {res.computed} computed now, {res.skipped} already stored, "
         f"{res.errors} with errors; {res.wall_s:.1f} s on {res.executor}"
     )
-    out.print(f"   results: {res.results_path}\n   summary: {res.summary_path}")
+    out.print(f"   results: {_u(res.results_path)}\n   summary: {_u(res.summary_path)}")
     if res.lost:
         raise _fail(
             f"{len(res.lost)} runs were lost to cluster failures and not stored (first: "
@@ -225,19 +226,19 @@ def _print_sweep_summary(res: Any, params: list[str], limit: int = 40) -> None:
     kpis = ("join_success_rate", "p95_time_to_join_s", "lost_pupil_minutes")
     t = Table(title="per point: mean ± 95 % CI")
     for p in params:
-        t.add_column(p.rsplit(".", 1)[-1] if len(params) > 1 else p, justify="right")
+        t.add_column(_u(p.rsplit(".", 1)[-1] if len(params) > 1 else p), justify="right")
     for k in (*kpis, "n", "errors"):
         t.add_column(k, justify="right")
     for r in res.summary.head(limit).to_dict("records"):
         t.add_row(
-            *[str(r[f"param:{p}"]) for p in params],
+            *[_u(r[f"param:{p}"]) for p in params],
             *[f"{_num(k, r[k])} ± {_num(k, r[f'{k}:ci95'])}" for k in kpis],
             str(r["n"]),
             str(r["errors"]),
         )
     out.print(t)
     if len(res.summary) > limit:
-        out.print(f"… {len(res.summary) - limit} more points in {res.summary_path}")
+        out.print(f"… {len(res.summary) - limit} more points in {_u(res.summary_path)}")
 
 
 @app.command()
@@ -274,7 +275,7 @@ def size(
     def show(e: Any) -> None:
         verdict = "[green]meets[/green]" if e.met else "[red]fails[/red]"
         out.print(
-            f"  {param}={e.value}: {tgt.kpi} {_num(tgt.kpi, e.mean)} ± "
+            f"  {_u(param)}={e.value}: {tgt.kpi} {_num(tgt.kpi, e.mean)} ± "
             f"{_num(tgt.kpi, e.ci95)} → {verdict}"
         )
 
@@ -292,20 +293,20 @@ def size(
     a = res.analytic
     if a is not None:
         out.print(
-            f"Erlang-B bound: {param}={a.value} ({a.slots} slots for blocking ≤ "
+            f"Erlang-B bound: {_u(param)}={a.value} ({a.slots} slots for blocking ≤ "
             f"{a.target_blocking:g} at A = {a.offered_erlangs:,.1f} Erlangs: "
-            f"{a.load_source})"
+            f"{_u(a.load_source)})"
         )
     else:
-        out.print(f"Erlang-B bound: none ({res.analytic_note})")
+        out.print(f"Erlang-B bound: none ({_u(res.analytic_note)})")
     _write_json(out_file, res.to_dict())
     if res.answer is None:
-        out.print(f"[bold]answer: none[/bold] — {res.note}")
+        out.print(f"[bold]answer: none[/bold] — {_u(res.note)}")
         raise typer.Exit(1 if res.outcome == "budget" else 0)
     side = "lower" if tgt.op == ">=" else "upper"
     out.print(
-        f"[bold]answer: {param}={res.answer}[/bold] (smallest value whose 95 % CI {side} "
-        f"bound meets {tgt}; current value {res.current_value})"
+        f"[bold]answer: {_u(param)}={res.answer}[/bold] (smallest value whose 95 % CI {side} "
+        f"bound meets {_u(tgt)}; current value {res.current_value})"
     )
 
 

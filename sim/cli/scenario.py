@@ -25,6 +25,7 @@ from sim.cli.common import (
     _bad_input,
     _fail,
     _need_chromium,
+    _u,
     app,
     err,
     out,
@@ -43,7 +44,7 @@ def validate(config: ConfigArg, set_: SetOpt = None) -> None:
         load_marginals(sc)
     except ConfigError as exc:
         raise _bad_input(exc) from None
-    out.print(f"{config}: ok ({sc.name}, config hash {sc.config_hash()})")
+    out.print(f"{_u(config)}: ok ({_u(sc.name)}, config hash {sc.config_hash()})")
 
 
 @app.command()
@@ -95,7 +96,7 @@ def run(
                 console=err,
                 transient=True,
             ) as bar:
-                task = bar.add_task(sc.name, total=1.0)
+                task = bar.add_task(_u(sc.name), total=1.0)
                 res = simulate(
                     sc,
                     seed=seed,
@@ -122,14 +123,14 @@ def run(
         ) from None
     _print_summary(res.summary, sim_s)
     for name, p in paths.items():
-        out.print(f"{name:>10}: {p}")
+        out.print(f"{name:>10}: {_u(p)}")
     if png is not None:
         from sim.report import export_png, run_figures
 
         for p in export_png(run_figures(res), png):
-            out.print(f"{'png':>10}: {p}")
+            out.print(f"{'png':>10}: {_u(p)}")
     if "report" in paths:
-        out.print(f"\nReport: [bold]{paths['report'].resolve()}[/bold]")
+        out.print(f"\nReport: [bold]{_u(paths['report'].resolve())}[/bold]")
 
 
 @app.command()
@@ -159,8 +160,8 @@ def report(
         raise _fail(f"--out {out_file or directory}: cannot write the report "
                     f"({exc.strerror or exc})", code=1) from None
     for p in pngs:
-        out.print(f"{'png':>10}: {p}")
-    out.print(f"{kind} report: [bold]{html_path.resolve()}[/bold]")
+        out.print(f"{'png':>10}: {_u(p)}")
+    out.print(f"{kind} report: [bold]{_u(html_path.resolve())}[/bold]")
 
 
 def _remove_if_empty(out_dir: Path, created: bool) -> None:
@@ -173,7 +174,7 @@ def _remove_if_empty(out_dir: Path, created: bool) -> None:
 def _print_summary(summary: dict, sim_s: float) -> None:
     from sim.report import KPI_LABELS, _fmt
 
-    t = Table(title=f"{summary['scenario']} — simulated in {sim_s:.1f} s", show_lines=False)
+    t = Table(title=f"{_u(summary['scenario'])} — simulated in {sim_s:.1f} s", show_lines=False)
     t.add_column("KPI")
     t.add_column("value", justify="right")
     ci = summary.get("kpis_ci95", {})

@@ -74,9 +74,10 @@ def reference_problems(scenario: Scenario, type_names: set[str], region_names: s
     pop = scenario.population
     if pop.external is not None:  # the external block of schools is a region of its own
         region_names = region_names | {"external"}
-    for name in pop.school_types or []:
-        if name not in type_names:
-            unknown("population.school_types", "school type", name, type_names)
+    missing = sorted(set(pop.school_types or []) - type_names)
+    if missing:
+        out.append(f"{source}: population.school_types: unknown school type(s) {missing} "
+                   f"(known: {', '.join(sorted(type_names))})")
     for setting in ("start_offset_min_by_type", "live_lesson_share_by_type"):
         for name in getattr(scenario.timetable, setting):
             if name not in type_names:
