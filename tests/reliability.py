@@ -132,6 +132,11 @@ def run_case(case: dict[str, Any], tmp: Path) -> Outcome:
     elif case["kind"] == "arguments":
         subst = {"{default}": str(DEFAULT), "{sweep}": str(SWEEP), "{tmp}": str(out_dir),
                  "{fixtures}": str(BAD)}
+        if "{fifo}" in case["argv"]:  # a named pipe: reading it would block forever
+            fifo = tmp / f"fifo-{case['id']}.yaml"
+            if not fifo.exists():
+                os.mkfifo(fifo)
+            subst["{fifo}"] = str(fifo)
         argv = [subst.get(a, a.replace("{fixtures}", str(BAD))) for a in case["argv"]]
         attempts.append(_check(case, argv, out_dir, None))
     else:

@@ -125,9 +125,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     try:
         value = safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError as exc:
-        raise ConfigError(
-            [f"--set {text}: value is not valid YAML ({exc.__class__.__name__})"]
-        ) from None
+        problem = getattr(exc, "problem", None) or exc.__class__.__name__
+        raise ConfigError([f"--set {text}: value is not valid YAML ({problem})"]) from None
     parts: list[str] = []
     for token in re.findall(r"[^.\[\]]+|\[\d+\]", key):
         parts.append(token)
@@ -341,7 +340,9 @@ def load_scenario(
 _DATA_FILE_KEYS = ("school_types_file", "regions_file")
 
 
-# Mappings keyed by names (platforms, school types, tiers): a file that extends another
+# Mappings keyed by names (platforms, school types, tiers) or by period and year numbers
+# (breaks, year-group offsets: a file with 3 periods must not inherit a break after period 4)
+# — a file that extends another
 # states the whole mapping, so it replaces the base's rather than adding keys to it
 # (``platform_shares: {iserv: 0.7, moodle: 0.3}`` must not keep the base's bildungscloud).
 _REPLACED_MAPPINGS = frozenset(
@@ -350,6 +351,8 @@ _REPLACED_MAPPINGS = frozenset(
         "on_prem_share",
         "live_lesson_share_by_type",
         "start_offset_min_by_type",
+        "breaks_min",
+        "offset_min_by_year",
     }
 )
 
