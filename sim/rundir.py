@@ -236,6 +236,44 @@ def read_run(path: str | Path) -> StoredRun:
 
 
 # ------------------------------------------------------------------------------ comparison
+COMPARISON_ENTRIES = (COMPARISON, "a", "b")
+
+
+def check_comparison_dir(out_dir: Path, hash_a: str, hash_b: str, force: bool) -> None:
+    """Refuse (:class:`RunDirError`) a --out holding another comparison or other files, unless
+    ``force``. A comparison interrupted while saving (``a/``/``b/`` but no comparison.json,
+    temporaries of a dead writer) is this comparison's to complete."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise RunDirError(f"--out {out_dir}: exists and is not a directory")
+    if not out_dir.is_dir():
+        return
+    remove_stale_temporaries(out_dir, (COMPARISON,))
+    if force or not any(out_dir.iterdir()):
+        return
+    if not (out_dir / COMPARISON).is_file():
+        other = sorted(p.name for p in out_dir.iterdir() if p.name not in COMPARISON_ENTRIES)
+        if not other:
+            return
+        raise RunDirError(
+            f"--out {out_dir}: exists, is not empty and holds no comparison (found "
+            f"{', '.join(other[:3])}); use --force to write into it anyway, or another --out"
+        )
+    try:
+        old = read_json_object(out_dir / COMPARISON)
+        pair = (old["a"]["config_hash"], old["b"]["config_hash"])
+    except (RunDirError, KeyError, TypeError):
+        raise RunDirError(
+            f"--out {out_dir}: holds an unreadable comparison.json; use --force to replace "
+            "it, or another --out"
+        ) from None
+    if pair != (hash_a, hash_b):
+        raise RunDirError(
+            f"--out {out_dir}: holds another comparison (config hashes {pair[0]} vs "
+            f"{pair[1]}, this one {hash_a} vs {hash_b}); use --force to replace it, or "
+            "another --out"
+        )
+
+
 def write_comparison(out_dir: str | Path, comparison: Mapping[str, Any]) -> Path:
     """comparison.json — call after writing the run directories ``a/`` and ``b/`` (last: a
     comparison.json always describes the run directories beside it)."""

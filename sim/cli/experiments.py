@@ -37,37 +37,24 @@ from sim.cli.common import (
     err,
     out,
 )
+from sim.config import MAX_SEED
 
 
 def _prepare_comparison_dir(out_dir: Path, hash_a: str, hash_b: str, force: bool) -> None:
     """Refuse (exit 2) a --out holding another comparison or other files, unless ``force``."""
-    import json
+    from sim.rundir import RunDirError, check_comparison_dir
 
-    if out_dir.exists() and not out_dir.is_dir():
-        raise _fail(f"--out {out_dir}: exists and is not a directory")
-    if not out_dir.is_dir() or force or not any(out_dir.iterdir()):
-        return
     try:
-        old = json.loads((out_dir / "comparison.json").read_text(encoding="utf-8"))
-        pair = (old["a"]["config_hash"], old["b"]["config_hash"])
-    except (OSError, ValueError, KeyError, TypeError):
-        raise _fail(
-            f"--out {out_dir}: exists, is not empty and holds no comparison; use --force to "
-            "write into it anyway, or another --out"
-        ) from None
-    if pair != (hash_a, hash_b):
-        raise _fail(
-            f"--out {out_dir}: holds another comparison (config hashes {pair[0]} vs "
-            f"{pair[1]}, this one {hash_a} vs {hash_b}); use --force to replace it, or "
-            "another --out"
-        )
+        check_comparison_dir(out_dir, hash_a, hash_b, force)
+    except RunDirError as exc:
+        raise _fail(str(exc)) from None
 
 
 @app.command()
 def compare(
     config_a: Annotated[Path, typer.Argument(help="Scenario A.", show_default=False)],
     config_b: Annotated[Path, typer.Argument(help="Scenario B.", show_default=False)],
-    seed: Annotated[int, typer.Option(help="Root seed.", min=0)] = 1,
+    seed: Annotated[int, typer.Option(help="Root seed.", min=0, max=MAX_SEED)] = 1,
     replications: ReplicationsOpt = 5,
     set_: SetOpt = None,
     set_a: Annotated[list[str] | None, typer.Option("--set-a", help="Override for A only.")] = None,
@@ -255,7 +242,7 @@ def size(
         typer.Option("--target", help="KPI>=value or KPI<=value, e.g. join_success_rate>=0.99."),
     ],
     replications: ReplicationsOpt = 5,
-    seed: Annotated[int, typer.Option(help="Root seed.", min=0)] = 1,
+    seed: Annotated[int, typer.Option(help="Root seed.", min=0, max=MAX_SEED)] = 1,
     set_: SetOpt = None,
     max_candidates: Annotated[int, typer.Option(help="Most values to simulate.", min=1)] = 16,
     out_file: JsonOut = None,
@@ -328,7 +315,7 @@ def replications(
     look_ahead: Annotated[
         int, typer.Option(help="Replications the precision must survive.", min=0)
     ] = 5,
-    seed: Annotated[int, typer.Option(help="Root seed.", min=0)] = 1,
+    seed: Annotated[int, typer.Option(help="Root seed.", min=0, max=MAX_SEED)] = 1,
     set_: SetOpt = None,
     out_file: JsonOut = None,
     workers: WorkersOpt = None,

@@ -30,7 +30,7 @@ from sim.cli.common import (
     err,
     out,
 )
-from sim.config import ConfigError, load_scenario
+from sim.config import MAX_SEED, ConfigError, load_scenario
 from sim.rundir import RunDirError, check_run_dir
 
 
@@ -51,7 +51,7 @@ def validate(config: ConfigArg, set_: SetOpt = None) -> None:
 def run(
     config: ConfigArg,
     out_dir: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("out/run"),
-    seed: Annotated[int, typer.Option(help="Root seed of the run.", min=0)] = 1,
+    seed: Annotated[int, typer.Option(help="Root seed of the run.", min=0, max=MAX_SEED)] = 1,
     replications: Annotated[
         int, typer.Option(help="Independent replications.", min=1, max=10_000)
     ] = 1,
