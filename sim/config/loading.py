@@ -84,6 +84,8 @@ def safe_load(text: str) -> Any:
 
 
 MAX_CONFIG_BYTES = 2_000_000
+MAX_DATA_BYTES = 50_000_000
+"""A data table (school types, regions) of the state is about 1 kB; 50 MB is a mistake."""
 
 
 def _format_loc(loc: tuple[int | str, ...]) -> str:
@@ -387,9 +389,15 @@ def _resolve_extends(data: dict[str, Any], path: Path, chain: list[Path]) -> dic
     if base_path in chain or base_path == path.resolve():
         cycle = " -> ".join(str(c) for c in [*chain, path.resolve(), base_path])
         raise ConfigError([f"{path}: extends: circular ({cycle})"])
-    if not base_path.is_file():
+    if not base_path.exists():
         raise ConfigError([f"{path}: extends: no such scenario file {base_path}"])
-    base = load_yaml_text(read_config_file(base_path), str(base_path))
+    # special files (a FIFO, /dev/zero) are refused by read_regular_file, named as extends
+    raw = read_regular_file(base_path, MAX_CONFIG_BYTES, f"{path}: extends: {base_path}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}: extends: {base_path}: not a UTF-8 text file"]) from None
+    base = load_yaml_text(text, str(base_path))
     base = _resolve_extends(base, base_path, [*chain, path.resolve()])
     pop = base.get("population")
     if isinstance(pop, dict):
@@ -412,6 +420,9 @@ def check_data_files(scenario: Scenario, source: str) -> None:
             problems.append(f"{source}: population.{field}: data file not found: {f}")
         elif not f.is_file():
             problems.append(f"{source}: population.{field}: not a regular file: {f}")
+        elif f.stat().st_size > MAX_DATA_BYTES:
+            problems.append(f"{source}: population.{field}: {f} has {f.stat().st_size:,} "
+                            f"bytes, more than the {MAX_DATA_BYTES:,} a data table may have")
         else:
             try:
                 with open(f, "rb") as fh:

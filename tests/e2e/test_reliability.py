@@ -537,18 +537,25 @@ def _extreme(old: Any, pick: int) -> Any:
 def test_fuzzed_extreme_scenarios_run_or_exit_2(changes: list[Any], tmp_path: Path) -> None:
     """A small day with every fault kind and every policy, 1–3 settings pushed to extremes
     of their own type (0, 1, 10,000, ×10, midnight, …): `dlsim run` either completes (and
-    its conservation check holds) or refuses with exit 2 — never exit 1 (an internal error)."""
+    its conservation check holds) or refuses with exit 2 — never exit 1 (an internal error) —
+    and `dlsim validate` gives the same verdict."""
     import copy
 
     data = copy.deepcopy(RUN_BASE)
     for path, pick in changes:
         parent = _get(data, path[:-1])
         parent[path[-1]] = _extreme(parent[path[-1]], pick)
-    f = tmp_path / "extreme.yaml"
+    import tempfile
+
+    d = Path(tempfile.mkdtemp(dir=tmp_path))  # tmp_path is shared by every example
+    f = d / "extreme.yaml"
     f.write_text(yaml.safe_dump(data), encoding="utf-8")
-    code, _, err = cli(["run", str(f), "--out", str(tmp_path / "o"), "--no-report"])
+    code, _, err = cli(["run", str(f), "--out", str(d / "o"), "--no-report"])
     assert code in (0, 2), err
     assert "Traceback" not in err and "internal error" not in err, err
+    # `validate` and `run` agree: what validates runs, what is refused is refused by both
+    vcode, _, verr = cli(["validate", str(f)])
+    assert vcode == code, f"validate exit {vcode}, run exit {code}: {verr or err}"
 
 
 # ------------------------------------------------------------------------------ round two
