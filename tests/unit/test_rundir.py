@@ -62,7 +62,7 @@ def test_run_dir_of_another_scenario_or_foreign_files_is_refused(tmp_path: Path)
     (out / "summary.json").unlink()  # interrupted between renames: ours to complete
     check_run_dir(out, "other", force=False)
     (out / "notes.txt").write_text("mine")
-    with pytest.raises(RunDirError, match="found notes.txt"):
+    with pytest.raises(RunDirError, match=r"found notes\.txt"):
         check_run_dir(out, "other", force=False)
 
 
