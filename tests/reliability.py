@@ -205,6 +205,17 @@ def write_doc(outcomes: list[Outcome], tests: list[tuple[str, str, str, float]])
         verdict = "ok" if o.ok else "FAILED: " + "; ".join(problems)
         lines.append(f"| `{o.case['id']}` | {_md(o.case['about'])} | {codes} | {_md(msg)} | "
                      f"{_md(verdict)} |")
+    classes: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        classes.setdefault(str(o.case.get("class", "other")), []).append(o)
+    lines += [
+        "",
+        "## Classes covered",
+        "",
+        "| class | cases tried | passed |",
+        "|---|---|---|",
+        *(f"| {_md(c)} | {len(os_)} | {sum(o.ok for o in os_)} |" for c, os_ in classes.items()),
+    ]
     lines += [
         "",
         "## Interruptions, faults, fuzzing and security (tests marked `reliability`)",
