@@ -14,6 +14,9 @@ computing their own quantiles.
 - :func:`wilson_interval` — a single binomial proportion from counts (Wilson score). Use it
   only where the trials are independent; blocking indicators of successive arrivals are
   not (PERFORMANCE-NOTES.md), so the simulation's KPIs use replications instead.
+- :func:`series_band` — the per-minute band of a replicated time series, each metric inside
+  its bounds (:data:`SERIES_BOUNDS`: utilisation in [0, 1] on the logit scale, everything
+  else ≥ 0), vectorised over all minutes.
 - :func:`paired_difference` — B − A on common random numbers: mean, t interval and the
   paired t-test's p-value (``scipy.stats.ttest_rel``).
 
@@ -27,11 +30,12 @@ scipy.stats is imported on first use: it costs ≈1 s of CLI start-up.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 #: Below this many replications an interval is shown as "not meaningful" (the t quantile
 #: for n = 2 is 12.7 and for n = 3 still 4.3; from 3 on the interval starts to inform).
@@ -79,7 +83,9 @@ class Interval:
 
     @property
     def half_width(self) -> float:
-        return (self.hi - self.lo) / 2 if math.isfinite(self.hi - self.lo) else math.inf
+        """``(hi − lo) / 2``: infinite for an unbounded interval, NaN when there is none."""
+        d = self.hi - self.lo
+        return math.inf if math.isinf(d) else d / 2
 
     @property
     def meaningful(self) -> bool:
@@ -111,6 +117,13 @@ def t_quantile(level: float, df: float) -> float:
     from scipy import stats
 
     return float(stats.t.ppf(0.5 + level / 2, df))
+
+
+def t_quantiles(level: float, df: np.ndarray) -> np.ndarray:
+    """:func:`t_quantile` for an array of degrees of freedom (one call, vectorised)."""
+    from scipy import stats
+
+    return np.asarray(stats.t.ppf(0.5 + level / 2, np.asarray(df, dtype=float)), dtype=float)
 
 
 def mean_interval(
@@ -205,7 +218,9 @@ class Difference:
 
     @property
     def half_width(self) -> float:
-        return (self.hi - self.lo) / 2 if math.isfinite(self.hi - self.lo) else math.inf
+        """``(hi − lo) / 2``: infinite for an unbounded interval, NaN when there is none."""
+        d = self.hi - self.lo
+        return math.inf if math.isinf(d) else d / 2
 
     @property
     def significant(self) -> bool:
@@ -245,3 +260,65 @@ def paired_difference(
     res = stats.ttest_rel(b_, a_)
     ci = res.confidence_interval(level)
     return Difference(mean, float(ci.low), float(ci.high), n, float(res.pvalue), level)
+
+
+# ----------------------------------------------------------------------------- time series
+#: The range of each sampled per-minute metric: utilisation is a share; every other sampled
+#: quantity (participants, load, queue lengths, workers, event counts) is ≥ 0.
+SERIES_BOUNDS: dict[str, tuple[float, float]] = {
+    "utilisation_max": (0.0, 1.0),
+    "utilisation_mean": (0.0, 1.0),
+}
+DEFAULT_SERIES_BOUNDS = (0.0, math.inf)
+
+
+def series_band(
+    df: pd.DataFrame,
+    by: Sequence[str] = ("t", "component", "metric"),
+    value: str = "value",
+    metric: str = "metric",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Mean and ``level`` band per group of a long frame of replications (one row per
+    replication and group), each band inside its metric's bounds.
+
+    Returns ``by`` + ``value`` (the mean), ``lo``, ``hi``, ``n``. The rule is that of
+    :func:`kpi_interval`, vectorised: a group of a share metric whose replications all lie
+    strictly inside (0, 1) gets the logit-t band (transformed back); any other group the
+    t band clipped to its bounds. A node run degraded below its load can show a utilisation
+    above 1; the upper bound is then lifted to what was observed, never beyond it. One
+    replication gives a zero-width band.
+    """
+    keys = list(by)
+    v = df[value].astype(float)
+    g = df.assign(_v=v).groupby(keys, sort=True, observed=True)["_v"]
+    out = g.agg(["mean", "std", "count", "min", "max"]).reset_index()
+    n = out["count"].to_numpy(dtype=float)
+    mean = out["mean"].to_numpy(dtype=float)
+    bounds = [SERIES_BOUNDS.get(str(m), DEFAULT_SERIES_BOUNDS) for m in out[metric]]
+    b_lo = np.array([b[0] for b in bounds])
+    b_hi = np.maximum(np.array([b[1] for b in bounds]), out["max"].to_numpy(dtype=float))
+    tq = t_quantiles(level, np.maximum(n - 1, 1))
+    half = np.where(n > 1, tq * out["std"].fillna(0.0).to_numpy() / np.sqrt(n), 0.0)
+    lo = np.clip(mean - half, b_lo, b_hi)
+    hi = np.clip(mean + half, b_lo, b_hi)
+    share = np.array([b == (0.0, 1.0) for b in bounds])
+    inside = share & (out["min"].to_numpy() > 0.0) & (out["max"].to_numpy() < 1.0) & (n > 1)
+    if inside.any():
+        from scipy.special import expit, logit
+
+        # logits of the replications of the share groups, then the same t band per group
+        sel = df[value].astype(float).between(0.0, 1.0, inclusive="neither")
+        lg = df.loc[sel, keys].assign(_z=logit(v[sel].to_numpy()))
+        z = lg.groupby(keys, sort=True, observed=True)["_z"].agg(["mean", "std"])
+        z = out[keys].merge(z, how="left", left_on=keys, right_index=True)
+        zm, zs = z["mean"].to_numpy(dtype=float), z["std"].fillna(0.0).to_numpy(dtype=float)
+        zh = tq * zs / np.sqrt(n)
+        lo = np.where(inside, np.minimum(expit(zm - zh), mean), lo)
+        hi = np.where(inside, np.maximum(expit(zm + zh), mean), hi)
+    res = out[keys].copy()
+    res[value] = mean
+    res["lo"] = lo
+    res["hi"] = hi
+    res["n"] = out["count"].astype("int64")
+    return res
