@@ -11,6 +11,9 @@ replications: 5
 seed: 1
 ```
 
+List elements may be given by name as well as by position
+(``platforms[iserv].clusters[iserv-bbb].nodes``), in ``parameters`` and in ``overrides``.
+
 or a Latin hypercube sample: ``sampling: lhs``, ``points: 20`` and ``{low, high}`` ranges
 (rounded to integers when both bounds are integers, or with ``integer: true``); the sample is
 drawn from the seed tree (stream ``sweep.lhs`` of ``seed``).
@@ -41,6 +44,7 @@ from sim.config import (
     read_config_file,
     scenario_from_dict,
 )
+from sim.config.paths import named
 from sim.executors import Task
 from sim.seeds import SeedTree
 
@@ -209,6 +213,14 @@ class Sweep:
         return list(self.spec.parameters)
 
     @property
+    def named_parameters(self) -> dict[str, str]:
+        """Each swept path as written → the same path with list elements by name
+        (``platforms[0].clusters[0].nodes`` → ``platforms[iserv].clusters[iserv-bbb].nodes``),
+        the form to print."""
+        dump = self.base.model_dump(mode="json")
+        return {p: named(dump, p) for p in self.spec.parameters}
+
+    @property
     def columns(self) -> list[str]:
         """Their columns in results and summary: ``param:<path>``."""
         return [PARAM + p for p in self.spec.parameters]
@@ -280,6 +292,19 @@ def _point_hashes(
     return hashes
 
 
+def check_spec(data: dict[str, Any], src: str) -> SweepSpec:
+    """Validate a sweep's settings (a sweep file's mapping): :class:`ConfigError` with one
+    line per problem, ``<src>: <field>: <what is wrong>``."""
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_spec_problems(err, src, data)) from None
+    problems = _check_spec(spec, src)
+    if problems:
+        raise ConfigError(problems)
+    return spec
+
+
 def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
     """Read and validate a sweep file; build its points and tasks.
 
@@ -311,6 +336,16 @@ def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
     if not base_path.is_file():
         raise ConfigError([f"{src}: base: no such scenario file: {base_path}"])
     base = load_scenario(base_path, spec.overrides)
+    return build_sweep(spec, base, p, spec.name or p.stem)
+
+
+def build_sweep(spec: SweepSpec, base: Scenario, path: Path, name: str) -> Sweep:
+    """Points, seeds and tasks of a checked ``spec`` on ``base`` (its overrides applied).
+
+    ``path`` names where the sweep came from in messages and in ``sweep.json`` (the sweep
+    file, or a label for a sweep built in Python by :func:`sim.api.sweep`).
+    """
+    src = str(path)
     points = _grid(spec) if spec.sampling == "grid" else _lhs(spec)
     n_tasks = len(points) * spec.replications
     if n_tasks > MAX_TASKS:
@@ -346,8 +381,8 @@ def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
             )
     return Sweep(
         spec=spec,
-        path=p,
-        name=spec.name or p.stem,
+        path=path,
+        name=name,
         base=base,
         base_config_hash=base_hash,
         points=points,
