@@ -11,12 +11,13 @@ replications: 5
 seed: 1
 ```
 
-List elements may be given by name as well as by position
-(``platforms[iserv].clusters[iserv-bbb].nodes``), in ``parameters`` and in ``overrides``.
-
 or a Latin hypercube sample: ``sampling: lhs``, ``points: 20`` and ``{low, high}`` ranges
 (rounded to integers when both bounds are integers, or with ``integer: true``); the sample is
-drawn from the seed tree (stream ``sweep.lhs`` of ``seed``).
+``scipy.stats.qmc.LatinHypercube`` seeded from the seed tree (stream ``sweep.lhs`` of
+``seed``). The point sets differ from those of the earlier hand-written sampler.
+
+Config paths name list elements by position or by name
+(``platforms[iserv].clusters[iserv-bbb].nodes``), in ``parameters`` and in ``overrides``.
 
 Every parameter value and every point is validated against the scenario before anything runs:
 a bad sweep file is a :class:`ConfigError` (exit 2) naming the file, the field and the problem.
@@ -174,15 +175,21 @@ def _grid(spec: SweepSpec) -> list[dict[str, Any]]:
 
 
 def _lhs(spec: SweepSpec) -> list[dict[str, Any]]:
-    """Latin hypercube: each range cut into ``points`` strata, one draw per stratum, strata
-    paired by independent random permutations (stream ``sweep.lhs`` of the seed tree)."""
+    """Latin hypercube of ``points`` points over the ranges (``scipy.stats.qmc``): each range
+    cut into ``points`` strata, one point in each stratum of each range, the strata of the
+    ranges paired at random. Seeded from stream ``sweep.lhs`` of the seed tree, so the same
+    seed gives the same points (the same design as the hand-written sampler this replaced,
+    but other point sets for a given seed)."""
+    from scipy.stats import qmc
+
     n = int(spec.points or 0)
+    ranges = list(spec.parameters.items())
     rng = SeedTree(spec.seed).rng("sweep.lhs")
+    u = qmc.LatinHypercube(d=len(ranges), rng=rng).random(n)
     out: list[dict[str, Any]] = [{} for _ in range(n)]
-    for path, r in spec.parameters.items():
+    for col, (path, r) in enumerate(ranges):
         assert isinstance(r, Range)
-        u = (rng.permutation(n) + rng.random(n)) / n
-        x = r.low + u * (r.high - r.low)
+        x = qmc.scale(u[:, [col]], [r.low], [r.high])[:, 0]
         integer = (
             r.integer
             if r.integer is not None
