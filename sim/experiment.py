@@ -28,17 +28,32 @@ from sim.executors import SerialExecutor, Task, task_for
 from sim.io import write_json
 from sim.metrics import KPI_NAMES
 from sim.results import Results
-from sim.stats import kpi_interval, mean_interval, paired_difference, t_quantile
+from sim.stats import (
+    difference_bounds,
+    kpi_interval,
+    mean_interval,
+    paired_difference,
+    t_quantile,
+)
 
 
 class RunFailed(RuntimeError):
     """A replication raised; an experiment built on it would be meaningless."""
 
 
-def run_tasks(tasks: Sequence[Task], executor: Any | None) -> list[dict[str, Any]]:
-    """Rows of ``tasks`` in task order (raises :class:`RunFailed` if one failed)."""
+def run_tasks(
+    tasks: Sequence[Task],
+    executor: Any | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Rows of ``tasks`` in task order (raises :class:`RunFailed` if one failed);
+    ``progress(done, total)`` after each finished run."""
     ex = executor if executor is not None else SerialExecutor()
-    by_key = {row["key"]: row for row in ex.run(tasks)}
+    by_key: dict[str, dict[str, Any]] = {}
+    for row in ex.run(tasks):
+        by_key[row["key"]] = row
+        if progress is not None:
+            progress(len(by_key), len(tasks))
     rows = [by_key[t.key] for t in tasks]
     for t, row in zip(tasks, rows, strict=True):
         if row.get("error"):
@@ -99,8 +114,9 @@ class KpiDifference:
 
     ``a_lo``/``a_hi`` and ``b_lo``/``b_hi`` are the intervals of the two means inside the
     KPI's bounds (:func:`sim.stats.kpi_interval`); ``lo``/``hi`` the paired t interval of the
-    difference and ``p_value`` the paired t-test (``scipy.stats.ttest_rel``). The ``*_ci95``
-    fields are the plain t half-widths, kept for compatibility.
+    difference (within ±1 for a share) and ``p_value`` the paired t-test
+    (``scipy.stats.ttest_rel``). The ``*_ci95`` fields are the plain t half-widths, kept for
+    compatibility.
     """
 
     kpi: str
@@ -135,7 +151,7 @@ class KpiDifference:
 def kpi_difference(kpi: str, a: np.ndarray, b: np.ndarray) -> KpiDifference:
     """Both arms' means and bounded intervals, and the paired difference B − A."""
     ia, ib = kpi_interval(kpi, a), kpi_interval(kpi, b)
-    d = paired_difference(a, b)
+    d = paired_difference(a, b, bounds=difference_bounds(kpi))
     return KpiDifference(
         kpi,
         ia.mean,
@@ -143,7 +159,7 @@ def kpi_difference(kpi: str, a: np.ndarray, b: np.ndarray) -> KpiDifference:
         ib.mean,
         _plain_half(b),
         d.mean,
-        d.half_width,
+        paired_difference(a, b).half_width,  # the plain ± figure, for compatibility
         d.p_value,
         d.lo,
         d.hi,
@@ -256,6 +272,7 @@ def compare(
     replications: int = 5,
     executor: Any | None = None,
     keep_runs: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Comparison:
     """Paired comparison of two scenarios with common random numbers.
 
@@ -269,6 +286,8 @@ def compare(
         Where to run (default: this process).
     keep_runs
         Keep the replications (time series, schools) for :meth:`Comparison.save`.
+    progress
+        ``progress(done, total)`` after each of the ``2 × replications`` runs.
 
     Returns
     -------
@@ -290,7 +309,7 @@ def compare(
         for arm, sc in (("a", a), ("b", b))
         for i, s in enumerate(seeds)
     ]
-    rows = run_tasks(tasks, executor)
+    rows = run_tasks(tasks, executor, progress)
     ra = [r for r in rows if r["arm"] == "a"]
     rb = [r for r in rows if r["arm"] == "b"]
     out = []

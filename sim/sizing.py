@@ -263,8 +263,8 @@ def _offered_load(
     return (
         float(runs[-1]["peak_participants"]),
         (
-            f"peak concurrent participants on {plat.name} in a baseline run with {param}="
-            f"{runs[-1]['value']}"
+            f"peak concurrent participants on {plat.name} in a baseline run with "
+            f"{named_in(scenario, param)}={runs[-1]['value']}"
         ),
         {"runs": runs},
     )
@@ -374,6 +374,7 @@ def size_capacity(
     minimum: int = 1,
     maximum: int | None = None,
     progress: Callable[[Evidence], None] | None = None,
+    run_progress: Callable[[int, int], None] | None = None,
 ) -> SizingResult:
     """Smallest integer value of ``param`` whose KPI meets ``target`` at 95 % confidence.
 
@@ -397,6 +398,8 @@ def size_capacity(
         is then not reachable through this parameter alone.
     progress
         Called with each candidate's :class:`Evidence`.
+    run_progress
+        ``run_progress(done, replications)`` after each replication of a candidate.
 
     Returns
     -------
@@ -430,7 +433,7 @@ def size_capacity(
                 )
                 for r, s in enumerate(seeds)
             ]
-            v = kpi_values(run_tasks(tasks, executor), tgt.kpi)
+            v = kpi_values(run_tasks(tasks, executor, run_progress), tgt.kpi)
             iv = kpi_interval(tgt.kpi, v)
             cache[value] = Evidence(
                 value,

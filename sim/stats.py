@@ -18,7 +18,8 @@ computing their own quantiles.
   its bounds (:data:`SERIES_BOUNDS`: utilisation in [0, 1] on the logit scale, everything
   else ≥ 0), vectorised over all minutes.
 - :func:`paired_difference` — B − A on common random numbers: mean, t interval and the
-  paired t-test's p-value (``scipy.stats.ttest_rel``).
+  paired t-test's p-value (``scipy.stats.ttest_rel``), the interval within the range a
+  difference can take (:func:`difference_bounds`: ±1 for shares).
 
 An interval from fewer than :data:`MIN_MEANINGFUL_REPLICATIONS` replications is returned but
 flagged (``meaningful`` is False): with two replications the 95 % t quantile is 12.7, so the
@@ -232,13 +233,25 @@ class Difference:
         return self.n >= MIN_MEANINGFUL_REPLICATIONS
 
 
+def difference_bounds(kpi: str) -> tuple[float, float]:
+    """The range of B − A for a KPI in :data:`KPI_BOUNDS` ``[l, h]``: ``[l − h, h − l]``
+    (±1 for a share, i.e. ±100 percentage points; unbounded otherwise)."""
+    lo, hi = KPI_BOUNDS.get(kpi, (-math.inf, math.inf))
+    return (lo - hi, hi - lo) if math.isfinite(hi - lo) else (-math.inf, math.inf)
+
+
 def paired_difference(
-    a: Iterable[float] | np.ndarray, b: Iterable[float] | np.ndarray, level: float = 0.95
+    a: Iterable[float] | np.ndarray,
+    b: Iterable[float] | np.ndarray,
+    level: float = 0.95,
+    bounds: tuple[float, float] = (-math.inf, math.inf),
 ) -> Difference:
     """Mean of ``b − a`` per replication pair, its t interval and ``ttest_rel``'s p-value.
 
-    Pairs where either side is not finite are dropped. One pair gives an infinite interval;
-    identical differences a zero-width interval (p = 1 when they are all 0, else 0).
+    Pairs where either side is not finite are dropped. One pair gives an infinite interval
+    (clipped to ``bounds``); identical differences a zero-width interval (p = 1 when they are
+    all 0, else 0). The interval is clipped to ``bounds`` (see :func:`difference_bounds`);
+    the p-value is the test's, unaffected.
     """
     a_ = np.asarray(list(a) if not isinstance(a, np.ndarray) else a, dtype=float)
     b_ = np.asarray(list(b) if not isinstance(b, np.ndarray) else b, dtype=float)
@@ -252,14 +265,15 @@ def paired_difference(
     d = b_ - a_
     mean = float(d.mean())
     if n == 1:
-        return Difference(mean, -math.inf, math.inf, 1, math.nan, level)
+        return Difference(mean, bounds[0], bounds[1], 1, math.nan, level)
     if np.all(d == d[0]):
         return Difference(mean, mean, mean, n, 1.0 if mean == 0.0 else 0.0, level)
     from scipy import stats
 
     res = stats.ttest_rel(b_, a_)
     ci = res.confidence_interval(level)
-    return Difference(mean, float(ci.low), float(ci.high), n, float(res.pvalue), level)
+    lo, hi = max(float(ci.low), bounds[0]), min(float(ci.high), bounds[1])
+    return Difference(mean, lo, hi, n, float(res.pvalue), level)
 
 
 # ----------------------------------------------------------------------------- time series

@@ -138,3 +138,13 @@ def test_series_band_above_one_stays_within_what_was_observed() -> None:
     # a node run degraded below its load shows utilisation above 1: the band may not claim more
     band = stats.series_band(_long([(0.0, "cluster:a", "utilisation_max", [1.05, 1.13])]))
     assert band["hi"].iloc[0] == pytest.approx(1.13) and band["lo"].iloc[0] >= 0.0
+
+
+def test_difference_of_shares_stays_within_plus_minus_one() -> None:
+    # two replications, blocking 0 % in A and 0–30 % in B: the plain t interval runs past ±100 pp
+    a, b = [0.0, 0.0], [0.0, 0.3]
+    plain = stats.paired_difference(a, b)
+    assert plain.lo < -1.0 and plain.hi > 1.0
+    d = stats.paired_difference(a, b, bounds=stats.difference_bounds("blocking_probability"))
+    assert (d.lo, d.hi) == (-1.0, 1.0) and d.p_value == plain.p_value
+    assert stats.difference_bounds("lost_pupil_minutes") == (-math.inf, math.inf)
