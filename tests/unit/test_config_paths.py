@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.config import ConfigError, load_scenario, scenario_from_dict
 from sim.config.paths import ByName, join, named, named_in, positional, split
@@ -60,3 +62,19 @@ def test_positional_to_named_and_back() -> None:
     assert positional(dump, "platforms[bildungscloud].clusters[nbc-bbb].nodes") == (
         "platforms[1].clusters[0].nodes"
     )
+
+
+_names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_.-", min_size=1, max_size=8)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_names.filter(lambda n: not n.isdigit()), min_size=1, max_size=4, unique=True),
+       st.data())
+def test_named_and_positional_are_inverse(names: list[str], data: st.DataObject) -> None:
+    cfg = {"platforms": [{"name": n, "clusters": [{"name": f"{n}-c", "nodes": 1}]}
+                         for n in names]}
+    i = data.draw(st.integers(0, len(names) - 1))
+    pos = f"platforms[{i}].clusters[0].nodes"
+    by_name = named(cfg, pos)
+    assert by_name == f"platforms[{names[i]}].clusters[{names[i]}-c].nodes"
+    assert positional(cfg, by_name) == pos
