@@ -34,7 +34,6 @@ from sim.cli.common import (
     _fail,
     _load,
     _note,
-    _num,
     _write_json,
     app,
     err,
@@ -531,8 +530,8 @@ def replications(
     for k in kpi:
         last = res.trace[res.trace["kpi"] == k].iloc[-1]
         n = res.needed[k]
-        t.add_row(k, "not reached" if n is None else str(n), _num(k, float(last["mean"])),
-                  _num(k, float(last["half_width"])))
+        t.add_row(_kpi_name(k), "not reached" if n is None else str(n),
+                  _fmt(k, float(last["mean"])), _fmt(k, float(last["half_width"])))
     out.print(t)
     _write_json(out_file, {
         "scenario": sc.name, "config_hash": sc.config_hash(), "seed": seed,
