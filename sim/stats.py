@@ -303,31 +303,41 @@ def series_band(
     above 1; the upper bound is then lifted to what was observed, never beyond it. One
     replication gives a zero-width band.
     """
+    from scipy.special import expit, logit
+
     keys = list(by)
-    v = df[value].astype(float)
-    g = df.assign(_v=v).groupby(keys, sort=True, observed=True)["_v"]
-    out = g.agg(["mean", "std", "count", "min", "max"]).reset_index()
+    v = df[value].to_numpy(dtype=float)
+    share_rows = df[metric].isin([m for m, b in SERIES_BOUNDS.items() if b == (0.0, 1.0)])
+    inner = share_rows.to_numpy() & (v > 0.0) & (v < 1.0)
+    # logits of the share values strictly inside (0, 1); groups with a value on a bound do
+    # not use them (see ``inside`` below)
+    z = np.full(v.shape, np.nan)
+    z[inner] = logit(v[inner])
+    g = df[keys].assign(_v=v, _z=z).groupby(keys, sort=True, observed=True)
+    out = g.agg(
+        mean=("_v", "mean"), std=("_v", "std"), count=("_v", "count"), min=("_v", "min"),
+        max=("_v", "max"), zmean=("_z", "mean"), zstd=("_z", "std"),
+    ).reset_index()
     n = out["count"].to_numpy(dtype=float)
     mean = out["mean"].to_numpy(dtype=float)
-    bounds = [SERIES_BOUNDS.get(str(m), DEFAULT_SERIES_BOUNDS) for m in out[metric]]
-    b_lo = np.array([b[0] for b in bounds])
-    b_hi = np.maximum(np.array([b[1] for b in bounds]), out["max"].to_numpy(dtype=float))
+    vmax = out["max"].to_numpy(dtype=float)
+    b_lo = np.full(n.shape, DEFAULT_SERIES_BOUNDS[0])
+    b_hi = np.full(n.shape, DEFAULT_SERIES_BOUNDS[1])
+    share = np.zeros(n.shape, dtype=bool)
+    for m, (lo_m, hi_m) in SERIES_BOUNDS.items():
+        sel = (out[metric] == m).to_numpy()
+        b_lo[sel], b_hi[sel] = lo_m, hi_m
+        if (lo_m, hi_m) == (0.0, 1.0):
+            share |= sel
+    b_hi = np.maximum(b_hi, vmax)
     tq = t_quantiles(level, np.maximum(n - 1, 1))
     half = np.where(n > 1, tq * out["std"].fillna(0.0).to_numpy() / np.sqrt(n), 0.0)
     lo = np.clip(mean - half, b_lo, b_hi)
     hi = np.clip(mean + half, b_lo, b_hi)
-    share = np.array([b == (0.0, 1.0) for b in bounds])
-    inside = share & (out["min"].to_numpy() > 0.0) & (out["max"].to_numpy() < 1.0) & (n > 1)
+    inside = share & (out["min"].to_numpy() > 0.0) & (vmax < 1.0) & (n > 1)
     if inside.any():
-        from scipy.special import expit, logit
-
-        # logits of the replications of the share groups, then the same t band per group
-        sel = df[value].astype(float).between(0.0, 1.0, inclusive="neither")
-        lg = df.loc[sel, keys].assign(_z=logit(v[sel].to_numpy()))
-        z = lg.groupby(keys, sort=True, observed=True)["_z"].agg(["mean", "std"])
-        z = out[keys].merge(z, how="left", left_on=keys, right_index=True)
-        zm, zs = z["mean"].to_numpy(dtype=float), z["std"].fillna(0.0).to_numpy(dtype=float)
-        zh = tq * zs / np.sqrt(n)
+        zm = out["zmean"].to_numpy(dtype=float)
+        zh = tq * out["zstd"].fillna(0.0).to_numpy(dtype=float) / np.sqrt(n)
         lo = np.where(inside, np.minimum(expit(zm - zh), mean), lo)
         hi = np.where(inside, np.maximum(expit(zm + zh), mean), hi)
     res = out[keys].copy()
