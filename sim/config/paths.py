@@ -67,6 +67,10 @@ def join(tokens: Sequence[Token]) -> str:
     return out
 
 
+def _has_name(el: Any, name: str) -> bool:
+    return isinstance(el, Mapping) and el.get("name") is not None and str(el["name"]) == name
+
+
 def _names(items: Sequence[Any]) -> list[str]:
     return [str(el["name"]) for el in items if isinstance(el, Mapping) and "name" in el]
 
@@ -105,8 +109,7 @@ def positional(
             items = node if isinstance(node, list) else dnode if isinstance(dnode, list) else None
             if items is None:
                 raise ConfigError([f"{label}: {where_list} is not a list of named entries"])
-            hits = [j for j, el in enumerate(items)
-                    if isinstance(el, Mapping) and str(el.get("name")) == tok]
+            hits = [j for j, el in enumerate(items) if _has_name(el, tok)]
             if not hits:
                 names = _names(items)
                 what = out[-1] if out and type(out[-1]) is str else where_list
@@ -150,8 +153,7 @@ def named(data: Mapping[str, Any], path: str) -> str:
         if isinstance(tok, ByName):
             items = node if isinstance(node, list) else []
             idx = next(
-                (j for j, el in enumerate(items) if isinstance(el, Mapping)
-                 and str(el.get("name")) == tok),
+                (j for j, el in enumerate(items) if _has_name(el, tok)),
                 None,
             )
             out.append(tok)
