@@ -184,3 +184,22 @@ def test_from_a_plain_sweep_directory(tmp_path: Path) -> None:
     d = page_data(tmp_path / "sweep")
     assert [p["series"] for p in d["points"]] == [None, None]
     assert d["levers"][0]["label"] == "Conference nodes (platforms[0].clusters[0])"
+
+
+def test_config_on_the_command_line_is_the_base(tmp_path: Path) -> None:
+    path = write_grid(tmp_path / "g.yaml", {NODES: [1, 2]}, replications=1)
+    data = yaml.safe_load(path.read_text())
+    data.pop("base")
+    path.write_text(yaml.safe_dump(data))
+    assert any("base: missing" in p for p in _problems(path))
+    from tests.whatif_grid import BASE
+
+    code, out, err = cli(["whatif", str(BASE), "--grid", str(path), "--out", str(tmp_path / "o")])
+    assert code == 0, err
+    assert (tmp_path / "o" / "whatif.html").is_file() and "2 runs: 2 computed now" in out
+    meta = json.loads((tmp_path / "o" / "whatif.json").read_text())
+    assert meta["base_config"] == str(BASE)
+    code, _, err = cli(["whatif", "--from", str(tmp_path / "nothing")])
+    assert code == 2 and "not a finished sweep or what-if directory" in err, err
+    code, _, err = cli(["whatif", "--grid", str(path)])
+    assert code == 2 and "--out" in err, err
