@@ -17,6 +17,11 @@ UI: dict[str, str] = {
         "to that simulated setting. Only simulated settings can be chosen; nothing between "
         "them is interpolated."
     ),
+    "howto": (
+        "To size a lever: set the others as planned, then read the line under it — it lists "
+        "the simulated values at which the service target is met — or move it until the "
+        "verdict turns green. Pin a setting to see another one against it."
+    ),
     "levers": "Settings",
     "pin": "Pin this setting for comparison",
     "unpin": "Clear the pinned setting",
@@ -30,6 +35,7 @@ UI: dict[str, str] = {
     "verdict_not_met": "Service target <b>not</b> met",
     "verdict_ci": " (at the 95 % confidence bound)",
     "verdict_means": " (on the means of {n} replication(s), see the note below)",
+    "misses": "Missed: {what}.",
     "verdict_unknown": "Service target: cannot be judged (a key figure is missing).",
     "kpis": "Key figures (mean of the replications, 95 % confidence interval)",
     "ci": "95 % CI {lo} – {hi}",

@@ -60,10 +60,13 @@ def _number_format(kpi: str) -> dict[str, Any]:
     return {"digits": int(m[2]), "pct": m[3] == "%", "suffix": m[4]}
 
 
-def _compact(values: np.ndarray, decimals: int = 1) -> float | int | list[float | int]:
+def _compact(values: np.ndarray) -> float | int | list[float | int]:
     """A series as compact JSON: one number if constant, else rounded values (integers
-    without a decimal point)."""
-    v = np.round(np.nan_to_num(values.astype(float)), decimals)
+    without a decimal point): one decimal below 1,000, whole numbers from there, so that a
+    value takes at most 7 characters below a million (``BYTES_PER_VALUE`` of the size
+    estimate)."""
+    v = np.nan_to_num(values.astype(float))
+    v = np.round(v, 1 if v.size == 0 or np.max(np.abs(v)) < 1000 else 0)
     if v.size and np.all(v == v[0]):
         x = float(v[0])
         return int(x) if x.is_integer() else x
@@ -88,8 +91,9 @@ def _point_series(frames: list[pd.DataFrame], times: np.ndarray, clusters: list[
     }
 
 
-def _kpis(ok: pd.DataFrame) -> tuple[dict[str, Any], bool | None, bool]:
-    """Key figures of one setting: per KPI [mean, lo, hi] and their texts; the verdict."""
+def _kpis(ok: pd.DataFrame) -> tuple[dict[str, Any], bool | None, bool, list[str]]:
+    """Key figures of one setting: per KPI [mean, lo, hi] and their texts; the verdict,
+    whether it used the intervals, and what of the target is missed."""
     out: dict[str, Any] = {}
     means: dict[str, float] = {}
     bounds: dict[str, float] = {}
@@ -114,8 +118,15 @@ def _kpis(ok: pd.DataFrame) -> tuple[dict[str, Any], bool | None, bool]:
                 means[k] = iv.mean
                 bounds[k] = iv.mean - iv.lo
                 meaningful = meaningful and iv.meaningful
-    verdict = meets(means, bounds if meaningful else None, SERVICE_TARGET)
-    return out, verdict, meaningful
+    ci = bounds if meaningful else None
+    verdict = meets(means, ci, SERVICE_TARGET)
+    misses = [
+        f"{kpi_label(k).lower()} {fmt_kpi(k, means[k])} "
+        f"(needs {'≥' if op == '>=' else '≤'} {fmt_kpi(k, thr)})"
+        for k, op, thr in SERVICE_TARGET
+        if k in means and meets({k: means[k]}, ci and {k: ci[k]}, ((k, op, thr),)) is False
+    ]
+    return out, verdict, meaningful, misses
 
 
 def _levers_of(meta: dict[str, Any], wmeta: dict[str, Any] | None, summary: pd.DataFrame
@@ -171,7 +182,7 @@ def page_data(out_dir: str | Path) -> dict[str, Any]:
         sel = ok_rows[ok_rows["point"] == row["point"]]
         if sel.empty:
             continue
-        kpis, verdict, meaningful = _kpis(sel)
+        kpis, verdict, meaningful, misses = _kpis(sel)
         frames = [f for k in sel["key"] if (f := frames_all.get(k)) is not None]
         points[flat] = {
             "point": int(row["point"]),
@@ -180,6 +191,7 @@ def page_data(out_dir: str | Path) -> dict[str, Any]:
             "kpis": kpis,
             "verdict": verdict,
             "ci_used": meaningful,
+            "misses": misses,
             "series": _point_series(frames, times, clusters) if frames else None,
         }
     interval = int(np.median(np.diff(times))) if len(times) > 1 else 60

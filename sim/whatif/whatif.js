@@ -13,11 +13,10 @@
     if (text !== undefined) e.textContent = text;
     return e;
   };
-  const pad = n => String(n).padStart(2, "0");
-  const X = Array.from({ length: D.nt }, (_, i) => {
-    const s = D.t0 + i * D.dt;
-    return `2021-01-13 ${pad(Math.floor(s / 3600))}:${pad(Math.floor((s % 3600) / 60))}:00`;
-  });
+  // the time axis as milliseconds (a date axis reads them as UTC, i.e. as written): numbers
+  // spare plotly parsing a date string per point and trace at every update
+  const DAY = Date.UTC(2021, 0, 13);
+  const X = Array.from({ length: D.nt }, (_, i) => DAY + (D.t0 + i * D.dt) * 1000);
   const expand = s => (typeof s === "number" ? new Array(D.nt).fill(s) : s);
 
   const idx = D.levers.map(() => 0);
@@ -77,7 +76,7 @@
     return p.verdict
       ? `<p class=ok data-verdict=met>${prefix}${UI.verdict_met}${esc(how)}: ${esc(D.target)}.</p>`
       : `<p class=warn data-verdict=not-met>${prefix}${UI.verdict_not_met}${esc(how)} ` +
-        `(${esc(D.target)}).</p>`;
+        `(${esc(D.target)}). ${esc(fill(UI.misses, { what: p.misses.join("; ") }))}</p>`;
   }
 
   // ------------------------------------------------------------------ key figures
@@ -184,8 +183,10 @@
       const pre = pin ? UI.pinned_prefix : "";
       D.causes.forEach((c, i) => {
         const s = z.series.failed[i];
-        if (s === 0) return;  // a cause that never occurred at this setting
+        // a cause that never occurred at this setting stays in the legend, not drawn: the
+        // same traces at every setting let Plotly.react update instead of redrawing
         tr.push({ x: X, y: expand(s), mode: "lines", type: "scatter", name: pre + c.label,
+                  visible: s === 0 ? "legendonly" : true,
                   line: { color: pin ? PIN_COLOR : COLORS[(i + 1) % COLORS.length],
                           width: pin ? 1.2 : 1.6, dash: pin ? "dot" : "solid" } });
       });
