@@ -163,8 +163,16 @@ def page_data(out_dir: str | Path) -> dict[str, Any]:
         raise ConfigError([f"--from {d}: a {meta.get('sampling')} sweep: the what-if page "
                            "needs a grid (every combination of the levers' values)"])
     wpath = d / META
-    wmeta = json.loads(wpath.read_text(encoding="utf-8")) if wpath.exists() else None
-    levers = _levers_of(meta, wmeta, summary)
+    try:
+        loaded = json.loads(wpath.read_text(encoding="utf-8")) if wpath.exists() else None
+        wmeta = loaded if isinstance(loaded, dict) else None
+        levers = _levers_of(meta, wmeta, summary)
+        for lv in levers:
+            _ = (lv["path"], lv["label"], lv["values"], lv["value_labels"], lv["control"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError([f"--from {d}: {wpath.name} or the sweep's parameters are unreadable "
+                           f"({exc.__class__.__name__}: {exc}); run `dlsim whatif` with the "
+                           "grid file again to rewrite it"]) from None
     shape = [len(lv["values"]) for lv in levers]
     store = SeriesStore(d)
     have = store.stored_keys()
@@ -177,7 +185,12 @@ def page_data(out_dir: str | Path) -> dict[str, Any]:
                        for c in f.columns if c.startswith("participants:")})
     points: list[dict[str, Any] | None] = [None] * int(np.prod(shape))
     for _, row in summary.iterrows():
-        idx = [lv["values"].index(_py(row[PARAM + lv["path"]])) for lv in levers]
+        try:
+            idx = [lv["values"].index(_py(row[PARAM + lv["path"]])) for lv in levers]
+        except (KeyError, ValueError):
+            raise ConfigError([f"--from {d}: point {row['point']} of summary.parquet is not a "
+                               f"setting of {wpath.name}; run `dlsim whatif` with the grid "
+                               "file again"]) from None
         flat = int(np.ravel_multi_index(idx, shape)) if shape else 0
         sel = ok_rows[ok_rows["point"] == row["point"]]
         if sel.empty:

@@ -203,3 +203,16 @@ def test_config_on_the_command_line_is_the_base(tmp_path: Path) -> None:
     assert code == 2 and "not a finished sweep or what-if directory" in err, err
     code, _, err = cli(["whatif", "--grid", str(path)])
     assert code == 2 and "--out" in err, err
+
+
+def test_from_a_directory_with_a_damaged_whatif_json(whatif_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    d = tmp_path / "copy"
+    shutil.copytree(whatif_dir, d)
+    for text in ("{not json", '{"levers": [{"path": "x"}]}', '{"levers": [{"path": "'
+                 + NODES + '", "label": "n", "values": [7, 9], "value_labels": ["7", "9"], '
+                 '"control": "slider"}]}'):
+        (d / "whatif.json").write_text(text)
+        code, _, err = cli(["whatif", "--from", str(d)])
+        assert code == 2 and "whatif.json" in err and "Traceback" not in err, err
