@@ -128,6 +128,7 @@ def run_sweep(
     force: bool = False,
     retry_errors: bool = False,
     progress: ProgressFn | None = None,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> SweepOutcome:
     """Run the runs of ``sweep`` that ``out_dir`` does not hold yet; store each as it finishes.
 
@@ -146,6 +147,11 @@ def run_sweep(
         Run again the runs stored with an error.
     progress
         ``progress(done, total, row)``, called in this process.
+    on_row
+        ``on_row(row)``, called in this process for each finished run just before its row
+        is stored; it may store more of the run elsewhere and must pop from ``row`` what is
+        not a column (the what-if page keeps per-minute series this way, written before the
+        row so that a stored row always has them).
 
     Returns
     -------
@@ -197,6 +203,8 @@ def _run(
             if row.pop(LOST, False):
                 lost.append(str(row.get("error")))
                 continue
+            if on_row is not None:
+                on_row(row)
             store.write_row(row)
             computed += 1
             n_done += 1

@@ -374,7 +374,9 @@ def check_spec(data: dict[str, Any], src: str) -> SweepSpec:
     return spec
 
 
-def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
+def load_sweep(
+    path: str | Path, replications: int | None = None, data: dict[str, Any] | None = None
+) -> Sweep:
     """Read and validate a sweep file; build its points and tasks.
 
     Parameters
@@ -383,6 +385,10 @@ def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
         The sweep YAML file.
     replications
         Override the file's ``replications``.
+    data
+        The file's contents already parsed (a what-if grid file is a sweep file with keys of
+        its own, which its reader removes first); ``path`` still names the file in errors
+        and resolves ``base``.
 
     Raises
     ------
@@ -391,7 +397,8 @@ def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
     """
     p = Path(path)
     src = str(p)
-    data = load_yaml_text(read_config_file(p), src)
+    if data is None:
+        data = load_yaml_text(read_config_file(p), src)
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:
