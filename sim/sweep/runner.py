@@ -170,7 +170,7 @@ def run_sweep(
     store = SweepStore(out_dir)
     fresh = store.prepare(sweep, force=force)
     try:
-        return _run(sweep, store, ex, retry_errors, progress, t0)
+        return _run(sweep, store, ex, retry_errors, progress, t0, on_row)
     except BaseException:
         if fresh:  # nothing was stored: leave no sweep.json or parts/ behind
             store.remove_if_empty()
@@ -184,6 +184,7 @@ def _run(
     retry_errors: bool,
     progress: ProgressFn | None,
     t0: float,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> SweepOutcome:
     keys = {t.key for t in sweep.tasks}
     done = store.done_keys() & keys
