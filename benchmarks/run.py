@@ -41,7 +41,7 @@ def _scenario_workload(config: str, overrides: list[str], q: Any) -> None:
         "wall_s": t2 - t0,
         "peak_rss_mib": rss_mib,
         "pupils": pupils,
-        "stream_entries": res.events,
+        "events": res.events,
         "join_attempts": res.kpis["join_attempts"],
         "login_attempts": res.extra["login_attempts"],
     })

@@ -39,7 +39,8 @@ from sim.components.request_queue import RequestQueue
 from sim.config import Scenario
 from sim.config.interventions import NodeLoss
 from sim.demand import KIND_POISSON, Demand
-from sim.events import UnitDraws, call_at, call_later
+from sim.draws import UnitDraws
+from sim.engine import call_at, call_later
 from sim.metrics import Code, Recorder
 from sim.policies import JoinLimiter
 
@@ -256,14 +257,14 @@ class Behaviour:
 
     # ---------------------------------------------------------------- pupils
     def pupil_first_attempt(self, pm: int) -> None:
-        self.pm_chain[pm] = self.env._now
+        self.pm_chain[pm] = self.env.now
         self.trying += 1
         self._st[pm] = TRYING
         self._pupil_attempt(pm)
 
     def _pupil_attempt(self, pm: int) -> None:
         m = self.pm_meeting[pm]
-        now = self.env._now
+        now = self.env.now
         st = self.m_state[m]
         if st in (M_FAILED, M_CLOSED) or now >= self.m_end[m]:
             self._pupil_give_up(pm, min(now, self.m_end[m]))
@@ -292,7 +293,7 @@ class Behaviour:
         with node-loss faults nothing is settled.) A give-up in the window is scheduled at its
         time, so the live counters stay right.
         """
-        now = self.env._now
+        now = self.env.now
         st = self.m_state[m]
         end = self.m_end[m]
         if st == M_OPEN:
@@ -332,12 +333,12 @@ class Behaviour:
             t = t_next
 
     def _pupil_give_up_now(self, pm: int) -> None:
-        self._pupil_give_up(pm, self.env._now)
+        self._pupil_give_up(pm, self.env.now)
 
     def _pupil_frontend_done(self, pm: int, ok: bool) -> None:
         m = self.pm_meeting[pm]
         p = self.m_platform[m]
-        now = self.env._now
+        now = self.env.now
         if not ok:
             self._c_fail_fe[p].append(now)
             self._pupil_failed(pm)
@@ -436,7 +437,7 @@ class Behaviour:
         cam = self._cam_eff[pm]
         d = self._load(u, w, self.m_screen[m]) - self._load(u - 1, w - cam, self.m_screen[m])
         self.m_pool[m].release(self.m_node[m], 1, d)
-        now = self.env._now
+        now = self.env.now
         _dt = now - self._sess_start[pm]
         self.session_s += _dt
         self.session_s_platform[self.m_platform[m]] += _dt
@@ -500,7 +501,7 @@ class Behaviour:
             self._c_join[p].frombytes(raw)
 
     def _pupil_failed(self, pm: int) -> None:
-        now = self.env._now
+        now = self.env.now
         m = self.pm_meeting[pm]
         t_next = self._next_try(self._att[pm], now, self.pm_chain[pm], self.patience,
                                 self.m_end[m])
@@ -525,7 +526,7 @@ class Behaviour:
         if self.return_share > 0.0 and self._returns.next() < self.return_share:
             t_back = t + self.return_after
             if t_back < end - 60.0 and self.m_state[m] not in (M_FAILED, M_CLOSED):
-                call_later(self.env, t_back - self.env._now, self._pupil_return, pm)
+                call_later(self.env, t_back - self.env.now, self._pupil_return, pm)
 
     def _pupil_return(self, pm: int) -> None:
         """A pupil who gave up tries again: the minutes from now on are no longer lost (they
@@ -533,7 +534,7 @@ class Behaviour:
         m = self.pm_meeting[pm]
         if self.m_state[m] in (M_FAILED, M_CLOSED):
             return
-        back = self.m_end[m] - self.env._now
+        back = self.m_end[m] - self.env.now
         if back > 0.0:
             self._lost[self.pm_pupil[pm]] -= back
             self.lost_s -= back
@@ -541,7 +542,7 @@ class Behaviour:
 
     # ---------------------------------------------------------------- teachers
     def teacher_first_attempt(self, m: int) -> None:
-        self.m_t_chain[m] = self.env._now
+        self.m_t_chain[m] = self.env.now
         if self.m_state[m] == M_PENDING:
             self.m_state[m] = M_OPENING
         self._teacher_attempt(m)
@@ -557,7 +558,7 @@ class Behaviour:
     def _teacher_attempt(self, m: int) -> None:
         if not self._teacher_wants_in(m):
             return  # the meeting ended while the teacher waited for a retry
-        now = self.env._now
+        now = self.env.now
         self.m_t_attempts[m] += 1
         self.rec.rec(self._host_code(m, Code.ATTEMPT, Code.T_ATTEMPT), self.m_platform[m], now)
         fe = self.m_frontend[m]
@@ -577,7 +578,7 @@ class Behaviour:
         if not self._teacher_wants_in(m):
             return  # the meeting ended while the request was in the front end
         p = self.m_platform[m]
-        now = self.env._now
+        now = self.env.now
         if not ok:
             self.rec.rec(self._host_code(m, Code.FAIL_FRONTEND, Code.T_FAIL), p, now)
             self._teacher_failed(m)
@@ -620,7 +621,7 @@ class Behaviour:
                     self._pupil_admit(pm, m, now)
 
     def _teacher_failed(self, m: int) -> None:
-        t_next = self._next_try(self.m_t_attempts[m], self.env._now, self.m_t_chain[m],
+        t_next = self._next_try(self.m_t_attempts[m], self.env.now, self.m_t_chain[m],
                                 self.teacher_patience, self.m_end[m])
         if t_next is None:
             self._teacher_give_up(m)
@@ -628,7 +629,7 @@ class Behaviour:
         call_at(self.env, t_next, self._teacher_attempt, m)
 
     def _teacher_give_up(self, m: int) -> None:
-        now = self.env._now
+        now = self.env.now
         p = self.m_platform[m]
         self.rec.rec(self._host_code(m, Code.GAVE_UP, Code.T_GAVE_UP), p, now)
         if self.m_state[m] == M_OPEN:
@@ -651,7 +652,7 @@ class Behaviour:
         pool = self.platforms[platform].pool
         disp = self._disp[platform]
         pool.set_node_up(node, False)
-        now = self.env._now
+        now = self.env.now
         for m in [m for m, n in enumerate(self.m_node)
                   if n == node and self.m_platform[m] == platform]:
             st = self.m_state[m]
@@ -693,7 +694,7 @@ class Behaviour:
     # ---------------------------------------------------------------- meeting end
     def close_meeting(self, m: int) -> None:
         st = self.m_state[m]
-        now = self.env._now
+        now = self.env.now
         if st == M_OPEN:
             node = self.m_node[m]
             u, w = self.m_U[m], self.m_W[m]
@@ -744,7 +745,7 @@ class Behaviour:
     # A login's outcome is known when it arrives (FIFO front end): no event unless it fails
     # and is retried.
     def login_first_attempt(self, i: int) -> None:
-        now = self.env._now
+        now = self.env.now
         pupil = self.lg_pupil[i]
         login_at = self._login_at
         if login_at[pupil] <= now:
@@ -771,7 +772,7 @@ class Behaviour:
         self._login_outcome(i, ok, t)
 
     def _login_attempt(self, i: int) -> None:
-        now = self.env._now
+        now = self.env.now
         pupil = self.lg_pupil[i]
         login_at = self._login_at
         if login_at[pupil] <= now:  # logged in meanwhile through a meeting
@@ -810,7 +811,7 @@ class Behaviour:
         morning's login traffic (≈ 20 % of all front-end requests of an ordinary day).
         """
         until = fe.down_until
-        t = self.env._now
+        t = self.env.now
         chain = self.lg_chain[i]
         end = self.sc.day.end
         att = self._lg_att[i]
@@ -833,7 +834,7 @@ class Behaviour:
             t = t_next
 
     def _login_done(self, i: int, ok: bool) -> None:
-        self._login_outcome(i, ok, self.env._now)
+        self._login_outcome(i, ok, self.env.now)
 
     def _login_outcome(self, i: int, ok: bool, t: float) -> None:
         pupil = self.lg_pupil[i]

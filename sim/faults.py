@@ -22,7 +22,7 @@ from sim.config.interventions import (
     OverloadCrash,
     UplinkOutage,
 )
-from sim.events import call_urgent
+from sim.engine import call_urgent
 from sim.seeds import SeedTree
 
 if TYPE_CHECKING:

@@ -12,7 +12,6 @@ Only what depends on the state of the infrastructure is simulated event by event
 from __future__ import annotations
 
 import gc
-import heapq
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,17 +19,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import simpy
 
-from sim import validation_mode
 from sim.behaviour import DONE, GAVE_UP, IN_SESSION, LOBBY, M_FAILED, TRYING, Behaviour
 from sim.components.conference import NodePool, ParticipantCount
 from sim.components.platform import Platform
-from sim.components.request_queue import RequestQueue, _Outcome
+from sim.components.request_queue import RequestQueue
 from sim.components.school_server import SchoolServer
 from sim.config import Scenario
 from sim.demand import KIND_POISSON, Demand, build_demand
-from sim.events import UnitDraws, _Call, call_urgent
+from sim.draws import UnitDraws
+from sim.engine import Engine, call_urgent, events_processed, run_merged
 from sim.faults import FaultInjector
 from sim.metrics import Code, Recorder, as_jsonable, percentile, tidy_timeseries
 from sim.policies import ScaleUpController
@@ -89,12 +87,10 @@ class _Model:
         self.sc = scenario
         self.seed = seed
         self.progress = progress
-        # validation runs take their own loop (sim.validation_mode); False: the general one
-        self.fast_validation = True
         self.seeds = SeedTree(seed)
         self.pop = population_for(scenario)
         self.demand: Demand = build_demand(scenario, self.pop, self.seeds)
-        self.env = simpy.Environment(initial_time=scenario.day.start)
+        self.env = Engine(initial_time=scenario.day.start)
         infra = SeedTree(scenario.population.seed)
         self.participants = ParticipantCount()
         reserve = {s.cluster: s.reserve_nodes for s in scenario.policies.scale_up}
@@ -207,59 +203,6 @@ class _Model:
         order = np.lexsort((idx, kind, t))
         return t[order].tolist(), kind[order].tolist(), idx[order].tolist()
 
-    def _run_merged(self, until: float) -> None:
-        """Run the environment, merging in the pre-determined stream in time order.
-
-        Stream entries are not SimPy events: between two SimPy events, every entry that is
-        due is handled directly (the clock set to its time). Ties go to SimPy events first, so
-        the URGENT per-minute sampler sees the state before that instant. This is
-        ``Environment.run`` plus one comparison per step, and uses SimPy internals
-        (``_queue``, ``_now``): pinned to simpy 4.1.x and covered by tests/unit/test_events.
-        """
-        ts, kinds, idxs = self._stream()
-        self._stream_len = n = len(ts)
-        beh = self.beh
-        handlers = (
-            beh.close_meeting,
-            beh.teacher_first_attempt,
-            beh.pupil_first_attempt,
-            beh.login_first_attempt,
-        )
-        env = self.env
-        queue: list[Any] = env._queue
-        step = env.step
-        pop = heapq.heappop
-        call = _Call
-        outcome = _Outcome
-        i = 0
-        inf = float("inf")
-        while True:
-            t_sim = queue[0][0] if queue else inf
-            if i < n and ts[i] < t_sim:
-                t = ts[i]
-                if t > until:
-                    i = n
-                    continue
-                env._now = t
-                handlers[kinds[i]](idxs[i])
-                i += 1
-            elif t_sim > until:
-                break
-            else:
-                # the model's own scheduled callbacks and request outcomes: what
-                # Environment.step does for them, without its generic event handling
-                cls = type(queue[0][3])
-                if cls is call:
-                    env._now, _, _, ev = pop(queue)
-                    ev._fn(ev._arg)
-                elif cls is outcome:
-                    env._now, _, _, out = pop(queue)
-                    if not out.cancelled:
-                        out.fn(out.token, out.ok)
-                else:
-                    step()
-        env._now = until
-
     def _start_sampler(self) -> None:
         sc = self.sc
         dt = float(sc.day.sample_interval_s)
@@ -326,10 +269,12 @@ class _Model:
         gc.freeze()
         gc.set_threshold(100_000, 50, 100)
         try:
-            if self.fast_validation and validation_mode.applies(self):
-                self._stream_len = validation_mode.run(self, self.sc.day.end + 1e-6)
-            else:
-                self._run_merged(self.sc.day.end + 1e-6)
+            ts, kinds, idxs = self._stream()
+            beh = self.beh
+            handlers = (beh.close_meeting, beh.teacher_first_attempt, beh.pupil_first_attempt,
+                        beh.login_first_attempt)
+            handled = run_merged(self.env, ts, kinds, idxs, handlers, self.sc.day.end + 1e-6)
+            self._events = handled + events_processed(self.env)
             self.beh.count_reconnects()
         finally:
             gc.set_threshold(*old)
@@ -520,7 +465,7 @@ class _Model:
             timeseries=timeseries,
             schools=schools,
             runtime_s=runtime,
-            events=self._stream_len,
+            events=self._events,
             meta={"conservation": cons},
         )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.config.interventions import JoinRateLimit, ScaleUp
-from sim.events import call_later
+from sim.engine import call_later
 
 if TYPE_CHECKING:
     from sim.model import _Model

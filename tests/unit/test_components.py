@@ -1,5 +1,5 @@
 """Unit tests for the building blocks: the request queue, conference nodes, the dispatcher and
-the SimPy helpers in :mod:`sim.events`. Every test drives a real ``simpy.Environment``."""
+the SimPy helpers in :mod:`sim.engine` and :mod:`sim.draws`. Every test drives a real ``simpy.Environment``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from sim.components.conference import NodePool, ParticipantCount, meeting_load_m
 from sim.components.dispatcher import Dispatcher
 from sim.components.request_queue import RequestQueue
 from sim.config import ClusterConfig, MediaConfig
-from sim.events import UnitDraws, call_later, call_urgent
+from sim.draws import UnitDraws
+from sim.engine import call_later, call_urgent
 from sim.seeds import SeedTree
 
 Event = tuple[float, Any, bool]
@@ -510,7 +511,7 @@ def test_fail_join_share_extremes(share: float) -> None:
     assert d.failed_joins == (300 if share == 1.0 else 0)
 
 
-# ============================================================================ sim.events
+# ============================================================================ sim.engine
 
 
 def test_call_urgent_runs_before_normal_at_same_time() -> None:
