@@ -23,11 +23,11 @@ DEFAULT = REPO / "configs" / "lower-saxony-scenario-c.yaml"
 
 def _scenario_workload(config: str, overrides: list[str], q: Any) -> None:
     from sim import load_scenario
-    from sim.model import _Model
+    from sim.model import build
 
     sc = load_scenario(config, overrides)
     t0 = time.perf_counter()
-    model = _Model(sc, 1, None)
+    model = build(sc, 1)
     t1 = time.perf_counter()
     res = model.run()
     t2 = time.perf_counter()

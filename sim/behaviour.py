@@ -29,30 +29,34 @@ choice (arrival jitter) is not counted as lost.
 from __future__ import annotations
 
 from array import array
-from typing import TYPE_CHECKING
 
 import numpy as np
-import simpy
 
 from sim.components.conference import NodePool
 from sim.components.request_queue import RequestQueue
 from sim.config import Scenario
-from sim.config.interventions import NodeLoss
 from sim.demand import KIND_POISSON, Demand
 from sim.draws import UnitDraws
-from sim.engine import call_at, call_later
-from sim.metrics import Code, Recorder
-from sim.policies import JoinLimiter
-
-if TYPE_CHECKING:
-    from sim.components.platform import Platform
+from sim.effects import Settling
+from sim.engine import Engine, call_at, call_later
+from sim.policies import PolicySet
+from sim.recorder import Code, Recorder
+from sim.states import (
+    DONE,
+    GAVE_UP,
+    IN_SESSION,
+    LOBBY,
+    M_CLOSED,
+    M_FAILED,
+    M_OPEN,
+    M_OPENING,
+    M_PENDING,
+    TRYING,
+)
+from sim.world import World
 
 _INF = float("inf")
 
-# pupil-meeting / login status
-PENDING, TRYING, LOBBY, IN_SESSION, DONE, GAVE_UP = 0, 1, 2, 3, 4, 5
-# meeting state
-M_PENDING, M_OPENING, M_OPEN, M_CLOSED, M_FAILED = 0, 1, 2, 3, 4
 
 
 class Behaviour:
@@ -60,23 +64,28 @@ class Behaviour:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: Engine,
         scenario: Scenario,
         demand: Demand,
-        platforms: list[Platform],
-        meeting_platform: np.ndarray,
-        meeting_frontend: list[RequestQueue],
-        pupil_frontend_of_school: list[RequestQueue],
+        world: World,
         recorder: Recorder,
         draws_backoff: UnitDraws,
         rng_reconnect: np.random.Generator,
         n_pupils: int,
         draws_returns: UnitDraws | None = None,
         rng_counted: np.random.Generator | None = None,
+        policies: PolicySet | None = None,
+        settle: Settling | None = None,
     ):
         self.env = env
         self.sc = scenario
         self.d = demand
+        platforms = world.platforms
+        meeting_platform = world.meeting_platform
+        meeting_frontend = world.meeting_frontend
+        pupil_frontend_of_school = world.school_frontend
+        pol = policies if policies is not None else PolicySet()
+        settle = settle if settle is not None else Settling(logins=True, joins=True)
         self.platforms = platforms
         self.rec = recorder
         b = scenario.behaviour
@@ -99,23 +108,17 @@ class Behaviour:
         self._returns = draws_returns or UnitDraws(np.random.Generator(np.random.PCG64(0)),
                                                    "uniform")
         # settle login and join retries that fall within a front-end outage of known end at
-        # once (False: event by event, as a reference for the tests)
+        # once (False: event by event, as a reference for the tests); whether the run's faults
+        # and policies allow it is decided from their declarations (sim.effects.settling)
         self.settle_outages = True
-        # the same for pupils' join retries (needs retries; not with node-loss faults, which
-        # re-open rooms and restart their teachers' chains)
-        self._settle_joins = b.retries and not any(
-            isinstance(f, NodeLoss) for f in scenario.faults)
+        self._settle_logins = settle.logins
+        self._settle_joins = b.retries and settle.joins
         self._max_backoff = b.backoff_max_s * (1.0 + b.backoff_jitter)
         self.return_share = b.give_up_return_share
         self.return_after = b.give_up_return_after_s
-        pol = scenario.policies
-        self.first_pupil_opens = pol.first_pupil_opens_room
-        self.cameras_off_above = pol.camera.cameras_off_above
-        self._limiter: JoinLimiter | None = (
-            JoinLimiter(pol.join_rate_limit, len(platforms))
-            if pol.join_rate_limit.per_node_per_s or pol.join_rate_limit.per_meeting_per_min
-            else None
-        )
+        self.first_pupil_opens = pol.first_pupil_opens
+        self._camera = pol.camera
+        self._limiter = pol.join_limiter
         # recorder channels of the hot paths, bound once (one list append per outcome)
         self._c_attempt = recorder.channel(Code.ATTEMPT)
         self._c_join = recorder.channel(Code.JOIN_OK)
@@ -374,8 +377,8 @@ class Behaviour:
     def _pupil_admit(self, pm: int, m: int, now: float) -> bool:
         u, w = self.m_U[m], self.m_W[m]
         cam = self.pm_cam[pm]
-        if cam and self.cameras_off_above is not None and u >= self.cameras_off_above:
-            cam = False  # policy: no camera in large rooms
+        if cam and self._camera is not None:
+            cam = self._camera.camera(cam, u)  # policy: no camera in large rooms
         # egress growth of the meeting by BBB's rule when a participant joins:
         # Y·(w + cam·u) + audio + screen share (the first one in adds audio only)
         if u > 0:
@@ -647,11 +650,10 @@ class Behaviour:
 
     # ---------------------------------------------------------------- faults
     def node_down(self, platform: int, node: int) -> None:
-        """A node fails: its meetings end abruptly; everyone in them tries to rejoin and the
-        rooms are re-created elsewhere by the dispatcher."""
+        """A node has failed (``World.lose_node``): its meetings end abruptly; everyone in
+        them tries to rejoin and the rooms are re-created elsewhere by the dispatcher."""
         pool = self.platforms[platform].pool
         disp = self._disp[platform]
-        pool.set_node_up(node, False)
         now = self.env.now
         for m in [m for m, n in enumerate(self.m_node)
                   if n == node and self.m_platform[m] == platform]:
@@ -780,7 +782,7 @@ class Behaviour:
             self._lg_t[i] = now
             return
         fe = self._lg_fe[i]
-        if not fe.up and self.settle_outages and fe.down_until < _INF:
+        if not fe.up and self._settle_logins and self.settle_outages and fe.down_until < _INF:
             self._logins_while_down(i, fe)
             return
         self._lg_att[i] += 1

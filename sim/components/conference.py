@@ -133,7 +133,12 @@ class NodePool:
         self.cap_participants[node] = cp
         self.cap_mbit_s[node] = cb
 
+    def node_up(self, node: int) -> bool:
+        """Whether ``node`` is up."""
+        return self._up[node]
+
     def utilisation(self, node: int) -> float:
+        """Larger of the node's participant share and bandwidth share."""
         return max(self._p[node] / self._cap_p[node], self._load[node] / self._cap_b[node])
 
     def try_admit(self, node: int, d_load: float) -> bool:

@@ -1,5 +1,6 @@
 """Unit tests for the building blocks: the request queue, conference nodes, the dispatcher and
-the SimPy helpers in :mod:`sim.engine` and :mod:`sim.draws`. Every test drives a real ``simpy.Environment``."""
+the scheduling helpers of :mod:`sim.engine` and the draws of :mod:`sim.draws`. Every test drives
+a real ``simpy.Environment``."""
 
 from __future__ import annotations
 
