@@ -20,13 +20,15 @@ def _run(rate: float, seed: int = 5) -> tuple[Simulation, list[tuple[list[float]
     sc = small_scenario(0.01, [*NO_FAULTS, f"behaviour.reconnect_per_h={rate}"])
     model = build(sc, seed)
     ended: list[tuple[list[float], float]] = []
-    inner = model.behaviour._sessions_ended
+    sessions = model.behaviour.sessions
+    inner = sessions.ended
 
-    def spy(m: int, starts: list[float], now: float) -> None:
-        ended.append((list(starts), now))
-        inner(m, starts, now)
+    def spy(platform: int, starts: list[float], now: float) -> None:
+        if starts:
+            ended.append((list(starts), now))
+        inner(platform, starts, now)
 
-    model.behaviour._sessions_ended = spy  # type: ignore[method-assign]
+    sessions.ended = spy  # type: ignore[method-assign]
     model.run()
     return model, ended
 

@@ -11,7 +11,12 @@ import numpy as np
 import pytest
 import simpy
 
-from sim.components.conference import NodePool, ParticipantCount, meeting_load_mbit_s
+from sim.components.conference import (
+    NodePool,
+    ParticipantCount,
+    join_load_mbit_s,
+    meeting_load_mbit_s,
+)
 from sim.components.dispatcher import Dispatcher
 from sim.components.request_queue import RequestQueue
 from sim.config import ClusterConfig, MediaConfig
@@ -398,6 +403,22 @@ def test_meeting_load_examples() -> None:
     got = meeting_load_mbit_s(10, 1, True, MediaConfig(audio_mbit_s=0.04, webcam_mbit_s=0.4,
                                                        screenshare_mbit_s=0.5))
     assert got == pytest.approx(3.6 + 0.4 + 4.5)
+
+
+@pytest.mark.parametrize("u", [0, 1, 2, 9, 40])
+@pytest.mark.parametrize("w", [0, 1, 5])
+@pytest.mark.parametrize("cam", [False, True])
+@pytest.mark.parametrize("screen", [False, True])
+def test_join_load_is_the_difference_of_meeting_loads(u: int, w: int, cam: bool,
+                                                      screen: bool) -> None:
+    """The join's increment (the model's hot path) is the BBB rule's difference."""
+    if w > u:
+        return
+    media = MediaConfig(audio_mbit_s=0.04, webcam_mbit_s=0.4, screenshare_mbit_s=0.5)
+    diff = (meeting_load_mbit_s(u + 1, w + cam, screen, media)
+            - meeting_load_mbit_s(u, w, screen, media))
+    assert join_load_mbit_s(u, w, cam, screen, media) == pytest.approx(diff, rel=1e-12,
+                                                                       abs=1e-12)
 
 
 # ============================================================================ dispatcher
