@@ -165,6 +165,7 @@ class Simulation:
             handlers = (beh.close_meeting, beh.teacher_first_attempt, beh.pupil_first_attempt,
                         beh.login_first_attempt)
             handled = run_merged(self.env, ts, kinds, idxs, handlers, sc.day.end + 1e-6)
+            del ts, kinds, idxs  # millions of entries: not held while the results are built
             events = handled + events_processed(self.env)
             beh.count_reconnects()
         finally:
