@@ -10,7 +10,7 @@ in every replication); what happens to the people is the run's own randomness.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -27,6 +27,8 @@ from sim.effects import Declares, Effect
 from sim.engine import call_urgent
 from sim.world import World
 
+_T = TypeVar("_T")
+
 
 def _stages(f: Any) -> list[tuple[float, float]]:
     """(time, remaining fraction of the fault) for each repair step."""
@@ -35,6 +37,19 @@ def _stages(f: Any) -> list[tuple[float, float]]:
     k = f.repair_stages
     step = f.repair_interval_min * 60.0
     return [(f.end + i * step, 1.0 - (i + 1) / k) for i in range(k)]
+
+
+def _staged(f: Any, items: list[_T]) -> list[tuple[float, list[_T]]]:
+    """``items`` repaired in ``f``'s repair stages: (time, the items back then); the last
+    stage brings back the rest."""
+    stages = _stages(f)
+    out: list[tuple[float, list[_T]]] = []
+    done = 0
+    for idx, (t, left) in enumerate(stages):
+        upto = len(items) if idx == len(stages) - 1 else round(len(items) * (1 - left))
+        out.append((t, items[done:upto]))
+        done = upto
+    return out
 
 
 class Fault(Declares):
@@ -129,12 +144,7 @@ class NodeLossFault(Fault):
                 world.restore_node(p_index, n)
 
         self._at(f.start, down, f"{len(chosen)} nodes of {f.cluster} lost")
-        stages = _stages(f)
-        done = 0
-        for idx, (t, left) in enumerate(stages):
-            upto = len(chosen) if idx == len(stages) - 1 else round(len(chosen) * (1 - left))
-            batch = chosen[done:upto]
-            done = upto
+        for t, batch in _staged(f, chosen):
             self._at(t, lambda b=batch: up(b), f"{len(batch)} nodes of {f.cluster} back")
 
 
@@ -193,13 +203,7 @@ class UplinkFault(Fault):
             s.enable_outages()
 
         why = self.why
-        stages = _stages(f)
-        batches: list[tuple[float, list[SchoolServer]]] = []
-        done = 0
-        for idx, (t, left) in enumerate(stages):
-            upto = len(hit) if idx == len(stages) - 1 else round(len(hit) * (1 - left))
-            batches.append((t, hit[done:upto]))
-            done = upto
+        batches = _staged(f, hit)
         # each school's outage ends with its repair stage (inf: never repaired this day)
         back = {id(s): self._when(t) for t, batch in batches for s in batch}
 
