@@ -44,6 +44,20 @@ def _scaled(config: str, scale: float, extra: list[str] | None = None) -> Any:
     return load_scenario(path, sets + list(extra or []))
 
 
+_POLICY_CASES = {
+    "camera": ["policies.camera.cameras_off_above=8"],
+    "first_pupil": ["policies.first_pupil_opens_room=true"],
+    "join_limit": ["policies.join_rate_limit.per_node_per_s=2",
+                   "policies.join_rate_limit.per_meeting_per_min=30"],
+    "returns": ["behaviour.give_up_return_share=0.5"],
+    "node_loss": ['faults=[{kind: node_loss, cluster: iserv-bbb, share: 0.3, start: "08:10", '
+                  'end: "09:00", repair_stages: 3, repair_interval_min: 10}]'],
+    "degrade_fe": ['faults=[{kind: node_degradation, cluster: iserv-bbb, share: 0.5, '
+                   'capacity_factor: 0.5, start: "08:00", end: "09:00"}, '
+                   '{kind: frontend_outage, platform: iserv, start: "08:05", end: "08:20"}]'],
+}
+
+
 def _cases(quick: bool) -> list[tuple[str, Callable[[], Any], int]]:
     from sim.verification import loss_scenario, queue_scenario
 
@@ -61,6 +75,10 @@ def _cases(quick: bool) -> list[tuple[str, Callable[[], Any], int]]:
         # the default day at small scale without capacity scaling (the as-configured sizes)
         ("default_0.05_unscaled", lambda: _load_plain(0.05), 3),
     ]
+    # every policy and fault path the replays may not reach, at scale 0.05
+    default = "lower-saxony-scenario-c.yaml"
+    for name, ov in _POLICY_CASES.items():
+        cases.append((f"{name}_0.05", lambda ov=ov: _scaled(default, 0.05, ov), 7))
     for seed in (1, 2, 3):
         cases += [
             (f"loss_A5_c10_s{seed}", lambda: loss_scenario(5.0, 10, arrivals=5_000), seed),
