@@ -13,7 +13,11 @@ seed: 1
 
 or a Latin hypercube sample: ``sampling: lhs``, ``points: 20`` and ``{low, high}`` ranges
 (rounded to integers when both bounds are integers, or with ``integer: true``); the sample is
-drawn from the seed tree (stream ``sweep.lhs`` of ``seed``).
+``scipy.stats.qmc.LatinHypercube`` seeded from the seed tree (stream ``sweep.lhs`` of
+``seed``). The point sets differ from those of the earlier hand-written sampler.
+
+Config paths name list elements by position or by name
+(``platforms[iserv].clusters[iserv-bbb].nodes``), in ``parameters`` and in ``overrides``.
 
 Every parameter value and every point is validated against the scenario before anything runs:
 a bad sweep file is a :class:`ConfigError` (exit 2) naming the file, the field and the problem.
@@ -34,13 +38,17 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.config import (
+    MAX_COUNT,
+    MAX_QUANTITY,
     ConfigError,
     Scenario,
+    Seed,
     load_scenario,
     load_yaml_text,
     read_config_file,
     scenario_from_dict,
 )
+from sim.config.paths import named
 from sim.executors import Task
 from sim.seeds import SeedTree
 
@@ -76,7 +84,7 @@ class SweepSpec(_Strict):
     points: Annotated[int, Field(gt=0, le=100_000)] | None = None
     parameters: Annotated[dict[str, list[Scalar] | Range], Field(min_length=1)]
     replications: Annotated[int, Field(ge=1, le=10_000)] = 1
-    seed: Annotated[int, Field(ge=0)] = 1
+    seed: Seed = 1
 
 
 def format_value(value: Any) -> str:
@@ -135,6 +143,11 @@ def _check_spec(spec: SweepSpec, source: str) -> list[str]:
                 problems.append(f"{where}: no values")
             if any(isinstance(v, float) and not math.isfinite(v) for v in values):
                 problems.append(f"{where}: values must be finite")
+            elif any(_too_large(v) for v in values):
+                problems.append(f"{where}: values must lie within ±{MAX_QUANTITY:g} (integers "
+                                f"within ±{MAX_INT:,}): no setting takes more")
+            if len(values) > MAX_VALUES:
+                problems.append(f"{where}: {len(values):,} values is more than {MAX_VALUES:,}")
             if len({json.dumps(v) for v in values}) != len(values):
                 problems.append(f"{where}: duplicate values")
             kinds = {
@@ -154,6 +167,9 @@ def _check_spec(spec: SweepSpec, source: str) -> list[str]:
                 and values.low < values.high
             ):
                 problems.append(f"{where}: need finite low < high")
+            elif _too_large(values.low) or _too_large(values.high):
+                problems.append(f"{where}: low and high must lie within ±{MAX_QUANTITY:g}: no "
+                                "setting takes more")
     if spec.sampling == "lhs" and spec.points is None:
         problems.append(f"{source}: points: 'sampling: lhs' needs the number of points")
     if spec.sampling == "grid" and spec.points is not None:
@@ -163,6 +179,24 @@ def _check_spec(spec: SweepSpec, source: str) -> list[str]:
     return problems
 
 
+MAX_VALUES = 10_000
+"""Values of one grid parameter (a longer list is a mistake, and is parsed before any check)."""
+MAX_INT = MAX_COUNT * 1000
+"""Largest integer a sweep value may be: every count of the scenario is at most MAX_COUNT;
+far below int64, so the parameter columns of the results always fit."""
+
+
+def _too_large(v: Any) -> bool:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return False
+    return abs(v) > (MAX_INT if isinstance(v, int) else MAX_QUANTITY)
+
+
+def grid_size(spec: SweepSpec) -> int:
+    """Points of the grid, computed without building it."""
+    return math.prod(len(v) for v in spec.parameters.values() if not isinstance(v, Range))
+
+
 def _grid(spec: SweepSpec) -> list[dict[str, Any]]:
     paths = list(spec.parameters)
     lists = [spec.parameters[p] for p in paths]
@@ -170,15 +204,21 @@ def _grid(spec: SweepSpec) -> list[dict[str, Any]]:
 
 
 def _lhs(spec: SweepSpec) -> list[dict[str, Any]]:
-    """Latin hypercube: each range cut into ``points`` strata, one draw per stratum, strata
-    paired by independent random permutations (stream ``sweep.lhs`` of the seed tree)."""
+    """Latin hypercube of ``points`` points over the ranges (``scipy.stats.qmc``): each range
+    cut into ``points`` strata, one point in each stratum of each range, the strata of the
+    ranges paired at random. Seeded from stream ``sweep.lhs`` of the seed tree, so the same
+    seed gives the same points (the same design as the hand-written sampler this replaced,
+    but other point sets for a given seed)."""
+    from scipy.stats import qmc
+
     n = int(spec.points or 0)
+    ranges = list(spec.parameters.items())
     rng = SeedTree(spec.seed).rng("sweep.lhs")
+    u = qmc.LatinHypercube(d=len(ranges), rng=rng).random(n)
     out: list[dict[str, Any]] = [{} for _ in range(n)]
-    for path, r in spec.parameters.items():
+    for col, (path, r) in enumerate(ranges):
         assert isinstance(r, Range)
-        u = (rng.permutation(n) + rng.random(n)) / n
-        x = r.low + u * (r.high - r.low)
+        x = qmc.scale(u[:, [col]], [r.low], [r.high])[:, 0]
         integer = (
             r.integer
             if r.integer is not None
@@ -207,6 +247,14 @@ class Sweep:
     def parameters(self) -> list[str]:
         """The swept config paths, in file order."""
         return list(self.spec.parameters)
+
+    @property
+    def named_parameters(self) -> dict[str, str]:
+        """Each swept path as written → the same path with list elements by name
+        (``platforms[0].clusters[0].nodes`` → ``platforms[iserv].clusters[iserv-bbb].nodes``),
+        the form to print."""
+        dump = self.base.model_dump(mode="json")
+        return {p: named(dump, p) for p in self.spec.parameters}
 
     @property
     def columns(self) -> list[str]:
@@ -264,6 +312,7 @@ def _point_hashes(
     """Config hash of every point's scenario (:class:`ConfigError` if a combination fails)."""
     hashes: list[str] = []
     problems: list[str] = []
+    data: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
     for p, point in enumerate(points):
         sets = [override(k, v) for k, v in point.items()]
         try:
@@ -274,10 +323,55 @@ def _point_hashes(
                 break
             continue
         sc.source_path = base.source_path
+        try:
+            _check_point_against_data(sc, base, f"{sweep_src}: point {p} ({', '.join(sets)})", data)
+        except ConfigError as exc:
+            problems += exc.problems
+            if len(problems) >= 20:
+                break
         hashes.append(sc.config_hash())
     if problems:
         raise ConfigError(problems)
     return hashes
+
+
+def _check_point_against_data(
+    sc: Scenario, base: Scenario, source: str,
+    cache: dict[tuple[str, str], tuple[set[str], set[str]]],
+) -> None:
+    """What ``dlsim validate`` checks with the data files, for one point: the tables and the
+    memory estimate once per pair of data files, the names the point refers to every time."""
+    from sim.config.references import reference_problems
+    from sim.population import load_marginals
+
+    key = (str(sc.resolve_path(sc.population.school_types_file)),
+           str(sc.resolve_path(sc.population.regions_file)))
+    if key not in cache:
+        # the tables (and the memory estimate) of the base's data files are checked against
+        # the base, whose file they are named in; swept data files against the point
+        base_key = (str(base.resolve_path(base.population.school_types_file)),
+                    str(base.resolve_path(base.population.regions_file)))
+        _, regions = load_marginals(base if key == base_key else sc)
+        import pandas as pd  # every type of the file (load_marginals returns the selected ones)
+
+        cache[key] = (set(pd.read_csv(key[0])["school_type"]), set(regions["region"]))
+    type_names, region_names = cache[key]
+    problems = reference_problems(sc, type_names, region_names, source)
+    if problems:
+        raise ConfigError(problems)
+
+
+def check_spec(data: dict[str, Any], src: str) -> SweepSpec:
+    """Validate a sweep's settings (a sweep file's mapping): :class:`ConfigError` with one
+    line per problem, ``<src>: <field>: <what is wrong>``."""
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_spec_problems(err, src, data)) from None
+    problems = _check_spec(spec, src)
+    if problems:
+        raise ConfigError(problems)
+    return spec
 
 
 def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
@@ -311,17 +405,32 @@ def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
     if not base_path.is_file():
         raise ConfigError([f"{src}: base: no such scenario file: {base_path}"])
     base = load_scenario(base_path, spec.overrides)
+    return build_sweep(spec, base, p, spec.name or p.stem)
+
+
+def build_sweep(spec: SweepSpec, base: Scenario, path: Path, name: str) -> Sweep:
+    """Points, seeds and tasks of a checked ``spec`` on ``base`` (its overrides applied).
+
+    ``path`` names where the sweep came from in messages and in ``sweep.json`` (the sweep
+    file, or a label for a sweep built in Python by :func:`sim.api.sweep`).
+    """
+    src = str(path)
+    n_points = grid_size(spec) if spec.sampling == "grid" else int(spec.points or 0)
+    n_tasks = n_points * spec.replications
+    if n_tasks > MAX_TASKS:  # before the grid is built: 10^9 points would not fit in memory
+        raise ConfigError([
+            f"{src}: parameters: {n_points:,} points × {spec.replications} replications = "
+            f"{n_tasks:,} runs is more than {MAX_TASKS:,}; use fewer values, or "
+            "'sampling: lhs' with a number of points"
+        ])
     points = _grid(spec) if spec.sampling == "grid" else _lhs(spec)
-    n_tasks = len(points) * spec.replications
-    if n_tasks > MAX_TASKS:
-        raise ConfigError([f"{src}: parameters: {n_tasks:,} runs is more than {MAX_TASKS:,}"])
     dump = base.model_dump(mode="json")
     if spec.sampling == "grid":  # a bad value is reported once, not at every point it is in
         problems = _value_problems(src, dump, points)
         if problems:
             raise ConfigError(problems)
     hashes = _point_hashes(src, base, dump, points)
-    from sim import replication_seeds
+    from sim.seeds import replication_seeds
 
     seeds = replication_seeds(spec.seed, spec.replications)
     base_hash = base.config_hash()
@@ -346,8 +455,8 @@ def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
             )
     return Sweep(
         spec=spec,
-        path=p,
-        name=spec.name or p.stem,
+        path=path,
+        name=name,
         base=base,
         base_config_hash=base_hash,
         points=points,

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.metrics import Code
 from sim.model import Simulation, build
+from sim.recorder import Code
 from tests.conftest import small_scenario
 
 FAULTS = (

@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-from sim.metrics import Code
 from sim.model import Simulation, build
+from sim.recorder import Code
 from tests.conftest import small_scenario
 
 # no faults: no school server can go down, so every reconnect is counted, none simulated
