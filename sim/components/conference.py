@@ -31,6 +31,22 @@ def meeting_load_mbit_s(
     return load
 
 
+def join_load_mbit_s(
+    participants: int, webcams: int, camera: bool, screenshare: bool, media: MediaConfig
+) -> float:
+    """Growth of a meeting's node egress (Mbit/s) when one participant joins a meeting of
+    ``participants`` with ``webcams`` cameras on (``camera``: the newcomer's): the difference
+    of :func:`meeting_load_mbit_s` after and before, written out (the join's hot path) —
+    ``Y·(W + cam·U) + audio (+ screen share)``, audio only for the first one in. Tested
+    against that difference: a change to the rule changes both."""
+    if participants <= 0:
+        return media.audio_mbit_s
+    load = media.webcam_mbit_s * (webcams + camera * participants) + media.audio_mbit_s
+    if screenshare:
+        load += media.screenshare_mbit_s
+    return load
+
+
 class ParticipantCount:
     """People in conferences across all platforms, and the most at any one time."""
 
@@ -133,7 +149,12 @@ class NodePool:
         self.cap_participants[node] = cp
         self.cap_mbit_s[node] = cb
 
+    def node_up(self, node: int) -> bool:
+        """Whether ``node`` is up."""
+        return self._up[node]
+
     def utilisation(self, node: int) -> float:
+        """Larger of the node's participant share and bandwidth share."""
         return max(self._p[node] / self._cap_p[node], self._load[node] / self._cap_b[node])
 
     def try_admit(self, node: int, d_load: float) -> bool:

@@ -437,7 +437,7 @@ def build_sweep(spec: SweepSpec, base: Scenario, path: Path, name: str) -> Sweep
         if problems:
             raise ConfigError(problems)
     hashes = _point_hashes(src, base, dump, points)
-    from sim import replication_seeds
+    from sim.seeds import replication_seeds
 
     seeds = replication_seeds(spec.seed, spec.replications)
     base_hash = base.config_hash()
