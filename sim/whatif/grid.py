@@ -40,6 +40,10 @@ MAX_PAGE_BYTES = 15_000_000
 # Size model of the page (see estimate_page_bytes): the inlined plotly.js, the page's own
 # markup and script, and per point its key figures and mean series. A series value is at most
 # 7 characters of JSON ("12345.6,"); constant series (capacity without faults) take one.
+#: The files of a what-if directory beside the sweep's own.
+META = "whatif.json"
+PAGE = "whatif.html"
+
 PAGE_FIXED_BYTES = 60_000
 KPI_BYTES_PER_POINT = 2_500
 BYTES_PER_VALUE = 7

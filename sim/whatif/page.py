@@ -33,9 +33,8 @@ from sim.report.layout import (
 )
 from sim.stats import kpi_interval
 from sim.sweep.spec import PARAM
-from sim.whatif.grid import value_text
+from sim.whatif.grid import META, PAGE, value_text
 from sim.whatif.labels import CAUSES, UI, lever_label
-from sim.whatif.run import META, PAGE
 from sim.whatif.series import SeriesStore
 
 CARD_KPIS = (

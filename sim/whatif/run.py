@@ -10,11 +10,8 @@ from typing import Any
 from sim.io import write_json
 from sim.sweep import SweepOutcome, SweepStore, run_sweep
 from sim.sweep.runner import ProgressFn
-from sim.whatif.grid import Grid
+from sim.whatif.grid import META, Grid
 from sim.whatif.series import SeriesStore, extract_series
-
-META = "whatif.json"
-PAGE = "whatif.html"
 
 
 def prepare(grid: Grid, out_dir: str | Path, force: bool = False) -> None:
