@@ -247,6 +247,9 @@ def _servers(
     outdated = rng.random(n_s) < scenario.assignment.outdated_share
     tier[on_prem] = TIER_CURRENT
     tier[on_prem & outdated] = TIER_OUTDATED
+    # replaced servers (a lever): drawn as above first, so every other school keeps its draw
+    replaced = np.array([i for i in scenario.assignment.replaced_servers if i < n_s], dtype=int)
+    tier[replaced[tier[replaced] == TIER_OUTDATED]] = TIER_CURRENT
     mix = scenario.assignment.uplink_mix
     up = np.array([m.mbit_s for m in mix])
     ups = np.array([m.share for m in mix])

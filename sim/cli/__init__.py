@@ -21,7 +21,7 @@ from sim.cli.common import app, err
 from sim.config import ConfigError
 
 # importing registers the commands, in this order
-for _module in ("scenario", "experiments", "whatif"):
+for _module in ("scenario", "experiments", "whatif", "optimise"):
     importlib.import_module(f"sim.cli.{_module}")
 
 __all__ = ["app", "main"]

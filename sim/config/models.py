@@ -107,6 +107,11 @@ class AssignmentConfig(Strict):
     outdated_share: Share = 0.10
     """Share of on-premise servers that are outdated (4–5 years old)."""
     uplink_mix: list[UplinkClass] = Field(default_factory=lambda: list(_DEFAULT_UPLINKS))
+    replaced_servers: Annotated[list[Annotated[int, Field(ge=0)]], Field(max_length=100_000)] = (
+        Field(default_factory=list)
+    )
+    """School numbers (``schools.parquet``'s ``school``) whose outdated server was replaced by
+    a current one (a lever of ``dlsim optimise``); numbers of hosted schools change nothing."""
 
     @field_validator("platform_shares")
     @classmethod
@@ -350,6 +355,32 @@ def _default_platforms() -> list[PlatformConfig]:
     ]
 
 
+class CostsConfig(Strict):
+    """What the levers cost (€, 2021 prices; sources and assumptions: data/SOURCES.md A51–A57).
+
+    Zero is a legitimate cost but is stated here, never implied.
+    """
+
+    node_per_day_eur: NonNegFloat = 40.0
+    """A rented conference node (8 cores / 16 GB) per day it is kept."""
+    reserve_node_hour_eur: NonNegFloat = 2.0
+    """A reserve node per hour while started by an emergency scale-up."""
+    server_replacement_eur: dict[Name, NonNegFloat] = Field(
+        default_factory=lambda: {"outdated": 3000.0, "current": 3000.0}
+    )
+    """One-off: replacing a school's server, by the tier it replaces."""
+    uplink_upgrade_eur: NonNegFloat = 1500.0
+    """One-off: upgrading a school's uplink to the next class."""
+    central_move_eur: NonNegFloat = 2000.0
+    """One-off: moving a school to a central platform (migration, training)."""
+    central_per_pupil_year_eur: NonNegFloat = 5.0
+    """Recurring: licence of a central platform per pupil and year."""
+    policy_eur: dict[str, NonNegFloat] = Field(
+        default_factory=lambda: {"stagger": 0.0, "camera": 0.0, "join_rate_limit": 0.0}
+    )
+    """A policy's cost when it is switched on (zero: an instruction to schools)."""
+
+
 class Scenario(Strict):
     """One simulated school day."""
 
@@ -368,6 +399,7 @@ class Scenario(Strict):
     demand: DemandConfig = Field(default_factory=DemandConfig)
     faults: list[Fault] = Field(default_factory=list)
     policies: Policies = Field(default_factory=Policies)
+    costs: CostsConfig = Field(default_factory=CostsConfig)
 
     # Where the scenario was loaded from (for resolving data files); not part of the hash.
     source_path: str | None = Field(default=None, exclude=True)

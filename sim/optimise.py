@@ -1,0 +1,411 @@
+"""The cheapest combination of levers meeting every target with 95 % confidence.
+
+Procedure (a two-stage screen-then-confirm ranking-and-selection scheme in the sense of
+Nelson, Swann, Goldsman & Song 2001, "Simple procedures for selecting the best simulated
+system when the number of alternatives is large", Oper. Res. 49(6); feasibility checking
+after Andradóttir & Kim 2010, "Fully sequential procedures for comparing constrained
+systems via simulation", Naval Res. Logist. 57(5); Bonferroni's inequality for the
+multiple comparisons):
+
+1. **Screening** — every combination of the levers' values (exhaustive: the product of the
+   value lists) runs ``replications`` replications on common random numbers (the same seeds
+   for every combination), at ``screen_scale`` when given. A combination survives when the
+   optimistic end of its two-sided 95 % interval meets every target (a loose filter: it
+   only discards combinations that clearly fail).
+2. **Confirmation** — the ``max_confirm`` cheapest survivors (K, fixed before any
+   confirmation run) run ``confirm_replications`` *fresh* replications (seeds independent of
+   the screening, so the selection does not bias the confirmation) at ``confirm_scale``
+   (default the full population, scale 1), again on common random numbers, one after the
+   other in cost order. A candidate is accepted when, for each of the T targets, its
+   one-sided Student-t bound at level ``1 − α/(K·T)`` meets the target. The first accepted
+   is the answer. Guarantee: an infeasible candidate passes with probability at most
+   α/(K·T) per target it fails, so by Bonferroni's inequality the returned combination is
+   infeasible with probability at most α (= 5 %) — up to the normal approximation of the
+   replication means. The price of the guarantee is conservatism: a feasible candidate
+   whose KPI sits close to the target may not be proven and a dearer one returned.
+3. **Front** — the screening means give the cost–lost-pupil-minutes Pareto front.
+
+No candidate accepted is an answer too (``none within the levers given``), with the
+candidate that came closest. Runs are stored in ``out_dir/runs.jsonl`` keyed by their
+configuration and seed, so an interrupted optimisation resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.config import ConfigError, Scenario
+from sim.costs import scenario_cost
+from sim.executors import task_for
+from sim.experiment import run_tasks
+from sim.levers import Lever, load_levers
+from sim.seeds import replication_seeds
+from sim.sizing import Target
+from sim.stats import kpi_interval
+
+ALPHA = 0.05
+FRONT_KPI = "lost_pupil_minutes"
+
+
+@dataclass
+class Candidate:
+    """One combination: its lever values, cost and KPI samples per phase."""
+
+    values: tuple[Any, ...]
+    cost_eur: float
+    screen: dict[str, list[float]] = field(default_factory=dict)
+    confirm: dict[str, list[float]] = field(default_factory=dict)
+    accepted: bool | None = None
+    bounds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class OptimumResult:
+    """The answer (``best``; None: none within the levers given) and its evidence."""
+
+    levers: list[Lever]
+    targets: list[Target]
+    candidates: list[Candidate]
+    best: Candidate | None
+    closest: Candidate | None
+    confirmed_at_full_scale: bool
+    runs: int
+    pareto: list[Candidate]
+    tested: int
+    alpha_each: float
+    screen_scale: float | None
+    confirm_scale: float | None
+    baseline_cost: dict[str, Any]
+
+    def lever_values(self, c: Candidate) -> dict[str, Any]:
+        return {lv.name: v for lv, v in zip(self.levers, c.values, strict=True)}
+
+    def sentence(self) -> str:
+        tg = ", ".join(str(t) for t in self.targets)
+        if self.best is None:
+            near = (f"; closest: {_mix(self.lever_values(self.closest))} at "
+                    f"€{self.closest.cost_eur:,.0f}" if self.closest else "")
+            return f"No combination within the levers given meets {tg} at 95 % confidence{near}."
+        return (f"The cheapest combination meeting {tg} at 95 % confidence is "
+                f"{_mix(self.lever_values(self.best))}, costing €{self.best.cost_eur:,.0f}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        """``optimum.json``'s content."""
+        shown = self.best or self.closest
+        kpis: dict[str, Any] = {}
+        if shown is not None:
+            samples = shown.confirm or shown.screen
+            for kpi, v in samples.items():
+                iv = kpi_interval(kpi, v)
+                kpis[kpi] = {"mean": _num(float(np.mean(v))), "lo": _num(iv.lo),
+                             "hi": _num(iv.hi)}
+        return {
+            "answer": self.sentence(),
+            "found": self.best is not None,
+            "levers": self.lever_values(shown) if shown else {},
+            "cost_eur": shown.cost_eur if shown else None,
+            "kpis": kpis,
+            "targets": [str(t) for t in self.targets],
+            "confirmed_at_full_scale": self.confirmed_at_full_scale and self.best is not None,
+            "runs": self.runs,
+            "pareto": [
+                {"levers": self.lever_values(c), "cost_eur": c.cost_eur,
+                 FRONT_KPI: _num(float(np.mean(c.screen[FRONT_KPI])))}
+                for c in self.pareto
+            ],
+            "method": {
+                "procedure": "screen (CRN, all combinations) then sequential confirmation in "
+                             "cost order on fresh CRN seeds, one-sided t bounds at "
+                             "1 − α/(K·T) (Bonferroni)",
+                "alpha": ALPHA, "candidates_tested_K": self.tested,
+                "alpha_per_bound": self.alpha_each,
+                "screen_scale": self.screen_scale, "confirm_scale": self.confirm_scale,
+            },
+            "baseline_cost": self.baseline_cost,
+        }
+
+
+def _num(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+def _mix(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in values.items())
+
+
+class _Store:
+    """Rows of finished runs, keyed by configuration and seed (``runs.jsonl``, append-only)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.rows: dict[str, dict[str, float]] = {}
+        if path is not None and path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError:  # a line cut short by an interruption
+                    continue
+                self.rows[rec["key"]] = rec["kpis"]
+
+    def add(self, key: str, kpis: dict[str, float]) -> None:
+        self.rows[key] = kpis
+        if self.path is not None:
+            with self.path.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"key": key, "kpis": kpis}) + "\n")
+                fh.flush()
+
+
+def _ranking(scenario: Scenario, seed: int) -> list[int]:
+    """Schools with an outdated server, most lost pupil-minutes first (one baseline run)."""
+    from sim.model import simulate_once
+
+    s = simulate_once(scenario, seed).schools
+    if "lost_pupil_minutes" not in s.columns:
+        return []
+    s = s[s["server"] == "outdated"].sort_values(
+        ["lost_pupil_minutes", "school"], ascending=[False, True])
+    return [int(x) for x in s["school"]]
+
+
+def optimise(
+    scenario: Scenario,
+    levers: Sequence[Lever] | str | Path,
+    targets: Sequence[Target | str],
+    *,
+    replications: int = 3,
+    confirm_replications: int = 8,
+    seed: int = 1,
+    screen_scale: float | None = None,
+    confirm_scale: float | None = 1.0,
+    max_confirm: int = 5,
+    budget_runs: int | None = None,
+    executor: Any | None = None,
+    out_dir: str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> OptimumResult:
+    """The cheapest combination of ``levers`` meeting every target at 95 % confidence.
+
+    Parameters
+    ----------
+    scenario
+        The scenario as given (levers change it; everything else stays).
+    levers
+        Levers (:func:`sim.levers.load_levers`) or a levers file.
+    targets
+        ``Target`` or ``"KPI>=v"`` / ``"KPI<=v"``; all must hold.
+    replications, confirm_replications
+        Replications per combination when screening / per candidate when confirming.
+    screen_scale, confirm_scale
+        ``population.scale`` of the screening / confirmation runs (None: as given).
+        ``confirmed_at_full_scale`` is true only when the confirmation ran at scale 1.
+    max_confirm
+        K, the most candidates confirmed (Bonferroni divides α by K × the targets).
+    budget_runs
+        Most simulation runs (exhaustive screening only: a space needing more is refused).
+    executor
+        Where the runs go (the sweep executors; default this process).
+    out_dir
+        Where runs are stored (resumable); None keeps them in memory.
+
+    See the module docstring for the procedure and its guarantee.
+    """
+    if replications < 2 or confirm_replications < 2:
+        raise ValueError("screening and confirmation need at least 2 replications (a CI)")
+    if max_confirm < 1:
+        raise ValueError("max_confirm must be at least 1")
+    tg = [Target.parse(t) if isinstance(t, str) else t for t in targets]
+    if not tg:
+        raise ConfigError(["--target: give at least one target"])
+    lv = load_levers(levers, scenario) if isinstance(levers, str | Path) else list(levers)
+    combos = list(itertools.product(*(lev.values for lev in lv)))
+    needed = len(combos) * replications + max_confirm * confirm_replications
+    if budget_runs is not None and needed > budget_runs:
+        raise ConfigError([
+            f"--budget-runs {budget_runs}: the exhaustive search needs up to {needed} runs "
+            f"({len(combos)} combinations × {replications} + {max_confirm} × "
+            f"{confirm_replications}); narrow the levers or raise the budget"])
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    store = _Store(out / "runs.jsonl" if out is not None else None)
+    kpis = sorted({t.kpi for t in tg} | {FRONT_KPI})
+    base_hash = scenario.config_hash()
+
+    def scaled(scale: float | None) -> list[str]:
+        return [] if scale is None else [f"population.scale={scale}"]
+
+    needs_ranking = any(lev.kind == "replace_outdated_servers" for lev in lv)
+    rankings: dict[float | None, list[int]] = {}
+
+    def ranking(scale: float | None) -> list[int]:
+        # school numbers differ between population scales: one baseline run per scale
+        if needs_ranking and scale not in rankings:
+            from sim.config import scenario_from_dict
+
+            rank_sc = scenario_from_dict(scenario.model_dump(mode="json"), "<ranking>",
+                                         scaled(scale))
+            rank_sc.source_path = scenario.source_path
+            rankings[scale] = _ranking(rank_sc, seed)
+        return rankings.get(scale, [])
+
+    def overrides(values: tuple[Any, ...], scale: float | None) -> list[str]:
+        eff = scenario.population.scale if scale is None else scale
+        return [o for lev, v in zip(lv, values, strict=True)
+                for o in lev.overrides(v, ranking(scale), eff)]
+
+    def evaluate(cands: Sequence[Candidate], seeds: list[int], scale: float | None,
+                 phase: str) -> None:
+        tasks, where = [], []
+        for c in cands:
+            ov = overrides(c.values, scale) + scaled(scale)
+            for s in seeds:
+                key = hashlib.sha256(
+                    json.dumps([base_hash, ov, s]).encode()).hexdigest()[:20]
+                if key not in store.rows:
+                    tasks.append(task_for(scenario, s, ov, key=key,
+                                          labels={"name": _mix(dict(zip(
+                                              [x.name for x in lv], c.values, strict=True)))}))
+                where.append((c, key))
+        if tasks:
+            if progress is not None:
+                progress(f"{phase}: {len(tasks)} runs")
+            for t, row in zip(tasks, run_tasks(tasks, executor), strict=True):
+                store.add(t.key, {k: float(row[k]) for k in kpis})
+        for c in cands:
+            getattr(c, phase).clear()
+        for c, key in where:
+            for k in kpis:
+                getattr(c, phase).setdefault(k, []).append(store.rows[key][k])
+
+    cands = [Candidate(v, sum(lev.cost(x) for lev, x in zip(lv, v, strict=True)))
+             for v in combos]
+    screen_seeds = replication_seeds(seed, replications)
+    evaluate(cands, screen_seeds, screen_scale, "screen")
+
+    def survives(c: Candidate) -> bool:
+        for t in tg:
+            iv = kpi_interval(t.kpi, c.screen[t.kpi])
+            optimistic = iv.hi if t.op == ">=" else iv.lo
+            if not t._meets(optimistic):
+                return False
+        return True
+
+    survivors = sorted((c for c in cands if survives(c)), key=lambda c: c.cost_eur)
+    pool = survivors[:max_confirm]
+    k_tested = max(1, len(pool))
+    alpha_each = ALPHA / (k_tested * len(tg))
+    # fresh seeds: the confirmation must not reuse the screening's (selection bias)
+    confirm_seeds = replication_seeds(seed + 7_919_000, confirm_replications)
+    best: Candidate | None = None
+    for c in pool:  # sequentially in cost order; stop at the first proven
+        evaluate([c], confirm_seeds, confirm_scale, "confirm")
+        ok = True
+        for t in tg:
+            # a one-sided bound at 1 − a is an end of the two-sided interval at 1 − 2a
+            iv = kpi_interval(t.kpi, c.confirm[t.kpi], level=1.0 - 2.0 * alpha_each)
+            b = t.interval_bound(iv)
+            c.bounds[str(t)] = b
+            ok = ok and t._meets(b) and bool(np.isfinite(c.confirm[t.kpi]).all())
+        c.accepted = ok
+        if ok:
+            best = c
+            break
+    closest = None
+    if best is None:
+        def shortfall(c: Candidate) -> float:
+            sample = c.confirm or c.screen
+            worst = 0.0
+            for t in tg:
+                m = float(np.mean(sample[t.kpi]))
+                gap = (t.value - m) if t.op == ">=" else (m - t.value)
+                worst = max(worst, gap / max(abs(t.value), 1e-9))
+            return worst
+
+        closest = min(cands, key=lambda c: (shortfall(c), c.cost_eur)) if cands else None
+    full = confirm_scale == 1.0 or (confirm_scale is None and scenario.population.scale == 1.0)
+    res = OptimumResult(
+        levers=lv, targets=tg, candidates=cands, best=best, closest=closest,
+        confirmed_at_full_scale=full and best is not None,
+        runs=len(cands) * replications + sum(1 for c in pool if c.confirm) * confirm_replications,
+        pareto=pareto_front(cands), tested=k_tested, alpha_each=alpha_each,
+        screen_scale=screen_scale, confirm_scale=confirm_scale,
+        baseline_cost=scenario_cost(scenario),
+    )
+    if out is not None:
+        from sim.io import write_json
+
+        write_json(out / "optimum.json", res.to_dict())
+        write_report(res, out / "report.html")
+    return res
+
+
+def pareto_front(cands: Sequence[Candidate]) -> list[Candidate]:
+    """Combinations no other is both cheaper (or as cheap) and better in lost minutes."""
+    pts = sorted(cands, key=lambda c: (c.cost_eur, float(np.mean(c.screen[FRONT_KPI]))))
+    front, best = [], math.inf
+    for c in pts:
+        m = float(np.mean(c.screen[FRONT_KPI]))
+        if m < best:
+            front.append(c)
+            best = m
+    return front
+
+
+_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>dlsim optimise</title><style>body{font-family:sans-serif;max-width:60em;margin:2em auto}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:right}
+th{background:#eee}</style></head><body>
+<h1>Cheapest fix</h1><p><strong>{{ sentence }}</strong></p>
+<p>{{ how }}</p>
+<h2>Cost–lost-minutes front (screening{{ scale }})</h2>
+<table><tr>{% for n in names %}<th>{{ n }}</th>{% endfor %}<th>cost €</th>
+<th>lost pupil-minutes</th></tr>
+{% for r in front %}<tr>{% for v in r.vals %}<td>{{ v }}</td>{% endfor %}
+<td>{{ "{:,.0f}".format(r.cost) }}</td><td>{{ "{:,.0f}".format(r.lost) }}</td></tr>{% endfor %}
+</table>
+<h2>What each lever buys (others at the answer, screening means)</h2>
+{% for b in buys %}<h3>{{ b.name }}</h3><table><tr><th>value</th><th>cost €</th>
+<th>lost pupil-minutes</th></tr>{% for r in b.rows %}<tr><td>{{ r.value }}</td>
+<td>{{ "{:,.0f}".format(r.cost) }}</td><td>{{ "{:,.0f}".format(r.lost) }}</td></tr>
+{% endfor %}</table>{% endfor %}
+</body></html>"""
+
+
+def write_report(res: OptimumResult, path: Path) -> Path:
+    """A self-contained HTML page: the answer in one sentence, the front, what each buys."""
+    from jinja2 import Environment
+
+    from sim.io import write_text
+
+    def lost(c: Candidate) -> float:
+        return float(np.mean(c.screen[FRONT_KPI]))
+
+    ref = res.best or res.closest
+    by_values = {c.values: c for c in res.candidates}
+    buys = []
+    if ref is not None:
+        for i, lev in enumerate(res.levers):
+            rows = []
+            for v in lev.values:
+                c = by_values[(*ref.values[:i], v, *ref.values[i + 1:])]
+                rows.append({"value": v, "cost": c.cost_eur, "lost": lost(c)})
+            buys.append({"name": lev.name, "rows": rows})
+    how = (f"{len(res.candidates)} combinations screened; {res.tested} confirmed in cost order "
+           f"with one-sided bounds at {1 - res.alpha_each:.4f} each (Bonferroni over "
+           f"{res.tested} candidates × {len(res.targets)} targets); {res.runs} runs; "
+           f"confirmed at full scale: {'yes' if res.confirmed_at_full_scale else 'no'}.")
+    html = Environment(autoescape=True).from_string(_PAGE).render(
+        sentence=res.sentence(), how=how, names=[lev.name for lev in res.levers],
+        scale=f", population scale {res.screen_scale:g}" if res.screen_scale else "",
+        front=[{"vals": c.values, "cost": c.cost_eur, "lost": lost(c)} for c in res.pareto],
+        buys=buys)
+    return write_text(path, html)
