@@ -8,7 +8,7 @@ OUT    ?= out/default
 CHROMIUM ?= /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run whatif test lint typecheck fmt bench verification validation reliability chromium clean help
+.PHONY: run whatif test lint typecheck fmt bench verification validation reliability optimise-guarantee chromium clean help
 
 help:
 	@echo "make run   - set up .venv and simulate the default scenario into $(OUT)/"
@@ -20,6 +20,7 @@ help:
 	@echo "make verification - regenerate docs/verification.md (model vs Erlang-B/C, Little)"
 	@echo "make validation - regenerate docs/validation.md (Jan 2021 replays vs reported figures)"
 	@echo "make reliability - regenerate docs/reliability.md (bad input, interruptions, faults)"
+	@echo "make optimise-guarantee - measure dlsim optimise's 95 % guarantee (docs/optimise.md)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +73,10 @@ validation: $(VENV)/.installed-test
 # docs/reliability.md: the bad-input corpus and the tests marked `reliability`, with outcomes
 reliability: $(VENV)/.installed-test $(CHROMIUM)
 	DLSIM_CHROMIUM=$(CHROMIUM) $(BIN)/python -m tests.reliability
+
+# docs/optimise.md: 50 independent seeds of the whole optimise procedure on a loss system
+optimise-guarantee: $(VENV)/.installed-test
+	$(BIN)/python -m tests.optimise_guarantee 50
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.run

@@ -361,9 +361,9 @@ class CostsConfig(Strict):
     Zero is a legitimate cost but is stated here, never implied.
     """
 
-    node_per_day_eur: NonNegFloat = 40.0
+    node_per_day_eur: NonNegFloat = 2.0
     """A rented conference node (8 cores / 16 GB) per day it is kept."""
-    reserve_node_hour_eur: NonNegFloat = 2.0
+    reserve_node_hour_eur: NonNegFloat = 0.1
     """A reserve node per hour while started by an emergency scale-up."""
     server_replacement_eur: dict[Name, NonNegFloat] = Field(
         default_factory=lambda: {"outdated": 3000.0, "current": 3000.0}
