@@ -76,6 +76,10 @@ class Results:
             for k, v in first.extra.items():
                 if isinstance(v, int | float) and not isinstance(v, bool):
                     extra[k] = float(np.mean([r.extra[k] for r in self.runs]))
+        from sim.costs import scenario_cost  # the scenario as configured, priced (costs:)
+
+        out["cost"] = scenario_cost(sc, first)
+        extra["cost_eur"] = out["cost"]["total_eur"]
         out["details"] = extra
         # the resolved scenario, so that a run directory explains itself (and its report can be
         # rebuilt from the files alone)
