@@ -114,7 +114,9 @@ class Results:
         return self.runs[0].schools
 
     # ------------------------------------------------------------------ outputs
-    def save(self, out_dir: str | Path, report: bool = True) -> dict[str, Path]:
+    def save(
+        self, out_dir: str | Path, report: bool = True, lang: str | None = None
+    ) -> dict[str, Path]:
         """Write timeseries.parquet, schools.parquet, report.html and summary.json.
 
         All or nothing: every file is written to a temporary first and the set is moved into
@@ -131,13 +133,26 @@ class Results:
                 out / "timeseries.parquet", parquet_writer(self.timeseries))
             paths["schools"] = files.stage(out / "schools.parquet", parquet_writer(self.schools))
             if report:
-                paths["report"] = files.stage(out / "report.html", text_writer(render_report(self)))
+                html = render_report(self.to_run_data(), lang=lang)
+                paths["report"] = files.stage(out / "report.html", text_writer(html))
             paths["summary"] = files.stage(out / "summary.json", json_writer(self.summary))
         if not report:  # an earlier run's report would describe other results
             (out / "report.html").unlink(missing_ok=True)
         return {k: paths[k] for k in ("summary", "timeseries", "schools", "report") if k in paths}
 
-    def report(self, path: str | Path) -> Path:
+    def to_run_data(self) -> Any:
+        """The plain data the report renders (``sim.report.data.RunData``; frames not copied)."""
+        from sim.report.data import RunData
+
+        return RunData(
+            summary=self.summary,
+            timeseries=self.timeseries,
+            schools=self.schools,
+            scenario=self.scenario,
+            source="in memory",
+        )
+
+    def report(self, path: str | Path, lang: str | None = None) -> Path:
         from sim.report import write_report
 
-        return write_report(self, path)
+        return write_report(self.to_run_data(), path, lang=lang)

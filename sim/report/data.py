@@ -1,8 +1,10 @@
-"""What a report needs from a run, whether in memory (``Results``) or read back from a directory.
+"""What a report needs from a run: plain data, read from a run directory or handed over.
 
-A run directory holds ``summary.json``, ``timeseries.parquet`` and ``schools.parquet``; the
-resolved scenario is in ``summary.json`` under ``config`` (older runs: the scenario file named
-in the provenance is used when its config hash still matches). Nothing is re-simulated.
+The report never imports the simulation's ``Results``: ``Results.to_run_data()`` builds a
+:class:`RunData` from memory, :func:`load_run_dir` from the files. A run directory holds
+``summary.json``, ``timeseries.parquet`` and ``schools.parquet``; the resolved scenario is
+in ``summary.json`` under ``config`` (older runs: the scenario file named in the provenance
+is used when its config hash still matches). Nothing is re-simulated.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from sim.stats import Interval, kpi_interval
+
 if TYPE_CHECKING:
     from sim.config import Scenario
-    from sim.results import Results
 
 
 class ReportInputError(ValueError):
@@ -69,18 +72,53 @@ class RunData:
             return {k: list(v) for k, v in per.items()}
         return {k: [v] for k, v in self.kpis.items()}
 
+    @property
+    def lang(self) -> str | None:
+        """The scenario's report language (``report.lang``), if it sets one."""
+        rep = getattr(self.scenario, "report", None)
+        return getattr(rep, "lang", None)
 
-def as_run_data(obj: Results | RunData) -> RunData:
-    """``obj`` as :class:`RunData` (a ``Results`` is read without copying its frames)."""
+    def interval(self, kpi: str) -> Interval | None:
+        """The 95 % interval of a KPI over replications (None with one replication).
+
+        Read from ``kpis_interval95`` when the run recorded it, else computed from the
+        replications' values with :func:`sim.stats.kpi_interval` (bounded for shares).
+        """
+        if self.replications < 2:
+            return None
+        rec = (self.summary.get("kpis_interval95") or {}).get(kpi)
+        if isinstance(rec, dict) and rec.get("lo") is not None and rec.get("hi") is not None:
+            try:
+                return Interval(
+                    float(rec.get("mean", self.kpis.get(kpi)) or 0.0),
+                    float(rec["lo"]),
+                    float(rec["hi"]),
+                    int(rec.get("n", self.replications)),
+                    method=str(rec.get("method", "t")),
+                )
+            except (TypeError, ValueError):
+                pass
+        vals = [v for v in self.per_replication.get(kpi, []) if v is not None]
+        if len(vals) < 2:
+            return None
+        return kpi_interval(kpi, vals)
+
+    @property
+    def intervals(self) -> dict[str, Interval | None]:
+        return {k: self.interval(k) for k in self.kpis}
+
+
+def as_run_data(obj: Any) -> RunData:
+    """``obj`` as :class:`RunData`: RunData itself, or anything with ``to_run_data()`` (the
+    simulation's ``Results``, without this package importing it)."""
     if isinstance(obj, RunData):
         return obj
-    return RunData(
-        summary=obj.summary,
-        timeseries=obj.timeseries,
-        schools=obj.schools,
-        scenario=obj.scenario,
-        source="in memory",
-    )
+    to = getattr(obj, "to_run_data", None)
+    if callable(to):
+        data = to()
+        if isinstance(data, RunData):
+            return data
+    raise TypeError(f"cannot report on {type(obj).__name__}: expected RunData or Results")
 
 
 def is_run_dir(path: Path) -> bool:
