@@ -388,9 +388,28 @@ def source_link(sid: str) -> Markup:
 _MARKDOWN = re.compile(r"`([^`]*)`")
 
 
-def _clean(text: str) -> str:
-    """Markdown code marks out of a SOURCES.md cell (the report shows text, not markup)."""
-    return _MARKDOWN.sub(lambda m: m[1], text).replace("**", "")
+_SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+_DOTTED = re.compile(r"\b[a-z_]+(?:\[[^\]]*\])?(?:\.[a-z_]+(?:\[[^\]]*\])?)+\b")
+
+
+def _id_words(token: str, tr: Tr) -> str:
+    """An id or config path from SOURCES.md in words (regions, platforms, settings)."""
+    for ids in (L.REGIONS, L.SCHOOL_TYPES, L.TIERS):
+        if token in ids:
+            return tr.pick(*ids[token])
+    if token in L.PLATFORMS:
+        return tr.pick(*L.PLATFORMS[token])
+    if "." in token and not token.endswith((".csv", ".md", ".yaml")):
+        return L.config_path(token, tr)
+    return token.replace("_", " ")
+
+
+def _clean(text: str, tr: Tr = EN) -> str:
+    """A SOURCES.md cell as text a reader reads: no Markdown marks, ids and config paths in
+    words (``assignment.platform_shares`` → "Platform shares")."""
+    text = _MARKDOWN.sub(lambda m: _id_words(m[1], tr), text).replace("**", "")
+    text = _DOTTED.sub(lambda m: _id_words(m[0], tr), text)
+    return _SNAKE.sub(lambda m: _id_words(m[0], tr), text)
 
 
 def assumptions_html(sc: Any, tr: Tr = EN) -> tuple[Markup, list[str]]:
@@ -430,14 +449,18 @@ def sources_appendix(ids: list[str], tr: Tr = EN) -> Markup:
     known.sort(key=lambda i: (i[0] != "S", int(i[1:])))
     conf = {"H": tr("high"), "M": tr("medium"), "L": tr("low")}
     body = [
-        (html('<b id="src-{i}">{i}</b>', i=i), _linkify(esc(_clean(rows[i]["what"]))),
-         _linkify(esc(_clean(rows[i]["value"]))),
-         html("<span class=small>{b}</span>", b=_linkify(esc(_clean(rows[i]["basis"])))),
+        (html('<b id="src-{i}">{i}</b>', i=i), _linkify(esc(_clean(rows[i]["what"], tr))),
+         _linkify(esc(_clean(rows[i]["value"], tr))),
+         html("<span class=small>{b}</span>",
+              b=_linkify(esc(_clean(rows[i]["basis"], tr)))),
          conf.get(rows[i]["confidence"].strip()[:1], rows[i]["confidence"]))
         for i in known
     ]
     note = tr("Copied from the project's list of sources (data/SOURCES.md, in English). "
               "Confidence: high = published figure, medium = published but indirect, low = "
               "our estimate.")
-    return table([tr("id"), tr("figure / assumption"), tr("value"), tr("source / reasoning"),
-                  tr("confidence")], body) + html("<p class='muted small'>{t}</p>", t=note)
+    # the rows are the project's list of sources as written (English): marked as such
+    return html('<div lang="en">') + table(
+        [tr("id"), tr("figure / assumption"), tr("value"), tr("source / reasoning"),
+         tr("confidence")], body,
+    ) + html("</div><p class='muted small'>{t}</p>", t=note)

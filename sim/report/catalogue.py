@@ -95,11 +95,11 @@ DE: dict[str, str] = {
     "affected schools": "betroffene Schulen",
     "Not available for this run.": "Für diesen Lauf nicht verfügbar.",
     "<b>{k}</b> of {n} simulated schools ({share}) were affected: more than 10 % of their pupils "
-    "lost more than 15 minutes in the day. For comparison: on Wed 13 Jan 2021 about 2–3 % of "
+    "lost more than 15 minutes in the day. For comparison: on Wed {date} about 2–3 % of "
     "schools had problems, due to outdated local servers (sources, S60).":
         "<b>{k}</b> von {n} simulierten Schulen ({share}) waren betroffen: Mehr als 10 % ihrer "
         "Schüler verloren an diesem Tag mehr als 15 Minuten. Zum Vergleich: Am Mittwoch, "
-        "13.01.2021, hatten etwa 2–3 % der Schulen Probleme, wegen veralteter Schulserver "
+        "{date}, hatten etwa 2–3 % der Schulen Probleme, wegen veralteter Schulserver "
         "(Quellen, S60).",
     "Affected schools by school type and server": "Betroffene Schulen nach Schulform und Server",
     "The {n} hardest-hit schools": "Die {n} am stärksten betroffenen Schulen",
@@ -299,6 +299,10 @@ DE: dict[str, str] = {
         "Die Einstellungen sind nicht für beide Szenarien gespeichert.",
     "The two scenarios have the same settings (only the seeds may differ).":
         "Beide Szenarien haben dieselben Einstellungen (nur die Startwerte können abweichen).",
+    # ---------------------------------------------------------------------- CLI
+    "Simulating: {name}": "Simulation: {name}",
+    "Simulated in {s}. {what}": "Simuliert in {s}. {what}",
+    "Report": "Bericht",
     # -------------------------------------------------------------------- sweep
     "Parameter sweep": "Parameterstudie",
     "{p} points · {r} runs ({f} failed) · settings varied: {s}":

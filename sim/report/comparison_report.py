@@ -274,7 +274,7 @@ def _short(v: Any, tr: Tr) -> str:
         return tr("none")
     if v is None:
         return "–"
-    s = tr.plain(v) if isinstance(v, int | float | bool) else str(v)
+    s = L.value_words(v, tr)
     return s if len(s) <= 120 else s[:117] + "…"
 
 

@@ -207,6 +207,20 @@ def value_label(col: str, v: Any, tr: Tr = EN, scenario: Any = None) -> str:
     return tr.plain(v)
 
 
+def value_words(v: Any, tr: Tr = EN, scenario: Any = None) -> str:
+    """A setting's value in words when it is an id (fault kinds, regions, platforms, ...)."""
+    if not isinstance(v, str):
+        return tr.plain(v)
+    for table in (FAULT_KINDS, REGIONS, SCHOOL_TYPES, TIERS):
+        if v in table:
+            return tr.pick(*table[v])
+    if v in PLATFORMS:
+        return platform(v, tr, scenario)
+    if re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", v):
+        return _words(v)
+    return v
+
+
 def cluster(name: str, tr: Tr = EN, scenario: Any = None) -> str:
     """A conference cluster as "<platform>" (its only cluster) or "<platform>, cluster <n>"."""
     for p in getattr(scenario, "platforms", None) or []:
@@ -267,6 +281,8 @@ def config_path(path: str, tr: Tr = EN, scenario: Any = None) -> str:
     elif segs and segs[0][0] == "school_servers" and len(segs) > 2:
         owner = tier(segs[2][0], tr) if segs[1][0] == "tiers" else ""
         rest = segs[-1][0]
+    if owner and not rest:  # the platform or cluster itself
+        return owner
     leaf = _LEAVES.get(rest) or _LEAVES.get(rest.rsplit(".", 1)[-1])
     words = tr.pick(*leaf) if leaf else _words(rest.rsplit(".", 1)[-1] or p)
     return f"{owner} {words}".strip() if owner else words[:1].upper() + words[1:]

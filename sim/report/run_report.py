@@ -8,6 +8,7 @@ provenance. :func:`render_briefing` is the one-page version (``--pdf``).
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Any
 
 import pandas as pd
@@ -137,9 +138,10 @@ def affected_html(d: RunData, tr: Tr, top: int = 15) -> Markup:
         t=Markup(tr(
             "<b>{k}</b> of {n} simulated schools ({share}) were affected: more than 10 % of "
             "their pupils lost more than 15 minutes in the day. For comparison: on Wed "
-            "13 Jan 2021 about 2–3 % of schools had problems, due to outdated local servers "
+            "{date} about 2–3 % of schools had problems, due to outdated local servers "
             "(sources, S60).",
-            k=tr.count(n_aff), n=tr.count(n), share=tr.pct(n_aff / max(1, n), 1),
+            date=tr.date(_dt.date(2021, 1, 13)), k=tr.count(n_aff), n=tr.count(n),
+            share=tr.pct(n_aff / max(1, n), 1),
         )),
     )
     if n_aff and {"server", "school_type"} <= set(s.columns):
