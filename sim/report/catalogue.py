@@ -117,6 +117,17 @@ DE: dict[str, str] = {
     "source version (git)": "Quellstand (git)",
     "computer": "Rechner",
     "created": "erstellt",
+    "created (UTC)": "erstellt (UTC)",
+    "updated (UTC)": "aktualisiert (UTC)",
+    "sweep file": "Datei der Parameterstudie",
+    "hash of the sweep": "Prüfsumme der Parameterstudie",
+    "base scenario": "Grundszenario",
+    "hash of the base scenario": "Prüfsumme des Grundszenarios",
+    "settings varied": "variierte Einstellungen",
+    "sampling": "Stichprobenplan",
+    "points": "Punkte",
+    "runs": "Läufe",
+    "last run": "letzter Lauf",
     "yes": "ja",
     "no": "nein",
     "none": "keine",
@@ -292,8 +303,9 @@ DE: dict[str, str] = {
     "{s}: capacity": "{s}: Kapazität",
     "{s}: failures": "{s}: Fehlschläge",
     "{s}: trying": "{s}: versuchen es",
-    "Differences B − A, relative to A (hatched: worse)":
-        "Unterschiede B − A, bezogen auf A (schraffiert: schlechter)",
+    "Differences B − A, relative to A (hatched: worse; grey: no clear difference; bars end at "
+    "±{cap} %)": "Unterschiede B − A, bezogen auf A (schraffiert: schlechter; grau: kein klarer "
+    "Unterschied; Balken enden bei ±{cap} %)",
     "% of A": "% von A",
     "Settings not recorded for both scenarios.":
         "Die Einstellungen sind nicht für beide Szenarien gespeichert.",

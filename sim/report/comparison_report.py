@@ -42,6 +42,7 @@ from sim.stats import MIN_MEANINGFUL_REPLICATIONS, paired_difference
 HIGHER_IS_BETTER = {"join_success_rate", "joins_succeeded"}
 NEUTRAL = {"join_attempts", "peak_concurrent_participants"}
 Diff = tuple[float | None, float | None]
+REL_CAP_PCT = 200
 
 
 def _num(x: Any) -> float | None:
@@ -135,7 +136,9 @@ def _diff_cell(k: str, d: Diff, base: float | None, tr: Tr) -> tuple[Any, str, s
         return "–", "–", ""
     sign = "+" if mean > 0 else ("−" if mean < 0 else "")
     txt = sign + fmt_kpi(k, abs(mean), tr) + (f" ± {fmt_kpi(k, half, tr)}" if half else "")
-    rel = (("+" if mean / base > 0 else "−") + tr.pct(abs(mean / base), 1)) if base else "–"
+    r = round(mean / base, 3) if base else None
+    rel = (("+" if r > 0 else "−" if r < 0 else "") + tr.pct(abs(r), 1)) if r is not None \
+        else "–"
     clear = half is not None and abs(mean) > half
     if k in NEUTRAL or mean == 0 or (half is not None and not clear):
         verdict_ = tr("no clear difference") if half is not None and not clear else ""
@@ -144,6 +147,12 @@ def _diff_cell(k: str, d: Diff, base: float | None, tr: Tr) -> tuple[Any, str, s
     word = tr("better") if better else tr("worse")
     cls = "better" if better else "worse"
     return html('<span class="{c}">{t}</span>', c=cls, t=txt), rel, word if half else ""
+
+
+def _clear(d: Diff) -> bool:
+    """A difference its interval does not cover 0 for (or one without an interval)."""
+    mean, half = d
+    return mean is not None and (half is None or abs(mean) > half)
 
 
 def comparison_figures(
@@ -198,26 +207,39 @@ def comparison_figures(
     ks = [k for k in KPI_NAMES if diffs.get(k, (None, None))[0] is not None and a.kpis.get(k)]
     rel = [100 * diffs[k][0] / abs(a.kpis[k]) for k in ks]  # type: ignore[operator]
     err = [100 * (diffs[k][1] or 0.0) / abs(a.kpis[k]) for k in ks]
+    # a change of +30,000 % would flatten every other bar: bars stop at ±CAP %, their
+    # label gives the value
+    cap = REL_CAP_PCT
+    shown = [max(-cap, min(cap, r)) for r in rel]
     bars = go.Figure(
         go.Bar(
-            y=[kpi_label(k, tr) for k in ks], x=rel, orientation="h",
+            y=[kpi_label(k, tr) for k in ks], x=shown, orientation="h",
             marker_color=[
-                F.GREY if k in NEUTRAL
+                F.GREY if k in NEUTRAL or not _clear(diffs[k])
                 else (F.GREEN if (r > 0) == (k in HIGHER_IS_BETTER) else F.RED)
                 for k, r in zip(ks, rel, strict=True)
             ],
             marker_pattern_shape=[
-                "" if k in NEUTRAL else ("" if (r > 0) == (k in HIGHER_IS_BETTER) else "/")
+                "" if k in NEUTRAL or not _clear(diffs[k])
+                else ("" if (r > 0) == (k in HIGHER_IS_BETTER) else "/")
                 for k, r in zip(ks, rel, strict=True)
             ],
-            error_x={"type": "data", "array": err, "visible": any(err)},
-            hovertemplate="%{y}: %{x:+.1f} %<extra></extra>",
+            error_x={"type": "data", "array": [e if abs(r) < cap else 0.0
+                                               for r, e in zip(rel, err, strict=True)],
+                     "visible": any(err)},
+            text=[("+" if r > 0 else "−" if r < 0 else "") + tr.num(abs(r), 1) + " %"
+                  for r in rel],
+            textposition="outside", cliponaxis=False,
+            customdata=rel, hovertemplate="%{y}: %{customdata:+.1f} %<extra></extra>",
         )
     )
-    span = max([abs(r) + e for r, e in zip(rel, err, strict=True)] or [1.0]) * 1.1 or 1.0
+    span = max([abs(r) + e for r, e in zip(shown, err, strict=True)] or [1.0]) * 1.35 or 1.0
+    span = min(span, cap * 1.35)
     bars.update_layout(
-        height=100 + 28 * len(ks), margin={"t": 50, "b": 50, "l": 330, "r": 20},
-        title=tr("Differences B − A, relative to A (hatched: worse)"),
+        height=100 + 28 * len(ks), margin={"t": 50, "b": 50, "l": 330, "r": 40},
+        title=tr("Differences B − A, relative to A (hatched: worse; grey: no clear difference; "
+                 "bars end at ±{cap} %)",
+                 cap=cap),
         xaxis={"title": tr("% of A"), "zeroline": True, "zerolinewidth": 2,
                "range": [-span, span]},
     )
@@ -248,7 +270,7 @@ def _config_diff(a: RunData, b: RunData, tr: Tr) -> Markup:
     keys = [k for k in sorted(set(fa) | set(fb))
             if fa.get(k) != fb.get(k) and k not in ("name", "description")]
     rows = [(L.config_path(k, tr, b.scenario if k in fb else a.scenario),
-             _short(fa.get(k, "–"), tr), _short(fb.get(k, "–"), tr)) for k in keys]
+             _short(k, fa.get(k), tr), _short(k, fb.get(k), tr)) for k in keys]
     if not rows:
         return html("<p>{t}</p>", t=tr("The two scenarios have the same settings (only the "
                                        "seeds may differ)."))
@@ -269,12 +291,12 @@ def _flatten(x: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: x}
 
 
-def _short(v: Any, tr: Tr) -> str:
+def _short(path: str, v: Any, tr: Tr) -> str:
     if isinstance(v, list) and not v:
         return tr("none")
     if v is None:
         return "–"
-    s = L.value_words(v, tr)
+    s = L.setting_value(path, v, tr)
     return s if len(s) <= 120 else s[:117] + "…"
 
 

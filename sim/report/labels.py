@@ -118,7 +118,38 @@ _LEAVES: dict[str, tuple[str, str]] = {
     "timetable.live_lesson_share": ("share of live lessons", "Anteil der Live-Stunden"),
     "timetable.school_start_spread_min": ("spread of school bells", "Streuung des Schulbeginns"),
     "workers": ("workers", "Worker"),
+    "kind": ("kind", "Art"),
+    "label": ("description", "Beschreibung"),
+    "start": ("start", "Beginn"),
+    "end": ("end", "Ende"),
+    "creates": ("room creation fails", "Raumanlage scheitert"),
+    "joins": ("joins fail", "Beitritte scheitern"),
+    "share": ("share affected", "betroffener Anteil"),
+    "repair_stages": ("repair stages", "Reparaturstufen"),
+    "repair_interval_min": ("minutes between repair stages", "Minuten zwischen Reparaturstufen"),
+    "repair_min": ("repair time", "Reparaturdauer"),
+    "queue_threshold": ("queue that crashes a server", "Warteschlange, ab der ein Server abstürzt"),
+    "sustain_s": ("time the queue must last", "Dauer der Warteschlange"),
+    "tier": ("school servers", "Schulserver"),
+    "cluster": ("cluster", "Cluster"),
+    "platform": ("platform", "Plattform"),
+    "reserve_nodes": ("reserve nodes", "Reserveknoten"),
+    "step_nodes": ("nodes per step", "Knoten je Schritt"),
+    "threshold": ("load that triggers it", "auslösende Auslastung"),
+    "delay_min": ("delay", "Verzögerung"),
+    "check_interval_s": ("check interval", "Prüfabstand"),
+    "give_up_return_share": ("share who come back after giving up",
+                             "Anteil, der nach Aufgeben wiederkommt"),
+    "give_up_return_after_s": ("comeback after", "Rückkehr nach"),
+    "policies.scale_up": ("emergency scale-up", "Notfall-Erweiterung"),
+    "faults": ("faults", "Störungen"),
 }
+# list owners shown by position ("Fault 1: start")
+_LIST_OWNERS: dict[str, tuple[str, str]] = {
+    "faults": ("Fault {n}", "Störung {n}"),
+    "scale_up": ("Emergency scale-up {n}", "Notfall-Erweiterung {n}"),
+}
+_TIME_OF_DAY = {"start", "end", "day.start", "day.end", "timetable.first_period_start"}
 
 
 def _words(ident: str) -> str:
@@ -207,8 +238,30 @@ def value_label(col: str, v: Any, tr: Tr = EN, scenario: Any = None) -> str:
     return tr.plain(v)
 
 
+def setting_value(path: str, v: Any, tr: Tr = EN, scenario: Any = None) -> str:
+    """A setting's value as a reader reads it: clock times, durations with units, ids in
+    words (``faults[0].start`` 28200 → "07:50")."""
+    leaf = re.sub(r"\[[^\]]*\]", "", str(path)).rsplit(".", 1)[-1]
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        if leaf in _TIME_OF_DAY or str(path) in _TIME_OF_DAY:
+            return tr.clock(float(v))
+        if leaf.endswith("_s"):
+            return tr.minutes(v / 60) if v >= 120 else tr.seconds(v, 0)
+        if leaf.endswith("_min"):
+            return tr.minutes(v)
+        if leaf.endswith(("share", "threshold")) and 0 <= v <= 1:
+            return tr.pct(v, 0)
+    if v is None:
+        return "–"
+    if leaf == "label" and isinstance(v, str):
+        return f"“{v}”"
+    return value_words(v, tr, scenario)
+
+
 def value_words(v: Any, tr: Tr = EN, scenario: Any = None) -> str:
     """A setting's value in words when it is an id (fault kinds, regions, platforms, ...)."""
+    if isinstance(v, list):
+        return ", ".join(value_words(x, tr, scenario) for x in v) or tr("none")
     if not isinstance(v, str):
         return tr.plain(v)
     for table in (FAULT_KINDS, REGIONS, SCHOOL_TYPES, TIERS):
@@ -278,13 +331,25 @@ def config_path(path: str, tr: Tr = EN, scenario: Any = None) -> str:
             if cl is not None:
                 owner = cluster(cl.name, tr, scenario)
             rest = rest.split(".", 1)[1] if "." in rest else ""
+    elif segs and (segs[0][0] in _LIST_OWNERS or (len(segs) > 1 and segs[1][0] in _LIST_OWNERS
+                                                   and segs[0][0] == "policies")):
+        j = 0 if segs[0][0] in _LIST_OWNERS else 1
+        name, idx = segs[j]
+        if idx is not None and idx.isdigit():
+            owner = tr.pick(*_LIST_OWNERS[name]).format(n=int(idx) + 1) + ":"
+            rest = ".".join(x for x, _ in segs[j + 1:])
+        else:
+            rest = p
     elif segs and segs[0][0] == "school_servers" and len(segs) > 2:
         owner = tier(segs[2][0], tr) if segs[1][0] == "tiers" else ""
         rest = segs[-1][0]
     if owner and not rest:  # the platform or cluster itself
         return owner
     leaf = _LEAVES.get(rest) or _LEAVES.get(rest.rsplit(".", 1)[-1])
-    words = tr.pick(*leaf) if leaf else _words(rest.rsplit(".", 1)[-1] or p)
+    last = rest.rsplit(".", 1)[-1] or p
+    words = tr.pick(*leaf) if leaf else _words(re.sub(r"_(s|min)$", "", last))
+    if owner and tr.lang == "de" and not owner.endswith(":"):
+        return f"{words[:1].upper() + words[1:]} ({owner})"  # "Konferenzknoten (IServ)"
     return f"{owner} {words}".strip() if owner else words[:1].upper() + words[1:]
 
 

@@ -100,7 +100,7 @@ def interval_range(kpi: str, iv: Interval | None, tr: Tr = EN) -> str:
         return ""
     kind = kpi_kind(kpi)
     if kind == "share":
-        d = 1 if kpi != "blocking_probability" else 3
+        d = 2 if kpi != "blocking_probability" else 3  # as many digits as the mean
         lo, hi = tr.pct(iv.lo, d), tr.pct(iv.hi, d)
         return f"{lo.rsplit(chr(0x202F), 1)[0]}–{hi}"
     if kind == "seconds":
@@ -183,8 +183,10 @@ def verdict(
     intervals: Mapping[str, Interval | None] | None = None,
     tr: Tr = EN,
     prefix: str = "",
+    see: bool = True,
 ) -> Markup:
-    """A coloured line saying whether the service target is met."""
+    """A coloured line saying whether the service target is met (``see``: point to the
+    sections below)."""
     ok = meets(kpis, intervals)
     if ok is None:
         return Markup("")
@@ -200,18 +202,22 @@ def verdict(
     return html(
         '<p class="warn">{lead}<b>{m}</b>{c} ({t}). {see}</p>', lead=lead,
         m=tr("Service target not met"), c=conf, t=text,
-        see=tr("See the capacity and retry sections below."),
+        see=tr("See the capacity and retry sections below.") if see else "",
     )
 
 
 # ---------------------------------------------------------------------------------- figures
-def embed(name: str, fig: go.Figure, tr: Tr = EN) -> Markup:
-    """A figure as a ``<div>`` (plotly.js itself is inlined once in the page head)."""
+def embed(name: str, fig: go.Figure, tr: Tr = EN, static: bool = False) -> Markup:
+    """A figure as a ``<div>`` (plotly.js itself is inlined once in the page head);
+    ``static`` for print: no tool bar, no hover."""
     fig.update_layout(separators=tr.plotly_separators())
+    config: dict[str, Any] = {"displaylogo": False, "responsive": not static, "locale": tr.lang}
+    if static:
+        config |= {"staticPlot": True, "displayModeBar": False}
     div = fig.to_html(
         full_html=False,
         include_plotlyjs=False,
-        config={"displaylogo": False, "responsive": True, "locale": tr.lang},
+        config=config,
         default_width="100%",
     )
     return html('<div class="figure" data-figure="{n}">', n=name) + Markup(div) + Markup("</div>")

@@ -201,15 +201,24 @@ def header(d: RunData, tr: Tr) -> Markup:
     )
 
 
-def provenance_table(prov: dict[str, Any], tr: Tr, source: str = "") -> Markup:
-    names = {
+def provenance_names(tr: Tr) -> dict[str, str]:
+    """Provenance keys in words (the values stay as recorded, to be copied)."""
+    return {
         "version": tr("dlsim version"), "config_hash": tr("configuration hash"),
         "seed": tr("root seed"), "seeds": tr("seeds of the replications"),
         "runtime_s": tr("run time (s)"), "scale": tr("population scale"),
         "config_file": tr("scenario file"), "git_commit": tr("source version (git)"),
         "python": "Python", "platform": tr("computer"), "created": tr("created"),
         "timestamp": tr("created"), "numpy": "NumPy", "simpy": "SimPy",
+        "created_utc": tr("created (UTC)"), "updated_utc": tr("updated (UTC)"),
+        "sweep_file": tr("sweep file"), "identity_hash": tr("hash of the sweep"),
+        "base_config": tr("base scenario"), "base_config_hash": tr("hash of the base scenario"),
+        "parameters": tr("settings varied"), "sampling": tr("sampling"), "points": tr("points"),
+        "replications": tr("replications"), "tasks": tr("runs"), "last_run": tr("last run"),
     }
+
+def provenance_table(prov: dict[str, Any], tr: Tr, source: str = "") -> Markup:
+    names = provenance_names(tr)
     rows = [(names.get(k, L._words(k)), html("<code>{v}</code>", v=v)) for k, v in prov.items()]
     if source:
         rows.append((tr("read from"), html("<code>{v}</code>", v=source)))
@@ -279,26 +288,25 @@ def render_briefing(results: Any, lang: str | None = None) -> str:
     """The one-page briefing (for ``--pdf``): verdict, KPI cards and the two key charts."""
     d = as_run_data(results)
     tr = _tr(d, lang)
-    figs = run_figures(d, tr.lang)
-    small: dict[str, go.Figure] = {}
-    for name, h in (("capacity", 330), ("retry_wave", 330)):
-        f = figs[name]
-        f.update_layout(height=h, width=700, margin={"t": 40, "b": 25, "l": 60, "r": 55},
-                        font={"size": 9}, title_font={"size": 11})
-        if name == "capacity":  # only the panel of all platforms
-            f = F.capacity_timeline(
-                d.timeseries[d.timeseries["component"] == "total"], None,
-                F.fault_windows(d.scenario, tr), tr)
-            f.update_layout(height=h, width=700, margin={"t": 55, "b": 25, "l": 60, "r": 20},
-                            font={"size": 9}, title_font={"size": 11})
-        small[name] = f
+    windows = F.fault_windows(d.scenario, tr)
+    total = d.timeseries[d.timeseries["component"] == "total"]
+    charts = {
+        "capacity": (tr("Concurrent conference participants vs capacity"),
+                     F.capacity_timeline(total, None, windows, tr)),
+        "retry_wave": (tr("Failed joins and retries per minute"),
+                       F.retry_wave(d.timeseries, windows, tr)),
+    }
+    sections = []
+    for name, (title, f) in charts.items():
+        # the heading is the page's; the chart keeps its panel titles, small and grey
+        f.update_layout(title=None, height=290 if name == "capacity" else 350, width=710,
+                        margin={"t": 30, "b": 20, "l": 60, "r": 55}, font={"size": 9})
+        f.update_annotations(font_size=10)
+        sections.append(Section(name, title, embed(name, f, tr, static=True)))
     body = (
         html("<h1>{n}</h1><p class=lead>{d}</p><p class=muted>{m}</p>", n=d.name,
              d=d.description, m=population_line(d, tr))
-        + verdict(d.kpis, d.intervals, tr) + kpi_cards(d, tr) + too_few_note(d.replications, tr)
+        + verdict(d.kpis, d.intervals, tr, see=False) + kpi_cards(d, tr)
+        + too_few_note(d.replications, tr)
     )
-    sections = [
-        Section("capacity", "", embed("capacity", small["capacity"], tr)),
-        Section("retries", "", embed("retry_wave", small["retry_wave"], tr)),
-    ]
     return page(tr("dlsim report – {name}", name=d.name), body, sections, tr, kind="briefing")

@@ -199,8 +199,8 @@ def _group_label(row: pd.Series, cols: Sequence[str], tr: Tr = EN) -> str:
     English defaults the config paths (``path=value``) that sizing answers are keyed by."""
     if tr is EN:
         return ", ".join(f"{c[6:]}={_val(row[c])}" for c in cols) or "all points"
-    return ", ".join(f"{L.config_path(c, tr)} {tr.plain(row[c])}" for c in cols) or tr(
-        "all points")
+    return ", ".join(f"{L.config_path(c, tr)} {L.setting_value(c[6:], row[c], tr)}"
+                     for c in cols) or tr("all points")
 
 
 def _val(v: Any) -> str:
@@ -270,6 +270,8 @@ def kpi_vs_param(
         if L.kpi_kind(k) == "share":
             fig.update_yaxes(tickformat=".1%" if k != "blocking_probability" else ".2%",
                              row=r, col=c)
+        else:  # 400,000 / 400.000 rather than "400k"
+            fig.update_yaxes(tickformat=",~r", row=r, col=c)
         top = np.nanmax(stats[f"{k}:hi"].to_numpy(float)) if len(stats) else 1.0
         bot = np.nanmin(stats[f"{k}:lo"].to_numpy(float)) if len(stats) else 0.0
         if k in thresholds:
@@ -354,7 +356,8 @@ def _points_html(data: SweepData, stats: pd.DataFrame, target: Target, tr: Tr) -
     can = all(k in stats.columns for k, _, _ in target)
     rows = []
     for _, r in stats.iterrows():
-        cells: list[Any] = [tr.plain(r[c]) for c in data.params] + [tr.count(r["n"])]
+        cells: list[Any] = [L.setting_value(c[6:], r[c], tr) for c in data.params]
+        cells += [tr.count(r["n"])]
         for k in kpis:
             iv = _iv(r, k)
             rng = interval_range(k, iv, tr) if iv.meaningful else ""
@@ -402,8 +405,12 @@ def render_sweep(
              for _, r in failed.head(50).iterrows()],
         )))
     if data.source:
-        meta = [(L._words(k), json.dumps(v) if isinstance(v, dict | list) else str(v))
+        from sim.report.run_report import provenance_names
+
+        names = provenance_names(tr)
+        meta = [(names.get(k, L._words(k)),
+                 html("<code>{v}</code>", v=json.dumps(v) if isinstance(v, dict | list) else v))
                 for k, v in data.meta.items() if k not in ("name", "description")]
-        sections.append(Section("provenance", tr("Provenance"),
-                                table(["", ""], [(tr("read from"), data.source), *meta])))
+        sections.append(Section("provenance", tr("Provenance"), table(
+            ["", ""], [(tr("read from"), html("<code>{v}</code>", v=data.source)), *meta])))
     return page(tr("dlsim sweep – {name}", name=name), head, sections, tr, kind="sweep")

@@ -37,7 +37,7 @@ def test_labels_in_words() -> None:
     for path in ("platforms[0].clusters[0].nodes", "platforms[iserv].clusters[iserv-bbb].nodes",
                  "param:platforms[0].clusters[0].nodes"):
         assert L.config_path(path) == "IServ conference nodes"
-    assert L.config_path("platforms[0].clusters[0].nodes", de) == "IServ Konferenzknoten"
+    assert L.config_path("platforms[0].clusters[0].nodes", de) == "Konferenzknoten (IServ)"
     assert L.config_path("policies.stagger.school_number_slots") == "Staggered start slots"
     assert L.region("hannover_stadt", de) == "Hannover (Stadt)"
     assert L.region("osnabrueck", de) == "Osnabrück"
@@ -78,7 +78,7 @@ def test_recorded_intervals_are_read_when_present() -> None:
     d = _run({"join_success_rate": [0.98] * 5}, rec)
     iv = d.interval("join_success_rate")
     assert iv is not None and (iv.lo, iv.hi, iv.method) == (0.971, 0.996, "logit-t")
-    assert interval_range("join_success_rate", iv, Tr("de")) == "97,1–99,6\u202f%"
+    assert interval_range("join_success_rate", iv, Tr("de")) == "97,10–99,60\u202f%"
 
 
 def test_sweep_bands_are_clipped_to_the_kpi_bounds() -> None:
