@@ -204,9 +204,10 @@ def assumptions(sc: Any, tr: Tr = EN) -> list[Assumption]:
     defaults = {p.name: p for p in d.platforms}
     for p in sc.platforms:
         cl = "; ".join(
-            tr("{cluster}: {n} conference nodes of about {k} participants / {mbit}",
-               cluster=L.cluster(c.name, tr, sc), n=tr.count(c.nodes),
-               k=tr.count(c.node_max_participants), mbit=tr.mbit(c.node_capacity_mbit_s))
+            (L.cluster(c.name, tr, sc) + ": " if len(p.clusters) > 1 else "")
+            + tr("{n} conference nodes of about {k} participants / {mbit}",
+                 n=tr.count(c.nodes), k=tr.count(c.node_max_participants),
+                 mbit=tr.mbit(c.node_capacity_mbit_s))
             for c in p.clusters
         )
         dp = defaults.get(p.name)
@@ -407,6 +408,15 @@ def _id_words(token: str, tr: Tr) -> str:
 def _clean(text: str, tr: Tr = EN) -> str:
     """A SOURCES.md cell as text a reader reads: no Markdown marks, ids and config paths in
     words (``assignment.platform_shares`` → "Platform shares")."""
+    out = []
+    pos = 0
+    for m in _URL.finditer(text):  # addresses stay as they are
+        out += [_clean_words(text[pos:m.start()], tr), m[0]]
+        pos = m.end()
+    return "".join([*out, _clean_words(text[pos:], tr)])
+
+
+def _clean_words(text: str, tr: Tr) -> str:
     text = _MARKDOWN.sub(lambda m: _id_words(m[1], tr), text).replace("**", "")
     text = _DOTTED.sub(lambda m: _id_words(m[0], tr), text)
     return _SNAKE.sub(lambda m: _id_words(m[0], tr), text)

@@ -20,6 +20,18 @@ DE: dict[str, str] = {
     "dlsim comparison – {a} vs {b}": "dlsim-Vergleich – {a} gegen {b}",
     "dlsim sweep – {name}": "dlsim-Parameterstudie – {name}",
     "Note: {n}.": "Hinweis: {n}.",
+    "the recorded configuration no longer validates: {problems}":
+        "die gespeicherte Konfiguration ist nicht mehr gültig: {problems}",
+    "the scenario file {path} no longer validates":
+        "die Szenariodatei {path} ist nicht mehr gültig",
+    "the run's configuration was not recorded and {path} has changed since (config hash "
+    "differs; --set overrides are not recorded)": "die Konfiguration des Laufs wurde nicht "
+    "gespeichert, und {path} hat sich seitdem geändert (andere Prüfsumme; --set-Änderungen "
+    "werden nicht gespeichert)",
+    "the run's configuration was not recorded":
+        "die Konfiguration des Laufs wurde nicht gespeichert",
+    "schools.parquet is missing: no breakdown by school":
+        "schools.parquet fehlt: keine Aufschlüsselung nach Schulen",
     # ------------------------------------------------------------ target, intervals
     "≥ 99 % of pupil-meetings get in, 95 % of them within 2 minutes":
         "≥ 99 % der Schülerteilnahmen gelingen, 95 % davon innerhalb von 2 Minuten",
@@ -104,7 +116,7 @@ DE: dict[str, str] = {
     "Affected schools by school type and server": "Betroffene Schulen nach Schulform und Server",
     "The {n} hardest-hit schools": "Die {n} am stärksten betroffenen Schulen",
     "pupils losing more than 15 min": "Schüler mit mehr als 15 min Verlust",
-    "school no. {n}": "Schule Nr. {n}",
+    "no. {n}": "Nr. {n}",
     "read from": "gelesen aus",
     "The scenario's settings are not available.": "Die Einstellungen des Szenarios fehlen.",
     "dlsim version": "dlsim-Version",
@@ -222,8 +234,8 @@ DE: dict[str, str] = {
     "{first} wiederholt, jede Wartezeit {factor}-mal so lang wie die vorige (höchstens {max}, "
     "±{jitter}); Schüler geben nach {patience} auf",
     " (retries switched off here)": " (Wiederholungen hier abgeschaltet)",
-    "{cluster}: {n} conference nodes of about {k} participants / {mbit}":
-        "{cluster}: {n} Konferenzknoten für etwa {k} Teilnehmende / {mbit}",
+    "{n} conference nodes of about {k} participants / {mbit}":
+        "{n} Konferenzknoten für etwa {k} Teilnehmende / {mbit}",
     "Platform {name}": "Plattform {name}",
     "{label}: {clusters}; login service with {w} workers (time-out {to}); rooms placed on the "
     "node with the {policy}.": "{label}: {clusters}; Anmeldedienst mit {w} Workern "

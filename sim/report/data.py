@@ -22,6 +22,18 @@ if TYPE_CHECKING:
     from sim.config import Scenario
 
 
+class Note(str):
+    """A note on a run in English, with the message and values to translate it from."""
+
+    msgid: str
+    values: dict[str, Any]
+
+    def __new__(cls, msgid: str, **values: Any) -> Note:
+        obj = super().__new__(cls, msgid.format(**values) if values else msgid)
+        obj.msgid, obj.values = msgid, values
+        return obj
+
+
 class ReportInputError(ValueError):
     """A directory or file that cannot be reported on (bad input: the CLI exits with 2)."""
 
@@ -188,22 +200,21 @@ def scenario_from_summary(summary: dict[str, Any]) -> tuple[Scenario | None, str
         try:
             return scenario_from_dict(cfg, source="summary.json config"), None
         except ConfigError as exc:
-            return None, "the recorded configuration no longer validates: " + "; ".join(
-                exc.problems[:3]
-            )
+            return None, Note("the recorded configuration no longer validates: {problems}",
+                              problems="; ".join(exc.problems[:3]))
     path = prov.get("config_file")
     if path and Path(path).is_file():
         try:
             sc = load_scenario(path, check_files=False)
         except ConfigError:
-            return None, f"the scenario file {path} no longer validates"
+            return None, Note("the scenario file {path} no longer validates", path=path)
         if sc.config_hash() == prov.get("config_hash"):
             return sc, None
-        return None, (
-            f"the run's configuration was not recorded and {path} has changed since "
-            "(config hash differs; --set overrides are not recorded)"
+        return None, Note(
+            "the run's configuration was not recorded and {path} has changed since "
+            "(config hash differs; --set overrides are not recorded)", path=path,
         )
-    return None, "the run's configuration was not recorded"
+    return None, Note("the run's configuration was not recorded")
 
 
 def load_run_dir(path: str | Path) -> RunData:
@@ -214,12 +225,12 @@ def load_run_dir(path: str | Path) -> RunData:
         raise ReportInputError(f"{p / 'summary.json'}: no 'kpis' (not a dlsim summary)")
     ts = read_parquet_checked(p / "timeseries.parquet", ("t", "component", "metric", "value"))
     schools_path = p / "schools.parquet"
-    notes = []
+    notes: list[str] = []
     if schools_path.is_file():
         schools = read_parquet_checked(schools_path, ())
     else:
         schools = pd.DataFrame()
-        notes.append("schools.parquet is missing: no breakdown by school")
+        notes.append(Note("schools.parquet is missing: no breakdown by school"))
     sc, why = scenario_from_summary(summary)
     if why:
         notes.append(why)

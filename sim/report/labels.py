@@ -71,10 +71,12 @@ TIERS: dict[str, tuple[str, str]] = {
     "current": ("current school server", "aktueller Schulserver"),
     "outdated": ("outdated school server", "veralteter Schulserver"),
     "cloud": ("hosted (no school server)", "gehostet (kein Schulserver)"),
+    "hosted": ("hosted by the platform", "beim Plattformbetreiber"),
 }
 SERVER_GROUPS: dict[str, tuple[str, str]] = {
     "current": ("current school servers", "aktuelle Schulserver"),
     "outdated": ("outdated school servers", "veraltete Schulserver"),
+    "hosted": ("servers hosted by the platform", "Server beim Plattformbetreiber"),
 }
 PLATFORMS: dict[str, tuple[str, str]] = {
     "iserv": ("IServ", "IServ"),
@@ -232,7 +234,7 @@ def value_label(col: str, v: Any, tr: Tr = EN, scenario: Any = None) -> str:
     if col == "platform":
         return platform(v, tr, scenario)
     if col == "school":
-        return tr("school no. {n}", n=str(v))
+        return tr("no. {n}", n=str(v))
     if col == "uplink_mbit_s":
         return tr.mbit(v)
     return tr.plain(v)

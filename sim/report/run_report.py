@@ -19,7 +19,7 @@ from sim.metrics import KPI_NAMES
 from sim.report import figures as F
 from sim.report import labels as L
 from sim.report.assumptions import assumptions_html, sources_appendix
-from sim.report.data import RunData, as_run_data
+from sim.report.data import Note, RunData, as_run_data
 from sim.report.i18n import Tr
 from sim.report.layout import (
     Card,
@@ -190,8 +190,15 @@ def population_line(d: RunData, tr: Tr) -> str:
     return line
 
 
+def _note(n: str, tr: Tr) -> str:
+    if isinstance(n, Note):
+        return tr(n.msgid, **n.values)
+    return n
+
+
 def header(d: RunData, tr: Tr) -> Markup:
-    notes = join(html("<p class=note>{t}</p>", t=tr("Note: {n}.", n=n)) for n in d.notes)
+    notes = join(html("<p class=note>{t}</p>", t=tr("Note: {n}.", n=_note(n, tr)))
+                 for n in d.notes)
     return (
         html("<h1>{n}</h1><p class=lead>{d}</p><p class=muted>{m}</p>", n=d.name,
              d=d.description, m=population_line(d, tr))

@@ -202,7 +202,7 @@ def test_share_intervals_stay_within_0_and_1(pages: dict, kind: str, lang: str) 
 
 RAW_IDS = sorted(
     {k for table in (SCHOOL_TYPES, REGIONS, TIERS) for k in table
-     if k not in ("none", "current", "outdated", "cloud", "gymnasium", "oberschule",
+     if k not in ("none", "current", "outdated", "cloud", "hosted", "gymnasium", "oberschule",
                   "realschule", "hauptschule", "braunschweig", "hannover")}
     | {k for k in PLATFORMS if k != "iserv"}
     | {"iserv-bbb", "nbc-bbb", "hannover-bbb"}
@@ -213,7 +213,7 @@ RAW_PATTERNS = [
     (re.compile(r"\b[a-z]+_[a-z_]+\b"), "a snake_case id"),
     (re.compile(r"\b(frontend|school_servers|cluster):\w"), "a component id"),
     (re.compile("`"), "a Markdown backtick"),
-    (re.compile(r"(school no\.|Schule Nr\.) \d{1,3}[,.]\d{3}"), "a school id with separators"),
+    (re.compile(r"\b(no\.|Nr\.) \d{1,3}[,.]\d{3}"), "a school id with separators"),
     (re.compile(r"\b(" + "|".join(map(re.escape, RAW_IDS)) + r")\b"), "a raw id"),
 ]
 

@@ -115,6 +115,7 @@ def test_old_run_dir_without_config(plain_run: Results, tmp_path: Path) -> None:
     data = load_run_dir(tmp_path)
     assert data.scenario is None and any("not recorded" in n for n in data.notes)
     assert "not recorded" in render_report(data)
+    assert "Konfiguration des Laufs wurde nicht gespeichert" in render_report(data, lang="de")
 
 
 def test_report_kind_and_bad_input(plain_run: Results, tmp_path: Path) -> None:

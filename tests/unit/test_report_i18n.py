@@ -44,7 +44,7 @@ def test_labels_in_words() -> None:
     assert L.school_type("foerderschule", de) == "Förderschule"
     assert L.component("frontend:bildungscloud") == "Bildungscloud login service"
     assert L.component("school_servers:outdated", de) == "veraltete Schulserver"
-    assert L.value_label("school", 2801) == "school no. 2801"
+    assert L.value_label("school", 2801) == "no. 2801"
     assert L.value_label("uplink_mbit_s", 16.0, de) == "16\u202fMbit/s"
     assert L.column("uplink_mbit_s") == "uplink"
 
