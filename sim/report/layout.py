@@ -223,8 +223,6 @@ def embed(name: str, fig: go.Figure, tr: Tr = EN, static: bool = False) -> Marku
     return html('<div class="figure" data-figure="{n}">', n=name) + Markup(div) + Markup("</div>")
 
 
-CSS_FILE = "report.css"
-
 
 @lru_cache(maxsize=1)
 def css() -> str:

@@ -309,6 +309,9 @@ def render_briefing(results: Any, lang: str | None = None) -> str:
         f.update_layout(title=None, height=290 if name == "capacity" else 350, width=710,
                         margin={"t": 30, "b": 20, "l": 60, "r": 55}, font={"size": 9})
         f.update_annotations(font_size=10)
+        # hatching of ~1,000 per-minute bars makes a 10 MB PDF: solid fills, whose colours
+        # print as distinct greys (red, orange, purple, grey), and a thin outline instead
+        f.update_traces(marker_pattern_shape="", marker_line_width=0, selector={"type": "bar"})
         sections.append(Section(name, title, embed(name, f, tr, static=True)))
     body = (
         html("<h1>{n}</h1><p class=lead>{d}</p><p class=muted>{m}</p>", n=d.name,
