@@ -28,11 +28,13 @@ from sim.cli.common import (
     _check_lang,
     _fail,
     _need_chromium,
+    _u,
     app,
     err,
     out,
 )
-from sim.config import ConfigError, load_scenario
+from sim.config import MAX_SEED, ConfigError, load_scenario
+from sim.rundir import RunDirError, check_run_dir
 
 
 @app.command()
@@ -45,14 +47,14 @@ def validate(config: ConfigArg, set_: SetOpt = None) -> None:
         load_marginals(sc)
     except ConfigError as exc:
         raise _bad_input(exc) from None
-    out.print(f"{config}: ok ({sc.name}, config hash {sc.config_hash()})")
+    out.print(f"{_u(config)}: ok ({_u(sc.name)}, config hash {sc.config_hash()})")
 
 
 @app.command()
 def run(
     config: ConfigArg,
     out_dir: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("out/run"),
-    seed: Annotated[int, typer.Option(help="Root seed of the run.", min=0)] = 1,
+    seed: Annotated[int, typer.Option(help="Root seed of the run.", min=0, max=MAX_SEED)] = 1,
     replications: Annotated[
         int, typer.Option(help="Independent replications.", min=1, max=10_000)
     ] = 1,
@@ -88,7 +90,10 @@ def run(
         _need_chromium()  # before simulating, not after
     if pdf is not None:
         _need_browser("--pdf")
-    created = _prepare_run_dir(out_dir, sc.config_hash(), force)
+    try:
+        created = check_run_dir(out_dir, sc.config_hash(), force)
+    except RunDirError as exc:
+        raise _fail(str(exc)) from None
     t0 = time.perf_counter()
     show = err.is_terminal and not os.environ.get("CI")
     try:
@@ -108,7 +113,7 @@ def run(
             ) as bar:
                 what = (tr("{n} replications", n=replications) if replications > 1
                         else tr("one replication"))
-                task = bar.add_task(what, total=1.0)
+                task = bar.add_task(_u(what), total=1.0)  # a description is markup
                 res = simulate(
                     sc,
                     seed=seed,
@@ -152,7 +157,8 @@ def run(
         except (OSError, PdfExportFailed) as exc:
             raise _fail(f"--pdf {pdf}: {exc}", code=1) from None
     if "report" in paths:
-        out.print(f"\n{tr('Report')}: [bold]{paths['report'].resolve()}[/bold]", soft_wrap=True)
+        out.print(f"\n{_u(tr('Report'))}: [bold]{_u(paths['report'].resolve())}[/bold]",
+                  soft_wrap=True)
 
 
 @app.command()
@@ -169,9 +175,12 @@ def report(
     lang: LangOpt = None,
 ) -> None:
     """Write the HTML report of a run, sweep or comparison directory (no re-simulation)."""
-    from sim.report import PdfExportFailed, ReportInputError, report_directory
+    from sim.report import PdfExportFailed, report_directory
 
     lang = _check_lang(lang)
+    if out_file is not None and out_file.is_dir():
+        raise _fail(f"--out {out_file}: is a directory; name the HTML file to write, e.g. "
+                    f"{out_file / 'report.html'}")
     if png is not None:
         _need_chromium()
     if pdf is not None:
@@ -180,51 +189,14 @@ def report(
         kind, html_path, pngs = report_directory(directory, out_file, png, lang=lang, pdf=pdf)
     except PdfExportFailed as exc:
         raise _fail(f"--pdf {pdf}: {exc}", code=1) from None
-    except ReportInputError as exc:
-        err.print(f"error: {exc}", markup=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-    for p in pngs:
-        out.print(f"{p.suffix[1:]:>10}: {p}", markup=False, soft_wrap=True)
-    out.print(f"{kind} report: [bold]{html_path.resolve()}[/bold]", soft_wrap=True)
-
-
-def _prepare_run_dir(out_dir: Path, config_hash: str, force: bool) -> bool:
-    """Check --out before simulating; create it. True if this call created it.
-
-    Refused (exit 2): a file; a directory that is not writable; a directory holding results
-    of another scenario (summary.json with another config hash) or other files, unless
-    ``force``.
-    """
-    import json
-    import tempfile
-
-    if out_dir.exists() and not out_dir.is_dir():
-        raise _fail(f"--out {out_dir}: exists and is not a directory")
-    summary = out_dir / "summary.json"
-    if out_dir.is_dir() and not force:
-        if summary.is_file():
-            try:
-                old = json.loads(summary.read_text(encoding="utf-8"))["provenance"]["config_hash"]
-            except (OSError, ValueError, KeyError, TypeError):
-                old = "unreadable"
-            if old != config_hash:
-                raise _fail(
-                    f"--out {out_dir}: holds the results of another scenario (config hash "
-                    f"{old}, this run {config_hash}); use --force to replace them, or another --out"
-                )
-        elif any(out_dir.iterdir()):
-            raise _fail(
-                f"--out {out_dir}: exists, is not empty and holds no run results (no "
-                "summary.json); use --force to write into it anyway, or another --out"
-            )
-    created = not out_dir.exists()
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out_dir):
-            pass
+    except RunDirError as exc:  # includes the report's ReportInputError
+        raise _fail(str(exc)) from None
     except OSError as exc:
-        raise _fail(f"--out {out_dir}: cannot write there ({exc.strerror or exc})") from None
-    return created
+        raise _fail(f"--out {out_file or directory}: cannot write the report "
+                    f"({exc.strerror or exc})", code=1) from None
+    for p in pngs:  # the PNGs and the PDF
+        out.print(f"{p.suffix[1:]:>10}: {p}", markup=False, soft_wrap=True)
+    out.print(f"{kind} report: [bold]{_u(html_path.resolve())}[/bold]", soft_wrap=True)
 
 
 def _remove_if_empty(out_dir: Path, created: bool) -> None:
@@ -250,7 +222,7 @@ def _print_summary(data: Any, sim_s: float, tr: Any) -> None:
     from sim.report.layout import fmt_kpi, interval_range, kpi_label
 
     # the name on a line of its own, cut to the terminal (a title never wraps); what was
-    # simulated below it, wrapped at words
+    # simulated below it, wrapped at words. Both are user text: printed without markup.
     out.print(data.name, markup=False, no_wrap=True, overflow="ellipsis", style="bold")
     out.print(tr("Simulated in {s}. {what}", s=tr.seconds(sim_s, 1), what=data_line(data, tr)),
               markup=False, style="dim")
@@ -267,7 +239,7 @@ def _print_summary(data: Any, sim_s: float, tr: Any) -> None:
             iv = data.interval(k)
             row.append(interval_range(k, iv, tr) if iv is not None and iv.meaningful
                        else tr("too few replications"))
-        t.add_row(*row)
+        t.add_row(*(_u(c) for c in row))  # table cells are markup
     out.print(t)
 
 

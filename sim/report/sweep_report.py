@@ -10,7 +10,7 @@ written by ``dlsim size`` is shown as is, a name and description are taken from
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,16 @@ class SweepData:
     @property
     def kpis(self) -> list[str]:
         return [k for k in KPI_NAMES if k in self.results.columns]
+
+    @property
+    def param_names(self) -> dict[str, str]:
+        """sweep.json's ``parameter_names``: each swept path as written → the same path with
+        list elements by name. Labels resolved by name do not depend on the platforms' order
+        in the default scenario (a base scenario may order them differently)."""
+        names = self.meta.get("parameter_names") if isinstance(self.meta, dict) else None
+        if not isinstance(names, dict):
+            return {}
+        return {str(k): v for k, v in names.items() if isinstance(v, str)}
 
     @property
     def failed(self) -> pd.DataFrame:
@@ -194,12 +204,19 @@ def x_param(data: SweepData) -> str:
     return max(data.params, key=score)
 
 
-def _group_label(row: pd.Series, cols: Sequence[str], tr: Tr = EN) -> str:
+def _label(col: str, tr: Tr, names: Mapping[str, str] | None = None, scenario: Any = None) -> str:
+    """A parameter column in words, through its named path when sweep.json recorded one."""
+    path = str(col)[6:] if str(col).startswith("param:") else str(col)
+    return L.config_path((names or {}).get(path, path), tr, scenario)
+
+
+def _group_label(row: pd.Series, cols: Sequence[str], tr: Tr = EN,
+                 names: Mapping[str, str] | None = None) -> str:
     """The other parameters of a line in words ("staggered start slots 3"); with the
     English defaults the config paths (``path=value``) that sizing answers are keyed by."""
     if tr is EN:
         return ", ".join(f"{c[6:]}={_val(row[c])}" for c in cols) or "all points"
-    return ", ".join(f"{L.config_path(c, tr)} {L.setting_value(c[6:], row[c], tr)}"
+    return ", ".join(f"{_label(c, tr, names)} {L.setting_value(c[6:], row[c], tr)}"
                      for c in cols) or tr("all points")
 
 
@@ -226,7 +243,7 @@ def _groups(stats: pd.DataFrame, x: str) -> tuple[list[str], list[pd.DataFrame]]
 
 def kpi_vs_param(
     stats: pd.DataFrame, x: str, kpis: Sequence[str] = SWEEP_KPIS, target: Target = SERVICE_TARGET,
-    tr: Tr | None = None, scenario: Any = None,
+    tr: Tr | None = None, scenario: Any = None, names: Mapping[str, str] | None = None,
 ) -> go.Figure:
     """A panel per KPI: mean vs ``x`` with its 95 % band (inside the KPI's bounds), a line per
     other-parameter level; the thresholds of ``target`` as dotted lines."""
@@ -239,11 +256,12 @@ def kpi_vs_param(
         vertical_spacing=0.14 if rows > 1 else 0.2, horizontal_spacing=0.12,
     )
     thresholds = {k: thr for k, _, thr in target}
-    xlabel = L.config_path(x, tr, scenario)
+    xlabel = _label(x, tr, names, scenario)
     for gi, g in enumerate(groups):
         color = PALETTE[gi % len(PALETTE)]
         rgba = "rgba({},{},{},0.15)".format(*(int(color[i : i + 2], 16) for i in (1, 3, 5)))
-        label = esc(_group_label(g.iloc[0], others, tr if tr.lang == "de" else _WORDS_EN))
+        label = esc(_group_label(g.iloc[0], others, tr if tr.lang == "de" else _WORDS_EN,
+                                 names))
         for j, k in enumerate(kpis):
             r, c = j // 2 + 1, j % 2 + 1
             xs, m = g[x].tolist(), g[k].to_numpy(float)
@@ -324,7 +342,7 @@ def _shortfall(r: pd.Series, target: Target, tr: Tr) -> str:
 
 def _sizing_html(data: SweepData, stats: pd.DataFrame, x: str, target: Target, tr: Tr) -> Markup:
     out = Markup("")
-    xl = L.config_path(x, tr)
+    xl = _label(x, tr, data.param_names)
     if data.sizing:
         out += html("<h3>{t}</h3>", t=tr("From the sizing search")) + table(
             ["", ""],
@@ -334,7 +352,8 @@ def _sizing_html(data: SweepData, stats: pd.DataFrame, x: str, target: Target, t
     if all(k in stats.columns for k, _, _ in target) and pd.api.types.is_numeric_dtype(stats[x]):
         others, groups = _groups(stats, x)
         rows = [
-            (_group_label(g.iloc[0], others, tr if tr.lang == "de" else _WORDS_EN),
+            (_group_label(g.iloc[0], others, tr if tr.lang == "de" else _WORDS_EN,
+                          data.param_names),
              tr.plain(v) if v is not None else tr("not reached in the swept range"),
              _shortfall(g.iloc[-1], target, tr))
             for (_, v, _), g in zip(sizing_answer(stats, x, target), groups, strict=True)
@@ -366,7 +385,7 @@ def _points_html(data: SweepData, stats: pd.DataFrame, target: Target, tr: Tr) -
         if can:
             cells.append(tr("yes") if _meets_at(r, target) else tr("no"))
         rows.append(cells)
-    headers = [L.config_path(p, tr) for p in data.params] + [tr("replications")]
+    headers = [_label(p, tr, data.param_names) for p in data.params] + [tr("replications")]
     headers += [kpi_label(k, tr) for k in kpis]
     return html("<div class=wide>") + table(
         headers + ([tr("target met")] if can else []), rows,
@@ -390,17 +409,18 @@ def render_sweep(
         "<h1>{n}</h1><p class=lead>{d}</p><p class=muted>{m}</p>", n=name, d=data.description,
         m=tr("{p} points · {r} runs ({f} failed) · settings varied: {s}", p=len(stats),
              r=len(data.results), f=len(failed),
-             s=", ".join(L.config_path(p, tr) for p in data.params)),
+             s=", ".join(_label(p, tr, data.param_names) for p in data.params)),
     ) + (too_few_note(n_min, tr) if n_min else Markup(""))
     sections = [
         Section("sizing", tr("Sizing answer"), _sizing_html(data, stats, x, target, tr)),
         Section("kpis", tr("Key figures by setting"),
-                embed("kpi_vs_param", kpi_vs_param(stats, x, target=target, tr=tr), tr)),
+                embed("kpi_vs_param", kpi_vs_param(stats, x, target=target, tr=tr,
+                                                   names=data.param_names), tr)),
         Section("points", tr("All points"), _points_html(data, stats, target, tr)),
     ]
     if len(failed):
         sections.append(Section("failed", tr("Failed runs"), table(
-            [*(L.config_path(p, tr) for p in data.params), tr("error")],
+            [*(_label(p, tr, data.param_names) for p in data.params), tr("error")],
             [(*(tr.plain(r[p]) for p in data.params), str(r["error"])[:300])
              for _, r in failed.head(50).iterrows()],
         )))

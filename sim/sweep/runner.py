@@ -39,6 +39,8 @@ class SweepOutcome:
     executor: str
     lost: list[str] = field(default_factory=list)
     """Errors of runs the cluster failed to compute (not stored: a re-run computes them)."""
+    damaged: list[str] = field(default_factory=list)
+    """Keys of stored part files found damaged, set aside in parts/damaged/ and recomputed."""
 
     @property
     def complete(self) -> bool:
@@ -160,7 +162,23 @@ def run_sweep(
     t0 = time.perf_counter()
     ex = executor if executor is not None else SerialExecutor()
     store = SweepStore(out_dir)
-    store.prepare(sweep, force=force)
+    fresh = store.prepare(sweep, force=force)
+    try:
+        return _run(sweep, store, ex, retry_errors, progress, t0)
+    except BaseException:
+        if fresh:  # nothing was stored: leave no sweep.json or parts/ behind
+            store.remove_if_empty()
+        raise
+
+
+def _run(
+    sweep: Sweep,
+    store: SweepStore,
+    ex: Any,
+    retry_errors: bool,
+    progress: ProgressFn | None,
+    t0: float,
+) -> SweepOutcome:
     keys = {t.key for t in sweep.tasks}
     done = store.done_keys() & keys
     if retry_errors and done:
@@ -200,7 +218,7 @@ def run_sweep(
     results, summary = assemble(sweep, store)
     errors = int(results["error"].notna().sum()) if not results.empty else 0
     return SweepOutcome(
-        Path(out_dir),
+        store.dir,
         results,
         summary,
         computed,
@@ -209,4 +227,5 @@ def run_sweep(
         time.perf_counter() - t0,
         ex.name,
         lost,
+        list(store.damaged),
     )

@@ -93,6 +93,22 @@ def test_sweep_bands_are_clipped_to_the_kpi_bounds() -> None:
     assert stats["join_success_rate"].max() <= 1
 
 
+def test_sweep_labels_follow_the_recorded_parameter_names() -> None:
+    # a base scenario whose first platform is Bildungscloud: sweep.json's parameter_names says
+    # what platforms[0] was, where the default scenario's order would say IServ
+    from sim.report import render_sweep
+
+    col = "param:platforms[0].clusters[0].nodes"
+    rows = [{col: n, "join_success_rate": 0.99, "gave_up": 0.0, "error": None}
+            for n in (2, 4) for _ in range(3)]
+    named = {"platforms[0].clusters[0].nodes": "platforms[bildungscloud].clusters[nbc-bbb].nodes"}
+    with_names = render_sweep(SweepData(pd.DataFrame(rows), meta={"parameter_names": named}))
+    without = render_sweep(SweepData(pd.DataFrame(rows)))
+    assert "Bildungscloud conference nodes" in with_names
+    assert "IServ conference nodes" not in with_names
+    assert "IServ conference nodes" in without  # positional: the default scenario's order
+
+
 def test_report_package_does_not_import_results() -> None:
     """sim/report renders plain data: no module in it imports sim.results (issue 13)."""
     for f in REPORT.glob("*.py"):
