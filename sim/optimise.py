@@ -238,10 +238,8 @@ def optimise(
         out.mkdir(parents=True, exist_ok=True)
     store = _Store(out / "runs.jsonl" if out is not None else None)
     kpis = sorted({t.kpi for t in tg} | {FRONT_KPI})
-    # runs are keyed without the costs section: re-pricing a lever must not re-run anything
-    dump = scenario.model_dump(mode="json")
-    dump.pop("costs", None)
-    base_hash = hashlib.sha256(json.dumps(dump, sort_keys=True).encode()).hexdigest()
+    # the config hash leaves the costs section out: re-pricing a lever re-runs nothing
+    base_hash = scenario.config_hash()
 
     def scaled(scale: float | None) -> list[str]:
         return [] if scale is None else [f"population.scale={scale}"]
