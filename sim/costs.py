@@ -29,7 +29,7 @@ def active_policies(scenario: Scenario) -> list[str]:
 
 
 def scenario_cost(scenario: Scenario, run_result: Any | None = None) -> dict[str, Any]:
-    """€ breakdown of ``scenario``: ``{"total_eur", "items": [{item, quantity, unit_eur, eur}]}``.
+    """€ breakdown: ``{"total_eur", "items": [{item, fill, quantity, unit_eur, eur}]}``.
 
     With ``run_result`` (a :class:`sim.model.RunResult`) the reserve nodes that the emergency
     scale-up started are priced for the rest of the day from their start (an upper bound:
@@ -38,8 +38,9 @@ def scenario_cost(scenario: Scenario, run_result: Any | None = None) -> dict[str
     c = scenario.costs
     items: list[dict[str, Any]] = []
 
-    def add(item: str, quantity: float, unit: float) -> None:
-        items.append({"item": item, "quantity": quantity, "unit_eur": unit,
+    def add(item: str, quantity: float, unit: float, **fill: str) -> None:
+        # ``item`` is an English msgid of the report catalogue; ``fill`` its placeholders
+        items.append({"item": item, "fill": fill, "quantity": quantity, "unit_eur": unit,
                       "eur": quantity * unit})
 
     nodes = sum(cl.nodes for p in scenario.platforms for cl in p.clusters)
@@ -53,5 +54,5 @@ def scenario_cost(scenario: Scenario, run_result: Any | None = None) -> dict[str
         add("school servers replaced (one-off)", replaced,
             c.server_replacement_eur.get("outdated", 0.0))
     for name in active_policies(scenario):
-        add(f"policy {name}", 1, c.policy_eur.get(name, 0.0))
+        add("policy {name}", 1, c.policy_eur.get(name, 0.0), name=name)
     return {"total_eur": float(sum(i["eur"] for i in items)), "items": items}

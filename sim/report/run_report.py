@@ -285,10 +285,25 @@ def render_report(results: Any, lang: str | None = None) -> str:
         Section("affected", tr("Schools affected"),
                 fig.get("affected_schools", Markup("")) + affected_html(d, tr)),
         Section("assumptions", tr("Scenario and assumptions"), assumptions),
+        *_cost_section(d, tr),
         Section("sources", tr("Sources"), sources_appendix(cited, tr)),
         Section("provenance", tr("Provenance"), provenance_table(d.provenance, tr, d.source)),
     ]
     return page(tr("dlsim report – {name}", name=d.name), header(d, tr), sections, tr)
+
+
+def _cost_section(d: Any, tr: Tr) -> list[Section]:
+    """The scenario as configured, priced by its ``costs:`` section (none for older runs)."""
+    cost = d.summary.get("cost")
+    if not cost:
+        return []
+    rows = [(tr(i["item"], **i.get("fill", {})), tr.num(i["quantity"], 1),
+             tr.num(i["unit_eur"], 2), tr.num(i["eur"], 0)) for i in cost["items"]]
+    rows.append((tr("total"), "", "", tr.num(cost["total_eur"], 0)))
+    return [Section("cost", tr("Cost of the scenario as configured"), html(
+        "<p class=muted>{t}</p>", t=tr("In €, from the scenario's costs section (data/SOURCES.md "
+                                       "A51–A57: assumptions)."))
+        + table([tr("item"), tr("quantity"), tr("€ each"), tr("€")], rows, num=range(1, 4)))]
 
 
 def render_briefing(results: Any, lang: str | None = None) -> str:

@@ -86,3 +86,15 @@ def test_scenario_cost(sc) -> None:  # type: ignore[no-untyped-def]
                               ["assignment.replaced_servers=[1, 2, 3]"])
     assert scenario_cost(more)["total_eur"] == pytest.approx(
         c["total_eur"] + 3 * sc.costs.server_replacement_eur["outdated"])
+
+
+def test_summary_and_report_price_the_scenario(tmp_path: Path) -> None:
+    import sim
+
+    sc = load_scenario(SCENARIO, ["population.scale=0.01"])
+    res = sim.simulate(sc)
+    cost = res.summary["cost"]
+    assert res.summary["details"]["cost_eur"] == pytest.approx(cost["total_eur"])
+    assert cost == scenario_cost(sc, res.runs[0])
+    res.report(tmp_path / "r.html")
+    assert "Cost of the scenario as configured" in (tmp_path / "r.html").read_text()
