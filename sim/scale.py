@@ -41,7 +41,7 @@ from typing import Any
 from sim.config import Scenario
 
 __all__ = ["ScaleReport", "faithful", "full_state_count", "scale_count", "scale_report",
-           "scaled"]
+           "scaled", "with_scale"]
 
 
 def scale_count(full: int, factor: float) -> int:
@@ -100,6 +100,16 @@ def scaled(scenario: Scenario, factor: float) -> Scenario:
         raise ValueError(f"scale factor must be positive, got {factor!r}")
     d: dict[str, Any] = scenario.model_dump(mode="python")
     d["population"]["scale"] = scenario.population.scale * factor
+    out = Scenario.model_validate(d)
+    out.source_path = scenario.source_path
+    return out
+
+
+def with_scale(scenario: Scenario, scale: float) -> Scenario:
+    """``scenario`` with ``population.scale`` set to ``scale`` (e.g. 1.0 to confirm a
+    miniature's answer for the whole state)."""
+    d: dict[str, Any] = scenario.model_dump(mode="python")
+    d["population"]["scale"] = scale
     out = Scenario.model_validate(d)
     out.source_path = scenario.source_path
     return out
