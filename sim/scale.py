@@ -40,8 +40,16 @@ from typing import Any
 
 from sim.config import Scenario
 
-__all__ = ["ScaleReport", "faithful", "full_state_count", "scale_count", "scale_report",
-           "scaled", "with_scale"]
+__all__ = [
+    "ScaleReport",
+    "describe",
+    "faithful",
+    "full_state_count",
+    "scale_count",
+    "scale_report",
+    "scaled",
+    "with_scale",
+]
 
 
 def scale_count(full: int, factor: float) -> int:
@@ -175,3 +183,19 @@ def scale_report(scenario: Scenario) -> ScaleReport:
         items.append(ScaleItem(f"{su.cluster} scale-up step", su.step_nodes,
                                su.step_nodes * s, scale_count(su.step_nodes, s)))
     return ScaleReport(s, "faithful", items)
+
+
+def describe(scenario: Scenario) -> str:
+    """The scale in one line, for CLI summaries and report headers."""
+    rep = scale_report(scenario)
+    s = float(scenario.population.scale)
+    if rep.mode == "poisson":
+        return "Poisson demand: capacities as given (not scaled with a population)"
+    if s == 1.0:
+        return "population scale 1 (the whole state)"
+    if rep.mode == "as_given":
+        return (f"population scale {s:g}; capacities as given (population.capacities: "
+                "as_given — not scaled with demand)")
+    return (f"population scale {s:g}: a faithful miniature — central capacities built at "
+            f"{s:g} of the whole state's (rounding: capacity-to-demand ratio "
+            f"{rep.worst_ratio:.2f} at worst); figures are for the simulated share")

@@ -192,6 +192,11 @@ def compare(
             "–" if not math.isfinite(k.p_value) else f"{k.p_value:.2g}",
         )
     out.print(f"A: {_u(res.a)} ({res.a_config_hash})\nB: {_u(res.b)} ({res.b_config_hash})")
+    from sim.scale import describe
+
+    scale_a, scale_b = describe(a), describe(b)
+    out.print(f"Scale: {_u(scale_a)}" if scale_a == scale_b
+              else f"Scale: A {_u(scale_a)}; B {_u(scale_b)}", soft_wrap=True)
     out.print(t)
     out.print(
         "Bold: the interval excludes 0 (paired t-test, common random numbers); pp = "
@@ -306,6 +311,9 @@ def sweep(
             f"{out_dir}/parts/damaged/) and were computed again"
         )
     _print_sweep_summary(res, sw.named_parameters)
+    from sim.scale import describe
+
+    out.print(f"Scale: {_u(describe(sw.base))}", soft_wrap=True)
     out.print(
         f"{total} runs: {res.computed} computed now, {res.skipped} already stored, "
         f"{res.errors} with errors; {res.wall_s:.1f} s on {res.executor}"

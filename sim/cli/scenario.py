@@ -122,6 +122,9 @@ def run(
             code=1,
         ) from None
     _print_summary(res.summary, sim_s)
+    from sim.scale import describe
+
+    out.print(f"Scale: {_u(describe(sc))}", soft_wrap=True)
     for name, p in paths.items():
         out.print(f"{name:>10}: {_u(p)}")
     if png is not None:
