@@ -3,7 +3,7 @@
 ``python -m sim.validation`` (or ``make validation``) runs the national IServ Thursday and the
 Lower Saxony Monday, Tuesday and Wednesday replays and writes ``docs/validation.md``: every
 figure of ``domain-facts.md`` the model can produce, model beside reported, with the verdict.
-``--scale`` runs a smaller state (capacities scaled alike) for a quick look; the document is
+``--scale`` runs a faithful miniature of the state (sim.scale) for a quick look; the document is
 generated at scale 1.
 """
 
