@@ -37,7 +37,6 @@ STAGGER_SLOTS = 3  # the "staggered start" case: schools spread over this many s
 SLOT_MIN = 15  # minutes between start slots
 
 # %%
-import math
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -49,24 +48,21 @@ from sim import config_path, load_scenario, simulate
 from sim.io import write_text
 from sim.report import figures, render_comparison, write_report
 from sim.report.layout import fmt_kpi, kpi_label
+from sim.scale import scaled
 
 # the shipped scenarios are found through the installed package, wherever this notebook is
 SCENARIO = Path(CONFIG) if Path(CONFIG).is_file() else config_path(CONFIG)
 OUT = Path.cwd() / "out" / "notebooks"
 
 
-def at_scale(overrides=(), node_share=1.0):
-    """The scenario at population SCALE, with nodes and front-end workers scaled alike
-    (× node_share for the conference nodes)."""
+def scenario(overrides=(), node_share=1.0):
+    """The scenario at population SCALE: a faithful miniature (``sim.scale`` builds SCALE of
+    every central capacity), with ``node_share`` of every cluster's nodes."""
     base = load_scenario(SCENARIO, list(overrides))
-    sets = [f"population.scale={SCALE}"]
-    for i, p in enumerate(base.platforms):
-        workers = max(1, math.ceil(p.frontend.workers * SCALE))
-        sets.append(f"platforms[{i}].frontend.workers={workers}")
-        for j, c in enumerate(p.clusters):
-            nodes = max(1, round(c.nodes * SCALE * node_share))
-            sets.append(f"platforms[{i}].clusters[{j}].nodes={nodes}")
-    return load_scenario(SCENARIO, [*overrides, *sets])
+    nodes = [f"platforms[{i}].clusters[{j}].nodes={max(1, round(c.nodes * node_share))}"
+             for i, p in enumerate(base.platforms) for j, c in enumerate(p.clusters)
+             if node_share != 1.0]
+    return scaled(load_scenario(SCENARIO, [*overrides, *nodes]), SCALE)
 
 
 def kpi_frame(results: dict) -> pd.DataFrame:
@@ -80,7 +76,7 @@ def kpi_frame(results: dict) -> pd.DataFrame:
 # ## The default day
 
 # %%
-default = simulate(at_scale(), seed=SEED)
+default = simulate(scenario(), seed=SEED)
 kpi_frame({"default day": default})
 
 # %% [markdown]
@@ -117,7 +113,7 @@ figures.retry_wave(ts).show()
 def what_if(node_share=1.0, stagger_slots=1, slot_min=SLOT_MIN):
     overrides = [f"policies.stagger.school_number_slots={stagger_slots}",
                  f"policies.stagger.slot_min={slot_min}"]
-    return simulate(at_scale(overrides, node_share=node_share), seed=SEED)
+    return simulate(scenario(overrides, node_share=node_share), seed=SEED)
 
 
 variants = {

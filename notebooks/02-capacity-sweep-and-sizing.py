@@ -63,6 +63,7 @@ from sim.report import (
     sizing_answer,
     target_text,
 )
+from sim.scale import scale_count, scaled
 
 # the shipped scenarios are found through the installed package, wherever this notebook is
 SCENARIO = Path(CONFIG) if Path(CONFIG).is_file() else config_path(CONFIG)
@@ -77,15 +78,9 @@ SLOTS_PARAM = "param:policies.stagger.school_number_slots"
 
 
 def at_scale(overrides=()):
-    """The scenario at population SCALE with nodes and front-end workers scaled alike;
-    ``overrides`` come last (so a node count set there is used as is)."""
-    sets = [f"population.scale={SCALE}", f"day.end={DAY_END}"]
-    for i, p in enumerate(base.platforms):
-        workers = max(1, math.ceil(p.frontend.workers * SCALE))
-        sets.append(f"platforms[{i}].frontend.workers={workers}")
-        for j, c in enumerate(p.clusters):
-            sets.append(f"platforms[{i}].clusters[{j}].nodes={max(1, round(c.nodes * SCALE))}")
-    return load_scenario(SCENARIO, [*sets, *overrides])
+    """The scenario at population SCALE, a faithful miniature (``sim.scale`` builds SCALE of
+    every central capacity); node counts in ``overrides`` are the whole state's."""
+    return scaled(load_scenario(SCENARIO, [f"day.end={DAY_END}", *overrides]), SCALE)
 
 
 # %% [markdown]
@@ -96,7 +91,8 @@ def at_scale(overrides=()):
 # same report functions read both.
 
 # %%
-node_counts = sorted({max(1, round(FULL_NODES * SCALE * s)) for s in NODE_SHARES})
+# whole-state node counts whose miniatures differ (SCALE of them is what is simulated)
+node_counts = sorted({round(max(1, round(FULL_NODES * SCALE * s)) / SCALE) for s in NODE_SHARES})
 rows = []
 for nodes in node_counts:
     for slots in STAGGER_SLOTS:
@@ -147,9 +143,9 @@ for (label, nodes, _), slots in zip(sizing_answer(stats, NODES_PARAM, TARGET),
     lower = math.ceil(peak[slots] / PARTICIPANTS_PER_NODE)
     answer.append({
         "option": label,
-        "minimum nodes (this scale)": nodes,
+        "≈ nodes for the whole state": nodes,
+        "simulated at this scale": None if nodes is None else scale_count(nodes, SCALE),
         "lower bound (this scale)": lower,
-        "≈ nodes for the whole state": None if nodes is None else round(nodes / SCALE),
         "today's nodes (whole state)": FULL_NODES,
     })
 pd.DataFrame(answer)
@@ -187,9 +183,9 @@ grid_file.write_text(yaml.safe_dump({
     "name": "notebook what-if (2 × 2, scale 0.01)",
     "base": str(config_path("whatif/scenario-c-dispatcher-fault.yaml")),
     "overrides": ["population.scale=0.01", f"day.end={DAY_END}",
-                  "platforms[1].clusters[0].nodes=5", "platforms[2].clusters[0].nodes=1",
                   "policies.stagger.school_number_slots=3"],
-    "parameters": {f"platforms[{ISERV}].clusters[0].nodes": [1, 3],
+    # whole-state node counts (a faithful miniature: 1 and 3 nodes are simulated)
+    "parameters": {f"platforms[{ISERV}].clusters[0].nodes": [100, 300],
                    "policies.stagger.slot_min": [0, 10]},
     "labels": {f"platforms[{ISERV}].clusters[0].nodes": {"label": "IServ nodes",
                                                          "unit": "nodes"},

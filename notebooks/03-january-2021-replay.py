@@ -41,7 +41,6 @@ DEFAULT_CONFIG = "lower-saxony-scenario-c.yaml"  # a shipped scenario (sim.confi
 
 # %%
 import importlib.util
-import math
 from pathlib import Path
 
 import pandas as pd
@@ -51,27 +50,16 @@ from sim import Scenario, config_dir, config_path, load_scenario, simulate
 from sim.io import write_text
 from sim.report import figures, render_comparison, write_report
 from sim.report.layout import fmt_kpi, kpi_label
+from sim.scale import scaled
 
 OUT = Path.cwd() / "out" / "notebooks"
 HAVE_FAULTS = "faults" in Scenario.model_fields and importlib.util.find_spec("sim.faults")
 
 
 def at_scale(config, overrides=()):
-    """``config`` at population SCALE with every capacity scaled alike."""
-    base = load_scenario(config, list(overrides))
-    sets = [f"population.scale={base.population.scale * SCALE}"]
-    if getattr(base.population, "external", None) is not None:
-        sets.append(f"population.external.scale={base.population.external.scale * SCALE}")
-    for i, p in enumerate(base.platforms):
-        workers = max(1, math.ceil(p.frontend.workers * SCALE))
-        sets.append(f"platforms[{i}].frontend.workers={workers}")
-        for j, c in enumerate(p.clusters):
-            sets.append(f"platforms[{i}].clusters[{j}].nodes={max(1, round(c.nodes * SCALE))}")
-    for k, s in enumerate(getattr(getattr(base, "policies", None), "scale_up", []) or []):
-        reserve = max(1, round(s.reserve_nodes * SCALE))
-        sets.append(f"policies.scale_up[{k}].reserve_nodes={reserve}")
-        sets.append(f"policies.scale_up[{k}].step_nodes={max(1, round(s.step_nodes * SCALE))}")
-    return load_scenario(config, [*overrides, *sets])
+    """``config`` at population SCALE: a faithful miniature (``sim.scale`` builds SCALE of
+    every central capacity: nodes, reserve nodes, front-end workers, the external block)."""
+    return scaled(load_scenario(config, list(overrides)), SCALE)
 
 
 # Where a replay scenario file is missing: the same day from the default scenario + overrides.

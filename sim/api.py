@@ -259,6 +259,7 @@ def size(
     *,
     max_candidates: int = 16,
     scheduler: str | None = None,
+    confirm: bool = False,
 ) -> pd.DataFrame:
     """Smallest integer value of ``param`` meeting ``target`` (e.g. ``"join_success_rate>=0.99"``)
     at 95 % confidence, as one row per candidate value simulated.
@@ -268,15 +269,22 @@ def size(
     meet the target), ``meets``, ``answer`` (True on the row of the answer). ``df.attrs``:
     ``answer`` (None if not reached), ``outcome``, ``note``, ``current_value``, ``target``,
     and the Erlang-B ``analytic`` bound where there is one.
+
+    At ``population.scale`` < 1 the search runs on the faithful miniature (``sim.scale``):
+    ``value`` and ``answer`` are the miniature's counts; ``df.attrs["answer_whole_state"]``
+    is the answer for the whole state (``answer / scale`` for a central capacity), and
+    ``confirm=True`` runs it at scale 1 (``df.attrs["confirmation"]``).
     """
     from dataclasses import asdict
 
-    from sim.sizing import size_capacity
+    from sim.sizing import confirm_at_full_scale, size_capacity
 
     sc = _scenario(scenario)
     with _executor(workers, scheduler) as ex:
         res = size_capacity(sc, param, target, replications=replications, seed=seed,
                             executor=ex, max_candidates=max_candidates)
+        if confirm and res.central and res.answer is not None:
+            confirm_at_full_scale(res, sc, ex)
     t = res.table()
     df = pd.DataFrame(
         {
@@ -296,6 +304,8 @@ def size(
         answer=res.answer, outcome=res.outcome, note=res.note, current_value=res.current_value,
         target=str(res.target), param=res.param_named,
         analytic=asdict(res.analytic) if res.analytic else None,
+        scale=res.scale, central=res.central, answer_whole_state=res.answer_whole_state,
+        current_whole_state=res.current_whole_state, confirmation=res.confirmation,
     )
     return df
 

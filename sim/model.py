@@ -37,6 +37,7 @@ from sim.policies import build as build_policies
 from sim.population import Population, build_population
 from sim.recorder import Recorder
 from sim.sampler import start_sampler
+from sim.scale import faithful, scale_report
 from sim.seeds import SeedTree
 from sim.world import World
 
@@ -96,7 +97,13 @@ class Simulation:
     """
 
     def __init__(self, scenario: Scenario, seed: int, progress: ProgressFn | None = None):
+        # The one choke point of faithful scale: every run builds the miniature's central
+        # capacities from the whole-state scenario (sim.scale). ``scenario`` stays the
+        # whole-state one (what results and reports describe); ``built`` is what runs.
         self.scenario = scenario
+        self.scale = scale_report(scenario)
+        self.built = faithful(scenario)
+        scenario = self.built
         self.seed = seed
         self.progress = progress
         self.seeds = SeedTree(seed)
@@ -149,7 +156,7 @@ class Simulation:
         """Run the day and summarise it (the result is also kept as ``self.result``)."""
         if self.result is not None:
             raise RuntimeError("a Simulation runs once: build another")
-        sc = self.scenario
+        sc = self.built
         t0 = time.perf_counter()
         beh = self.behaviour
         start_sampler(sc, self.world, beh, self.recorder, self.progress)
@@ -176,7 +183,7 @@ class Simulation:
                       self.env.now, self.faults.crashes,
                       sum(n for c in self.policies.scale_ups for _, n in c.started))
         self.result = RunResult(
-            scenario=sc,
+            scenario=self.scenario,
             seed=self.seed,
             kpis=s.kpis,
             extra=s.extra,
@@ -184,7 +191,7 @@ class Simulation:
             schools=s.schools,
             runtime_s=runtime,
             events=events,
-            meta={"conservation": s.conservation},
+            meta={"conservation": s.conservation, "scale": self.scale.as_dict()},
         )
         return self.result
 

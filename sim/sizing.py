@@ -13,6 +13,14 @@
    disagrees with the analytic bound), then bisected over integers, assuming more capacity
    never makes the KPI worse.
 
+**Scale.** At ``population.scale`` s < 1 the search runs on the faithful miniature
+(:func:`sim.scale.faithful`): a central capacity (conference or reserve nodes, scale-up steps,
+login-service workers) is searched over the miniature's own integer counts, and the answer
+is given for the whole state as ``answer / s`` (``answer_whole_state``), with the rounding
+that implies (one miniature node is ``1 / s`` whole-state nodes). ``confirm_at_full_scale``
+runs that whole-state figure at scale 1 on the search's seeds and says whether it meets the
+target there (queueing is not scale-free: see docs/scale.md).
+
 Targets and their blocking equivalents: ``blocking_probability<=B`` → ``B``;
 ``join_success_rate>=p`` → ``1 − p``; ``pQ_time_to_join_s<=T`` → ``1 − Q/100`` (a join that
 succeeds at the first attempt takes about no time, so Q % must not be refused). Other KPIs and
@@ -38,12 +46,18 @@ from sim.executors import task_for
 from sim.experiment import kpi_values, run_tasks
 from sim.metrics import KPI_NAMES
 from sim.model import simulate_once
+from sim.scale import factor_of, faithful, with_scale
 from sim.seeds import replication_seeds
 from sim.stats import Interval, kpi_interval, mean_interval, paired_difference
 
 _TARGET = re.compile(r"^\s*([a-z0-9_]+)\s*(>=|<=)\s*([-+0-9.eE]+)\s*$")
 _CAPACITY = re.compile(r"^platforms\[(\d+)\]\.clusters\[(\d+)\]\.(nodes|node_max_participants)$")
 _PCT = re.compile(r"^p(\d+)_time_to_join_s$")
+# the central capacities sim.scale scales with demand (searched in miniature units)
+_CENTRAL = re.compile(
+    r"^(platforms\[\d+\]\.(frontend\.workers|clusters\[\d+\]\.nodes)"
+    r"|policies\.scale_up\[\d+\]\.(reserve_nodes|step_nodes))$"
+)
 
 
 @dataclass(frozen=True)
@@ -160,6 +174,21 @@ class SizingResult:
     baseline: dict[str, Any] = field(default_factory=dict)
     param_named: str = ""
     """``param`` with list elements by name (``platforms[iserv].clusters[iserv-bbb].nodes``)."""
+    scale: float = 1.0
+    """Factor the search ran at (``population.scale`` of a faithful miniature, else 1)."""
+    central: bool = False
+    """``param`` is a central capacity: ``answer`` and ``current_value`` are the miniature's
+    counts, ``answer_whole_state`` and ``current_whole_state`` the whole state's."""
+    current_whole_state: int | None = None
+    confirmation: dict[str, Any] | None = None
+    """The whole-state answer run at scale 1 (:func:`confirm_at_full_scale`)."""
+
+    @property
+    def answer_whole_state(self) -> float | None:
+        """The answer in whole-state units: ``answer / scale`` for a central capacity."""
+        if self.answer is None:
+            return None
+        return self.answer / self.scale if self.central else float(self.answer)
 
     def table(self) -> pd.DataFrame:
         """The candidates by value: mean, lo, hi, ci95, CI bound, meets."""
@@ -186,6 +215,11 @@ class SizingResult:
             "target": str(self.target),
             "answer": self.answer,
             "current_value": self.current_value,
+            "scale": self.scale,
+            "central": self.central,
+            "answer_whole_state": self.answer_whole_state,
+            "current_whole_state": self.current_whole_state,
+            "confirmation": self.confirmation,
             "param_named": self.param_named or self.param,
             "confidence": (
                 "95 % CI bound (t-based, paired replications; shares on the logit scale)"
@@ -413,6 +447,11 @@ def size_capacity(
     given = param
     param = positional_param(scenario, param)  # names → positions; printed with names
     shown = named_in(scenario, param)
+    factor = factor_of(scenario)
+    central = factor != 1.0 and bool(_CENTRAL.match(param))
+    whole_now = current_value(scenario, param)
+    # search the miniature's own counts (a whole-state count would plateau over 1/s values)
+    scenario = faithful(scenario)
     now = current_value(scenario, param)
     scenario_from_dict(scenario.model_dump(mode="json"), "<sizing>", [f"{param}={now}"])
     seeds = replication_seeds(seed, replications)
@@ -493,4 +532,42 @@ def size_capacity(
         analytic_note=why,
         baseline=baseline,
         param_named=shown if given == param else given,
+        scale=factor,
+        central=central,
+        current_whole_state=whole_now,
     )
+
+
+def confirm_at_full_scale(
+    result: SizingResult,
+    scenario: Scenario,
+    executor: Any | None = None,
+    run_progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Run the whole-state answer of a search at a miniature at scale 1: the same
+    replications (seeds) as the search, the whole-state value rounded half up. Stored in
+    ``result.confirmation`` and returned: value, KPI mean and 95 % interval, whether it meets.
+    """
+    if result.answer_whole_state is None:
+        raise ValueError("no answer to confirm")
+    value = max(1, math.floor(result.answer_whole_state + 0.5))
+    full = with_scale(scenario, 1.0)
+    seeds = replication_seeds(result.seed, result.replications)
+    tasks = [task_for(full, s, [f"{result.param}={value}"], key=f"confirm-{value}-{r}",
+                      labels={"replication": r, "name": f"{result.param}={value} at scale 1"})
+             for r, s in enumerate(seeds)]
+    v = kpi_values(run_tasks(tasks, executor, run_progress), result.target.kpi)
+    iv = kpi_interval(result.target.kpi, v)
+    conf = {
+        "value": value,
+        "scale": 1.0,
+        "replications": result.replications,
+        "mean": float(v.mean()),
+        "lo": iv.lo,
+        "hi": iv.hi,
+        "bound": result.target.interval_bound(iv),
+        "met": bool(result.target.met_by(iv) and np.isfinite(v).all()),
+        "per_replication": v.tolist(),
+    }
+    result.confirmation = conf
+    return conf

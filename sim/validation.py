@@ -3,7 +3,7 @@
 ``python -m sim.validation`` (or ``make validation``) runs the national IServ Thursday and the
 Lower Saxony Monday, Tuesday and Wednesday replays and writes ``docs/validation.md``: every
 figure of ``domain-facts.md`` the model can produce, model beside reported, with the verdict.
-``--scale`` runs a smaller state (capacities scaled alike) for a quick look; the document is
+``--scale`` runs a faithful miniature of the state (sim.scale) for a quick look; the document is
 generated at scale 1.
 """
 
@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from sim import scale as scale_mod
 from sim.config import Scenario, load_scenario
 from sim.model import RunResult, simulate_once
 
@@ -26,25 +26,9 @@ CONFIGS = REPO / "configs"
 
 
 def scaled(path: Path, scale: float) -> Scenario:
-    """A scenario at ``scale`` of its population with capacities scaled alike."""
+    """A scenario at ``scale`` of its population: a faithful miniature (``sim.scale``)."""
     base = load_scenario(path)
-    if scale == 1.0:
-        return base
-    sets = [f"population.scale={base.population.scale * scale}"]
-    if base.population.external is not None:
-        sets.append(f"population.external.scale={base.population.external.scale * scale}")
-    for i, p in enumerate(base.platforms):
-        sets.append(
-            f"platforms[{i}].frontend.workers={max(1, math.ceil(p.frontend.workers * scale))}"
-        )
-        for j, c in enumerate(p.clusters):
-            sets.append(f"platforms[{i}].clusters[{j}].nodes={max(1, round(c.nodes * scale))}")
-    for k, s in enumerate(base.policies.scale_up):
-        sets.append(
-            f"policies.scale_up[{k}].reserve_nodes={max(1, round(s.reserve_nodes * scale))}"
-        )
-        sets.append(f"policies.scale_up[{k}].step_nodes={max(1, round(s.step_nodes * scale))}")
-    return load_scenario(path, sets)
+    return base if scale == 1.0 else scale_mod.scaled(base, scale)
 
 
 @dataclass

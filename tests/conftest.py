@@ -17,19 +17,18 @@ DEFAULT_CONFIG = REPO / "configs" / "lower-saxony-scenario-c.yaml"
 
 def small_scenario(scale: float = 0.02, overrides: list[str] | None = None,
                    capacity_factor: float = 1.0) -> Scenario:
-    """The default scenario at ``scale`` with capacities scaled alike (×``capacity_factor``).
-
-    Conference nodes and front-end workers shrink with the population so that a small run
-    stresses the infrastructure as the full state would.
-    """
+    """The default scenario at ``scale`` (a faithful miniature: its central capacities are
+    built at ``scale`` by ``sim.scale``), with the whole state's conference nodes and
+    front-end workers × ``capacity_factor``."""
     base = load_scenario(DEFAULT_CONFIG)
     sets = [f"population.scale={scale}"]
-    for i, p in enumerate(base.platforms):
-        workers = max(1, math.ceil(p.frontend.workers * scale * capacity_factor))
-        sets.append(f"platforms[{i}].frontend.workers={workers}")
-        for j, c in enumerate(p.clusters):
-            nodes = max(1, round(c.nodes * scale * capacity_factor))
-            sets.append(f"platforms[{i}].clusters[{j}].nodes={nodes}")
+    if capacity_factor != 1.0:
+        for i, p in enumerate(base.platforms):
+            workers = max(1, math.ceil(p.frontend.workers * capacity_factor))
+            sets.append(f"platforms[{i}].frontend.workers={workers}")
+            for j, c in enumerate(p.clusters):
+                nodes = max(1, round(c.nodes * capacity_factor))
+                sets.append(f"platforms[{i}].clusters[{j}].nodes={nodes}")
     return load_scenario(DEFAULT_CONFIG, sets + list(overrides or []))
 
 

@@ -13,6 +13,9 @@ BASE = REPO / "configs" / "whatif" / "scenario-c-dispatcher-fault.yaml"
 SMALL = [
     "population.scale=0.01",
     "day.end=11:00",  # the morning: what the levers change, at a third of the run time
+    # the page mechanics are tested on a miniature that sets its capacities itself (1 or 3
+    # IServ nodes, as the parameters say; the same runs as before faithful scale)
+    "population.capacities=as_given",
     "platforms[1].clusters[0].nodes=5",
     "platforms[2].clusters[0].nodes=1",
 ]

@@ -1,8 +1,8 @@
 """Regenerate the report screenshots in this folder (about 3 minutes on one core).
 
-Small scale to save CPU: population.scale=0.05 with 3 replications, and the capacities
-(conference nodes, login workers, emergency reserve) scaled alike so that 5 % of the pupils
-meet 5 % of the infrastructure, as the tests' small scenarios do. The sweep is
+Small scale to save CPU: population.scale=0.05 with 3 replications, a faithful miniature
+(``sim.scale``: conference nodes, login workers and the emergency reserve are built at 5 %
+too, so that 5 % of the pupils meet 5 % of the infrastructure). The sweep is
 configs/sweeps/nodes-x-stagger.yaml with 3 spreads (0, 20, 45 min) and 3 replications.
 
     .venv/bin/python docs/screenshots/make_screenshots.py [WORKDIR]
@@ -10,14 +10,13 @@ configs/sweeps/nodes-x-stagger.yaml with 3 spreads (0, 20, 45 min) and 3 replica
 
 from __future__ import annotations
 
-import math
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from sim import Scenario, load_scenario, simulate
+from sim import Scenario, load_scenario, scale, simulate
 from sim.report import find_chromium, report_directory
 
 HERE = Path(__file__).resolve().parent
@@ -26,18 +25,7 @@ SCALE = 0.05
 
 
 def scaled(path: Path) -> Scenario:
-    base = load_scenario(path)
-    sets = [f"population.scale={SCALE}"]
-    for i, p in enumerate(base.platforms):
-        workers = max(1, math.ceil(p.frontend.workers * SCALE))
-        sets.append(f"platforms[{i}].frontend.workers={workers}")
-        for j, c in enumerate(p.clusters):
-            sets.append(f"platforms[{i}].clusters[{j}].nodes={max(1, round(c.nodes * SCALE))}")
-    for i, s in enumerate(base.policies.scale_up):
-        reserve = max(1, round(s.reserve_nodes * SCALE))
-        sets.append(f"policies.scale_up[{i}].reserve_nodes={reserve}")
-        sets.append(f"policies.scale_up[{i}].step_nodes={max(1, round(s.step_nodes * SCALE))}")
-    return load_scenario(path, sets)
+    return scale.scaled(load_scenario(path), SCALE)
 
 
 def screenshot(page: Path, png: Path) -> None:

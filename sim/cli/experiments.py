@@ -197,6 +197,11 @@ def compare(
             "–" if not math.isfinite(k.p_value) else f"{k.p_value:.2g}",
         )
     out.print(f"A: {_u(res.a)} ({res.a_config_hash})\nB: {_u(res.b)} ({res.b_config_hash})")
+    from sim.scale import describe
+
+    scale_a, scale_b = describe(a), describe(b)
+    out.print(f"Scale: {_u(scale_a)}" if scale_a == scale_b
+              else f"Scale: A {_u(scale_a)}; B {_u(scale_b)}", soft_wrap=True)
     out.print(t)
     out.print(
         "Bold: the interval excludes 0 (paired t-test, common random numbers); pp = "
@@ -313,6 +318,9 @@ def sweep(
             f"{out_dir}/parts/damaged/) and were computed again"
         )
     _print_sweep_summary(res, sw.named_parameters)
+    from sim.scale import describe
+
+    out.print(f"Scale: {_u(describe(sw.base))}", soft_wrap=True)
     out.print(
         f"{total} runs: {res.computed} computed now, {res.skipped} already stored, "
         f"{res.errors} with errors; {res.wall_s:.1f} s on {res.executor}"
@@ -391,17 +399,31 @@ def size(
     seed: Annotated[int, typer.Option(help="Root seed.", min=0, max=MAX_SEED)] = 1,
     set_: SetOpt = None,
     max_candidates: Annotated[int, typer.Option(help="Most values to simulate.", min=1)] = 16,
+    confirm: Annotated[
+        bool,
+        typer.Option("--confirm", help="Run the whole-state answer of a search at "
+                     "population.scale < 1 at scale 1 (same replications) and say if it meets."),
+    ] = False,
     out_file: JsonOut = None,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
 ) -> None:
     """Smallest value of --param meeting --target at 95 % confidence, with the Erlang-B bound.
 
+    At population.scale < 1 the search runs on the faithful miniature and a central capacity
+    (nodes, workers) is answered for the whole state (miniature answer / scale).
+
     "answer: none" (exit 0) when more of --param stops helping before the target is met;
     exit 1 if the candidate budget ran out first.
     """
     from sim.config.paths import named_in
-    from sim.sizing import Target, current_value, positional_param, size_capacity
+    from sim.sizing import (
+        Target,
+        confirm_at_full_scale,
+        current_value,
+        positional_param,
+        size_capacity,
+    )
 
     tgt = Target.parse(target)
     sc = _load(config, set_ or [])
@@ -473,10 +495,35 @@ def size(
         out.print(f"[bold]answer: none[/bold] — {escape(res.note)}")
         raise typer.Exit(1 if res.outcome == "budget" else 0)
     side = "lower" if tgt.op == ">=" else "upper"
-    out.print(
-        f"[bold]answer: {param}={res.answer}[/bold] (smallest value whose 95 % CI {side} "
-        f"bound meets {_u(tgt)}; current value {res.current_value})"
-    )
+    if res.central and res.answer_whole_state is not None:
+        whole = res.answer_whole_state
+        out.print(
+            f"[bold]answer: ≈ {whole:,.0f} for the whole state[/bold] ({param}; searched at "
+            f"population scale {res.scale:g}: {res.answer} there, smallest value whose 95 % "
+            f"CI {side} bound meets {_u(tgt)}; one step there is {1 / res.scale:,.0f} for the "
+            f"state; current value {res.current_whole_state:,} for the whole state, "
+            f"{res.current_value} at this scale)"
+        )
+    else:
+        scale_note = f"; population scale {res.scale:g}" if res.scale != 1.0 else ""
+        out.print(
+            f"[bold]answer: {param}={res.answer}[/bold] (smallest value whose 95 % CI {side} "
+            f"bound meets {_u(tgt)}; current value {res.current_value}{scale_note})"
+        )
+    if confirm:
+        if not res.central:
+            out.print("--confirm: nothing to confirm (the search ran at scale 1, or the "
+                      "setting is not a central capacity)")
+        else:
+            with _executor(workers, scheduler) as ex:
+                c = confirm_at_full_scale(res, sc, ex)
+            verdict = "[green]meets[/green]" if c["met"] else "[red]fails[/red]"
+            out.print(
+                f"confirmed at scale 1 ({c['replications']} replications, the search's seeds): "
+                f"{param}={c['value']:,}: {_kpi_name(tgt.kpi)} {_fmt(tgt.kpi, c['mean'])} "
+                f"(95 % interval {_fmt(tgt.kpi, c['lo'])} to {_fmt(tgt.kpi, c['hi'])}) → "
+                f"{verdict}", soft_wrap=True)
+            _write_json(out_file, res.to_dict())
 
 
 @app.command()

@@ -139,7 +139,7 @@ def run(
             code=1,
         ) from None
     data = res.to_run_data()
-    _print_summary(data, sim_s, tr)
+    _print_summary(data, sim_s, tr)  # its second line states the scale (population_line)
     for name, p in paths.items():
         if name != "report":  # printed once, below, as the line to click
             out.print(f"{name:>10}: {p}", markup=False, soft_wrap=True)

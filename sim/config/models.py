@@ -62,6 +62,12 @@ class PopulationConfig(Strict):
     regions_file: str = "../data/lower_saxony_regions.csv"
     scale: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)] = 1.0
     """Share of the state's schools simulated (0.01 = every hundredth school, for tests)."""
+    capacities: Literal["whole_state", "as_given"] = "whole_state"
+    """``whole_state``: the central capacities in this file (conference and reserve nodes,
+    scale-up steps, login-service workers, the external block) are the whole state's, and a
+    run at ``scale`` builds that share of them — a faithful miniature (``sim.scale``).
+    ``as_given``: every capacity is built as written (a small state on the full fleet, or a
+    file that sets its miniature's capacities itself)."""
     seed: Seed = 2021
     """Seed of the school registry; fixed across replications (the state does not change)."""
     school_types: Annotated[list[str], Field(min_length=1)] | None = None

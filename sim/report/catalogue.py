@@ -89,8 +89,12 @@ DE: dict[str, str] = {
     "{n} video meetings": "{n} Videokonferenzen",
     "{n} replications": "{n} Wiederholungsläufe",
     "one replication": "ein Lauf",
-    "Simulated at population scale {s} (a sample of the state): ":
-        "Simuliert mit Skalierung {s} (eine Stichprobe des Landes): ",
+    "Simulated at population scale {s} (a faithful miniature: central capacities at the same "
+    "scale): ": "Simuliert mit Skalierung {s} (maßstabsgetreue Verkleinerung: zentrale "
+    "Kapazitäten im selben Maßstab): ",
+    "Simulated at population scale {s} on capacities as given (not scaled with demand): ":
+        "Simuliert mit Skalierung {s} auf unveränderten Kapazitäten (nicht mit der Nachfrage "
+        "skaliert): ",
     "Every conference cluster with its platform; the dashed line is the capacity of the nodes "
     "that are up.": "Jeder Konferenz-Cluster mit seiner Plattform; die gestrichelte Linie ist "
     "die Kapazität der laufenden Knoten.",

@@ -185,8 +185,15 @@ def population_line(d: RunData, tr: Tr) -> str:
     ]
     line = " · ".join(parts)
     if scale is not None and float(scale) != 1.0:
-        line = tr("Simulated at population scale {s} (a sample of the state): ",
-                  s=tr.plain(float(scale))) + line
+        # sim.scale: a miniature builds its central capacities at the same scale, unless the
+        # scenario keeps them as given
+        kept = (d.scenario is not None
+                and getattr(d.scenario.population, "capacities", "") == "as_given")
+        msg = ("Simulated at population scale {s} on capacities as given (not scaled with "
+               "demand): " if kept else
+               "Simulated at population scale {s} (a faithful miniature: central capacities "
+               "at the same scale): ")
+        line = tr(msg, s=tr.plain(float(scale))) + line
     return line
 
 

@@ -24,7 +24,7 @@ def scenario() -> sim.Scenario:
 
 @pytest.fixture(scope="module")
 def serial(scenario: sim.Scenario) -> pd.DataFrame:
-    return sim.sweep(scenario, {NODES: [1, 3], SPREAD: [0, 30]}, replications=2, seed=5)
+    return sim.sweep(scenario, {NODES: [100, 300], SPREAD: [0, 30]}, replications=2, seed=5)
 
 
 def test_sweep_returns_the_documented_tidy_frame(serial: pd.DataFrame) -> None:
@@ -33,7 +33,7 @@ def test_sweep_returns_the_documented_tidy_frame(serial: pd.DataFrame) -> None:
     assert list(serial["kpi"].iloc[: len(KPI_NAMES)]) == list(KPI_NAMES)
     assert serial["error"].isna().all() and serial["value"].dtype == float
     per_point = serial.groupby("point")[[NODES_NAMED, SPREAD]].first()
-    assert per_point.to_dict("list") == {NODES_NAMED: [1, 1, 3, 3], SPREAD: [0, 30, 0, 30]}
+    assert per_point.to_dict("list") == {NODES_NAMED: [100, 100, 300, 300], SPREAD: [0, 30, 0, 30]}
     # common random numbers: replication r has the same seed at every point
     seeds = serial.groupby("replication")["seed"].nunique()
     assert (seeds == 1).all() and serial.attrs["seeds"] == list(dict.fromkeys(serial["seed"]))
@@ -44,7 +44,7 @@ def test_sweep_on_a_local_cluster_gives_the_same_numbers(
 ) -> None:
     pytest.importorskip("distributed")
     # by name this time: the same sweep, the same rows
-    dask = sim.sweep(scenario, {NODES_NAMED: [1, 3], SPREAD: [0, 30]}, replications=2, seed=5,
+    dask = sim.sweep(scenario, {NODES_NAMED: [100, 300], SPREAD: [0, 30]}, replications=2, seed=5,
                      workers=2)
     pd.testing.assert_frame_equal(dask, serial)
 
@@ -52,10 +52,10 @@ def test_sweep_on_a_local_cluster_gives_the_same_numbers(
 def test_sweep_keeps_a_resumable_directory_when_asked(scenario: sim.Scenario,
                                                       tmp_path: Path) -> None:
     out = tmp_path / "sw"
-    first = sim.sweep(scenario, {NODES: [1, 3]}, replications=1, seed=5, out=out)
+    first = sim.sweep(scenario, {NODES: [100, 300]}, replications=1, seed=5, out=out)
     assert (out / "results.parquet").is_file() and (out / "summary.parquet").is_file()
     calls: list[int] = []
-    again = sim.sweep(scenario, {NODES: [1, 3]}, replications=1, seed=5, out=out,
+    again = sim.sweep(scenario, {NODES: [100, 300]}, replications=1, seed=5, out=out,
                       progress=lambda done, total, row: calls.append(row is not None))
     assert not any(calls)  # nothing computed: every run was stored
     pd.testing.assert_frame_equal(first, again)
@@ -68,8 +68,9 @@ def test_sweep_refuses_a_name_that_matches_nothing(scenario: sim.Scenario) -> No
 
 def test_compare_and_size_frames(scenario: sim.Scenario) -> None:
     cfg = sim.config_path("lower-saxony-scenario-c.yaml")
-    more = sim.load_scenario(cfg, [*SMALL, f"{NODES}=40"])
-    less = sim.load_scenario(cfg, [*SMALL, f"{NODES}=1"])
+    # whole-state node counts: at scale 0.01 they run as 40 and 1 nodes
+    more = sim.load_scenario(cfg, [*SMALL, f"{NODES}=4000"])
+    less = sim.load_scenario(cfg, [*SMALL, f"{NODES}=100"])
     cmp = sim.compare(less, more, replications=3, seed=2)
     assert tuple(cmp.columns) == COMPARE_COLUMNS and list(cmp["kpi"]) == list(KPI_NAMES)
     rate = cmp.set_index("kpi").loc["join_success_rate"]
@@ -78,7 +79,9 @@ def test_compare_and_size_frames(scenario: sim.Scenario) -> None:
     fit = sim.size(scenario, NODES_NAMED, "join_success_rate>=0.9", replications=2, seed=2,
                    max_candidates=8)
     assert tuple(fit.columns) == SIZE_COLUMNS and (fit["param"] == NODES_NAMED).all()
+    assert fit.attrs["scale"] == 0.01 and fit.attrs["central"]
     if fit.attrs["answer"] is not None:
+        assert fit.attrs["answer_whole_state"] == pytest.approx(fit.attrs["answer"] / 0.01)
         assert fit.loc[fit["answer"], "value"].tolist() == [fit.attrs["answer"]]
         assert fit.loc[fit["answer"], "meets"].all()
 

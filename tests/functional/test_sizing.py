@@ -96,3 +96,34 @@ def test_search_gives_up_when_more_capacity_stops_helping() -> None:
         _search(lambda v: False, 10, None, 1, gains=lambda smaller, larger: larger < 40)
     with pytest.raises(_Unreachable, match="no value up to 100"):
         _search(lambda v: False, 10, None, 1, maximum=100)
+
+
+def test_miniature_answers_for_the_whole_state_and_confirms_at_scale_1() -> None:
+    from sim import load_scenario
+    from sim.scale import scale_count
+    from sim.sizing import confirm_at_full_scale
+    from tests.conftest import DEFAULT_CONFIG
+
+    # two small school types: scale 1 of them is cheap enough to confirm in a test
+    sc = load_scenario(DEFAULT_CONFIG, ["population.school_types=[waldorf, hauptschule]",
+                                        "population.scale=0.1", "day.end=09:30", "faults=[]"])
+    param = "platforms[iserv].clusters[iserv-bbb].nodes"
+    res = size_capacity(sc, param, "join_success_rate>=0.9", replications=2, max_candidates=8)
+    full_nodes = sc.platforms[0].clusters[0].nodes
+    assert res.central and res.scale == 0.1
+    assert res.current_whole_state == full_nodes
+    assert res.current_value == scale_count(full_nodes, 0.1)  # searched in miniature counts
+    assert res.answer is not None and res.answer_whole_state == pytest.approx(res.answer / 0.1)
+    assert res.to_dict()["answer_whole_state"] == pytest.approx(res.answer / 0.1)
+    conf = confirm_at_full_scale(res, sc)
+    assert conf["value"] == round(res.answer / 0.1) and conf["scale"] == 1.0
+    assert len(conf["per_replication"]) == 2 and res.confirmation is conf
+
+
+def test_per_node_settings_are_not_converted() -> None:
+    sc = small_scenario(0.005, ["day.end=09:30"])
+    res = size_capacity(sc, "platforms[0].clusters[0].node_max_participants",
+                        "join_success_rate>=0.5", replications=2, max_candidates=6)
+    assert not res.central and res.scale == 0.005
+    if res.answer is not None:
+        assert res.answer_whole_state == res.answer
