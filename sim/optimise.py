@@ -331,7 +331,9 @@ def optimise(
                 worst = max(worst, gap / max(abs(t.value), 1e-9))
             return worst
 
-        closest = min(cands, key=lambda c: (shortfall(c), c.cost_eur)) if cands else None
+        # confirmed candidates carry the better (full-scale, fresh-seed) evidence: prefer them
+        pool_c = [c for c in pool if c.confirm] or cands
+        closest = min(pool_c, key=lambda c: (shortfall(c), c.cost_eur)) if pool_c else None
     full = confirm_scale == 1.0 or (confirm_scale is None and scenario.population.scale == 1.0)
     res = OptimumResult(
         levers=lv, targets=tg, candidates=cands, best=best, closest=closest,
