@@ -200,8 +200,8 @@ def compare(
     from sim.scale import describe
 
     scale_a, scale_b = describe(a), describe(b)
-    out.print(f"Scale: {_u(scale_a)}" if scale_a == scale_b
-              else f"Scale: A {_u(scale_a)}; B {_u(scale_b)}", soft_wrap=True)
+    out.print(f"Scale: {_u(scale_a)}" if scale_a == scale_b  # wrapped at the terminal
+              else f"Scale: A {_u(scale_a)}; B {_u(scale_b)}")
     out.print(t)
     out.print(
         "Bold: the interval excludes 0 (paired t-test, common random numbers); pp = "
@@ -320,7 +320,7 @@ def sweep(
     _print_sweep_summary(res, sw.named_parameters)
     from sim.scale import describe
 
-    out.print(f"Scale: {_u(describe(sw.base))}", soft_wrap=True)
+    out.print(f"Scale: {_u(describe(sw.base))}")  # wrapped at the terminal
     out.print(
         f"{total} runs: {res.computed} computed now, {res.skipped} already stored, "
         f"{res.errors} with errors; {res.wall_s:.1f} s on {res.executor}"

@@ -228,7 +228,8 @@ def _small_sweep(d: Path, nodes: list[int], replications: int) -> Path:
         "name": "reliability",
         "base": str(DEFAULT_CONFIG),
         "overrides": ["population.scale=0.005", "day.end='10:00'"],
-        "parameters": {"platforms[0].clusters[0].nodes": nodes},
+        # whole-state node counts: at scale 0.005 (sim.scale) they run as ``nodes``
+        "parameters": {"platforms[0].clusters[0].nodes": [n * 200 for n in nodes]},
         "replications": replications,
         "seed": 3,
     }))

@@ -135,7 +135,8 @@ def test_sweep_refuses_bad_input(tmp_path: Path) -> None:
 def test_compare_and_size_cli(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
     small = ["--set", "population.scale=0.005", "--set", "day.end=10:00"]
-    arms = ["--set-a", f"{NODES}=1", "--set-b", f"{NODES}=3"]
+    # whole-state node counts: at scale 0.005 (sim.scale) they run as 1 and 3 nodes
+    arms = ["--set-a", f"{NODES}=200", "--set-b", f"{NODES}=600"]
     cfg = str(DEFAULT_CONFIG)
     args = ["compare", cfg, cfg, "--replications", "2", *small, *arms, "--out", str(out)]
     code, stdout, err = cli([*args])
@@ -154,7 +155,7 @@ def test_compare_and_size_cli(tmp_path: Path) -> None:
         assert summary["replications"] == 2 and (out / arm / "timeseries.parquet").is_file()
     # another comparison into the same --out is refused before anything runs (or --force)
     before = (out / "comparison.json").read_bytes()
-    other = [*args[:-2], "--set-b", f"{NODES}=4", "--out", str(out)]
+    other = [*args[:-2], "--set-b", f"{NODES}=800", "--out", str(out)]
     code, _, err = cli([*other])
     assert code == 2 and "holds another comparison" in err and "--force" in err, err
     assert (out / "comparison.json").read_bytes() == before
