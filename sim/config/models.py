@@ -50,7 +50,10 @@ class ExternalLoad(Strict):
 
     platform: Name
     scale: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)]
-    """Size of the external block relative to the state's marginals."""
+    """Size of the external block relative to its marginals (``school_types_file``)."""
+    school_types_file: str | None = None
+    """The block's own school-type table (same columns as the state's; its types must be
+    among the state's). None = the state's table (other states like Lower Saxony)."""
 
 
 class PopulationConfig(Strict):
@@ -97,7 +100,9 @@ class AssignmentConfig(Strict):
     )
     region_overrides: list[RegionOverride] = Field(
         default_factory=lambda: [
-            RegionOverride(region="hannover_stadt", platform="hannover-city", schools=52)
+            RegionOverride(region="hannover_stadt", platform="hannover-city", schools=52),
+            # ≈50 % of the city's schools use IServ (S94): the other 47 of its 99
+            RegionOverride(region="hannover_stadt", platform="iserv", schools=47),
         ]
     )
     on_prem_share: dict[Name, Share] = Field(default_factory=lambda: {"iserv": 0.55})
@@ -166,8 +171,9 @@ class TimetableConfig(Strict):
 class LoginConfig(Strict):
     """Every pupil at home logs in to the school's platform in the morning (tasks, messenger)."""
 
-    share: Share = 0.9
-    """Share of pupils at home who log in around the first period."""
+    share: Share = 0.6
+    """Share of pupils at home who log in around the first period (≈1.5 M IServ users by
+    midday incl. teachers, S58: see data/SOURCES.md A34)."""
     early_mean_s: PositiveFloat = 600.0
     late_mean_s: PositiveFloat = 600.0
     early_share: Share = 0.5
@@ -452,8 +458,12 @@ class Scenario(Strict):
     def data_digests(self) -> dict[str, str]:
         """sha256 of each data file the scenario names (``missing`` if it cannot be read)."""
         out = {}
-        for field in ("school_types_file", "regions_file"):
-            path = self.resolve_path(getattr(self.population, field))
+        files = {f: getattr(self.population, f) for f in ("school_types_file", "regions_file")}
+        ext = self.population.external
+        if ext is not None and ext.school_types_file is not None:
+            files["external.school_types_file"] = ext.school_types_file
+        for field, rel in files.items():
+            path = self.resolve_path(rel)
             try:
                 out[field] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
             except OSError:
