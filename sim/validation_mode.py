@@ -55,6 +55,8 @@ def applies(model: _Model) -> bool:
         and not model.demand.m_teacher_cam.any()
         and not model.demand.m_screen.any()
         and bool(np.all(np.diff(model.demand.m_teacher_t) >= 0))
+        # the loop checks participants and bandwidth only: no node may have a CPU limit
+        and all(bool(np.isinf(pl.pool.cap_cpu).all()) for pl in model.platforms)
     )
 
 

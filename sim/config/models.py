@@ -223,7 +223,8 @@ class MediaConfig(Strict):
     """Stream bit rates (Mbit/s), BBB figures from domain-facts."""
 
     audio_mbit_s: PositiveFloat = 0.04
-    webcam_mbit_s: PositiveFloat = 0.40
+    webcam_mbit_s: PositiveFloat = 0.20
+    """BBB HTML5 client's default camera profile ("medium", 200 kbit/s; SOURCES S107)."""
     screenshare_mbit_s: PositiveFloat = 0.50
 
 
@@ -245,7 +246,18 @@ class ClusterConfig(Strict):
     name: Name
     nodes: PositiveInt
     node_max_participants: PositiveInt = 250
+    """Hard limit of participants per node. With ``node_cpu`` set it is only a ceiling (the
+    media mix decides first); without it, it is the node's whole capacity."""
     node_capacity_mbit_s: PositiveFloat = 1000.0
+    node_cpu: PositiveFloat | None = None
+    """CPU of one node in BBB reference servers (1 = BBB 2.2's minimum, 8 cores). A node then
+    admits a join only while ``cpu_per_participant × participants + cpu_per_mbit_s × egress``
+    stays within it, so that capacity depends on the media mix (cameras). None: no CPU limit
+    (participants and bandwidth only, the Erlang oracles' loss system)."""
+    cpu_per_participant: PositiveFloat = 1.574e-3
+    """CPU per participant (audio mixing, signalling), in reference servers: SOURCES A53."""
+    cpu_per_mbit_s: PositiveFloat = 6.10e-3
+    """CPU per Mbit/s of media forwarded (webcams, screen share, audio), SOURCES A53."""
     heterogeneity_cv: Annotated[float, Field(ge=0.0, le=1.0)] = 0.25
     """Spread of node sizes (real fleets are mixed; identical nodes never block early)."""
     stress_threshold: Share = 0.8
@@ -331,19 +343,22 @@ def _default_platforms() -> list[PlatformConfig]:
             name="iserv",
             label="IServ (central BBB)",
             frontend=FrontendConfig(workers=400),
-            clusters=[ClusterConfig(name="iserv-bbb", nodes=450)],
+            clusters=[ClusterConfig(name="iserv-bbb", nodes=450, node_cpu=2.0,
+                                    node_max_participants=1200)],
         ),
         PlatformConfig(
             name="bildungscloud",
             label="Niedersächsische Bildungscloud",
             frontend=FrontendConfig(workers=200),
-            clusters=[ClusterConfig(name="nbc-bbb", nodes=500, node_max_participants=150)],
+            clusters=[ClusterConfig(name="nbc-bbb", nodes=500, node_cpu=1.0,
+                                    node_max_participants=600)],
         ),
         PlatformConfig(
             name="hannover-city",
             label="schulen-hannover.de (city data centre)",
             frontend=FrontendConfig(workers=40),
-            clusters=[ClusterConfig(name="hannover-bbb", nodes=20, node_max_participants=150)],
+            clusters=[ClusterConfig(name="hannover-bbb", nodes=20, node_cpu=1.0,
+                                    node_max_participants=600)],
         ),
     ]
 
