@@ -474,6 +474,9 @@ class _Model:
             },
             "joins_per_platform": {p.name: rec.count(Code.JOIN_OK, p.index)
                                    for p in self.platforms},
+            # teachers' joins (opening or re-entering their rooms): platforms count them too
+            "host_joins_per_platform": {p.name: rec.count(Code.T_OPEN, p.index)
+                                        for p in self.platforms},
             "peak_participants_per_platform": {
                 p.name: p.pool.peak_participants for p in self.platforms
             },

@@ -83,12 +83,17 @@ class RegionOverride(Strict):
 class UplinkClass(Strict):
     share: Share
     mbit_s: PositiveFloat
+    """The connection's *upload* rate: pupils at home fetch pages from the school's own server
+    over it (SOURCES A25)."""
 
 
+# Upload rates by connection type (SOURCES A25): fibre ≈11 % (S97), cable 1 Gbit/s down /
+# 50 up (the rest of the 37 % at ≥ 1 Gbit/s), VDSL 100/40, ADSL/VDSL ≤ 50 down / ≈5 up.
 _DEFAULT_UPLINKS = (
-    UplinkClass(share=0.37, mbit_s=1000.0),
-    UplinkClass(share=0.33, mbit_s=100.0),
-    UplinkClass(share=0.30, mbit_s=30.0),
+    UplinkClass(share=0.11, mbit_s=500.0),
+    UplinkClass(share=0.26, mbit_s=50.0),
+    UplinkClass(share=0.33, mbit_s=40.0),
+    UplinkClass(share=0.30, mbit_s=5.0),
 )
 
 
@@ -107,7 +112,7 @@ class AssignmentConfig(Strict):
     )
     on_prem_share: dict[Name, Share] = Field(default_factory=lambda: {"iserv": 0.55})
     """Share of a platform's schools whose front end is the school's own server."""
-    outdated_share: Share = 0.10
+    outdated_share: Share = 0.45
     """Share of on-premise servers that are outdated (4–5 years old)."""
     uplink_mix: list[UplinkClass] = Field(default_factory=lambda: list(_DEFAULT_UPLINKS))
 
@@ -138,7 +143,7 @@ class CheckInConfig(Strict):
     enabled: bool = True
     min_year: Annotated[int, Field(ge=1, le=13)] = 1
     max_year: Annotated[int, Field(ge=1, le=13)] = 10
-    video_share: Share = 0.05
+    video_share: Share = 0.03
     """Share of classes whose check-in is a video conference (the rest use chat/messenger)."""
     duration_min: Annotated[float, Field(gt=0, le=240)] = 20.0
 
@@ -156,8 +161,11 @@ class TimetableConfig(Strict):
     breaks_min: dict[int, NonNegFloat] = Field(default_factory=lambda: {2: 20.0, 4: 15.0})
     """Break after period k (minutes)."""
     checkin: CheckInConfig = Field(default_factory=CheckInConfig)
-    live_lesson_share: Share = 0.075
+    live_lesson_share: Share = 0.13
     """Share of classes holding a live video lesson in a given period (default for all types)."""
+    live_lesson_min: Annotated[float, Field(gt=0, le=240)] | None = 25.0
+    """Length of a lesson's live video phase (then pupils work on their tasks); None = the
+    whole period."""
     live_lesson_share_by_type: dict[Name, Share] = Field(default_factory=dict)
     start_offset_min_by_type: dict[Name, Annotated[float, Field(ge=-120, le=240)]] = Field(
         default_factory=dict
@@ -200,7 +208,7 @@ class BehaviourConfig(Strict):
     """A pupil gives up after trying this long (the rest of that meeting is lost)."""
     teacher_patience_s: PositiveFloat = 2700.0
     login_patience_s: PositiveFloat = 1800.0
-    reconnect_per_h: NonNegFloat = 1.4
+    reconnect_per_h: NonNegFloat = 0.5
     """Rate at which a participant drops out (home connection, browser) and rejoins."""
     webcam_share_pupils: Share = 0.15
     webcam_share_teachers: Share = 0.9
@@ -291,8 +299,9 @@ class ServerTierConfig(Strict):
     """Server time of a pupil's morning login (dashboard, messenger, task list)."""
     join_service_s: PositiveFloat = 0.3
     service_cv: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
-    page_mbit: NonNegFloat = 16.0
-    """Data sent per request over the uplink (pages with assets ≈ 2 MB)."""
+    page_mbit: NonNegFloat = 2.0
+    """Data sent per request over the school's upload (≈250 kB: the page and its data; the
+    scripts and styles are in the browser's cache after the first day, SOURCES A44)."""
     timeout_s: PositiveFloat = 30.0
 
 
@@ -300,7 +309,8 @@ class SchoolServersConfig(Strict):
     tiers: dict[Name, ServerTierConfig] = Field(
         default_factory=lambda: {
             "current": ServerTierConfig(),
-            "outdated": ServerTierConfig(workers=2, login_service_s=14.0, join_service_s=1.0),
+            # 1/20 of a current server's throughput (plausible 1/4–1/20, SOURCES A44)
+            "outdated": ServerTierConfig(workers=4, login_service_s=7.5, join_service_s=1.5),
         }
     )
     uplink_background_share: Share = 0.3
