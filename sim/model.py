@@ -467,6 +467,12 @@ class _Model:
             "pupils_at_home": d.n_at_home,
             "schools": pop.n_schools,
             "affected_schools": int(affected.sum()),
+            # the KPI's share among one platform's schools ("2–3 % of schools" is IServ's)
+            "affected_schools_share_per_platform": {
+                p.name: float(affected[pop.school_platform == p.index].sum()
+                              / max(1, int((n_int[pop.school_platform == p.index] > 0).sum())))
+                for p in self.platforms
+            },
             "conference_hours": beh.session_s / 3600.0,
             "conference_hours_sampled": conference_hours,
             "conference_hours_per_platform": {

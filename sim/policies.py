@@ -77,7 +77,7 @@ class ScaleUpController:
             if pool.cluster_of[node] != self.cluster_index or not pool._up[node]:
                 continue
             n += 1
-            num += max(pool._p[node] / pool._cap_p[node], pool._load[node] / pool._cap_b[node])
+            num += pool.utilisation(node)  # the largest of CPU, bandwidth, participant shares
         return num / n if n else 1.0
 
     def _check(self, _: object = None) -> None:
