@@ -367,7 +367,7 @@ def _default_platforms() -> list[PlatformConfig]:
             name="hannover-city",
             label="schulen-hannover.de (city data centre)",
             frontend=FrontendConfig(workers=40),
-            clusters=[ClusterConfig(name="hannover-bbb", nodes=20, node_cpu=1.0,
+            clusters=[ClusterConfig(name="hannover-bbb", nodes=40, node_cpu=1.0,
                                     node_max_participants=600)],
         ),
     ]
