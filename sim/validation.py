@@ -86,16 +86,13 @@ def round_to_spread(values: Sequence[float] | np.ndarray) -> tuple[float, float]
     """The mean of ``values`` rounded to the unit their spread supports, and that unit.
 
     The unit is the power of ten just below half the range (one significant figure of the
-    spread); with a single value, three significant figures."""
+    spread), but never finer than three significant figures of the mean: a spread over a few
+    replications of one population understates what the inputs leave open."""
     v = np.asarray(values, dtype=float)
     mean = float(v.mean())
     half = float(v.max() - v.min()) / 2.0 if v.size > 1 else 0.0
-    if half > 0:
-        unit = 10.0 ** math.floor(math.log10(half))
-    elif mean != 0:
-        unit = 10.0 ** (math.floor(math.log10(abs(mean))) - 2)
-    else:
-        unit = 1.0
+    coarsest = 10.0 ** (math.floor(math.log10(abs(mean))) - 2) if mean != 0 else 1.0
+    unit = max(10.0 ** math.floor(math.log10(half)), coarsest) if half > 0 else coarsest
     return round(mean / unit) * unit, unit
 
 
