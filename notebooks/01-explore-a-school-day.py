@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -29,7 +31,7 @@
 # %% tags=["parameters"]
 SCALE = 0.02  # share of Lower Saxony's schools; 1.0 = the whole state
 SEED = 1
-CONFIG = "configs/lower-saxony-scenario-c.yaml"
+CONFIG = "lower-saxony-scenario-c.yaml"  # a shipped scenario (sim.config_path) or a file path
 NODE_SHARE = 0.5  # the "less capacity" case: this share of today's conference nodes
 STAGGER_SLOTS = 3  # the "staggered start" case: schools spread over this many start slots
 SLOT_MIN = 15  # minutes between start slots
@@ -43,19 +45,20 @@ import pandas as pd
 import plotly.graph_objects as go
 from IPython.display import display
 
-from sim import load_scenario, simulate
+from sim import config_path, load_scenario, simulate
 from sim.io import write_text
 from sim.report import figures, render_comparison, write_report
 from sim.report.layout import fmt_kpi, kpi_label
 
-ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "configs").is_dir())
-OUT = ROOT / "out" / "notebooks"
+# the shipped scenarios are found through the installed package, wherever this notebook is
+SCENARIO = Path(CONFIG) if Path(CONFIG).is_file() else config_path(CONFIG)
+OUT = Path.cwd() / "out" / "notebooks"
 
 
 def at_scale(overrides=(), node_share=1.0):
     """The scenario at population SCALE, with nodes and front-end workers scaled alike
     (× node_share for the conference nodes)."""
-    base = load_scenario(ROOT / CONFIG, list(overrides))
+    base = load_scenario(SCENARIO, list(overrides))
     sets = [f"population.scale={SCALE}"]
     for i, p in enumerate(base.platforms):
         workers = max(1, math.ceil(p.frontend.workers * SCALE))
@@ -63,7 +66,7 @@ def at_scale(overrides=(), node_share=1.0):
         for j, c in enumerate(p.clusters):
             nodes = max(1, round(c.nodes * SCALE * node_share))
             sets.append(f"platforms[{i}].clusters[{j}].nodes={nodes}")
-    return load_scenario(ROOT / CONFIG, [*overrides, *sets])
+    return load_scenario(SCENARIO, [*overrides, *sets])
 
 
 def kpi_frame(results: dict) -> pd.DataFrame:

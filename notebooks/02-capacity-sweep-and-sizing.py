@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -38,7 +40,7 @@
 SCALE = 0.02  # share of Lower Saxony's schools; 1.0 = the whole state
 REPLICATIONS = 3  # independent replications per point (common random numbers across points)
 SEED = 1
-CONFIG = "configs/lower-saxony-scenario-c.yaml"
+CONFIG = "lower-saxony-scenario-c.yaml"  # a shipped scenario (sim.config_path) or a file path
 NODE_SHARES = [0.35, 0.55, 0.8, 1.0, 1.25]  # of the IServ nodes in CONFIG
 STAGGER_SLOTS = [1, 3]  # 1 = no staggering
 SLOT_MIN = 15
@@ -51,7 +53,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim import load_scenario, simulate
+from sim import config_path, load_scenario, simulate
 from sim.io import write_parquet, write_text
 from sim.report import (
     SweepData,
@@ -62,13 +64,15 @@ from sim.report import (
     target_text,
 )
 
-ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "configs").is_dir())
-OUT = ROOT / "out" / "notebooks" / "02-sweep"
-base = load_scenario(ROOT / CONFIG)
+# the shipped scenarios are found through the installed package, wherever this notebook is
+SCENARIO = Path(CONFIG) if Path(CONFIG).is_file() else config_path(CONFIG)
+OUT = Path.cwd() / "out" / "notebooks" / "02-sweep"
+base = load_scenario(SCENARIO)
 ISERV = next(i for i, p in enumerate(base.platforms) if p.name == "iserv")
 FULL_NODES = base.platforms[ISERV].clusters[0].nodes
 PARTICIPANTS_PER_NODE = base.platforms[ISERV].clusters[0].node_max_participants
-NODES_PARAM = f"param:platforms[{ISERV}].clusters[0].nodes"
+ISERV_NODES = f"platforms[iserv].clusters[{base.platforms[ISERV].clusters[0].name}].nodes"
+NODES_PARAM = f"param:{ISERV_NODES}"  # config paths by name, as the report prints them
 SLOTS_PARAM = "param:policies.stagger.school_number_slots"
 
 
@@ -81,7 +85,7 @@ def at_scale(overrides=()):
         sets.append(f"platforms[{i}].frontend.workers={workers}")
         for j, c in enumerate(p.clusters):
             sets.append(f"platforms[{i}].clusters[{j}].nodes={max(1, round(c.nodes * SCALE))}")
-    return load_scenario(ROOT / CONFIG, [*sets, *overrides])
+    return load_scenario(SCENARIO, [*sets, *overrides])
 
 
 # %% [markdown]
@@ -96,7 +100,7 @@ node_counts = sorted({max(1, round(FULL_NODES * SCALE * s)) for s in NODE_SHARES
 rows = []
 for nodes in node_counts:
     for slots in STAGGER_SLOTS:
-        sc = at_scale([f"platforms[{ISERV}].clusters[0].nodes={nodes}",
+        sc = at_scale([f"{ISERV_NODES}={nodes}",
                        f"policies.stagger.school_number_slots={slots}",
                        f"policies.stagger.slot_min={SLOT_MIN}"])
         res = simulate(sc, seed=SEED, replications=REPLICATIONS)

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -35,7 +37,7 @@
 # %% tags=["parameters"]
 SCALE = 0.02  # share of Lower Saxony's schools; 1.0 = the whole state
 SEED = 1
-DEFAULT_CONFIG = "configs/lower-saxony-scenario-c.yaml"
+DEFAULT_CONFIG = "lower-saxony-scenario-c.yaml"  # a shipped scenario (sim.config_path)
 
 # %%
 import importlib.util
@@ -45,13 +47,12 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from sim import Scenario, load_scenario, simulate
+from sim import Scenario, config_dir, config_path, load_scenario, simulate
 from sim.io import write_text
 from sim.report import figures, render_comparison, write_report
 from sim.report.layout import fmt_kpi, kpi_label
 
-ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "configs").is_dir())
-OUT = ROOT / "out" / "notebooks"
+OUT = Path.cwd() / "out" / "notebooks"
 HAVE_FAULTS = "faults" in Scenario.model_fields and importlib.util.find_spec("sim.faults")
 
 
@@ -88,12 +89,13 @@ PATTERN = {"Mon 11 Jan": "2021-01-11-*.yaml", "Tue 12 Jan": "2021-01-12-*.yaml",
 
 
 def day_scenario(day):
-    found = sorted((ROOT / "configs").glob(PATTERN[day]))
+    # the shipped replays, found through the installed package wherever this notebook is
+    found = sorted(config_dir().glob(PATTERN[day]))
     if found:
         return at_scale(found[0]), found[0].name
     if FALLBACK[day] and not HAVE_FAULTS:
         return None, "needs the faults feature"
-    return at_scale(ROOT / DEFAULT_CONFIG, FALLBACK[day]), "default + overrides"
+    return at_scale(config_path(DEFAULT_CONFIG), FALLBACK[day]), "default + overrides"
 
 
 # %%

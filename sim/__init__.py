@@ -2,30 +2,62 @@
 
 The front door::
 
-    from sim import load_scenario, simulate
-    res = simulate(load_scenario("configs/lower-saxony-scenario-c.yaml"))
+    import sim
+    sc = sim.load_scenario(sim.config_path("lower-saxony-scenario-c.yaml"))
+    res = sim.simulate(sc, replications=3)
     res.summary["kpis"]; res.timeseries; res.report("out.html")
+
+    # many runs, as tidy frames (see sim.api): one row per point × replication × KPI …
+    df = sim.sweep(sc, {"platforms[iserv].clusters[iserv-bbb].nodes": [8, 16]}, replications=2)
+    sim.compare(sc_a, sc_b, replications=5)          # … one row per KPI
+    sim.size(sc, "platforms[iserv].clusters[iserv-bbb].nodes", "join_success_rate>=0.99")
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from sim.config import ConfigError, Scenario, load_scenario, scenario_from_dict
 from sim.model import RunResult, simulate_once
 from sim.results import Results
 from sim.seeds import SeedTree
 
+if TYPE_CHECKING:
+    from sim.api import compare, config_dir, config_path, size
+
+# Imported on first use (they pull in the executors, pandas frames and scipy): ``sim.sweep``
+# is the sweep package, whose module object is callable (``sim.sweep(...)`` is
+# :func:`sim.api.sweep`).
+_LAZY = {"compare": "sim.api", "size": "sim.api", "config_path": "sim.api",
+         "config_dir": "sim.api", "sweep": None}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    module = _LAZY[name]
+    if module is None:
+        return importlib.import_module(f"sim.{name}")
+    return getattr(importlib.import_module(module), name)
+
+
 __all__ = [
     "ConfigError",
     "Results",
     "RunResult",
     "Scenario",
+    "compare",
+    "config_dir",
+    "config_path",
     "load_scenario",
     "replication_seeds",
     "scenario_from_dict",
     "simulate",
     "simulate_once",
+    "size",
+    "sweep",
 ]
 
 

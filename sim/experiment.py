@@ -21,24 +21,39 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim import replication_seeds
 from sim.config import Scenario
 from sim.executors import SerialExecutor, Task, task_for
 from sim.io import write_json
 from sim.metrics import KPI_NAMES
-from sim.results import Results, mean_ci
+from sim.results import Results
+from sim.stats import (
+    difference_bounds,
+    kpi_interval,
+    mean_interval,
+    paired_difference,
+    t_quantile,
+)
 
 
 class RunFailed(RuntimeError):
     """A replication raised; an experiment built on it would be meaningless."""
 
 
-def run_tasks(tasks: Sequence[Task], executor: Any | None) -> list[dict[str, Any]]:
-    """Rows of ``tasks`` in task order (raises :class:`RunFailed` if one failed)."""
+def run_tasks(
+    tasks: Sequence[Task],
+    executor: Any | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Rows of ``tasks`` in task order (raises :class:`RunFailed` if one failed);
+    ``progress(done, total)`` after each finished run."""
     ex = executor if executor is not None else SerialExecutor()
-    by_key = {row["key"]: row for row in ex.run(tasks)}
+    by_key: dict[str, dict[str, Any]] = {}
+    for row in ex.run(tasks):
+        by_key[row["key"]] = row
+        if progress is not None:
+            progress(len(by_key), len(tasks))
     rows = [by_key[t.key] for t in tasks]
     for t, row in zip(tasks, rows, strict=True):
         if row.get("error"):
@@ -95,7 +110,14 @@ def kpi_values(rows: Sequence[dict[str, Any]], kpi: str) -> np.ndarray:
 # ----------------------------------------------------------------------------- comparisons
 @dataclass(frozen=True)
 class KpiDifference:
-    """One KPI in a paired comparison: both means and the difference B − A, with 95 % CIs."""
+    """One KPI in a paired comparison: both means and the difference B − A, with 95 % CIs.
+
+    ``a_lo``/``a_hi`` and ``b_lo``/``b_hi`` are the intervals of the two means inside the
+    KPI's bounds (:func:`sim.stats.kpi_interval`); ``lo``/``hi`` the paired t interval of the
+    difference (within ±1 for a share) and ``p_value`` the paired t-test
+    (``scipy.stats.ttest_rel``). The ``*_ci95`` fields are the plain t half-widths, kept for
+    compatibility.
+    """
 
     kpi: str
     a_mean: float
@@ -105,11 +127,54 @@ class KpiDifference:
     diff: float
     diff_ci95: float
     p_value: float
+    lo: float = math.nan
+    hi: float = math.nan
+    n: int = 0
+    a_lo: float = math.nan
+    a_hi: float = math.nan
+    b_lo: float = math.nan
+    b_hi: float = math.nan
 
     @property
     def significant(self) -> bool:
         """The 95 % CI of the difference excludes zero."""
-        return bool(abs(self.diff) > self.diff_ci95)
+        return bool(self.lo > 0 or self.hi < 0)
+
+    @property
+    def meaningful(self) -> bool:
+        """Enough paired replications for the interval to inform (see :mod:`sim.stats`)."""
+        from sim.stats import MIN_MEANINGFUL_REPLICATIONS
+
+        return self.n >= MIN_MEANINGFUL_REPLICATIONS
+
+
+def kpi_difference(kpi: str, a: np.ndarray, b: np.ndarray) -> KpiDifference:
+    """Both arms' means and bounded intervals, and the paired difference B − A."""
+    ia, ib = kpi_interval(kpi, a), kpi_interval(kpi, b)
+    d = paired_difference(a, b, bounds=difference_bounds(kpi))
+    return KpiDifference(
+        kpi,
+        ia.mean,
+        _plain_half(a),
+        ib.mean,
+        _plain_half(b),
+        d.mean,
+        paired_difference(a, b).half_width,  # the plain ± figure, for compatibility
+        d.p_value,
+        d.lo,
+        d.hi,
+        d.n,
+        ia.lo,
+        ia.hi,
+        ib.lo,
+        ib.hi,
+    )
+
+
+def _plain_half(v: np.ndarray) -> float:
+    """The symmetric t half-width (0 for one replication, as the ``*_ci95`` fields had it)."""
+    iv = mean_interval(v)
+    return 0.0 if iv.n == 1 else iv.half_width
 
 
 @dataclass
@@ -158,13 +223,31 @@ class Comparison:
                     "diff_ci95": clean(k.diff_ci95),
                     "p_value": clean(k.p_value),
                     "significant": k.significant,
+                    "a_lo": clean(k.a_lo),
+                    "a_hi": clean(k.a_hi),
+                    "b_lo": clean(k.b_lo),
+                    "b_hi": clean(k.b_hi),
+                    "lo": clean(k.lo),
+                    "hi": clean(k.hi),
+                    "n": k.n,
+                    "meaningful": k.meaningful,
                 }
                 for k in self.kpis
             },
             "per_replication": {"a": self.a_values, "b": self.b_values},
-            # B − A and its 95 % half-width per KPI, as `dlsim report` reads a comparison
+            # B − A per KPI as `dlsim report` reads a comparison: the 95 % half-width, the
+            # interval, the paired t-test's p-value and the number of pairs
             "diffs": {
-                k.kpi: {"diff": clean(k.diff), "ci95": clean(k.diff_ci95)} for k in self.kpis
+                k.kpi: {
+                    "diff": clean(k.diff),
+                    "ci95": clean(k.diff_ci95),
+                    "lo": clean(k.lo),
+                    "hi": clean(k.hi),
+                    "p_value": clean(k.p_value),
+                    "n": k.n,
+                    "meaningful": k.meaningful,
+                }
+                for k in self.kpis
             },
         }
 
@@ -182,22 +265,6 @@ class Comparison:
         return {k: paths[k] for k in ("comparison", "a", "b") if k in paths}
 
 
-def paired_difference(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
-    """Mean of ``b − a``, its t-based 95 % half-width and the paired t-test's p-value."""
-    d = np.asarray(b, dtype=float) - np.asarray(a, dtype=float)
-    d = d[np.isfinite(d)]
-    if d.size == 0:
-        return math.nan, math.nan, math.nan
-    mean, half = mean_ci(d)
-    if d.size < 2:
-        return mean, math.inf, math.nan
-    sd = float(d.std(ddof=1))
-    if sd == 0.0:
-        return mean, 0.0, (1.0 if mean == 0.0 else 0.0)
-    t = mean / (sd / math.sqrt(d.size))
-    return mean, half, float(2 * stats.t.sf(abs(t), d.size - 1))
-
-
 def compare(
     a: Scenario,
     b: Scenario,
@@ -205,6 +272,7 @@ def compare(
     replications: int = 5,
     executor: Any | None = None,
     keep_runs: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Comparison:
     """Paired comparison of two scenarios with common random numbers.
 
@@ -218,6 +286,8 @@ def compare(
         Where to run (default: this process).
     keep_runs
         Keep the replications (time series, schools) for :meth:`Comparison.save`.
+    progress
+        ``progress(done, total)`` after each of the ``2 × replications`` runs.
 
     Returns
     -------
@@ -239,16 +309,12 @@ def compare(
         for arm, sc in (("a", a), ("b", b))
         for i, s in enumerate(seeds)
     ]
-    rows = run_tasks(tasks, executor)
+    rows = run_tasks(tasks, executor, progress)
     ra = [r for r in rows if r["arm"] == "a"]
     rb = [r for r in rows if r["arm"] == "b"]
     out = []
     for k in KPI_NAMES:
-        va, vb = kpi_values(ra, k), kpi_values(rb, k)
-        am, ah = mean_ci(va[np.isfinite(va)])
-        bm, bh = mean_ci(vb[np.isfinite(vb)])
-        d, dh, p = paired_difference(va, vb)
-        out.append(KpiDifference(k, am, ah, bm, bh, d, dh, p))
+        out.append(kpi_difference(k, kpi_values(ra, k), kpi_values(rb, k)))
     return Comparison(
         a=a.name,
         b=b.name,
@@ -280,7 +346,7 @@ def precision_trace(values: Sequence[float] | np.ndarray, alpha: float = 0.05) -
         if n < 2:
             half = math.nan
         else:
-            half = float(stats.t.ppf(1 - alpha / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+            half = t_quantile(1 - alpha, n - 1) * float(x.std(ddof=1)) / math.sqrt(n)
         if n < 3:
             dev = math.nan
         elif half == 0.0:

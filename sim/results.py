@@ -1,8 +1,10 @@
 """What a user gets back: ``Results`` with ``.summary``, ``.timeseries``, ``.report(path)``.
 
-One or more replications of one scenario. With R > 1 the KPIs are means with a t-based 95 %
-confidence half-width across replications (``kpis_ci95``), and the time series is the
-per-minute mean with a 95 % band (``lo``/``hi`` columns).
+One or more replications of one scenario. With R > 1 the KPIs are means across replications
+with a 95 % interval that respects each KPI's range (``kpis_interval95``: ``lo``/``hi``,
+shares on the logit scale, counts ≥ 0; see :mod:`sim.stats`) and, for compatibility, the
+plain t half-width (``kpis_ci95``); the time series is the per-minute mean with a 95 % band
+(``lo``/``hi`` columns) inside each metric's bounds.
 """
 
 from __future__ import annotations
@@ -17,24 +19,7 @@ from sim.io import StagedFiles, json_writer, parquet_writer, text_writer
 from sim.metrics import KPI_NAMES, as_jsonable
 from sim.model import RunResult
 from sim.provenance import provenance
-
-
-def _t_ppf(q: float, df: Any) -> Any:
-    """Student-t quantile (scipy.stats imported on first use: it costs ≈1 s of CLI start-up)."""
-    from scipy import stats
-
-    return stats.t.ppf(q, df)
-
-
-def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """Mean and t-based half-width of the ``level`` confidence interval (0 for n < 2)."""
-    v = np.asarray(values, dtype=float)
-    n = v.size
-    mean = float(v.mean()) if n else float("nan")
-    if n < 2:
-        return mean, 0.0
-    sd = float(v.std(ddof=1))
-    return mean, float(_t_ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n))
+from sim.stats import Interval, kpi_interval, mean_interval, series_band
 
 
 class Results:
@@ -51,10 +36,20 @@ class Results:
     def kpis(self) -> dict[str, float]:
         if len(self.runs) == 1:
             return dict(self.runs[0].kpis)
-        return {k: mean_ci(self._values(k))[0] for k in self.runs[0].kpis}
+        # the plain mean: a KPI undefined in one replication is undefined (NaN) in the mean
+        return {k: float(self._values(k).mean()) for k in self.runs[0].kpis}
 
     def kpi_ci95(self) -> dict[str, float]:
-        return {k: mean_ci(self._values(k))[1] for k in self.runs[0].kpis}
+        """Plain t half-widths (symmetric, unbounded): the compatibility figure."""
+        return {k: self._plain(k).half_width for k in self.runs[0].kpis}
+
+    def kpi_intervals(self, level: float = 0.95) -> dict[str, Interval]:
+        """Per KPI the interval across replications inside the KPI's bounds (``lo``/``hi``)."""
+        return {k: kpi_interval(k, self._values(k), level) for k in self.runs[0].kpis}
+
+    def _plain(self, k: str) -> Interval:
+        iv = mean_interval(self._values(k))
+        return iv if iv.n > 1 else Interval(iv.mean, iv.mean, iv.mean, iv.n, iv.level, "none")
 
     def _values(self, k: str) -> np.ndarray:
         return np.array(
@@ -74,6 +69,8 @@ class Results:
         if len(self.runs) > 1:
             ci = self.kpi_ci95()
             out["kpis_ci95"] = {k: ci[k] for k in KPI_NAMES}
+            ivs = self.kpi_intervals()
+            out["kpis_interval95"] = {k: ivs[k].as_dict() for k in KPI_NAMES}
             out["kpis_per_replication"] = {k: self._values(k).tolist() for k in KPI_NAMES}
         extra = {k: v for k, v in first.extra.items()}
         if len(self.runs) > 1:
@@ -100,13 +97,7 @@ class Results:
             return self.runs[0].timeseries
         frames = [r.timeseries.assign(rep=i) for i, r in enumerate(self.runs)]
         df = pd.concat(frames, ignore_index=True)
-        g = df.groupby(["t", "component", "metric"], sort=True, observed=True)["value"]
-        out = g.agg(["mean", "std", "count"]).reset_index()
-        tq = _t_ppf(0.975, np.maximum(out["count"] - 1, 1))
-        half = np.where(out["count"] > 1, tq * out["std"].fillna(0) / np.sqrt(out["count"]), 0.0)
-        out["value"] = out["mean"]
-        out["lo"] = out["mean"] - half
-        out["hi"] = out["mean"] + half
+        out = series_band(df, ("t", "component", "metric"))
         return out[["t", "component", "metric", "value", "lo", "hi"]]
 
     @property

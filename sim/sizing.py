@@ -33,11 +33,13 @@ import pandas as pd
 from sim import replication_seeds
 from sim.analytic import min_servers_erlang_b
 from sim.config import ConfigError, Scenario, parse_override, scenario_from_dict
+from sim.config.loading import _defaults_as_data
+from sim.config.paths import named_in, positional
 from sim.executors import task_for
-from sim.experiment import kpi_values, paired_difference, run_tasks
+from sim.experiment import kpi_values, run_tasks
 from sim.metrics import KPI_NAMES
 from sim.model import simulate_once
-from sim.results import mean_ci
+from sim.stats import Interval, kpi_interval, mean_interval, paired_difference
 
 _TARGET = re.compile(r"^\s*([a-z0-9_]+)\s*(>=|<=)\s*([-+0-9.eE]+)\s*$")
 _CAPACITY = re.compile(r"^platforms\[(\d+)\]\.clusters\[(\d+)\]\.(nodes|node_max_participants)$")
@@ -76,7 +78,17 @@ class Target:
         return mean - half if self.op == ">=" else mean + half
 
     def met(self, mean: float, half: float) -> bool:
-        b = self.bound(mean, half)
+        return self._meets(self.bound(mean, half))
+
+    def interval_bound(self, iv: Interval) -> float:
+        """The end of ``iv`` that must meet the target (``lo`` for ``>=``, ``hi`` for ``<=``)."""
+        return iv.lo if self.op == ">=" else iv.hi
+
+    def met_by(self, iv: Interval) -> bool:
+        """Does the interval's relevant end meet the target?"""
+        return self._meets(self.interval_bound(iv))
+
+    def _meets(self, b: float) -> bool:
         if not math.isfinite(b):
             return False
         return b >= self.value if self.op == ">=" else b <= self.value
@@ -98,7 +110,11 @@ class Target:
 
 @dataclass(frozen=True)
 class Evidence:
-    """One candidate value: the KPI over R paired replications, and whether it meets."""
+    """One candidate value: the KPI over R paired replications, and whether it meets.
+
+    ``lo``/``hi`` is the 95 % interval inside the KPI's bounds (:func:`sim.stats.kpi_interval`)
+    and ``bound`` its end that must meet the target; ``ci95`` the plain t half-width.
+    """
 
     value: int
     mean: float
@@ -106,6 +122,8 @@ class Evidence:
     bound: float
     met: bool
     per_replication: list[float]
+    lo: float = math.nan
+    hi: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -140,14 +158,18 @@ class SizingResult:
     """``answer``, ``unreachable`` (more of the parameter stops helping) or ``budget``."""
     analytic_note: str = ""
     baseline: dict[str, Any] = field(default_factory=dict)
+    param_named: str = ""
+    """``param`` with list elements by name (``platforms[iserv].clusters[iserv-bbb].nodes``)."""
 
     def table(self) -> pd.DataFrame:
-        """The candidates by value: mean, ci95, CI bound, meets."""
+        """The candidates by value: mean, lo, hi, ci95, CI bound, meets."""
+        cols = ["value", "mean", "lo", "hi", "ci95", "bound", "meets"]
         rows = [
-            {"value": e.value, "mean": e.mean, "ci95": e.ci95, "bound": e.bound, "meets": e.met}
+            {"value": e.value, "mean": e.mean, "lo": e.lo, "hi": e.hi, "ci95": e.ci95,
+             "bound": e.bound, "meets": e.met}
             for e in sorted(self.candidates.values(), key=lambda e: e.value)
         ]
-        return pd.DataFrame(rows, columns=["value", "mean", "ci95", "bound", "meets"])
+        return pd.DataFrame(rows, columns=cols)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
@@ -164,7 +186,10 @@ class SizingResult:
             "target": str(self.target),
             "answer": self.answer,
             "current_value": self.current_value,
-            "confidence": "95 % CI bound (t-based, paired replications)",
+            "param_named": self.param_named or self.param,
+            "confidence": (
+                "95 % CI bound (t-based, paired replications; shares on the logit scale)"
+            ),
             "replications": self.replications,
             "seed": self.seed,
             "analytic": asdict(self.analytic) if self.analytic else None,
@@ -179,9 +204,18 @@ class SizingResult:
         }
 
 
+def positional_param(scenario: Scenario, param: str) -> str:
+    """``param`` with names resolved to positions (:class:`ConfigError` listing the names)."""
+    dump = scenario.model_dump(mode="json")
+    return positional(dump, param, _defaults_as_data(), where=f"--param {param}")
+
+
 def current_value(scenario: Scenario, param: str) -> int:
-    """The scenario's integer value at config path ``param`` (:class:`ConfigError` if none)."""
-    tokens, _ = parse_override(f"{param}=0")
+    """The scenario's integer value at config path ``param`` (:class:`ConfigError` if none).
+
+    List elements by position or by name (``platforms[iserv].clusters[iserv-bbb].nodes``).
+    """
+    tokens, _ = parse_override(f"{positional_param(scenario, param)}=0")
     node: Any = scenario.model_dump(mode="json")
     for tok in tokens:
         if tok.startswith("["):
@@ -229,8 +263,8 @@ def _offered_load(
     return (
         float(runs[-1]["peak_participants"]),
         (
-            f"peak concurrent participants on {plat.name} in a baseline run with {param}="
-            f"{runs[-1]['value']}"
+            f"peak concurrent participants on {plat.name} in a baseline run with "
+            f"{named_in(scenario, param)}={runs[-1]['value']}"
         ),
         {"runs": runs},
     )
@@ -340,6 +374,7 @@ def size_capacity(
     minimum: int = 1,
     maximum: int | None = None,
     progress: Callable[[Evidence], None] | None = None,
+    run_progress: Callable[[int, int], None] | None = None,
 ) -> SizingResult:
     """Smallest integer value of ``param`` whose KPI meets ``target`` at 95 % confidence.
 
@@ -363,6 +398,8 @@ def size_capacity(
         is then not reachable through this parameter alone.
     progress
         Called with each candidate's :class:`Evidence`.
+    run_progress
+        ``run_progress(done, replications)`` after each replication of a candidate.
 
     Returns
     -------
@@ -373,6 +410,9 @@ def size_capacity(
     tgt = Target.parse(target) if isinstance(target, str) else target
     if replications < 2:
         raise ValueError("sizing needs at least 2 replications per candidate (a CI)")
+    given = param
+    param = positional_param(scenario, param)  # names → positions; printed with names
+    shown = named_in(scenario, param)
     now = current_value(scenario, param)
     scenario_from_dict(scenario.model_dump(mode="json"), "<sizing>", [f"{param}={now}"])
     seeds = replication_seeds(seed, replications)
@@ -393,10 +433,18 @@ def size_capacity(
                 )
                 for r, s in enumerate(seeds)
             ]
-            v = kpi_values(run_tasks(tasks, executor), tgt.kpi)
-            mean, half = mean_ci(v)
+            v = kpi_values(run_tasks(tasks, executor, run_progress), tgt.kpi)
+            iv = kpi_interval(tgt.kpi, v)
             cache[value] = Evidence(
-                value, mean, half, tgt.bound(mean, half), tgt.met(mean, half), v.tolist()
+                value,
+                float(v.mean()),
+                mean_interval(v).half_width,
+                tgt.interval_bound(iv),
+                # a replication where the KPI is undefined leaves the candidate unproven
+                tgt.met_by(iv) and bool(np.isfinite(v).all()),
+                v.tolist(),
+                iv.lo,
+                iv.hi,
             )
             if progress is not None:
                 progress(cache[value])
@@ -405,9 +453,9 @@ def size_capacity(
     def gains(smaller: int, larger: int) -> bool:
         """Is ``larger`` significantly better than ``smaller`` (paired, same seeds)?"""
         a, b = cache[smaller].per_replication, cache[larger].per_replication
-        d, half, _ = paired_difference(np.array(a), np.array(b))
-        d = d if tgt.op == ">=" else -d
-        return bool(d > half)
+        diff = paired_difference(np.array(a), np.array(b))
+        # better means up for a >= target, down for a <= target
+        return bool(diff.lo > 0 if tgt.op == ">=" else diff.hi < 0)
 
     hi = max(minimum, bound.value if bound else now)
     assumed = bound.lower_value if bound and bound.lower_value is not None else None
@@ -430,7 +478,7 @@ def size_capacity(
         )
     except _Unreachable as exc:
         outcome = "unreachable"
-        note = f"target not reachable through {param}: {exc}"
+        note = f"target not reachable through {shown}: {exc}"
     return SizingResult(
         param=param,
         target=tgt,
@@ -444,4 +492,5 @@ def size_capacity(
         outcome=outcome,
         analytic_note=why,
         baseline=baseline,
+        param_named=shown if given == param else given,
     )

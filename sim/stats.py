@@ -14,8 +14,12 @@ computing their own quantiles.
 - :func:`wilson_interval` — a single binomial proportion from counts (Wilson score). Use it
   only where the trials are independent; blocking indicators of successive arrivals are
   not (PERFORMANCE-NOTES.md), so the simulation's KPIs use replications instead.
+- :func:`series_band` — the per-minute band of a replicated time series, each metric inside
+  its bounds (:data:`SERIES_BOUNDS`: utilisation in [0, 1] on the logit scale, everything
+  else ≥ 0), vectorised over all minutes.
 - :func:`paired_difference` — B − A on common random numbers: mean, t interval and the
-  paired t-test's p-value (``scipy.stats.ttest_rel``).
+  paired t-test's p-value (``scipy.stats.ttest_rel``), the interval within the range a
+  difference can take (:func:`difference_bounds`: ±1 for shares).
 
 An interval from fewer than :data:`MIN_MEANINGFUL_REPLICATIONS` replications is returned but
 flagged (``meaningful`` is False): with two replications the 95 % t quantile is 12.7, so the
@@ -27,11 +31,12 @@ scipy.stats is imported on first use: it costs ≈1 s of CLI start-up.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 #: Below this many replications an interval is shown as "not meaningful" (the t quantile
 #: for n = 2 is 12.7 and for n = 3 still 4.3; from 3 on the interval starts to inform).
@@ -79,7 +84,9 @@ class Interval:
 
     @property
     def half_width(self) -> float:
-        return (self.hi - self.lo) / 2 if math.isfinite(self.hi - self.lo) else math.inf
+        """``(hi − lo) / 2``: infinite for an unbounded interval, NaN when there is none."""
+        d = self.hi - self.lo
+        return math.inf if math.isinf(d) else d / 2
 
     @property
     def meaningful(self) -> bool:
@@ -111,6 +118,13 @@ def t_quantile(level: float, df: float) -> float:
     from scipy import stats
 
     return float(stats.t.ppf(0.5 + level / 2, df))
+
+
+def t_quantiles(level: float, df: np.ndarray) -> np.ndarray:
+    """:func:`t_quantile` for an array of degrees of freedom (one call, vectorised)."""
+    from scipy import stats
+
+    return np.asarray(stats.t.ppf(0.5 + level / 2, np.asarray(df, dtype=float)), dtype=float)
 
 
 def mean_interval(
@@ -205,7 +219,9 @@ class Difference:
 
     @property
     def half_width(self) -> float:
-        return (self.hi - self.lo) / 2 if math.isfinite(self.hi - self.lo) else math.inf
+        """``(hi − lo) / 2``: infinite for an unbounded interval, NaN when there is none."""
+        d = self.hi - self.lo
+        return math.inf if math.isinf(d) else d / 2
 
     @property
     def significant(self) -> bool:
@@ -217,13 +233,25 @@ class Difference:
         return self.n >= MIN_MEANINGFUL_REPLICATIONS
 
 
+def difference_bounds(kpi: str) -> tuple[float, float]:
+    """The range of B − A for a KPI in :data:`KPI_BOUNDS` ``[l, h]``: ``[l − h, h − l]``
+    (±1 for a share, i.e. ±100 percentage points; unbounded otherwise)."""
+    lo, hi = KPI_BOUNDS.get(kpi, (-math.inf, math.inf))
+    return (lo - hi, hi - lo) if math.isfinite(hi - lo) else (-math.inf, math.inf)
+
+
 def paired_difference(
-    a: Iterable[float] | np.ndarray, b: Iterable[float] | np.ndarray, level: float = 0.95
+    a: Iterable[float] | np.ndarray,
+    b: Iterable[float] | np.ndarray,
+    level: float = 0.95,
+    bounds: tuple[float, float] = (-math.inf, math.inf),
 ) -> Difference:
     """Mean of ``b − a`` per replication pair, its t interval and ``ttest_rel``'s p-value.
 
-    Pairs where either side is not finite are dropped. One pair gives an infinite interval;
-    identical differences a zero-width interval (p = 1 when they are all 0, else 0).
+    Pairs where either side is not finite are dropped. One pair gives an infinite interval
+    (clipped to ``bounds``); identical differences a zero-width interval (p = 1 when they are
+    all 0, else 0). The interval is clipped to ``bounds`` (see :func:`difference_bounds`);
+    the p-value is the test's, unaffected.
     """
     a_ = np.asarray(list(a) if not isinstance(a, np.ndarray) else a, dtype=float)
     b_ = np.asarray(list(b) if not isinstance(b, np.ndarray) else b, dtype=float)
@@ -237,11 +265,84 @@ def paired_difference(
     d = b_ - a_
     mean = float(d.mean())
     if n == 1:
-        return Difference(mean, -math.inf, math.inf, 1, math.nan, level)
+        return Difference(mean, bounds[0], bounds[1], 1, math.nan, level)
     if np.all(d == d[0]):
         return Difference(mean, mean, mean, n, 1.0 if mean == 0.0 else 0.0, level)
     from scipy import stats
 
     res = stats.ttest_rel(b_, a_)
     ci = res.confidence_interval(level)
-    return Difference(mean, float(ci.low), float(ci.high), n, float(res.pvalue), level)
+    lo, hi = max(float(ci.low), bounds[0]), min(float(ci.high), bounds[1])
+    return Difference(mean, lo, hi, n, float(res.pvalue), level)
+
+
+# ----------------------------------------------------------------------------- time series
+#: The range of each sampled per-minute metric: utilisation is a share; every other sampled
+#: quantity (participants, load, queue lengths, workers, event counts) is ≥ 0.
+SERIES_BOUNDS: dict[str, tuple[float, float]] = {
+    "utilisation_max": (0.0, 1.0),
+    "utilisation_mean": (0.0, 1.0),
+}
+DEFAULT_SERIES_BOUNDS = (0.0, math.inf)
+
+
+def series_band(
+    df: pd.DataFrame,
+    by: Sequence[str] = ("t", "component", "metric"),
+    value: str = "value",
+    metric: str = "metric",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Mean and ``level`` band per group of a long frame of replications (one row per
+    replication and group), each band inside its metric's bounds.
+
+    Returns ``by`` + ``value`` (the mean), ``lo``, ``hi``, ``n``. The rule is that of
+    :func:`kpi_interval`, vectorised: a group of a share metric whose replications all lie
+    strictly inside (0, 1) gets the logit-t band (transformed back); any other group the
+    t band clipped to its bounds. A node run degraded below its load can show a utilisation
+    above 1; the upper bound is then lifted to what was observed, never beyond it. One
+    replication gives a zero-width band.
+    """
+    from scipy.special import expit, logit
+
+    keys = list(by)
+    v = df[value].to_numpy(dtype=float)
+    share_rows = df[metric].isin([m for m, b in SERIES_BOUNDS.items() if b == (0.0, 1.0)])
+    inner = share_rows.to_numpy() & (v > 0.0) & (v < 1.0)
+    # logits of the share values strictly inside (0, 1); groups with a value on a bound do
+    # not use them (see ``inside`` below)
+    z = np.full(v.shape, np.nan)
+    z[inner] = logit(v[inner])
+    g = df[keys].assign(_v=v, _z=z).groupby(keys, sort=True, observed=True)
+    out = g.agg(
+        mean=("_v", "mean"), std=("_v", "std"), count=("_v", "count"), min=("_v", "min"),
+        max=("_v", "max"), zmean=("_z", "mean"), zstd=("_z", "std"),
+    ).reset_index()
+    n = out["count"].to_numpy(dtype=float)
+    mean = out["mean"].to_numpy(dtype=float)
+    vmax = out["max"].to_numpy(dtype=float)
+    b_lo = np.full(n.shape, DEFAULT_SERIES_BOUNDS[0])
+    b_hi = np.full(n.shape, DEFAULT_SERIES_BOUNDS[1])
+    share = np.zeros(n.shape, dtype=bool)
+    for m, (lo_m, hi_m) in SERIES_BOUNDS.items():
+        sel = (out[metric] == m).to_numpy()
+        b_lo[sel], b_hi[sel] = lo_m, hi_m
+        if (lo_m, hi_m) == (0.0, 1.0):
+            share |= sel
+    b_hi = np.maximum(b_hi, vmax)
+    tq = t_quantiles(level, np.maximum(n - 1, 1))
+    half = np.where(n > 1, tq * out["std"].fillna(0.0).to_numpy() / np.sqrt(n), 0.0)
+    lo = np.clip(mean - half, b_lo, b_hi)
+    hi = np.clip(mean + half, b_lo, b_hi)
+    inside = share & (out["min"].to_numpy() > 0.0) & (vmax < 1.0) & (n > 1)
+    if inside.any():
+        zm = out["zmean"].to_numpy(dtype=float)
+        zh = tq * out["zstd"].fillna(0.0).to_numpy(dtype=float) / np.sqrt(n)
+        lo = np.where(inside, np.minimum(expit(zm - zh), mean), lo)
+        hi = np.where(inside, np.maximum(expit(zm + zh), mean), hi)
+    res = out[keys].copy()
+    res[value] = mean
+    res["lo"] = lo
+    res["hi"] = hi
+    res["n"] = out["count"].astype("int64")
+    return res

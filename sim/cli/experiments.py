@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -30,7 +34,6 @@ from sim.cli.common import (
     _fail,
     _load,
     _note,
-    _num,
     _write_json,
     app,
     err,
@@ -62,6 +65,82 @@ def _prepare_comparison_dir(out_dir: Path, hash_a: str, hash_b: str, force: bool
         )
 
 
+def _show_progress() -> bool:
+    return err.is_terminal and not os.environ.get("CI")
+
+
+@contextlib.contextmanager
+def _runs_bar(verb: str, label: str, total: int) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar of finished runs on a terminal (like ``run`` and ``sweep``); yields the
+    ``progress(done, total)`` callback, or None without a terminal."""
+    if not _show_progress():
+        yield None
+        return
+    with Progress(
+        TextColumn(f"[bold]{verb}[/bold] {{task.description}}"),
+        BarColumn(bar_width=20),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task_id = bar.add_task(label, total=total)
+
+        def update(done: int, of: int) -> None:
+            bar.update(task_id, completed=done, total=of)
+
+        yield update
+
+
+def _kpi_name(kpi: str) -> str:
+    """A KPI's name in words (the report's label)."""
+    from sim.report import KPI_LABELS
+
+    return KPI_LABELS[kpi][0] if kpi in KPI_LABELS else kpi.replace("_", " ")
+
+
+def _fmt(kpi: str, v: float | None) -> str:
+    """A KPI value with its unit, as the reports write it."""
+    from sim.report import fmt_kpi
+
+    if v is None or not math.isfinite(v):
+        return "–"
+    return fmt_kpi(kpi, v)
+
+
+def _fmt_delta(kpi: str, v: float | None) -> str:
+    """A difference of a KPI, signed, with its unit (shares in percentage points)."""
+    from sim.report import KPI_LABELS
+    from sim.stats import is_share
+
+    if v is None or not math.isfinite(v):
+        return "–"
+    if is_share(kpi):
+        m = re.search(r"\.(\d)%", KPI_LABELS.get(kpi, ("", "{:.2%}"))[1])
+        text = f"{abs(v) * 100:.{int(m[1]) if m else 2}f} pp"
+    else:
+        text = _fmt(kpi, abs(v))
+    if v == 0 or set(re.sub(r"[^0-9]", "", text)) <= {"0"}:
+        return text
+    return ("+" if v > 0 else "−") + text
+
+
+def _report(directory: Path) -> Path:
+    """Write DIR/report.html with the report entry point of ``dlsim report`` (exit 1 if the
+    report cannot be written: the results themselves are stored)."""
+    from sim.report import ReportInputError, report_directory
+
+    try:
+        return report_directory(directory)[1]
+    except (ReportInputError, OSError) as exc:
+        raise _fail(
+            f"{directory}: the results are stored but the report could not be written ({exc}); "
+            f"`dlsim report {directory}` tries again",
+            code=1,
+        ) from None
+
+
 @app.command()
 def compare(
     config_a: Annotated[Path, typer.Argument(help="Scenario A.", show_default=False)],
@@ -75,7 +154,7 @@ def compare(
         Path | None,
         typer.Option(
             "--out",
-            help="Write DIR/comparison.json and the runs as DIR/a, DIR/b (for dlsim report).",
+            help="Write DIR/comparison.json, the runs as DIR/a, DIR/b and DIR/report.html.",
         ),
     ] = None,
     workers: WorkersOpt = None,
@@ -83,33 +162,59 @@ def compare(
     force: Annotated[
         bool, typer.Option("--force", help="Replace another comparison's results in --out.")
     ] = False,
+    no_report: Annotated[
+        bool, typer.Option("--no-report", help="With --out: skip report.html.")
+    ] = False,
 ) -> None:
     """Paired comparison B − A per KPI with 95 % CIs (common random numbers)."""
     from sim.experiment import compare as run_compare
+    from sim.stats import MIN_MEANINGFUL_REPLICATIONS
 
     _check_executor_options(workers, scheduler)
     a = _load(config_a, [*(set_ or []), *(set_a or [])])
     b = _load(config_b, [*(set_ or []), *(set_b or [])])
     if out_dir is not None:
         _prepare_comparison_dir(out_dir, a.config_hash(), b.config_hash(), force)
-    with _executor(workers, scheduler) as ex:
+    with (
+        _executor(workers, scheduler) as ex,
+        _runs_bar("comparing", f"{replications} pairs", 2 * replications) as tick,
+    ):
         res = run_compare(
-            a, b, seed=seed, replications=replications, executor=ex, keep_runs=out_dir is not None
+            a, b, seed=seed, replications=replications, executor=ex,
+            keep_runs=out_dir is not None, progress=tick,
         )
-    t = Table(title=f"B − A, {replications} paired replications (seed {seed})")
-    for col in ("KPI", "A", "B", "B − A (95 % CI)", "p"):
-        t.add_column(col, justify="left" if col == "KPI" else "right")
+    few = replications < MIN_MEANINGFUL_REPLICATIONS
+    t = Table(title=f"B − A over {replications} paired replications (seed {seed})")
+    t.add_column("KPI", justify="left", ratio=1)
+    for col in ("A", "B", "B − A", "95 % interval of B − A" + (" *" if few else ""), "p"):
+        t.add_column(col, justify="right")
     for k in res.kpis:
-        diff = f"{_num(k.kpi, k.diff)} ± {_num(k.kpi, k.diff_ci95)}"
+        diff = _fmt_delta(k.kpi, k.diff)
+        interval = (
+            f"{_fmt_delta(k.kpi, k.lo)} to {_fmt_delta(k.kpi, k.hi)}"
+            if math.isfinite(k.lo) and math.isfinite(k.hi)
+            else "–"
+        )
         t.add_row(
-            k.kpi,
-            _num(k.kpi, k.a_mean),
-            _num(k.kpi, k.b_mean),
+            _kpi_name(k.kpi),
+            _fmt(k.kpi, k.a_mean),
+            _fmt(k.kpi, k.b_mean),
             f"[bold]{diff}[/bold]" if k.significant else diff,
-            "–" if not math.isfinite(k.p_value) else f"{k.p_value:.3g}",
+            interval,
+            "–" if not math.isfinite(k.p_value) else f"{k.p_value:.2g}",
         )
     out.print(f"A: {res.a} ({res.a_config_hash})\nB: {res.b} ({res.b_config_hash})")
     out.print(t)
+    out.print(
+        "Bold: the interval excludes 0 (paired t-test, common random numbers); pp = "
+        "percentage points."
+        + (
+            f" * With {replications} replications the interval says little: use at least "
+            f"{MIN_MEANINGFUL_REPLICATIONS}."
+            if few
+            else ""
+        )
+    )
     if out_dir is not None:
         try:
             saved = res.save(out_dir)
@@ -120,7 +225,10 @@ def compare(
                 code=1,
             ) from None
         for name, p in saved.items():
-            out.print(f"{name:>10}: {p}")
+            out.print(f"{name:>10}: {p}", markup=False, soft_wrap=True)
+        if not no_report:
+            report = _report(out_dir).resolve()
+            out.print(f"{'report':>10}: [bold]{escape(str(report))}[/bold]", soft_wrap=True)
 
 
 @app.command()
@@ -138,8 +246,10 @@ def sweep(
     retry_errors: Annotated[
         bool, typer.Option("--retry-errors", help="Run failed runs again.")
     ] = False,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Skip report.html.")] = False,
 ) -> None:
-    """Run a parameter sweep; one row per (point, replication) in DIR/results.parquet.
+    """Run a parameter sweep; one row per (point, replication) in DIR/results.parquet, a
+    summary per point in DIR/summary.parquet and the report in DIR/report.html.
 
     Rows are stored as runs finish: an interrupted sweep resumes where it stopped.
     """
@@ -201,12 +311,16 @@ def sweep(
                 "resume",
                 code=1,
             ) from None
-    _print_sweep_summary(res, sw.parameters)
+    _print_sweep_summary(res, sw.named_parameters)
     out.print(
         f"{total} runs: {res.computed} computed now, {res.skipped} already stored, "
         f"{res.errors} with errors; {res.wall_s:.1f} s on {res.executor}"
     )
-    out.print(f"   results: {res.results_path}\n   summary: {res.summary_path}")
+    out.print(f"   results: {res.results_path}\n   summary: {res.summary_path}", markup=False,
+              soft_wrap=True)
+    if not no_report and len(res.results):
+        report = _report(out_dir).resolve()
+        out.print(f"    report: [bold]{escape(str(report))}[/bold]", soft_wrap=True)
     if res.lost:
         raise _fail(
             f"{len(res.lost)} runs were lost to cluster failures and not stored (first: "
@@ -215,21 +329,44 @@ def sweep(
         )
 
 
-def _print_sweep_summary(res: Any, params: list[str], limit: int = 40) -> None:
+def _print_sweep_summary(res: Any, params: dict[str, str], limit: int = 40) -> None:
+    """Per point: the parameters (by named path) and three KPIs, mean over [95 % interval]."""
+    from sim.stats import MIN_MEANINGFUL_REPLICATIONS
+
     kpis = ("join_success_rate", "p95_time_to_join_s", "lost_pupil_minutes")
-    t = Table(title="per point: mean ± 95 % CI")
+    short = {p: named.rsplit(".", 1)[-1] for p, named in params.items()}
+    if len(set(short.values())) < len(short) or len(params) == 1:
+        short = dict(params)
+    t = Table(title="per point: mean and 95 % interval")
     for p in params:
-        t.add_column(p.rsplit(".", 1)[-1] if len(params) > 1 else p, justify="right")
-    for k in (*kpis, "n", "errors"):
-        t.add_column(k, justify="right")
+        t.add_column(escape(short[p]), justify="right")
+    for k in kpis:
+        t.add_column(_kpi_name(k), justify="right", overflow="fold")
+    t.add_column("runs", justify="right")
+    few = False
     for r in res.summary.head(limit).to_dict("records"):
-        t.add_row(
-            *[str(r[f"param:{p}"]) for p in params],
-            *[f"{_num(k, r[k])} ± {_num(k, r[f'{k}:ci95'])}" for k in kpis],
-            str(r["n"]),
-            str(r["errors"]),
-        )
+        few = few or not r.get("meaningful", True)
+        cells = []
+        for k in kpis:
+            lo, hi = r.get(f"{k}:lo"), r.get(f"{k}:hi")
+            band = (
+                f"\n[dim]{_fmt(k, lo)} to {_fmt(k, hi)}[/dim]"
+                if lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi)
+                and hi > lo
+                else ""
+            )
+            cells.append(_fmt(k, r[k]) + band)
+        runs = str(r["n"]) + (f" ({r['errors']} failed)" if r["errors"] else "")
+        t.add_row(*[escape(str(r[f"param:{p}"])) for p in params], *cells, runs)
     out.print(t)
+    named_cols = [f"{short[p]} = {params[p]}" for p in params if short[p] != params[p]]
+    if named_cols:
+        out.print("; ".join(named_cols), markup=False, soft_wrap=True)
+    if few:
+        out.print(
+            f"Points with fewer than {MIN_MEANINGFUL_REPLICATIONS} runs: their intervals say "
+            "little."
+        )
     if len(res.summary) > limit:
         out.print(f"… {len(res.summary) - limit} more points in {res.summary_path}")
 
@@ -240,7 +377,9 @@ def size(
     param: Annotated[
         str,
         typer.Option(
-            "--param", help="Integer setting to size, e.g. platforms[0].clusters[0].nodes."
+            "--param",
+            help="Integer setting to size, e.g. platforms[iserv].clusters[iserv-bbb].nodes "
+            "(list elements by name or position).",
         ),
     ],
     target: Annotated[
@@ -260,19 +399,53 @@ def size(
     "answer: none" (exit 0) when more of --param stops helping before the target is met;
     exit 1 if the candidate budget ran out first.
     """
-    from sim.sizing import Target, size_capacity
+    from sim.config.paths import named_in
+    from sim.sizing import Target, current_value, positional_param, size_capacity
 
     tgt = Target.parse(target)
     sc = _load(config, set_ or [])
+    shown = escape(named_in(sc, positional_param(sc, param)))  # a bad name: exit 2 now
+    current_value(sc, param)
 
     def show(e: Any) -> None:
         verdict = "[green]meets[/green]" if e.met else "[red]fails[/red]"
-        out.print(
-            f"  {param}={e.value}: {tgt.kpi} {_num(tgt.kpi, e.mean)} ± "
-            f"{_num(tgt.kpi, e.ci95)} → {verdict}"
+        band = (
+            f" (95 % interval {_fmt(tgt.kpi, e.lo)} to {_fmt(tgt.kpi, e.hi)})"
+            if math.isfinite(e.lo) and math.isfinite(e.hi)
+            else ""
         )
+        out.print(f"  {shown}={e.value}: {_kpi_name(tgt.kpi)} {_fmt(tgt.kpi, e.mean)}"
+                      f"{band} → {verdict}", soft_wrap=True)
 
-    with _executor(workers, scheduler) as ex:
+    with _executor(workers, scheduler) as ex, contextlib.ExitStack() as stack:
+        tick: Callable[[int, int], None] | None = None
+        if _show_progress():
+            bar = stack.enter_context(
+                Progress(
+                    TextColumn("[bold]sizing[/bold] {task.description}"),
+                    BarColumn(bar_width=20),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    console=err,
+                    transient=True,
+                )
+            )
+            task_id = bar.add_task(f"candidate 1 of at most {max_candidates}",
+                                   total=replications)
+            state = {"candidate": 1}
+
+            def tick(done: int, of: int) -> None:
+                bar.update(task_id, completed=done, total=of)
+
+            def show_and_advance(e: Any, _show: Callable[[Any], None] = show) -> None:
+                _show(e)
+                state["candidate"] += 1
+                bar.update(task_id, completed=0, description=(
+                    f"candidate {state['candidate']} of at most {max_candidates}"))
+
+            on_candidate: Callable[[Any], None] = show_and_advance
+        else:
+            on_candidate = show
         res = size_capacity(
             sc,
             param,
@@ -281,20 +454,22 @@ def size(
             seed=seed,
             executor=ex,
             max_candidates=max_candidates,
-            progress=show,
+            progress=on_candidate,
+            run_progress=tick,
         )
+    param = escape(res.param_named)
     a = res.analytic
     if a is not None:
         out.print(
             f"Erlang-B bound: {param}={a.value} ({a.slots} slots for blocking ≤ "
             f"{a.target_blocking:g} at A = {a.offered_erlangs:,.1f} Erlangs: "
-            f"{a.load_source})"
+            f"{escape(a.load_source)})"
         )
     else:
-        out.print(f"Erlang-B bound: none ({res.analytic_note})")
+        out.print(f"Erlang-B bound: none ({escape(res.analytic_note)})")
     _write_json(out_file, res.to_dict())
     if res.answer is None:
-        out.print(f"[bold]answer: none[/bold] — {res.note}")
+        out.print(f"[bold]answer: none[/bold] — {escape(res.note)}")
         raise typer.Exit(1 if res.outcome == "budget" else 0)
     side = "lower" if tgt.op == ">=" else "upper"
     out.print(
@@ -355,8 +530,8 @@ def replications(
     for k in kpi:
         last = res.trace[res.trace["kpi"] == k].iloc[-1]
         n = res.needed[k]
-        t.add_row(k, "not reached" if n is None else str(n), _num(k, float(last["mean"])),
-                  _num(k, float(last["half_width"])))
+        t.add_row(_kpi_name(k), "not reached" if n is None else str(n),
+                  _fmt(k, float(last["mean"])), _fmt(k, float(last["half_width"])))
     out.print(t)
     _write_json(out_file, {
         "scenario": sc.name, "config_hash": sc.config_hash(), "seed": seed,

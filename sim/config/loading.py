@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from sim.config import paths
 from sim.config.base import ConfigError
 from sim.config.models import Scenario
 
@@ -102,12 +103,16 @@ def _format_validation_error(err: ValidationError, source: str) -> list[str]:
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
-    """Parse ``a.b.c=value`` (value parsed as YAML, so numbers and lists work)."""
+    """Parse ``a.b.c=value`` (value parsed as YAML, so numbers and lists work).
+
+    List elements by position or by name: ``platforms[0]`` or ``platforms[iserv]``
+    (:mod:`sim.config.paths`; names are resolved against the data where applied).
+    """
     if "=" not in text:
         raise ConfigError([f"--set {text}: expected key.path=value"])
     key, raw = text.split("=", 1)
     key = key.strip()
-    if not key or not re.fullmatch(r"[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+|\[\d+\])*", key):
+    if not key or not paths.is_path(key):
         raise ConfigError([f"--set {text}: malformed key path {key!r}"])
     try:
         value = safe_load(raw) if raw.strip() else ""
@@ -116,14 +121,34 @@ def parse_override(text: str) -> tuple[list[str], Any]:
             [f"--set {text}: value is not valid YAML ({exc.__class__.__name__})"]
         ) from None
     parts: list[str] = []
-    for token in re.findall(r"[^.\[\]]+|\[\d+\]", key):
+    for token in re.findall(r"[^.\[\]]+|\[[^\[\]]+\]", key):
         parts.append(token)
     return parts, value
 
 
+def resolve_names(
+    data: Mapping[str, Any], overrides: Iterable[str], defaults: Mapping[str, Any] | None = None
+) -> list[str]:
+    """The overrides with list elements given by name (``platforms[iserv]``) turned into
+    positions in ``data`` (or, for sections ``data`` leaves out, in ``defaults``).
+
+    Raises :class:`ConfigError` naming the names that exist when a name matches nothing.
+    Malformed overrides are passed through for :func:`parse_override` to report.
+    """
+    out = []
+    for text in overrides:
+        key, sep, raw = text.partition("=")
+        k = key.strip()
+        if sep and paths.is_path(k) and any(isinstance(t, paths.ByName) for t in paths.split(k)):
+            text = f"{paths.positional(data, k, defaults, where=f'--set {text}')}={raw}"
+        out.append(text)
+    return out
+
+
 def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
     """Apply ``--set`` overrides to a raw config mapping (before validation)."""
-    for text in overrides:
+    for given in overrides:
+        text = resolve_names(data, [given])[0]
         path, value = parse_override(text)
         node: Any = data
         for i, part in enumerate(path):
@@ -238,10 +263,24 @@ def scenario_from_dict(
     data: Mapping[str, Any], source: str = "<dict>", overrides: Iterable[str] = ()
 ) -> Scenario:
     """Validate a raw mapping (plus overrides) into a :class:`Scenario`."""
-    overrides = list(overrides)
     raw: dict[str, Any] = json.loads(json.dumps(dict(data), default=str))
-    raw = _materialise_defaults(raw, overrides)
-    raw = apply_overrides(raw, overrides)
+    given = list(overrides)
+    overrides = given
+    if any("[" in o.partition("=")[0] for o in given):  # names → positions, first
+        overrides = resolve_names(raw, given, _defaults_as_data())
+    try:
+        raw = _materialise_defaults(raw, overrides)
+        raw = apply_overrides(raw, overrides)
+    except ConfigError as exc:  # say it with the path as the user wrote it
+        renamed = {f"--set {o}:": f"--set {g}:" for o, g in zip(overrides, given, strict=True)}
+        lines = []
+        for line in exc.problems:
+            for o, g in renamed.items():
+                if line.startswith(o):
+                    line = g + line[len(o) :]
+                    break
+            lines.append(line)
+        raise ConfigError(lines) from None
     if "source_path" in raw:
         raise ConfigError([f"{source}: source_path: unknown key (typo?)"])
     try:

@@ -29,7 +29,7 @@ from sim.report.layout import (
     verdict,
 )
 from sim.report.run_report import provenance_table
-from sim.results import mean_ci
+from sim.stats import mean_interval
 
 if TYPE_CHECKING:
     from sim.results import Results
@@ -96,7 +96,8 @@ def paired_diffs(a: RunData, b: RunData) -> tuple[dict[str, Diff], str]:
                 ],
                 dtype=float,
             )
-            out[k] = mean_ci(d[np.isfinite(d)])
+            iv = mean_interval(d)
+            out[k] = (iv.mean, iv.half_width)
         else:
             out[k] = (vb - va, None)
     if paired:

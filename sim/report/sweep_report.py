@@ -36,7 +36,7 @@ from sim.report.layout import (
     table,
     target_text,
 )
-from sim.results import mean_ci
+from sim.stats import mean_interval
 
 SWEEP_KPIS = (
     "join_success_rate",
@@ -129,7 +129,8 @@ def point_stats(data: SweepData) -> pd.DataFrame:
         for k in data.kpis:
             v = pd.to_numeric(g[k], errors="coerce").to_numpy(dtype=float)
             v = v[np.isfinite(v)]
-            row[k], row[f"{k}:ci95"] = mean_ci(v) if v.size else (np.nan, np.nan)
+            iv = mean_interval(v)
+            row[k], row[f"{k}:ci95"] = iv.mean, iv.half_width
         rows.append(row)
     return pd.DataFrame(rows)
 

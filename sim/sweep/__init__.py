@@ -12,7 +12,14 @@ with make_executor(workers=2) as ex:
     out = run_sweep(load_sweep("configs/sweeps/nodes-x-stagger.yaml"), "out/sweep", ex)
 out.summary
 ```
+
+From Python without a file, ``sim.sweep(scenario, {path: values}, replications=R, workers=N)``
+returns a tidy frame (:func:`sim.api.sweep`): this package's module object is callable.
 """
+
+import sys
+import types
+from typing import Any
 
 from sim.sweep.runner import SweepOutcome, assemble, run_sweep, summarise
 from sim.sweep.spec import Sweep, SweepSpec, load_sweep
@@ -28,3 +35,15 @@ __all__ = [
     "run_sweep",
     "summarise",
 ]
+
+
+class _CallableModule(types.ModuleType):
+    """``sim.sweep(...)`` runs :func:`sim.api.sweep`; ``sim.sweep.<name>`` is this package."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from sim.api import sweep
+
+        return sweep(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

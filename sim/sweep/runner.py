@@ -14,7 +14,7 @@ import pandas as pd
 
 from sim.executors import LOST, SerialExecutor
 from sim.metrics import KPI_NAMES
-from sim.results import mean_ci
+from sim.stats import MIN_MEANINGFUL_REPLICATIONS, kpi_interval, mean_interval
 from sim.sweep.spec import PARAM, Sweep
 from sim.sweep.store import SweepStore
 
@@ -72,8 +72,10 @@ def _ordered(sweep: Sweep, df: pd.DataFrame) -> pd.DataFrame:
 
 def summarise(sweep: Sweep, results: pd.DataFrame) -> pd.DataFrame:
     """One row per point: ``point``, its ``param:<path>`` values, ``n`` (runs without error),
-    ``errors``, and per KPI the mean across replications and ``<kpi>:ci95`` (t-based 95 %
-    half-width)."""
+    ``errors``, ``meaningful`` (n ≥ 3: an interval from fewer says little), and per KPI the
+    mean across replications, ``<kpi>:lo`` and ``<kpi>:hi`` (the 95 % interval inside the
+    KPI's bounds, :func:`sim.stats.kpi_interval`) and ``<kpi>:ci95`` (the plain t
+    half-width, kept for compatibility)."""
     rows = []
     for p, point in enumerate(sweep.points):
         sel = results[results["point"] == p] if not results.empty else results
@@ -83,12 +85,14 @@ def summarise(sweep: Sweep, results: pd.DataFrame) -> pd.DataFrame:
             **{PARAM + k: v for k, v in point.items()},
             "n": len(ok),
             "errors": len(sel) - len(ok),
+            "meaningful": len(ok) >= MIN_MEANINGFUL_REPLICATIONS,
         }
         for k in KPI_NAMES:
             v = ok[k].to_numpy(dtype=float) if len(ok) else np.zeros(0)
             v = v[np.isfinite(v)]
-            mean, half = mean_ci(v) if v.size else (np.nan, np.nan)
-            row[k], row[f"{k}:ci95"] = mean, half
+            iv = kpi_interval(k, v)
+            row[k], row[f"{k}:ci95"] = iv.mean, mean_interval(v).half_width
+            row[f"{k}:lo"], row[f"{k}:hi"] = iv.lo, iv.hi
         rows.append(row)
     return pd.DataFrame(rows)
 

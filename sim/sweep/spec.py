@@ -13,7 +13,11 @@ seed: 1
 
 or a Latin hypercube sample: ``sampling: lhs``, ``points: 20`` and ``{low, high}`` ranges
 (rounded to integers when both bounds are integers, or with ``integer: true``); the sample is
-drawn from the seed tree (stream ``sweep.lhs`` of ``seed``).
+``scipy.stats.qmc.LatinHypercube`` seeded from the seed tree (stream ``sweep.lhs`` of
+``seed``). The point sets differ from those of the earlier hand-written sampler.
+
+Config paths name list elements by position or by name
+(``platforms[iserv].clusters[iserv-bbb].nodes``), in ``parameters`` and in ``overrides``.
 
 Every parameter value and every point is validated against the scenario before anything runs:
 a bad sweep file is a :class:`ConfigError` (exit 2) naming the file, the field and the problem.
@@ -41,6 +45,7 @@ from sim.config import (
     read_config_file,
     scenario_from_dict,
 )
+from sim.config.paths import named
 from sim.executors import Task
 from sim.seeds import SeedTree
 
@@ -170,15 +175,21 @@ def _grid(spec: SweepSpec) -> list[dict[str, Any]]:
 
 
 def _lhs(spec: SweepSpec) -> list[dict[str, Any]]:
-    """Latin hypercube: each range cut into ``points`` strata, one draw per stratum, strata
-    paired by independent random permutations (stream ``sweep.lhs`` of the seed tree)."""
+    """Latin hypercube of ``points`` points over the ranges (``scipy.stats.qmc``): each range
+    cut into ``points`` strata, one point in each stratum of each range, the strata of the
+    ranges paired at random. Seeded from stream ``sweep.lhs`` of the seed tree, so the same
+    seed gives the same points (the same design as the hand-written sampler this replaced,
+    but other point sets for a given seed)."""
+    from scipy.stats import qmc
+
     n = int(spec.points or 0)
+    ranges = list(spec.parameters.items())
     rng = SeedTree(spec.seed).rng("sweep.lhs")
+    u = qmc.LatinHypercube(d=len(ranges), rng=rng).random(n)
     out: list[dict[str, Any]] = [{} for _ in range(n)]
-    for path, r in spec.parameters.items():
+    for col, (path, r) in enumerate(ranges):
         assert isinstance(r, Range)
-        u = (rng.permutation(n) + rng.random(n)) / n
-        x = r.low + u * (r.high - r.low)
+        x = qmc.scale(u[:, [col]], [r.low], [r.high])[:, 0]
         integer = (
             r.integer
             if r.integer is not None
@@ -207,6 +218,14 @@ class Sweep:
     def parameters(self) -> list[str]:
         """The swept config paths, in file order."""
         return list(self.spec.parameters)
+
+    @property
+    def named_parameters(self) -> dict[str, str]:
+        """Each swept path as written → the same path with list elements by name
+        (``platforms[0].clusters[0].nodes`` → ``platforms[iserv].clusters[iserv-bbb].nodes``),
+        the form to print."""
+        dump = self.base.model_dump(mode="json")
+        return {p: named(dump, p) for p in self.spec.parameters}
 
     @property
     def columns(self) -> list[str]:
@@ -280,6 +299,19 @@ def _point_hashes(
     return hashes
 
 
+def check_spec(data: dict[str, Any], src: str) -> SweepSpec:
+    """Validate a sweep's settings (a sweep file's mapping): :class:`ConfigError` with one
+    line per problem, ``<src>: <field>: <what is wrong>``."""
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_spec_problems(err, src, data)) from None
+    problems = _check_spec(spec, src)
+    if problems:
+        raise ConfigError(problems)
+    return spec
+
+
 def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
     """Read and validate a sweep file; build its points and tasks.
 
@@ -311,6 +343,16 @@ def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
     if not base_path.is_file():
         raise ConfigError([f"{src}: base: no such scenario file: {base_path}"])
     base = load_scenario(base_path, spec.overrides)
+    return build_sweep(spec, base, p, spec.name or p.stem)
+
+
+def build_sweep(spec: SweepSpec, base: Scenario, path: Path, name: str) -> Sweep:
+    """Points, seeds and tasks of a checked ``spec`` on ``base`` (its overrides applied).
+
+    ``path`` names where the sweep came from in messages and in ``sweep.json`` (the sweep
+    file, or a label for a sweep built in Python by :func:`sim.api.sweep`).
+    """
+    src = str(path)
     points = _grid(spec) if spec.sampling == "grid" else _lhs(spec)
     n_tasks = len(points) * spec.replications
     if n_tasks > MAX_TASKS:
@@ -346,8 +388,8 @@ def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
             )
     return Sweep(
         spec=spec,
-        path=p,
-        name=spec.name or p.stem,
+        path=path,
+        name=name,
         base=base,
         base_config_hash=base_hash,
         points=points,

@@ -4,7 +4,7 @@
 DIR/sweep.json          which sweep made this directory (identity hash), last run's figures
 DIR/parts/<key>.parquet one file per finished run, written atomically as the run finishes
 DIR/results.parquet     all rows of the sweep, assembled atomically from the parts
-DIR/summary.parquet     one row per point: mean and 95 % CI half-width of every KPI
+DIR/summary.parquet     one row per point: mean, bounded 95 % interval and half-width per KPI
 ```
 
 Columns of results.parquet: ``point``, ``replication``, ``param:<config path>`` per swept
@@ -119,6 +119,8 @@ class SweepStore:
             "base_config": sweep.base.source_path,
             "base_config_hash": sweep.base_config_hash,
             "parameters": sweep.parameters,
+            # the same paths with list elements by name, as reports print them
+            "parameter_names": sweep.named_parameters,
             "sampling": sweep.spec.sampling,
             "points": len(sweep.points),
             "replications": sweep.spec.replications,

@@ -140,10 +140,15 @@ def test_compare_and_size_cli(tmp_path: Path) -> None:
     args = ["compare", cfg, cfg, "--replications", "2", *small, *arms, "--out", str(out)]
     code, stdout, err = cli([*args])
     assert code == 0, err
-    assert "B − A" in stdout and "join_success_rate" in stdout
+    # KPIs by name with units, a bounded interval, the report written and its path printed once
+    assert "B − A" in stdout and "Pupil-meetings" in stdout and " pp" in stdout
+    assert "join_success_rate" not in stdout and " ± " not in stdout
+    assert (out / "report.html").is_file() and stdout.count("report.html") == 1
     data = json.loads((out / "comparison.json").read_text())
     assert set(data["kpis"]) == set(KPI_NAMES) and data["replications"] == 2
-    assert data["diffs"]["join_success_rate"]["diff"] > 0
+    d = data["diffs"]["join_success_rate"]
+    assert d["diff"] > 0 and d["n"] == 2 and d["meaningful"] is False
+    assert -1.0 <= d["lo"] <= d["diff"] <= d["hi"] <= 1.0 and 0.0 <= d["p_value"] <= 1.0
     for arm in ("a", "b"):  # run directories, as `dlsim report DIR` reads a comparison
         summary = json.loads((out / arm / "summary.json").read_text())
         assert summary["replications"] == 2 and (out / arm / "timeseries.parquet").is_file()
@@ -167,6 +172,7 @@ def test_compare_and_size_cli(tmp_path: Path) -> None:
     target = ["--target", "blocking_probability<=0.1"]
     code, stdout, err = cli([*size, *target, "--out", str(tmp_path / "size.json")])
     assert code == 0, err
+    slots = "platforms[p].clusters[c].node_max_participants"  # printed by name
     assert f"Erlang-B bound: {slots}=13" in stdout  # min_servers_erlang_b(10, 0.1)
     res = json.loads((tmp_path / "size.json").read_text())
     assert abs(res["answer"] - 13) <= 1 and f"answer: {slots}={res['answer']}" in stdout

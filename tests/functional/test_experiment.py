@@ -13,7 +13,7 @@ from sim import Scenario, simulate
 from sim.executors import Task, run_task
 from sim.experiment import (
     compare,
-    paired_difference,
+    kpi_difference,
     precision_trace,
     replicate,
     replications_for_precision,
@@ -66,12 +66,23 @@ def test_more_nodes_is_a_significant_paired_improvement() -> None:
 
 def test_paired_difference_statistics() -> None:
     a = np.array([1.0, 2.0, 3.0, 4.0])
-    mean, half, p = paired_difference(a, a + np.array([0.9, 1.1, 1.0, 1.0]))
+    k = kpi_difference("lost_pupil_minutes", a, a + np.array([0.9, 1.1, 1.0, 1.0]))
     sd = np.std([0.9, 1.1, 1.0, 1.0], ddof=1)
-    assert mean == pytest.approx(1.0)
-    assert half == pytest.approx(3.182446305284263 * sd / 2)  # t(0.975, 3)
-    assert p < 0.001
-    assert paired_difference(a, a)[:2] == (0.0, 0.0)
+    assert k.diff == pytest.approx(1.0)
+    assert k.diff_ci95 == pytest.approx(3.182446305284263 * sd / 2)  # t(0.975, 3)
+    assert k.lo == pytest.approx(1.0 - k.diff_ci95) and k.hi == pytest.approx(1.0 + k.diff_ci95)
+    assert k.p_value < 0.001 and k.significant and k.meaningful and k.n == 4
+    same = kpi_difference("lost_pupil_minutes", a, a)
+    assert (same.diff, same.diff_ci95, same.significant) == (0.0, 0.0, False)
+
+
+def test_comparison_intervals_of_shares_stay_inside_unit_interval() -> None:
+    """Two replications near 1: each arm's interval stays in [0, 1], flagged not meaningful."""
+    k = kpi_difference("join_success_rate", np.array([0.9975, 0.9805]), np.array([0.999, 0.99]))
+    assert 0.0 <= k.a_lo <= k.a_mean <= k.a_hi <= 1.0
+    assert 0.0 <= k.b_lo <= k.b_mean <= k.b_hi <= 1.0
+    assert k.a_mean + k.a_ci95 > 1.0  # what the plain ± figure would have claimed
+    assert not k.meaningful
 
 
 def test_confidence_interval_method_table() -> None:
@@ -124,3 +135,22 @@ def test_replications_for_precision() -> None:
     assert never.runs == 3
     with pytest.raises(ValueError):
         replications_for_precision(fast, ["no_such_kpi"])
+
+
+def test_replicated_outputs_carry_bounded_intervals(tight: Scenario) -> None:
+    """summary.json's kpis_interval95 and the time-series band stay inside the bounds."""
+    from sim.stats import KPI_BOUNDS
+
+    res = simulate(tight, seed=5, replications=2)
+    s = res.summary
+    assert set(s["kpis_interval95"]) == set(KPI_NAMES) and set(s["kpis_ci95"]) == set(KPI_NAMES)
+    for k, iv in s["kpis_interval95"].items():
+        assert iv["n"] == 2 and iv["meaningful"] is False
+        assert iv["mean"] == pytest.approx(s["kpis"][k]) if iv["mean"] is not None else True
+        lo_b, hi_b = KPI_BOUNDS.get(k, (-math.inf, math.inf))
+        if iv["lo"] is not None:
+            assert lo_b <= iv["lo"] <= iv["mean"] <= iv["hi"] <= hi_b
+    ts = res.timeseries
+    assert (ts["lo"] >= 0).all() and (ts["lo"] <= ts["value"] + 1e-12).all()
+    util = ts[ts["metric"].str.startswith("utilisation")]
+    assert not util.empty and (util["hi"] <= np.maximum(1.0, util["value"]) + 1e-12).all()

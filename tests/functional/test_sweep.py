@@ -268,3 +268,31 @@ def test_executor_choice() -> None:
     assert isinstance(make_executor(), SerialExecutor)
     with pytest.raises(ValueError):
         make_executor(workers=2, scheduler="tcp://127.0.0.1:1")
+
+
+def test_summary_has_bounded_intervals_and_named_parameters(tmp_path: Path) -> None:
+    body = """parameters:
+  platforms[iserv].clusters[iserv-bbb].nodes: [1, 3]
+replications: 2
+seed: 5
+"""
+    sw = load_sweep(write_sweep(tmp_path, body))
+    assert sw.named_parameters == {
+        "platforms[iserv].clusters[iserv-bbb].nodes": "platforms[iserv].clusters[iserv-bbb].nodes"
+    }
+    res = run_sweep(sw, tmp_path / "out")
+    s = res.summary
+    assert not s["meaningful"].any()  # two replications per point
+    for k in ("join_success_rate", "blocking_probability", "peak_node_utilisation"):
+        assert ((s[f"{k}:lo"] >= 0) & (s[f"{k}:lo"] <= s[k]) & (s[k] <= s[f"{k}:hi"])).all()
+        assert (s[f"{k}:hi"] <= 1).all() and f"{k}:ci95" in s
+    assert (s["lost_pupil_minutes:lo"] >= 0).all()
+    meta = SweepStore(tmp_path / "out").read_meta()
+    assert meta is not None and meta["parameter_names"] == sw.named_parameters
+    # by position: the same runs (same rows), printed by name
+    pos = load_sweep(write_sweep(tmp_path, body.replace("[iserv]", "[0]").replace(
+        "[iserv-bbb]", "[0]"), name="pos.yaml"))
+    assert list(pos.named_parameters.values()) == list(sw.named_parameters)
+    assert [t.overrides for t in pos.tasks] != [t.overrides for t in sw.tasks]
+    assert [t.labels["config_hash"] for t in pos.tasks] == [
+        t.labels["config_hash"] for t in sw.tasks]

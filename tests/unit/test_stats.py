@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -95,3 +96,55 @@ def test_paired_difference_agrees_with_scipy_and_detects_a_shift() -> None:
     assert (same.mean, same.half_width, same.p_value, same.significant) == (0.0, 0.0, 1.0, False)
     one = stats.paired_difference([1.0], [2.0])
     assert math.isinf(one.half_width) and not one.significant
+
+
+def _long(rows: list[tuple[float, str, str, list[float]]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(t, c, m, v) for t, c, m, vals in rows for v in vals],
+        columns=["t", "component", "metric", "value"],
+    )
+
+
+def test_series_band_keeps_each_metric_inside_its_bounds() -> None:
+    df = _long(
+        [
+            (0.0, "cluster:a", "utilisation_max", [0.99, 0.93]),  # plain t: hi > 1
+            (0.0, "cluster:a", "queue_length", [0.0, 3.0]),  # plain t: lo < 0
+            (0.0, "cluster:a", "utilisation_mean", [0.0, 0.4]),  # on the bound: clipped t
+            (60.0, "cluster:a", "participants", [7.0]),  # one replication
+        ]
+    ).drop_duplicates()
+    band = stats.series_band(df).set_index(["t", "metric"])
+    assert set(band.columns) == {"component", "value", "lo", "hi", "n"}
+    assert (band["lo"] >= 0).all() and (band["lo"] <= band["value"]).all()
+    assert (band["value"] <= band["hi"]).all()
+    q = band.loc[(0.0, "queue_length")]
+    assert q["lo"] == 0.0 and q["hi"] == pytest.approx(stats.mean_interval([0.0, 3.0]).hi)
+    one = band.loc[(60.0, "participants")]
+    assert (one["lo"], one["hi"], one["n"]) == (7.0, 7.0, 1)
+    u = band.loc[(0.0, "utilisation_mean")]
+    assert u["lo"] >= 0.0 and u["hi"] <= 1.0
+
+
+def test_series_band_of_a_share_is_the_logit_interval() -> None:
+    vals = [0.99, 0.93, 0.97]
+    band = stats.series_band(_long([(0.0, "cluster:a", "utilisation_max", vals)]))
+    iv = stats.share_interval(vals)
+    assert band["lo"].iloc[0] == pytest.approx(iv.lo) and band["hi"].iloc[0] == pytest.approx(iv.hi)
+    assert band["hi"].iloc[0] < 1.0
+
+
+def test_series_band_above_one_stays_within_what_was_observed() -> None:
+    # a node run degraded below its load shows utilisation above 1: the band may not claim more
+    band = stats.series_band(_long([(0.0, "cluster:a", "utilisation_max", [1.05, 1.13])]))
+    assert band["hi"].iloc[0] == pytest.approx(1.13) and band["lo"].iloc[0] >= 0.0
+
+
+def test_difference_of_shares_stays_within_plus_minus_one() -> None:
+    # two replications, blocking 0 % in A and 0–30 % in B: the plain t interval runs past ±100 pp
+    a, b = [0.0, 0.0], [0.0, 0.3]
+    plain = stats.paired_difference(a, b)
+    assert plain.lo < -1.0 and plain.hi > 1.0
+    d = stats.paired_difference(a, b, bounds=stats.difference_bounds("blocking_probability"))
+    assert (d.lo, d.hi) == (-1.0, 1.0) and d.p_value == plain.p_value
+    assert stats.difference_bounds("lost_pupil_minutes") == (-math.inf, math.inf)

@@ -1,0 +1,313 @@
+"""The analyst's front door: sweeps, comparisons and sizing from Python, as tidy frames.
+
+```python
+import sim
+sc = sim.load_scenario(sim.config_path("lower-saxony-scenario-c.yaml"), ["population.scale=0.05"])
+df = sim.sweep(sc, {"platforms[iserv].clusters[iserv-bbb].nodes": [8, 16, 24]},
+               replications=5, workers=2)
+df.groupby(["platforms[iserv].clusters[iserv-bbb].nodes", "kpi"])["value"].mean()
+cmp = sim.compare(sc, sc_b, replications=5)      # one row per KPI: a, b, diff, lo, hi, p_value
+fit = sim.size(sc, "platforms[iserv].clusters[iserv-bbb].nodes", "join_success_rate>=0.99")
+```
+
+Every function runs on the same executors as the command line (this process, or a Dask
+``LocalCluster`` of ``workers`` processes, or a running cluster at ``scheduler``); the same
+seed gives the same numbers on each. Intervals come from :mod:`sim.stats` and stay inside each
+KPI's bounds. Config paths are accepted by position or by name and come back by name.
+(``sim.sweep`` is also the package of the sweep machinery; calling it calls :func:`sweep`.)
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.config import ConfigError, Scenario, load_scenario, scenario_from_dict
+from sim.metrics import KPI_NAMES
+
+#: Columns of :func:`sweep`'s frame, around the parameter columns (named config paths).
+SWEEP_COLUMNS = ("point", "replication", "seed", "kpi", "value", "error")
+#: Columns of :func:`compare`'s frame.
+COMPARE_COLUMNS = (
+    "kpi", "a", "a_lo", "a_hi", "b", "b_lo", "b_hi", "diff", "lo", "hi", "p_value", "n",
+    "significant", "meaningful",
+)
+#: Columns of :func:`size`'s frame.
+SIZE_COLUMNS = ("param", "value", "kpi", "mean", "lo", "hi", "bound", "meets", "answer")
+
+def _config_dirs() -> list[Path]:
+    """Where the shipped configs may be, in order: the repository this package sits in (a
+    checkout or an editable install: its files are the ones being edited), then the data
+    directory a wheel installs them into (``<prefix>/share/dlsim/configs``, see
+    pyproject.toml), found from the interpreter and from the package's own location."""
+    import sysconfig
+
+    pkg = Path(__file__).resolve().parent
+    dirs = [pkg.parent / "configs"]
+    for prefix in (Path(sysconfig.get_path("data")), *pkg.parents[2:4]):
+        d = prefix / "share" / "dlsim" / "configs"
+        if d not in dirs:
+            dirs.append(d)
+    return dirs
+
+
+def config_dir() -> Path:
+    """The directory of the shipped scenario files (``configs/``, beside ``data/``).
+
+    Found through the installed package (a checkout, an editable install or a wheel), not
+    the working directory; :class:`FileNotFoundError` says where it looked.
+    """
+    dirs = _config_dirs()
+    for d in dirs:
+        if (d / "lower-saxony-scenario-c.yaml").is_file():
+            return d
+    raise FileNotFoundError(
+        "the shipped scenario files are not installed (looked in "
+        + ", ".join(str(d) for d in dirs)
+        + "); reinstall dlsim, or pass the path of a scenario file"
+    )
+
+
+def config_path(name: str) -> Path:
+    """Path of a shipped scenario or sweep file, e.g. ``"lower-saxony-scenario-c.yaml"`` or
+    ``"sweeps/nodes-x-stagger.yaml"`` — wherever dlsim is installed, so a notebook copied out
+    of the repository still finds them. :class:`FileNotFoundError` lists what is shipped."""
+    d = config_dir()
+    p = (d / name).resolve()
+    if not p.is_file() or d.resolve() not in p.parents:
+        shipped = sorted(str(f.relative_to(d)) for f in d.rglob("*.yaml"))
+        raise FileNotFoundError(
+            f"no shipped config {name!r} in {d} (shipped: {', '.join(shipped)})"
+        )
+    return p
+
+
+def _scenario(scenario: Scenario | str | Path, overrides: Sequence[str] = ()) -> Scenario:
+    if isinstance(scenario, Scenario):
+        if not overrides:
+            return scenario
+        sc = scenario_from_dict(scenario.model_dump(mode="json"), scenario.name, overrides)
+        sc.source_path = scenario.source_path
+        return sc
+    return load_scenario(scenario, overrides)
+
+
+@contextmanager
+def _executor(workers: int | None, scheduler: str | None) -> Iterator[Any]:
+    from sim.executors import make_executor
+
+    with make_executor(workers=workers if workers and workers > 1 else None,
+                       scheduler=scheduler) as ex:
+        yield ex
+
+
+def sweep(
+    scenario: Scenario | str | Path,
+    parameters: Mapping[str, Sequence[Any] | Mapping[str, Any]],
+    replications: int = 1,
+    workers: int | None = None,
+    seed: int = 1,
+    *,
+    overrides: Sequence[str] = (),
+    sampling: str = "grid",
+    points: int | None = None,
+    out: str | Path | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int, int, dict[str, Any] | None], None] | None = None,
+) -> pd.DataFrame:
+    """Run a parameter sweep and return one row per point × replication × KPI.
+
+    Parameters
+    ----------
+    scenario
+        A :class:`~sim.config.Scenario` or the path of a scenario file.
+    parameters
+        Config path → values (a grid: every combination, the first path slowest), or with
+        ``sampling="lhs"`` path → ``{"low": …, "high": …}`` and ``points``. Paths by
+        position or by name (``platforms[iserv].clusters[iserv-bbb].nodes``).
+    replications, seed
+        Replication ``i`` of every point uses the same seed (common random numbers).
+    workers
+        Processes of a Dask ``LocalCluster`` (None or 1: this process). ``scheduler``
+        instead runs on a cluster at ``tcp://host:port``. Same seed, same numbers on each.
+    overrides
+        ``--set``-style strings applied to the scenario first.
+    out
+        A sweep directory to keep the runs in (resumable: calling again with the same sweep
+        computes only what is missing; results.parquet and summary.parquet as
+        ``dlsim sweep`` writes them). Default: a temporary directory, removed afterwards.
+    progress
+        ``progress(done, total, row)`` after each run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``point`` (0-based index of the point), one column per parameter named by
+        its config path with list elements by name, ``replication``, ``seed``, ``kpi`` (a KPI
+        name, :data:`sim.metrics.KPI_NAMES`), ``value`` (float; NaN where the KPI is undefined
+        or the run failed) and ``error`` (None unless the run failed). Sorted by point,
+        replication, KPI order. ``df.attrs`` holds ``name``, ``replications``, ``seeds``
+        and ``out`` (the directory, if kept).
+
+    Raises
+    ------
+    ConfigError
+        A bad path, value or combination (one line per problem).
+    """
+    from sim.sweep.runner import run_sweep
+    from sim.sweep.spec import PARAM, build_sweep, check_spec
+
+    base = _scenario(scenario, overrides)
+    src = "sim.sweep"
+    data: dict[str, Any] = {
+        "name": base.name,
+        "base": base.source_path or "<python>",
+        "sampling": sampling,
+        "parameters": {k: (dict(v) if isinstance(v, Mapping) else list(v))
+                       for k, v in parameters.items()},
+        "replications": replications,
+        "seed": seed,
+    }
+    if points is not None:
+        data["points"] = points
+    spec = check_spec(data, src)
+    sw = build_sweep(spec, base, Path(src), base.name)
+    names = sw.named_parameters
+    with tempfile.TemporaryDirectory(prefix="dlsim-sweep-") as tmp:
+        where = Path(out) if out is not None else Path(tmp)
+        with _executor(workers, scheduler) as ex:
+            res = run_sweep(sw, where, ex, progress=progress)
+        if res.lost:
+            raise RuntimeError(
+                f"{len(res.lost)} runs were lost to cluster failures (first: {res.lost[0]})"
+            )
+        results = res.results
+    cols = [PARAM + p for p in sw.parameters]
+    keep = ["point", *cols, "replication", "seed", "error"]
+    tidy = results[keep + list(KPI_NAMES)].melt(
+        id_vars=keep, value_vars=list(KPI_NAMES), var_name="kpi", value_name="value"
+    )
+    order = {k: i for i, k in enumerate(KPI_NAMES)}
+    tidy = (
+        tidy.assign(_k=tidy["kpi"].map(order))
+        .sort_values(["point", "replication", "_k"], kind="stable")
+        .drop(columns="_k")
+        .rename(columns={PARAM + p: names[p] for p in sw.parameters})
+        .reset_index(drop=True)
+    )
+    tidy["value"] = tidy["value"].astype(float)
+    tidy["error"] = tidy["error"].astype(object).where(tidy["error"].notna(), None)
+    tidy = tidy[["point", *names.values(), "replication", "seed", "kpi", "value", "error"]]
+    tidy.attrs.update(
+        name=sw.name, replications=replications, seeds=list(sw.seeds),
+        out=str(out) if out is not None else None,
+    )
+    return tidy
+
+
+def compare(
+    a: Scenario | str | Path,
+    b: Scenario | str | Path,
+    replications: int = 5,
+    workers: int | None = None,
+    seed: int = 1,
+    *,
+    scheduler: str | None = None,
+) -> pd.DataFrame:
+    """Paired comparison B − A on common random numbers, one row per KPI.
+
+    Columns (:data:`COMPARE_COLUMNS`): ``kpi``; ``a``, ``b`` (means) with ``a_lo``/``a_hi``,
+    ``b_lo``/``b_hi`` (95 % intervals inside the KPI's bounds); ``diff`` (mean of B − A per
+    replication pair) with ``lo``/``hi`` (paired t interval) and ``p_value`` (paired t-test);
+    ``n`` (pairs), ``significant`` (the interval excludes 0), ``meaningful`` (n ≥ 3).
+    ``df.attrs`` holds the scenario names, config hashes and seeds.
+    """
+    from sim.experiment import compare as run_compare
+
+    sa, sb = _scenario(a), _scenario(b)
+    with _executor(workers, scheduler) as ex:
+        res = run_compare(sa, sb, seed=seed, replications=replications, executor=ex)
+    df = pd.DataFrame(
+        [
+            {
+                "kpi": k.kpi, "a": k.a_mean, "a_lo": k.a_lo, "a_hi": k.a_hi,
+                "b": k.b_mean, "b_lo": k.b_lo, "b_hi": k.b_hi, "diff": k.diff,
+                "lo": k.lo, "hi": k.hi, "p_value": k.p_value, "n": k.n,
+                "significant": k.significant, "meaningful": k.meaningful,
+            }
+            for k in res.kpis
+        ],
+        columns=list(COMPARE_COLUMNS),
+    )
+    df.attrs.update(a=res.a, b=res.b, a_config_hash=res.a_config_hash,
+                    b_config_hash=res.b_config_hash, seed=seed, seeds=list(res.seeds))
+    return df
+
+
+def size(
+    scenario: Scenario | str | Path,
+    param: str,
+    target: str,
+    replications: int = 5,
+    workers: int | None = None,
+    seed: int = 1,
+    *,
+    max_candidates: int = 16,
+    scheduler: str | None = None,
+) -> pd.DataFrame:
+    """Smallest integer value of ``param`` meeting ``target`` (e.g. ``"join_success_rate>=0.99"``)
+    at 95 % confidence, as one row per candidate value simulated.
+
+    Columns (:data:`SIZE_COLUMNS`): ``param`` (named path), ``value``, ``kpi``, ``mean``,
+    ``lo``/``hi`` (95 % interval inside the KPI's bounds), ``bound`` (the end that must
+    meet the target), ``meets``, ``answer`` (True on the row of the answer). ``df.attrs``:
+    ``answer`` (None if not reached), ``outcome``, ``note``, ``current_value``, ``target``,
+    and the Erlang-B ``analytic`` bound where there is one.
+    """
+    from dataclasses import asdict
+
+    from sim.sizing import size_capacity
+
+    sc = _scenario(scenario)
+    with _executor(workers, scheduler) as ex:
+        res = size_capacity(sc, param, target, replications=replications, seed=seed,
+                            executor=ex, max_candidates=max_candidates)
+    t = res.table()
+    df = pd.DataFrame(
+        {
+            "param": res.param_named,
+            "value": t["value"],
+            "kpi": res.target.kpi,
+            "mean": t["mean"],
+            "lo": t["lo"],
+            "hi": t["hi"],
+            "bound": t["bound"],
+            "meets": t["meets"].astype(bool),
+            "answer": t["value"] == res.answer,
+        },
+        columns=list(SIZE_COLUMNS),
+    )
+    df.attrs.update(
+        answer=res.answer, outcome=res.outcome, note=res.note, current_value=res.current_value,
+        target=str(res.target), param=res.param_named,
+        analytic=asdict(res.analytic) if res.analytic else None,
+    )
+    return df
+
+
+__all__ = [
+    "COMPARE_COLUMNS",
+    "SIZE_COLUMNS",
+    "SWEEP_COLUMNS",
+    "ConfigError",
+    "compare",
+    "config_dir",
+    "config_path",
+    "size",
+    "sweep",
+]
