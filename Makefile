@@ -8,10 +8,11 @@ OUT    ?= out/default
 CHROMIUM ?= /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck fmt bench verification validation reliability chromium clean help
+.PHONY: run whatif test lint typecheck fmt bench verification validation reliability chromium clean help
 
 help:
 	@echo "make run   - set up .venv and simulate the default scenario into $(OUT)/"
+	@echo "make whatif - simulate configs/whatif/planning-meeting.yaml into out/whatif/whatif.html"
 	@echo "make test  - set up .venv with test extras and run lint + the whole test suite"
 	@echo "             (installs Debian's chromium with apt-get when $(CHROMIUM) is missing)"
 	@echo "make lint  - ruff + mypy"
@@ -35,6 +36,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed-run
 	$(BIN)/dlsim run $(CONFIG) --out $(OUT) --force  # out/default is make's own: replace it
+
+# The planning meeting's what-if page (240 runs at 5 % scale; resumes if interrupted)
+whatif: $(VENV)/.installed-run
+	$(BIN)/dlsim whatif --grid configs/whatif/planning-meeting.yaml --out out/whatif --workers 2
 
 # Only the tests need a browser (headless report rendering, PNG export); `make run` does not.
 # kaleido is always given this path, so it never tries to download a browser of its own.

@@ -2,7 +2,8 @@
 
 M/M/c/c with A = 100 Erlang, c = 110, N arrivals:
 
-- ``model``  — through dlsim's own conference cluster (validation mode, ``sim.verification``);
+- ``model``  — through dlsim's own conference cluster and the general run loop every day runs
+  (``sim.verification.loss_scenario``; the loop the oracles in tests/oracle use);
 - ``simpy_resource`` — the usual SimPy idiom: one process per arrival + ``simpy.Resource``;
 - ``heapq`` — a bare event loop on ``heapq`` (the floor for pure Python).
 

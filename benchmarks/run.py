@@ -23,11 +23,11 @@ DEFAULT = REPO / "configs" / "lower-saxony-scenario-c.yaml"
 
 def _scenario_workload(config: str, overrides: list[str], q: Any) -> None:
     from sim import load_scenario
-    from sim.model import _Model
+    from sim.model import build
 
     sc = load_scenario(config, overrides)
     t0 = time.perf_counter()
-    model = _Model(sc, 1, None)
+    model = build(sc, 1)
     t1 = time.perf_counter()
     res = model.run()
     t2 = time.perf_counter()
@@ -41,7 +41,7 @@ def _scenario_workload(config: str, overrides: list[str], q: Any) -> None:
         "wall_s": t2 - t0,
         "peak_rss_mib": rss_mib,
         "pupils": pupils,
-        "stream_entries": res.events,
+        "events": res.events,
         "join_attempts": res.kpis["join_attempts"],
         "login_attempts": res.extra["login_attempts"],
     })

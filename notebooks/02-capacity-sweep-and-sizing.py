@@ -164,3 +164,39 @@ pd.DataFrame(answer)
 # %%
 path = write_text(OUT / "report.html", render_sweep(sweep, target=TARGET))
 print(path)
+
+# %% [markdown]
+# ## The what-if page for the planning meeting
+#
+# The same questions as one offline page: a slider per lever (IServ nodes, staggered start,
+# …), and for each simulated setting the day's participants against capacity, failed joins
+# and pupils still trying, the key figures with 95 % intervals and the service verdict, with
+# a "compare with" pin. The cell below builds a 2 × 2 page at scale 0.01 with one
+# replication (seconds); the shipped grid `configs/whatif/planning-meeting.yaml` is the
+# real one (`make whatif`, or `dlsim whatif --grid … --out … --workers 8`).
+
+# %%
+import yaml
+
+from sim.whatif import load_grid, run_whatif
+
+WHATIF = OUT / "whatif"
+grid_file = OUT / "whatif-grid.yaml"
+OUT.mkdir(parents=True, exist_ok=True)
+grid_file.write_text(yaml.safe_dump({
+    "name": "notebook what-if (2 × 2, scale 0.01)",
+    "base": str(config_path("whatif/scenario-c-dispatcher-fault.yaml")),
+    "overrides": ["population.scale=0.01", f"day.end={DAY_END}",
+                  "platforms[1].clusters[0].nodes=5", "platforms[2].clusters[0].nodes=1",
+                  "policies.stagger.school_number_slots=3"],
+    "parameters": {f"platforms[{ISERV}].clusters[0].nodes": [1, 3],
+                   "policies.stagger.slot_min": [0, 10]},
+    "labels": {f"platforms[{ISERV}].clusters[0].nodes": {"label": "IServ nodes",
+                                                         "unit": "nodes"},
+               "policies.stagger.slot_min": {"label": "Start slots apart",
+                                             "values": ["no stagger", "10 minutes"]}},
+    "replications": 1,
+    "seed": SEED,
+}, sort_keys=False), encoding="utf-8")
+outcome, page = run_whatif(load_grid(grid_file), WHATIF)  # resumes a finished page at once
+print(f"{page} ({page.stat().st_size / 1e6:.1f} MB): open it in any browser, offline")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sim.config import ConfigError, Scenario, load_scenario, scenario_from_dict
 from sim.model import RunResult, simulate_once
 from sim.results import Results
-from sim.seeds import SeedTree
+from sim.seeds import replication_seeds
 
 if TYPE_CHECKING:
     from sim.api import compare, config_dir, config_path, size
@@ -59,13 +59,6 @@ __all__ = [
     "size",
     "sweep",
 ]
-
-
-def replication_seeds(seed: int, replications: int) -> list[int]:
-    """Seeds of replications 0..R-1: replication 0 uses ``seed`` itself, the others are
-    children of it in the seed tree (so R=1 and the first of R>1 agree)."""
-    tree = SeedTree(seed)
-    return [seed] + [tree.child_seed(f"replication.{i}") for i in range(1, replications)]
 
 
 def simulate(

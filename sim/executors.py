@@ -16,7 +16,7 @@ import math
 import socket
 import time
 import traceback
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -42,6 +42,10 @@ class Task:
     """Copied into the row: point, replication, parameter values, config hash …"""
     keep_result: bool = False
     """Also return the whole ``RunResult`` (time series, schools) under ``result``."""
+    extract: Callable[[Any], Any] | None = None
+    """Computed from the ``RunResult`` where the run ran (a module-level function, so that it
+    pickles by name) and returned under ``extract``: a small part of a big result without
+    shipping the whole (the what-if page's per-minute series)."""
 
 
 def task_for(
@@ -118,6 +122,11 @@ def run_task(task: Task) -> dict[str, Any]:
     for k, v in res.extra.items():
         if isinstance(v, int | float) and not isinstance(v, bool):
             row[f"details.{k}"] = float(v)
+    if task.extract is not None:
+        try:
+            row["extract"] = task.extract(res)
+        except Exception as exc:
+            return error_row(task, exc, time.perf_counter() - t0)
     row["runtime_s"] = time.perf_counter() - t0
     row["error"] = None
     row["host"] = socket.gethostname()

@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import replication_seeds
 from sim.config import Scenario
 from sim.executors import SerialExecutor, Task, task_for
 from sim.io import write_json
 from sim.metrics import KPI_NAMES
 from sim.results import Results
+from sim.seeds import replication_seeds
 from sim.stats import (
     difference_bounds,
     kpi_interval,

@@ -10,10 +10,11 @@ in every replication); what happens to the people is the run's own randomness.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
+from sim.components.school_server import SchoolServer
 from sim.config.interventions import (
     DispatcherFailure,
     FrontendOutage,
@@ -22,12 +23,11 @@ from sim.config.interventions import (
     OverloadCrash,
     UplinkOutage,
 )
-from sim.events import call_urgent
-from sim.seeds import SeedTree
+from sim.effects import Declares, Effect
+from sim.engine import call_urgent
+from sim.world import World
 
-if TYPE_CHECKING:
-    from sim.components.school_server import SchoolServer
-    from sim.model import _Model
+_T = TypeVar("_T")
 
 
 def _stages(f: Any) -> list[tuple[float, float]]:
@@ -39,30 +39,39 @@ def _stages(f: Any) -> list[tuple[float, float]]:
     return [(f.end + i * step, 1.0 - (i + 1) / k) for i in range(k)]
 
 
-class FaultInjector:
-    """Installs a scenario's faults into a built model (before the run)."""
+def _staged(f: Any, items: list[_T]) -> list[tuple[float, list[_T]]]:
+    """``items`` repaired in ``f``'s repair stages: (time, the items back then); the last
+    stage brings back the rest."""
+    stages = _stages(f)
+    out: list[tuple[float, list[_T]]] = []
+    done = 0
+    for idx, (t, left) in enumerate(stages):
+        upto = len(items) if idx == len(stages) - 1 else round(len(items) * (1 - left))
+        out.append((t, items[done:upto]))
+        done = upto
+    return out
 
-    def __init__(self, model: _Model):
-        self.m = model
-        self.env = model.env
-        self.infra = SeedTree(model.sc.population.seed)
-        self.crashes: list[tuple[float, int]] = []  # (time, school) of overload crashes
-        self.log: list[dict[str, Any]] = []
+
+class Fault(Declares):
+    """One fault of the scenario, installed into the world before the run.
+
+    A subclass states ``config`` (the scenario's fault type it implements) and ``effects``
+    (what it can do to requests and rooms, see ``sim.effects``) and implements
+    :meth:`install`; it acts on the world's public surface only.
+    """
+
+    config: ClassVar[type]
+
+    def __init__(self, world: World, index: int, cfg: Any, log: list[dict[str, Any]]):
+        self.world = world
+        self.env = world.env
+        self.index = index
+        self.cfg = cfg
+        self.log = log
+        self.why = ("fault", index)  # the outage reason this fault sets and clears
 
     def install(self) -> None:
-        for i, f in enumerate(self.m.sc.faults):
-            if isinstance(f, DispatcherFailure):
-                self._dispatcher(f)
-            elif isinstance(f, NodeLoss):
-                self._node_loss(i, f)
-            elif isinstance(f, NodeDegradation):
-                self._degradation(i, f)
-            elif isinstance(f, FrontendOutage):
-                self._frontend(i, f)
-            elif isinstance(f, UplinkOutage):
-                self._uplink(i, f)
-            elif isinstance(f, OverloadCrash):
-                self._overload(i, f)
+        raise NotImplementedError
 
     def _at(self, t: float, fn: Any, what: str) -> None:
         def run(_: Any = None) -> None:
@@ -76,9 +85,30 @@ class FaultInjector:
         now = self.env.now
         return now + (t - now)
 
-    # ------------------------------------------------------------------ dispatcher
-    def _dispatcher(self, f: DispatcherFailure) -> None:
-        disp = self.m.platform(f.platform).dispatcher
+    def _pick_nodes(self, cluster: str, share: float, pick: str) -> tuple[int, list[int]]:
+        p_index, pool = self.world.cluster_pool(cluster)
+        nodes = self.world.cluster_nodes(cluster)
+        k = round(share * len(nodes))
+        if pick == "random":
+            rng = self.world.infra_seeds.rng(f"faults.{self.index}.nodes")
+            chosen = rng.choice(nodes, size=k, replace=False).tolist() if k else []
+        else:
+            order = np.argsort(pool.cap_participants[nodes], kind="stable")
+            if pick == "largest":
+                order = order[::-1]
+            chosen = [nodes[j] for j in order[:k]]
+        return p_index, chosen
+
+
+class DispatcherFault(Fault):
+    """A share of room creations and/or joins fails at the dispatcher."""
+
+    config = DispatcherFailure
+    effects = frozenset({Effect.FAILS_REQUESTS})
+
+    def install(self) -> None:
+        f = self.cfg
+        disp = self.world.platform(f.platform).dispatcher
 
         def set_share(x: float) -> None:
             if f.creates:
@@ -92,45 +122,42 @@ class FaultInjector:
             self._at(t, lambda x=f.share * left: set_share(x),
                      f"dispatcher {f.platform} repaired to {1 - left:.0%}")
 
-    # ------------------------------------------------------------------ nodes
-    def _pick_nodes(self, i: int, cluster: str, share: float, pick: str) -> tuple[int, list[int]]:
-        p_index, pool = self.m.cluster_pool(cluster)
-        ci = pool.cluster_names.index(cluster)
-        reserve = set(pool.reserve_nodes)
-        nodes = [n for n in range(pool.n_nodes) if pool.cluster_of[n] == ci and n not in reserve]
-        k = round(share * len(nodes))
-        if pick == "random":
-            rng = self.infra.rng(f"faults.{i}.nodes")
-            chosen = rng.choice(nodes, size=k, replace=False).tolist() if k else []
-        else:
-            order = np.argsort(pool.cap_participants[nodes], kind="stable")
-            if pick == "largest":
-                order = order[::-1]
-            chosen = [nodes[j] for j in order[:k]]
-        return p_index, chosen
 
-    def _node_loss(self, i: int, f: NodeLoss) -> None:
-        p_index, chosen = self._pick_nodes(i, f.cluster, f.share, f.pick)
-        pool = self.m.platforms[p_index].pool
-        beh = self.m.beh
+class NodeLossFault(Fault):
+    """Nodes fail: their meetings end, everyone rejoins, the rooms are re-created elsewhere."""
+
+    config = NodeLoss
+    effects = frozenset({Effect.FAILS_REQUESTS, Effect.FAILS_ROOMS, Effect.REOPENS_ROOMS,
+                         Effect.MOVES_PARTICIPANTS})
+
+    def install(self) -> None:
+        f = self.cfg
+        world = self.world
+        p_index, chosen = self._pick_nodes(f.cluster, f.share, f.pick)
 
         def down() -> None:
             for n in chosen:
-                beh.node_down(p_index, n)
+                world.lose_node(p_index, n)
+
+        def up(batch: list[int]) -> None:
+            for n in batch:
+                world.restore_node(p_index, n)
 
         self._at(f.start, down, f"{len(chosen)} nodes of {f.cluster} lost")
-        stages = _stages(f)
-        done = 0
-        for idx, (t, left) in enumerate(stages):
-            upto = len(chosen) if idx == len(stages) - 1 else round(len(chosen) * (1 - left))
-            batch = chosen[done:upto]
-            done = upto
-            self._at(t, lambda b=batch: _nodes_up(pool, b),
-                     f"{len(batch)} nodes of {f.cluster} back")
+        for t, batch in _staged(f, chosen):
+            self._at(t, lambda b=batch: up(b), f"{len(batch)} nodes of {f.cluster} back")
 
-    def _degradation(self, i: int, f: NodeDegradation) -> None:
-        p_index, chosen = self._pick_nodes(i, f.cluster, f.share, "random")
-        pool = self.m.platforms[p_index].pool
+
+class DegradationFault(Fault):
+    """Nodes run at a share of their capacity (joins refused sooner; open rooms stay)."""
+
+    config = NodeDegradation
+    effects = frozenset({Effect.FAILS_REQUESTS})
+
+    def install(self) -> None:
+        f = self.cfg
+        p_index, chosen = self._pick_nodes(f.cluster, f.share, "random")
+        pool = self.world.platforms[p_index].pool
 
         def set_factor(x: float) -> None:
             for n in chosen:
@@ -142,40 +169,41 @@ class FaultInjector:
             self._at(t, lambda x=1.0 - (1.0 - f.capacity_factor) * left: set_factor(x),
                      f"nodes of {f.cluster} repaired")
 
-    # ------------------------------------------------------------------ front ends, uplinks
-    def _frontend(self, i: int, f: FrontendOutage) -> None:
-        fe = self.m.platform(f.platform).frontend
+
+class FrontendFault(Fault):
+    """A platform's login/join service is down: every request fails on arrival."""
+
+    config = FrontendOutage
+    effects = frozenset({Effect.FAILS_REQUESTS})
+
+    def install(self) -> None:
+        f = self.cfg
+        fe = self.world.platform(f.platform).frontend
         fe.enable_outages()
-        why = ("fault", i)
+        why = self.why
         end = self._when(f.end) if f.end is not None else float("inf")
         self._at(f.start, lambda: fe.set_up(False, reason=why, until=end),
                  f"front end {f.platform} down")
         if f.end is not None:
             self._at(f.end, lambda: fe.set_up(True, reason=why), f"front end {f.platform} up")
 
-    def _uplink(self, i: int, f: UplinkOutage) -> None:
-        pop = self.m.pop
-        servers = []
-        for s in self.m.school_servers:
-            if f.region is not None and pop.region_names[pop.school_region[s.school]] != f.region:
-                continue
-            if (f.school_type is not None
-                    and pop.type_names[pop.school_type[s.school]] != f.school_type):
-                continue
-            servers.append(s)
-        rng = self.infra.rng(f"faults.{i}.schools")
+
+class UplinkFault(Fault):
+    """A share of schools lose their uplink: their own servers are unreachable from home."""
+
+    config = UplinkOutage
+    effects = frozenset({Effect.FAILS_REQUESTS})
+
+    def install(self) -> None:
+        f = self.cfg
+        servers = self.world.school_servers_where(region=f.region, school_type=f.school_type)
+        rng = self.world.infra_seeds.rng(f"faults.{self.index}.schools")
         hit = [s for s, u in zip(servers, rng.random(len(servers)), strict=True) if u < f.share]
         for s in hit:
             s.enable_outages()
 
-        why = ("fault", i)
-        stages = _stages(f)
-        batches: list[tuple[float, list[SchoolServer]]] = []
-        done = 0
-        for idx, (t, left) in enumerate(stages):
-            upto = len(hit) if idx == len(stages) - 1 else round(len(hit) * (1 - left))
-            batches.append((t, hit[done:upto]))
-            done = upto
+        why = self.why
+        batches = _staged(f, hit)
         # each school's outage ends with its repair stage (inf: never repaired this day)
         back = {id(s): self._when(t) for t, batch in batches for s in batch}
 
@@ -191,16 +219,30 @@ class FaultInjector:
         for t, batch in batches:
             self._at(t, lambda b=batch: up(b), f"uplinks of {len(batch)} schools up")
 
-    # ------------------------------------------------------------------ overload crashes
-    def _overload(self, i: int, f: OverloadCrash) -> None:
-        servers = [s for s in self.m.school_servers if s.tier_name == f.tier]
+
+class OverloadCrashFault(Fault):
+    """Servers of a tier crash when their queue stays long, and restart after a repair time;
+    a crash fails every request queued or in service."""
+
+    config = OverloadCrash
+    effects = frozenset({Effect.FAILS_REQUESTS})
+
+    def __init__(self, world: World, index: int, cfg: Any, log: list[dict[str, Any]]):
+        super().__init__(world, index, cfg, log)
+        self.crashes: list[tuple[float, int]] = []  # (time, school)
+        self.why = ("crash", index)
+
+    def install(self) -> None:
+        f = self.cfg
+        servers = self.world.school_servers_where(tier=f.tier)
         for s in servers:
             s.enable_outages()
         strikes = [0] * len(servers)
         need = max(1, round(f.sustain_s / 60.0))
-        end = f.end if f.end is not None else self.m.sc.day.end
+        end = f.end if f.end is not None else self.world.day_end
         env = self.env
-        why = ("crash", i)
+        why = self.why
+        crashes = self.crashes
 
         def check(_: Any = None) -> None:
             now = env.now
@@ -212,7 +254,7 @@ class FaultInjector:
                     if strikes[k] >= need:
                         strikes[k] = 0
                         s.set_up(False, reason=why, until=now + f.repair_min * 60.0)
-                        self.crashes.append((now, s.school))
+                        crashes.append((now, s.school))
                         call_urgent(env, f.repair_min * 60.0, _restart, (s, why))
                 else:
                     strikes[k] = 0
@@ -222,11 +264,41 @@ class FaultInjector:
         call_urgent(env, max(0.0, f.start - env.now) + 60.0, check)
 
 
-def _nodes_up(pool: Any, nodes: list[int]) -> None:
-    for n in nodes:
-        pool.set_node_up(n, True)
-
-
 def _restart(item: tuple[SchoolServer, Any]) -> None:
     server, why = item
     server.set_up(True, reason=why)
+
+
+FAULT_TYPES: tuple[type[Fault], ...] = (
+    DispatcherFault, NodeLossFault, DegradationFault, FrontendFault, UplinkFault,
+    OverloadCrashFault,
+)
+
+
+def fault_type(cfg: Any) -> type[Fault]:
+    """The fault class that implements the scenario's fault ``cfg``."""
+    for cls in FAULT_TYPES:
+        if isinstance(cfg, cls.config):
+            return cls
+    raise TypeError(f"no fault type implements {type(cfg).__name__}")
+
+
+class FaultInjector:
+    """Installs a scenario's faults into the world (before the run)."""
+
+    def __init__(self, world: World, faults: list[Any]):
+        self.log: list[dict[str, Any]] = []
+        self.faults = [fault_type(f)(world, i, f, self.log) for i, f in enumerate(faults)]
+
+    @property
+    def types(self) -> list[type[Fault]]:
+        return [type(f) for f in self.faults]
+
+    def install(self) -> None:
+        for f in self.faults:
+            f.install()
+
+    @property
+    def crashes(self) -> list[tuple[float, int]]:
+        """(time, school) of every overload crash so far."""
+        return [c for f in self.faults if isinstance(f, OverloadCrashFault) for c in f.crashes]

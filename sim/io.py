@@ -7,14 +7,80 @@ summary of one run with the time series of another, even when the disk fills up 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import socket
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+_HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
+_TMP = re.compile(r"^\.(?P<name>.+?)\.(?:(?P<host>[A-Za-z0-9-]+)-(?P<pid>\d+)\.)?[^.]+\.tmp$")
+STALE_FOREIGN_S = 24 * 3600.0
+"""A temporary written by another machine (shared disk) counts as abandoned after a day."""
+
+
+def _tmp_prefix(path: Path) -> str:
+    """``.<name>.<host>-<pid>.``: whose temporary it is, so that one left by a killed process
+    (``kill -9``, power loss) can be told from one a running process is still writing."""
+    return f".{path.name}.{_HOST}-{os.getpid()}."
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stale_temporaries(directory: str | Path, names: Iterable[str] | None = None) -> list[Path]:
+    """Temporaries in ``directory`` left by a process that no longer runs.
+
+    Ours (``.<name>.<host>-<pid>.<random>.tmp``): stale when that process is gone (or, from
+    another host, older than :data:`STALE_FOREIGN_S`). Without host and pid (older versions):
+    always stale. A temporary of a process that is still writing is never returned. With
+    ``names``, only temporaries of those files.
+    """
+    wanted = None if names is None else set(names)
+    d = Path(directory)
+    if not d.is_dir():
+        return []
+    out = []
+    for p in d.iterdir():
+        m = _TMP.match(p.name)
+        if m is None or not p.is_file() or (wanted is not None and m["name"] not in wanted):
+            continue
+        if m["pid"] is None:
+            out.append(p)
+        elif m["host"] == _HOST:
+            if int(m["pid"]) != os.getpid() and not _alive(int(m["pid"])):
+                out.append(p)
+        else:
+            with contextlib.suppress(OSError):
+                if time.time() - p.stat().st_mtime > STALE_FOREIGN_S:
+                    out.append(p)
+    return sorted(out)
+
+
+def remove_stale_temporaries(
+    directory: str | Path, names: Iterable[str] | None = None
+) -> list[Path]:
+    """Delete :func:`stale_temporaries` (they never became files: nothing is lost)."""
+    gone = []
+    for p in stale_temporaries(directory, names):
+        with contextlib.suppress(OSError):
+            p.unlink()
+            gone.append(p)
+    return gone
 
 
 class StagedFiles:
@@ -32,7 +98,7 @@ class StagedFiles:
     def stage(self, path: str | Path, write: Callable[[Path], None]) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(path), suffix=".tmp", dir=path.parent)
         os.close(fd)
         tmp_path = Path(tmp)
         self._staged.append((tmp_path, path))
@@ -43,9 +109,13 @@ class StagedFiles:
         return path
 
     def commit(self) -> None:
-        for tmp, path in self._staged:
-            os.replace(tmp, path)
-        self._staged.clear()
+        try:
+            while self._staged:
+                tmp, path = self._staged[0]
+                os.replace(tmp, path)
+                self._staged.pop(0)
+        finally:  # a rename refused (target is a directory, …): no temporary stays behind
+            self.abort()
 
     def abort(self) -> None:
         for tmp, _ in self._staged:

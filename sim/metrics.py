@@ -1,9 +1,6 @@
-"""Metrics: event counters, per-minute samples, KPIs with stable names (see DESIGN.md).
-
-Counting is by exception: each attempt outcome appends its time to a compact ``array('d')``;
-per-minute counts come from one ``np.histogram`` at the end. State (participants, queues,
-utilisation) is sampled once per simulated minute by an URGENT event, i.e. *before* the
-events of that instant.
+"""Metrics: the KPIs with stable names (see DESIGN.md), the run's other figures, the tidy time
+series, and the conservation check — computed once, after the run, from the recorder
+(``sim.recorder``), the per-interval samples (``sim.sampler``) and the final state.
 
 KPI definitions (pupils only; teachers are reported under ``teacher_*``):
 
@@ -26,53 +23,22 @@ KPI definitions (pupils only; teachers are reported under ``teacher_*``):
 
 from __future__ import annotations
 
-from array import array
-from enum import IntEnum
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from sim.recorder import Code, Recorder
+from sim.states import DONE, GAVE_UP, IN_SESSION, LOBBY, M_FAILED, TRYING
 
-class Code(IntEnum):
-    ATTEMPT = 0
-    JOIN_OK = 1
-    FAIL_FRONTEND = 2
-    FAIL_DISPATCH = 3
-    FAIL_CAPACITY = 4
-    GAVE_UP = 5
-    DROP = 6
-    T_ATTEMPT = 7
-    T_OPEN = 8
-    T_FAIL = 9
-    T_GAVE_UP = 10
-    LOGIN_ATTEMPT = 11
-    LOGIN_OK = 12
-    LOGIN_FAIL = 13
-    LOGIN_GAVE_UP = 14
-    RATE_LIMITED = 15
-    SERVER_CRASH = 16
+if TYPE_CHECKING:
+    from sim.behaviour import Behaviour
+    from sim.config import Scenario
+    from sim.demand import Demand
+    from sim.population import Population
+    from sim.world import World
 
-
-METRIC_OF_CODE = {
-    Code.ATTEMPT: "join_attempts",
-    Code.JOIN_OK: "joins_succeeded",
-    Code.FAIL_FRONTEND: "failed_frontend",
-    Code.FAIL_DISPATCH: "failed_dispatcher",
-    Code.FAIL_CAPACITY: "refused_capacity",
-    Code.GAVE_UP: "gave_up",
-    Code.DROP: "dropped",
-    Code.T_ATTEMPT: "teacher_attempts",
-    Code.T_OPEN: "rooms_opened",
-    Code.T_FAIL: "teacher_failed_attempts",
-    Code.T_GAVE_UP: "rooms_failed",
-    Code.LOGIN_ATTEMPT: "login_attempts",
-    Code.LOGIN_OK: "logins_succeeded",
-    Code.LOGIN_FAIL: "failed_logins",
-    Code.LOGIN_GAVE_UP: "logins_gave_up",
-    Code.RATE_LIMITED: "rate_limited",
-    Code.SERVER_CRASH: "server_crashes",
-}
 
 # The KPI contract (DESIGN.md): these names are stable.
 KPI_NAMES = (
@@ -90,77 +56,6 @@ KPI_NAMES = (
     "blocking_probability",
     "affected_schools_share",
 )
-
-
-class Recorder:
-    """Times of attempt outcomes, per outcome code and platform (the last slot: no platform)."""
-
-    def __init__(self, n_platforms: int, count_from: float = -np.inf):
-        self.n_platforms = n_platforms
-        self.count_from = count_from
-        self._t = [[array("d") for _ in range(n_platforms + 1)] for _ in Code]
-        self.samples: list[tuple[float, str, str, float]] = []
-
-    def rec(self, code: int, platform: int, t: float) -> None:
-        self._t[code][platform].append(t)
-
-    def channel(self, code: Code) -> list[array]:
-        """The per-platform time arrays of ``code`` (append a time to record an outcome)."""
-        return self._t[code]
-
-    def times(self, code: Code, platform: int | None = None) -> np.ndarray:
-        """Event times of ``code`` (all platforms if ``platform`` is None), counted ones only."""
-        if platform is None:
-            parts = [np.frombuffer(a, dtype=float) for a in self._t[code] if len(a)]
-            arr = np.concatenate(parts) if parts else np.zeros(0)
-        else:
-            arr = np.frombuffer(self._t[code][platform], dtype=float)
-        return arr[arr >= self.count_from] if np.isfinite(self.count_from) else arr
-
-    def count(self, code: Code, platform: int | None = None) -> int:
-        return int(self.times(code, platform).size)
-
-    def sample(self, t: float, component: str, metric: str, value: float) -> None:
-        self.samples.append((t, component, metric, float(value)))
-
-    def event_series(
-        self, platform_names: list[str], start: float, end: float, interval: float
-    ) -> list[tuple[float, str, str, float]]:
-        """Per-interval counts of every outcome, per platform and in total."""
-        edges = np.arange(start, end + interval, interval)
-        rows: list[tuple[float, str, str, float]] = []
-        t_left = edges[:-1]
-        for code in Code:
-            metric = METRIC_OF_CODE[code]
-            total = np.zeros(t_left.size)
-            for p in range(self.n_platforms + 1):
-                arr = np.frombuffer(self._t[code][p], dtype=float)
-                if arr.size == 0:
-                    continue
-                h, _ = np.histogram(arr, bins=edges)
-                total += h
-                if p < self.n_platforms:
-                    comp = f"platform:{platform_names[p]}"
-                    rows.extend(
-                        zip(
-                            t_left.tolist(),
-                            [comp] * h.size,
-                            [metric] * h.size,
-                            h.astype(float).tolist(),
-                            strict=True,
-                        )
-                    )
-            if total.any():
-                rows.extend(
-                    zip(
-                        t_left.tolist(),
-                        ["total"] * total.size,
-                        [metric] * total.size,
-                        total.tolist(),
-                        strict=True,
-                    )
-                )
-        return rows
 
 
 def tidy_timeseries(rows: list[tuple[float, str, str, float]]) -> pd.DataFrame:
@@ -195,3 +90,215 @@ def as_jsonable(d: dict[str, Any]) -> dict[str, Any]:
         else:
             out[k] = v
     return out
+
+
+class ConservationError(AssertionError):
+    """Internal error: intending ≠ joined + gave up + still trying."""
+
+
+def conservation(demand: Demand, beh: Behaviour, n_schools: int, now: float) -> dict[str, int]:
+    """Every pupil-meeting that started is joined, gave up or still trying — in total and
+    at every school — and the live counter of trying pupils agrees."""
+    d = demand
+    st = beh.pm_status
+    started = d.pm_first_t <= now
+    joined = (st == IN_SESSION) | (st == DONE)
+    gave = st == GAVE_UP
+    trying = (st == TRYING) | (st == LOBBY)
+    intending = int(started.sum())
+    n_j, n_g, n_t = int(joined.sum()), int(gave.sum()), int(trying.sum())
+    if intending != n_j + n_g + n_t:
+        raise ConservationError(
+            f"intending {intending} != joined {n_j} + gave up {n_g} + trying {n_t}"
+        )
+    # per school as well
+    school = d.m_school[d.pm_meeting]
+    per = [np.bincount(school[mask], minlength=n_schools)
+           for mask in (started, joined, gave, trying)]
+    bad = np.flatnonzero(per[0] != per[1] + per[2] + per[3])
+    if bad.size:
+        raise ConservationError(f"conservation fails at {bad.size} schools, e.g. {bad[0]}")
+    if beh.trying != n_t:
+        raise ConservationError(f"live counter of trying pupils {beh.trying} != {n_t}")
+    return {"intending": intending, "joined": n_j, "gave_up": n_g, "still_trying": n_t}
+
+
+@dataclass
+class Summary:
+    """What one run's figures come to (``RunResult`` without its run metadata)."""
+
+    kpis: dict[str, float]
+    extra: dict[str, Any]
+    timeseries: pd.DataFrame
+    schools: pd.DataFrame
+    conservation: dict[str, int]
+
+
+def summarise(sc: Scenario, pop: Population, d: Demand, world: World, beh: Behaviour,
+              rec: Recorder, now: float, crashes: list[tuple[float, int]],
+              scale_up_nodes: int) -> Summary:
+    """KPIs, extra figures, time series and schools table of a finished run."""
+    count_from = world.count_from
+    platforms = world.platforms
+    poisson = sc.demand.kind == "poisson"
+    cons = conservation(d, beh, pop.n_schools, now) if not poisson else {}
+    attempts = rec.count(Code.ATTEMPT)
+    succeeded = rec.count(Code.JOIN_OK)
+    refused = rec.count(Code.FAIL_CAPACITY)
+    reached = refused + succeeded
+    if poisson:
+        open_t = np.array(beh.m_open_t)
+        mask = d.m_start >= count_from
+        intending = int(mask.sum())
+        joined_once = int(np.isfinite(open_t[mask]).sum())
+        ttj = (open_t - d.m_start)[mask & np.isfinite(open_t)]
+        ttj_retried = np.zeros(0)
+        gave_up = intending - joined_once
+    else:
+        intending = cons["intending"]
+        joined_once = int(np.isfinite(beh.pm_join_t).sum())
+        ttj_all = beh.pm_join_t - np.maximum(d.pm_first_t, d.m_start[d.pm_meeting])
+        ok = np.isfinite(ttj_all)
+        ttj = np.maximum(ttj_all[ok], 0.0)
+        ttj_retried = np.maximum(ttj_all[ok & (beh.pm_attempts > 1)], 0.0)
+        gave_up = cons["gave_up"]
+    # affected schools: > 10 % of the pupils who meant to use the platform that day lost
+    # > 15 min (meeting minutes missed, plus the wait for the morning login)
+    if d.n_pm or d.login_pupil.size:
+        login_wait = np.zeros(beh.pupil_lost_s.size)
+        lg_wait = np.where(beh.lg_status == DONE, beh.lg_t - d.login_t,
+                           np.where(beh.lg_status == GAVE_UP, np.inf,
+                                    now - d.login_t))
+        login_wait[d.login_pupil] = np.maximum(lg_wait, 0.0)
+        disrupted = beh.pupil_lost_s + login_wait
+        # the sorted distinct pupils of both (np.unique sorts: a mask is O(n))
+        seen = np.zeros(beh.pupil_lost_s.size, dtype=bool)
+        seen[d.pm_pupil] = True
+        seen[d.login_pupil] = True
+        intending_pupils = np.flatnonzero(seen)
+        lost = disrupted[intending_pupils] > 900.0
+        sch = d.pupil_school[intending_pupils]
+        n_int = np.bincount(sch, minlength=pop.n_schools)
+        n_lost = np.bincount(sch[lost], minlength=pop.n_schools)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(n_int > 0, n_lost / np.maximum(n_int, 1), 0.0)
+        affected = (share > 0.10) & (n_int > 0)
+        affected_share = float(affected.sum() / max(1, int((n_int > 0).sum())))
+    else:
+        n_int = np.zeros(pop.n_schools, dtype=np.int64)
+        n_lost = np.zeros(pop.n_schools, dtype=np.int64)
+        affected = np.zeros(pop.n_schools, dtype=bool)
+        affected_share = 0.0
+    kpis: dict[str, float] = {
+        "join_attempts": attempts,
+        "joins_succeeded": succeeded,
+        "join_success_rate": joined_once / intending if intending else 1.0,
+        "p50_time_to_join_s": percentile(ttj, 50),
+        "p95_time_to_join_s": percentile(ttj, 95),
+        "p99_time_to_join_s": percentile(ttj, 99),
+        "p95_time_to_join_retried_s": percentile(ttj_retried, 95),
+        "gave_up": gave_up,
+        "lost_pupil_minutes": beh.lost_s / 60.0,
+        "peak_concurrent_participants": world.participants.peak,
+        "peak_node_utilisation": max(p.pool.peak_utilisation for p in platforms),
+        "blocking_probability": refused / reached if reached else 0.0,
+        "affected_schools_share": affected_share,
+    }
+    fe_stats = {}
+    for plat in platforms:
+        fe = plat.frontend
+        horizon = max(1e-9, now - max(sc.day.start, fe.count_from))
+        fe_stats[plat.name] = {
+            "arrivals": fe.arrivals,
+            "served": fe.served,
+            "timed_out": fe.timed_out,
+            "waited_share": fe.waited / fe.arrivals if fe.arrivals else 0.0,
+            "mean_wait_s": fe.wait_sum_s / max(1, fe.served + fe.timed_out),
+            "mean_queue_length": fe.wait_sum_s / horizon,
+            "mean_busy_workers": fe.busy_sum_s / horizon,
+        }
+    ts_rows = list(rec.samples)
+    ts_rows += rec.event_series(
+        pop.platform_names, sc.day.start, sc.day.end, float(sc.day.sample_interval_s)
+    )
+    timeseries = tidy_timeseries(ts_rows)
+    conference_hours = _conference_hours(timeseries, sc.day.sample_interval_s)
+    extra: dict[str, Any] = {
+        "intending_participants": intending,
+        "joined_at_least_once": joined_once,
+        "still_trying": cons.get("still_trying", 0),
+        "meetings": d.n_meetings,
+        "rooms_opened": rec.count(Code.T_OPEN) if not poisson else joined_once,
+        "rooms_failed": rec.count(Code.T_GAVE_UP),
+        "teacher_attempts": rec.count(Code.T_ATTEMPT),
+        "failed_frontend": rec.count(Code.FAIL_FRONTEND),
+        "failed_dispatcher": rec.count(Code.FAIL_DISPATCH),
+        "refused_capacity": refused,
+        "dropped_and_rejoined": rec.count(Code.DROP),
+        "login_attempts": rec.count(Code.LOGIN_ATTEMPT),
+        "logins_succeeded": rec.count(Code.LOGIN_OK),
+        "logins_gave_up": rec.count(Code.LOGIN_GAVE_UP),
+        "pupils": pop.n_pupils,
+        "pupils_at_home": d.n_at_home,
+        "schools": pop.n_schools,
+        "affected_schools": int(affected.sum()),
+        # the KPI's share among one platform's schools ("2–3 % of schools" is IServ's)
+        "affected_schools_share_per_platform": {
+            p.name: float(affected[pop.school_platform == p.index].sum()
+                          / max(1, int((n_int[pop.school_platform == p.index] > 0).sum())))
+            for p in platforms
+        },
+        "conference_hours": beh.session_s / 3600.0,
+        "conference_hours_sampled": conference_hours,
+        "conference_hours_per_platform": {
+            p.name: beh.session_s_platform[p.index] / 3600.0 for p in platforms
+        },
+        "joins_per_platform": {p.name: rec.count(Code.JOIN_OK, p.index)
+                               for p in platforms},
+        # teachers' joins (opening or re-entering their rooms): platforms count them too
+        "host_joins_per_platform": {p.name: rec.count(Code.T_OPEN, p.index)
+                                    for p in platforms},
+        "peak_participants_per_platform": {
+            p.name: p.pool.peak_participants for p in platforms
+        },
+        "peak_node_utilisation_per_platform": {
+            p.name: p.pool.peak_utilisation for p in platforms
+        },
+        "frontends": fe_stats,
+        "rate_limited": rec.count(Code.RATE_LIMITED),
+        "peak_joins_per_node_per_interval": max(
+            p.pool.peak_joins_per_node_interval for p in platforms
+        ),
+        "server_crashes": len(crashes),
+        "schools_with_crashed_server": len({s for _, s in crashes}),
+        "nodes_started_by_scale_up": scale_up_nodes,
+    }
+    schools = pop.schools_frame()
+    schools["intending_pupils"] = n_int
+    schools["pupils_lost_over_15min"] = n_lost
+    schools["affected"] = affected
+    if d.n_pm:
+        pm_school = d.m_school[d.pm_meeting]
+        schools["join_attempts"] = np.bincount(
+            pm_school, weights=beh.pm_attempts, minlength=pop.n_schools
+        )
+        schools["pupil_meetings"] = np.bincount(pm_school, minlength=pop.n_schools)
+        schools["gave_up"] = np.bincount(
+            pm_school[beh.pm_status == GAVE_UP], minlength=pop.n_schools
+        )
+        schools["lost_pupil_minutes"] = (
+            np.bincount(d.pupil_school, weights=beh.pupil_lost_s, minlength=pop.n_schools)[
+                : pop.n_schools
+            ]
+            / 60
+        )
+    rooms_failed_share = (
+        float(np.sum(np.array(beh.m_state) == M_FAILED)) / d.n_meetings if d.n_meetings else 0.0
+    )
+    extra["rooms_failed_share"] = rooms_failed_share
+    return Summary(as_jsonable(kpis), as_jsonable(extra), timeseries, schools, cons)
+
+
+def _conference_hours(ts: pd.DataFrame, interval_s: float) -> float:
+    sel = ts[(ts["component"] == "total") & (ts["metric"] == "participants")]
+    return float(sel["value"].sum() * interval_s / 3600.0)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import ConfigError, Scenario
+from sim.config.references import check_against_data
 from sim.seeds import SeedTree
 
 SCHOOL_TYPE_COLUMNS = {
@@ -162,6 +163,7 @@ def load_marginals(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
             problems.append(f"{where_r}: column {col} must sum to 1, sums to {total:.4f}")
     if problems:
         raise ConfigError(problems)
+    check_against_data(scenario, types, regions, types_path, regions_path)
     if pop.school_types is not None:
         unknown = sorted(set(pop.school_types) - set(types["school_type"]))
         if unknown:
@@ -454,10 +456,16 @@ def build_population(scenario: Scenario) -> Population:
 # Peak memory of one run: a fixed part (interpreter, numpy/pandas/simpy, metrics) plus a part
 # per pupil at home (state arrays, per-meeting records, attempt events). Measured: default day
 # (1.09 M pupils, 94 % at home) peaks at ≈0.68 GiB → ≈520 B per pupil at home; 600 B is used
-# so that the estimate errs on the safe side.
+# so that the estimate errs on the safe side. Schools, classes and Poisson arrivals have
+# arrays of their own (≈15 numbers each, 8 B apiece: 120 B; 200 B is used).
 _BASE_BYTES = 150e6
 _BYTES_PER_PUPIL_AT_HOME = 600.0
+_BYTES_PER_RECORD = 200.0
 _MEMORY_SHARE = 0.8
+MAX_EVENTS = 500_000_000
+"""Most join attempts, reconnects and arrivals one run may need if everything fails. The
+default day needs ≈1.5·10^7 in that worst case and runs in ≈20 s; 5·10^8 is over 30 times
+that — hours of simulation, no longer an answer (and a 1 ns back-off would never end)."""
 
 
 def simulated_pupils(scenario: Scenario, types: pd.DataFrame) -> float:
@@ -478,6 +486,105 @@ def simulated_pupils(scenario: Scenario, types: pd.DataFrame) -> float:
 def estimate_memory_bytes(scenario: Scenario, pupils: float) -> float:
     """Rough peak memory of one run for a population of ``pupils`` (used to refuse absurd sizes)."""
     return _BASE_BYTES + _BYTES_PER_PUPIL_AT_HOME * pupils * scenario.population.at_home_share
+
+
+def attempts_per_chain(initial_s: float, factor: float, max_s: float, patience_s: float) -> float:
+    """Attempts of one join (or login) that fails every time: tries until the back-offs —
+    ``initial_s`` growing by ``factor`` up to ``max_s`` (jitter averages out) — exceed the
+    patience."""
+    n, waited, b = 1, 0.0, initial_s
+    while waited + b <= patience_s:
+        waited += b
+        n += 1
+        if b >= max_s:  # from here every back-off is max_s: the rest in one step
+            n += int((patience_s - waited) // max_s)
+            break
+        b = min(b * factor, max_s)
+    return float(n)
+
+
+@dataclass
+class WorkEstimate:
+    """What one run would build and do (upper estimates), from the settings and data files."""
+
+    schools: float
+    classes: float
+    pupils_at_home: float
+    meetings: float
+    joins: float
+    """Join chains of pupils and logins (each may take several attempts)."""
+    attempts_worst: float
+    """Attempts if every attempt fails until patience runs out."""
+    reconnects: float
+    arrivals: float
+    """Poisson arrivals (validation mode)."""
+    memory_bytes: float
+    drivers: dict[str, float] = field(default_factory=dict)
+    """Events by what causes them (worst case), for the message that names the setting."""
+
+    @property
+    def events_worst(self) -> float:
+        return sum(self.drivers.values())
+
+
+def estimate_work(scenario: Scenario, types: pd.DataFrame) -> WorkEstimate:
+    """Upper estimates of what a run builds (memory) and does (events), before building."""
+    pop, tt, beh, day = scenario.population, scenario.timetable, scenario.behaviour, scenario.day
+    scale = pop.scale + (pop.external.scale if pop.external is not None else 0.0)
+    schools = float(np.maximum(1.0, np.round(types["schools"].to_numpy(float) * scale)).sum())
+    pupils = simulated_pupils(scenario, types)
+    years = (types["last_year"] - types["first_year"] + 1).to_numpy(float)
+    per_type_classes = np.maximum(
+        types["pupils"].to_numpy(float) * scale / types["class_size"].to_numpy(float),
+        np.maximum(1.0, np.round(types["schools"].to_numpy(float) * scale)) * years,
+    )
+    classes = float(per_type_classes.sum())
+    at_home = pupils * pop.at_home_share
+    live = max([tt.live_lesson_share, *tt.live_lesson_share_by_type.values()])
+    per_class = tt.periods * live + (tt.checkin.video_share if tt.checkin.enabled else 0.0)
+    horizon = day.end - day.start
+    timetable = scenario.demand.kind == "timetable"
+    meetings = classes * per_class if timetable else 0.0
+    chains = at_home * beh.attendance * per_class if timetable else 0.0
+    # a pupil who gave up may come back (a new chain), at most once per patience + wait
+    returns = beh.give_up_return_share * horizon / (beh.patience_s + beh.give_up_return_after_s)
+    chains *= 1.0 + returns
+    logins = at_home * scenario.login.share if timetable else 0.0
+    retry = beh.retries
+    per_join = attempts_per_chain(beh.backoff_initial_s, beh.backoff_factor, beh.backoff_max_s,
+                                  beh.patience_s) if retry else 1.0
+    per_login = attempts_per_chain(beh.backoff_initial_s, beh.backoff_factor, beh.backoff_max_s,
+                                   beh.login_patience_s) if retry else 1.0
+    per_teacher = attempts_per_chain(beh.backoff_initial_s, beh.backoff_factor,
+                                     beh.backoff_max_s, beh.teacher_patience_s) if retry else 1.0
+    arrivals = 0.0
+    if scenario.demand.poisson is not None and not timetable:
+        arrivals = scenario.demand.poisson.arrival_rate_per_s * horizon
+    hours_per_join = tt.period_min / 60.0
+    reconnects = (chains + arrivals) * hours_per_join * beh.reconnect_per_h
+    drivers = {
+        "pupils' join attempts": chains * per_join,
+        "login attempts": logins * per_login,
+        "teachers' attempts": meetings * per_teacher,
+        "reconnects": reconnects,
+        "Poisson arrivals": arrivals * per_join,
+    }
+    memory = (_BASE_BYTES + _BYTES_PER_PUPIL_AT_HOME * at_home
+              + _BYTES_PER_RECORD * (schools + classes + meetings + arrivals))
+    return WorkEstimate(schools, classes, at_home, meetings, chains + logins,
+                        drivers["pupils' join attempts"] + drivers["login attempts"],
+                        reconnects, arrivals, memory, drivers)
+
+
+_SETTINGS = {
+    "pupils' join attempts": "behaviour.backoff_initial_s, backoff_factor or backoff_max_s "
+                             "(raise) or behaviour.patience_s (lower)",
+    "login attempts": "behaviour.backoff_initial_s (raise) or behaviour.login_patience_s (lower)",
+    "teachers' attempts": "behaviour.backoff_initial_s (raise) or behaviour.teacher_patience_s "
+                          "(lower)",
+    "reconnects": "behaviour.reconnect_per_h",
+    "Poisson arrivals": "demand.poisson.arrival_rate_per_s or the length of the day",
+}
 
 
 def available_memory_bytes() -> float:
@@ -511,18 +618,44 @@ def _gib(b: float) -> str:
 
 
 def check_size(scenario: Scenario, types: pd.DataFrame) -> None:
-    """Refuse (exit 2) a population whose run would not fit in memory, before building it."""
-    pupils = simulated_pupils(scenario, types)
-    need = estimate_memory_bytes(scenario, pupils)
+    """Refuse (exit 2), before building anything, a run that would not fit in memory or that
+    would need more than :data:`MAX_EVENTS` events in the worst case — naming what drives it
+    and the setting to change."""
+    src = scenario.source_path or "<scenario>"
+    work = estimate_work(scenario, types)
     have = available_memory_bytes()
-    if need > have:
-        src = scenario.source_path or "<scenario>"
+    if work.memory_bytes > have:
+        parts = {"pupils at home": _BYTES_PER_PUPIL_AT_HOME * work.pupils_at_home,
+                 "schools and classes": _BYTES_PER_RECORD * (work.schools + work.classes),
+                 "meetings": _BYTES_PER_RECORD * work.meetings,
+                 "Poisson arrivals": _BYTES_PER_RECORD * work.arrivals}
+        top = max(parts, key=lambda k: parts[k])
+        fix = {
+            "pupils at home": "lower population.scale or check the pupils column of "
+                              f"{scenario.resolve_path(scenario.population.school_types_file)}",
+            "schools and classes": "lower population.scale or check the schools and "
+                                   "class_size columns of "
+                                   f"{scenario.resolve_path(scenario.population.school_types_file)}",
+            "meetings": "lower population.scale or timetable.live_lesson_share",
+            "Poisson arrivals": "lower demand.poisson.arrival_rate_per_s",
+        }[top]
         raise ConfigError(
             [
-                f"{src}: population: {pupils:,.0f} pupils (data file × population.scale) "
-                f"would need ≈{_gib(need)} of memory for one run, more than the "
-                f"{_gib(have)} this run may use (80 % of RAM, or DLSIM_MAX_MEMORY_GB); "
-                "lower population.scale or check the pupils column of "
-                f"{scenario.resolve_path(scenario.population.school_types_file)}"
+                f"{src}: population: {work.pupils_at_home / scenario.population.at_home_share:,.0f}"
+                f" pupils, {work.schools:,.0f} schools, {work.classes:,.0f} classes, "
+                f"{work.meetings:,.0f} meetings, {work.arrivals:,.0f} arrivals (data file × "
+                f"population.scale) would need ≈{_gib(work.memory_bytes)} of memory for one "
+                f"run, more than the {_gib(have)} this run may use (80 % of RAM, or "
+                f"DLSIM_MAX_MEMORY_GB); most of it for {top}: {fix}"
+            ]
+        )
+    if work.events_worst > MAX_EVENTS:
+        top = max(work.drivers, key=lambda k: work.drivers[k])
+        raise ConfigError(
+            [
+                f"{src}: behaviour: this day could need ≈{work.events_worst:,.3g} events "
+                f"(worst case, when attempts keep failing; most of them {top}: "
+                f"≈{work.drivers[top]:,.3g}), more than the {MAX_EVENTS:,} a run may take "
+                f"(hours of simulation); change {_SETTINGS[top]}, or lower population.scale"
             ]
         )

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.io import StagedFiles, json_writer, parquet_writer, text_writer
 from sim.metrics import KPI_NAMES, as_jsonable
 from sim.model import RunResult
 from sim.provenance import provenance
@@ -113,20 +112,10 @@ class Results:
         failure (disk full, Ctrl-C) leaves the files of an earlier run in ``out_dir`` intact.
         """
         from sim.report import render_report
+        from sim.rundir import write_run
 
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths: dict[str, Path] = {}
-        with StagedFiles() as files:
-            paths["timeseries"] = files.stage(
-                out / "timeseries.parquet", parquet_writer(self.timeseries))
-            paths["schools"] = files.stage(out / "schools.parquet", parquet_writer(self.schools))
-            if report:
-                paths["report"] = files.stage(out / "report.html", text_writer(render_report(self)))
-            paths["summary"] = files.stage(out / "summary.json", json_writer(self.summary))
-        if not report:  # an earlier run's report would describe other results
-            (out / "report.html").unlink(missing_ok=True)
-        return {k: paths[k] for k in ("summary", "timeseries", "schools", "report") if k in paths}
+        html = render_report(self) if report else None
+        return write_run(out_dir, self.summary, self.timeseries, self.schools, html)
 
     def report(self, path: str | Path) -> Path:
         from sim.report import write_report

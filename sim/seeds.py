@@ -35,3 +35,10 @@ class SeedTree:
     def child_seed(self, name: str) -> int:
         """An integer seed for stream ``name`` (e.g. one replication of an experiment)."""
         return int(self.sequence(name).generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+def replication_seeds(seed: int, replications: int) -> list[int]:
+    """Seeds of replications 0..R-1: replication 0 uses ``seed`` itself, the others are
+    children of it in the seed tree (so R=1 and the first of R>1 agree)."""
+    tree = SeedTree(seed)
+    return [seed] + [tree.child_seed(f"replication.{i}") for i in range(1, replications)]

@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import replication_seeds
 from sim.analytic import min_servers_erlang_b
 from sim.config import ConfigError, Scenario, parse_override, scenario_from_dict
 from sim.config.loading import _defaults_as_data
@@ -39,6 +38,7 @@ from sim.executors import task_for
 from sim.experiment import kpi_values, run_tasks
 from sim.metrics import KPI_NAMES
 from sim.model import simulate_once
+from sim.seeds import replication_seeds
 from sim.stats import Interval, kpi_interval, mean_interval, paired_difference
 
 _TARGET = re.compile(r"^\s*([a-z0-9_]+)\s*(>=|<=)\s*([-+0-9.eE]+)\s*$")

@@ -132,6 +132,11 @@ def run_case(case: dict[str, Any], tmp: Path) -> Outcome:
     elif case["kind"] == "arguments":
         subst = {"{default}": str(DEFAULT), "{sweep}": str(SWEEP), "{tmp}": str(out_dir),
                  "{fixtures}": str(BAD)}
+        if "{fifo}" in case["argv"]:  # a named pipe: reading it would block forever
+            fifo = tmp / f"fifo-{case['id']}.yaml"
+            if not fifo.exists():
+                os.mkfifo(fifo)
+            subst["{fifo}"] = str(fifo)
         argv = [subst.get(a, a.replace("{fixtures}", str(BAD))) for a in case["argv"]]
         attempts.append(_check(case, argv, out_dir, None))
     else:
@@ -200,6 +205,17 @@ def write_doc(outcomes: list[Outcome], tests: list[tuple[str, str, str, float]])
         verdict = "ok" if o.ok else "FAILED: " + "; ".join(problems)
         lines.append(f"| `{o.case['id']}` | {_md(o.case['about'])} | {codes} | {_md(msg)} | "
                      f"{_md(verdict)} |")
+    classes: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        classes.setdefault(str(o.case.get("class", "other")), []).append(o)
+    lines += [
+        "",
+        "## Classes covered",
+        "",
+        "| class | cases tried | passed |",
+        "|---|---|---|",
+        *(f"| {_md(c)} | {len(os_)} | {sum(o.ok for o in os_)} |" for c, os_ in classes.items()),
+    ]
     lines += [
         "",
         "## Interruptions, faults, fuzzing and security (tests marked `reliability`)",

@@ -1,12 +1,12 @@
-"""Command line: ``dlsim run | validate | report | compare | sweep | size | replications``.
+"""Command line: ``dlsim run | validate | report | compare | sweep | size | replications | whatif``.
 
 Exit codes: 0 success; 2 bad input (config, data, arguments) with one line per problem;
 1 internal error (a one-line message; ``DLSIM_DEBUG=1`` shows the traceback), or results that
 could not be written; 130 interrupted.
 
 Layout: ``common`` (the app, consoles, option types, error helpers), ``scenario`` (validate,
-run, report), ``experiments`` (compare, sweep, size, replications); :func:`main` is the
-console script's entry point and enforces the exit-code contract.
+run, report), ``experiments`` (compare, sweep, size, replications), ``whatif`` (the what-if
+page); :func:`main` is the console script's entry point and enforces the exit-code contract.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import typer
 from sim.cli.common import app, err
 from sim.config import ConfigError
 
-for _module in ("scenario", "experiments"):  # importing registers the commands, in this order
+# importing registers the commands, in this order
+for _module in ("scenario", "experiments", "whatif"):
     importlib.import_module(f"sim.cli.{_module}")
 
 __all__ = ["app", "main"]

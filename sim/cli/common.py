@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from sim.config import ConfigError, load_scenario
 
@@ -31,6 +32,12 @@ PngOpt = Annotated[
     Path | None,
     typer.Option("--png", help="Also export each figure as PNG into this directory (Chromium)."),
 ]
+
+
+def _u(text: object) -> str:
+    """User text (names, paths, parameter values) for a rich line: escaped, so that markup in
+    it is printed as written (``"C [/]"`` would crash the console, ``"[draft]"`` vanish)."""
+    return escape(str(text))
 
 
 def _bad_input(exc: ConfigError) -> typer.Exit:
@@ -120,6 +127,6 @@ def _write_json(path: Path | None, data: dict[str, Any]) -> None:
         from sim.io import write_json
 
         write_json(path, data)
-        out.print(f"written: {path}")
+        out.print(f"written: {_u(path)}")
 
 

@@ -34,35 +34,23 @@ from sim.cli.common import (
     _fail,
     _load,
     _note,
+    _u,
     _write_json,
     app,
     err,
     out,
 )
+from sim.config import MAX_SEED
 
 
 def _prepare_comparison_dir(out_dir: Path, hash_a: str, hash_b: str, force: bool) -> None:
     """Refuse (exit 2) a --out holding another comparison or other files, unless ``force``."""
-    import json
+    from sim.rundir import RunDirError, check_comparison_dir
 
-    if out_dir.exists() and not out_dir.is_dir():
-        raise _fail(f"--out {out_dir}: exists and is not a directory")
-    if not out_dir.is_dir() or force or not any(out_dir.iterdir()):
-        return
     try:
-        old = json.loads((out_dir / "comparison.json").read_text(encoding="utf-8"))
-        pair = (old["a"]["config_hash"], old["b"]["config_hash"])
-    except (OSError, ValueError, KeyError, TypeError):
-        raise _fail(
-            f"--out {out_dir}: exists, is not empty and holds no comparison; use --force to "
-            "write into it anyway, or another --out"
-        ) from None
-    if pair != (hash_a, hash_b):
-        raise _fail(
-            f"--out {out_dir}: holds another comparison (config hashes {pair[0]} vs "
-            f"{pair[1]}, this one {hash_a} vs {hash_b}); use --force to replace it, or "
-            "another --out"
-        )
+        check_comparison_dir(out_dir, hash_a, hash_b, force)
+    except RunDirError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _show_progress() -> bool:
@@ -145,7 +133,7 @@ def _report(directory: Path) -> Path:
 def compare(
     config_a: Annotated[Path, typer.Argument(help="Scenario A.", show_default=False)],
     config_b: Annotated[Path, typer.Argument(help="Scenario B.", show_default=False)],
-    seed: Annotated[int, typer.Option(help="Root seed.", min=0)] = 1,
+    seed: Annotated[int, typer.Option(help="Root seed.", min=0, max=MAX_SEED)] = 1,
     replications: ReplicationsOpt = 5,
     set_: SetOpt = None,
     set_a: Annotated[list[str] | None, typer.Option("--set-a", help="Override for A only.")] = None,
@@ -203,7 +191,7 @@ def compare(
             interval,
             "–" if not math.isfinite(k.p_value) else f"{k.p_value:.2g}",
         )
-    out.print(f"A: {res.a} ({res.a_config_hash})\nB: {res.b} ({res.b_config_hash})")
+    out.print(f"A: {_u(res.a)} ({res.a_config_hash})\nB: {_u(res.b)} ({res.b_config_hash})")
     out.print(t)
     out.print(
         "Bold: the interval excludes 0 (paired t-test, common random numbers); pp = "
@@ -257,7 +245,8 @@ def sweep(
 
     _check_executor_options(workers, scheduler)
     sw = load_sweep(sweep_file)
-    SweepStore(out_dir).prepare(sw, force=force)  # refuse another sweep's DIR before starting
+    # refuse another sweep's DIR before starting, but write nothing until the executor is up
+    SweepStore(out_dir).check(sw, force=force)
     total = len(sw.tasks)
     show = err.is_terminal and not os.environ.get("CI")
     state = {"errors": 0, "reported": -1}
@@ -292,7 +281,7 @@ def sweep(
                     console=err,
                     transient=True,
                 ) as bar:
-                    task_id = bar.add_task(sw.name, total=total, errors=0)
+                    task_id = bar.add_task(_u(sw.name), total=total, errors=0)
                     res = run_sweep(sw, out_dir, ex, force, retry_errors, progress)
             else:
                 res = run_sweep(sw, out_dir, ex, force, retry_errors, progress)
@@ -311,6 +300,11 @@ def sweep(
                 "resume",
                 code=1,
             ) from None
+    if res.damaged:
+        _note(
+            f"note: {len(res.damaged)} stored runs had damaged part files (moved to "
+            f"{out_dir}/parts/damaged/) and were computed again"
+        )
     _print_sweep_summary(res, sw.named_parameters)
     out.print(
         f"{total} runs: {res.computed} computed now, {res.skipped} already stored, "
@@ -368,7 +362,7 @@ def _print_sweep_summary(res: Any, params: dict[str, str], limit: int = 40) -> N
             "little."
         )
     if len(res.summary) > limit:
-        out.print(f"… {len(res.summary) - limit} more points in {res.summary_path}")
+        out.print(f"… {len(res.summary) - limit} more points in {_u(res.summary_path)}")
 
 
 @app.command()
@@ -387,7 +381,7 @@ def size(
         typer.Option("--target", help="KPI>=value or KPI<=value, e.g. join_success_rate>=0.99."),
     ],
     replications: ReplicationsOpt = 5,
-    seed: Annotated[int, typer.Option(help="Root seed.", min=0)] = 1,
+    seed: Annotated[int, typer.Option(help="Root seed.", min=0, max=MAX_SEED)] = 1,
     set_: SetOpt = None,
     max_candidates: Annotated[int, typer.Option(help="Most values to simulate.", min=1)] = 16,
     out_file: JsonOut = None,
@@ -474,7 +468,7 @@ def size(
     side = "lower" if tgt.op == ">=" else "upper"
     out.print(
         f"[bold]answer: {param}={res.answer}[/bold] (smallest value whose 95 % CI {side} "
-        f"bound meets {tgt}; current value {res.current_value})"
+        f"bound meets {_u(tgt)}; current value {res.current_value})"
     )
 
 
@@ -496,7 +490,7 @@ def replications(
     look_ahead: Annotated[
         int, typer.Option(help="Replications the precision must survive.", min=0)
     ] = 5,
-    seed: Annotated[int, typer.Option(help="Root seed.", min=0)] = 1,
+    seed: Annotated[int, typer.Option(help="Root seed.", min=0, max=MAX_SEED)] = 1,
     set_: SetOpt = None,
     out_file: JsonOut = None,
     workers: WorkersOpt = None,

@@ -25,11 +25,13 @@ from sim.cli.common import (
     _bad_input,
     _fail,
     _need_chromium,
+    _u,
     app,
     err,
     out,
 )
-from sim.config import ConfigError, load_scenario
+from sim.config import MAX_SEED, ConfigError, load_scenario
+from sim.rundir import RunDirError, check_run_dir
 
 
 @app.command()
@@ -42,14 +44,14 @@ def validate(config: ConfigArg, set_: SetOpt = None) -> None:
         load_marginals(sc)
     except ConfigError as exc:
         raise _bad_input(exc) from None
-    out.print(f"{config}: ok ({sc.name}, config hash {sc.config_hash()})")
+    out.print(f"{_u(config)}: ok ({_u(sc.name)}, config hash {sc.config_hash()})")
 
 
 @app.command()
 def run(
     config: ConfigArg,
     out_dir: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("out/run"),
-    seed: Annotated[int, typer.Option(help="Root seed of the run.", min=0)] = 1,
+    seed: Annotated[int, typer.Option(help="Root seed of the run.", min=0, max=MAX_SEED)] = 1,
     replications: Annotated[
         int, typer.Option(help="Independent replications.", min=1, max=10_000)
     ] = 1,
@@ -77,7 +79,10 @@ def run(
         raise _bad_input(exc) from None
     if png is not None:
         _need_chromium()  # before simulating, not after
-    created = _prepare_run_dir(out_dir, sc.config_hash(), force)
+    try:
+        created = check_run_dir(out_dir, sc.config_hash(), force)
+    except RunDirError as exc:
+        raise _fail(str(exc)) from None
     t0 = time.perf_counter()
     show = err.is_terminal and not os.environ.get("CI")
     try:
@@ -91,7 +96,7 @@ def run(
                 console=err,
                 transient=True,
             ) as bar:
-                task = bar.add_task(sc.name, total=1.0)
+                task = bar.add_task(_u(sc.name), total=1.0)
                 res = simulate(
                     sc,
                     seed=seed,
@@ -118,14 +123,14 @@ def run(
         ) from None
     _print_summary(res.summary, sim_s)
     for name, p in paths.items():
-        out.print(f"{name:>10}: {p}")
+        out.print(f"{name:>10}: {_u(p)}")
     if png is not None:
         from sim.report import export_png, run_figures
 
         for p in export_png(run_figures(res), png):
-            out.print(f"{'png':>10}: {p}")
+            out.print(f"{'png':>10}: {_u(p)}")
     if "report" in paths:
-        out.print(f"\nReport: [bold]{paths['report'].resolve()}[/bold]")
+        out.print(f"\nReport: [bold]{_u(paths['report'].resolve())}[/bold]")
 
 
 @app.command()
@@ -140,57 +145,23 @@ def report(
     png: PngOpt = None,
 ) -> None:
     """Write the HTML report of a run, sweep or comparison directory (no re-simulation)."""
-    from sim.report import ReportInputError, report_directory
+    from sim.report import report_directory
 
+    if out_file is not None and out_file.is_dir():
+        raise _fail(f"--out {out_file}: is a directory; name the HTML file to write, e.g. "
+                    f"{out_file / 'report.html'}")
     if png is not None:
         _need_chromium()
     try:
         kind, html_path, pngs = report_directory(directory, out_file, png)
-    except ReportInputError as exc:
-        err.print(f"error: {exc}", markup=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-    for p in pngs:
-        out.print(f"{'png':>10}: {p}")
-    out.print(f"{kind} report: [bold]{html_path.resolve()}[/bold]")
-
-
-def _prepare_run_dir(out_dir: Path, config_hash: str, force: bool) -> bool:
-    """Check --out before simulating; create it. True if this call created it.
-
-    Refused (exit 2): a file; a directory that is not writable; a directory holding results
-    of another scenario (summary.json with another config hash) or other files, unless
-    ``force``.
-    """
-    import json
-    import tempfile
-
-    if out_dir.exists() and not out_dir.is_dir():
-        raise _fail(f"--out {out_dir}: exists and is not a directory")
-    summary = out_dir / "summary.json"
-    if out_dir.is_dir() and not force:
-        if summary.is_file():
-            try:
-                old = json.loads(summary.read_text(encoding="utf-8"))["provenance"]["config_hash"]
-            except (OSError, ValueError, KeyError, TypeError):
-                old = "unreadable"
-            if old != config_hash:
-                raise _fail(
-                    f"--out {out_dir}: holds the results of another scenario (config hash "
-                    f"{old}, this run {config_hash}); use --force to replace them, or another --out"
-                )
-        elif any(out_dir.iterdir()):
-            raise _fail(
-                f"--out {out_dir}: exists, is not empty and holds no run results (no "
-                "summary.json); use --force to write into it anyway, or another --out"
-            )
-    created = not out_dir.exists()
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out_dir):
-            pass
+    except RunDirError as exc:  # includes the report's ReportInputError
+        raise _fail(str(exc)) from None
     except OSError as exc:
-        raise _fail(f"--out {out_dir}: cannot write there ({exc.strerror or exc})") from None
-    return created
+        raise _fail(f"--out {out_file or directory}: cannot write the report "
+                    f"({exc.strerror or exc})", code=1) from None
+    for p in pngs:
+        out.print(f"{'png':>10}: {_u(p)}")
+    out.print(f"{kind} report: [bold]{_u(html_path.resolve())}[/bold]")
 
 
 def _remove_if_empty(out_dir: Path, created: bool) -> None:
@@ -203,7 +174,7 @@ def _remove_if_empty(out_dir: Path, created: bool) -> None:
 def _print_summary(summary: dict, sim_s: float) -> None:
     from sim.report import KPI_LABELS, _fmt
 
-    t = Table(title=f"{summary['scenario']} — simulated in {sim_s:.1f} s", show_lines=False)
+    t = Table(title=f"{_u(summary['scenario'])} — simulated in {sim_s:.1f} s", show_lines=False)
     t.add_column("KPI")
     t.add_column("value", justify="right")
     ci = summary.get("kpis_ci95", {})

@@ -68,6 +68,22 @@ def participants_per_node(
     return min(limits)
 
 
+def join_load_mbit_s(
+    participants: int, webcams: int, camera: bool, screenshare: bool, media: MediaConfig
+) -> float:
+    """Growth of a meeting's node egress (Mbit/s) when one participant joins a meeting of
+    ``participants`` with ``webcams`` cameras on (``camera``: the newcomer's): the difference
+    of :func:`meeting_load_mbit_s` after and before, written out (the join's hot path) —
+    ``Y·(W + cam·U) + audio (+ screen share)``, audio only for the first one in. Tested
+    against that difference: a change to the rule changes both."""
+    if participants <= 0:
+        return media.audio_mbit_s
+    load = media.webcam_mbit_s * (webcams + camera * participants) + media.audio_mbit_s
+    if screenshare:
+        load += media.screenshare_mbit_s
+    return load
+
+
 class ParticipantCount:
     """People in conferences across all platforms, and the most at any one time."""
 
@@ -195,7 +211,12 @@ class NodePool:
         """CPU load per node in reference servers (a copy)."""
         return self.cpu_per_participant * self.participants + self.cpu_per_mbit_s * self.load_mbit_s
 
+    def node_up(self, node: int) -> bool:
+        """Whether ``node`` is up."""
+        return self._up[node]
+
     def utilisation(self, node: int) -> float:
+        """Largest of the node's participant, bandwidth and CPU shares."""
         p, load = self._p[node], self._load[node]
         cpu = self._ca[node] * p + self._cc[node] * load
         return max(p / self._cap_p[node], load / self._cap_b[node], cpu / self._cap_c[node])

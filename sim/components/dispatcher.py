@@ -17,7 +17,7 @@ import heapq
 import numpy as np
 
 from sim.components.conference import NodePool
-from sim.events import UnitDraws
+from sim.draws import UnitDraws
 
 
 class Dispatcher:

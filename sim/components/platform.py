@@ -13,7 +13,7 @@ from sim.components.conference import NodePool, ParticipantCount
 from sim.components.dispatcher import Dispatcher
 from sim.components.request_queue import RequestQueue
 from sim.config import PlatformConfig
-from sim.events import UnitDraws
+from sim.draws import UnitDraws
 from sim.seeds import SeedTree
 
 

@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL
 
-from sim.events import UnitDraws
+from sim.draws import UnitDraws
+from sim.engine import Outcome, deliver_later
 
 OnDone = Callable[[Any, bool], None]
 _heappop = heapq.heappop
@@ -71,14 +71,14 @@ class RequestQueue:
         self.busy_sum_s = 0.0
         # outages (faults): in-flight requests are tracked only when enabled
         self.tracked = False
-        self._inflight: list[_Outcome] = []
+        self._inflight: list[Outcome] = []
         self._prune_at = 4 * workers + 64
         self._last_service = 0.0
 
     # -- the queue ---------------------------------------------------------------------------
     def request(self, mean_service_s: float) -> tuple[bool, float]:
         """A request arriving now: ``(True, completion time)`` or ``(False, failure time)``."""
-        now = self.env._now
+        now = self.env.now
         counted = now >= self.count_from
         if counted:
             self.arrivals += 1
@@ -176,9 +176,9 @@ class RequestQueue:
 
     def submit(self, token: Any, mean_service_s: float, on_done: OnDone) -> None:
         """Submit a request; ``on_done(token, ok)`` is called at completion or time-out."""
-        now = self.env._now
+        now = self.env.now
         ok, t = self.request(mean_service_s)
-        out = _Outcome(on_done, token, ok)
+        out = Outcome(on_done, token, ok)
         if self.tracked:
             out.start = t - (self._last_service if ok else 0.0)
             out.done = t
@@ -190,18 +190,14 @@ class RequestQueue:
                 # next time at twice what is still in flight: a long queue (requests waiting
                 # for their time-out) is not copied again at every submit
                 self._prune_at = max(4 * self.workers + 64, 2 * len(kept))
-        # the outcome object is itself the scheduled event (see _Outcome): Environment.schedule
-        # without its call and without a wrapper per request
-        delay = t - now
-        env = self.env
-        queue: list[Any] = env._queue
-        heapq.heappush(queue, (now + (delay if delay > 0.0 else 0.0), NORMAL, next(env._eid), out))
+        # the outcome object is itself the scheduled event (sim.engine.Outcome)
+        deliver_later(self.env, t - now, out)
 
     # -- views -------------------------------------------------------------------------------
     @property
     def busy(self) -> int:
         """Workers busy now."""
-        now = self.env._now
+        now = self.env.now
         h = self._busy_until
         while h and h[0] <= now:
             heapq.heappop(h)
@@ -210,7 +206,7 @@ class RequestQueue:
     @property
     def waiting(self) -> int:
         """Requests queued now (not yet started, not yet timed out)."""
-        now = self.env._now
+        now = self.env.now
         h = self._waiting_until
         while h and h[0] <= now:
             heapq.heappop(h)
@@ -237,7 +233,7 @@ class RequestQueue:
         """
         if not self.tracked:
             raise RuntimeError(f"{self.name}: enable_outages() before the run to model outages")
-        now = self.env._now
+        now = self.env.now
         if up:
             self._down.pop(reason, None)
             if not self._down:
@@ -248,8 +244,8 @@ class RequestQueue:
         if not was_up:
             return
         self.up = False
-        survivors: list[_Outcome] = []
-        failing: list[_Outcome] = []
+        survivors: list[Outcome] = []
+        failing: list[Outcome] = []
         for o in self._inflight:
             if o.cancelled or o.done <= now:
                 continue
@@ -269,7 +265,7 @@ class RequestQueue:
     def down_until(self) -> float:
         """While down: the earliest time it can be up again (``inf``: not known — a reason
         set down without ``until`` may be cleared at any time)."""
-        return max(self._down.values()) if self._down else self.env._now
+        return max(self._down.values()) if self._down else self.env.now
 
     def reject_down(self, t: float) -> None:
         """Count a request at ``t`` that found the service down, without making it (the
@@ -280,35 +276,3 @@ class RequestQueue:
 
     def finish(self) -> None:
         """End of run (nothing to flush: outcomes were decided at arrival)."""
-
-
-class _Outcome:
-    """One request's outcome, scheduled as an event of its own (cheaper than a closure or a
-    wrapper per request). ``Environment.step`` can process it like ``sim.events._Call``
-    (``callbacks``, ``_ok``); the model's run loop calls :meth:`deliver` directly."""
-
-    __slots__ = ("_ok", "callbacks", "cancelled", "done", "fn", "ok", "start", "token")
-
-    def __init__(self, fn: OnDone, token: Any, ok: bool):
-        self.fn = fn
-        self.token = token
-        self.ok = ok
-        self.cancelled = False
-        self.start = 0.0
-        self.done = 0.0
-        self._ok = True
-        self.callbacks = _DELIVER
-
-    def deliver(self) -> None:
-        if not self.cancelled:
-            self.fn(self.token, self.ok)
-
-    def __call__(self, _: Any) -> None:
-        self.deliver()
-
-
-def _deliver(ev: _Outcome) -> None:
-    ev.deliver()
-
-
-_DELIVER = [_deliver]  # shared: step() only reads the list it swaps out

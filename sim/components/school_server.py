@@ -12,7 +12,7 @@ import simpy
 
 from sim.components.request_queue import RequestQueue
 from sim.config import ServerTierConfig
-from sim.events import UnitDraws
+from sim.draws import UnitDraws
 
 
 class SchoolServer(RequestQueue):

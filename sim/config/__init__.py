@@ -9,7 +9,7 @@ fails loudly instead of silently using a default. Defaults come from
   one line per problem: ``<file>: <field path>: <what is wrong>`` (the CLI exits with code 2).
 """
 
-from sim.config.base import ConfigError
+from sim.config.base import MAX_COUNT, MAX_QUANTITY, MAX_SEED, ConfigError, Seed, StrictInt
 from sim.config.loading import (
     MAX_CONFIG_BYTES,
     apply_overrides,
@@ -25,8 +25,13 @@ from sim.config.models import Scenario
 
 __all__ = [
     "MAX_CONFIG_BYTES",
+    "MAX_COUNT",
+    "MAX_QUANTITY",
+    "MAX_SEED",
     "ConfigError",
     "Scenario",
+    "Seed",
+    "StrictInt",
     "apply_overrides",
     "check_data_files",
     "load_scenario",

@@ -12,12 +12,14 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from sim.config.base import (
+    MAX_COUNT,
     Name,
     NonNegFloat,
     PositiveFloat,
     PositiveInt,
     Share,
     Strict,
+    StrictInt,
     TimeOfDay,
 )
 
@@ -29,7 +31,7 @@ class _Windowed(Strict):
     label: str = ""
     start: TimeOfDay
     end: TimeOfDay | None = None
-    repair_stages: Annotated[int, Field(ge=1, le=100)] = 1
+    repair_stages: Annotated[StrictInt, Field(ge=1, le=100)] = 1
     repair_interval_min: NonNegFloat = 0.0
 
     @model_validator(mode="after")
@@ -99,7 +101,7 @@ class OverloadCrash(Strict):
     kind: Literal["overload_crash"]
     label: str = ""
     tier: Name = "outdated"
-    queue_threshold: Annotated[int, Field(ge=0)] = 5
+    queue_threshold: Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)] = 5
     sustain_s: Annotated[float, Field(ge=60.0, le=7200.0)] = 120.0
     repair_min: PositiveFloat = 30.0
     start: TimeOfDay = 0.0
@@ -120,7 +122,7 @@ Fault = Annotated[
 class StaggerPolicy(Strict):
     """Staggered start on top of each school's own bell time."""
 
-    school_number_slots: Annotated[int, Field(ge=1, le=24)] = 1
+    school_number_slots: Annotated[StrictInt, Field(ge=1, le=24)] = 1
     """Schools are spread over this many start slots by school number (Mebis: 08:15, 08:30…)."""
     slot_min: Annotated[float, Field(ge=0.0, le=120.0)] = 15.0
     offset_min_by_year: dict[Annotated[int, Field(ge=1, le=13)],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,33 +19,38 @@ from sim.config.models import Scenario
 
 
 class _ScenarioLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` without YAML 1.1's base-60 numbers.
+    """``yaml.SafeLoader`` with YAML 1.2's plain scalars instead of YAML 1.1's surprises.
 
-    Under YAML 1.1 an unquoted ``end: 17:00`` is the integer 1020 (17·60), which would silently
-    become 00:17. Here it stays the string "17:00" and is parsed as a time of day.
+    - no base-60 numbers: under YAML 1.1 an unquoted ``end: 17:00`` is the integer 1020
+      (17·60), which would silently become 00:17; here it stays "17:00", a time of day;
+    - no octal, binary or hexadecimal integers: ``nodes: 0450`` is not 296 (YAML 1.1 octal)
+      but the text "0450", which a count refuses with a clear message;
+    - booleans are only ``true``/``false``: ``nodes: yes`` is not 1 and ``name: no`` is the
+      text "no" (a boolean setting still accepts yes/no/on/off, as text);
+    - ``1e20`` is a number (YAML 1.1 needs a dot), so bounds apply to it.
     """
 
 
+_DROPPED = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool")
 _ScenarioLoader.yaml_implicit_resolvers = {
-    first: [
-        (tag, rx)
-        for tag, rx in resolvers
-        if not (tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and ":" in rx.pattern)
-    ]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _DROPPED]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-for _tag, _rx in (
-    (
-        "tag:yaml.org,2002:int",
-        r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$",
-    ),
+for _tag, _rx, _first in (
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:int", r"^[-+]?(?:0|[1-9][0-9_]*)$", "-+0123456789"),
     (
         "tag:yaml.org,2002:float",
-        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        r"^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?(?:0|[1-9][0-9_]*)[eE][-+]?[0-9]+"
+        r"|[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+0123456789.",
     ),
 ):
-    _ScenarioLoader.add_implicit_resolver(_tag, re.compile(_rx), list("-+0123456789."))
+    _ScenarioLoader.add_implicit_resolver(_tag, re.compile(_rx), list(_first))
+
+MAX_DEPTH = 40
+"""Deepest nesting of mappings and lists in a scenario (the models need 6; deeper documents
+would exhaust the recursion limit while being built)."""
 
 
 def _mapping_without_duplicates(loader: _ScenarioLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -53,6 +59,13 @@ def _mapping_without_duplicates(loader: _ScenarioLoader, node: yaml.MappingNode)
     out: dict[Any, Any] = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, bool) or not isinstance(key, str | int):
+            shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "…"
+            raise yaml.constructor.ConstructorError(
+                None, None,
+                f"a key must be a name or a whole number, not {type(key).__name__} ({shown!r})",
+                key_node.start_mark,
+            )
         if key in out:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
@@ -72,6 +85,8 @@ def safe_load(text: str) -> Any:
 
 
 MAX_CONFIG_BYTES = 2_000_000
+MAX_DATA_BYTES = 50_000_000
+"""A data table (school types, regions) of the state is about 1 kB; 50 MB is a mistake."""
 
 
 def _format_loc(loc: tuple[int | str, ...]) -> str:
@@ -80,7 +95,10 @@ def _format_loc(loc: tuple[int | str, ...]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            # a key with a control character (\x1e splits a line for str.splitlines) is shown
+            # escaped: one problem stays one line
+            text = part if part.isprintable() else repr(part)
+            out += ("." if out else "") + text
     return out or "(top level)"
 
 
@@ -117,9 +135,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     try:
         value = safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError as exc:
-        raise ConfigError(
-            [f"--set {text}: value is not valid YAML ({exc.__class__.__name__})"]
-        ) from None
+        problem = getattr(exc, "problem", None) or exc.__class__.__name__
+        raise ConfigError([f"--set {text}: value is not valid YAML ({problem})"]) from None
     parts: list[str] = []
     for token in re.findall(r"[^.\[\]]+|\[[^\[\]]+\]", key):
         parts.append(token)
@@ -219,12 +236,24 @@ def load_yaml_text(text: str, source: str) -> dict[str, Any]:
     if "\x00" in text:
         raise ConfigError([f"{source}: (top level): not a YAML text file (binary content)"])
     try:
-        # Reject aliases before any expansion: a "billion laughs" document never grows.
+        # Reject aliases before any expansion (a "billion laughs" document never grows) and
+        # deep nesting before anything is built (it would exhaust the recursion limit).
+        depth = 0
         for event in yaml.parse(text, Loader=_ScenarioLoader):
             if isinstance(event, yaml.AliasEvent):
                 raise ConfigError(
                     [f"{source}: (top level): YAML aliases (*name) are not allowed in scenarios"]
                 )
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line = event.start_mark.line + 1 if event.start_mark else "?"
+                    raise ConfigError(
+                        [f"{source}: (top level): nested more than {MAX_DEPTH} levels deep "
+                         f"at line {line} (a scenario needs at most 6)"]
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
         data = safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -240,19 +269,48 @@ def load_yaml_text(text: str, source: str) -> dict[str, Any]:
     return dict(data)
 
 
+def read_regular_file(p: Path, limit: int, where: str) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, or :class:`ConfigError`.
+
+    Anything else is refused before it is read: a FIFO would block forever, ``/dev/zero``
+    never ends, a directory has no contents. The file is opened without blocking and checked
+    again through its descriptor (it may have been replaced since), and at most ``limit + 1``
+    bytes are read whatever its size claims.
+    """
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise ConfigError([f"{where}: no such file"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{where}: cannot read: {exc.strerror}"]) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ConfigError([f"{where}: is a directory, expected a YAML file"])
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError([f"{where}: not a regular file ({_file_kind(st.st_mode)})"])
+    try:
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise ConfigError([f"{where}: not a regular file"])
+            raw = fh.read(limit + 1)
+    except OSError as exc:
+        raise ConfigError([f"{where}: cannot read: {exc.strerror}"]) from None
+    if len(raw) > limit:
+        raise ConfigError([f"{where}: more than {limit:,} bytes is too large for this file"])
+    return raw
+
+
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "a special file"
+
+
 def read_config_file(path: str | Path) -> str:
     p = Path(path)
-    if not p.exists():
-        raise ConfigError([f"{p}: (file): no such file"])
-    if p.is_dir():
-        raise ConfigError([f"{p}: (file): is a directory, expected a YAML file"])
-    try:
-        size = p.stat().st_size
-        if size > MAX_CONFIG_BYTES:
-            raise ConfigError([f"{p}: (file): {size} bytes is too large for a scenario file"])
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise ConfigError([f"{p}: (file): cannot read: {exc.strerror}"]) from None
+    raw = read_regular_file(p, MAX_CONFIG_BYTES, f"{p}: (file)")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -263,7 +321,10 @@ def scenario_from_dict(
     data: Mapping[str, Any], source: str = "<dict>", overrides: Iterable[str] = ()
 ) -> Scenario:
     """Validate a raw mapping (plus overrides) into a :class:`Scenario`."""
-    raw: dict[str, Any] = json.loads(json.dumps(dict(data), default=str))
+    try:
+        raw: dict[str, Any] = json.loads(json.dumps(dict(data), default=str))
+    except (TypeError, ValueError, RecursionError) as exc:  # keys that are not text, cycles
+        raise ConfigError([f"{source}: (top level): not plain settings data ({exc})"]) from None
     given = list(overrides)
     overrides = given
     if any("[" in o.partition("=")[0] for o in given):  # names → positions, first
@@ -323,7 +384,9 @@ def load_scenario(
 _DATA_FILE_KEYS = ("school_types_file", "regions_file")
 
 
-# Mappings keyed by names (platforms, school types, tiers): a file that extends another
+# Mappings keyed by names (platforms, school types, tiers) or by period and year numbers
+# (breaks, year-group offsets: a file with 3 periods must not inherit a break after period 4)
+# — a file that extends another
 # states the whole mapping, so it replaces the base's rather than adding keys to it
 # (``platform_shares: {iserv: 0.7, moodle: 0.3}`` must not keep the base's bildungscloud).
 _REPLACED_MAPPINGS = frozenset(
@@ -332,6 +395,8 @@ _REPLACED_MAPPINGS = frozenset(
         "on_prem_share",
         "live_lesson_share_by_type",
         "start_offset_min_by_type",
+        "breaks_min",
+        "offset_min_by_year",
     }
 )
 
@@ -366,9 +431,15 @@ def _resolve_extends(data: dict[str, Any], path: Path, chain: list[Path]) -> dic
     if base_path in chain or base_path == path.resolve():
         cycle = " -> ".join(str(c) for c in [*chain, path.resolve(), base_path])
         raise ConfigError([f"{path}: extends: circular ({cycle})"])
-    if not base_path.is_file():
+    if not base_path.exists():
         raise ConfigError([f"{path}: extends: no such scenario file {base_path}"])
-    base = load_yaml_text(read_config_file(base_path), str(base_path))
+    # special files (a FIFO, /dev/zero) are refused by read_regular_file, named as extends
+    raw = read_regular_file(base_path, MAX_CONFIG_BYTES, f"{path}: extends: {base_path}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}: extends: {base_path}: not a UTF-8 text file"]) from None
+    base = load_yaml_text(text, str(base_path))
     base = _resolve_extends(base, base_path, [*chain, path.resolve()])
     pop = base.get("population")
     if isinstance(pop, dict):
@@ -391,6 +462,9 @@ def check_data_files(scenario: Scenario, source: str) -> None:
             problems.append(f"{source}: population.{field}: data file not found: {f}")
         elif not f.is_file():
             problems.append(f"{source}: population.{field}: not a regular file: {f}")
+        elif f.stat().st_size > MAX_DATA_BYTES:
+            problems.append(f"{source}: population.{field}: {f} has {f.stat().st_size:,} "
+                            f"bytes, more than the {MAX_DATA_BYTES:,} a data table may have")
         else:
             try:
                 with open(f, "rb") as fh:

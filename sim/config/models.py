@@ -20,8 +20,10 @@ from sim.config.base import (
     NonNegInt,
     PositiveFloat,
     PositiveInt,
+    Seed,
     Share,
     Strict,
+    StrictInt,
     TimeOfDay,
 )
 from sim.config.interventions import Fault, NodeDegradation, NodeLoss, Policies
@@ -35,7 +37,7 @@ class DayConfig(Strict):
 
     start: TimeOfDay = 7 * 3600
     end: TimeOfDay = 15.5 * 3600
-    sample_interval_s: Annotated[int, Field(ge=1, le=3600)] = 60
+    sample_interval_s: Annotated[StrictInt, Field(ge=1, le=3600)] = 60
 
     @model_validator(mode="after")
     def _order(self) -> DayConfig:
@@ -63,9 +65,9 @@ class PopulationConfig(Strict):
     regions_file: str = "../data/lower_saxony_regions.csv"
     scale: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)] = 1.0
     """Share of the state's schools simulated (0.01 = every hundredth school, for tests)."""
-    seed: NonNegInt = 2021
+    seed: Seed = 2021
     """Seed of the school registry; fixed across replications (the state does not change)."""
-    school_types: list[str] | None = None
+    school_types: Annotated[list[str], Field(min_length=1)] | None = None
     """Restrict to these school types (ids from the school types file); None = all."""
     size_cv: Annotated[float, Field(ge=0.0, le=2.0)] = 0.35
     at_home_share: Share = 0.94
@@ -141,8 +143,8 @@ class CheckInConfig(Strict):
     """The daily digital check-in for years 1–10 (2021 decree) at the first period."""
 
     enabled: bool = True
-    min_year: Annotated[int, Field(ge=1, le=13)] = 1
-    max_year: Annotated[int, Field(ge=1, le=13)] = 10
+    min_year: Annotated[StrictInt, Field(ge=1, le=13)] = 1
+    max_year: Annotated[StrictInt, Field(ge=1, le=13)] = 10
     video_share: Share = 0.03
     """Share of classes whose check-in is a video conference (the rest use chat/messenger)."""
     duration_min: Annotated[float, Field(gt=0, le=240)] = 20.0
@@ -157,8 +159,9 @@ class CheckInConfig(Strict):
 class TimetableConfig(Strict):
     first_period_start: TimeOfDay = 8 * 3600
     period_min: Annotated[float, Field(gt=0, le=240)] = 45.0
-    periods: Annotated[int, Field(ge=1, le=12)] = 8
-    breaks_min: dict[int, NonNegFloat] = Field(default_factory=lambda: {2: 20.0, 4: 15.0})
+    periods: Annotated[StrictInt, Field(ge=1, le=12)] = 8
+    breaks_min: dict[Annotated[int, Field(ge=1, le=12)], Annotated[float, Field(
+        ge=0.0, le=240.0, allow_inf_nan=False)]] = Field(default_factory=lambda: {2: 20.0, 4: 15.0})
     """Break after period k (minutes)."""
     checkin: CheckInConfig = Field(default_factory=CheckInConfig)
     live_lesson_share: Share = 0.13
@@ -199,7 +202,9 @@ class JitterConfig(Strict):
 class BehaviourConfig(Strict):
     attendance: Share = 0.9
     """Share of a class's pupils at home who join a given meeting."""
-    backoff_initial_s: PositiveFloat = 15.0
+    backoff_initial_s: Annotated[float, Field(ge=0.1, le=3600.0, allow_inf_nan=False)] = 15.0
+    """At least 0.1 s: a retry is a new page load, never faster; a back-off of nanoseconds
+    only multiplies events (with one node it never ended)."""
     backoff_factor: Annotated[float, Field(ge=1.0, le=10.0)] = 2.0
     backoff_max_s: PositiveFloat = 240.0
     backoff_jitter: Share = 0.5
@@ -208,8 +213,9 @@ class BehaviourConfig(Strict):
     """A pupil gives up after trying this long (the rest of that meeting is lost)."""
     teacher_patience_s: PositiveFloat = 2700.0
     login_patience_s: PositiveFloat = 1800.0
-    reconnect_per_h: NonNegFloat = 0.5
-    """Rate at which a participant drops out (home connection, browser) and rejoins."""
+    reconnect_per_h: Annotated[float, Field(ge=0.0, le=60.0, allow_inf_nan=False)] = 0.5
+    """Rate at which a participant drops out (home connection, browser) and rejoins. At most
+    60 per hour: a drop-out every minute is a connection that does not work, not a rate."""
     webcam_share_pupils: Share = 0.15
     webcam_share_teachers: Share = 0.9
     screenshare_share: Share = 0.5
@@ -253,9 +259,11 @@ class ClusterConfig(Strict):
 
     name: Name
     nodes: PositiveInt
-    node_max_participants: PositiveInt = 250
+    node_max_participants: Annotated[StrictInt, Field(gt=0, le=10_000_000)] = 250
     """Hard limit of participants per node. With ``node_cpu`` set it is only a ceiling (the
-    media mix decides first); without it, it is the node's whole capacity."""
+    media mix decides first); without it, it is the node's whole capacity. At most 10 million:
+    the verification scenarios' stand-in for a node without a limit (real BBB nodes hold ≈200);
+    times any node count it stays far inside int64."""
     node_capacity_mbit_s: PositiveFloat = 1000.0
     node_cpu: PositiveFloat | None = None
     """CPU of one node in BBB reference servers (1 = BBB 2.2's minimum, 8 cores). A node then
@@ -462,7 +470,51 @@ class Scenario(Strict):
             raise ValueError(
                 f"demand.poisson.platform: unknown platform {self.demand.poisson.platform!r}"
             )
+        if self.demand.kind == "timetable":
+            self._timetable_fits_the_day()
         return self
+
+    def _timetable_fits_the_day(self) -> None:
+        """A timetable with no lesson inside the simulated day would run and report "100 %"
+        success of nothing: every period, break and shift must be one the day can hold."""
+        tt, day, st = self.timetable, self.day, self.policies.stagger
+        for k in tt.breaks_min:
+            if not 1 <= k < tt.periods:
+                raise ValueError(
+                    f"timetable.breaks_min.{k}: a break after period {k}, but the day has "
+                    f"periods 1–{tt.periods} (a break comes after one of periods "
+                    f"1–{tt.periods - 1})"
+                )
+        starts, t = [], tt.first_period_start
+        for k in range(1, tt.periods + 1):
+            starts.append(t)
+            t += (tt.period_min + tt.breaks_min.get(k, 0.0)) * 60.0
+        if tt.first_period_start >= day.end:
+            raise ValueError(
+                f"timetable.first_period_start: {_hhmm(tt.first_period_start)} is after the "
+                f"simulated day {_hhmm(day.start)}–{_hhmm(day.end)} ends: nothing would run"
+            )
+        period_s = tt.period_min * 60.0
+        if not any(s >= day.start and s + period_s <= day.end for s in starts):
+            raise ValueError(
+                f"timetable: no period ({_hhmm(starts[0])}–{_hhmm(starts[-1] + period_s)}, "
+                f"{tt.period_min:g} min each) lies within the simulated day "
+                f"{_hhmm(day.start)}–{_hhmm(day.end)}: nothing would run"
+            )
+        shifts = [
+            ("policies.stagger.school_number_slots",
+             (st.school_number_slots - 1) * st.slot_min, "its last start slot"),
+            *((f"timetable.start_offset_min_by_type.{name}", m, "that school type's timetable")
+              for name, m in tt.start_offset_min_by_type.items()),
+            *((f"policies.stagger.offset_min_by_year.{y}", m, "that year group's timetable")
+              for y, m in st.offset_min_by_year.items()),
+        ]
+        for where, minutes, what in shifts:
+            if starts[0] + minutes * 60.0 >= day.end:
+                raise ValueError(
+                    f"{where}: {what} starts at {_hhmm(starts[0] + minutes * 60.0)}, after "
+                    f"the simulated day ends ({_hhmm(day.end)}): its lessons would never run"
+                )
 
     # ----------------------------------------------------------------------------------------
     def platform(self, name: str) -> PlatformConfig:

@@ -7,19 +7,29 @@ in the provenance is used when its config hash still matches). Nothing is re-sim
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from sim.rundir import (  # the directory formats live in sim.rundir
+    RunDirError,
+    is_run_dir,
+    is_sweep_dir,
+    read_run,
+    run_subdirs,
+)
+from sim.rundir import (
+    read_parquet_checked as read_parquet_checked,
+)
+
 if TYPE_CHECKING:
     from sim.config import Scenario
     from sim.results import Results
 
 
-class ReportInputError(ValueError):
+class ReportInputError(RunDirError):
     """A directory or file that cannot be reported on (bad input: the CLI exits with 2)."""
 
 
@@ -83,21 +93,6 @@ def as_run_data(obj: Results | RunData) -> RunData:
     )
 
 
-def is_run_dir(path: Path) -> bool:
-    return (path / "summary.json").is_file()
-
-
-def is_sweep_dir(path: Path) -> bool:
-    return (path / "results.parquet").is_file()
-
-
-def run_subdirs(path: Path) -> list[Path]:
-    """Run directories directly inside ``path`` (a comparison), sorted by name."""
-    if not path.is_dir():
-        return []
-    return sorted(p for p in path.iterdir() if p.is_dir() and is_run_dir(p))
-
-
 def report_kind(path: Path) -> str:
     """``run``, ``sweep`` or ``comparison`` — or :class:`ReportInputError`."""
     if not path.exists():
@@ -114,30 +109,6 @@ def report_kind(path: Path) -> str:
         f"{path}: neither a run directory (summary.json, timeseries.parquet, schools.parquet), "
         "a sweep directory (results.parquet) nor a comparison (two or more run directories)"
     )
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ReportInputError(f"{path}: cannot read ({exc.__class__.__name__}: {exc})") from None
-    if not isinstance(data, dict):
-        raise ReportInputError(f"{path}: expected a JSON object")
-    return data
-
-
-def read_parquet_checked(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
-    """A parquet file with ``required`` columns, or :class:`ReportInputError`."""
-    if not path.is_file():
-        raise ReportInputError(f"{path}: missing")
-    try:
-        df = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises several types for damaged files
-        raise ReportInputError(f"{path}: cannot read ({exc.__class__.__name__})") from None
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise ReportInputError(f"{path}: missing columns {', '.join(missing)}")
-    return df
 
 
 def scenario_from_summary(summary: dict[str, Any]) -> tuple[Scenario | None, str | None]:
@@ -170,18 +141,15 @@ def scenario_from_summary(summary: dict[str, Any]) -> tuple[Scenario | None, str
 
 def load_run_dir(path: str | Path) -> RunData:
     """Read a run directory written by ``dlsim run`` / ``Results.save``."""
-    p = Path(path)
-    summary = _read_json(p / "summary.json")
-    if "kpis" not in summary:
-        raise ReportInputError(f"{p / 'summary.json'}: no 'kpis' (not a dlsim summary)")
-    ts = read_parquet_checked(p / "timeseries.parquet", ("t", "component", "metric", "value"))
-    schools_path = p / "schools.parquet"
-    notes = []
-    if schools_path.is_file():
-        schools = read_parquet_checked(schools_path, ())
-    else:
-        schools = pd.DataFrame()
-        notes.append("schools.parquet is missing: no breakdown by school")
+    try:
+        stored = read_run(path)  # the format is read in sim.rundir
+    except ReportInputError:
+        raise
+    except RunDirError as exc:
+        raise ReportInputError(str(exc)) from None
+    p, summary, ts, schools, notes = (
+        stored.path, stored.summary, stored.timeseries, stored.schools, stored.notes
+    )
     sc, why = scenario_from_summary(summary)
     if why:
         notes.append(why)

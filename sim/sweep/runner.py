@@ -39,6 +39,8 @@ class SweepOutcome:
     executor: str
     lost: list[str] = field(default_factory=list)
     """Errors of runs the cluster failed to compute (not stored: a re-run computes them)."""
+    damaged: list[str] = field(default_factory=list)
+    """Keys of stored part files found damaged, set aside in parts/damaged/ and recomputed."""
 
     @property
     def complete(self) -> bool:
@@ -126,6 +128,7 @@ def run_sweep(
     force: bool = False,
     retry_errors: bool = False,
     progress: ProgressFn | None = None,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> SweepOutcome:
     """Run the runs of ``sweep`` that ``out_dir`` does not hold yet; store each as it finishes.
 
@@ -144,6 +147,11 @@ def run_sweep(
         Run again the runs stored with an error.
     progress
         ``progress(done, total, row)``, called in this process.
+    on_row
+        ``on_row(row)``, called in this process for each finished run just before its row
+        is stored; it may store more of the run elsewhere and must pop from ``row`` what is
+        not a column (the what-if page keeps per-minute series this way, written before the
+        row so that a stored row always has them).
 
     Returns
     -------
@@ -160,7 +168,24 @@ def run_sweep(
     t0 = time.perf_counter()
     ex = executor if executor is not None else SerialExecutor()
     store = SweepStore(out_dir)
-    store.prepare(sweep, force=force)
+    fresh = store.prepare(sweep, force=force)
+    try:
+        return _run(sweep, store, ex, retry_errors, progress, t0, on_row)
+    except BaseException:
+        if fresh:  # nothing was stored: leave no sweep.json or parts/ behind
+            store.remove_if_empty()
+        raise
+
+
+def _run(
+    sweep: Sweep,
+    store: SweepStore,
+    ex: Any,
+    retry_errors: bool,
+    progress: ProgressFn | None,
+    t0: float,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
+) -> SweepOutcome:
     keys = {t.key for t in sweep.tasks}
     done = store.done_keys() & keys
     if retry_errors and done:
@@ -179,6 +204,8 @@ def run_sweep(
             if row.pop(LOST, False):
                 lost.append(str(row.get("error")))
                 continue
+            if on_row is not None:
+                on_row(row)
             store.write_row(row)
             computed += 1
             n_done += 1
@@ -200,7 +227,7 @@ def run_sweep(
     results, summary = assemble(sweep, store)
     errors = int(results["error"].notna().sum()) if not results.empty else 0
     return SweepOutcome(
-        Path(out_dir),
+        store.dir,
         results,
         summary,
         computed,
@@ -209,4 +236,5 @@ def run_sweep(
         time.perf_counter() - t0,
         ex.name,
         lost,
+        list(store.damaged),
     )

@@ -38,8 +38,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.config import (
+    MAX_COUNT,
+    MAX_QUANTITY,
     ConfigError,
     Scenario,
+    Seed,
     load_scenario,
     load_yaml_text,
     read_config_file,
@@ -81,7 +84,7 @@ class SweepSpec(_Strict):
     points: Annotated[int, Field(gt=0, le=100_000)] | None = None
     parameters: Annotated[dict[str, list[Scalar] | Range], Field(min_length=1)]
     replications: Annotated[int, Field(ge=1, le=10_000)] = 1
-    seed: Annotated[int, Field(ge=0)] = 1
+    seed: Seed = 1
 
 
 def format_value(value: Any) -> str:
@@ -108,7 +111,10 @@ def override(path: str, value: Any) -> str:
 def _loc(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:  # a key with a control character is shown escaped: one problem, one line
+            out += ("." if out else "") + (part if part.isprintable() else repr(part))
     return out or "(top level)"
 
 
@@ -140,6 +146,11 @@ def _check_spec(spec: SweepSpec, source: str) -> list[str]:
                 problems.append(f"{where}: no values")
             if any(isinstance(v, float) and not math.isfinite(v) for v in values):
                 problems.append(f"{where}: values must be finite")
+            elif any(_too_large(v) for v in values):
+                problems.append(f"{where}: values must lie within ±{MAX_QUANTITY:g} (integers "
+                                f"within ±{MAX_INT:,}): no setting takes more")
+            if len(values) > MAX_VALUES:
+                problems.append(f"{where}: {len(values):,} values is more than {MAX_VALUES:,}")
             if len({json.dumps(v) for v in values}) != len(values):
                 problems.append(f"{where}: duplicate values")
             kinds = {
@@ -159,6 +170,9 @@ def _check_spec(spec: SweepSpec, source: str) -> list[str]:
                 and values.low < values.high
             ):
                 problems.append(f"{where}: need finite low < high")
+            elif _too_large(values.low) or _too_large(values.high):
+                problems.append(f"{where}: low and high must lie within ±{MAX_QUANTITY:g}: no "
+                                "setting takes more")
     if spec.sampling == "lhs" and spec.points is None:
         problems.append(f"{source}: points: 'sampling: lhs' needs the number of points")
     if spec.sampling == "grid" and spec.points is not None:
@@ -166,6 +180,24 @@ def _check_spec(spec: SweepSpec, source: str) -> list[str]:
             f"{source}: points: only with 'sampling: lhs' (a grid takes every combination)"
         )
     return problems
+
+
+MAX_VALUES = 10_000
+"""Values of one grid parameter (a longer list is a mistake, and is parsed before any check)."""
+MAX_INT = MAX_COUNT * 1000
+"""Largest integer a sweep value may be: every count of the scenario is at most MAX_COUNT;
+far below int64, so the parameter columns of the results always fit."""
+
+
+def _too_large(v: Any) -> bool:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return False
+    return abs(v) > (MAX_INT if isinstance(v, int) else MAX_QUANTITY)
+
+
+def grid_size(spec: SweepSpec) -> int:
+    """Points of the grid, computed without building it."""
+    return math.prod(len(v) for v in spec.parameters.values() if not isinstance(v, Range))
 
 
 def _grid(spec: SweepSpec) -> list[dict[str, Any]]:
@@ -283,6 +315,7 @@ def _point_hashes(
     """Config hash of every point's scenario (:class:`ConfigError` if a combination fails)."""
     hashes: list[str] = []
     problems: list[str] = []
+    data: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
     for p, point in enumerate(points):
         sets = [override(k, v) for k, v in point.items()]
         try:
@@ -293,10 +326,42 @@ def _point_hashes(
                 break
             continue
         sc.source_path = base.source_path
+        try:
+            _check_point_against_data(sc, base, f"{sweep_src}: point {p} ({', '.join(sets)})", data)
+        except ConfigError as exc:
+            problems += exc.problems
+            if len(problems) >= 20:
+                break
         hashes.append(sc.config_hash())
     if problems:
         raise ConfigError(problems)
     return hashes
+
+
+def _check_point_against_data(
+    sc: Scenario, base: Scenario, source: str,
+    cache: dict[tuple[str, str], tuple[set[str], set[str]]],
+) -> None:
+    """What ``dlsim validate`` checks with the data files, for one point: the tables and the
+    memory estimate once per pair of data files, the names the point refers to every time."""
+    from sim.config.references import reference_problems
+    from sim.population import load_marginals
+
+    key = (str(sc.resolve_path(sc.population.school_types_file)),
+           str(sc.resolve_path(sc.population.regions_file)))
+    if key not in cache:
+        # the tables (and the memory estimate) of the base's data files are checked against
+        # the base, whose file they are named in; swept data files against the point
+        base_key = (str(base.resolve_path(base.population.school_types_file)),
+                    str(base.resolve_path(base.population.regions_file)))
+        _, regions = load_marginals(base if key == base_key else sc)
+        import pandas as pd  # every type of the file (load_marginals returns the selected ones)
+
+        cache[key] = (set(pd.read_csv(key[0])["school_type"]), set(regions["region"]))
+    type_names, region_names = cache[key]
+    problems = reference_problems(sc, type_names, region_names, source)
+    if problems:
+        raise ConfigError(problems)
 
 
 def check_spec(data: dict[str, Any], src: str) -> SweepSpec:
@@ -312,7 +377,9 @@ def check_spec(data: dict[str, Any], src: str) -> SweepSpec:
     return spec
 
 
-def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
+def load_sweep(
+    path: str | Path, replications: int | None = None, data: dict[str, Any] | None = None
+) -> Sweep:
     """Read and validate a sweep file; build its points and tasks.
 
     Parameters
@@ -321,6 +388,10 @@ def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
         The sweep YAML file.
     replications
         Override the file's ``replications``.
+    data
+        The file's contents already parsed (a what-if grid file is a sweep file with keys of
+        its own, which its reader removes first); ``path`` still names the file in errors
+        and resolves ``base``.
 
     Raises
     ------
@@ -329,7 +400,8 @@ def load_sweep(path: str | Path, replications: int | None = None) -> Sweep:
     """
     p = Path(path)
     src = str(p)
-    data = load_yaml_text(read_config_file(p), src)
+    if data is None:
+        data = load_yaml_text(read_config_file(p), src)
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:
@@ -353,17 +425,22 @@ def build_sweep(spec: SweepSpec, base: Scenario, path: Path, name: str) -> Sweep
     file, or a label for a sweep built in Python by :func:`sim.api.sweep`).
     """
     src = str(path)
+    n_points = grid_size(spec) if spec.sampling == "grid" else int(spec.points or 0)
+    n_tasks = n_points * spec.replications
+    if n_tasks > MAX_TASKS:  # before the grid is built: 10^9 points would not fit in memory
+        raise ConfigError([
+            f"{src}: parameters: {n_points:,} points × {spec.replications} replications = "
+            f"{n_tasks:,} runs is more than {MAX_TASKS:,}; use fewer values, or "
+            "'sampling: lhs' with a number of points"
+        ])
     points = _grid(spec) if spec.sampling == "grid" else _lhs(spec)
-    n_tasks = len(points) * spec.replications
-    if n_tasks > MAX_TASKS:
-        raise ConfigError([f"{src}: parameters: {n_tasks:,} runs is more than {MAX_TASKS:,}"])
     dump = base.model_dump(mode="json")
     if spec.sampling == "grid":  # a bad value is reported once, not at every point it is in
         problems = _value_problems(src, dump, points)
         if problems:
             raise ConfigError(problems)
     hashes = _point_hashes(src, base, dump, points)
-    from sim import replication_seeds
+    from sim.seeds import replication_seeds
 
     seeds = replication_seeds(spec.seed, spec.replications)
     base_hash = base.config_hash()

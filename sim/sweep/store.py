@@ -14,7 +14,9 @@ parameter, ``seed``, every KPI, ``details.<name>`` (scalar details of the run), 
 
 A run's part file appears only once complete (temporary file + rename), so an interrupted
 sweep — even ``kill -9`` — loses at most the runs in flight; a re-run skips every key that
-has a part file. ``<key>`` is a hash of the point's parameters, the replication, its seed and
+has a part file. A part file that cannot be read (truncated or damaged on disk) is moved to
+``parts/damaged/`` and only its run is computed again: one bad file never blocks a resume.
+``<key>`` is a hash of the point's parameters, the replication, its seed and
 the base scenario's config hash.
 """
 
@@ -33,7 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.config import ConfigError
-from sim.io import write_json, write_parquet
+from sim.io import remove_stale_temporaries, write_json, write_parquet
 from sim.provenance import git_commit, package_version
 from sim.sweep.spec import Sweep
 
@@ -51,6 +53,8 @@ class SweepStore:
         self.dir = Path(out_dir)
         self.parts = self.dir / "parts"
         self.meta_path = self.dir / "sweep.json"
+        self.damaged: list[str] = []
+        """Keys whose part files :meth:`done_keys` found damaged and moved to parts/damaged/."""
 
     # ------------------------------------------------------------------ lifecycle
     def read_meta(self) -> dict[str, Any] | None:
@@ -63,8 +67,34 @@ class SweepStore:
             return {}
         return meta if isinstance(meta, dict) else {}
 
-    def prepare(self, sweep: Sweep, force: bool = False) -> None:
-        """Make ``out_dir`` this sweep's store.
+    def check(self, sweep: Sweep, force: bool = False) -> None:
+        """Refuse ``out_dir`` as :meth:`prepare` would, without writing anything."""
+        d = self.dir
+        if d.exists() and not d.is_dir():
+            raise ConfigError([f"--out {d}: exists and is not a directory"])
+        if force:
+            return
+        meta = self.read_meta()
+        ident = sweep.identity_hash()
+        if meta is not None and meta.get("identity_hash") != ident:
+            raise ConfigError(
+                [
+                    f"{self.meta_path}: this directory holds another sweep "
+                    f"(identity {meta.get('identity_hash', 'unreadable')}, this sweep {ident}: "
+                    "the base config, parameters, values or seed differ); use --force to "
+                    "discard its results, or another --out"
+                ]
+            )
+        if meta is None and d.is_dir() and any(d.iterdir()):
+            raise ConfigError(
+                [
+                    f"--out {d}: exists, is not empty and is not a sweep directory (no "
+                    "sweep.json); use --force to write into it anyway, or another --out"
+                ]
+            )
+
+    def prepare(self, sweep: Sweep, force: bool = False) -> bool:
+        """Make ``out_dir`` this sweep's store; True if it holds no stored run yet.
 
         An existing directory made by the same sweep is resumed. One made by a different
         sweep (other base config, parameters, values or seed), or a non-empty directory that
@@ -72,8 +102,7 @@ class SweepStore:
         which discards the previous sweep's results.
         """
         d = self.dir
-        if d.exists() and not d.is_dir():
-            raise ConfigError([f"--out {d}: exists and is not a directory"])
+        self.check(sweep, force)
         meta = self.read_meta()
         ident = sweep.identity_hash()
         if meta is not None and meta.get("identity_hash") != ident:
@@ -97,9 +126,26 @@ class SweepStore:
                     ]
                 )
             self.discard()
+        fresh = not self.stored_any()
         self.parts.mkdir(parents=True, exist_ok=True)
         created = (meta or {}).get("created_utc", _now())
         self.write_meta(sweep, created_utc=created)
+        return fresh
+
+    def stored_any(self) -> bool:
+        return self.parts.is_dir() and any(self.parts.glob("*.parquet"))
+
+    def remove_if_empty(self) -> None:
+        """Undo :meth:`prepare` when nothing was stored (the sweep could not start: a refused
+        scheduler, a failure before the first run): no sweep.json or parts/ stays behind."""
+        if self.stored_any():
+            return
+        if self.parts.is_dir():
+            shutil.rmtree(self.parts, ignore_errors=True)
+        for name in OWN_FILES:
+            (self.dir / name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.dir.rmdir()  # only if empty: never anything of the user's
 
     def discard(self) -> None:
         """Remove this store's own files (parts, results, summary, sweep.json); nothing else."""
@@ -137,18 +183,35 @@ class SweepStore:
         write_json(self.meta_path, meta)
 
     # ------------------------------------------------------------------ rows
-    def _clean_temporaries(self) -> None:
-        """Half-written part files of a killed run (never renamed into place)."""
-        for tmp in self.parts.glob(".*.parquet.*.tmp"):
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-
     def done_keys(self) -> set[str]:
-        """Keys of the runs already stored."""
+        """Keys of the runs already stored (intact part files; damaged ones are set aside)."""
         if not self.parts.is_dir():
             return set()
-        self._clean_temporaries()
+        # half-written part files of a killed run (never renamed into place)
+        remove_stale_temporaries(self.parts)
+        self.damaged = self.set_aside_damaged()
         return {p.name[: -len(".parquet")] for p in self.parts.glob("*.parquet")}
+
+    def _set_aside(self, p: Path) -> None:
+        target = self.parts / "damaged"
+        target.mkdir(exist_ok=True)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+        p.replace(target / f"{p.stem}.{stamp}.parquet")
+
+    def set_aside_damaged(self) -> list[str]:
+        """Move part files that cannot be read as one row of this store to parts/damaged/
+        (their runs are computed again); return their keys."""
+        bad = []
+        for p in sorted(self.parts.glob("*.parquet")):
+            try:
+                t = pq.read_table(p)
+                ok = t.num_rows == 1 and "key" in t.column_names and "error" in t.column_names
+            except Exception:  # pyarrow raises several types for truncated/garbled files
+                ok = False
+            if not ok:
+                self._set_aside(p)
+                bad.append(p.stem)
+        return bad
 
     def error_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` are stored as failed runs."""
@@ -176,10 +239,15 @@ class SweepStore:
         for k in keys:
             p = self.parts / f"{k}.parquet"
             if p.exists():
-                tables.append(pq.read_table(p))
+                try:
+                    tables.append(pq.read_table(p))
+                except Exception:  # damaged since it was checked: recomputed next time
+                    self._set_aside(p)
         if not tables:
             return pd.DataFrame()
-        return pa.concat_tables(tables, promote_options="default").to_pandas()
+        # "permissive": a parameter swept over [0, 7.5] is int64 in one part and double in
+        # another; they unify to double instead of failing (ArrowTypeError) on every re-run
+        return pa.concat_tables(tables, promote_options="permissive").to_pandas()
 
     def write_results(self, df: pd.DataFrame) -> Path:
         return write_parquet(self.dir / "results.parquet", df)

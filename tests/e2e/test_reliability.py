@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -536,15 +537,291 @@ def _extreme(old: Any, pick: int) -> Any:
 def test_fuzzed_extreme_scenarios_run_or_exit_2(changes: list[Any], tmp_path: Path) -> None:
     """A small day with every fault kind and every policy, 1–3 settings pushed to extremes
     of their own type (0, 1, 10,000, ×10, midnight, …): `dlsim run` either completes (and
-    its conservation check holds) or refuses with exit 2 — never exit 1 (an internal error)."""
+    its conservation check holds) or refuses with exit 2 — never exit 1 (an internal error) —
+    and `dlsim validate` gives the same verdict."""
     import copy
 
     data = copy.deepcopy(RUN_BASE)
     for path, pick in changes:
         parent = _get(data, path[:-1])
         parent[path[-1]] = _extreme(parent[path[-1]], pick)
-    f = tmp_path / "extreme.yaml"
+    import tempfile
+
+    d = Path(tempfile.mkdtemp(dir=tmp_path))  # tmp_path is shared by every example
+    f = d / "extreme.yaml"
     f.write_text(yaml.safe_dump(data), encoding="utf-8")
-    code, _, err = cli(["run", str(f), "--out", str(tmp_path / "o"), "--no-report"])
+    code, _, err = cli(["run", str(f), "--out", str(d / "o"), "--no-report"])
     assert code in (0, 2), err
     assert "Traceback" not in err and "internal error" not in err, err
+    # `validate` and `run` agree: what validates runs, what is refused is refused by both
+    vcode, _, verr = cli(["validate", str(f)])
+    assert vcode == code, f"validate exit {vcode}, run exit {code}: {verr or err}"
+
+
+# ------------------------------------------------------------------------------ round two
+# (issue 14: finished work must never be lost; pickled errors; the YAML layer fuzzed)
+_KILL_WHILE_SAVING = """
+import os, pathlib, sys, time
+marker, argv = pathlib.Path(sys.argv[1]), sys.argv[2:]
+real_fsync, calls = os.fsync, [0]
+def fsync(fd):  # the second file of the run directory is staged: stop here, to be killed
+    real_fsync(fd)
+    calls[0] += 1
+    if calls[0] == 2:
+        marker.write_text("saving")
+        time.sleep(600)
+os.fsync = fsync
+from sim.cli import main
+main(argv)
+"""
+
+
+def test_run_killed_with_sigkill_while_saving_can_be_rerun(
+    first_run: Path, tmp_path: Path
+) -> None:
+    """`dlsim run` killed with SIGKILL while it writes its files (temporaries on disk, no
+    summary.json): the same command, unchanged, then runs without --force, removes the dead
+    run's temporaries and writes the same results as an uninterrupted run."""
+    out = tmp_path / "out"
+    marker = tmp_path / "saving"
+    argv = ["run", str(DEFAULT_CONFIG), "--out", str(out), "--no-report", *SMALL]
+    proc = subprocess.Popen([sys.executable, "-c", _KILL_WHILE_SAVING, str(marker), *argv],
+                            cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the run did not reach saving in time"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    left = sorted(p.name for p in out.iterdir())
+    assert any(n.endswith(".tmp") for n in left) and "summary.json" not in left, left
+    code, _, err = cli(argv)
+    assert code == 0, err
+    _no_temporaries(out)
+    again = json.loads((out / "summary.json").read_text())
+    clean = json.loads((first_run / "summary.json").read_text())
+    assert again["kpis"] == clean["kpis"]
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "timeseries.parquet"),
+                                  pd.read_parquet(first_run / "timeseries.parquet"))
+
+
+def test_temporaries_of_live_writers_are_kept(tmp_path: Path) -> None:
+    """Only temporaries of processes that are gone count as abandoned: one of a process that
+    is still writing (here: a live `sleep`) is kept; an old-format one is removed."""
+    from sim.io import _HOST, remove_stale_temporaries
+
+    live = subprocess.Popen(["sleep", "30"])
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    try:
+        names = {
+            "live": f".summary.json.{_HOST}-{live.pid}.abcd1234.tmp",
+            "dead": f".summary.json.{_HOST}-{dead.pid}.abcd1234.tmp",
+            "old": ".timeseries.parquet.x1y2z3ab.tmp",
+            "user": ".notes.txt.tmp",
+        }
+        for n in names.values():
+            (tmp_path / n).write_text("x")
+        gone = {p.name for p in remove_stale_temporaries(tmp_path, ("summary.json",
+                                                                    "timeseries.parquet"))}
+    finally:
+        live.kill()
+        live.wait()
+    assert gone == {names["dead"], names["old"]}
+    assert (tmp_path / names["live"]).exists() and (tmp_path / names["user"]).exists()
+
+
+def _mixed_sweep(d: Path) -> Path:
+    p = d / "mixed.yaml"
+    p.write_text(yaml.safe_dump({
+        "name": "mixed",
+        "base": str(DEFAULT_CONFIG),
+        "overrides": ["population.scale=0.003", "day.end='09:00'"],
+        "parameters": {"timetable.school_start_spread_min": [0, 7.5, 15]},
+        "replications": 2,
+        "seed": 5,
+    }))
+    return p
+
+
+def test_sweep_with_mixed_numeric_values_completes(tmp_path: Path) -> None:
+    """A sweep whose values mix integers and decimals ([0, 7.5, 15]) completes and writes
+    results.parquet (it failed with ArrowTypeError after every run, on every re-run); the
+    parameter column holds the values as numbers, and a re-run finds every run stored."""
+    sweep, out = _mixed_sweep(tmp_path), tmp_path / "sweep"
+    code, _, err = cli(["sweep", str(sweep), "--out", str(out)])
+    assert code == 0, err
+    df = pd.read_parquet(out / "results.parquet")
+    assert len(df) == 6 and df["error"].isna().all()
+    col = df["param:timetable.school_start_spread_min"]
+    assert col.dtype.kind == "f" and sorted(set(col)) == [0.0, 7.5, 15.0]
+    assert len(pd.read_parquet(out / "summary.parquet")) == 3
+    code, stdout, err = cli(["sweep", str(sweep), "--out", str(out)])
+    assert code == 0, err
+    assert "6 runs: 0 computed now, 6 already stored" in stdout
+
+
+def test_damaged_part_files_are_set_aside_and_only_they_recomputed(tmp_path: Path) -> None:
+    """Two stored runs of a finished sweep are damaged on disk (one truncated, one garbled):
+    the same command moves them to parts/damaged/, recomputes only those two, and the results
+    equal the undamaged ones (it failed with exit 1 on every resume, --retry-errors too)."""
+    sweep, out = _mixed_sweep(tmp_path), tmp_path / "sweep"
+    code, _, err = cli(["sweep", str(sweep), "--out", str(out)])
+    assert code == 0, err
+    before = pd.read_parquet(out / "results.parquet")
+    parts = sorted((out / "parts").glob("*.parquet"))
+    parts[0].write_bytes(parts[0].read_bytes()[:100])
+    parts[1].write_bytes(b"PAR1" + os.urandom(500))
+    code, stdout, err = cli(["sweep", str(sweep), "--out", str(out)])
+    assert code == 0, err
+    assert "2 stored runs had damaged part files" in err
+    assert "6 runs: 2 computed now, 4 already stored" in stdout
+    assert len(list((out / "parts" / "damaged").iterdir())) == 2
+    after = pd.read_parquet(out / "results.parquet")
+    cols = ["key", "seed", "join_success_rate", "lost_pupil_minutes", "p95_time_to_join_s"]
+    pd.testing.assert_frame_equal(after[cols], before[cols])
+
+
+def test_sweep_that_cannot_start_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sweep stopped before its first run was stored (Ctrl-C at once, here injected) leaves
+    no sweep.json or parts/ in the directory it created: the next attempt starts clean."""
+    from sim.executors import SerialExecutor
+
+    def interrupted(self: SerialExecutor, tasks: Any) -> Iterator[dict[str, Any]]:
+        raise KeyboardInterrupt
+        yield {}
+
+    monkeypatch.setattr(SerialExecutor, "run", interrupted)
+    out = tmp_path / "sweep"
+    code, _, err = cli(["sweep", str(_mixed_sweep(tmp_path)), "--out", str(out)])
+    assert code == 130, err
+    assert not out.exists()
+
+
+def _raise_config_error(lines: list[str]) -> None:
+    from sim.config import ConfigError
+
+    raise ConfigError(lines)
+
+
+def _validate_in_worker(path: str) -> None:
+    from sim.config import load_scenario
+
+    load_scenario(path)
+
+
+def test_config_error_pickles_with_its_message_intact(tmp_path: Path) -> None:
+    """A ConfigError raised in a worker process (concurrent.futures.ProcessPoolExecutor, then
+    a Dask LocalCluster) arrives with the same problems, line by line — it came back one
+    character per line after pickling."""
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+
+    from sim.config import ConfigError
+
+    lines = ["a.yaml: behaviour.attendance: Input should be ≤ 1", "a.yaml: day: end first"]
+    again = pickle.loads(pickle.dumps(ConfigError(lines)))
+    assert again.problems == lines and str(again) == "\n".join(lines)
+    bad = str(REPO / "tests" / "fixtures" / "bad" / "nodes-octal.yaml")
+    with pytest.raises(ConfigError) as here:
+        _validate_in_worker(bad)
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        with pytest.raises(ConfigError) as there:
+            pool.submit(_raise_config_error, lines).result()
+        assert there.value.problems == lines
+        with pytest.raises(ConfigError) as there:
+            pool.submit(_validate_in_worker, bad).result()
+        assert there.value.problems == here.value.problems
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
+        with pytest.raises(ConfigError) as there:
+            client.submit(_validate_in_worker, bad).result()
+        assert there.value.problems == here.value.problems
+
+
+# The YAML layer fuzzed: documents built from YAML's awkward corners (keys that are lists,
+# dates, nulls, booleans, numbers; YAML 1.1 scalars like yes/0450/1e20; tags, anchors, rich
+# markup, deep nesting) mixed with the scenario's own section and field names.
+_NAMES = ["platforms", "behaviour", "timetable", "population", "faults", "day", "name",
+          "nodes", "clusters", "breaks_min", "seed", "scale", "school_types", "extends"]
+_RAW_KEYS = ["[a, b]", "{a: 1}", "2021-01-11", "~", "null", "true", "yes", "0450", "1e20", "-.inf",
+             "2", "2.5", "'[/]'", "\"C [/]\"", "<<", "!!binary aGk=", "? x"]
+_RAW_SCALARS = ["yes", "no", "on", "0450", "0x1F", "0b101", "1e20", "1e-9", "1e400", ".nan",
+                "~", "''", "\"[/]\"", "\"[draft]\"", "2021-01-11", "12:30", "25:99", "!!set {a}",
+                "!!python/object:os.system", "&a [1]", "*a", "[/]", "{", "]", "- -", "|", "%",
+                "@", "`", "\"\\x00\"", "-1", "100000000000000000000000", "true", "False"]
+
+
+def _key() -> st.SearchStrategy[str]:
+    return st.one_of(st.sampled_from(_NAMES), st.sampled_from(_RAW_KEYS),
+                     st.integers(-5, 10**20).map(str), st.text(max_size=6).map(json.dumps))
+
+
+def _scalar() -> st.SearchStrategy[str]:
+    return st.one_of(st.sampled_from(_RAW_SCALARS), st.integers().map(str),
+                     st.floats().map(repr), st.text(max_size=8).map(json.dumps))
+
+
+_flow = st.recursive(
+    _scalar(),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
+        st.lists(st.tuples(_key(), inner), max_size=3).map(
+            lambda kv: "{" + ", ".join(f"{k}: {v}" for k, v in kv) + "}")),
+    max_leaves=8)
+
+
+@st.composite
+def _documents(draw: st.DrawFn) -> str:
+    lines = [f"{draw(_key())}: {draw(_flow)}" for _ in range(draw(st.integers(0, 4)))]
+    if draw(st.booleans()):  # nesting deeper than any scenario, sometimes far deeper
+        depth = draw(st.sampled_from([5, 39, 41, 300, 3000]))
+        lines.append("deep: " + "[" * depth + "]" * depth)
+    if draw(st.booleans()):
+        lines.insert(0, "extends: ../configs/lower-saxony-scenario-c.yaml")
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=150, deadline=timedelta(seconds=20), derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(doc=st.one_of(_documents(), st.text(max_size=200)))
+def test_fuzzed_yaml_documents_validate_or_exit_2(doc: str, tmp_path_factory: Any) -> None:
+    """Arbitrary YAML documents (odd keys and scalars, tags, anchors, deep nesting, markup)
+    and arbitrary text: `dlsim validate` exits 0 or 2 — never 1 — every problem an `error:`
+    line, each within the deadline (a hang or runaway fails the example)."""
+    d = REPO / "configs"  # so that `extends: ../configs/…` resolves like a real scenario
+    f = tmp_path_factory.mktemp("doc") / "fuzz.yaml"
+    f.write_text(doc.replace("../configs/", f"{d}/"), encoding="utf-8")
+    code, _, err = cli(["validate", str(f)])
+    assert code in (0, 2), err
+    assert "Traceback" not in err and "internal error" not in err, err
+    if code == 2:
+        lines = [ln for ln in err.splitlines() if ln.strip()]
+        assert lines and all(ln.startswith("error: ") for ln in lines), err
+
+
+@settings(max_examples=120, deadline=timedelta(seconds=20), derandomize=True)
+@given(path=st.sampled_from(["platforms[0].clusters[0].nodes", "platforms[0].frontend.workers",
+                             "population.seed", "timetable.periods", "timetable.breaks_min",
+                             "behaviour.backoff_initial_s", "behaviour.reconnect_per_h",
+                             "population.school_types", "faults", "name"]),
+       value=st.one_of(_scalar(), _flow))
+def test_fuzzed_set_values_validate_or_exit_2(path: str, value: str) -> None:
+    """`--set PATH=VALUE` with the same awkward scalars and flow collections: exit 0 or 2,
+    and a count is never silently a boolean, an octal number or a float."""
+    code, _, err = cli(["validate", str(DEFAULT_CONFIG), "--set", f"{path}={value}"])
+    assert code in (0, 2), err
+    assert "Traceback" not in err and "internal error" not in err, err
+    if code == 0 and path.endswith(("nodes", "workers", "periods")):
+        assert value.strip().lstrip("+").isdigit() and not value.strip().startswith("0"), value

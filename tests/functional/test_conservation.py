@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from sim import simulate_once
-from sim.behaviour import DONE, GAVE_UP, IN_SESSION, LOBBY, TRYING
-from sim.model import _Model
+from sim.model import build
+from sim.states import DONE, GAVE_UP, IN_SESSION, LOBBY, TRYING
 from tests.conftest import small_scenario
 
 REGIMES = {
@@ -31,18 +31,18 @@ REGIMES = {
 def test_books_balance(regime: str) -> None:
     overrides, cap = REGIMES[regime]
     sc = small_scenario(0.01, overrides, capacity_factor=cap)
-    model = _Model(sc, seed=3, progress=None)
+    model = build(sc, 3)
     res = model.run()  # raises ConservationError if the model's own check fails
     cons = res.meta["conservation"]
     assert cons["intending"] > 0
     assert cons["intending"] == cons["joined"] + cons["gave_up"] + cons["still_trying"]
-    st = model.beh.pm_status
+    st = model.behaviour.pm_status
     # every intending participant is in exactly one final state
     assert set(np.unique(st)) <= {TRYING, LOBBY, IN_SESSION, DONE, GAVE_UP}
     # per school
     d = model.demand
     school = d.m_school[d.pm_meeting]
-    n = model.pop.n_schools
+    n = model.population.n_schools
     total = np.bincount(school, minlength=n)
     parts = sum(np.bincount(school[np.isin(st, s)], minlength=n)
                 for s in ([IN_SESSION, DONE], [GAVE_UP], [TRYING, LOBBY]))
@@ -55,10 +55,10 @@ def test_books_balance(regime: str) -> None:
     # nothing negative in the series
     assert (res.timeseries["value"] >= 0).all()
     # no one is left in a conference, on a node or in a queue after the day
-    for p in model.platforms:
+    for p in model.world.platforms:
         assert p.pool.participants.sum() == 0
         assert p.pool.meetings.sum() == 0
-    assert model.beh.in_session == 0
+    assert model.behaviour.in_session == 0
 
 
 def test_overload_actually_loses_minutes() -> None:

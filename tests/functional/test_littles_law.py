@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.model import _Model
+from sim.model import build
 from tests.conftest import small_scenario
 
 REGIMES = {
@@ -25,16 +25,16 @@ REGIMES = {
 @pytest.mark.parametrize("regime", sorted(REGIMES))
 def test_littles_law_clusters_and_queues(regime: str) -> None:
     overrides, cap = REGIMES[regime]
-    model = _Model(small_scenario(0.02, overrides, capacity_factor=cap), 3, None)
+    model = build(small_scenario(0.02, overrides, capacity_factor=cap), 3)
     res = model.run()
     exact = res.extra["conference_hours"]
     sampled = res.extra["conference_hours_sampled"]
     assert exact > 100
     assert abs(sampled - exact) / exact < 0.03, (sampled, exact)
     ts = res.timeseries
-    horizon = model.sc.day.end - model.sc.day.start
+    horizon = model.scenario.day.end - model.scenario.day.start
     checked = 0
-    for p in model.platforms:
+    for p in model.world.platforms:
         fe = p.frontend
         lam_w = fe.wait_sum_s / horizon  # λ·W over the day
         if lam_w < 1.0:

@@ -1,5 +1,5 @@
 """Login and join retries that fall within a front-end outage of known end are settled at once
-(``Behaviour._logins_while_down``, ``Behaviour._pupil_while_down``). With back-off jitter off
+(``sim.behaviour``'s settling of login and join chains). With back-off jitter off
 the delays are deterministic, so settling must give exactly what the event-by-event path
 gives: the same attempts, failures, give-ups and logins at the same times, the same KPIs and
 per-minute series."""
@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.metrics import Code
-from sim.model import _Model
+from sim.model import Simulation, build
+from sim.recorder import Code
 from tests.conftest import small_scenario
 
 FAULTS = (
@@ -30,45 +30,45 @@ OVERRIDES = [FAULTS, "school_servers.tiers.outdated.workers=1",
              "behaviour.backoff_max_s=241.7"]
 
 
-def _run(settle: bool, overrides: list[str]) -> _Model:
-    model = _Model(small_scenario(0.02, overrides), seed=4, progress=None)
-    model.beh.settle_outages = settle
-    model.res = model.run()  # type: ignore[attr-defined]
+def _run(settle: bool, overrides: list[str]) -> Simulation:
+    model = build(small_scenario(0.02, overrides), seed=4, progress=None)
+    model.behaviour.settle_outages = settle
+    model.run()
     return model
 
 
 @pytest.fixture(scope="module")
-def pair() -> tuple[_Model, _Model]:
+def pair() -> tuple[Simulation, Simulation]:
     return _run(True, OVERRIDES), _run(False, OVERRIDES)
 
 
-def test_settled_logins_match_event_by_event(pair: tuple[_Model, _Model]) -> None:
+def test_settled_logins_match_event_by_event(pair: tuple[Simulation, Simulation]) -> None:
     fast, slow = pair
-    down = sum(s.rejected_down for s in slow.school_servers)
+    down = sum(s.rejected_down for s in slow.world.school_servers)
     assert down > 100  # the scenario does exercise outages
     assert len(fast.faults.crashes) > 0
     for code in Code:
-        np.testing.assert_array_equal(np.sort(fast.rec.times(code)),
-                                      np.sort(slow.rec.times(code)), err_msg=code.name)
-    assert fast.res.kpis == slow.res.kpis  # type: ignore[attr-defined]
+        np.testing.assert_array_equal(np.sort(fast.recorder.times(code)),
+                                      np.sort(slow.recorder.times(code)), err_msg=code.name)
+    assert fast.result.kpis == slow.result.kpis  # type: ignore[union-attr]
     # the per-minute series too: live counters (pupils trying, in session) move at the same
     # times, not when a chain was settled
-    pd.testing.assert_frame_equal(fast.res.timeseries, slow.res.timeseries)  # type: ignore[attr-defined]
-    np.testing.assert_array_equal(fast.beh.pm_attempts, slow.beh.pm_attempts)
-    np.testing.assert_array_equal(fast.beh.pm_status, slow.beh.pm_status)
-    np.testing.assert_array_equal(fast.beh.pupil_lost_s, slow.beh.pupil_lost_s)
-    assert [s.rejected_down for s in fast.school_servers] == [
-        s.rejected_down for s in slow.school_servers]
-    assert [s.arrivals for s in fast.school_servers] == [s.arrivals for s in slow.school_servers]
-    np.testing.assert_array_equal(fast.beh.lg_attempts, slow.beh.lg_attempts)
-    np.testing.assert_array_equal(fast.beh.lg_status, slow.beh.lg_status)
+    pd.testing.assert_frame_equal(fast.result.timeseries, slow.result.timeseries)  # type: ignore[union-attr]
+    np.testing.assert_array_equal(fast.behaviour.pm_attempts, slow.behaviour.pm_attempts)
+    np.testing.assert_array_equal(fast.behaviour.pm_status, slow.behaviour.pm_status)
+    np.testing.assert_array_equal(fast.behaviour.pupil_lost_s, slow.behaviour.pupil_lost_s)
+    assert [s.rejected_down for s in fast.world.school_servers] == [
+        s.rejected_down for s in slow.world.school_servers]
+    assert [s.arrivals for s in fast.world.school_servers] == [
+        s.arrivals for s in slow.world.school_servers]
+    np.testing.assert_array_equal(fast.behaviour.lg_attempts, slow.behaviour.lg_attempts)
+    np.testing.assert_array_equal(fast.behaviour.lg_status, slow.behaviour.lg_status)
 
 
-def test_settling_saves_events(pair: tuple[_Model, _Model]) -> None:
+def test_settling_saves_events(pair: tuple[Simulation, Simulation]) -> None:
     fast, slow = pair
     # the event-by-event path schedules an outcome and a retry per failed attempt
-    assert fast.env._eid is not slow.env._eid
-    assert next(fast.env._eid) < next(slow.env._eid)
+    assert fast.result.events < slow.result.events  # type: ignore[union-attr]
 
 
 def test_outage_of_unknown_end_is_not_settled() -> None:
@@ -76,6 +76,6 @@ def test_outage_of_unknown_end_is_not_settled() -> None:
     endless = ['faults=[{kind: uplink_outage, share: 0.5, start: "07:58"}]',
                "behaviour.backoff_jitter=0"]
     fast, slow = _run(True, endless), _run(False, endless)
-    assert sum(s.rejected_down for s in fast.school_servers) > 100
-    assert fast.res.kpis == slow.res.kpis  # type: ignore[attr-defined]
-    assert next(fast.env._eid) == next(slow.env._eid)  # the same events: nothing settled
+    assert sum(s.rejected_down for s in fast.world.school_servers) > 100
+    assert fast.result.kpis == slow.result.kpis  # type: ignore[union-attr]
+    assert fast.result.events == slow.result.events  # type: ignore[union-attr]  # nothing settled

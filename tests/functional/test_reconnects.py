@@ -8,33 +8,35 @@ import math
 
 import numpy as np
 
-from sim.metrics import Code
-from sim.model import _Model
+from sim.model import Simulation, build
+from sim.recorder import Code
 from tests.conftest import small_scenario
 
 # no faults: no school server can go down, so every reconnect is counted, none simulated
 NO_FAULTS = ["faults=[]"]
 
 
-def _run(rate: float, seed: int = 5) -> tuple[_Model, list[tuple[list[float], float]]]:
+def _run(rate: float, seed: int = 5) -> tuple[Simulation, list[tuple[list[float], float]]]:
     sc = small_scenario(0.01, [*NO_FAULTS, f"behaviour.reconnect_per_h={rate}"])
-    model = _Model(sc, seed=seed, progress=None)
+    model = build(sc, seed)
     ended: list[tuple[list[float], float]] = []
-    inner = model.beh._sessions_ended
+    sessions = model.behaviour.sessions
+    inner = sessions.ended
 
-    def spy(m: int, starts: list[float], now: float) -> None:
-        ended.append((list(starts), now))
-        inner(m, starts, now)
+    def spy(platform: int, starts: list[float], now: float) -> None:
+        if starts:
+            ended.append((list(starts), now))
+        inner(platform, starts, now)
 
-    model.beh._sessions_ended = spy  # type: ignore[method-assign]
-    model.res = model.run()  # type: ignore[attr-defined]
+    sessions.ended = spy  # type: ignore[method-assign]
+    model.run()
     return model, ended
 
 
 def test_counted_reconnects_follow_the_poisson_expectation() -> None:
     rate = 3.0
     model, ended = _run(rate)
-    beh = model.beh
+    beh = model.behaviour
     # the expectation from the sessions that ended, computed here independently
     expected = rate / 3600.0 * sum(max(now - s - 60.0, 0.0) for starts, now in ended
                                    for s in starts)
@@ -42,14 +44,14 @@ def test_counted_reconnects_follow_the_poisson_expectation() -> None:
     assert abs(beh.reconnects_expected - expected) < 1e-6 * expected
     # Poisson: within 4 standard deviations
     assert abs(beh.reconnects_counted - expected) < 4.0 * math.sqrt(expected)
-    res = model.res  # type: ignore[attr-defined]
+    res = model.result
     assert res.extra["dropped_and_rejoined"] == beh.reconnects_counted  # none simulated
 
 
 def test_counted_reconnects_lie_within_their_sessions() -> None:
     model, ended = _run(3.0)
-    drops = np.sort(model.rec.times(Code.DROP))
-    assert drops.size == model.beh.reconnects_counted > 0
+    drops = np.sort(model.recorder.times(Code.DROP))
+    assert drops.size == model.behaviour.reconnects_counted > 0
     lo = min(s for starts, _ in ended for s in starts)
     hi = max(now for _, now in ended)
     assert drops[0] >= lo and drops[-1] <= hi - 60.0
@@ -60,15 +62,15 @@ def test_counted_reconnects_lie_within_their_sessions() -> None:
     k = np.searchsorted(starts, drops, side="right") - 1
     assert (k >= 0).all() and (drops <= reach[k]).all()
     # and each is a join attempt and a join as well
-    assert model.rec.count(Code.ATTEMPT) >= drops.size
-    assert model.rec.count(Code.JOIN_OK) >= drops.size
+    assert model.recorder.count(Code.ATTEMPT) >= drops.size
+    assert model.recorder.count(Code.JOIN_OK) >= drops.size
 
 
 def test_no_reconnects_at_rate_zero_and_the_draw_is_done_once() -> None:
     model, ended = _run(0.0)
     assert ended  # sessions ended, nothing drawn
-    assert model.beh.reconnects_counted == 0 and model.rec.count(Code.DROP) == 0
+    assert model.behaviour.reconnects_counted == 0 and model.recorder.count(Code.DROP) == 0
     model2, _ = _run(3.0)
-    n = model2.rec.count(Code.DROP)
-    model2.beh.count_reconnects()  # nothing left to draw: no double counting
-    assert model2.rec.count(Code.DROP) == n
+    n = model2.recorder.count(Code.DROP)
+    model2.behaviour.count_reconnects()  # nothing left to draw: no double counting
+    assert model2.recorder.count(Code.DROP) == n

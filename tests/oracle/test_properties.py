@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import simulate_once
-from sim.model import _Model
+from sim.model import build
 from sim.verification import loss_scenario
 from tests.conftest import small_scenario
 
@@ -36,7 +36,7 @@ def test_conservation_and_non_negativity(capacity: float, patience: float, backo
         f"behaviour.retries={str(retries).lower()}",
         f"platforms[1].frontend.workers={workers}",
     ], capacity_factor=capacity)
-    model = _Model(sc, seed, None)
+    model = build(sc, seed)
     res = model.run()  # raises ConservationError if the books do not balance
     cons = res.meta["conservation"]
     assert cons["intending"] == cons["joined"] + cons["gave_up"] + cons["still_trying"]
@@ -44,7 +44,7 @@ def test_conservation_and_non_negativity(capacity: float, patience: float, backo
     for k, v in res.kpis.items():
         assert v is None or v >= 0, k
     assert res.kpis["joins_succeeded"] <= res.kpis["join_attempts"]
-    assert model.beh.in_session == 0 and model.beh.lobby_n == 0
+    assert model.behaviour.in_session == 0 and model.behaviour.lobby_n == 0
 
 
 @SETTINGS

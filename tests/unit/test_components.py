@@ -1,5 +1,6 @@
 """Unit tests for the building blocks: the request queue, conference nodes, the dispatcher and
-the SimPy helpers in :mod:`sim.events`. Every test drives a real ``simpy.Environment``."""
+the scheduling helpers of :mod:`sim.engine` and the draws of :mod:`sim.draws`. Every test drives
+a real ``simpy.Environment``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import simpy
 from sim.components.conference import (
     NodePool,
     ParticipantCount,
+    join_load_mbit_s,
     meeting_load_mbit_s,
     node_cpu_load,
     participants_per_node,
@@ -20,7 +22,8 @@ from sim.components.conference import (
 from sim.components.dispatcher import Dispatcher
 from sim.components.request_queue import RequestQueue
 from sim.config import ClusterConfig, MediaConfig
-from sim.events import UnitDraws, call_later, call_urgent
+from sim.draws import UnitDraws
+from sim.engine import call_later, call_urgent
 from sim.seeds import SeedTree
 
 Event = tuple[float, Any, bool]
@@ -404,6 +407,22 @@ def test_meeting_load_examples() -> None:
     assert got == pytest.approx(3.6 + 0.4 + 4.5)
 
 
+@pytest.mark.parametrize("u", [0, 1, 2, 9, 40])
+@pytest.mark.parametrize("w", [0, 1, 5])
+@pytest.mark.parametrize("cam", [False, True])
+@pytest.mark.parametrize("screen", [False, True])
+def test_join_load_is_the_difference_of_meeting_loads(u: int, w: int, cam: bool,
+                                                      screen: bool) -> None:
+    """The join's increment (the model's hot path) is the BBB rule's difference."""
+    if w > u:
+        return
+    media = MediaConfig(audio_mbit_s=0.04, webcam_mbit_s=0.4, screenshare_mbit_s=0.5)
+    diff = (meeting_load_mbit_s(u + 1, w + cam, screen, media)
+            - meeting_load_mbit_s(u, w, screen, media))
+    assert join_load_mbit_s(u, w, cam, screen, media) == pytest.approx(diff, rel=1e-12,
+                                                                       abs=1e-12)
+
+
 # ============================================================================ dispatcher
 
 
@@ -516,7 +535,7 @@ def test_fail_join_share_extremes(share: float) -> None:
     assert d.failed_joins == (300 if share == 1.0 else 0)
 
 
-# ============================================================================ sim.events
+# ============================================================================ sim.engine
 
 
 def test_call_urgent_runs_before_normal_at_same_time() -> None:

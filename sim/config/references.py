@@ -1,0 +1,111 @@
+"""Checks that need the data files: names a scenario refers to, and the sanity of the tables.
+
+A scenario names regions and school types (faults, overrides, per-type settings) that are
+defined not in the scenario but in its data files (``population.regions_file``,
+``population.school_types_file``). :func:`check_against_data` runs when the data files are
+read (``load_marginals``: the same for ``dlsim validate``, ``run``, ``sweep`` and every point
+of a sweep), so that a name pointing at nothing is an error (exit 2) instead of a fault that
+silently hits no school.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.config.base import ConfigError
+from sim.config.interventions import UplinkOutage
+from sim.config.models import Scenario
+
+FIRST_SCHOOL_YEAR, LAST_SCHOOL_YEAR = 1, 13
+"""School years in Lower Saxony: 1 (Grundschule) to 13 (Abitur at a Gymnasium or IGS)."""
+MAX_CLASS_SIZE = 100.0
+"""A class of more than 100 pupils is a data error (the legal maximum is about 30)."""
+
+
+def _row(i: Any) -> int:
+    return int(str(i)) + 2  # the header is row 1
+
+
+def table_problems(types: pd.DataFrame, regions: pd.DataFrame, types_file: Path,
+                   regions_file: Path) -> list[str]:
+    """Rows of the data tables that cannot describe schools (numbers already non-negative)."""
+    where_t = f"{types_file}: population.school_types_file"
+    where_r = f"{regions_file}: population.regions_file"
+    out: list[str] = []
+    for i, r in types.iterrows():
+        row = _row(i)
+        for col in ("first_year", "last_year"):
+            v = float(r[col])
+            if not (v.is_integer() and FIRST_SCHOOL_YEAR <= v <= LAST_SCHOOL_YEAR):
+                out.append(f"{where_t}: row {row}, column {col}: expected a school year "
+                           f"{FIRST_SCHOOL_YEAR}–{LAST_SCHOOL_YEAR}, got {r[col]!r}")
+        if not 1.0 <= float(r["class_size"]) <= MAX_CLASS_SIZE:
+            out.append(f"{where_t}: row {row}, column class_size: expected 1–"
+                       f"{MAX_CLASS_SIZE:g} pupils per class, got {r['class_size']!r}")
+        for col in ("schools", "pupils"):
+            if not float(r[col]).is_integer():
+                out.append(f"{where_t}: row {row}, column {col}: expected a whole number, "
+                           f"got {r[col]!r}")
+        if float(r["schools"]) >= 1 and float(r["pupils"]) < float(r["schools"]):
+            out.append(f"{where_t}: row {row}: fewer pupils ({r['pupils']:g}) than schools "
+                       f"({r['schools']:g})")
+    dup = regions.loc[regions["region"].duplicated(), "region"].tolist()
+    if dup:
+        out.append(f"{where_r}: region(s) {sorted(set(dup))} appear in more than one row")
+    for col in ("pupil_share", "schools_share"):
+        for i in regions.index[regions[col] > 1.0].tolist()[:5]:
+            out.append(f"{where_r}: row {_row(i)}, column {col}: a share must not exceed 1, "
+                       f"got {regions.at[i, col]!r}")
+    return out
+
+
+def reference_problems(scenario: Scenario, type_names: set[str], region_names: set[str],
+                       source: str) -> list[str]:
+    """Names of regions and school types the scenario refers to that the data do not define."""
+    out: list[str] = []
+
+    def unknown(path: str, what: str, name: str, known: set[str]) -> None:
+        out.append(f"{source}: {path}: unknown {what} {name!r} (known: "
+                   f"{', '.join(sorted(known))})")
+
+    pop = scenario.population
+    if pop.external is not None:  # the external block of schools is a region of its own
+        region_names = region_names | {"external"}
+    missing = sorted(set(pop.school_types or []) - type_names)
+    if missing:
+        out.append(f"{source}: population.school_types: unknown school type(s) {missing} "
+                   f"(known: {', '.join(sorted(type_names))})")
+    for setting in ("start_offset_min_by_type", "live_lesson_share_by_type"):
+        for name in getattr(scenario.timetable, setting):
+            if name not in type_names:
+                unknown(f"timetable.{setting}.{name}", "school type", name, type_names)
+    for i, o in enumerate(scenario.assignment.region_overrides):
+        if o.region not in region_names:
+            unknown(f"assignment.region_overrides[{i}].region", "region", o.region, region_names)
+    for i, f in enumerate(scenario.faults):
+        if isinstance(f, UplinkOutage):
+            if f.region is not None and f.region not in region_names:
+                unknown(f"faults[{i}].region", "region", f.region, region_names)
+            if f.school_type is not None and f.school_type not in type_names:
+                unknown(f"faults[{i}].school_type", "school type", f.school_type, type_names)
+            selected = set(pop.school_types) if pop.school_types else type_names
+            if f.school_type in type_names and f.school_type not in selected:
+                out.append(f"{source}: faults[{i}].school_type: {f.school_type!r} is not "
+                           "simulated (population.school_types leaves it out)")
+    return out
+
+
+def check_against_data(scenario: Scenario, types: pd.DataFrame, regions: pd.DataFrame,
+                       types_file: Path, regions_file: Path) -> None:
+    """:class:`ConfigError` listing every problem of the tables and of the names the scenario
+    refers to (``types``: every row of the school-types file, before any selection)."""
+    source = scenario.source_path or "<scenario>"
+    problems = table_problems(types, regions, types_file, regions_file)
+    problems += reference_problems(
+        scenario, set(types["school_type"]), set(regions["region"]), source
+    )
+    if problems:
+        raise ConfigError(problems)

@@ -1,0 +1,28 @@
+"""The what-if page: a grid of settings simulated as a sweep, shown on one offline page.
+
+- ``sim.whatif.grid``   — the grid file (a sweep file plus words for its levers), size bound;
+- ``sim.whatif.series`` — per-minute series of each run, ``DIR/series/<key>.parquet``;
+- ``sim.whatif.run``    — the sweep with series kept beside each row;
+- ``sim.whatif.page``   — ``DIR/whatif.html`` from a what-if or grid sweep directory;
+- ``sim.whatif.labels`` — every word the page shows.
+
+```python
+from sim.whatif import load_grid, run_whatif
+outcome, page = run_whatif(load_grid("configs/whatif/planning-meeting.yaml"), "out/whatif")
+```
+"""
+
+from sim.whatif.grid import MAX_PAGE_BYTES, Grid, estimate_page_bytes, load_grid
+from sim.whatif.page import page_data, render_page, write_page
+from sim.whatif.run import run_whatif
+
+__all__ = [
+    "MAX_PAGE_BYTES",
+    "Grid",
+    "estimate_page_bytes",
+    "load_grid",
+    "page_data",
+    "render_page",
+    "run_whatif",
+    "write_page",
+]

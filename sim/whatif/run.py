@@ -1,0 +1,79 @@
+"""Running a what-if grid: the sweep (resumable, replications, common random numbers) with
+each run's per-minute series stored beside its row, then the page."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from sim.io import write_json
+from sim.sweep import SweepOutcome, SweepStore, run_sweep
+from sim.sweep.runner import ProgressFn
+from sim.whatif.grid import META, Grid
+from sim.whatif.series import SeriesStore, extract_series
+
+
+def prepare(grid: Grid, out_dir: str | Path, force: bool = False) -> None:
+    """Make ``out_dir`` this grid's directory (refusing another sweep's unless ``force``), and
+    forget stored runs whose series are missing (a plain sweep's rows, or rows written by an
+    older dlsim) so that they run again."""
+    store = SweepStore(out_dir)
+    series = SeriesStore(out_dir)
+    meta = store.read_meta()
+    other = meta is not None and meta.get("identity_hash") != grid.sweep.identity_hash()
+    store.prepare(grid.sweep, force=force)  # raises for another sweep without force
+    if other:
+        series.discard()
+    done = store.done_keys()
+    missing = done - series.stored_keys() - store.error_keys(done)
+    store.drop(missing)
+    sc = grid.sweep.base
+    write_json(
+        Path(out_dir) / META,
+        {
+            "grid_file": str(grid.sweep.path.resolve()),
+            "name": grid.sweep.name,
+            "description": grid.sweep.spec.description,
+            "identity_hash": grid.sweep.identity_hash(),
+            "base_config": sc.source_path,
+            "scenario": sc.name,
+            "scale": sc.population.scale,
+            "replications": grid.sweep.spec.replications,
+            "levers": [lv.as_dict() for lv in grid.levers],
+        },
+    )
+
+
+def run_whatif(
+    grid: Grid,
+    out_dir: str | Path,
+    executor: Any | None = None,
+    force: bool = False,
+    retry_errors: bool = False,
+    progress: ProgressFn | None = None,
+) -> tuple[SweepOutcome, Path]:
+    """Run what ``out_dir`` lacks of ``grid`` and write ``out_dir/whatif.html``.
+
+    Returns the sweep's outcome and the page's path. Raises like
+    :func:`sim.sweep.run_sweep` (another sweep in ``out_dir``: :class:`ConfigError`).
+    """
+    from sim.whatif.page import write_page
+
+    prepare(grid, out_dir, force)
+    series = SeriesStore(out_dir)
+    sweep = dataclasses.replace(
+        grid.sweep,
+        tasks=[dataclasses.replace(t, extract=extract_series) for t in grid.sweep.tasks],
+    )
+
+    def keep_series(row: dict[str, Any]) -> None:
+        df = row.pop("extract", None)
+        if df is not None and not row.get("error"):
+            series.write(str(row["key"]), df)
+
+    outcome = run_sweep(
+        sweep, out_dir, executor, force=force, retry_errors=retry_errors, progress=progress,
+        on_row=keep_series,
+    )
+    return outcome, write_page(out_dir)

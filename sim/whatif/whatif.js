@@ -1,0 +1,246 @@
+// The what-if page: look up the chosen setting's stored figures and draw them. Nothing is
+// computed from neighbouring settings (no interpolation); only differences to the pinned one.
+"use strict";
+(function () {
+  const D = JSON.parse(document.getElementById("whatif-data").textContent);
+  const UI = D.ui;
+  const COLORS = ["#1f5fbf", "#d9822b", "#2e9e5b", "#b3261e", "#7b4fb8", "#5b6775", "#c0488e"];
+  const PIN_COLOR = "#8a94a3";
+  const fill = (s, v) => s.replace(/\{(\w+)\}/g, (_, k) => (k in v ? v[k] : "{" + k + "}"));
+  const el = (tag, attrs, text) => {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  // the time axis as milliseconds (a date axis reads them as UTC, i.e. as written): numbers
+  // spare plotly parsing a date string per point and trace at every update
+  const DAY = Date.UTC(2021, 0, 13);
+  const X = Array.from({ length: D.nt }, (_, i) => DAY + (D.t0 + i * D.dt) * 1000);
+  const expand = s => (typeof s === "number" ? new Array(D.nt).fill(s) : s);
+
+  const idx = D.levers.map(() => 0);
+  let pinned = null;
+  const flat = ix => ix.reduce((acc, v, j) => acc * D.shape[j] + v, 0);
+  const pointAt = ix => D.points[flat(ix)];
+  const settingText = ix =>
+    D.levers.map((lv, j) => `${lv.label}: ${lv.value_labels[ix[j]]}`).join(" · ");
+
+  // ------------------------------------------------------------------ controls
+  const controls = document.getElementById("controls");
+  const outputs = [], hints = [], inputs = [];
+  D.levers.forEach((lv, j) => {
+    const box = el("div", { class: "lever", "data-lever": lv.path });
+    const id = "lever-" + j;
+    box.appendChild(el("label", { for: id }, lv.label));
+    let input;
+    if (lv.control === "slider") {
+      input = el("input", { type: "range", id, min: 0, max: lv.values.length - 1, step: 1,
+                            value: 0, "aria-valuetext": lv.value_labels[0] });
+    } else {
+      input = el("select", { id });
+      lv.value_labels.forEach((t, i) => input.appendChild(el("option", { value: i }, t)));
+    }
+    const out = el("output", { for: id }, lv.value_labels[0]);
+    const hint = el("div", { class: "hint" });
+    input.addEventListener("input", () => { idx[j] = Number(input.value); update(); });
+    box.append(input, " ", out, hint);
+    controls.appendChild(box);
+    inputs.push(input); outputs.push(out); hints.push(hint);
+  });
+
+  document.getElementById("pin").addEventListener("click", () => {
+    pinned = pinned ? null : idx.slice();
+    update();
+  });
+
+  // ------------------------------------------------------------------ formatting
+  function fmtDiff(k, d) {
+    const f = D.kpis.find(x => x.key === k).fmt;
+    const sign = d > 0 ? "+" : d < 0 ? "−" : "±";
+    const a = Math.abs(d);
+    const num = f.pct
+      ? (a * 100).toLocaleString("en-US", { minimumFractionDigits: f.digits,
+                                            maximumFractionDigits: f.digits }) + " pp"
+      : a.toLocaleString("en-US", { minimumFractionDigits: f.digits,
+                                    maximumFractionDigits: f.digits }) + f.suffix;
+    return sign + num;
+  }
+
+  function verdictHtml(p, prefix) {
+    if (!p) return "";
+    if (p.verdict === null) return `<p class=warn>${prefix}${UI.verdict_unknown}</p>`;
+    const how = p.ci_used ? UI.verdict_ci : fill(UI.verdict_means, { n: p.n });
+    const esc = s => s.replace(/[&<>"]/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;",
+                                                  '"': "&quot;" }[c]));
+    return p.verdict
+      ? `<p class=ok data-verdict=met>${prefix}${UI.verdict_met}${esc(how)}: ${esc(D.target)}.</p>`
+      : `<p class=warn data-verdict=not-met>${prefix}${UI.verdict_not_met}${esc(how)} ` +
+        `(${esc(D.target)}). ${esc(fill(UI.misses, { what: p.misses.join("; ") }))}</p>`;
+  }
+
+  // ------------------------------------------------------------------ key figures
+  const kpiBox = document.getElementById("kpis");
+  const cards = {};
+  D.kpis.forEach(k => {
+    const c = el("div", { class: "kpi", "data-kpi": k.key });
+    const v = el("div", { class: "v" });
+    const ci = el("div", { class: "ci" });
+    const pin = el("div", { class: "pin" });
+    c.append(v, ci, el("div", { class: "l" }, k.label), pin);
+    kpiBox.appendChild(c);
+    cards[k.key] = { c, v, ci, pin };
+  });
+
+  function showKpis(p, q) {
+    D.kpis.forEach(k => {
+      const card = cards[k.key];
+      const x = p && p.kpis[k.key];
+      card.v.textContent = x ? x.t[0] : "–";
+      card.c.dataset.value = x ? String(x.v[0]) : "";
+      card.ci.textContent = !x ? "" : x.meaningful
+        ? fill(UI.ci, { lo: x.t[1], hi: x.t[2] }) : fill(UI.ci_not_meaningful, { n: x.n });
+      const y = q && q.kpis[k.key];
+      card.pin.textContent = x && y ? fill(UI.pinned_value, { value: y.t[0],
+                                                              diff: fmtDiff(k.key, x.v[0] - y.v[0]) })
+                                    : "";
+      card.c.dataset.pinned = y ? String(y.v[0]) : "";
+    });
+  }
+
+  function showHints() {
+    D.levers.forEach((lv, j) => {
+      if (lv.values.length < 2) { hints[j].textContent = ""; return; }
+      const ok = lv.values.map((_, i) => {
+        const ix = idx.slice(); ix[j] = i;
+        const p = pointAt(ix);
+        return p && p.verdict === true;
+      });
+      const at = lv.value_labels.filter((_, i) => ok[i]);
+      hints[j].textContent = at.length ? fill(UI.meets_at, { values: at.join(", ") })
+                                       : UI.meets_nowhere;
+    });
+  }
+
+  function showLost(p, q) {
+    const box = document.getElementById("lost");
+    const t = el("table");
+    const head = el("tr");
+    [UI.cause, UI.current, ...(q ? [UI.pinned] : [])].forEach((h, i) =>
+      head.appendChild(el("th", i ? { class: "num" } : {}, h)));
+    t.appendChild(head);
+    const row = (label, a, b, key) => {
+      const r = el("tr", key ? { "data-row": key } : {});
+      r.appendChild(el("td", {}, label));
+      r.appendChild(el("td", { class: "num" }, a));
+      if (q) r.appendChild(el("td", { class: "num" }, b));
+      t.appendChild(r);
+    };
+    const lk = "lost_pupil_minutes";
+    const lbl = D.kpis.find(k => k.key === lk);
+    const txt = z => (z && z.kpis[lk] ? z.kpis[lk].t[0] : "–");
+    row(lbl ? lbl.label : lk, txt(p), txt(q), lk);
+    const num = v => v.toLocaleString("en-US", { maximumFractionDigits: 1 });
+    D.causes.forEach((c, i) => {
+      const a = p && p.series ? num(p.series.failed_day[i]) : "–";
+      const b = q && q.series ? num(q.series.failed_day[i]) : "–";
+      row(`${UI.failed_day}: ${c.label}`, a, b, c.key);
+    });
+    box.replaceChildren(t);
+  }
+
+  // ------------------------------------------------------------------ charts
+  const cfg = { displaylogo: false, responsive: true };
+  const baseLayout = (title2) => ({
+    height: 380, margin: { t: 20, r: title2 ? 70 : 20, b: 50, l: 70 },
+    xaxis: { type: "date", tickformat: "%H:%M", hoverformat: "%H:%M", title: UI.time_axis },
+    legend: { orientation: "h", y: -0.22 }, hovermode: "x unified",
+  });
+
+  function capacityTraces(p, q) {
+    const tr = [];
+    const add = (z, pin) => {
+      if (!z || !z.series) return;
+      D.clusters.forEach((c, i) => {
+        const col = pin ? PIN_COLOR : COLORS[i % COLORS.length];
+        const pre = pin ? UI.pinned_prefix : "";
+        tr.push({ x: X, y: expand(z.series.participants[i]), mode: "lines", type: "scatter",
+                  name: pre + fill(UI.participants_of, { cluster: c }),
+                  line: { color: col, width: pin ? 1.5 : 2, dash: pin ? "dot" : "solid" } });
+        tr.push({ x: X, y: expand(z.series.capacity[i]), mode: "lines", type: "scatter",
+                  name: pre + fill(UI.capacity_of, { cluster: c }),
+                  line: { color: col, width: 1, dash: pin ? "dashdot" : "dash", shape: "hv" } });
+      });
+    };
+    add(p, false); add(q, true);
+    return tr;
+  }
+
+  function failureTraces(p, q) {
+    const tr = [];
+    const add = (z, pin) => {
+      if (!z || !z.series) return;
+      const pre = pin ? UI.pinned_prefix : "";
+      D.causes.forEach((c, i) => {
+        const s = z.series.failed[i];
+        // a cause that never occurred at this setting stays in the legend, not drawn: the
+        // same traces at every setting let Plotly.react update instead of redrawing
+        tr.push({ x: X, y: expand(s), mode: "lines", type: "scatter", name: pre + c.label,
+                  visible: s === 0 ? "legendonly" : true,
+                  line: { color: pin ? PIN_COLOR : COLORS[(i + 1) % COLORS.length],
+                          width: pin ? 1.2 : 1.6, dash: pin ? "dot" : "solid" } });
+      });
+      tr.push({ x: X, y: expand(z.series.trying), mode: "lines", type: "scatter",
+                name: pre + UI.trying, yaxis: "y2",
+                line: { color: pin ? PIN_COLOR : "#1d2733", width: 2, dash: pin ? "dot" : "dash" } });
+    };
+    add(p, false); add(q, true);
+    return tr;
+  }
+
+  const capDiv = document.getElementById("chart-capacity");
+  const failDiv = document.getElementById("chart-failures");
+  const capLayout = Object.assign(baseLayout(false), { yaxis: { title: UI.capacity_axis,
+                                                                rangemode: "tozero" } });
+  const failLayout = Object.assign(baseLayout(true), {
+    yaxis: { title: UI.failures_axis, rangemode: "tozero" },
+    yaxis2: { title: UI.trying_axis, overlaying: "y", side: "right", rangemode: "tozero",
+              showgrid: false },
+  });
+
+  // ------------------------------------------------------------------ update
+  let updates = 0;
+  function update() {
+    const p = pointAt(idx);
+    const q = pinned ? pointAt(pinned) : null;
+    D.levers.forEach((lv, j) => {
+      outputs[j].textContent = lv.value_labels[idx[j]];
+      inputs[j].setAttribute("aria-valuetext", lv.value_labels[idx[j]]);
+    });
+    document.getElementById("missing").hidden = !!p;
+    document.getElementById("ci-note").hidden = !p || p.ci_used;
+    document.getElementById("verdict").innerHTML = verdictHtml(p, `<b>${UI.current}:</b> `);
+    document.getElementById("verdict-pinned").innerHTML =
+      q ? verdictHtml(q, `<b>${UI.pinned}:</b> `) : "";
+    document.getElementById("pinned").textContent =
+      pinned ? `${UI.pinned}: ${settingText(pinned)}` : UI.pinned_none;
+    document.getElementById("pin").textContent = pinned ? UI.unpin : UI.pin;
+    showKpis(p, q);
+    showHints();
+    showLost(p, q);
+    const n = ++updates;
+    document.body.dataset.point = String(flat(idx));
+    return Promise.all([
+      Plotly.react(capDiv, capacityTraces(p, q), capLayout, cfg),
+      Plotly.react(failDiv, failureTraces(p, q), failLayout, cfg),
+    ]).then(() => { document.body.dataset.drawn = String(n); });
+  }
+
+  document.getElementById("about").textContent = fill(UI.about_text, {
+    points: D.points.filter(Boolean).length, replications: D.replications,
+    base: D.scenario || D.base_config, scale: D.scale === null ? "–" : D.scale,
+    target: D.target, version: D.version, when: D.built,
+  });
+  window.whatif = { data: D, update, select: (j, i) => { inputs[j].value = i; idx[j] = i; } };
+  update();
+})();
