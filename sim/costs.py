@@ -3,7 +3,7 @@
 Running costs are per simulated day (rented conference nodes, reserve node-hours actually
 started); one-off costs are what the scenario's changes would cost once (replaced school
 servers). Policies are priced when switched on. Defaults and their sources: data/SOURCES.md
-A51–A57.
+A56–A62.
 """
 
 from __future__ import annotations

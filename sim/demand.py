@@ -156,6 +156,7 @@ def _timetable_demand(scenario: Scenario, pop: Population, seeds: SeedTree) -> D
             share[pop.type_names.index(name)] = value
     cls_share = share[cls_type]
     rng_lessons = seeds.rng("demand.lessons")
+    rng_phase = seeds.rng("demand.lessons.phase")
     checkin_s = tt.checkin.duration_min * 60.0 if tt.checkin.enabled else 0.0
     for k, p_start in enumerate(periods):
         live = rng_lessons.random(n_cls) < cls_share
@@ -165,8 +166,18 @@ def _timetable_demand(scenario: Scenario, pop: Population, seeds: SeedTree) -> D
         if k == 0 and checkin_s > 0:
             # A class with a check-in holds its first lesson after it, in the same period.
             start = np.where(has_checkin[idx], start + checkin_s, start)
-            keep = end - start >= 5 * 60.0
-            idx, start, end = idx[keep], start[keep], end[keep]
+        if tt.live_lesson_min is not None:
+            # The live phase is part of the period (the rest is work on tasks), placed at a
+            # uniform whole minute within what is left of it; a stream of its own, one draw
+            # per class and period, so that lesson shares do not reshuffle it (common random
+            # numbers).
+            live_s = tt.live_lesson_min * 60.0
+            u = rng_phase.random(n_cls)[idx]
+            slack_min = np.maximum(0.0, (end - start - live_s) / 60.0)
+            start = start + np.floor(u * (np.floor(slack_min) + 1.0)) * 60.0
+            end = np.minimum(end, start + live_s)
+        keep = end - start >= 5 * 60.0
+        idx, start, end = idx[keep], start[keep], end[keep]
         m_class_parts.append(idx)
         m_kind_parts.append(np.full(idx.size, KIND_LESSON, np.int8))
         m_start_parts.append(start)

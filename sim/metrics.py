@@ -242,6 +242,12 @@ def summarise(sc: Scenario, pop: Population, d: Demand, world: World, beh: Behav
         "pupils_at_home": d.n_at_home,
         "schools": pop.n_schools,
         "affected_schools": int(affected.sum()),
+        # the KPI's share among one platform's schools ("2–3 % of schools" is IServ's)
+        "affected_schools_share_per_platform": {
+            p.name: float(affected[pop.school_platform == p.index].sum()
+                          / max(1, int((n_int[pop.school_platform == p.index] > 0).sum())))
+            for p in platforms
+        },
         "conference_hours": beh.session_s / 3600.0,
         "conference_hours_sampled": conference_hours,
         "conference_hours_per_platform": {
@@ -249,6 +255,9 @@ def summarise(sc: Scenario, pop: Population, d: Demand, world: World, beh: Behav
         },
         "joins_per_platform": {p.name: rec.count(Code.JOIN_OK, p.index)
                                for p in platforms},
+        # teachers' joins (opening or re-entering their rooms): platforms count them too
+        "host_joins_per_platform": {p.name: rec.count(Code.T_OPEN, p.index)
+                                    for p in platforms},
         "peak_participants_per_platform": {
             p.name: p.pool.peak_participants for p in platforms
         },

@@ -92,7 +92,7 @@ class ScaleUpController(Declares):
             if not pool.node_up(node):
                 continue
             n += 1
-            num += pool.utilisation(node)
+            num += pool.utilisation(node)  # the largest of CPU, bandwidth, participant shares
         return num / n if n else 1.0
 
     def _check(self, _: object = None) -> None:

@@ -33,6 +33,8 @@ SCHOOL_TYPE_COLUMNS = {
     "last_year": float,
 }
 REGION_COLUMNS = {"region": str, "pupil_share": float, "schools_share": float}
+# Optional column of the school-types file: the legal class-size cap (blank = none), S24.
+MAX_CLASS_COLUMN = "max_class_size"
 
 TIER_NONE, TIER_CURRENT, TIER_OUTDATED = -1, 0, 1
 TIER_NAMES = {TIER_CURRENT: "current", TIER_OUTDATED: "outdated"}
@@ -109,6 +111,17 @@ def _read_csv(path: Path, columns: dict[str, type], field_name: str) -> pd.DataF
                     f"got {str(df.at[row, col])!r}"
                 )
             df[col] = vals.astype(float)
+    if MAX_CLASS_COLUMN in df.columns:
+        # optional: blank = no cap; otherwise a number ≥ 1
+        vals = pd.to_numeric(df[MAX_CLASS_COLUMN], errors="coerce")
+        given = df[MAX_CLASS_COLUMN].notna()
+        bad = df.index[given & (vals.isna() | (vals < 1))].tolist()
+        for row in bad[:5]:
+            problems.append(
+                f"{where}: row {row + 2}, column {MAX_CLASS_COLUMN}: expected blank or a "
+                f"number ≥ 1, got {str(df.at[row, MAX_CLASS_COLUMN])!r}"
+            )
+        df[MAX_CLASS_COLUMN] = vals.astype(float)
     if problems:
         raise ConfigError(problems)
     if df.empty:
@@ -184,10 +197,48 @@ def load_marginals(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
     return types.reset_index(drop=True), regions.reset_index(drop=True)
 
 
+def load_external_types(scenario: Scenario, types: pd.DataFrame) -> pd.DataFrame:
+    """The school-type table of ``population.external`` (the state's if it names none)."""
+    ext = scenario.population.external
+    if ext is None or ext.school_types_file is None:
+        return types
+    path = scenario.resolve_path(ext.school_types_file)
+    field = "external.school_types_file"
+    if not path.is_file():
+        raise ConfigError(
+            [f"{scenario.source_path or '<scenario>'}: population.{field}: "
+             f"data file not found: {path}"]
+        )
+    ext_types = _read_csv(path, SCHOOL_TYPE_COLUMNS, field)
+    unknown = sorted(set(ext_types["school_type"]) - set(types["school_type"]))
+    where = f"{path}: population.{field}"
+    problems = []
+    if unknown:
+        problems.append(
+            f"{where}: school type(s) {unknown} are not in the state's table "
+            f"(known: {sorted(types['school_type'])})"
+        )
+    if ext_types["school_type"].duplicated().any():
+        problems.append(f"{where}: duplicate school_type")
+    for i, r in ext_types.iterrows():
+        row = int(str(i)) + 2
+        if r["last_year"] < r["first_year"]:
+            problems.append(f"{where}: row {row}: last_year is before first_year")
+        if r["class_size"] <= 0 or r["schools"] <= 0:
+            problems.append(f"{where}: row {row}: schools and class_size must be positive")
+    if problems:
+        raise ConfigError(problems)
+    return ext_types.reset_index(drop=True)
+
+
 def _schools_and_classes(
-    types: pd.DataFrame, scale: float, size_cv: float, rng: np.random.Generator
+    types: pd.DataFrame, scale: float, size_cv: float, rng: np.random.Generator,
+    type_index: dict[str, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Schools (type, pupils) and their classes (school, year, size) from the marginals."""
+    """Schools (type, pupils) and their classes (school, year, size) from the marginals.
+
+    ``type_index`` maps the table's school types to the registry's type indices (for a block
+    generated from another table, e.g. other states' IServ schools); default: row order."""
     sigma = float(np.sqrt(np.log1p(size_cv**2)))
     s_type: list[np.ndarray] = []
     s_pupils: list[np.ndarray] = []
@@ -216,6 +267,9 @@ def _schools_and_classes(
         rem = sizes[:, None] % ny
         per_year = base + (np.arange(ny)[None, :] < rem)
         n_cls = np.maximum(1, np.rint(per_year / row["class_size"])).astype(np.int64)
+        cap = row.get(MAX_CLASS_COLUMN, np.nan)
+        if cap == cap:  # not NaN: a legal maximum class size (S24) — split larger groups
+            n_cls = np.maximum(n_cls, np.ceil(per_year / float(cap)).astype(np.int64))
         n_cls[per_year == 0] = 0
         # Split each (school, year) into n_cls near-equal classes.
         flat_pupils = per_year.ravel()
@@ -223,7 +277,8 @@ def _schools_and_classes(
         rep = np.repeat(np.arange(flat_pupils.size), flat_ncls)
         k = np.arange(rep.size) - np.repeat(np.cumsum(flat_ncls) - flat_ncls, flat_ncls)
         sz = flat_pupils[rep] // flat_ncls[rep] + (k < flat_pupils[rep] % flat_ncls[rep])
-        s_type.append(np.full(n, int(str(t_idx)), dtype=np.int16))
+        ti = int(str(t_idx)) if type_index is None else type_index[str(row["school_type"])]
+        s_type.append(np.full(n, ti, dtype=np.int16))
         s_pupils.append(sizes)
         c_school.append(rep // ny + next_school)
         c_year.append(years[rep % ny])
@@ -231,6 +286,65 @@ def _schools_and_classes(
         next_school += n
     return (np.concatenate(s_type), np.concatenate(s_pupils), np.concatenate(c_school),
             np.concatenate(c_year), np.concatenate(c_size))
+
+
+def _assign_regions(
+    school_pupils: np.ndarray, regions: pd.DataFrame, rng: np.random.Generator,
+    tolerance: float = 0.005, max_swaps: int = 5000,
+) -> np.ndarray:
+    """Region of each school, honouring both the regions' school counts and pupil totals.
+
+    Each region gets exactly its share of the schools (largest remainder on
+    ``schools_share``), drawn at random; then schools are swapped between a region with too
+    many pupils and one with too few (the pair whose size difference best closes the gap)
+    until every region's pupils are within ``tolerance`` of ``pupil_share`` × all pupils. The
+    city of Hannover has 99 schools but ≈48,200 pupils (S44): larger schools than the state's
+    average, which a draw by school counts alone would miss (it gave ≈33,000).
+    """
+    n_s = school_pupils.size
+    n_r = len(regions)
+    share = regions["schools_share"].to_numpy(float)
+    exact = share / share.sum() * n_s
+    counts = np.floor(exact).astype(np.int64)
+    short = n_s - int(counts.sum())
+    if short > 0:
+        counts[np.argsort(counts - exact, kind="stable")[:short]] += 1
+    region = np.repeat(np.arange(n_r), counts)[rng.permutation(n_s)].astype(np.int16)
+    pshare = regions["pupil_share"].to_numpy(float)
+    size = school_pupils.astype(np.int64)
+    target = pshare / pshare.sum() * float(size.sum())
+    total = np.bincount(region, weights=size, minlength=n_r)
+    for _ in range(max_swaps):
+        gap = total - target
+        rel = gap / np.maximum(target, 1.0)
+        if np.all(np.abs(rel) <= tolerance):
+            break
+        # the worst region, and a partner on the other side of its target
+        r = int(np.argmax(np.abs(rel)))
+        others = np.flatnonzero(np.sign(gap) == -np.sign(gap[r]))
+        if others.size == 0:
+            break
+        q = int(others[np.argmax(np.abs(rel[others]))])
+        hi, lo = (r, q) if gap[r] > 0 else (q, r)  # hi has too many pupils
+        want = min(abs(gap[r]), abs(gap[q]))
+        in_hi = np.flatnonzero(region == hi)
+        in_lo = np.flatnonzero(region == lo)
+        if in_hi.size == 0 or in_lo.size == 0:
+            break
+        # a random sample of candidates keeps each step cheap and the result seed-dependent
+        a = rng.choice(in_hi, size=min(in_hi.size, 256), replace=False)
+        b = rng.choice(in_lo, size=min(in_lo.size, 256), replace=False)
+        diff = size[a][:, None] - size[b][None, :]
+        score = np.where(diff > 0, np.abs(diff - want), np.inf)
+        k = int(np.argmin(score))
+        if not np.isfinite(score.flat[k]) or score.flat[k] >= want:
+            break  # no swap brings the two regions closer
+        i, j = a[k // b.size], b[k % b.size]
+        region[i], region[j] = lo, hi
+        d = float(size[i] - size[j])
+        total[hi] -= d
+        total[lo] += d
+    return region
 
 
 def _servers(
@@ -275,9 +389,7 @@ def build_population(scenario: Scenario) -> Population:
     n_s = school_type.size
 
     region_names = regions["region"].tolist()
-    rshare = regions["schools_share"].to_numpy(float)
-    school_region = rng_region.choice(len(region_names), size=n_s, p=rshare / rshare.sum())
-    school_region = school_region.astype(np.int16)
+    school_region = _assign_regions(school_pupils, regions, rng_region)
 
     platform_names = [p.name for p in scenario.platforms]
     pidx = {n: i for i, n in enumerate(platform_names)}
@@ -301,8 +413,10 @@ def build_population(scenario: Scenario) -> Population:
 
     ext = pop.external
     if ext is not None:
+        e_types = load_external_types(scenario, types)
         e_type, e_pupils, e_cschool, e_cyear, e_csize = _schools_and_classes(
-            types, ext.scale, pop.size_cv, tree.rng("population.external.sizes"))
+            e_types, ext.scale, pop.size_cv, tree.rng("population.external.sizes"),
+            type_index={n: i for i, n in enumerate(types["school_type"])})
         e_platform = np.full(e_type.size, pidx[ext.platform], dtype=np.int16)
         e_on_prem, e_tier, e_uplink = _servers(scenario, e_platform, pidx,
                                                tree.rng("population.external.servers"))
@@ -360,8 +474,16 @@ that — hours of simulation, no longer an answer (and a 1 ns back-off would nev
 def simulated_pupils(scenario: Scenario, types: pd.DataFrame) -> float:
     """Pupils a run would simulate: the marginals times ``scale`` (plus the external block)."""
     pop = scenario.population
-    total = float(types["pupils"].sum())
-    return total * (pop.scale + (pop.external.scale if pop.external is not None else 0.0))
+    total = float(types["pupils"].sum()) * pop.scale
+    if pop.external is not None:
+        ext_total = float(types["pupils"].sum())
+        if pop.external.school_types_file is not None:
+            path = scenario.resolve_path(pop.external.school_types_file)
+            with contextlib.suppress(OSError, ValueError, KeyError, pd.errors.ParserError,
+                                     pd.errors.EmptyDataError):
+                ext_total = float(pd.to_numeric(pd.read_csv(path)["pupils"]).sum())
+        total += ext_total * pop.external.scale
+    return total
 
 
 def estimate_memory_bytes(scenario: Scenario, pupils: float) -> float:

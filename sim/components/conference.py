@@ -1,16 +1,31 @@
-"""Conference clusters: BigBlueButton nodes with capacity in participants and in Mbit/s.
+"""Conference clusters: BigBlueButton nodes with capacity in CPU, participants and Mbit/s.
 
 A meeting's egress from its node follows BBB's bandwidth rule (domain-facts):
 ``out = W·(U−1)·Y + U·audio + S·(U−1)·screen`` for U participants, W webcams at Y Mbit/s and
-S screen shares. A join is admitted only if the node stays within both its participant limit
-(CPU) and its bandwidth; utilisation is the larger of the two shares. Above
-``stress_threshold`` quality degrades (BBB audio degrades above 80 % CPU): counted, not refused.
+S screen shares (:func:`meeting_load_mbit_s`, the one load function of the model).
+
+A node's CPU load is ``a·participants + c·egress`` (:func:`node_cpu_load`): a cost per
+participant (audio mixing, signalling) and a cost per Mbit/s of media forwarded (an SFU's
+work grows with the packets it relays). With ``a`` and ``c`` fitted to BBB's load-test figures
+(SOURCES A53) a reference server (BBB 2.2's minimum, 8 cores) holds ≈640 people with cameras
+off, ≈40 all on camera, and ≈120–150 in a typical class mix, so that turning cameras off (the
+advice IServ gave in Jan 2021) raises what a node holds. A join is admitted only if the node
+stays within its CPU, its bandwidth and its participant ceiling; utilisation is the largest
+of the three shares. Above ``stress_threshold`` quality degrades (BBB audio degrades above
+80 % CPU): counted, not refused.
+
+Call sites pass, per join, the growth of the meeting's egress
+(``meeting_load_mbit_s(u + 1, w + cam, …) − meeting_load_mbit_s(u, w, …)``, with ``cam``
+the joiner's camera *after* any camera policy); the CPU follows from participants and egress
+inside :class:`NodePool`, so a camera policy needs nothing else.
 
 All nodes of a platform's clusters live in one pool of numpy arrays so the dispatcher can pick
 the least-loaded node with one ``argmin``.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -29,6 +44,28 @@ def meeting_load_mbit_s(
     if screenshare:
         load += (u - 1) * media.screenshare_mbit_s
     return load
+
+
+def node_cpu_load(participants: float, egress_mbit_s: float, cluster: ClusterConfig) -> float:
+    """CPU a node's meetings need, in reference servers (compare with ``cluster.node_cpu``)."""
+    return cluster.cpu_per_participant * participants + cluster.cpu_per_mbit_s * egress_mbit_s
+
+
+def participants_per_node(
+    cluster: ClusterConfig, media: MediaConfig, meeting_size: int, webcams: float,
+    screenshare: float = 0.0,
+) -> float:
+    """How many participants one (average) node holds when all its meetings have
+    ``meeting_size`` participants, ``webcams`` cameras on and a screen share with probability
+    ``screenshare``: the tightest of CPU, bandwidth and the participant ceiling."""
+    u = meeting_size
+    egress = (webcams * (u - 1) * media.webcam_mbit_s + u * media.audio_mbit_s
+              + screenshare * (u - 1) * media.screenshare_mbit_s)
+    limits = [float(cluster.node_max_participants),
+              cluster.node_capacity_mbit_s / egress * u if egress > 0 else math.inf]
+    if cluster.node_cpu is not None:
+        limits.append(cluster.node_cpu / node_cpu_load(u, egress, cluster) * u)
+    return min(limits)
 
 
 def join_load_mbit_s(
@@ -71,6 +108,9 @@ class NodePool:
         self.cluster_names = [c.name for c in clusters]
         caps_p: list[np.ndarray] = []
         caps_b: list[np.ndarray] = []
+        caps_c: list[np.ndarray] = []
+        cost_a: list[np.ndarray] = []
+        cost_c: list[np.ndarray] = []
         cluster_of: list[np.ndarray] = []
         stress: list[float] = []
         is_reserve: list[np.ndarray] = []
@@ -93,11 +133,19 @@ class NodePool:
                     np.maximum(1, np.rint(c.node_max_participants * f)).astype(np.int64)
                 )
                 caps_b.append(c.node_capacity_mbit_s * f)
+                # the same size factor scales a node's CPU; no CPU limit → infinite
+                caps_c.append(c.node_cpu * f if c.node_cpu is not None
+                              else np.full(count, np.inf))
+                cost_a.append(np.full(count, c.cpu_per_participant))
+                cost_c.append(np.full(count, c.cpu_per_mbit_s))
                 cluster_of.append(np.full(count, i, dtype=np.int32))
                 is_reserve.append(np.full(count, k == 1))
             stress.append(c.stress_threshold)
         self.cap_participants = np.concatenate(caps_p)
         self.cap_mbit_s = np.concatenate(caps_b)
+        self.cap_cpu = np.concatenate(caps_c)
+        self.cpu_per_participant = np.concatenate(cost_a)
+        self.cpu_per_mbit_s = np.concatenate(cost_c)
         self.cluster_of = np.concatenate(cluster_of)
         self.stress_threshold = np.array(stress)[self.cluster_of]
         n = self.cap_participants.size
@@ -107,6 +155,9 @@ class NodePool:
         self._load: list[float] = [0.0] * n
         self._cap_p: list[int] = self.cap_participants.tolist()
         self._cap_b: list[float] = self.cap_mbit_s.tolist()
+        self._cap_c: list[float] = self.cap_cpu.tolist()
+        self._ca: list[float] = self.cpu_per_participant.tolist()
+        self._cc: list[float] = self.cpu_per_mbit_s.tolist()
         self._up: list[bool] = [True] * n
         self.meetings = np.zeros(n, dtype=np.int64)  # the dispatcher's argmin works on these
         self.up = np.ones(n, dtype=bool)
@@ -116,13 +167,16 @@ class NodePool:
         self.reserve_nodes = np.flatnonzero(np.concatenate(is_reserve)).tolist()
         for node in self.reserve_nodes:  # reserve nodes start switched off
             self.set_node_up(node, False)
-        self._base_cap = (self.cap_participants.copy(), self.cap_mbit_s.copy())
+        self._base_cap = (self.cap_participants.copy(), self.cap_mbit_s.copy(),
+                          self.cap_cpu.copy())
         self.refused = 0
         self.admitted = 0
         self.peak_utilisation = 0.0
         self.peak_participants = 0
         self.total_participants = 0
         self._n_clusters = len(clusters)
+        # clusters with a CPU limit also report their CPU (sum over nodes, reference servers)
+        self._cluster_has_cpu = [c.node_cpu is not None for c in clusters]
 
     @property
     def participants(self) -> np.ndarray:
@@ -144,18 +198,28 @@ class NodePool:
         """Run a node at ``factor`` of its normal capacity (degraded throughput)."""
         cp = max(1, round(float(self._base_cap[0][node]) * factor))
         cb = float(self._base_cap[1][node]) * factor
+        cc = float(self._base_cap[2][node]) * factor
         self._cap_p[node] = cp
         self._cap_b[node] = cb
+        self._cap_c[node] = cc
         self.cap_participants[node] = cp
         self.cap_mbit_s[node] = cb
+        self.cap_cpu[node] = cc
+
+    @property
+    def cpu(self) -> np.ndarray:
+        """CPU load per node in reference servers (a copy)."""
+        return self.cpu_per_participant * self.participants + self.cpu_per_mbit_s * self.load_mbit_s
 
     def node_up(self, node: int) -> bool:
         """Whether ``node`` is up."""
         return self._up[node]
 
     def utilisation(self, node: int) -> float:
-        """Larger of the node's participant share and bandwidth share."""
-        return max(self._p[node] / self._cap_p[node], self._load[node] / self._cap_b[node])
+        """Largest of the node's participant, bandwidth and CPU shares."""
+        p, load = self._p[node], self._load[node]
+        cpu = self._ca[node] * p + self._cc[node] * load
+        return max(p / self._cap_p[node], load / self._cap_b[node], cpu / self._cap_c[node])
 
     def try_admit(self, node: int, d_load: float) -> bool:
         """Add one participant (egress grows by ``d_load``) if the node has room."""
@@ -166,7 +230,9 @@ class NodePool:
         load = self._load[node] + d_load
         cap_p = self._cap_p[node]
         cap_b = self._cap_b[node]
-        if p > cap_p or load > cap_b:
+        cap_c = self._cap_c[node]
+        cpu = self._ca[node] * p + self._cc[node] * load
+        if p > cap_p or load > cap_b or cpu > cap_c:
             self.refused += 1
             return False
         self._p[node] = p
@@ -183,6 +249,9 @@ class NodePool:
             sh.peak = sh.now
         u = p / cap_p
         ub = load / cap_b
+        if ub > u:
+            u = ub
+        ub = cpu / cap_c
         if ub > u:
             u = ub
         if u > self.peak_utilisation:
@@ -209,7 +278,9 @@ class NodePool:
         self._joins = [0] * self.n_nodes
         if joins.size and int(joins.max()) > self.peak_joins_per_node_interval:
             self.peak_joins_per_node_interval = int(joins.max())
-        util = np.maximum(part / self.cap_participants, load / self.cap_mbit_s)
+        cpu = self.cpu_per_participant * part + self.cpu_per_mbit_s * load
+        util = np.maximum(np.maximum(part / self.cap_participants, load / self.cap_mbit_s),
+                          cpu / self.cap_cpu)
         for i in range(self._n_clusters):
             sel = self.cluster_of == i
             up = sel & self.up
@@ -228,6 +299,9 @@ class NodePool:
                     "max_joins_per_node": float(joins[sel].max()) if sel.any() else 0.0,
                 }
             )
+            if self._cluster_has_cpu[i]:
+                out[-1]["cpu"] = float(cpu[sel].sum())
+                out[-1]["capacity_cpu"] = float(self.cap_cpu[up].sum())
         return out
 
     def _cluster_view_small(self) -> list[dict[str, float]]:
@@ -240,20 +314,25 @@ class NodePool:
         if joins and max(joins) > self.peak_joins_per_node_interval:
             self.peak_joins_per_node_interval = max(joins)
         part, load, cap_p, cap_b, up = self._p, self._load, self._cap_p, self._cap_b, self._up
+        cap_c, ca, cc = self._cap_c, self._ca, self._cc
         cluster_of = self.cluster_of.tolist()
         stress = self.stress_threshold.tolist()
         meetings = self.meetings.tolist()
-        util = [max(part[k] / cap_p[k], load[k] / cap_b[k]) for k in range(n)]
+        cpu = [ca[k] * part[k] + cc[k] * load[k] for k in range(n)]
+        util = [max(part[k] / cap_p[k], load[k] / cap_b[k], cpu[k] / cap_c[k])
+                for k in range(n)]
         out = []
         for i in range(self._n_clusters):
             sel = [k for k in range(n) if cluster_of[k] == i]
             on = [k for k in sel if up[k]]
             u_on = [util[k] for k in on]
-            load_sum = cap_b_sum = u_sum = 0.0
+            load_sum = cap_b_sum = u_sum = cpu_sum = cap_c_sum = 0.0
             for k in sel:
                 load_sum += load[k]
+                cpu_sum += cpu[k]
             for k in on:
                 cap_b_sum += cap_b[k]
+                cap_c_sum += cap_c[k]
                 u_sum += util[k]
             out.append(
                 {
@@ -269,4 +348,7 @@ class NodePool:
                     "max_joins_per_node": float(max(joins[k] for k in sel)) if sel else 0.0,
                 }
             )
+            if self._cluster_has_cpu[i]:
+                out[-1]["cpu"] = float(cpu_sum)
+                out[-1]["capacity_cpu"] = float(cap_c_sum)
         return out

@@ -95,7 +95,10 @@ def _format_loc(loc: tuple[int | str, ...]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            # a key with a control character (\x1e splits a line for str.splitlines) is shown
+            # escaped: one problem stays one line
+            text = part if part.isprintable() else repr(part)
+            out += ("." if out else "") + text
     return out or "(top level)"
 
 

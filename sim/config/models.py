@@ -52,7 +52,10 @@ class ExternalLoad(Strict):
 
     platform: Name
     scale: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)]
-    """Size of the external block relative to the state's marginals."""
+    """Size of the external block relative to its marginals (``school_types_file``)."""
+    school_types_file: str | None = None
+    """The block's own school-type table (same columns as the state's; its types must be
+    among the state's). None = the state's table (other states like Lower Saxony)."""
 
 
 class PopulationConfig(Strict):
@@ -88,12 +91,17 @@ class RegionOverride(Strict):
 class UplinkClass(Strict):
     share: Share
     mbit_s: PositiveFloat
+    """The connection's *upload* rate: pupils at home fetch pages from the school's own server
+    over it (SOURCES A25)."""
 
 
+# Upload rates by connection type (SOURCES A25): fibre ≈11 % (S97), cable 1 Gbit/s down /
+# 50 up (the rest of the 37 % at ≥ 1 Gbit/s), VDSL 100/40, ADSL/VDSL ≤ 50 down / ≈5 up.
 _DEFAULT_UPLINKS = (
-    UplinkClass(share=0.37, mbit_s=1000.0),
-    UplinkClass(share=0.33, mbit_s=100.0),
-    UplinkClass(share=0.30, mbit_s=30.0),
+    UplinkClass(share=0.11, mbit_s=500.0),
+    UplinkClass(share=0.26, mbit_s=50.0),
+    UplinkClass(share=0.33, mbit_s=40.0),
+    UplinkClass(share=0.30, mbit_s=5.0),
 )
 
 
@@ -105,12 +113,14 @@ class AssignmentConfig(Strict):
     )
     region_overrides: list[RegionOverride] = Field(
         default_factory=lambda: [
-            RegionOverride(region="hannover_stadt", platform="hannover-city", schools=52)
+            RegionOverride(region="hannover_stadt", platform="hannover-city", schools=52),
+            # ≈50 % of the city's schools use IServ (S94): the other 47 of its 99
+            RegionOverride(region="hannover_stadt", platform="iserv", schools=47),
         ]
     )
     on_prem_share: dict[Name, Share] = Field(default_factory=lambda: {"iserv": 0.55})
     """Share of a platform's schools whose front end is the school's own server."""
-    outdated_share: Share = 0.10
+    outdated_share: Share = 0.45
     """Share of on-premise servers that are outdated (4–5 years old)."""
     uplink_mix: list[UplinkClass] = Field(default_factory=lambda: list(_DEFAULT_UPLINKS))
     replaced_servers: Annotated[list[Annotated[int, Field(ge=0)]], Field(max_length=100_000)] = (
@@ -146,7 +156,7 @@ class CheckInConfig(Strict):
     enabled: bool = True
     min_year: Annotated[StrictInt, Field(ge=1, le=13)] = 1
     max_year: Annotated[StrictInt, Field(ge=1, le=13)] = 10
-    video_share: Share = 0.05
+    video_share: Share = 0.03
     """Share of classes whose check-in is a video conference (the rest use chat/messenger)."""
     duration_min: Annotated[float, Field(gt=0, le=240)] = 20.0
 
@@ -165,8 +175,11 @@ class TimetableConfig(Strict):
         ge=0.0, le=240.0, allow_inf_nan=False)]] = Field(default_factory=lambda: {2: 20.0, 4: 15.0})
     """Break after period k (minutes)."""
     checkin: CheckInConfig = Field(default_factory=CheckInConfig)
-    live_lesson_share: Share = 0.075
+    live_lesson_share: Share = 0.13
     """Share of classes holding a live video lesson in a given period (default for all types)."""
+    live_lesson_min: Annotated[float, Field(gt=0, le=240)] | None = 25.0
+    """Length of a lesson's live video phase (then pupils work on their tasks); None = the
+    whole period."""
     live_lesson_share_by_type: dict[Name, Share] = Field(default_factory=dict)
     start_offset_min_by_type: dict[Name, Annotated[float, Field(ge=-120, le=240)]] = Field(
         default_factory=dict
@@ -180,8 +193,9 @@ class TimetableConfig(Strict):
 class LoginConfig(Strict):
     """Every pupil at home logs in to the school's platform in the morning (tasks, messenger)."""
 
-    share: Share = 0.9
-    """Share of pupils at home who log in around the first period."""
+    share: Share = 0.6
+    """Share of pupils at home who log in around the first period (≈1.5 M IServ users by
+    midday incl. teachers, S58: see data/SOURCES.md A34)."""
     early_mean_s: PositiveFloat = 600.0
     late_mean_s: PositiveFloat = 600.0
     early_share: Share = 0.5
@@ -210,7 +224,7 @@ class BehaviourConfig(Strict):
     """A pupil gives up after trying this long (the rest of that meeting is lost)."""
     teacher_patience_s: PositiveFloat = 2700.0
     login_patience_s: PositiveFloat = 1800.0
-    reconnect_per_h: Annotated[float, Field(ge=0.0, le=60.0, allow_inf_nan=False)] = 1.4
+    reconnect_per_h: Annotated[float, Field(ge=0.0, le=60.0, allow_inf_nan=False)] = 0.5
     """Rate at which a participant drops out (home connection, browser) and rejoins. At most
     60 per hour: a drop-out every minute is a connection that does not work, not a rate."""
     webcam_share_pupils: Share = 0.15
@@ -234,7 +248,8 @@ class MediaConfig(Strict):
     """Stream bit rates (Mbit/s), BBB figures from domain-facts."""
 
     audio_mbit_s: PositiveFloat = 0.04
-    webcam_mbit_s: PositiveFloat = 0.40
+    webcam_mbit_s: PositiveFloat = 0.20
+    """BBB HTML5 client's default camera profile ("medium", 200 kbit/s; SOURCES S107)."""
     screenshare_mbit_s: PositiveFloat = 0.50
 
 
@@ -256,9 +271,20 @@ class ClusterConfig(Strict):
     name: Name
     nodes: PositiveInt
     node_max_participants: Annotated[StrictInt, Field(gt=0, le=10_000_000)] = 250
-    """At most 10 million: the verification scenarios' stand-in for a node without a limit
-    (real BBB nodes hold ≈200); times any node count it stays far inside int64."""
+    """Hard limit of participants per node. With ``node_cpu`` set it is only a ceiling (the
+    media mix decides first); without it, it is the node's whole capacity. At most 10 million:
+    the verification scenarios' stand-in for a node without a limit (real BBB nodes hold ≈200);
+    times any node count it stays far inside int64."""
     node_capacity_mbit_s: PositiveFloat = 1000.0
+    node_cpu: PositiveFloat | None = None
+    """CPU of one node in BBB reference servers (1 = BBB 2.2's minimum, 8 cores). A node then
+    admits a join only while ``cpu_per_participant × participants + cpu_per_mbit_s × egress``
+    stays within it, so that capacity depends on the media mix (cameras). None: no CPU limit
+    (participants and bandwidth only, the Erlang oracles' loss system)."""
+    cpu_per_participant: PositiveFloat = 1.574e-3
+    """CPU per participant (audio mixing, signalling), in reference servers: SOURCES A53."""
+    cpu_per_mbit_s: PositiveFloat = 6.10e-3
+    """CPU per Mbit/s of media forwarded (webcams, screen share, audio), SOURCES A53."""
     heterogeneity_cv: Annotated[float, Field(ge=0.0, le=1.0)] = 0.25
     """Spread of node sizes (real fleets are mixed; identical nodes never block early)."""
     stress_threshold: Share = 0.8
@@ -292,8 +318,9 @@ class ServerTierConfig(Strict):
     """Server time of a pupil's morning login (dashboard, messenger, task list)."""
     join_service_s: PositiveFloat = 0.3
     service_cv: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
-    page_mbit: NonNegFloat = 16.0
-    """Data sent per request over the uplink (pages with assets ≈ 2 MB)."""
+    page_mbit: NonNegFloat = 2.0
+    """Data sent per request over the school's upload (≈250 kB: the page and its data; the
+    scripts and styles are in the browser's cache after the first day, SOURCES A44)."""
     timeout_s: PositiveFloat = 30.0
 
 
@@ -301,7 +328,8 @@ class SchoolServersConfig(Strict):
     tiers: dict[Name, ServerTierConfig] = Field(
         default_factory=lambda: {
             "current": ServerTierConfig(),
-            "outdated": ServerTierConfig(workers=2, login_service_s=14.0, join_service_s=1.0),
+            # 1/20 of a current server's throughput (plausible 1/4–1/20, SOURCES A44)
+            "outdated": ServerTierConfig(workers=4, login_service_s=7.5, join_service_s=1.5),
         }
     )
     uplink_background_share: Share = 0.3
@@ -344,25 +372,28 @@ def _default_platforms() -> list[PlatformConfig]:
             name="iserv",
             label="IServ (central BBB)",
             frontend=FrontendConfig(workers=400),
-            clusters=[ClusterConfig(name="iserv-bbb", nodes=450)],
+            clusters=[ClusterConfig(name="iserv-bbb", nodes=450, node_cpu=2.0,
+                                    node_max_participants=1200)],
         ),
         PlatformConfig(
             name="bildungscloud",
             label="Niedersächsische Bildungscloud",
             frontend=FrontendConfig(workers=200),
-            clusters=[ClusterConfig(name="nbc-bbb", nodes=500, node_max_participants=150)],
+            clusters=[ClusterConfig(name="nbc-bbb", nodes=500, node_cpu=1.0,
+                                    node_max_participants=600)],
         ),
         PlatformConfig(
             name="hannover-city",
             label="schulen-hannover.de (city data centre)",
             frontend=FrontendConfig(workers=40),
-            clusters=[ClusterConfig(name="hannover-bbb", nodes=20, node_max_participants=150)],
+            clusters=[ClusterConfig(name="hannover-bbb", nodes=40, node_cpu=1.0,
+                                    node_max_participants=600)],
         ),
     ]
 
 
 class CostsConfig(Strict):
-    """What the levers cost (€, 2021 prices; sources and assumptions: data/SOURCES.md A51–A57).
+    """What the levers cost (€, 2021 prices; sources and assumptions: data/SOURCES.md A56–A62).
 
     Zero is a legitimate cost but is stated here, never implied.
     """
@@ -553,8 +584,12 @@ class Scenario(Strict):
     def data_digests(self) -> dict[str, str]:
         """sha256 of each data file the scenario names (``missing`` if it cannot be read)."""
         out = {}
-        for field in ("school_types_file", "regions_file"):
-            path = self.resolve_path(getattr(self.population, field))
+        files = {f: getattr(self.population, f) for f in ("school_types_file", "regions_file")}
+        ext = self.population.external
+        if ext is not None and ext.school_types_file is not None:
+            files["external.school_types_file"] = ext.school_types_file
+        for field, rel in files.items():
+            path = self.resolve_path(rel)
             try:
                 out[field] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
             except OSError:

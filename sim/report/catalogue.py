@@ -73,8 +73,8 @@ DE: dict[str, str] = {
     "Provenance": "Herkunft der Ergebnisse",
     # ---------------------------------------------------------------- cost (sim.costs)
     "Cost of the scenario as configured": "Kosten des Szenarios wie konfiguriert",
-    "In €, from the scenario's costs section (data/SOURCES.md A51–A57: assumptions).":
-        "In €, aus dem Abschnitt costs des Szenarios (data/SOURCES.md A51–A57: Annahmen).",
+    "In €, from the scenario's costs section (data/SOURCES.md A56–A62: assumptions).":
+        "In €, aus dem Abschnitt costs des Szenarios (data/SOURCES.md A56–A62: Annahmen).",
     "conference nodes rented (per day)": "gemietete Konferenzserver (pro Tag)",
     "reserve node-hours started (upper bound)": "gestartete Reserve-Serverstunden (obere Grenze)",
     "school servers replaced (one-off)": "ersetzte Schulserver (einmalig)",

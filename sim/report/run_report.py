@@ -309,7 +309,7 @@ def _cost_section(d: Any, tr: Tr) -> list[Section]:
     rows.append((tr("total"), "", "", tr.num(cost["total_eur"], 0)))
     return [Section("cost", tr("Cost of the scenario as configured"), html(
         "<p class=muted>{t}</p>", t=tr("In €, from the scenario's costs section (data/SOURCES.md "
-                                       "A51–A57: assumptions)."))
+                                       "A56–A62: assumptions)."))
         + table([tr("item"), tr("quantity"), tr("€ each"), tr("€")], rows, num=range(1, 4)))]
 
 

@@ -111,7 +111,10 @@ def override(path: str, value: Any) -> str:
 def _loc(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:  # a key with a control character is shown escaped: one problem, one line
+            out += ("." if out else "") + (part if part.isprintable() else repr(part))
     return out or "(top level)"
 
 

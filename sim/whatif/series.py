@@ -1,7 +1,8 @@
 """Per-minute series of each what-if run: the few the page draws, one parquet part per run.
 
 ```
-DIR/series/<key>.parquet   t (s of the day), participants:<cluster>, capacity:<cluster>,
+DIR/series/<key>.parquet   t (s of the day), participants:<cluster>, capacity:<cluster>
+                           (participant ceiling, or what the CPU holds at the minute's mix),
                            failed:<cause> (per sample interval), pupils_trying
 ```
 
@@ -28,6 +29,22 @@ from sim.whatif.labels import CAUSES
 STATE_METRICS = {"participants": "participants", "capacity_participants": "capacity"}
 
 
+def _cpu_bound(sel: pd.DataFrame, times: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
+    """Participants a CPU-limited cluster holds: its CPU capacity over the CPU one participant
+    costs at the minute's media mix (``cpu / participants``; carried over minutes without
+    participants), never above the participant ceiling. Clusters without a CPU limit report
+    no ``cpu`` metric and keep the ceiling."""
+    def metric(m: str) -> pd.Series:
+        return sel[sel["metric"] == m].set_index("t")["value"].reindex(times)
+
+    cpu, cap_cpu, part = metric("cpu"), metric("capacity_cpu"), metric("participants")
+    if cpu.isna().all():
+        return ceiling
+    per = (cpu / part.where(part > 0)).ffill().bfill()
+    held = (cap_cpu.ffill().fillna(0) / per).to_numpy(np.float64)
+    return np.where(np.isfinite(held), np.minimum(ceiling, held), ceiling).astype(np.float32)
+
+
 def extract_series(result: object) -> pd.DataFrame:
     """The page's series of one ``RunResult`` (a module-level function: pickles by name)."""
     ts: pd.DataFrame = result.timeseries  # type: ignore[attr-defined]
@@ -40,6 +57,7 @@ def extract_series(result: object) -> pd.DataFrame:
         for metric, col in STATE_METRICS.items():
             s = sel[sel["metric"] == metric].set_index("t")["value"]
             cols[f"{col}:{name}"] = s.reindex(times).ffill().fillna(0).to_numpy(np.float32)
+        cols[f"capacity:{name}"] = _cpu_bound(sel, times, cols[f"capacity:{name}"])
     total = ts[ts["component"] == "total"]
     for cause in CAUSES:
         s = total[total["metric"] == cause].set_index("t")["value"]

@@ -61,8 +61,11 @@ def test_staggering_lowers_the_morning_peak() -> None:
         joins = _per_min(ts, "total", "join_attempts").loc[7 * 3600: 9 * 3600].max()
         return float(logins), float(joins)
 
-    flat = morning_peak(["timetable.school_start_spread_min=0"])
+    # all IServ schools hosted: the peak of demand, not of retries at crashed local servers
+    flat = morning_peak(["timetable.school_start_spread_min=0",
+                         "assignment.on_prem_share.iserv=0"])
     staggered = morning_peak(["timetable.school_start_spread_min=0",
+                              "assignment.on_prem_share.iserv=0",
                               "policies.stagger.school_number_slots=4",
                               "policies.stagger.slot_min=15"])
     assert staggered[0] < 0.6 * flat[0], (staggered, flat)
@@ -137,3 +140,21 @@ def test_cameras_off_lowers_bandwidth() -> None:
                    seed=SEED)
     load = lambda r: _per_min(r.timeseries, "cluster:iserv-bbb", "load_mbit_s").max()  # noqa: E731
     assert load(off) < 0.7 * load(cams)
+
+
+def test_cameras_off_raises_node_capacity_when_cpu_binds() -> None:
+    """Common random numbers: the same day with many cameras on, on a fleet too small for it,
+    once as is and once with cameras off in rooms above 5. Each node's CPU then carries more
+    people: fewer joins are refused for capacity and more pupils get in."""
+    over = ["behaviour.webcam_share_pupils=0.6"]
+    cams = simulate(small_scenario(0.01, over, capacity_factor=0.5), seed=SEED)
+    off = simulate(small_scenario(0.01, [*over, "policies.camera.cameras_off_above=5"],
+                                  capacity_factor=0.5), seed=SEED)
+    refused = lambda r: r.runs[0].extra["refused_capacity"]  # noqa: E731
+    assert refused(cams) > 0
+    assert refused(off) < 0.5 * refused(cams)
+    assert off.kpis["joins_succeeded"] > cams.kpis["joins_succeeded"]
+    assert off.kpis["lost_pupil_minutes"] < cams.kpis["lost_pupil_minutes"]
+    cpu = lambda r: (_per_min(r.timeseries, "cluster:iserv-bbb", "cpu")  # noqa: E731
+                     / _per_min(r.timeseries, "cluster:iserv-bbb", "participants")).max()
+    assert cpu(off) < cpu(cams)  # CPU per participant falls with the cameras

@@ -28,9 +28,11 @@ P_NODES, P_SPREAD = f"param:{NODES}", f"param:{SPREAD}"  # their columns in the 
 
 def write_sweep(d: Path, body: str, name: str = "sweep.yaml") -> Path:
     p = d / name
-    # a small state and a short morning: about half a second per run
+    # a small state and a short morning: about half a second per run; IServ schools all
+    # hosted, so that the conference nodes (not crashing local servers) decide who gets in
     p.write_text(
-        f"base: {DEFAULT_CONFIG}\noverrides: [population.scale=0.005, day.end='10:00']\n{body}",
+        f"base: {DEFAULT_CONFIG}\noverrides: [population.scale=0.005, day.end='10:00', "
+        f"assignment.on_prem_share.iserv=0]\n{body}",
         encoding="utf-8",
     )
     return p
@@ -97,6 +99,7 @@ def test_row_equals_single_run(serial: pd.DataFrame, grid_file: Path) -> None:
     sets = [
         "population.scale=0.005",
         "day.end=10:00",
+        "assignment.on_prem_share.iserv=0",
         override(NODES, int(row[P_NODES])),
         override(SPREAD, int(row[P_SPREAD])),
     ]

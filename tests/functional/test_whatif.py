@@ -111,11 +111,12 @@ def test_series_are_stored_per_run(whatif_dir: Path) -> None:
     for c in ("iserv-bbb", "nbc-bbb", "hannover-bbb"):
         assert {f"participants:{c}", f"capacity:{c}"} <= set(s.columns)
     assert {f"failed:{k}" for k in CAUSES} | {"pupils_trying"} <= set(s.columns)
-    # capacity in participants (participant slots or bandwidth, whichever binds) grows with
-    # the IServ nodes: 1 or 3 of them
+    # capacity in participants grows with the IServ nodes (1 or 3 of them). An IServ node is
+    # 2 reference servers of CPU (inputs, issue 18): between ≈80 people all on camera and the
+    # 1,200 ceiling with cameras off; the day's mix binds on CPU, below the ceiling
     cap = results.assign(c=[float(store.read(k)["capacity:iserv-bbb"].median())
                             for k in results["key"]]).groupby(f"param:{NODES}")["c"].mean()
-    assert 0 < cap[1] <= 250 and cap[3] > 2 * cap[1]
+    assert 80 < cap[1] < 1200 and cap[3] > 2 * cap[1]
     # the series are the run's own: the 2-hour dispatcher fault fails joins, the short one
     # hardly any
     failed = results.assign(f=[float(store.read(k)["failed:failed_dispatcher"].sum())

@@ -16,6 +16,8 @@ from sim.components.conference import (
     ParticipantCount,
     join_load_mbit_s,
     meeting_load_mbit_s,
+    node_cpu_load,
+    participants_per_node,
 )
 from sim.components.dispatcher import Dispatcher
 from sim.components.request_queue import RequestQueue
@@ -634,3 +636,73 @@ def test_outage_of_unknown_end_has_no_down_until() -> None:
     assert q.down_until == float("inf")
     q.reject_down(0.0)
     assert q.arrivals == 1 and q.rejected_down == 1
+
+
+# ============================================================================ media mix (CPU)
+
+
+def _bbb(**kw: Any) -> ClusterConfig:
+    base: dict[str, Any] = {"name": "c", "nodes": 1, "node_cpu": 1.0,
+                            "node_max_participants": 100_000, "heterogeneity_cv": 0.0}
+    base.update(kw)
+    return ClusterConfig(**base)
+
+
+def test_node_capacity_reproduces_bbb_anchor_figures() -> None:
+    """A reference server (BBB 2.2 minimum) holds 500–600 with cameras off, ≈40 in rooms of
+    20 all on camera (2 × a 4-vCPU VM's 20), and 100–170 in a class mix (≈150, S78)."""
+    m, c = MediaConfig(), _bbb()
+    assert 500 <= participants_per_node(c, m, 25, webcams=0) <= 600
+    assert 35 <= participants_per_node(c, m, 20, webcams=20) <= 45
+    typical = participants_per_node(c, m, 25, webcams=0.9 + 24 * 0.15, screenshare=0.5)
+    assert 100 <= typical <= 170
+    # a node twice the size holds twice as much; the participant ceiling caps it
+    assert participants_per_node(_bbb(node_cpu=2.0), m, 25, 0) == pytest.approx(
+        2 * participants_per_node(c, m, 25, 0))
+    assert participants_per_node(_bbb(node_max_participants=300), m, 25, 0) == 300
+
+
+def test_capacity_falls_with_cameras_and_their_bit_rate() -> None:
+    m, c = MediaConfig(), _bbb()
+    held = [participants_per_node(c, m, 25, webcams=w) for w in (0, 1, 5, 25)]
+    assert held == sorted(held, reverse=True) and held[0] > 5 * held[-1]
+    hd = MediaConfig(webcam_mbit_s=0.6)
+    assert participants_per_node(c, hd, 25, 5) < participants_per_node(c, m, 25, 5)
+
+
+def test_pool_admits_by_cpu_when_set() -> None:
+    """Same node, same participants: a join that adds a camera's egress is refused once the
+    CPU is full, while audio-only joins still fit; a pool without node_cpu ignores CPU."""
+    m, c = MediaConfig(), _bbb()
+    pool = NodePool([c], SeedTree(1))
+    # fill to just under the CPU with audio-only participants
+    n = 0
+    while node_cpu_load(n + 1, (n + 1) * m.audio_mbit_s, c) <= 0.95:
+        assert pool.try_admit(0, m.audio_mbit_s)
+        n += 1
+    big_video = 0.06 / c.cpu_per_mbit_s  # 0.06 reference servers' worth of forwarding
+    assert not pool.try_admit(0, big_video)
+    assert pool.try_admit(0, m.audio_mbit_s)
+    assert pool.utilisation(0) == pytest.approx(float(pool.cpu[0]) / c.node_cpu)
+    free = NodePool([_bbb(node_cpu=None)], SeedTree(1))
+    for _ in range(n + 1):
+        assert free.try_admit(0, m.audio_mbit_s)
+    assert free.try_admit(0, big_video)
+    assert np.isinf(free.cap_cpu).all()
+
+
+def test_cluster_view_reports_cpu_only_with_a_cpu_limit() -> None:
+    for nodes in (3, 10):  # the small-pool path and the numpy path
+        pool = NodePool([_bbb(name="a", nodes=nodes), _bbb(name="b", nodes=nodes,
+                                                            node_cpu=None)], SeedTree(1))
+        pool.try_admit(0, 1.0)
+        a, b = pool.cluster_view()
+        assert a["capacity_cpu"] == pytest.approx(nodes * 1.0)
+        assert a["cpu"] == pytest.approx(node_cpu_load(1, 1.0, _bbb()))
+        assert "cpu" not in b and "capacity_cpu" not in b
+
+
+def test_degraded_node_loses_cpu_too() -> None:
+    pool = NodePool([_bbb()], SeedTree(1))
+    pool.set_capacity_factor(0, 0.5)
+    assert pool.cap_cpu[0] == pytest.approx(0.5)

@@ -63,7 +63,8 @@ def test_override_into_list_index() -> None:
     assert sc.platforms[0].clusters[0].nodes == 5
     # only that element changed
     assert sc.platforms[1].clusters[0].nodes == 500
-    assert sc.platforms[0].clusters[0].node_max_participants == 250
+    assert sc.platforms[0].clusters[0].node_max_participants == load_scenario(
+        DEFAULT_CONFIG).platforms[0].clusters[0].node_max_participants
 
 
 def test_override_into_list_of_a_file_without_that_section(tmp_path: Path) -> None:

@@ -295,3 +295,26 @@ def test_checkin_share_does_not_reshuffle_lessons() -> None:
     a, b = lesson_arrivals(0.05), lesson_arrivals(0.5)
     assert len(a) > 100
     np.testing.assert_array_equal(a, b)
+
+
+def test_live_phase_lasts_its_minutes_within_its_period() -> None:
+    """A lesson's live phase is ``live_lesson_min`` long, starts on a whole minute and stays
+    inside its (school-shifted) period; without it a lesson fills the period."""
+    from sim.demand import class_start_offsets_s, period_starts_s
+
+    sc, pop, d = _build()
+    assert sc.timetable.live_lesson_min == 25
+    les = d.m_kind == KIND_LESSON
+    # 25 minutes fit after a 20-minute check-in in a 45-minute period too
+    assert np.allclose(d.m_end[les] - d.m_start[les], 25 * 60)
+    off = class_start_offsets_s(sc, pop)[d.m_class[les]]
+    rel = d.m_start[les] - off - sc.timetable.first_period_start
+    assert np.allclose(rel % 60, 0)
+    starts = period_starts_s(sc) - sc.timetable.first_period_start
+    k = np.searchsorted(starts, rel, side="right") - 1
+    assert (d.m_end[les] - off - sc.timetable.first_period_start
+            <= starts[k] + sc.timetable.period_min * 60 + 1e-9).all()
+    assert len(np.unique(rel % (sc.timetable.period_min * 60))) > 5  # phases are spread
+    _, _, whole = _build(("timetable.live_lesson_min=null",))
+    wl = whole.m_kind == KIND_LESSON
+    assert np.allclose((whole.m_end - whole.m_start)[wl].max(), sc.timetable.period_min * 60)

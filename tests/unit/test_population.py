@@ -161,6 +161,67 @@ def test_hannover_city_override(scale: float) -> None:
     assert on_city.sum() == round(52 * scale)
 
 
+SEEDS = [2021, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_regions_reproduce_their_school_and_pupil_totals(seed: int) -> None:
+    """Hannover city: 99 schools and ≈48,200 pupils (S44), about half on IServ (S94); every
+    region's schools exact (largest remainder) and pupils within 1 % of its pupil_share."""
+    sc = load_scenario(DEFAULT_CONFIG, [f"population.seed={seed}"])
+    pop = build_population(sc)
+    regions = pd.read_csv(REGIONS_CSV).set_index("region")
+    total = pop.school_pupils.sum()
+    for i, name in enumerate(pop.region_names):
+        here = pop.school_region == i
+        assert abs(here.sum() - regions.at[name, "schools_share"] * pop.n_schools) <= 1, name
+        target = regions.at[name, "pupil_share"] * total
+        assert abs(pop.school_pupils[here].sum() / target - 1) <= 0.01, name
+    hs = pop.school_region == pop.region_names.index("hannover_stadt")
+    assert hs.sum() == 99
+    assert abs(pop.school_pupils[hs].sum() / 48_200 - 1) <= 0.01
+    iserv = pop.school_platform[hs] == pop.platform_names.index("iserv")
+    assert 0.45 <= iserv.mean() <= 0.55
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_national_block_reproduces_iserv_totals(seed: int) -> None:
+    """IServ nationally: ≈4,500 schools and ≈2.3 M pupils (S73), within 3 %; other states'
+    schools average ≈600–650 pupils (their own school-type mix, A51)."""
+    sc = load_scenario(REPO / "configs" / "national-iserv-thursday.yaml",
+                       [f"population.seed={seed}"])
+    pop = build_population(sc)
+    iserv = pop.school_platform == pop.platform_names.index("iserv")
+    assert abs(iserv.sum() / 4_500 - 1) <= 0.03
+    assert abs(pop.school_pupils[iserv].sum() / 2.3e6 - 1) <= 0.03
+    ext = pop.school_region == pop.region_names.index("external")
+    assert (pop.school_platform[ext] == pop.platform_names.index("iserv")).all()
+    assert 600 <= pop.school_pupils[ext].mean() <= 650
+
+
+def test_external_block_type_unknown_is_a_config_error(tmp_path: Path) -> None:
+    f = tmp_path / "ext.csv"
+    pd.DataFrame([{"school_type": "lyceum", "label": "x", "pupils": 100, "schools": 1,
+                   "class_size": 20, "first_year": 5, "last_year": 10}]).to_csv(f, index=False)
+    sc = small_scenario(0.02, ["population.external={platform: iserv, scale: 0.01, "
+                               f"school_types_file: {f}}}"])
+    with pytest.raises(ConfigError, match="lyceum"):
+        build_population(sc)
+
+
+def test_class_size_cap_applied(full: tuple[Scenario, Population],
+                                types_csv: pd.DataFrame) -> None:
+    """Gymnasium classes never exceed the legal maximum of 26 (S24); types without a cap
+    keep classes above it (the cap is per type, not global)."""
+    _, pop = full
+    ctype = np.array(pop.type_names)[pop.school_type[pop.class_school]]
+    gym = ctype == "gymnasium"
+    assert types_csv.at["gymnasium", "max_class_size"] == 26
+    assert pop.class_size[gym].max() <= 26
+    assert pop.class_size[gym & (pop.class_year == 10)].mean() >= 20
+    assert pop.class_size[ctype == "oberschule"].max() > 26
+
+
 def test_override_moves_more_schools_when_asked() -> None:
     sc = load_scenario(DEFAULT_CONFIG, ["assignment.region_overrides[0].schools=80"])
     pop = build_population(sc)
