@@ -194,5 +194,7 @@ grid_file.write_text(yaml.safe_dump({
     "replications": 1,
     "seed": SEED,
 }, sort_keys=False), encoding="utf-8")
-outcome, page = run_whatif(load_grid(grid_file), WHATIF)  # resumes a finished page at once
+# the notebook's own scratch folder: the same grid resumes at once, a changed grid or model
+# (another config hash) replaces it instead of refusing
+outcome, page = run_whatif(load_grid(grid_file), WHATIF, force=True)
 print(f"{page} ({page.stat().st_size / 1e6:.1f} MB): open it in any browser, offline")
