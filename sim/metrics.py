@@ -19,6 +19,15 @@ KPI definitions (pupils only; teachers are reported under ``teacher_*``):
   capacity.
 - ``affected_schools_share`` — schools where more than 10 % of the pupils who intended to
   join lost more than 15 minutes in the day.
+
+Direct accounting (taxonomy and charging rule in ``sim.causes``): every charge of lost
+pupil-seconds is recorded with its cause, so ``extra["lost_pupil_minutes_by_cause"]`` sums to
+``lost_pupil_minutes`` (to floating-point rounding, ~1e-12 relative: the same seconds added in
+another order), and so do, at every school, the ``schools`` columns
+``lost_pupil_minutes:<cause>`` to ``lost_pupil_minutes``. Also per platform and region
+(``extra``), per interval (series component ``cause:<name>``, metric ``lost_pupil_minutes``,
+by when the loss began), and pupils' failed attempts by cause
+(``extra["failed_attempts_by_cause"]``).
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.causes import attribution, cause_names
 from sim.recorder import Code, Recorder
 from sim.states import DONE, GAVE_UP, IN_SESSION, LOBBY, M_FAILED, TRYING
 
@@ -221,6 +231,12 @@ def summarise(sc: Scenario, pop: Population, d: Demand, world: World, beh: Behav
     ts_rows += rec.event_series(
         pop.platform_names, sc.day.start, sc.day.end, float(sc.day.sample_interval_s)
     )
+    names = cause_names(pop.platform_names)
+    by_cause, school_by_cause, cause_rows = attribution(
+        beh.pupils.ledger, names, d.m_school[d.pm_meeting], pop.n_schools,
+        pop.school_platform, pop.platform_names, pop.school_region, pop.region_names,
+        sc.day.start, sc.day.end, float(sc.day.sample_interval_s))
+    ts_rows += cause_rows
     timeseries = tidy_timeseries(ts_rows)
     conference_hours = _conference_hours(timeseries, sc.day.sample_interval_s)
     extra: dict[str, Any] = {
@@ -263,6 +279,7 @@ def summarise(sc: Scenario, pop: Population, d: Demand, world: World, beh: Behav
         "server_crashes": len(crashes),
         "schools_with_crashed_server": len({s for _, s in crashes}),
         "nodes_started_by_scale_up": scale_up_nodes,
+        **by_cause,
     }
     schools = pop.schools_frame()
     schools["intending_pupils"] = n_int
@@ -283,6 +300,8 @@ def summarise(sc: Scenario, pop: Population, d: Demand, world: World, beh: Behav
             ]
             / 60
         )
+    for name, col in school_by_cause.items():
+        schools[f"lost_pupil_minutes:{name}"] = col
     rooms_failed_share = (
         float(np.sum(np.array(beh.m_state) == M_FAILED)) / d.n_meetings if d.n_meetings else 0.0
     )
