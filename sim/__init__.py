@@ -11,6 +11,7 @@ The front door::
     df = sim.sweep(sc, {"platforms[iserv].clusters[iserv-bbb].nodes": [8, 16]}, replications=2)
     sim.compare(sc_a, sc_b, replications=5)          # … one row per KPI
     sim.size(sc, "platforms[iserv].clusters[iserv-bbb].nodes", "join_success_rate>=0.99")
+    sim.explain(sc, replications=3)   # lost minutes by cause, and what removing each recovers
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from sim.seeds import replication_seeds
 
 if TYPE_CHECKING:
     from sim.api import compare, config_dir, config_path, size
+    from sim.attribution import explain
 
 # Imported on first use (they pull in the executors, pandas frames and scipy): ``sim.sweep``
 # is the sweep package, whose module object is callable (``sim.sweep(...)`` is
 # :func:`sim.api.sweep`).
 _LAZY = {"compare": "sim.api", "size": "sim.api", "config_path": "sim.api",
-         "config_dir": "sim.api", "sweep": None}
+         "config_dir": "sim.api", "sweep": None, "explain": "sim.attribution"}
 
 
 def __getattr__(name: str) -> Any:
@@ -51,6 +53,7 @@ __all__ = [
     "compare",
     "config_dir",
     "config_path",
+    "explain",
     "load_scenario",
     "replication_seeds",
     "scenario_from_dict",
