@@ -104,7 +104,9 @@ class Results:
         return self.runs[0].schools
 
     # ------------------------------------------------------------------ outputs
-    def save(self, out_dir: str | Path, report: bool = True) -> dict[str, Path]:
+    def save(
+        self, out_dir: str | Path, report: bool = True, lang: str | None = None
+    ) -> dict[str, Path]:
         """Write timeseries.parquet, schools.parquet, report.html and summary.json.
 
         All or nothing: every file is written to a temporary first and the set is moved into
@@ -114,10 +116,22 @@ class Results:
         from sim.report import render_report
         from sim.rundir import write_run
 
-        html = render_report(self) if report else None
+        html = render_report(self.to_run_data(), lang=lang) if report else None
         return write_run(out_dir, self.summary, self.timeseries, self.schools, html)
 
-    def report(self, path: str | Path) -> Path:
+    def to_run_data(self) -> Any:
+        """The plain data the report renders (``sim.report.data.RunData``; frames not copied)."""
+        from sim.report.data import RunData
+
+        return RunData(
+            summary=self.summary,
+            timeseries=self.timeseries,
+            schools=self.schools,
+            scenario=self.scenario,
+            source="in memory",
+        )
+
+    def report(self, path: str | Path, lang: str | None = None) -> Path:
         from sim.report import write_report
 
-        return write_report(self, path)
+        return write_report(self.to_run_data(), path, lang=lang)

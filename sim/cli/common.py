@@ -28,6 +28,20 @@ SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a setting: key.path=value (repeatable)."),
 ]
+LangOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        help="Language of the report and summary: de or en (default: the scenario's "
+        "report.lang, else en).",
+        show_default=False,
+    ),
+]
+PdfOpt = Annotated[
+    Path | None,
+    typer.Option("--pdf", help="Also write the one-page briefing as PDF (Chromium).",
+                 show_default=False),
+]
 PngOpt = Annotated[
     Path | None,
     typer.Option("--png", help="Also export each figure as PNG into this directory (Chromium)."),
@@ -44,6 +58,17 @@ def _bad_input(exc: ConfigError) -> typer.Exit:
     for line in exc.problems:
         err.print("error: " + line, markup=False, soft_wrap=True)
     return typer.Exit(2)
+
+
+def _check_lang(lang: str | None) -> str | None:
+    """``--lang`` checked (exit 2 with one line for an unknown language)."""
+    if lang is None:
+        return None
+    from sim.report.i18n import LANGS
+
+    if lang not in LANGS:
+        raise _fail(f"--lang {lang}: expected one of {', '.join(LANGS)}")
+    return lang
 
 
 def _need_chromium() -> None:

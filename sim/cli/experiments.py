@@ -25,11 +25,13 @@ from rich.table import Table
 from sim.cli.common import (
     ConfigArg,
     JsonOut,
+    LangOpt,
     ReplicationsOpt,
     SchedulerOpt,
     SetOpt,
     WorkersOpt,
     _check_executor_options,
+    _check_lang,
     _executor,
     _fail,
     _load,
@@ -114,14 +116,15 @@ def _fmt_delta(kpi: str, v: float | None) -> str:
     return ("+" if v > 0 else "−") + text
 
 
-def _report(directory: Path) -> Path:
+def _report(directory: Path, lang: str | None) -> Path:
     """Write DIR/report.html with the report entry point of ``dlsim report`` (exit 1 if the
     report cannot be written: the results themselves are stored)."""
-    from sim.report import ReportInputError, report_directory
+    from sim.report import report_directory
+    from sim.rundir import RunDirError
 
     try:
-        return report_directory(directory)[1]
-    except (ReportInputError, OSError) as exc:
+        return report_directory(directory, lang=lang)[1]
+    except (RunDirError, OSError) as exc:  # RunDirError includes the report's ReportInputError
         raise _fail(
             f"{directory}: the results are stored but the report could not be written ({exc}); "
             f"`dlsim report {directory}` tries again",
@@ -153,12 +156,14 @@ def compare(
     no_report: Annotated[
         bool, typer.Option("--no-report", help="With --out: skip report.html.")
     ] = False,
+    lang: LangOpt = None,
 ) -> None:
     """Paired comparison B − A per KPI with 95 % CIs (common random numbers)."""
     from sim.experiment import compare as run_compare
     from sim.stats import MIN_MEANINGFUL_REPLICATIONS
 
     _check_executor_options(workers, scheduler)
+    lang = _check_lang(lang)
     a = _load(config_a, [*(set_ or []), *(set_a or [])])
     b = _load(config_b, [*(set_ or []), *(set_b or [])])
     if out_dir is not None:
@@ -215,7 +220,7 @@ def compare(
         for name, p in saved.items():
             out.print(f"{name:>10}: {p}", markup=False, soft_wrap=True)
         if not no_report:
-            report = _report(out_dir).resolve()
+            report = _report(out_dir, lang).resolve()
             out.print(f"{'report':>10}: [bold]{escape(str(report))}[/bold]", soft_wrap=True)
 
 
@@ -235,6 +240,7 @@ def sweep(
         bool, typer.Option("--retry-errors", help="Run failed runs again.")
     ] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip report.html.")] = False,
+    lang: LangOpt = None,
 ) -> None:
     """Run a parameter sweep; one row per (point, replication) in DIR/results.parquet, a
     summary per point in DIR/summary.parquet and the report in DIR/report.html.
@@ -244,6 +250,7 @@ def sweep(
     from sim.sweep import SweepStore, load_sweep, run_sweep
 
     _check_executor_options(workers, scheduler)
+    lang = _check_lang(lang)
     sw = load_sweep(sweep_file)
     # refuse another sweep's DIR before starting, but write nothing until the executor is up
     SweepStore(out_dir).check(sw, force=force)
@@ -313,7 +320,7 @@ def sweep(
     out.print(f"   results: {res.results_path}\n   summary: {res.summary_path}", markup=False,
               soft_wrap=True)
     if not no_report and len(res.results):
-        report = _report(out_dir).resolve()
+        report = _report(out_dir, lang).resolve()
         out.print(f"    report: [bold]{escape(str(report))}[/bold]", soft_wrap=True)
     if res.lost:
         raise _fail(

@@ -6,7 +6,7 @@ import contextlib
 import os
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import (
@@ -20,9 +20,12 @@ from rich.table import Table
 
 from sim.cli.common import (
     ConfigArg,
+    LangOpt,
+    PdfOpt,
     PngOpt,
     SetOpt,
     _bad_input,
+    _check_lang,
     _fail,
     _need_chromium,
     _u,
@@ -58,6 +61,8 @@ def run(
     set_: SetOpt = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip report.html.")] = False,
     png: PngOpt = None,
+    pdf: PdfOpt = None,
+    lang: LangOpt = None,
     force: Annotated[
         bool,
         typer.Option("--force", help="Replace the results of another scenario in --out."),
@@ -65,8 +70,8 @@ def run(
 ) -> None:
     """Simulate a scenario; write summary.json, timeseries.parquet and report.html.
 
-    --out must be new, empty, or hold results of the same scenario (same config hash):
-    results of another scenario are never silently replaced (--force replaces them).
+    --out must be new, empty, or hold results of the same scenario (same config
+    hash): results of another scenario are never silently replaced (--force).
     """
     from sim import simulate
 
@@ -77,8 +82,14 @@ def run(
         load_marginals(sc)
     except ConfigError as exc:
         raise _bad_input(exc) from None
+    lang = _check_lang(lang) or sc.report.lang
+    from sim.report.i18n import Tr
+
+    tr = Tr(lang)
     if png is not None:
         _need_chromium()  # before simulating, not after
+    if pdf is not None:
+        _need_browser("--pdf")
     try:
         created = check_run_dir(out_dir, sc.config_hash(), force)
     except RunDirError as exc:
@@ -87,16 +98,22 @@ def run(
     show = err.is_terminal and not os.environ.get("CI")
     try:
         if show:
+            # the scenario's name on a line of its own (cut to the terminal's width), so the
+            # bar keeps its full width at 80 columns
+            err.print(tr("Simulating: {name}", name=sc.name), markup=False, no_wrap=True,
+                      overflow="ellipsis")
             with Progress(
-                TextColumn("[bold]simulating[/bold] {task.description}"),
-                BarColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(bar_width=30),
                 TextColumn("{task.percentage:>5.1f}%"),
                 TimeElapsedColumn(),
                 TimeRemainingColumn(),
                 console=err,
                 transient=True,
             ) as bar:
-                task = bar.add_task(_u(sc.name), total=1.0)
+                what = (tr("{n} replications", n=replications) if replications > 1
+                        else tr("one replication"))
+                task = bar.add_task(_u(what), total=1.0)  # a description is markup
                 res = simulate(
                     sc,
                     seed=seed,
@@ -113,7 +130,7 @@ def run(
         raise
     sim_s = time.perf_counter() - t0
     try:
-        paths = res.save(out_dir, report=not no_report)
+        paths = res.save(out_dir, report=not no_report, lang=lang)
     except OSError as exc:
         _remove_if_empty(out_dir, created)
         raise _fail(
@@ -121,16 +138,27 @@ def run(
             "changed there (files are written to temporaries and moved into place together)",
             code=1,
         ) from None
-    _print_summary(res.summary, sim_s)
+    data = res.to_run_data()
+    _print_summary(data, sim_s, tr)
     for name, p in paths.items():
-        out.print(f"{name:>10}: {_u(p)}")
+        if name != "report":  # printed once, below, as the line to click
+            out.print(f"{name:>10}: {p}", markup=False, soft_wrap=True)
     if png is not None:
         from sim.report import export_png, run_figures
 
-        for p in export_png(run_figures(res), png):
-            out.print(f"{'png':>10}: {_u(p)}")
+        for p in export_png(run_figures(data, lang), png):
+            out.print(f"{'png':>10}: {p}", markup=False, soft_wrap=True)
+    if pdf is not None:
+        from sim.report import PdfExportFailed, write_pdf
+
+        try:
+            out.print(f"{'pdf':>10}: {write_pdf(data, pdf, lang)}", markup=False,
+                      soft_wrap=True)
+        except (OSError, PdfExportFailed) as exc:
+            raise _fail(f"--pdf {pdf}: {exc}", code=1) from None
     if "report" in paths:
-        out.print(f"\nReport: [bold]{_u(paths['report'].resolve())}[/bold]")
+        out.print(f"\n{_u(tr('Report'))}: [bold]{_u(paths['report'].resolve())}[/bold]",
+                  soft_wrap=True)
 
 
 @app.command()
@@ -143,25 +171,32 @@ def report(
         Path | None, typer.Option("--out", help="HTML file (default: DIR/report.html).")
     ] = None,
     png: PngOpt = None,
+    pdf: PdfOpt = None,
+    lang: LangOpt = None,
 ) -> None:
     """Write the HTML report of a run, sweep or comparison directory (no re-simulation)."""
-    from sim.report import report_directory
+    from sim.report import PdfExportFailed, report_directory
 
+    lang = _check_lang(lang)
     if out_file is not None and out_file.is_dir():
         raise _fail(f"--out {out_file}: is a directory; name the HTML file to write, e.g. "
                     f"{out_file / 'report.html'}")
     if png is not None:
         _need_chromium()
+    if pdf is not None:
+        _need_browser("--pdf")
     try:
-        kind, html_path, pngs = report_directory(directory, out_file, png)
+        kind, html_path, pngs = report_directory(directory, out_file, png, lang=lang, pdf=pdf)
+    except PdfExportFailed as exc:
+        raise _fail(f"--pdf {pdf}: {exc}", code=1) from None
     except RunDirError as exc:  # includes the report's ReportInputError
         raise _fail(str(exc)) from None
     except OSError as exc:
         raise _fail(f"--out {out_file or directory}: cannot write the report "
                     f"({exc.strerror or exc})", code=1) from None
-    for p in pngs:
-        out.print(f"{'png':>10}: {_u(p)}")
-    out.print(f"{kind} report: [bold]{_u(html_path.resolve())}[/bold]")
+    for p in pngs:  # the PNGs and the PDF
+        out.print(f"{p.suffix[1:]:>10}: {p}", markup=False, soft_wrap=True)
+    out.print(f"{kind} report: [bold]{_u(html_path.resolve())}[/bold]", soft_wrap=True)
 
 
 def _remove_if_empty(out_dir: Path, created: bool) -> None:
@@ -171,18 +206,44 @@ def _remove_if_empty(out_dir: Path, created: bool) -> None:
             out_dir.rmdir()
 
 
-def _print_summary(summary: dict, sim_s: float) -> None:
-    from sim.report import KPI_LABELS, _fmt
+def _need_browser(option: str) -> None:
+    """Exit 2 with one line if there is no Chromium for ``option`` (before simulating)."""
+    from sim.report import ChromiumNotFound, find_chromium
 
-    t = Table(title=f"{_u(summary['scenario'])} — simulated in {sim_s:.1f} s", show_lines=False)
-    t.add_column("KPI")
-    t.add_column("value", justify="right")
-    ci = summary.get("kpis_ci95", {})
-    for k, v in summary["kpis"].items():
-        val = _fmt(k, v)
-        if k in ci:
-            val += f" ± {_fmt(k, ci[k])}"
-        t.add_row(f"{KPI_LABELS[k][0]} ({k})", val)
+    try:
+        find_chromium()
+    except ChromiumNotFound as exc:
+        raise _fail(f"{option}: {exc}") from None
+
+
+def _print_summary(data: Any, sim_s: float, tr: Any) -> None:
+    """The key figures as a table in the report's language; intervals when meaningful."""
+    from sim.metrics import KPI_NAMES
+    from sim.report.layout import fmt_kpi, interval_range, kpi_label
+
+    # the name on a line of its own, cut to the terminal (a title never wraps); what was
+    # simulated below it, wrapped at words. Both are user text: printed without markup.
+    out.print(data.name, markup=False, no_wrap=True, overflow="ellipsis", style="bold")
+    out.print(tr("Simulated in {s}. {what}", s=tr.seconds(sim_s, 1), what=data_line(data, tr)),
+              markup=False, style="dim")
+    t = Table(show_lines=False)
+    t.add_column(tr("key figure"), overflow="fold")
+    t.add_column(tr("value"), justify="right", no_wrap=True)
+    if data.replications > 1:
+        t.add_column(tr("95 % confidence interval"), justify="right", overflow="fold")
+    for k in KPI_NAMES:
+        if k not in data.kpis:
+            continue
+        row = [kpi_label(k, tr), fmt_kpi(k, data.kpis[k], tr)]
+        if data.replications > 1:
+            iv = data.interval(k)
+            row.append(interval_range(k, iv, tr) if iv is not None and iv.meaningful
+                       else tr("too few replications"))
+        t.add_row(*(_u(c) for c in row))  # table cells are markup
     out.print(t)
 
 
+def data_line(data: Any, tr: Any) -> str:
+    from sim.report.run_report import population_line
+
+    return population_line(data, tr)

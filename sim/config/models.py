@@ -350,6 +350,13 @@ def _default_platforms() -> list[PlatformConfig]:
     ]
 
 
+class ReportConfig(Strict):
+    """How the scenario's reports are written (presentation only: not part of the hash)."""
+
+    lang: Literal["de", "en"] | None = None
+    """Language of reports and the CLI summary (``--lang`` overrides it; default English)."""
+
+
 class Scenario(Strict):
     """One simulated school day."""
 
@@ -368,6 +375,7 @@ class Scenario(Strict):
     demand: DemandConfig = Field(default_factory=DemandConfig)
     faults: list[Fault] = Field(default_factory=list)
     policies: Policies = Field(default_factory=Policies)
+    report: ReportConfig = Field(default_factory=ReportConfig)
 
     # Where the scenario was loaded from (for resolving data files); not part of the hash.
     source_path: str | None = Field(default=None, exclude=True)
@@ -495,7 +503,9 @@ class Scenario(Strict):
     def config_hash(self) -> str:
         """A stable hash of everything that changes results: the settings and the contents of
         the data files they name (not where the scenario file lives)."""
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        # the report section changes how results are shown, not the results
+        dump = self.model_dump(mode="json", exclude={"report"})
+        payload = json.dumps(dump, sort_keys=True, separators=(",", ":"))
         h = hashlib.sha256(payload.encode())
         for digest in self.data_digests().values():
             h.update(digest.encode())

@@ -1,18 +1,22 @@
 """Self-contained HTML reports (plotly inline, works offline, one file; user text escaped).
 
-- :func:`render_report` / :func:`write_report` — one scenario (``Results`` or a run directory
-  read back with :func:`load_run_dir`);
+- :func:`render_report` / :func:`write_report` — one scenario (plain :class:`RunData`, from
+  ``Results.to_run_data()`` or a run directory read back with :func:`load_run_dir`);
+- :func:`render_briefing` / :func:`write_pdf` — the one-page briefing (PDF via Chromium);
 - :func:`render_comparison` — two scenarios side by side with paired differences;
 - :func:`render_sweep` — KPI vs parameter with CI bands and the sizing answer;
 - :func:`report_directory` — whichever fits a directory (``dlsim report DIR``);
 - :func:`export_png` — the figures as PNG files (kaleido with the system's Chromium).
+
+Every function takes ``lang`` ("de" or "en"; default: the scenario's ``report.lang``, else
+English). The package never imports the simulation's ``Results``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -31,7 +35,9 @@ from sim.report.data import (
     report_kind,
     run_subdirs,
 )
+from sim.report.i18n import LANGS, Tr, check_lang
 from sim.report.layout import KPI_LABELS, SERVICE_TARGET, Target, fmt_kpi, meets, target_text
+from sim.report.pdf import PdfExportFailed, html_to_pdf
 from sim.report.png import (
     ChromiumNotFound,
     PngExportUnavailable,
@@ -39,7 +45,7 @@ from sim.report.png import (
     export_png,
     find_chromium,
 )
-from sim.report.run_report import render_report, run_figures
+from sim.report.run_report import render_briefing, render_report, run_figures
 from sim.report.sweep_report import (
     SweepData,
     kpi_vs_param,
@@ -50,32 +56,35 @@ from sim.report.sweep_report import (
     x_param,
 )
 
-if TYPE_CHECKING:
-    from sim.results import Results
-
 _fmt = fmt_kpi  # the CLI's KPI table uses the report's formatting
 
 __all__ = [
     "KPI_LABELS",
+    "LANGS",
     "SERVICE_TARGET",
     "ChromiumNotFound",
+    "PdfExportFailed",
     "PngExportUnavailable",
     "ReportInputError",
     "RunData",
     "SweepData",
     "Target",
+    "Tr",
     "as_run_data",
+    "check_lang",
     "check_png_export",
     "comparison_figures",
     "export_png",
     "find_chromium",
     "fmt_kpi",
+    "html_to_pdf",
     "kpi_vs_param",
     "load_run_dir",
     "load_sweep_dir",
     "meets",
     "normalise_diffs",
     "point_stats",
+    "render_briefing",
     "render_comparison",
     "render_report",
     "render_sweep",
@@ -84,14 +93,20 @@ __all__ = [
     "run_figures",
     "sizing_answer",
     "target_text",
+    "write_pdf",
     "write_report",
     "x_param",
 ]
 
 
-def write_report(results: Results | RunData, path: str | Path) -> Path:
+def write_report(results: Any, path: str | Path, lang: str | None = None) -> Path:
     """Write the report of one scenario to ``path`` (atomically)."""
-    return write_text(path, render_report(results))
+    return write_text(path, render_report(results, lang=lang))
+
+
+def write_pdf(results: Any, path: str | Path, lang: str | None = None) -> Path:
+    """Write the one-page briefing of one scenario as PDF (headless Chromium)."""
+    return html_to_pdf(render_briefing(results, lang=lang), path)
 
 
 def _comparison_diffs(path: Path) -> Mapping[str, Any] | None:
@@ -111,30 +126,41 @@ def _comparison_diffs(path: Path) -> Mapping[str, Any] | None:
 
 
 def report_directory(
-    path: str | Path, out: str | Path | None = None, png_dir: str | Path | None = None
+    path: str | Path,
+    out: str | Path | None = None,
+    png_dir: str | Path | None = None,
+    lang: str | None = None,
+    pdf: str | Path | None = None,
 ) -> tuple[str, Path, list[Path]]:
     """Report on a run, sweep or comparison directory without re-simulating.
 
-    Returns (kind, path of the HTML file, PNG files). ``png_dir`` is checked for a browser
-    before anything is written.
+    Returns (kind, path of the HTML file, PNG and PDF files written). ``png_dir`` is checked
+    for a browser before anything is written; ``pdf`` (runs only) is the briefing's path.
     """
     p = Path(path)
     kind = report_kind(p)
     if png_dir is not None:
         check_png_export()
+    if pdf is not None and kind != "run":
+        raise ReportInputError(f"{p}: --pdf is available for the report of one run, not a {kind}")
     figs: dict[str, go.Figure]
+    extra: list[Path] = []
     if kind == "run":
         data = load_run_dir(p)
-        html, figs = render_report(data), run_figures(data)
+        html, figs = render_report(data, lang), run_figures(data, lang)
+        if pdf is not None:
+            extra.append(write_pdf(data, pdf, lang))
     elif kind == "sweep":
         sweep = load_sweep_dir(p)
-        html = render_sweep(sweep)
-        figs = {"kpi_vs_param": kpi_vs_param(point_stats(sweep), x_param(sweep))}
+        html = render_sweep(sweep, lang=lang)
+        tr = Tr(lang or sweep.lang)
+        figs = {"kpi_vs_param": kpi_vs_param(point_stats(sweep), x_param(sweep), tr=tr)}
     else:
         a, b = (load_run_dir(d) for d in run_subdirs(p)[:2])
         given = _comparison_diffs(p)
-        html = render_comparison(a, b, given)
-        figs = comparison_figures(a, b, resolve_diffs(a, b, given)[0], (a.name, b.name))
+        html = render_comparison(a, b, given, lang=lang)
+        tr = Tr(lang or b.lang or a.lang)
+        figs = comparison_figures(a, b, resolve_diffs(a, b, given, tr)[0], (a.name, b.name), tr)
     html_path = write_text(Path(out) if out else p / "report.html", html)
     pngs = export_png(figs, png_dir) if png_dir is not None else []
-    return kind, html_path, pngs
+    return kind, html_path, pngs + extra

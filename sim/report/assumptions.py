@@ -15,7 +15,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sim.report.layout import esc
+from markupsafe import Markup
+
+from sim.report import labels as L
+from sim.report.i18n import EN, Tr
+from sim.report.layout import esc, html, table
 
 SOURCES_MD = Path(__file__).resolve().parents[2] / "data" / "SOURCES.md"
 
@@ -59,33 +63,36 @@ _FAULT_IDS = {
 }
 
 
-def assumptions(sc: Any) -> list[Assumption]:
+def assumptions(sc: Any, tr: Tr = EN) -> list[Assumption]:
     """The assumptions of scenario ``sc`` in planners' words, with source ids."""
     from sim.config import Scenario
 
     d = Scenario()
     tt, beh, a = sc.timetable, sc.behaviour, sc.assignment
-    shares = ", ".join(f"{k} {v:.0%}" for k, v in a.platform_shares.items())
-    uplinks = ", ".join(f"{u.share:.0%} {u.mbit_s:g} Mbit/s" for u in a.uplink_mix)
+    shares = ", ".join(
+        f"{L.platform(k, tr, sc)} {tr.pct(v, 0)}" for k, v in a.platform_shares.items()
+    )
+    uplinks = ", ".join(f"{tr.pct(u.share, 0)} {tr.mbit(u.mbit_s)}" for u in a.uplink_mix)
     items = [
         Assumption(
-            "Population",
-            f"Schools and pupils of Lower Saxony 2020/21 by school type "
-            f"and region, simulated at scale {sc.population.scale:g}.",
+            tr("Population"),
+            tr("Schools and pupils of Lower Saxony 2020/21 by school type and region, "
+               "simulated at scale {s}.", s=tr.plain(float(sc.population.scale))),
             ("S10", "S12", "S15", "A15", "A16"),
             sc.population.scale != 1.0,
         ),
         Assumption(
             "Szenario C",
-            f"Pupils learning from home: {sc.population.at_home_share:.0%}.",
+            tr("Pupils learning from home: {s}.", s=tr.pct(sc.population.at_home_share, 0)),
             ("S50", "A33"),
             _changed(sc, d, "population.at_home_share"),
         ),
         Assumption(
-            "Platforms",
-            f"Schools per platform: {shares}; on-premise IServ servers "
-            f"{a.on_prem_share.get('iserv', 0):.0%}, of them outdated "
-            f"{a.outdated_share:.1%}.",
+            tr("Platforms"),
+            tr("Schools per platform: {shares}; IServ schools with their own server "
+               "{onprem}, of them outdated {outdated}.", shares=shares,
+               onprem=tr.pct(a.on_prem_share.get("iserv", 0), 0),
+               outdated=tr.pct(a.outdated_share, 1)),
             ("A20", "A21", "A22", "A23", "A24"),
             _changed(
                 sc,
@@ -96,17 +103,17 @@ def assumptions(sc: Any) -> list[Assumption]:
             ),
         ),
         Assumption(
-            "School uplinks",
-            f"Uplink mix: {uplinks}; "
-            f"{sc.school_servers.uplink_background_share:.0%} taken by other traffic.",
+            tr("School uplinks"),
+            tr("Internet connections of the schools: {mix}; {bg} taken by other traffic.",
+               mix=uplinks, bg=tr.pct(sc.school_servers.uplink_background_share, 0)),
             ("A25", "A45", "S96", "S97"),
             _changed(sc, d, "assignment.uplink_mix", "school_servers.uplink_background_share"),
         ),
         Assumption(
-            "Timetable",
-            f"First period {_hm(tt.first_period_start)}, {tt.periods} "
-            f"periods of {tt.period_min:g} min; schools' bells spread ±"
-            f"{tt.school_start_spread_min:g} min.",
+            tr("Timetable"),
+            tr("First period {start}, {n} periods of {len}; schools' bells spread ±{spread}.",
+               start=_hm(tt.first_period_start), n=tt.periods, len=tr.minutes(tt.period_min),
+               spread=tr.minutes(tt.school_start_spread_min)),
             ("A26", "A27", "S99", "S100", "S101"),
             _changed(
                 sc,
@@ -118,29 +125,29 @@ def assumptions(sc: Any) -> list[Assumption]:
             ),
         ),
         Assumption(
-            "Daily check-in",
-            f"Years {tt.checkin.min_year}–{tt.checkin.max_year}: "
-            f"{tt.checkin.video_share:.0%} of classes hold it as a video conference of "
-            f"{tt.checkin.duration_min:g} min"
-            + ("" if tt.checkin.enabled else " (disabled here)")
+            tr("Daily check-in"),
+            tr("Years {a}–{b}: {share} of classes hold it as a video conference of {len}",
+               a=tt.checkin.min_year, b=tt.checkin.max_year,
+               share=tr.pct(tt.checkin.video_share, 0), len=tr.minutes(tt.checkin.duration_min))
+            + ("" if tt.checkin.enabled else tr(" (disabled here)"))
             + ".",
             ("S103", "A28", "A31"),
             _changed(sc, d, "timetable.checkin"),
         ),
         Assumption(
-            "Live lessons",
-            f"{tt.live_lesson_share:.1%} of classes per period hold a "
-            "live video lesson (calibrated to IServ's reported joins, hours and peak).",
+            tr("Live lessons"),
+            tr("{share} of classes per period hold a live video lesson (calibrated to IServ's "
+               "reported joins, hours and peak).", share=tr.pct(tt.live_lesson_share, 1)),
             ("A29", "A31", "S62", "S63", "S64"),
             _changed(sc, d, "timetable.live_lesson_share", "timetable.live_lesson_share_by_type"),
         ),
         Assumption(
-            "Attendance and media",
-            f"{beh.attendance:.0%} of a class's pupils at home "
-            f"join; webcams on: pupils {beh.webcam_share_pupils:.0%}, teachers "
-            f"{beh.webcam_share_teachers:.0%}; screen share in "
-            f"{beh.screenshare_share:.0%} of meetings; webcam "
-            f"{sc.media.webcam_mbit_s:g} Mbit/s.",
+            tr("Attendance and media"),
+            tr("{att} of a class's pupils at home join; webcams on: pupils {wp}, teachers "
+               "{wt}; screen share in {ss} of meetings; webcam {mbit}.",
+               att=tr.pct(beh.attendance, 0), wp=tr.pct(beh.webcam_share_pupils, 0),
+               wt=tr.pct(beh.webcam_share_teachers, 0), ss=tr.pct(beh.screenshare_share, 0),
+               mbit=tr.mbit(sc.media.webcam_mbit_s)),
             ("A32", "A38", "A39", "S81", "S82"),
             _changed(
                 sc,
@@ -152,33 +159,35 @@ def assumptions(sc: Any) -> list[Assumption]:
             ),
         ),
         Assumption(
-            "Reconnects",
-            f"{beh.reconnect_per_h:g} drops per participant-hour, each followed by a rejoin.",
+            tr("Reconnects"),
+            tr("{n} drops per participant-hour, each followed by a rejoin.",
+               n=tr.plain(float(beh.reconnect_per_h))),
             ("A30", "A31", "S98"),
             _changed(sc, d, "behaviour.reconnect_per_h"),
         ),
         Assumption(
-            "Morning login",
-            f"{sc.login.share:.0%} of pupils at home log in to their "
-            "platform around the first period.",
+            tr("Morning login"),
+            tr("{share} of pupils at home log in to their platform around the first period.",
+               share=tr.pct(sc.login.share, 0)),
             ("A34", "S56"),
             _changed(sc, d, "login"),
         ),
         Assumption(
-            "Arrival",
-            "Teachers open the room about "
-            f"{sc.jitter.teacher_lead_mean_s / 60:g} min before the bell; "
-            f"{sc.jitter.pupil_early_share:.0%} of pupils come early.",
+            tr("Arrival"),
+            tr("Teachers open the room about {lead} before the bell; {early} of pupils come "
+               "early.", lead=tr.minutes(sc.jitter.teacher_lead_mean_s / 60),
+               early=tr.pct(sc.jitter.pupil_early_share, 0)),
             ("A35",),
             _changed(sc, d, "jitter"),
         ),
         Assumption(
-            "Retries",
-            f"A failed attempt is retried after {beh.backoff_initial_s:g} s "
-            f"× {beh.backoff_factor:g}^k (at most {beh.backoff_max_s:g} s, ±"
-            f"{beh.backoff_jitter:.0%}); pupils give up after "
-            f"{beh.patience_s / 60:g} min"
-            + ("" if beh.retries else " (retries switched off here)")
+            tr("Retries"),
+            tr("A failed attempt is retried after {first}, each wait {factor} times the last "
+               "(at most {max}, ±{jitter}); pupils give up after {patience}",
+               first=tr.seconds(beh.backoff_initial_s, 0), factor=tr.plain(beh.backoff_factor),
+               max=tr.seconds(beh.backoff_max_s, 0), jitter=tr.pct(beh.backoff_jitter, 0),
+               patience=tr.minutes(beh.patience_s / 60))
+            + ("" if beh.retries else tr(" (retries switched off here)"))
             + ".",
             ("A36", "A37"),
             _changed(
@@ -195,78 +204,91 @@ def assumptions(sc: Any) -> list[Assumption]:
     defaults = {p.name: p for p in d.platforms}
     for p in sc.platforms:
         cl = "; ".join(
-            f"{c.name}: {c.nodes:,} nodes × ~{c.node_max_participants} participants"
-            f" / {c.node_capacity_mbit_s:g} Mbit/s"
+            (L.cluster(c.name, tr, sc) + ": " if len(p.clusters) > 1 else "")
+            + tr("{n} conference nodes of about {k} participants / {mbit}",
+                 n=tr.count(c.nodes), k=tr.count(c.node_max_participants),
+                 mbit=tr.mbit(c.node_capacity_mbit_s))
             for c in p.clusters
         )
         dp = defaults.get(p.name)
         changed = dp is None or dp.clusters != p.clusters or dp.frontend != p.frontend
         items.append(
             Assumption(
-                f"Platform {p.name}",
-                f"{p.label or p.name}: {cl}; front end "
-                f"{p.frontend.workers:,} workers (time-out {p.frontend.timeout_s:g} s); "
-                f"dispatcher {p.dispatcher.policy}.",
+                tr("Platform {name}", name=L.platform(p.name, tr, sc)),
+                tr("{label}: {clusters}; login service with {w} workers (time-out {to}); "
+                   "rooms placed on the node with the {policy}.",
+                   label=p.label or L.platform(p.name, tr, sc), clusters=cl,
+                   w=tr.count(p.frontend.workers), to=tr.seconds(p.frontend.timeout_s, 0),
+                   policy=tr("fewest meetings") if p.dispatcher.policy == "least_meetings"
+                   else tr("fewest participants")),
                 (*_PLATFORM_IDS.get(p.name, ("A43",)), "A46", "S78"),
                 changed,
             )
         )
     tiers = "; ".join(
-        f"{n}: {t.workers} workers, login {t.login_service_s:g} s"
+        tr("{tier}: {w} workers, a login takes {s}", tier=L.tier(n, tr), w=tr.count(t.workers),
+           s=tr.seconds(t.login_service_s, 1))
         for n, t in sc.school_servers.tiers.items()
     )
     items.append(
         Assumption(
-            "School servers",
-            f"On-premise servers — {tiers}.",
+            tr("School servers"),
+            tr("Servers in the schools — {tiers}.", tiers=tiers),
             ("A44", "S71"),
             _changed(sc, d, "school_servers.tiers"),
         )
     )
     for f in getattr(sc, "faults", None) or []:
         kind = str(getattr(f, "kind", "fault"))
-        where = next(
-            (
-                str(getattr(f, k))
-                for k in ("platform", "cluster", "tier", "region")
-                if getattr(f, k, None)
-            ),
-            "",
-        )
+        where = ""
+        if getattr(f, "platform", None):
+            where = L.platform(f.platform, tr, sc)
+        elif getattr(f, "cluster", None):
+            where = L.cluster(f.cluster, tr, sc)
+        elif getattr(f, "tier", None):
+            where = L.tier(f.tier, tr)
+        elif getattr(f, "region", None):
+            where = L.region(f.region, tr)
         start, end = getattr(f, "start", None), getattr(f, "end", None)
-        when = (f" from {_hm(start)}" if start else "") + (f" to {_hm(end)}" if end else "")
+        when = (tr(" from {t}", t=_hm(start)) if start else "") + (
+            tr(" to {t}", t=_hm(end)) if end else "")
         share = getattr(f, "share", None)
         stages = int(getattr(f, "repair_stages", 1) or 1)
         repair = (
-            f", repaired in {stages} stages {getattr(f, 'repair_interval_min', 0):g} min apart"
-            if stages > 1
-            else ""
+            tr(", repaired in {n} stages {m} apart", n=stages,
+               m=tr.minutes(getattr(f, "repair_interval_min", 0)))
+            if stages > 1 else ""
         )
+        own = str(getattr(f, "label", "") or "")
         text = (
-            (getattr(f, "label", "") or kind.replace("_", " "))
+            L.fault_kind(kind, tr)
             + (f" ({where})" if where else "")
             + when
-            + (f", affecting {share:.0%}" if isinstance(share, float) else "")
+            + (tr(", affecting {s}", s=tr.pct(share, 0)) if isinstance(share, float) else "")
             + repair
             + "."
+            + (" " + tr("In the scenario: “{label}”.", label=own) if own else "")
         )
-        items.append(Assumption("Fault", text, _FAULT_IDS.get(kind, ()), True))
+        items.append(Assumption(tr("Fault"), text, _FAULT_IDS.get(kind, ()), True))
     pol = getattr(sc, "policies", None)
     if pol is not None and pol != getattr(d, "policies", None):
         items.append(
             Assumption(
-                "Policies",
-                _policy_text(pol) + ".",
+                tr("Policies"),
+                _policy_text(pol, tr, sc) + ".",
                 ("S59", "S66", "S68", "S104"),
                 True,
             )
         )
     if tt.start_offset_min_by_type:
-        offs = ", ".join(f"{k} {v:+g} min" for k, v in tt.start_offset_min_by_type.items())
+        offs = ", ".join(
+            f"{L.school_type(k, tr)} {tr.num(v, 0) if v < 0 else '+' + tr.num(v, 0)} min"
+            for k, v in tt.start_offset_min_by_type.items()
+        )
         items.append(
             Assumption(
-                "Staggered start",
-                f"Timetable shifted by school type: {offs}.",
+                tr("Staggered start"),
+                tr("Timetable shifted by school type: {offsets}.", offsets=offs),
                 ("S59", "S104"),
                 True,
             )
@@ -274,7 +296,7 @@ def assumptions(sc: Any) -> list[Assumption]:
     return items
 
 
-def _policy_text(pol: Any) -> str:
+def _policy_text(pol: Any, tr: Tr = EN, sc: Any = None) -> str:
     """The policies that differ from the default, in words (generic for unknown ones)."""
     d = type(pol)()
     parts = []
@@ -283,33 +305,34 @@ def _policy_text(pol: Any) -> str:
         if v == dv:
             continue
         if name == "stagger":
-            text = (
-                f"staggered start: schools spread over {v.school_number_slots} start slots "
-                f"{v.slot_min:g} min apart by school number"
-            )
+            text = tr("staggered start: schools spread over {n} start slots {m} apart by school "
+                      "number", n=v.school_number_slots, m=tr.minutes(v.slot_min))
             if v.offset_min_by_year:
-                text += "; year groups shifted " + ", ".join(
-                    f"{y}: {m:+g} min" for y, m in v.offset_min_by_year.items()
+                text += tr("; year groups shifted ") + ", ".join(
+                    tr("year {y}: {m}", y=y, m=tr.minutes(m))
+                    for y, m in v.offset_min_by_year.items()
                 )
         elif name == "scale_up":
             text = "; ".join(
-                f"emergency scale-up of {s.cluster}: up to {s.reserve_nodes:,} reserve nodes "
-                f"in steps of {s.step_nodes:,} when over {s.threshold:.0%} busy, "
-                f"{s.delay_min:g} min "
-                "after deciding"
+                tr("emergency scale-up of {cluster}: up to {n} reserve nodes in steps of {step} "
+                   "when over {thr} busy, {delay} after deciding",
+                   cluster=L.cluster(s.cluster, tr, sc), n=tr.count(s.reserve_nodes),
+                   step=tr.count(s.step_nodes), thr=tr.pct(s.threshold, 0),
+                   delay=tr.minutes(s.delay_min))
                 for s in v
             )
         elif name == "first_pupil_opens_room":
-            text = "the first participant opens the room" if v else "the teacher opens the room"
+            text = (tr("the first participant opens the room") if v
+                    else tr("the teacher opens the room"))
         else:
             dumped = v.model_dump(exclude_defaults=True) if hasattr(v, "model_dump") else v
-            text = f"{name.replace('_', ' ')}: " + (
-                ", ".join(f"{k} {x}" for k, x in dumped.items())
+            text = L._words(name) + ": " + (
+                ", ".join(f"{L._words(k)} {tr.plain(x)}" for k, x in dumped.items())
                 if isinstance(dumped, dict)
-                else str(dumped)
+                else tr.plain(dumped)
             )
         parts.append(text)
-    text = "; ".join(parts) or "none"
+    text = "; ".join(parts) or tr("none")
     return text[:1].upper() + text[1:]
 
 
@@ -359,40 +382,70 @@ def _expand(ids_text: str) -> list[str]:
     return out
 
 
-def source_link(sid: str) -> str:
-    return f'<a class=src href="#src-{esc(sid)}">{esc(sid)}</a>'
+def source_link(sid: str) -> Markup:
+    return html('<a class=src href="#src-{i}">{i}</a>', i=sid)
 
 
-def assumptions_html(sc: Any) -> tuple[str, list[str]]:
+_MARKDOWN = re.compile(r"`([^`]*)`")
+
+
+_SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+_DOTTED = re.compile(r"\b[a-z_]+(?:\[[^\]]*\])?(?:\.[a-z_]+(?:\[[^\]]*\])?)+\b")
+
+
+def _id_words(token: str, tr: Tr) -> str:
+    """An id or config path from SOURCES.md in words (regions, platforms, settings)."""
+    for ids in (L.REGIONS, L.SCHOOL_TYPES, L.TIERS):
+        if token in ids:
+            return tr.pick(*ids[token])
+    if token in L.PLATFORMS:
+        return tr.pick(*L.PLATFORMS[token])
+    if "." in token and not token.endswith((".csv", ".md", ".yaml")):
+        return L.config_path(token, tr)
+    return token.replace("_", " ")
+
+
+def _clean(text: str, tr: Tr = EN) -> str:
+    """A SOURCES.md cell as text a reader reads: no Markdown marks, ids and config paths in
+    words (``assignment.platform_shares`` → "Platform shares")."""
+    out = []
+    pos = 0
+    for m in _URL.finditer(text):  # addresses stay as they are
+        out += [_clean_words(text[pos:m.start()], tr), m[0]]
+        pos = m.end()
+    return "".join([*out, _clean_words(text[pos:], tr)])
+
+
+def _clean_words(text: str, tr: Tr) -> str:
+    text = _MARKDOWN.sub(lambda m: _id_words(m[1], tr), text).replace("**", "")
+    text = _DOTTED.sub(lambda m: _id_words(m[0], tr), text)
+    return _SNAKE.sub(lambda m: _id_words(m[0], tr), text)
+
+
+def assumptions_html(sc: Any, tr: Tr = EN) -> tuple[Markup, list[str]]:
     """The assumptions table and the source ids it cites."""
     rows, cited = [], []
-    for a in assumptions(sc):
+    for a in assumptions(sc, tr):
         cited += [i for i in a.ids if i not in cited]
-        mark = " <span class=changed>set in this scenario</span>" if a.changed else ""
-        rows.append(
-            f"<tr><td>{esc(a.topic)}</td><td>{esc(a.text)}{mark}</td>"
-            f"<td>{' '.join(source_link(i) for i in a.ids)}</td></tr>"
-        )
-    table = (
-        "<table><tr><th>topic</th><th>assumption</th><th>sources</th></tr>"
-        + "".join(rows)
-        + "</table>"
-    )
-    return table, cited
+        mark = html(" <span class=changed>{t}</span>", t=tr("set in this scenario")) if a.changed \
+            else Markup("")
+        rows.append((a.topic, esc(a.text) + mark, Markup(" ").join(source_link(i) for i in a.ids)))
+    return table([tr("topic"), tr("assumption"), tr("sources")], rows), cited
 
 
 _URL = re.compile(r"https?://[^\s<>&\"]+[^\s<>&\".,;)]")
 
 
-def _linkify(escaped: str) -> str:
-    return _URL.sub(lambda m: f'<a href="{m[0]}">{m[0]}</a>', escaped)
+def _linkify(escaped: Markup) -> Markup:
+    return Markup(_URL.sub(lambda m: f'<a href="{m[0]}">{m[0]}</a>', str(escaped)))
 
 
-def sources_appendix(ids: list[str]) -> str:
+def sources_appendix(ids: list[str], tr: Tr = EN) -> Markup:
     """The cited rows of SOURCES.md (and the S rows the cited A rows rest on)."""
     rows = source_rows()
     if not rows:
-        return "<p class=muted>data/SOURCES.md is not available in this installation.</p>"
+        return html("<p class=muted>{t}</p>", t=tr("The list of sources is not available in "
+                                                    "this installation."))
     wanted = list(ids)
     i = 0
     while i < len(wanted):  # add what cited rows rest on: an A row's S ids, "same as S49"
@@ -404,15 +457,20 @@ def sources_appendix(ids: list[str]) -> str:
         i += 1
     known = [i for i in wanted if i in rows]
     known.sort(key=lambda i: (i[0] != "S", int(i[1:])))
-    body = "".join(
-        f'<tr id="src-{esc(i)}"><td><b>{esc(i)}</b></td><td>{_linkify(esc(rows[i]["what"]))}</td>'
-        f"<td>{_linkify(esc(rows[i]['value']))}</td><td class=small>"
-        f"{_linkify(esc(rows[i]['basis']))}</td><td>{esc(rows[i]['confidence'])}</td></tr>"
+    conf = {"H": tr("high"), "M": tr("medium"), "L": tr("low")}
+    body = [
+        (html('<b id="src-{i}">{i}</b>', i=i), _linkify(esc(_clean(rows[i]["what"], tr))),
+         _linkify(esc(_clean(rows[i]["value"], tr))),
+         html("<span class=small>{b}</span>",
+              b=_linkify(esc(_clean(rows[i]["basis"], tr)))),
+         conf.get(rows[i]["confidence"].strip()[:1], rows[i]["confidence"]))
         for i in known
-    )
-    return (
-        "<table><tr><th>id</th><th>figure / assumption</th><th>value</th>"
-        "<th>source / reasoning</th><th>conf.</th></tr>" + body + "</table>"
-        "<p class=muted small>Copied from <code>data/SOURCES.md</code>. Confidence: H "
-        "published figure, M published but indirect, L our estimate.</p>"
-    )
+    ]
+    note = tr("Copied from the project's list of sources (data/SOURCES.md, in English). "
+              "Confidence: high = published figure, medium = published but indirect, low = "
+              "our estimate.")
+    # the rows are the project's list of sources as written (English): marked as such
+    return html('<div lang="en">') + table(
+        [tr("id"), tr("figure / assumption"), tr("value"), tr("source / reasoning"),
+         tr("confidence")], body,
+    ) + html("</div><p class='muted small'>{t}</p>", t=note)

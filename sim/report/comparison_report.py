@@ -10,34 +10,39 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+from markupsafe import Markup
 from plotly.subplots import make_subplots
 
 from sim.metrics import KPI_NAMES
 from sim.report import figures as F
+from sim.report import labels as L
 from sim.report.data import RunData, as_run_data
+from sim.report.i18n import Tr
 from sim.report.layout import (
+    Section,
     embed,
     esc,
     fmt_kpi,
+    fmt_with_interval,
+    html,
     kpi_label,
     page,
     table,
+    too_few_note,
     verdict,
 )
-from sim.report.run_report import provenance_table
-from sim.stats import mean_interval
-
-if TYPE_CHECKING:
-    from sim.results import Results
+from sim.report.run_report import population_line, provenance_table
+from sim.stats import MIN_MEANINGFUL_REPLICATIONS, paired_difference
 
 # KPIs where a larger value is better (for colouring differences).
 HIGHER_IS_BETTER = {"join_success_rate", "joins_succeeded"}
 NEUTRAL = {"join_attempts", "peak_concurrent_participants"}
 Diff = tuple[float | None, float | None]
+REL_CAP_PCT = 200
 
 
 def _num(x: Any) -> float | None:
@@ -68,6 +73,9 @@ def normalise_diffs(diffs: Mapping[str, Any] | None) -> dict[str, Diff]:
             if half is None and lo is not None and hi is not None:
                 half = (hi - lo) / 2
                 mean = (lo + hi) / 2 if mean is None else mean
+            n = _num(v.get("n"))
+            if v.get("meaningful") is False or (n is not None and n < MIN_MEANINGFUL_REPLICATIONS):
+                half = None  # an interval from too few replications is not shown
         elif isinstance(v, list | tuple) and v:
             mean = _num(v[0])
             half = _num(v[1]) if len(v) > 1 else None
@@ -77,8 +85,9 @@ def normalise_diffs(diffs: Mapping[str, Any] | None) -> dict[str, Diff]:
     return out
 
 
-def paired_diffs(a: RunData, b: RunData) -> tuple[dict[str, Diff], str]:
-    """Differences B − A and how they were formed."""
+def paired_diffs(a: RunData, b: RunData, tr: Tr | None = None) -> tuple[dict[str, Diff], str]:
+    """Differences B − A and how they were formed (paired t via :mod:`sim.stats`)."""
+    tr = tr or Tr()
     pa, pb = a.per_replication, b.per_replication
     seeds_a, seeds_b = a.provenance.get("seeds"), b.provenance.get("seeds")
     n = len(next(iter(pa.values()), []))
@@ -89,192 +98,183 @@ def paired_diffs(a: RunData, b: RunData) -> tuple[dict[str, Diff], str]:
         if va is None or vb is None:
             out[k] = (None, None)
         elif paired and len(pa.get(k, [])) == len(pb.get(k, [])) == n:
-            d = np.array(
-                [
-                    np.nan if x is None or y is None else y - x
-                    for x, y in zip(pa[k], pb[k], strict=True)
-                ],
-                dtype=float,
-            )
-            iv = mean_interval(d)
-            out[k] = (iv.mean, iv.half_width)
+            xa = [np.nan if x is None else x for x in pa[k]]
+            xb = [np.nan if x is None else x for x in pb[k]]
+            d = paired_difference(xa, xb)
+            out[k] = (d.mean, d.half_width if d.meaningful else None)
         else:
             out[k] = (vb - va, None)
-    if paired:
-        how = f"paired over {n} replications on common random numbers"
+    if paired and n >= MIN_MEANINGFUL_REPLICATIONS:
+        how = tr("paired over {n} replications on common random numbers", n=n)
+    elif paired:
+        how = tr("paired over {n} replications on common random numbers; too few for a "
+                 "meaningful confidence interval (run at least {k})", n=n,
+                 k=MIN_MEANINGFUL_REPLICATIONS)
     elif n == 1 and seeds_a is not None and seeds_a == seeds_b:
-        how = (
-            "one replication each on the same seed (common random numbers): no CI; run "
-            "several replications for confidence intervals"
-        )
+        how = tr("one replication each on the same seed (common random numbers): no "
+                 "confidence interval; run several replications for one")
     else:
-        how = "plain differences of the two scenarios' values (not paired: no CI)"
+        how = tr("plain differences of the two scenarios' values (not paired: no confidence "
+                 "interval)")
     return out, how
 
 
 def resolve_diffs(
-    a: RunData, b: RunData, diffs: Mapping[str, Any] | None
+    a: RunData, b: RunData, diffs: Mapping[str, Any] | None, tr: Tr | None = None
 ) -> tuple[dict[str, Diff], str]:
     """The given differences (normalised), or paired ones computed from the replications."""
+    tr = tr or Tr()
     nd = normalise_diffs(diffs)
     if any(m is not None for m, _ in nd.values()):
-        return nd, "paired differences from the experiment (common random numbers)"
-    return paired_diffs(a, b)
+        return nd, tr("paired differences from the experiment (common random numbers)")
+    return paired_diffs(a, b, tr)
 
 
-def _diff_cell(k: str, d: Diff, base: float | None) -> tuple[str, str, str]:
+def _diff_cell(k: str, d: Diff, base: float | None, tr: Tr) -> tuple[Any, str, str]:
     mean, half = d
     if mean is None:
         return "–", "–", ""
-    sign = "+" if mean > 0 else ""
-    txt = f"{sign}{fmt_kpi(k, mean)}" + (f" ± {fmt_kpi(k, half)}" if half else "")
-    rel = f"{mean / base:+.1%}" if base else "–"
+    sign = "+" if mean > 0 else ("−" if mean < 0 else "")
+    txt = sign + fmt_kpi(k, abs(mean), tr) + (f" ± {fmt_kpi(k, half, tr)}" if half else "")
+    r = round(mean / base, 3) if base else None
+    rel = (("+" if r > 0 else "−" if r < 0 else "") + tr.pct(abs(r), 1)) if r is not None \
+        else "–"
     clear = half is not None and abs(mean) > half
     if k in NEUTRAL or mean == 0 or (half is not None and not clear):
-        verdict_ = "no clear difference" if half is not None and not clear else ""
-        return esc(txt), esc(rel), verdict_
+        verdict_ = tr("no clear difference") if half is not None and not clear else ""
+        return txt, rel, verdict_
     better = (mean > 0) == (k in HIGHER_IS_BETTER)
-    word = "better" if better else "worse"
-    return f"<span class={word}>{esc(txt)}</span>", esc(rel), word if half is not None else ""
+    word = tr("better") if better else tr("worse")
+    cls = "better" if better else "worse"
+    return html('<span class="{c}">{t}</span>', c=cls, t=txt), rel, word if half else ""
+
+
+def _clear(d: Diff) -> bool:
+    """A difference its interval does not cover 0 for (or one without an interval)."""
+    mean, half = d
+    return mean is not None and (half is None or abs(mean) > half)
 
 
 def comparison_figures(
-    a: RunData, b: RunData, diffs: dict[str, Diff], labels: tuple[str, str]
+    a: RunData, b: RunData, diffs: dict[str, Diff], labels: tuple[str, str], tr: Tr | None = None
 ) -> dict[str, go.Figure]:
+    tr = tr or Tr()
     la, lb = (esc(x) for x in labels)
     fig = make_subplots(
-        rows=3,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.07,
+        rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.08,
         subplot_titles=[
-            "Concurrent participants vs capacity",
-            "Failed join attempts per minute",
-            "Pupils trying to get in (the retry wave)",
+            tr("Concurrent participants vs capacity"),
+            tr("Failed join attempts per minute"),
+            tr("Pupils trying to get in (the retry wave)"),
         ],
     )
-    for d, name, color, dash in ((a, la, F.BLUE, "solid"), (b, lb, F.ORANGE, "solid")):
+    tops: list[list[float]] = [[], [], []]
+    for d, name, color, dash in ((a, la, F.BLUE, "solid"), (b, lb, F.ORANGE, "dot")):
         ts = d.timeseries
         p = F.series(ts, "total", "participants")
         c = F.series(ts, "total", "capacity_participants")
-        fig.add_trace(
-            go.Scatter(
-                x=F.hhmm(p["t"]),
-                y=p["value"],
-                name=f"{name}: participants",
-                line={"color": color, "dash": dash},
-            ),
-            row=1,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=F.hhmm(c["t"]),
-                y=c["value"],
-                name=f"{name}: capacity",
-                line={"color": color, "dash": "dash", "width": 1},
-            ),
-            row=1,
-            col=1,
-        )
-        fails = ts[
-            (ts["component"] == "total")
-            & ts["metric"].isin(["refused_capacity", "failed_frontend", "failed_dispatcher"])
-        ]
+        fig.add_trace(go.Scatter(x=F.hhmm(p["t"]), y=p["value"],
+                                 name=tr("{s}: participants", s=name),
+                                 line={"color": color, "dash": dash, "width": 2}), row=1, col=1)
+        fig.add_trace(go.Scatter(x=F.hhmm(c["t"]), y=c["value"],
+                                 name=tr("{s}: capacity", s=name),
+                                 line={"color": color, "dash": "dash" if dash == "solid"
+                                       else "longdashdot", "width": 1}), row=1, col=1)
+        fails = ts[(ts["component"] == "total")
+                   & ts["metric"].isin(["refused_capacity", "failed_frontend",
+                                        "failed_dispatcher"])]
         fs = fails.groupby("t", as_index=False)["value"].sum()
-        fig.add_trace(
-            go.Scatter(
-                x=F.hhmm(fs["t"]),
-                y=fs["value"],
-                name=f"{name}: failures",
-                line={"color": color},
-                showlegend=False,
-            ),
-            row=2,
-            col=1,
-        )
-        tr = F.series(ts, "total", "pupils_trying")
-        fig.add_trace(
-            go.Scatter(
-                x=F.hhmm(tr["t"]),
-                y=tr["value"],
-                name=f"{name}: trying",
-                line={"color": color},
-                showlegend=False,
-            ),
-            row=3,
-            col=1,
-        )
-    fig.update_layout(
-        height=820,
-        hovermode="x unified",
-        margin={"t": 60, "b": 30},
-        title="A vs B over the day",
-        legend={"orientation": "h", "y": -0.06},
-    )
+        fig.add_trace(go.Scatter(x=F.hhmm(fs["t"]), y=fs["value"],
+                                 name=tr("{s}: failures", s=name),
+                                 line={"color": color, "dash": dash}, showlegend=False),
+                      row=2, col=1)
+        tr_ = F.series(ts, "total", "pupils_trying")
+        fig.add_trace(go.Scatter(x=F.hhmm(tr_["t"]), y=tr_["value"],
+                                 name=tr("{s}: trying", s=name),
+                                 line={"color": color, "dash": dash}, showlegend=False),
+                      row=3, col=1)
+        tops[0] += [*p["value"], *c["value"]]
+        tops[1] += list(fs["value"])
+        tops[2] += list(tr_["value"])
+    for i, (top, title) in enumerate(zip(tops, (tr("people"), tr("failures / min"),
+                                                 tr("pupils")), strict=True), start=1):
+        rng, step = F.linear_range(top, headroom=1.1)
+        fig.update_yaxes(range=rng, dtick=step, title_text=title, row=i, col=1)
+    fig.update_layout(height=840, hovermode="x unified", margin={"t": 60, "b": 30, "l": 70},
+                      title=tr("A and B over the day"), legend={"orientation": "h", "y": -0.06})
     fig.update_xaxes(tickformat="%H:%M")
 
     ks = [k for k in KPI_NAMES if diffs.get(k, (None, None))[0] is not None and a.kpis.get(k)]
-    rel = [100 * diffs[k][0] / a.kpis[k] for k in ks]  # type: ignore[operator]
+    rel = [100 * diffs[k][0] / abs(a.kpis[k]) for k in ks]  # type: ignore[operator]
     err = [100 * (diffs[k][1] or 0.0) / abs(a.kpis[k]) for k in ks]
+    # a change of +30,000 % would flatten every other bar: bars stop at ±CAP %, their
+    # label gives the value
+    cap = REL_CAP_PCT
+    shown = [max(-cap, min(cap, r)) for r in rel]
     bars = go.Figure(
         go.Bar(
-            y=[kpi_label(k) for k in ks],
-            x=rel,
-            orientation="h",
+            y=[kpi_label(k, tr) for k in ks], x=shown, orientation="h",
             marker_color=[
-                F.GREY
-                if k in NEUTRAL
+                F.GREY if k in NEUTRAL or not _clear(diffs[k])
                 else (F.GREEN if (r > 0) == (k in HIGHER_IS_BETTER) else F.RED)
                 for k, r in zip(ks, rel, strict=True)
             ],
-            error_x={"type": "data", "array": err, "visible": any(err)},
-            hovertemplate="%{y}: %{x:+.1f} %<extra></extra>",
+            marker_pattern_shape=[
+                "" if k in NEUTRAL or not _clear(diffs[k])
+                else ("" if (r > 0) == (k in HIGHER_IS_BETTER) else "/")
+                for k, r in zip(ks, rel, strict=True)
+            ],
+            error_x={"type": "data", "array": [e if abs(r) < cap else 0.0
+                                               for r, e in zip(rel, err, strict=True)],
+                     "visible": any(err)},
+            text=[("+" if r > 0 else "−" if r < 0 else "") + tr.num(abs(r), 1) + " %"
+                  for r in rel],
+            textposition="outside", cliponaxis=False,
+            customdata=rel, hovertemplate="%{y}: %{customdata:+.1f} %<extra></extra>",
         )
     )
+    span = max([abs(r) + e for r, e in zip(shown, err, strict=True)] or [1.0]) * 1.35 or 1.0
+    span = min(span, cap * 1.35)
     bars.update_layout(
-        height=80 + 28 * len(ks),
-        margin={"t": 50, "b": 40, "l": 290, "r": 20},
-        title="Paired differences B − A, relative to A (95 % CI)",
-        xaxis={"title": "% of A", "zeroline": True},
+        height=100 + 28 * len(ks), margin={"t": 50, "b": 50, "l": 330, "r": 40},
+        title=tr("Differences B − A, relative to A (hatched: worse; grey: no clear difference; "
+                 "bars end at ±{cap} %)",
+                 cap=cap),
+        xaxis={"title": tr("% of A"), "zeroline": True, "zerolinewidth": 2,
+               "range": [-span, span]},
     )
 
     ttj = go.Figure()
-    for d, name, color in ((a, la, F.BLUE), (b, lb, F.ORANGE)):
-        ks2 = [k for k, _ in F.TTJ_KPIS if d.kpis.get(k) is not None]
-        ttj.add_trace(
-            go.Bar(
-                x=[dict(F.TTJ_KPIS)[k] for k in ks2],
-                name=name,
-                y=[max(float(d.kpis[k]), 0.05) for k in ks2],
-                marker_color=color,
-                error_y={"type": "data", "array": [d.ci.get(k) or 0 for k in ks2]},
-            )
-        )
-    ttj.add_hline(y=120, line_dash="dot", line_color=F.RED, annotation_text="2-minute target")
+    drawn: list[float] = []
+    for d, name, color, hatch in ((a, la, F.BLUE, ""), (b, lb, F.ORANGE, "/")):
+        bar, vals = F._ttj_bar(d.kpis, d.intervals, tr, name, color, hatch)
+        bar.update(textposition="outside", showlegend=True)
+        ttj.add_trace(bar)
+        drawn += vals
+    ttj.add_hline(y=120, line_dash="dot", line_color=F.RED, line_width=2,
+                  annotation_text=tr("2-minute target"), annotation_position="top left")
     ttj.update_layout(
-        barmode="group",
-        height=340,
-        title="Time to join",
-        yaxis={"type": "log", "title": "seconds (log scale)"},
-        margin={"t": 50, "b": 40},
+        barmode="group", height=380, title=tr("Time to join"),
+        yaxis={"title": tr("seconds (log scale)"), **F.log_axis([*drawn, 120.0], F.TTJ_FLOOR_S)},
+        margin={"t": 50, "b": 40, "l": 70},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
     )
     return {"comparison_timeline": fig, "paired_differences": bars, "time_to_join": ttj}
 
 
-def _config_diff(a: RunData, b: RunData) -> str:
+def _config_diff(a: RunData, b: RunData, tr: Tr) -> Markup:
     if a.scenario is None or b.scenario is None:
-        return "<p class=muted>Settings not recorded for both scenarios.</p>"
-    fa = _flatten(a.scenario.model_dump(mode="json"))
-    fb = _flatten(b.scenario.model_dump(mode="json"))
-    rows = [
-        (k, _short(fa.get(k, "–")), _short(fb.get(k, "–")))
-        for k in sorted(set(fa) | set(fb))
-        if fa.get(k) != fb.get(k) and k not in ("name", "description")
-    ]
+        return html("<p class=muted>{t}</p>", t=tr("Settings not recorded for both scenarios."))
+    fa = _flatten(a.scenario.model_dump(mode="json", exclude={"report"}))
+    fb = _flatten(b.scenario.model_dump(mode="json", exclude={"report"}))
+    keys = [k for k in sorted(set(fa) | set(fb))
+            if fa.get(k) != fb.get(k) and k not in ("name", "description")]
+    rows = [(L.config_path(k, tr, b.scenario if k in fb else a.scenario),
+             _short(k, fa.get(k), tr), _short(k, fb.get(k), tr)) for k in keys]
     if not rows:
-        return "<p>The two scenarios have the same settings (only the seeds may differ).</p>"
-    return table(["setting", "A", "B"], rows)
+        return html("<p>{t}</p>", t=tr("The two scenarios have the same settings (only the "
+                                       "seeds may differ)."))
+    return table([tr("setting"), "A", "B"], rows)
 
 
 def _flatten(x: Any, prefix: str = "") -> dict[str, Any]:
@@ -291,20 +291,26 @@ def _flatten(x: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: x}
 
 
-def _short(v: Any) -> str:
-    s = str(v)
+def _short(path: str, v: Any, tr: Tr) -> str:
+    if isinstance(v, list) and not v:
+        return tr("none")
+    if v is None:
+        return "–"
+    s = L.setting_value(path, v, tr)
     return s if len(s) <= 120 else s[:117] + "…"
 
 
 def render_comparison(
-    a: Results | RunData,
-    b: Results | RunData,
+    a: Any,
+    b: Any,
     diffs: Mapping[str, Any] | None = None,
     labels: tuple[str, str] | None = None,
+    lang: str | None = None,
 ) -> str:
     """Scenario ``b`` against baseline ``a`` with paired differences, as one HTML string."""
     ra, rb = as_run_data(a), as_run_data(b)
-    nd, how = resolve_diffs(ra, rb, diffs)
+    tr = Tr(lang or rb.lang or ra.lang)
+    nd, how = resolve_diffs(ra, rb, diffs, tr)
     labels = labels or (ra.name, rb.name)
     if labels[0] == labels[1]:  # same scenario name: tell them apart by directory or letter
         dirs = [Path(d.source).name if d.source not in ("", "in memory") else "" for d in (ra, rb)]
@@ -312,42 +318,38 @@ def render_comparison(
             labels = (f"{labels[0]} ({dirs[0]})", f"{labels[1]} ({dirs[1]})")
         else:
             labels = (f"{labels[0]} (A)", f"{labels[1]} (B)")
-    figs = comparison_figures(ra, rb, nd, labels)
-    fig = {k: embed(k, f) for k, f in figs.items()}
+    figs = comparison_figures(ra, rb, nd, labels, tr)
+    fig = {k: embed(k, f, tr) for k, f in figs.items()}
     rows = []
     for k in KPI_NAMES:
-
-        def cell(d: RunData, k: str = k) -> str:
-            v, h = d.kpis.get(k), d.ci.get(k)
-            return esc(fmt_kpi(k, v) + (f" ± {fmt_kpi(k, h)}" if h else ""))
-
-        dtxt, rel, word = _diff_cell(k, nd.get(k, (None, None)), ra.kpis.get(k))
-        rows.append((esc(kpi_label(k)), cell(ra), cell(rb), dtxt, rel, esc(word)))
+        dtxt, rel, word = _diff_cell(k, nd.get(k, (None, None)), ra.kpis.get(k), tr)
+        rows.append((kpi_label(k, tr), fmt_with_interval(k, ra.kpis.get(k), ra.interval(k), tr),
+                     fmt_with_interval(k, rb.kpis.get(k), rb.interval(k), tr), dtxt, rel, word))
     kpis = table(
-        ["KPI", "A", "B", "B − A (95 % CI)", "relative", ""], rows, num=(1, 2, 3, 4), raw=True
+        [tr("key figure"), "A", "B", tr("B − A (95 % CI)"), tr("relative to A"), ""], rows,
+        num=(1, 2, 3, 4),
     )
     head = (
-        f"<h1>{esc(labels[0])} <span class=muted>vs</span> {esc(labels[1])}</h1>"
-        f"<p class=lead><b>A:</b> {esc(ra.description)}</p>"
-        f"<p class=lead><b>B:</b> {esc(rb.description)}</p>"
-        f"{verdict(ra.kpis, prefix='<b>A:</b> ')}{verdict(rb.kpis, prefix='<b>B:</b> ')}"
+        html("<h1>{a} <span class=muted>{vs}</span> {b}</h1>", a=labels[0], vs=tr("vs"),
+             b=labels[1])
+        + html("<p class=lead><b>A:</b> {d}</p><p class=muted>{p}</p>", d=ra.description,
+               p=population_line(ra, tr))
+        + html("<p class=lead><b>B:</b> {d}</p><p class=muted>{p}</p>", d=rb.description,
+               p=population_line(rb, tr))
+        + verdict(ra.kpis, ra.intervals, tr, prefix="A:")
+        + verdict(rb.kpis, rb.intervals, tr, prefix="B:")
     )
+    n = min(ra.replications, rb.replications)
     sections = [
-        (
-            "kpis",
-            "Key figures side by side",
-            f"<p class=muted>Differences: {esc(how)}.</p>" + kpis + fig["paired_differences"],
-        ),
-        ("day", "Over the day", fig["comparison_timeline"]),
-        ("time-to-join", "Time to join", fig["time_to_join"]),
-        ("settings", "What differs between the scenarios", _config_diff(ra, rb)),
-        (
-            "provenance",
-            "Provenance",
-            "<h3>A</h3>"
-            + provenance_table(ra.provenance, ra.source)
-            + "<h3>B</h3>"
-            + provenance_table(rb.provenance, rb.source),
-        ),
+        Section("kpis", tr("Key figures side by side"),
+                html("<p class=muted>{t}</p>", t=tr("Differences: {how}.", how=how))
+                + too_few_note(n, tr) + kpis + fig["paired_differences"]),
+        Section("day", tr("Over the day"), fig["comparison_timeline"]),
+        Section("time-to-join", tr("Time to join"), fig["time_to_join"]),
+        Section("settings", tr("What differs between the scenarios"), _config_diff(ra, rb, tr)),
+        Section("provenance", tr("Provenance"),
+                html("<h3>A</h3>") + provenance_table(ra.provenance, tr, ra.source)
+                + html("<h3>B</h3>") + provenance_table(rb.provenance, tr, rb.source)),
     ]
-    return page(f"dlsim comparison – {labels[0]} vs {labels[1]}", head, sections)
+    return page(tr("dlsim comparison – {a} vs {b}", a=labels[0], b=labels[1]), head, sections,
+                tr, kind="comparison")

@@ -1,8 +1,10 @@
-"""What a report needs from a run, whether in memory (``Results``) or read back from a directory.
+"""What a report needs from a run: plain data, read from a run directory or handed over.
 
-A run directory holds ``summary.json``, ``timeseries.parquet`` and ``schools.parquet``; the
-resolved scenario is in ``summary.json`` under ``config`` (older runs: the scenario file named
-in the provenance is used when its config hash still matches). Nothing is re-simulated.
+The report never imports the simulation's ``Results``: ``Results.to_run_data()`` builds a
+:class:`RunData` from memory, :func:`load_run_dir` from the files. A run directory holds
+``summary.json``, ``timeseries.parquet`` and ``schools.parquet``; the resolved scenario is
+in ``summary.json`` under ``config`` (older runs: the scenario file named in the provenance
+is used when its config hash still matches). Nothing is re-simulated.
 """
 
 from __future__ import annotations
@@ -23,10 +25,22 @@ from sim.rundir import (  # the directory formats live in sim.rundir
 from sim.rundir import (
     read_parquet_checked as read_parquet_checked,
 )
+from sim.stats import Interval, kpi_interval
 
 if TYPE_CHECKING:
     from sim.config import Scenario
-    from sim.results import Results
+
+
+class Note(str):
+    """A note on a run in English, with the message and values to translate it from."""
+
+    msgid: str
+    values: dict[str, Any]
+
+    def __new__(cls, msgid: str, **values: Any) -> Note:
+        obj = super().__new__(cls, msgid.format(**values) if values else msgid)
+        obj.msgid, obj.values = msgid, values
+        return obj
 
 
 class ReportInputError(RunDirError):
@@ -79,18 +93,53 @@ class RunData:
             return {k: list(v) for k, v in per.items()}
         return {k: [v] for k, v in self.kpis.items()}
 
+    @property
+    def lang(self) -> str | None:
+        """The scenario's report language (``report.lang``), if it sets one."""
+        rep = getattr(self.scenario, "report", None)
+        return getattr(rep, "lang", None)
 
-def as_run_data(obj: Results | RunData) -> RunData:
-    """``obj`` as :class:`RunData` (a ``Results`` is read without copying its frames)."""
+    def interval(self, kpi: str) -> Interval | None:
+        """The 95 % interval of a KPI over replications (None with one replication).
+
+        Read from ``kpis_interval95`` when the run recorded it, else computed from the
+        replications' values with :func:`sim.stats.kpi_interval` (bounded for shares).
+        """
+        if self.replications < 2:
+            return None
+        rec = (self.summary.get("kpis_interval95") or {}).get(kpi)
+        if isinstance(rec, dict) and rec.get("lo") is not None and rec.get("hi") is not None:
+            try:
+                return Interval(
+                    float(rec.get("mean", self.kpis.get(kpi)) or 0.0),
+                    float(rec["lo"]),
+                    float(rec["hi"]),
+                    int(rec.get("n", self.replications)),
+                    method=str(rec.get("method", "t")),
+                )
+            except (TypeError, ValueError):
+                pass
+        vals = [v for v in self.per_replication.get(kpi, []) if v is not None]
+        if len(vals) < 2:
+            return None
+        return kpi_interval(kpi, vals)
+
+    @property
+    def intervals(self) -> dict[str, Interval | None]:
+        return {k: self.interval(k) for k in self.kpis}
+
+
+def as_run_data(obj: Any) -> RunData:
+    """``obj`` as :class:`RunData`: RunData itself, or anything with ``to_run_data()`` (the
+    simulation's ``Results``, without this package importing it)."""
     if isinstance(obj, RunData):
         return obj
-    return RunData(
-        summary=obj.summary,
-        timeseries=obj.timeseries,
-        schools=obj.schools,
-        scenario=obj.scenario,
-        source="in memory",
-    )
+    to = getattr(obj, "to_run_data", None)
+    if callable(to):
+        data = to()
+        if isinstance(data, RunData):
+            return data
+    raise TypeError(f"cannot report on {type(obj).__name__}: expected RunData or Results")
 
 
 def report_kind(path: Path) -> str:
@@ -121,22 +170,21 @@ def scenario_from_summary(summary: dict[str, Any]) -> tuple[Scenario | None, str
         try:
             return scenario_from_dict(cfg, source="summary.json config"), None
         except ConfigError as exc:
-            return None, "the recorded configuration no longer validates: " + "; ".join(
-                exc.problems[:3]
-            )
+            return None, Note("the recorded configuration no longer validates: {problems}",
+                              problems="; ".join(exc.problems[:3]))
     path = prov.get("config_file")
     if path and Path(path).is_file():
         try:
             sc = load_scenario(path, check_files=False)
         except ConfigError:
-            return None, f"the scenario file {path} no longer validates"
+            return None, Note("the scenario file {path} no longer validates", path=path)
         if sc.config_hash() == prov.get("config_hash"):
             return sc, None
-        return None, (
-            f"the run's configuration was not recorded and {path} has changed since "
-            "(config hash differs; --set overrides are not recorded)"
+        return None, Note(
+            "the run's configuration was not recorded and {path} has changed since "
+            "(config hash differs; --set overrides are not recorded)", path=path,
         )
-    return None, "the run's configuration was not recorded"
+    return None, Note("the run's configuration was not recorded")
 
 
 def load_run_dir(path: str | Path) -> RunData:
@@ -147,9 +195,9 @@ def load_run_dir(path: str | Path) -> RunData:
         raise
     except RunDirError as exc:
         raise ReportInputError(str(exc)) from None
-    p, summary, ts, schools, notes = (
-        stored.path, stored.summary, stored.timeseries, stored.schools, stored.notes
-    )
+    p, summary, ts, schools = stored.path, stored.summary, stored.timeseries, stored.schools
+    # sim.rundir's notes are plain English; as Notes they are looked up in the catalogue
+    notes: list[str] = [n if isinstance(n, Note) else Note(n) for n in stored.notes]
     sc, why = scenario_from_summary(summary)
     if why:
         notes.append(why)

@@ -1,37 +1,30 @@
-"""Page layout shared by all reports: CSS, escaping, KPI formatting, tables, embedded figures.
+"""Page layout shared by all reports: Jinja2 templates (autoescaped), KPI cards, tables,
+intervals in words, the service target and embedded figures.
 
-Every piece of user or data text goes through :func:`esc` (``html.escape``); plotly.js is
+HTML is rendered from the templates in ``sim/report/templates`` with autoescape on: every
+value is escaped unless it is :class:`markupsafe.Markup` built by this package. plotly.js is
 inlined once in the page head, so a report is one file that works offline.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import html
-import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import plotly.graph_objects as go
-from plotly.offline import get_plotlyjs
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from sim.provenance import package_version
+from sim.report.i18n import EN, Tr
+from sim.report.labels import KPIS, fmt_kpi, kpi_kind, kpi_label
+from sim.stats import MIN_MEANINGFUL_REPLICATIONS, Interval
 
-KPI_LABELS = {
-    "join_attempts": ("Join attempts (pupils)", "{:,.0f}"),
-    "joins_succeeded": ("Successful joins", "{:,.0f}"),
-    "join_success_rate": ("Pupil-meetings that got in", "{:.2%}"),
-    "p50_time_to_join_s": ("Median time to join", "{:,.1f} s"),
-    "p95_time_to_join_s": ("95th pct. time to join", "{:,.1f} s"),
-    "p99_time_to_join_s": ("99th pct. time to join", "{:,.1f} s"),
-    "p95_time_to_join_retried_s": ("95th pct. time to join, pupils who retried", "{:,.1f} s"),
-    "gave_up": ("Pupil-meetings given up", "{:,.0f}"),
-    "lost_pupil_minutes": ("Lost pupil-minutes", "{:,.0f}"),
-    "peak_concurrent_participants": ("Peak concurrent participants", "{:,.0f}"),
-    "peak_node_utilisation": ("Peak node utilisation", "{:.1%}"),
-    "blocking_probability": ("Blocking probability (capacity)", "{:.3%}"),
-    "affected_schools_share": ("Schools affected (>10 % lost >15 min)", "{:.2%}"),
-}
+# Kept for callers that read labels by KPI name (the CLI, notebooks): English label, kind.
+KPI_LABELS = {k: (en, kind) for k, (en, _, kind) in KPIS.items()}
 
 # The service target of the planners' first question (DESIGN.md): nearly every pupil gets in,
 # and quickly. A target is a tuple of (kpi, ">=" or "<=", threshold), all of which must hold.
@@ -43,156 +36,254 @@ SERVICE_TARGET: Target = (
 SERVICE_TARGET_TEXT = "≥ 99 % of pupil-meetings get in, 95 % of them within 2 minutes"
 
 
-def target_text(target: Target) -> str:
+def target_text(target: Target, tr: Tr = EN) -> str:
     """A target in words (the service target's own wording for the default)."""
     if tuple(target) == SERVICE_TARGET:
-        return SERVICE_TARGET_TEXT
+        return tr(SERVICE_TARGET_TEXT)
     return ", ".join(
-        f"{kpi_label(k).lower()} {'≥' if op == '>=' else '≤'} {fmt_kpi(k, thr)}"
+        f"{kpi_label(k, tr)} {'≥' if op == '>=' else '≤'} {fmt_kpi(k, thr, tr)}"
         for k, op, thr in target
     )
 
 
-CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2733;
-background:#f6f7f9}
-main{max-width:1150px;margin:0 auto;padding:24px 28px 60px;background:#fff}
-h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.2em;margin-top:2em;border-bottom:2px solid #e3e6ea;
-padding-bottom:4px}h3{font-size:1.02em;margin:1.2em 0 .3em}.muted{color:#5b6775}
-.lead{font-size:1.05em}.small{font-size:.85em}
-table{border-collapse:collapse;width:100%;margin:8px 0;font-size:.92em}
-th,td{padding:5px 8px;border-bottom:1px solid #e8eaee;text-align:left;vertical-align:top}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-.kpis{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:10px;margin:12px 0}
-.kpi{border:1px solid #e3e6ea;border-radius:6px;padding:10px 12px}
-.kpi .v{font-size:1.35em;font-weight:600}.kpi .l{font-size:.85em;color:#5b6775}
-.kpi .ci{font-size:.62em;font-weight:400;color:#5b6775;white-space:nowrap}
-.warn{background:#fff4e5;border-left:4px solid #f0a030;padding:8px 12px}
-.ok{background:#eaf7ee;border-left:4px solid #3a9d5d;padding:8px 12px}
-.note{background:#eef3fb;border-left:4px solid #4a7cc9;padding:8px 12px}
-.toc{font-size:.9em;columns:2}.toc a{color:#2a5aa8;text-decoration:none}
-a.src{font-size:.8em;color:#2a5aa8;text-decoration:none;border:1px solid #c9d6ee;
-border-radius:3px;padding:0 3px;margin-left:2px;white-space:nowrap}
-.changed{font-size:.8em;color:#a35c00;font-weight:600}
-.figure{margin:6px 0 14px}.better{color:#26734a}.worse{color:#b3261e}
-code{font-size:.9em}footer{margin-top:3em;font-size:.85em;color:#5b6775}
-@media print{body{background:#fff}main{max-width:none}}
-"""
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    return Environment(
+        loader=PackageLoader("sim.report", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=False,
+        lstrip_blocks=False,
+    )
 
 
-def esc(x: Any) -> str:
+def esc(x: Any) -> Markup:
     """HTML-escape any value (user text, data values, numbers)."""
-    return html.escape(str(x), quote=True)
+    return escape(str(x))
 
 
-def fmt_kpi(name: str, value: Any) -> str:
-    """A KPI value formatted with its unit (``–`` when missing)."""
-    if value is None:
-        return "–"
-    fmt = KPI_LABELS.get(name, (name, "{:,.4g}"))[1]
-    try:
-        return fmt.format(value)
-    except (ValueError, TypeError):
-        return esc(value)
+def html(template: str, **kw: Any) -> Markup:
+    """A snippet with escaped arguments: ``html("<b>{}</b>", x)`` escapes ``x``."""
+    return Markup(template).format(**kw) if kw else Markup(template)
 
 
-def kpi_label(name: str) -> str:
-    return KPI_LABELS.get(name, (name.replace("_", " "), ""))[0]
+def join(parts: Iterable[Any], sep: str = "") -> Markup:
+    return Markup(sep).join(parts)
 
 
-def plain(v: Any) -> str:
-    """A number as a planner reads it (thousands separators, 4 significant digits)."""
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, numbers.Integral):
-        return f"{int(v):,}"
-    if isinstance(v, numbers.Real):
-        f = float(v)
-        return f"{f:,.4g}" if abs(f) < 1e6 else f"{f:,.0f}"
-    return str(v)
+def table(
+    headers: Sequence[Any],
+    rows: Iterable[Sequence[Any]],
+    num: Iterable[int] = (),
+    cls: str = "",
+) -> Markup:
+    """An HTML table; plain cells are escaped, :class:`Markup` cells are kept."""
+    macro = _env().get_template("macros.html.j2").module.table  # type: ignore[attr-defined]
+    return Markup(macro(list(headers), [list(r) for r in rows], set(num), cls))
+
+
+@dataclass(frozen=True)
+class Card:
+    label: str
+    value: str
+    interval: str = ""
+
+
+def cards(items: Sequence[Card]) -> Markup:
+    macro = _env().get_template("macros.html.j2").module.cards  # type: ignore[attr-defined]
+    return Markup(macro(list(items)))
+
+
+# ------------------------------------------------------------------------------- intervals
+def interval_range(kpi: str, iv: Interval | None, tr: Tr = EN) -> str:
+    """The 95 % interval of a KPI as a range in its unit ("97.1–99.6 %"), or ``""``."""
+    if iv is None or iv.n < 2 or not (tr._ok(iv.lo) and tr._ok(iv.hi)):
+        return ""
+    kind = kpi_kind(kpi)
+    if kind == "share":
+        d = 2 if kpi != "blocking_probability" else 3  # as many digits as the mean
+        lo, hi = tr.pct(iv.lo, d), tr.pct(iv.hi, d)
+        return f"{lo.rsplit(chr(0x202F), 1)[0]}–{hi}"
+    if kind == "seconds":
+        return f"{tr.num(iv.lo, 1)}–{tr.seconds(iv.hi, 1)}"
+    return f"{tr.num(iv.lo)}–{tr.num(iv.hi)}"
+
+
+def interval_note(kpi: str, iv: Interval | None, tr: Tr = EN) -> str:
+    """What to print beside a mean: "(95 % CI 97.1–99.6 %)", or why there is none."""
+    if iv is None or iv.n < 2:
+        return ""
+    if not iv.meaningful:
+        return tr("({n} replications: too few for an interval)", n=iv.n)
+    return tr("(95 % CI {range})", range=interval_range(kpi, iv, tr))
+
+
+def fmt_with_interval(kpi: str, v: Any, iv: Interval | None, tr: Tr = EN) -> str:
+    """"98.9 % (97.1–99.6 %)" — the mean and, when meaningful, its interval."""
+    text = fmt_kpi(kpi, v, tr)
+    if iv is not None and iv.meaningful and interval_range(kpi, iv, tr):
+        text += f" ({interval_range(kpi, iv, tr)})"
+    return text
+
+
+def too_few_note(n: int, tr: Tr = EN) -> Markup:
+    """The sentence a report prints when intervals are missing or meaningless."""
+    if n >= MIN_MEANINGFUL_REPLICATIONS:
+        return Markup("")
+    if n <= 1:
+        text = tr(
+            "One replication: no confidence intervals. Run at least {k} replications "
+            "(--replications {k}) for 95 % confidence intervals.",
+            k=MIN_MEANINGFUL_REPLICATIONS,
+        )
+    else:
+        text = tr(
+            "Only {n} replications: too few for a meaningful 95 % confidence interval "
+            "(it would mostly reflect the lack of data); figures are means. Run at least {k}.",
+            n=n,
+            k=MIN_MEANINGFUL_REPLICATIONS,
+        )
+    return html('<p class="note">{t}</p>', t=text)
+
+
+# ------------------------------------------------------------------------- service target
+def _bound(v: float, iv: Any, op: str) -> float:
+    """The conservative end of ``iv`` for ``op`` (an Interval or a half-width)."""
+    if iv is None:
+        return v
+    if isinstance(iv, Interval):
+        if not iv.meaningful:
+            return v
+        return iv.lo if op == ">=" else iv.hi
+    h = float(iv or 0.0)
+    return v - h if op == ">=" else v + h
 
 
 def meets(
-    kpis: dict[str, Any], ci: dict[str, Any] | None = None, target: Target = SERVICE_TARGET
+    kpis: Mapping[str, Any],
+    ci: Mapping[str, Any] | None = None,
+    target: Target = SERVICE_TARGET,
 ) -> bool | None:
-    """Whether ``target`` holds (with ``ci``: at the conservative end of the 95 % CI); None if
-    a KPI is missing."""
+    """Whether ``target`` holds; with ``ci`` (intervals or half-widths) at the conservative end
+    of the 95 % interval. None if a KPI is missing. Intervals from too few replications are
+    not used (the mean is judged)."""
     for k, op, thr in target:
         v = kpis.get(k)
         if v is None or v != v:  # missing or NaN
             return None
-        h = float((ci or {}).get(k) or 0.0)
-        if op == ">=" and not v - h >= thr:
+        b = _bound(float(v), (ci or {}).get(k), op)
+        if op == ">=" and not b >= thr:
             return False
-        if op == "<=" and not v + h <= thr:
+        if op == "<=" and not b <= thr:
             return False
     return True
 
 
-def verdict(kpis: dict[str, Any], ci: dict[str, Any] | None = None, prefix: str = "") -> str:
-    """A coloured line saying whether the service target is met (``prefix`` is raw HTML)."""
-    ok = meets(kpis, ci)
-    conf = " (at the 95 % confidence bound)" if ci else ""
+def verdict(
+    kpis: Mapping[str, Any],
+    intervals: Mapping[str, Interval | None] | None = None,
+    tr: Tr = EN,
+    prefix: str = "",
+    see: bool = True,
+) -> Markup:
+    """A coloured line saying whether the service target is met (``see``: point to the
+    sections below)."""
+    ok = meets(kpis, intervals)
     if ok is None:
-        return ""
+        return Markup("")
+    ivs = [iv for iv in (intervals or {}).values() if iv is not None]
+    conf = ""
+    if ivs and all(iv.meaningful for iv in ivs):
+        conf = tr(" (at the 95 % confidence bound)")
+    text = tr(SERVICE_TARGET_TEXT)
+    lead = html("<b>{p}</b> ", p=prefix) if prefix else Markup("")
     if ok:
-        return f"<p class=ok>{prefix}Service target met{conf}: {SERVICE_TARGET_TEXT}.</p>"
-    return (
-        f"<p class=warn>{prefix}Service target <b>not</b> met{conf} ({SERVICE_TARGET_TEXT}). "
-        "See the capacity and retry sections below.</p>"
+        return html('<p class="ok">{lead}{m}{c}: {t}.</p>', lead=lead,
+                    m=tr("Service target met"), c=conf, t=text)
+    return html(
+        '<p class="warn">{lead}<b>{m}</b>{c} ({t}). {see}</p>', lead=lead,
+        m=tr("Service target not met"), c=conf, t=text,
+        see=tr("See the capacity and retry sections below.") if see else "",
     )
 
 
-def table(
-    headers: Sequence[str],
-    rows: Iterable[Sequence[Any]],
-    num: Iterable[int] = (),
-    raw: bool = False,
-) -> str:
-    """An HTML table; cells are escaped unless ``raw`` (then the caller escaped them)."""
-    num_cols = set(num)
-    cls = [" class=num" if i in num_cols else "" for i in range(len(headers))]
-    head = "".join(f"<th{cls[i]}>{esc(h)}</th>" for i, h in enumerate(headers))
-    body = []
-    for r in rows:
-        cells = "".join(
-            f"<td{cls[i] if i < len(cls) else ''}>{c if raw else esc(c)}</td>"
-            for i, c in enumerate(r)
-        )
-        body.append(f"<tr>{cells}</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
-
-
-def embed(name: str, fig: go.Figure) -> str:
-    """A figure as a ``<div>`` (plotly.js itself is inlined once in the page head)."""
+# ---------------------------------------------------------------------------------- figures
+def embed(name: str, fig: go.Figure, tr: Tr = EN, static: bool = False) -> Markup:
+    """A figure as a ``<div>`` (plotly.js itself is inlined once in the page head);
+    ``static`` for print: no tool bar, no hover."""
+    fig.update_layout(separators=tr.plotly_separators())
+    config: dict[str, Any] = {"displaylogo": False, "responsive": not static, "locale": tr.lang}
+    if static:
+        config |= {"staticPlot": True, "displayModeBar": False}
     div = fig.to_html(
         full_html=False,
         include_plotlyjs=False,
-        config={"displaylogo": False, "responsive": True},
+        config=config,
         default_width="100%",
     )
-    return f'<div class=figure data-figure="{esc(name)}">{div}</div>'
+    return html('<div class="figure" data-figure="{n}">', n=name) + Markup(div) + Markup("</div>")
 
 
-def page(title: str, header_html: str, sections: Sequence[tuple[str, str, str]]) -> str:
-    """A complete HTML page: ``sections`` are (anchor, heading, body html)."""
-    toc = "".join(f'<li><a href="#{esc(a)}">{esc(h)}</a></li>' for a, h, _ in sections if h)
-    body = "".join(
-        f'<section id="{esc(a)}"><h2>{esc(h)}</h2>{b}</section>' if h else b for a, h, b in sections
+
+@lru_cache(maxsize=1)
+def css() -> str:
+    from importlib.resources import files
+
+    return files("sim.report").joinpath("templates", "report.css.j2").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Section:
+    anchor: str
+    heading: str
+    body: Markup
+    css: str = ""
+
+
+def page(
+    title: str,
+    header_html: Markup,
+    sections: Sequence[Section | tuple[str, str, Any]],
+    tr: Tr = EN,
+    kind: str = "run",
+) -> str:
+    """A complete HTML page from the page template."""
+    from plotly.offline import get_plotlyjs
+
+    secs = [s if isinstance(s, Section) else Section(s[0], s[1], Markup(s[2])) for s in sections]
+    now = tr.datetime(_dt.datetime.now(_dt.UTC).replace(tzinfo=None)) + " UTC"
+    return _env().get_template("page.html.j2").render(
+        tr=tr,
+        title=title,
+        header=header_html,
+        sections=secs,
+        css=Markup(css()),
+        plotlyjs=Markup(get_plotlyjs()),
+        version=package_version(),
+        now=now,
+        kind=kind,
     )
-    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="dlsim {esc(package_version())}">
-<title>{esc(title)}</title><style>{CSS}</style>
-<script>{get_plotlyjs()}</script></head>
-<body><main>
-<p class=muted>dlsim · distance-learning infrastructure load</p>
-{header_html}
-<nav><ul class=toc>{toc}</ul></nav>
-{body}
-<footer>Generated by dlsim {esc(package_version())} on {esc(now)}. Self-contained: the charts
-work offline; hover for values, drag to zoom, double-click to reset.</footer>
-</main></body></html>
-"""
+
+
+__all__ = [
+    "KPI_LABELS",
+    "SERVICE_TARGET",
+    "Card",
+    "Section",
+    "Target",
+    "cards",
+    "embed",
+    "esc",
+    "fmt_kpi",
+    "fmt_with_interval",
+    "html",
+    "interval_note",
+    "interval_range",
+    "join",
+    "kpi_label",
+    "meets",
+    "page",
+    "table",
+    "target_text",
+    "too_few_note",
+    "verdict",
+]

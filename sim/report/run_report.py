@@ -1,34 +1,41 @@
 """The report of one scenario (one or more replications): what a capacity decision needs.
 
-Sections: verdict and key figures (95 % CIs with replications), participants vs capacity per
-platform and cluster, the retry wave, time to join, front ends, breakdowns by school type /
-region / platform / server, affected schools, assumptions with sources, provenance.
+Sections: verdict and key figures (95 % intervals with enough replications), participants vs
+capacity per platform and cluster, the retry wave, time to join, front ends, breakdowns by
+school type / region / platform / server, affected schools, assumptions with sources,
+provenance. :func:`render_briefing` is the one-page version (``--pdf``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import datetime as _dt
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+from markupsafe import Markup
 
 from sim.metrics import KPI_NAMES
 from sim.report import figures as F
+from sim.report import labels as L
 from sim.report.assumptions import assumptions_html, sources_appendix
-from sim.report.data import RunData, as_run_data
+from sim.report.data import Note, RunData, as_run_data
+from sim.report.i18n import Tr
 from sim.report.layout import (
+    Card,
+    Section,
+    cards,
     embed,
-    esc,
     fmt_kpi,
+    html,
+    interval_range,
+    join,
     kpi_label,
     page,
-    plain,
     table,
+    too_few_note,
     verdict,
 )
-
-if TYPE_CHECKING:
-    from sim.results import Results
 
 HEADLINE = (
     "join_success_rate",
@@ -40,115 +47,108 @@ HEADLINE = (
 )
 
 
-def run_figures(data: Results | RunData) -> dict[str, go.Figure]:
+def _tr(d: RunData, lang: str | None) -> Tr:
+    return Tr(lang or d.lang)
+
+
+def run_figures(data: Any, lang: str | None = None) -> dict[str, go.Figure]:
     """The report's figures by name, in page order (also what ``--png`` exports)."""
     d = as_run_data(data)
-    windows = F.fault_windows(d.scenario)
+    tr = _tr(d, lang)
+    windows = F.fault_windows(d.scenario, tr)
     figs = {
-        "capacity": F.capacity_timeline(d.timeseries, d.scenario, windows),
-        "retry_wave": F.retry_wave(d.timeseries, windows),
-        "time_to_join": F.time_to_join(d.kpis, d.ci, d.details.get("time_to_join_hist")),
-        "front_ends": F.frontends(d.timeseries),
+        "capacity": F.capacity_timeline(d.timeseries, d.scenario, windows, tr),
+        "retry_wave": F.retry_wave(d.timeseries, windows, tr),
+        "time_to_join": F.time_to_join(d.kpis, d.intervals, d.details.get("time_to_join_hist"),
+                                       tr=tr),
+        "front_ends": F.frontends(d.timeseries, d.scenario, tr),
     }
     if "lost_pupil_minutes" in d.schools.columns:
-        figs["breakdown"] = F.breakdown(d.schools)
+        figs["breakdown"] = F.breakdown(d.schools, d.scenario, tr)
     if {"intending_pupils", "pupils_lost_over_15min", "server"} <= set(d.schools.columns):
-        figs["affected_schools"] = F.affected_schools(d.schools)
+        figs["affected_schools"] = F.affected_schools(d.schools, tr)
     return figs
 
 
-def kpi_table(kpis: dict[str, Any], ci: dict[str, Any], n: int) -> str:
-    """All KPIs with their 95 % confidence intervals (over replications)."""
+def kpi_table(d: RunData, tr: Tr) -> Markup:
+    """All KPIs, with their 95 % intervals when the replications support one."""
+    n = d.replications
     rows = []
     for k in KPI_NAMES:
-        v, h = kpis.get(k), ci.get(k) or 0.0
-        row = [esc(kpi_label(k)), f"<code>{esc(k)}</code>", esc(fmt_kpi(k, v))]
+        v = d.kpis.get(k)
+        row: list[Any] = [kpi_label(k, tr), fmt_kpi(k, v, tr)]
         if n > 1:
-            band = f"{fmt_kpi(k, v - h)} – {fmt_kpi(k, v + h)}" if v is not None else "–"
-            row += [esc(f"± {fmt_kpi(k, h)}"), esc(band)]
+            iv = d.interval(k)
+            if iv is not None and iv.meaningful:
+                row.append(interval_range(k, iv, tr) or "–")
+            else:
+                row.append(tr("too few replications"))
         rows.append(row)
     if n == 1:
-        return table(["KPI", "name", "value"], rows, num=(2,), raw=True) + (
-            "<p class=muted>One replication: no confidence intervals. Run with "
-            "<code>--replications 5</code> or more for 95 % CIs.</p>"
-        )
+        return table([tr("key figure"), tr("value")], rows, num=(1,)) + too_few_note(1, tr)
     return table(
-        ["KPI", "name", f"mean of {n} replications", "95 % CI ±", "95 % CI"],
-        rows,
-        num=(2, 3, 4),
-        raw=True,
-    )
+        [tr("key figure"), tr("mean of {n} replications", n=n), tr("95 % confidence interval")],
+        rows, num=(1, 2),
+    ) + too_few_note(n, tr)
 
 
-def cards(kpis: dict[str, Any], ci: dict[str, Any]) -> str:
-    out = []
+def kpi_cards(d: RunData, tr: Tr) -> Markup:
+    items = []
     for k in HEADLINE:
-        v = esc(fmt_kpi(k, kpis.get(k)))
-        if ci.get(k):
-            v += f" <span class=ci>± {esc(fmt_kpi(k, ci[k]))}</span>"
-        out.append(
-            f"<div class=kpi><div class=v>{v}</div><div class=l>{esc(kpi_label(k))}</div></div>"
-        )
-    return f"<div class=kpis>{''.join(out)}</div>"
+        iv = d.interval(k)
+        note = ""
+        if iv is not None:
+            note = (tr("95 % CI {range}", range=interval_range(k, iv, tr)) if iv.meaningful
+                    else tr("{n} replications: no interval", n=iv.n))
+        items.append(Card(kpi_label(k, tr), fmt_kpi(k, d.kpis.get(k), tr), note))
+    return cards(items)
 
 
-def breakdown_table(schools: pd.DataFrame, by: str) -> str:
+def breakdown_table(schools: pd.DataFrame, by: str, tr: Tr, scenario: Any = None) -> Markup:
     need = {"school", "pupils", "pupil_meetings", "gave_up", "lost_pupil_minutes", "affected"}
     if by not in schools.columns or not need <= set(schools.columns):
-        return "<p class=muted>Not available for this run.</p>"
+        return html("<p class=muted>{t}</p>", t=tr("Not available for this run."))
     g = schools.groupby(by, observed=True).agg(
-        schools=("school", "size"),
-        pupils=("pupils", "sum"),
-        pm=("pupil_meetings", "sum"),
-        gave_up=("gave_up", "sum"),
-        lost=("lost_pupil_minutes", "sum"),
+        schools=("school", "size"), pupils=("pupils", "sum"), pm=("pupil_meetings", "sum"),
+        gave_up=("gave_up", "sum"), lost=("lost_pupil_minutes", "sum"),
         affected=("affected", "sum"),
     )
     rows = [
         (
-            k,
-            f"{int(r.schools):,}",
-            f"{int(r.pupils):,}",
-            f"{int(r.pm):,}",
-            f"{(r.gave_up / r.pm if r.pm else 0.0):.2%}",
-            f"{r.lost:,.0f}",
-            f"{r.lost / max(1, r.pupils):.2f}",
-            f"{int(r.affected):,}",
+            L.value_label(by, k, tr, scenario), tr.count(r.schools), tr.count(r.pupils),
+            tr.count(r.pm), tr.pct(r.gave_up / r.pm if r.pm else 0.0, 2), tr.count(r.lost),
+            tr.num(r.lost / max(1, r.pupils), 2), tr.count(r.affected),
         )
         for k, r in g.iterrows()
     ]
     return table(
-        [
-            by.replace("_", " "),
-            "schools",
-            "pupils",
-            "pupil-meetings",
-            "gave up",
-            "lost pupil-min",
-            "lost min / pupil",
-            "affected schools",
-        ],
-        rows,
-        num=range(1, 8),
+        [L.column(by, tr), tr("schools"), tr("pupils"), tr("pupil-meetings"), tr("gave up"),
+         tr("lost pupil-minutes"), tr("lost minutes per pupil"), tr("affected schools")],
+        rows, num=range(1, 8),
     )
 
 
-def affected_html(d: RunData, top: int = 15) -> str:
+def affected_html(d: RunData, tr: Tr, top: int = 15) -> Markup:
     s = d.schools
     if "affected" not in s.columns:
-        return "<p class=muted>Not available for this run.</p>"
+        return html("<p class=muted>{t}</p>", t=tr("Not available for this run."))
     n_aff, n = int(s["affected"].sum()), len(s)
-    text = (
-        f"<p><b>{n_aff:,}</b> of {n:,} simulated schools ({n_aff / max(1, n):.1%}) were "
-        "affected: more than 10 % of their pupils lost more than 15 minutes in the day. "
-        "For comparison: on Wed 13 Jan 2021 about 2–3 % of schools had problems, due to "
-        "outdated local servers (SOURCES.md S60).</p>"
+    text = html(
+        "<p>{t}</p>",
+        t=Markup(tr(
+            "<b>{k}</b> of {n} simulated schools ({share}) were affected: more than 10 % of "
+            "their pupils lost more than 15 minutes in the day. For comparison: on Wed "
+            "{date} about 2–3 % of schools had problems, due to outdated local servers "
+            "(sources, S60).",
+            date=tr.date(_dt.date(2021, 1, 13)), k=tr.count(n_aff), n=tr.count(n),
+            share=tr.pct(n_aff / max(1, n), 1),
+        )),
     )
     if n_aff and {"server", "school_type"} <= set(s.columns):
         ct = pd.crosstab(s.loc[s["affected"], "school_type"], s.loc[s["affected"], "server"])
-        text += "<h3>Affected schools by school type and server</h3>" + table(
-            ["school type", *map(str, ct.columns)],
-            [(k, *(f"{int(x):,}" for x in r)) for k, r in ct.iterrows()],
+        text += html("<h3>{t}</h3>", t=tr("Affected schools by school type and server")) + table(
+            [L.column("school_type", tr), *(L.tier(c, tr) for c in ct.columns)],
+            [(L.school_type(k, tr), *(tr.count(x) for x in r)) for k, r in ct.iterrows()],
             num=range(1, len(ct.columns) + 1),
         )
     if n_aff and "lost_pupil_minutes" in s.columns:
@@ -156,27 +156,14 @@ def affected_html(d: RunData, top: int = 15) -> str:
             share=lambda x: x["pupils_lost_over_15min"] / x["intending_pupils"].clip(lower=1)
         )
         w = w.sort_values("share", ascending=False).head(top)
-        cols = [
-            c
-            for c in (
-                "school",
-                "school_type",
-                "region",
-                "platform",
-                "server",
-                "uplink_mbit_s",
-                "pupils",
-            )
-            if c in w.columns
-        ]
-        text += f"<h3>The {len(w)} hardest-hit schools</h3>" + table(
-            [*(c.replace("_", " ") for c in cols), "pupils losing >15 min", "lost pupil-min"],
+        cols = [c for c in ("school", "school_type", "region", "platform", "server",
+                            "uplink_mbit_s", "pupils") if c in w.columns]
+        text += html("<h3>{t}</h3>", t=tr("The {n} hardest-hit schools", n=len(w))) + table(
+            [*(L.column(c, tr) for c in cols), tr("pupils losing more than 15 min"),
+             tr("lost pupil-minutes")],
             [
-                (
-                    *(plain(r[c]) for c in cols),
-                    f"{r['share']:.0%}",
-                    f"{r['lost_pupil_minutes']:,.0f}",
-                )
+                (*(L.value_label(c, r[c], tr, d.scenario) for c in cols),
+                 tr.pct(r["share"], 0), tr.count(r["lost_pupil_minutes"]))
                 for _, r in w.iterrows()
             ],
             num=range(len(cols) - 1, len(cols) + 2),
@@ -184,106 +171,152 @@ def affected_html(d: RunData, top: int = 15) -> str:
     return text
 
 
-def header(d: RunData) -> str:
+def population_line(d: RunData, tr: Tr) -> str:
+    """What was simulated, with the scale: "at scale 0.05: 1,400 schools · ..."."""
     det = d.details
     scale = d.provenance.get("scale")
-    meta = (
-        f"{plain(det.get('schools', 0))} schools · {plain(det.get('pupils', 0))} pupils "
-        f"({plain(det.get('pupils_at_home', 0))} at home) · "
-        f"{plain(det.get('meetings', 0))} video meetings · {d.replications} "
-        f"replication(s)" + (f" · population scale {plain(scale)}" if scale else "")
-    )
-    notes = "".join(f"<p class=note>Note: {esc(n)}.</p>" for n in d.notes)
+    parts = [
+        tr("{n} schools", n=tr.count(det.get("schools", 0))),
+        tr("{n} pupils ({home} at home)", n=tr.count(det.get("pupils", 0)),
+           home=tr.count(det.get("pupils_at_home", 0))),
+        tr("{n} video meetings", n=tr.count(det.get("meetings", 0))),
+        tr("{n} replications", n=d.replications) if d.replications != 1
+        else tr("one replication"),
+    ]
+    line = " · ".join(parts)
+    if scale is not None and float(scale) != 1.0:
+        line = tr("Simulated at population scale {s} (a sample of the state): ",
+                  s=tr.plain(float(scale))) + line
+    return line
+
+
+def _note(n: str, tr: Tr) -> str:
+    if isinstance(n, Note):
+        return tr(n.msgid, **n.values)
+    return n
+
+
+def header(d: RunData, tr: Tr) -> Markup:
+    notes = join(html("<p class=note>{t}</p>", t=tr("Note: {n}.", n=_note(n, tr)))
+                 for n in d.notes)
     return (
-        f"<h1>{esc(d.name)}</h1><p class=lead>{esc(d.description)}</p>"
-        f"<p class=muted>{esc(meta)}</p>{verdict(d.kpis, d.ci if d.replications > 1 else None)}"
-        f"{cards(d.kpis, d.ci)}{notes}"
+        html("<h1>{n}</h1><p class=lead>{d}</p><p class=muted>{m}</p>", n=d.name,
+             d=d.description, m=population_line(d, tr))
+        + verdict(d.kpis, d.intervals, tr)
+        + kpi_cards(d, tr)
+        + notes
     )
 
 
-def provenance_table(prov: dict[str, Any], source: str = "") -> str:
-    rows = [(k, f"<code>{esc(v)}</code>") for k, v in prov.items()]
+def provenance_names(tr: Tr) -> dict[str, str]:
+    """Provenance keys in words (the values stay as recorded, to be copied)."""
+    return {
+        "version": tr("dlsim version"), "config_hash": tr("configuration hash"),
+        "seed": tr("root seed"), "seeds": tr("seeds of the replications"),
+        "runtime_s": tr("run time (s)"), "scale": tr("population scale"),
+        "config_file": tr("scenario file"), "git_commit": tr("source version (git)"),
+        "python": "Python", "platform": tr("computer"), "created": tr("created"),
+        "timestamp": tr("created"), "numpy": "NumPy", "simpy": "SimPy",
+        "created_utc": tr("created (UTC)"), "updated_utc": tr("updated (UTC)"),
+        "sweep_file": tr("sweep file"), "identity_hash": tr("hash of the sweep"),
+        "base_config": tr("base scenario"), "base_config_hash": tr("hash of the base scenario"),
+        "parameters": tr("settings varied"), "sampling": tr("sampling"), "points": tr("points"),
+        "replications": tr("replications"), "tasks": tr("runs"), "last_run": tr("last run"),
+    }
+
+def provenance_table(prov: dict[str, Any], tr: Tr, source: str = "") -> Markup:
+    names = provenance_names(tr)
+    rows = [(names.get(k, L._words(k)), html("<code>{v}</code>", v=v)) for k, v in prov.items()]
     if source:
-        rows.append(("read from", f"<code>{esc(source)}</code>"))
-    return table(["", ""], rows, raw=True)
+        rows.append((tr("read from"), html("<code>{v}</code>", v=source)))
+    return table(["", ""], rows)
 
 
-def render_report(results: Results | RunData) -> str:
+def _patience(d: RunData, tr: Tr) -> str:
+    if d.scenario is None:
+        return tr("the patience budget")
+    return tr.minutes(d.scenario.behaviour.patience_s / 60)
+
+
+def render_report(results: Any, lang: str | None = None) -> str:
     """The report of one scenario as one self-contained HTML string."""
     d = as_run_data(results)
-    figs = run_figures(d)
-    fig = {k: embed(k, f) for k, f in figs.items()}
+    tr = _tr(d, lang)
+    figs = run_figures(d, tr.lang)
+    fig = {k: embed(k, f, tr) for k, f in figs.items()}
     det = d.details
-    patience = (
-        f"{d.scenario.behaviour.patience_s / 60:g} min"
-        if d.scenario is not None
-        else "the patience budget"
-    )
     fe_rows = [
-        (
-            n,
-            f"{s.get('arrivals', 0):,}",
-            f"{s.get('timed_out', 0):,}",
-            f"{s.get('waited_share', 0):.2%}",
-            f"{s.get('mean_wait_s', 0):.2f} s",
-        )
+        (L.component(f"frontend:{n}", tr, d.scenario), tr.count(s.get("arrivals", 0)),
+         tr.count(s.get("timed_out", 0)), tr.pct(s.get("waited_share", 0), 2),
+         tr.seconds(s.get("mean_wait_s", 0), 2))
         for n, s in det.get("frontends", {}).items()
     ]
     if d.scenario is not None:
-        assumptions, cited = assumptions_html(d.scenario)
+        assumptions, cited = assumptions_html(d.scenario, tr)
     else:
-        assumptions, cited = "<p class=note>The scenario's settings are not available.</p>", []
-    details = table(
-        ["", ""],
-        [(k.replace("_", " "), plain(v)) for k, v in det.items() if not isinstance(v, dict | list)],
-        num=(1,),
+        assumptions = html("<p class=note>{t}</p>", t=tr("The scenario's settings are not "
+                                                          "available."))
+        cited = []
+    muted = "<p class=muted>{t}</p>"
+    breakdown_body = fig.get("breakdown", Markup("")) + join(
+        html("<h3>{t}</h3>", t=tr("By {what}", what=tr.pick(en, de))) +
+        breakdown_table(d.schools, c, tr, d.scenario)
+        for c, en, de in (*F.BREAKDOWNS, ("server", "school server", "Schulserver"))
     )
     sections = [
-        ("kpis", "Key figures", kpi_table(d.kpis, d.ci, d.replications)),
-        (
-            "capacity",
-            "Participants vs capacity",
-            "<p class=muted>Every conference cluster "
-            "with its platform; the dashed line is the capacity of the nodes that are up."
-            "</p>" + fig["capacity"],
-        ),
-        (
-            "retries",
-            "Failed joins and the retry wave",
-            "<p class=muted>Every failed attempt "
-            f"is retried after a back-off until the pupil's patience ({esc(patience)}) runs out; "
-            "retries are what turns a fault into a storm.</p>" + fig["retry_wave"],
-        ),
-        (
-            "time-to-join",
-            "Time to join",
-            "<p class=muted>From the later of a pupil's first attempt and the lesson start to "
-            "getting in, over pupil-meetings that got in; with replications, bars show the 95 % "
-            "CI.</p>" + fig["time_to_join"],
-        ),
-        (
-            "front-ends",
-            "Front ends",
-            fig["front_ends"]
-            + table(
-                ["platform front end", "requests", "timed out", "had to wait", "mean wait"],
-                fe_rows,
-                num=range(1, 5),
-            ),
-        ),
-        (
-            "breakdown",
-            "Breakdown by school type, region and platform",
-            fig.get("breakdown", "")
-            + "".join(
-                f"<h3>By {t}</h3>{breakdown_table(d.schools, c)}"
-                for c, t in (*F.BREAKDOWNS, ("server", "school server"))
-            ),
-        ),
-        ("affected", "Schools affected", fig.get("affected_schools", "") + affected_html(d)),
-        ("assumptions", "Scenario and assumptions", assumptions),
-        ("more", "More figures", details),
-        ("sources", "Sources", sources_appendix(cited)),
-        ("provenance", "Provenance", provenance_table(d.provenance, d.source)),
+        Section("kpis", tr("Key figures"), kpi_table(d, tr)),
+        Section("capacity", tr("Participants vs capacity"), html(muted, t=tr(
+            "Every conference cluster with its platform; the dashed line is the capacity of the "
+            "nodes that are up.")) + fig["capacity"]),
+        Section("retries", tr("Failed joins and the retry wave"), html(muted, t=tr(
+            "Every failed attempt is retried after a back-off until the pupil's patience "
+            "({patience}) runs out; retries are what turns a fault into a storm.",
+            patience=_patience(d, tr))) + fig["retry_wave"]),
+        Section("time-to-join", tr("Time to join"), html(muted, t=tr(
+            "From the later of a pupil's first attempt and the lesson start to getting in, over "
+            "pupil-meetings that got in; with 3 or more replications, whiskers show the 95 % "
+            "confidence interval.")) + fig["time_to_join"]),
+        Section("front-ends", tr("Login services and school servers"), fig["front_ends"] + table(
+            [tr("login service"), tr("requests"), tr("timed out"), tr("had to wait"),
+             tr("mean wait")],
+            fe_rows, num=range(1, 5))),
+        Section("breakdown", tr("Breakdown by school type, region and platform"),
+                breakdown_body),
+        Section("affected", tr("Schools affected"),
+                fig.get("affected_schools", Markup("")) + affected_html(d, tr)),
+        Section("assumptions", tr("Scenario and assumptions"), assumptions),
+        Section("sources", tr("Sources"), sources_appendix(cited, tr)),
+        Section("provenance", tr("Provenance"), provenance_table(d.provenance, tr, d.source)),
     ]
-    return page(f"dlsim report – {d.name}", header(d), sections)
+    return page(tr("dlsim report – {name}", name=d.name), header(d, tr), sections, tr)
+
+
+def render_briefing(results: Any, lang: str | None = None) -> str:
+    """The one-page briefing (for ``--pdf``): verdict, KPI cards and the two key charts."""
+    d = as_run_data(results)
+    tr = _tr(d, lang)
+    windows = F.fault_windows(d.scenario, tr)
+    total = d.timeseries[d.timeseries["component"] == "total"]
+    charts = {
+        "capacity": (tr("Concurrent conference participants vs capacity"),
+                     F.capacity_timeline(total, None, windows, tr)),
+        "retry_wave": (tr("Failed joins and retries per minute"),
+                       F.retry_wave(d.timeseries, windows, tr)),
+    }
+    sections = []
+    for name, (title, f) in charts.items():
+        # the heading is the page's; the chart keeps its panel titles, small and grey
+        f.update_layout(title=None, height=290 if name == "capacity" else 350, width=710,
+                        margin={"t": 30, "b": 20, "l": 60, "r": 55}, font={"size": 9})
+        f.update_annotations(font_size=10)
+        # hatching of ~1,000 per-minute bars makes a 10 MB PDF: solid fills, whose colours
+        # print as distinct greys (red, orange, purple, grey), and a thin outline instead
+        f.update_traces(marker_pattern_shape="", marker_line_width=0, selector={"type": "bar"})
+        sections.append(Section(name, title, embed(name, f, tr, static=True)))
+    body = (
+        html("<h1>{n}</h1><p class=lead>{d}</p><p class=muted>{m}</p>", n=d.name,
+             d=d.description, m=population_line(d, tr))
+        + verdict(d.kpis, d.intervals, tr, see=False) + kpi_cards(d, tr)
+        + too_few_note(d.replications, tr)
+    )
+    return page(tr("dlsim report – {name}", name=d.name), body, sections, tr, kind="briefing")

@@ -10,7 +10,7 @@ written by ``dlsim size`` is shown as is, a name and description are taken from
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,25 +18,31 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from markupsafe import Markup
 from plotly.subplots import make_subplots
 
 from sim.metrics import KPI_NAMES
 from sim.report import figures as F
+from sim.report import labels as L
 from sim.report.data import ReportInputError, read_parquet_checked
+from sim.report.i18n import EN, Tr
 from sim.report.layout import (
     SERVICE_TARGET,
+    Section,
     Target,
     embed,
     esc,
     fmt_kpi,
+    html,
+    interval_range,
     kpi_label,
     meets,
     page,
-    plain,
     table,
     target_text,
+    too_few_note,
 )
-from sim.stats import mean_interval
+from sim.stats import KPI_BOUNDS, Interval, kpi_interval
 
 SWEEP_KPIS = (
     "join_success_rate",
@@ -57,6 +63,9 @@ class SweepData:
     sizing: dict[str, Any] | None = None
     source: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    summary: pd.DataFrame | None = None
+    """summary.parquet (one row per point with ``<kpi>:lo``/``<kpi>:hi``), when written."""
+    lang: str | None = None
 
     @property
     def params(self) -> list[str]:
@@ -65,6 +74,16 @@ class SweepData:
     @property
     def kpis(self) -> list[str]:
         return [k for k in KPI_NAMES if k in self.results.columns]
+
+    @property
+    def param_names(self) -> dict[str, str]:
+        """sweep.json's ``parameter_names``: each swept path as written → the same path with
+        list elements by name. Labels resolved by name do not depend on the platforms' order
+        in the default scenario (a base scenario may order them differently)."""
+        names = self.meta.get("parameter_names") if isinstance(self.meta, dict) else None
+        if not isinstance(names, dict):
+            return {}
+        return {str(k): v for k, v in names.items() if isinstance(v, str)}
 
     @property
     def failed(self) -> pd.DataFrame:
@@ -109,6 +128,13 @@ def load_sweep_dir(path: str | Path) -> SweepData:
             data.meta = meta
             data.name = str(meta.get("name") or data.name)
             data.description = str(meta.get("description") or "")
+    if (p / "summary.parquet").is_file():
+        try:
+            data.summary = pd.read_parquet(p / "summary.parquet")
+        except Exception:  # a damaged optional file: intervals are computed instead
+            data.summary = None
+    lang = (data.meta.get("report") or {}).get("lang") if isinstance(data.meta, dict) else None
+    data.lang = lang if lang in ("de", "en") else None
     if (p / "sizing.json").is_file():
         try:
             sizing = json.loads((p / "sizing.json").read_text(encoding="utf-8"))
@@ -119,8 +145,11 @@ def load_sweep_dir(path: str | Path) -> SweepData:
 
 
 def point_stats(data: SweepData) -> pd.DataFrame:
-    """One row per point: parameters, n, and per KPI ``<kpi>`` (mean) and ``<kpi>:ci95``."""
+    """One row per point: parameters, n, and per KPI ``<kpi>`` (mean), ``<kpi>:lo``,
+    ``<kpi>:hi`` (95 % interval within the KPI's bounds, :func:`sim.stats.kpi_interval`, or
+    read from summary.parquet), ``<kpi>:ci95`` (half-width) and ``<kpi>:n``."""
     ok, params = data.ok, data.params
+    given = _given_intervals(data)
     rows = []
     for key, g in ok.groupby(params, dropna=False, sort=True):
         vals = key if isinstance(key, tuple) else (key,)
@@ -129,10 +158,38 @@ def point_stats(data: SweepData) -> pd.DataFrame:
         for k in data.kpis:
             v = pd.to_numeric(g[k], errors="coerce").to_numpy(dtype=float)
             v = v[np.isfinite(v)]
-            iv = mean_interval(v)
-            row[k], row[f"{k}:ci95"] = iv.mean, iv.half_width
+            lo, hi = KPI_BOUNDS.get(k, (-np.inf, np.inf))
+            v = np.clip(v, lo, hi)
+            iv = kpi_interval(k, v) if v.size else Interval(np.nan, np.nan, np.nan, 0)
+            glo, ghi = given.get((vals, k), (None, None))
+            if glo is not None and ghi is not None:
+                iv = Interval(iv.mean, max(glo, lo), min(ghi, hi), iv.n, method=iv.method)
+            row[k], row[f"{k}:lo"], row[f"{k}:hi"] = iv.mean, iv.lo, iv.hi
+            row[f"{k}:ci95"] = iv.half_width if iv.n > 1 else 0.0
+            row[f"{k}:n"] = iv.n
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _given_intervals(data: SweepData) -> dict[tuple[tuple[Any, ...], str], tuple[Any, Any]]:
+    """(point's parameter values, kpi) → (lo, hi) from summary.parquet, when present."""
+    s = data.summary
+    if s is None or not set(data.params) <= set(s.columns):
+        return {}
+    out: dict[tuple[tuple[Any, ...], str], tuple[Any, Any]] = {}
+    for _, r in s.iterrows():
+        key = tuple(r[p] for p in data.params)
+        for k in data.kpis:
+            if f"{k}:lo" in s.columns and f"{k}:hi" in s.columns:
+                lo, hi = r[f"{k}:lo"], r[f"{k}:hi"]
+                if pd.notna(lo) and pd.notna(hi):
+                    out[(key, k)] = (float(lo), float(hi))
+    return out
+
+
+def _iv(r: pd.Series, k: str) -> Interval:
+    return Interval(float(r[k]), float(r[f"{k}:lo"]), float(r[f"{k}:hi"]),
+                    int(r.get(f"{k}:n", r.get("n", 0)) or 0))
 
 
 def x_param(data: SweepData) -> str:
@@ -147,14 +204,33 @@ def x_param(data: SweepData) -> str:
     return max(data.params, key=score)
 
 
-def _group_label(row: pd.Series, cols: Sequence[str]) -> str:
-    return ", ".join(f"{c[6:]}={plain(row[c])}" for c in cols) or "all points"
+def _label(col: str, tr: Tr, names: Mapping[str, str] | None = None, scenario: Any = None) -> str:
+    """A parameter column in words, through its named path when sweep.json recorded one."""
+    path = str(col)[6:] if str(col).startswith("param:") else str(col)
+    return L.config_path((names or {}).get(path, path), tr, scenario)
+
+
+def _group_label(row: pd.Series, cols: Sequence[str], tr: Tr = EN,
+                 names: Mapping[str, str] | None = None) -> str:
+    """The other parameters of a line in words ("staggered start slots 3"); with the
+    English defaults the config paths (``path=value``) that sizing answers are keyed by."""
+    if tr is EN:
+        return ", ".join(f"{c[6:]}={_val(row[c])}" for c in cols) or "all points"
+    return ", ".join(f"{_label(c, tr, names)} {L.setting_value(c[6:], row[c], tr)}"
+                     for c in cols) or tr("all points")
+
+
+def _val(v: Any) -> str:
+    """A parameter value as written in a config (``3``, not ``3.0`` after pandas upcasting)."""
+    if isinstance(v, float | np.floating) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
 
 
 def _meets_at(r: pd.Series, target: Target) -> bool:
-    """Whether a point (row of :func:`point_stats`) meets ``target`` at its 95 % CI bound."""
+    """Whether a point (row of :func:`point_stats`) meets ``target`` at its 95 % bound."""
     return bool(
-        meets({k: r[k] for k, _, _ in target}, {k: r[f"{k}:ci95"] for k, _, _ in target}, target)
+        meets({k: r[k] for k, _, _ in target}, {k: _iv(r, k) for k, _, _ in target}, target)
     )
 
 
@@ -166,72 +242,80 @@ def _groups(stats: pd.DataFrame, x: str) -> tuple[list[str], list[pd.DataFrame]]
 
 
 def kpi_vs_param(
-    stats: pd.DataFrame, x: str, kpis: Sequence[str] = SWEEP_KPIS, target: Target = SERVICE_TARGET
+    stats: pd.DataFrame, x: str, kpis: Sequence[str] = SWEEP_KPIS, target: Target = SERVICE_TARGET,
+    tr: Tr | None = None, scenario: Any = None, names: Mapping[str, str] | None = None,
 ) -> go.Figure:
-    """A panel per KPI: mean vs ``x`` with a 95 % CI band, a line per other-parameter level;
-    the thresholds of ``target`` as dotted lines."""
+    """A panel per KPI: mean vs ``x`` with its 95 % band (inside the KPI's bounds), a line per
+    other-parameter level; the thresholds of ``target`` as dotted lines."""
+    tr = tr or Tr()
     kpis = [k for k in kpis if k in stats.columns]
     others, groups = _groups(stats, x)
     rows = (len(kpis) + 1) // 2
     fig = make_subplots(
-        rows=rows,
-        cols=2,
-        subplot_titles=[kpi_label(k) for k in kpis],
-        vertical_spacing=0.12 if rows > 1 else 0.2,
-        horizontal_spacing=0.1,
+        rows=rows, cols=2, subplot_titles=[kpi_label(k, tr) for k in kpis],
+        vertical_spacing=0.14 if rows > 1 else 0.2, horizontal_spacing=0.12,
     )
     thresholds = {k: thr for k, _, thr in target}
+    xlabel = _label(x, tr, names, scenario)
     for gi, g in enumerate(groups):
         color = PALETTE[gi % len(PALETTE)]
         rgba = "rgba({},{},{},0.15)".format(*(int(color[i : i + 2], 16) for i in (1, 3, 5)))
-        label = esc(_group_label(g.iloc[0], others))
+        label = esc(_group_label(g.iloc[0], others, tr if tr.lang == "de" else _WORDS_EN,
+                                 names))
         for j, k in enumerate(kpis):
             r, c = j // 2 + 1, j % 2 + 1
-            xs, m, h = g[x].tolist(), g[k].to_numpy(float), g[f"{k}:ci95"].fillna(0).to_numpy()
+            xs, m = g[x].tolist(), g[k].to_numpy(float)
+            lo, hi = g[f"{k}:lo"].to_numpy(float), g[f"{k}:hi"].to_numpy(float)
+            lo, hi = np.where(np.isfinite(lo), lo, m), np.where(np.isfinite(hi), hi, m)
             fig.add_trace(
-                go.Scatter(
-                    x=xs + xs[::-1],
-                    y=list(m + h) + list((m - h)[::-1]),
-                    fill="toself",
-                    mode="lines",
-                    fillcolor=rgba,
-                    line={"width": 0},
-                    hoverinfo="skip",
-                    showlegend=False,
-                ),
-                row=r,
-                col=c,
+                go.Scatter(x=xs + xs[::-1], y=list(hi) + list(lo[::-1]), fill="toself",
+                           mode="lines", fillcolor=rgba, line={"width": 0}, hoverinfo="skip",
+                           showlegend=False),
+                row=r, col=c,
             )
             fig.add_trace(
-                go.Scatter(
-                    x=xs,
-                    y=m,
-                    mode="lines+markers",
-                    name=label,
-                    line={"color": color},
-                    legendgroup=label,
-                    showlegend=j == 0,
-                ),
-                row=r,
-                col=c,
+                go.Scatter(x=xs, y=m, mode="lines+markers", name=label,
+                           line={"color": color, "dash": F.DASHES[gi % len(F.DASHES)]},
+                           marker={"symbol": ("circle", "square", "diamond", "triangle-up",
+                                              "x", "cross")[gi % 6]},
+                           legendgroup=label, showlegend=j == 0),
+                row=r, col=c,
             )
             if k in thresholds and gi == 0:
                 fig.add_hline(y=thresholds[k], line_dash="dot", line_color=F.RED, row=r, col=c)
-    fig.update_xaxes(title_text=esc(x[6:]))
+    for j, k in enumerate(kpis):
+        r, c = j // 2 + 1, j % 2 + 1
+        if L.kpi_kind(k) == "share":
+            fig.update_yaxes(tickformat=".1%" if k != "blocking_probability" else ".2%",
+                             row=r, col=c)
+        else:  # 400,000 / 400.000 rather than "400k"
+            fig.update_yaxes(tickformat=",~r", row=r, col=c)
+        top = np.nanmax(stats[f"{k}:hi"].to_numpy(float)) if len(stats) else 1.0
+        bot = np.nanmin(stats[f"{k}:lo"].to_numpy(float)) if len(stats) else 0.0
+        if k in thresholds:
+            top, bot = max(top, thresholds[k]), min(bot, thresholds[k])
+        lo_b, hi_b = KPI_BOUNDS.get(k, (-np.inf, np.inf))
+        pad = (top - bot) * 0.06 or abs(top) * 0.05 or 0.01
+        fig.update_yaxes(range=[max(bot - pad, lo_b), min(top + pad, hi_b)
+                                if np.isfinite(hi_b) else top + pad], row=r, col=c)
+    fig.update_xaxes(title_text=esc(xlabel), title_font={"size": 11})
     fig.update_layout(
-        height=300 * rows + 80,
-        margin={"t": 70, "b": 40},
-        title="KPIs vs " + esc(x[6:]) + " (mean and 95 % CI over replications)",
+        height=320 * rows + 100, margin={"t": 70, "b": 40},
+        title=tr("Key figures by {x} (mean and 95 % confidence interval over replications)",
+                 x=xlabel),
         legend={"orientation": "h", "y": -0.08},
     )
     return fig
+
+
+_WORDS_EN = Tr("en")  # a distinct object: group labels in words, not the API's path=value
 
 
 def sizing_answer(
     stats: pd.DataFrame, x: str, target: Target = SERVICE_TARGET
 ) -> list[tuple[str, Any, bool]]:
     """Per level of the other parameters: (label, the smallest ``x`` from which every larger
-    swept value meets ``target`` at the conservative 95 % CI bound — None if not reached,
+    swept value meets ``target`` at the conservative 95 % bound — None if not reached,
     whether the largest swept value meets it)."""
     others, groups = _groups(stats, x)
     out = []
@@ -242,114 +326,111 @@ def sizing_answer(
     return out
 
 
-def _shortfall(r: pd.Series, target: Target) -> str:
-    """What a point misses of ``target`` (at its 95 % CI bound), or ``–``."""
+def _shortfall(r: pd.Series, target: Target, tr: Tr) -> str:
+    """What a point misses of ``target`` (at its 95 % bound), or ``–``."""
     missed = []
     for k, op, thr in target:
-        v, h = r[k], r[f"{k}:ci95"] if pd.notna(r[f"{k}:ci95"]) else 0.0
-        if not meets({k: v}, {k: h}, ((k, op, thr),)):
+        iv = _iv(r, k)
+        if not meets({k: r[k]}, {k: iv}, ((k, op, thr),)):
             sign = "≥" if op == ">=" else "≤"
-            missed.append(
-                f"{kpi_label(k).lower()} {fmt_kpi(k, v)} ± {fmt_kpi(k, h)} "
-                f"(needs {sign} {fmt_kpi(k, thr)})"
-            )
+            rng = interval_range(k, iv, tr) if iv.meaningful else ""
+            missed.append(tr("{kpi} {value}{range} (needs {sign} {thr})", kpi=kpi_label(k, tr),
+                             value=fmt_kpi(k, r[k], tr), range=f" ({rng})" if rng else "",
+                             sign=sign, thr=fmt_kpi(k, thr, tr)))
     return "; ".join(missed) or "–"
 
 
-def _sizing_html(data: SweepData, stats: pd.DataFrame, x: str, target: Target) -> str:
-    html = ""
+def _sizing_html(data: SweepData, stats: pd.DataFrame, x: str, target: Target, tr: Tr) -> Markup:
+    out = Markup("")
+    xl = _label(x, tr, data.param_names)
     if data.sizing:
-        html += "<h3>From <code>dlsim size</code></h3>" + table(
+        out += html("<h3>{t}</h3>", t=tr("From the sizing search")) + table(
             ["", ""],
-            [
-                (k, json.dumps(v) if isinstance(v, dict | list) else plain(v))
-                for k, v in data.sizing.items()
-            ],
+            [(L._words(k), json.dumps(v) if isinstance(v, dict | list) else tr.plain(v))
+             for k, v in data.sizing.items()],
         )
     if all(k in stats.columns for k, _, _ in target) and pd.api.types.is_numeric_dtype(stats[x]):
-        _, groups = _groups(stats, x)
+        others, groups = _groups(stats, x)
         rows = [
-            (
-                lbl,
-                plain(v) if v is not None else "not reached in the swept range",
-                _shortfall(g.iloc[-1], target),
-            )
-            for (lbl, v, _), g in zip(sizing_answer(stats, x, target), groups, strict=True)
+            (_group_label(g.iloc[0], others, tr if tr.lang == "de" else _WORDS_EN,
+                          data.param_names),
+             tr.plain(v) if v is not None else tr("not reached in the swept range"),
+             _shortfall(g.iloc[-1], target, tr))
+            for (_, v, _), g in zip(sizing_answer(stats, x, target), groups, strict=True)
         ]
-        html += (
-            f"<p>Smallest <code>{esc(x[6:])}</code> that meets the target "
-            f"(<b>{esc(target_text(target))}</b>) at the conservative end of the 95 % CI, "
-            "with every larger swept value meeting it too:</p>"
-            + table(
-                ["other parameters", f"minimum {x[6:]}", f"missed at the largest {x[6:]}"],
-                rows,
-                num=(1,),
-            )
+        out += html("<p>{t}</p>", t=Markup(tr(
+            "Smallest number of {x} that meets the target (<b>{target}</b>) at the "
+            "conservative end of the 95 % confidence interval, with every larger swept value "
+            "meeting it too:", x=esc(xl), target=esc(target_text(target, tr))))) + table(
+            [tr("other settings"), tr("minimum {x}", x=xl), tr("missed at the largest {x}",
+                                                                  x=xl)],
+            rows, num=(1,),
         )
-    return html or (
-        "<p class=muted>The target's KPIs or a numeric parameter are missing: no sizing answer.</p>"
-    )
+    return out or html("<p class=muted>{t}</p>", t=tr(
+        "The target's key figures or a numeric parameter are missing: no sizing answer."))
 
 
-def _points_html(data: SweepData, stats: pd.DataFrame, target: Target) -> str:
+def _points_html(data: SweepData, stats: pd.DataFrame, target: Target, tr: Tr) -> Markup:
     kpis = [k for k in SWEEP_KPIS if k in stats.columns]
     can = all(k in stats.columns for k, _, _ in target)
     rows = []
     for _, r in stats.iterrows():
-        cells = [plain(r[c]) for c in data.params] + [str(int(r["n"]))]
-        cells += [
-            fmt_kpi(k, r[k]) + (f" ± {fmt_kpi(k, r[k + ':ci95'])}" if r[k + ":ci95"] else "")
-            for k in kpis
-        ]
+        cells: list[Any] = [L.setting_value(c[6:], r[c], tr) for c in data.params]
+        cells += [tr.count(r["n"])]
+        for k in kpis:
+            iv = _iv(r, k)
+            rng = interval_range(k, iv, tr) if iv.meaningful else ""
+            cells.append(html("{v}<br><span class=muted>{r}</span>", v=fmt_kpi(k, r[k], tr),
+                              r=rng) if rng else fmt_kpi(k, r[k], tr))
         if can:
-            cells.append("✓" if _meets_at(r, target) else "✗")
+            cells.append(tr("yes") if _meets_at(r, target) else tr("no"))
         rows.append(cells)
-    headers = [p[6:] for p in data.params] + ["n"] + [kpi_label(k) for k in kpis]
-    return table(
-        headers + (["target met"] if can else []),
-        rows,
-        num=range(len(data.params), len(headers) + 1),
-    )
+    headers = [_label(p, tr, data.param_names) for p in data.params] + [tr("replications")]
+    headers += [kpi_label(k, tr) for k in kpis]
+    return html("<div class=wide>") + table(
+        headers + ([tr("target met")] if can else []), rows,
+        num=range(len(data.params), len(headers) + 1), cls="points",
+    ) + html("</div>")
 
 
-def render_sweep(data: SweepData | pd.DataFrame, target: Target = SERVICE_TARGET) -> str:
+def render_sweep(
+    data: SweepData | pd.DataFrame, target: Target = SERVICE_TARGET, lang: str | None = None
+) -> str:
     """The sweep report as one self-contained HTML string (sizing against ``target``)."""
     if isinstance(data, pd.DataFrame):
         data = SweepData(data)
+    tr = Tr(lang or data.lang)
     stats = point_stats(data)
     x = x_param(data)
     failed = data.failed
-    head = (
-        f"<h1>{esc(data.name)}</h1><p class=lead>{esc(data.description)}</p>"
-        f"<p class=muted>{len(stats)} points · {len(data.results)} runs ({len(failed)} "
-        f"failed) · parameters: {esc(', '.join(p[6:] for p in data.params))}</p>"
-    )
+    name = data.name if data.name != "Parameter sweep" else tr("Parameter sweep")
+    n_min = int(stats["n"].min()) if len(stats) else 0
+    head = html(
+        "<h1>{n}</h1><p class=lead>{d}</p><p class=muted>{m}</p>", n=name, d=data.description,
+        m=tr("{p} points · {r} runs ({f} failed) · settings varied: {s}", p=len(stats),
+             r=len(data.results), f=len(failed),
+             s=", ".join(_label(p, tr, data.param_names) for p in data.params)),
+    ) + (too_few_note(n_min, tr) if n_min else Markup(""))
     sections = [
-        ("sizing", "Sizing answer", _sizing_html(data, stats, x, target)),
-        ("kpis", "KPIs vs parameter", embed("kpi_vs_param", kpi_vs_param(stats, x, target=target))),
-        ("points", "All points", _points_html(data, stats, target)),
+        Section("sizing", tr("Sizing answer"), _sizing_html(data, stats, x, target, tr)),
+        Section("kpis", tr("Key figures by setting"),
+                embed("kpi_vs_param", kpi_vs_param(stats, x, target=target, tr=tr,
+                                                   names=data.param_names), tr)),
+        Section("points", tr("All points"), _points_html(data, stats, target, tr)),
     ]
     if len(failed):
-        sections.append(
-            (
-                "failed",
-                "Failed runs",
-                table(
-                    [*(p[6:] for p in data.params), "error"],
-                    [
-                        (*(plain(r[p]) for p in data.params), str(r["error"])[:300])
-                        for _, r in failed.head(50).iterrows()
-                    ],
-                ),
-            )
-        )
+        sections.append(Section("failed", tr("Failed runs"), table(
+            [*(_label(p, tr, data.param_names) for p in data.params), tr("error")],
+            [(*(tr.plain(r[p]) for p in data.params), str(r["error"])[:300])
+             for _, r in failed.head(50).iterrows()],
+        )))
     if data.source:
-        meta = [
-            (k, json.dumps(v) if isinstance(v, dict | list) else str(v))
-            for k, v in data.meta.items()
-            if k not in ("name", "description")
-        ]
-        sections.append(
-            ("provenance", "Provenance", table(["", ""], [("read from", data.source), *meta]))
-        )
-    return page(f"dlsim sweep – {data.name}", head, sections)
+        from sim.report.run_report import provenance_names
+
+        names = provenance_names(tr)
+        meta = [(names.get(k, L._words(k)),
+                 html("<code>{v}</code>", v=json.dumps(v) if isinstance(v, dict | list) else v))
+                for k, v in data.meta.items() if k not in ("name", "description")]
+        sections.append(Section("provenance", tr("Provenance"), table(
+            ["", ""], [(tr("read from"), html("<code>{v}</code>", v=data.source)), *meta])))
+    return page(tr("dlsim sweep – {name}", name=name), head, sections, tr, kind="sweep")

@@ -23,9 +23,9 @@ from sim.config import ConfigError
 from sim.io import write_text
 from sim.provenance import package_version
 from sim.report.layout import (
-    CSS,
     KPI_LABELS,
     SERVICE_TARGET,
+    css,
     fmt_kpi,
     kpi_label,
     meets,
@@ -250,7 +250,7 @@ def render_page(data: dict[str, Any]) -> str:
         title=UI["title"].format(name=data["name"]),
         lead=UI["lead"],
         description=data["description"],
-        css=Markup(CSS + _asset("whatif.css")),
+        css=Markup(css() + _asset("whatif.css")),
         plotly_js=Markup(get_plotlyjs()),
         page_js=Markup(_asset("whatif.js")),
         payload=Markup(payload),

@@ -17,14 +17,15 @@ FAULT = ("faults=[{kind: dispatcher_failure, label: dispatcher fault (test), pla
 
 @pytest.fixture(scope="session")
 def report_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """``run`` (2 replications, a dispatcher fault), ``comparison`` (two runs) and ``sweep``
+    """``run`` (3 replications, a dispatcher fault), ``comparison`` (two runs) and ``sweep``
     (results.parquet) directories, each already holding its report.html."""
     from sim.report import report_directory
 
     base = tmp_path_factory.mktemp("reports")
     morning = ["day.end=10:30"]
-    a = simulate(small_scenario(0.02, morning), seed=3, replications=2)
-    b = simulate(small_scenario(0.02, [*morning, FAULT]), seed=3, replications=2)
+    # 3 replications: the fewest for which the reports show confidence intervals
+    a = simulate(small_scenario(0.02, morning), seed=3, replications=3)
+    b = simulate(small_scenario(0.02, [*morning, FAULT]), seed=3, replications=3)
     b.save(base / "run")
     a.save(base / "comparison" / "a-ordinary", report=False)
     b.save(base / "comparison" / "b-fault", report=False)

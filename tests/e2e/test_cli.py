@@ -74,7 +74,7 @@ def test_report_is_self_contained(run_dir: Path) -> None:
     html = (run_dir / "report.html").read_text()
     assert "<script" in html and "Plotly" in html
     assert '<script src="http' not in html and '<link rel="stylesheet" href="http' not in html
-    assert "peak_concurrent_participants" in html
+    assert "Peak concurrent participants" in html  # KPIs by name in words, no raw ids
 
 
 def test_cli_seed_and_set(small_config: Path, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ def test_report_of_a_run_dir(report_dirs: dict[str, Path], tmp_path: Path) -> No
     html = out.read_text(encoding="utf-8")
     original = (report_dirs["run"] / "report.html").read_text(encoding="utf-8")
     for fragment in ("Participants vs capacity", "dispatcher fault (test)", "Sources",
-                     'id="src-A31"', "config_hash", "95 % CI"):
+                     'id="src-A31"', "configuration hash", "95 % CI"):
         assert fragment in html and fragment in original, fragment
 
 

@@ -180,6 +180,24 @@ def test_compare_and_size_cli(tmp_path: Path) -> None:
     assert code == 2 and "unknown KPI" in err
 
 
+def test_compare_and_sweep_reports_in_the_chosen_language(tmp_path: Path) -> None:
+    code, _, err = cli(["sweep", str(sweep_file(tmp_path, [1], 1)), "--out",
+                        str(tmp_path / "none"), "--lang", "fr"])
+    assert code == 2 and "error: --lang fr: expected one of" in err, err
+    assert not (tmp_path / "none").exists()
+    code, _, err = cli(["sweep", str(sweep_file(tmp_path, [1, 2], 1)), "--out",
+                        str(tmp_path / "sw"), "--lang", "de"])
+    assert code == 0, err
+    page = (tmp_path / "sw" / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="de"' in page and "Konferenzknoten (IServ)" in page
+    cfg, out = str(DEFAULT_CONFIG), tmp_path / "cmp"
+    code, _, err = cli(["compare", cfg, cfg, "--replications", "2", "--set",
+                        "population.scale=0.005", "--set", "day.end=10:00", "--set-b",
+                        f"{NODES}=3", "--out", str(out), "--lang", "de"])
+    assert code == 0, err
+    assert '<html lang="de"' in (out / "report.html").read_text(encoding="utf-8")
+
+
 def test_replications_cli(tmp_path: Path) -> None:
     small = ["--set", "population.scale=0.005", "--set", "day.end=10:00"]
     base = ["replications", str(DEFAULT_CONFIG), *small, "--look-ahead", "2"]

@@ -88,8 +88,8 @@ def test_self_contained(plain_run: Results) -> None:
         assert external not in ours, external
     for section in ("Key figures", "Participants vs capacity", "retry wave", "Time to join",
                     "Breakdown by school type, region and platform", "Schools affected",
-                    "Scenario and assumptions", "Sources", "Provenance", "config_hash",
-                    "95 % CI"):
+                    "Scenario and assumptions", "Sources", "Provenance", "configuration hash",
+                    "Only 2 replications: too few for a meaningful 95 % confidence interval"):
         assert section in html, section
 
 
@@ -115,6 +115,7 @@ def test_old_run_dir_without_config(plain_run: Results, tmp_path: Path) -> None:
     data = load_run_dir(tmp_path)
     assert data.scenario is None and any("not recorded" in n for n in data.notes)
     assert "not recorded" in render_report(data)
+    assert "Konfiguration des Laufs wurde nicht gespeichert" in render_report(data, lang="de")
 
 
 def test_report_kind_and_bad_input(plain_run: Results, tmp_path: Path) -> None:
@@ -164,7 +165,8 @@ def test_comparison_paired_differences(plain_run: Results) -> None:
                      replications=2)
     html = render_comparison(plain_run, worse)
     assert "paired over 2 replications on common random numbers" in html
-    assert "B − A" in html and "platforms[0].clusters[0].nodes" in html  # settings diff
+    assert "B − A" in html and "IServ conference nodes" in html  # settings diff, in words
+    assert "platforms[0]" not in html
 
 
 def test_normalise_diffs_accepts_the_usual_shapes() -> None:

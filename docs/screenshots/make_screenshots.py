@@ -1,0 +1,85 @@
+"""Regenerate the report screenshots in this folder (about 3 minutes on one core).
+
+Small scale to save CPU: population.scale=0.05 with 3 replications, and the capacities
+(conference nodes, login workers, emergency reserve) scaled alike so that 5 % of the pupils
+meet 5 % of the infrastructure, as the tests' small scenarios do. The sweep is
+configs/sweeps/nodes-x-stagger.yaml with 3 spreads (0, 20, 45 min) and 3 replications.
+
+    .venv/bin/python docs/screenshots/make_screenshots.py [WORKDIR]
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from sim import Scenario, load_scenario, simulate
+from sim.report import find_chromium, report_directory
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+SCALE = 0.05
+
+
+def scaled(path: Path) -> Scenario:
+    base = load_scenario(path)
+    sets = [f"population.scale={SCALE}"]
+    for i, p in enumerate(base.platforms):
+        workers = max(1, math.ceil(p.frontend.workers * SCALE))
+        sets.append(f"platforms[{i}].frontend.workers={workers}")
+        for j, c in enumerate(p.clusters):
+            sets.append(f"platforms[{i}].clusters[{j}].nodes={max(1, round(c.nodes * SCALE))}")
+    for i, s in enumerate(base.policies.scale_up):
+        reserve = max(1, round(s.reserve_nodes * SCALE))
+        sets.append(f"policies.scale_up[{i}].reserve_nodes={reserve}")
+        sets.append(f"policies.scale_up[{i}].step_nodes={max(1, round(s.step_nodes * SCALE))}")
+    return load_scenario(path, sets)
+
+
+def screenshot(page: Path, png: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [find_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--disable-component-update", "--no-first-run",
+             f"--user-data-dir={tmp}", "--hide-scrollbars", "--virtual-time-budget=10000",
+             f"--screenshot={png}", "--window-size=1280,4000", page.as_uri()],
+            capture_output=True, timeout=180, check=True,
+        )
+
+
+def main(work: Path) -> None:
+    work.mkdir(parents=True, exist_ok=True)
+    runs = {"default": "lower-saxony-scenario-c.yaml",
+            "monday": "2021-01-11-monday-dispatcher-failure.yaml"}
+    for name, cfg in runs.items():
+        shutil.rmtree(work / name, ignore_errors=True)
+        simulate(scaled(REPO / "configs" / cfg), seed=1, replications=3).save(
+            work / name, report=False)
+    comp = work / "comparison"
+    shutil.rmtree(comp, ignore_errors=True)
+    shutil.copytree(work / "default", comp / "a-ordinary-day")
+    shutil.copytree(work / "monday", comp / "b-monday")
+    spec = (REPO / "configs" / "sweeps" / "nodes-x-stagger.yaml").read_text(encoding="utf-8")
+    spec = spec.replace("base: ../lower-saxony-scenario-c.yaml",
+                        f"base: {REPO / 'configs' / 'lower-saxony-scenario-c.yaml'}")
+    spec = spec.replace("[0, 10, 20, 30, 45]", "[0, 20, 45]").replace(
+        "replications: 5", "replications: 3")
+    (work / "sweep.yaml").write_text(spec, encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "sim", "sweep", str(work / "sweep.yaml"), "--out",
+                    str(work / "sweep")], check=True, cwd=REPO,
+                   env={"CI": "1", "PATH": "/usr/bin:/bin"})
+    for kind in ("default", "monday", "comparison", "sweep"):
+        for lang in ("en", "de"):
+            pdf = HERE / f"{kind}-{lang}.pdf" if kind == "monday" else None
+            _, page, _ = report_directory(work / kind, work / f"{kind}-{lang}.html", lang=lang,
+                                          pdf=pdf)
+            screenshot(page, HERE / f"{kind}-{lang}.png")
+            print(HERE / f"{kind}-{lang}.png")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="shots-")))
