@@ -19,6 +19,7 @@ from sim.metrics import KPI_NAMES
 from sim.report import figures as F
 from sim.report import labels as L
 from sim.report.assumptions import assumptions_html, sources_appendix
+from sim.report.briefing import briefing, read_attribution
 from sim.report.data import Note, RunData, as_run_data
 from sim.report.i18n import Tr
 from sim.report.layout import (
@@ -43,6 +44,7 @@ HEADLINE = (
     "lost_pupil_minutes",
     "peak_concurrent_participants",
     "peak_node_utilisation",
+    "peak_cluster_utilisation",
     "affected_schools_share",
 )
 
@@ -202,7 +204,8 @@ def header(d: RunData, tr: Tr) -> Markup:
     return (
         html("<h1>{n}</h1><p class=lead>{d}</p><p class=muted>{m}</p>", n=d.name,
              d=d.description, m=population_line(d, tr))
-        + verdict(d.kpis, d.intervals, tr)
+        + briefing(d.kpis, d.summary.get("details") or {}, d.intervals, tr,
+                   read_attribution(d.source), d.scenario)
         + kpi_cards(d, tr)
         + notes
     )

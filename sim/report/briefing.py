@@ -1,0 +1,83 @@
+"""The briefing at the top of a report: in plain words, which criterion of the service target
+failed and by how much, who lost the minutes (direct accounting, ``sim.causes``), what
+removing each cause would recover (when ``attribution.json`` is in the directory,
+``sim.attribution``), and the verdict — consistent with those numbers because it is computed
+from them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from sim.report.i18n import EN, Tr
+from sim.report.labels import cause, fmt_kpi, kpi_label
+from sim.report.layout import SERVICE_TARGET, html, join, verdict
+from sim.stats import Interval
+
+TOP = 3  # causes named
+
+
+def read_attribution(directory: str | Path | None) -> dict[str, Any] | None:
+    """``attribution.json`` of a directory, if there is a readable one."""
+    if not directory:
+        return None
+    p = Path(directory) / "attribution.json"
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("causes"), dict) else None
+
+
+def failed_criteria(kpis: Mapping[str, Any], tr: Tr = EN) -> list[str]:
+    """Each failed criterion of the service target, in words with the shortfall."""
+    out = []
+    for k, op, thr in SERVICE_TARGET:
+        v = kpis.get(k)
+        if v is None or v != v:
+            continue
+        v = float(v)
+        if (op == ">=" and v < thr) or (op == "<=" and v > thr):
+            out.append(tr("{kpi} was {value} against the target {op} {target}",
+                          kpi=kpi_label(k, tr), value=fmt_kpi(k, v, tr),
+                          op="≥" if op == ">=" else "≤", target=fmt_kpi(k, thr, tr)))
+    return out
+
+
+def briefing(kpis: Mapping[str, Any], details: Mapping[str, Any],
+             intervals: Mapping[str, Interval | None] | None = None, tr: Tr = EN,
+             attribution: Mapping[str, Any] | None = None, scenario: Any = None,
+             prefix: str = "") -> Markup:
+    """The verdict line, then the failed criteria, the top causes and what removing them
+    recovers."""
+    parts = [verdict(kpis, intervals, tr, prefix=prefix, see=False)]
+    failed = failed_criteria(kpis, tr)
+    if failed:
+        parts.append(html("<p>{t}.</p>", t="; ".join(failed)))
+    by_cause = {str(c): float(v) for c, v in (details.get("lost_pupil_minutes_by_cause")
+                                              or {}).items()}
+    lost = float(kpis.get("lost_pupil_minutes") or 0.0)
+    total = sum(by_cause.values())
+    if total > 0 and lost > 0:
+        top = sorted(by_cause.items(), key=lambda kv: -kv[1])[:TOP]
+        named = ", ".join(tr("{cause} ({share})", cause=cause(c, tr, scenario),
+                             share=tr.pct(v / total)) for c, v in top)
+        parts.append(html("<p>{t}</p>", t=tr(
+            "Who lost the {n} pupil-minutes: {causes}.", n=tr.count(lost), causes=named)))
+    if attribution:
+        rows = []
+        for c, e in attribution["causes"].items():
+            rec = e.get("recovered_mean")
+            if rec is None or not e.get("direct"):
+                continue
+            rows.append(tr("removing {cause} would recover {mean} (95 %: {lo} to {hi})",
+                           cause=cause(c, tr, scenario), mean=tr.count(rec),
+                           lo=tr.count(e.get("recovered_lo")), hi=tr.count(e.get("recovered_hi"))))
+        if rows:
+            parts.append(html("<p>{t}</p>", t=tr(
+                "Counterfactuals on the same random numbers: {rows}.", rows="; ".join(rows[:TOP]))))
+    return html('<div class="briefing">{b}</div>', b=join(parts))
