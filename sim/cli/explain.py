@@ -56,7 +56,8 @@ def explain(
     t = Table(title=f"{_u(sc.name)}: {total:,.0f} lost pupil-minutes "
                     f"(mean of {replications} replications, seed {seed})")
     for col in ("cause", "direct", "share", "recovered if removed", "95 % interval"):
-        t.add_column(col, justify="left" if col == "cause" else "right")
+        t.add_column(col, justify="left" if col == "cause" else "right",
+                     overflow="fold", min_width=22 if col == "cause" else None)
     for name, c in res["causes"].items():
         rec = c["recovered_mean"]
         t.add_row(
@@ -65,11 +66,17 @@ def explain(
             "–" if rec is None else f"{c['recovered_lo']:,.0f} to {c['recovered_hi']:,.0f}",
         )
     out.print(t)
-    out.print(
-        f"Recovered, summed over the causes removed one at a time: "
-        f"{res['recovered_sum']:,.0f} against {total:,.0f} lost — the causes interact "
-        "(removing one moves pupils onto the next) where these differ beyond the intervals."
-    )
+    rsum = res["recovered_sum"]
+    if rsum > 1.05 * total:
+        how = ("more than was lost: the causes overlap (removing one also removes much of "
+               "another's minutes), so their recoveries do not add up")
+    elif rsum < 0.95 * total:
+        how = ("less than was lost: part of the loss needs more than one cause removed, or "
+               "comes from causes without a removal")
+    else:
+        how = "close to what was lost: the causes act nearly independently"
+    out.print(f"Recovered, summed over the causes removed one at a time: {rsum:,.0f} against "
+              f"{total:,.0f} lost — {how}.")
     if out_dir is not None:
         path = write_attribution(out_dir, res)
         out.print(f"written: {_u(path)}")
