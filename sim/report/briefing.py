@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from sim.report.i18n import EN, Tr
 from sim.report.labels import cause, fmt_kpi, kpi_label
-from sim.report.layout import SERVICE_TARGET, html, join, verdict
+from sim.report.layout import SERVICE_TARGET, html, join, table, verdict
 from sim.stats import Interval
 
 TOP = 3  # causes named
@@ -81,3 +81,32 @@ def briefing(kpis: Mapping[str, Any], details: Mapping[str, Any],
             parts.append(html("<p>{t}</p>", t=tr(
                 "Counterfactuals on the same random numbers: {rows}.", rows="; ".join(rows[:TOP]))))
     return html('<div class="briefing">{b}</div>', b=join(parts))
+
+
+def causes_table(details: Mapping[str, Any], tr: Tr = EN,
+                 attribution: Mapping[str, Any] | None = None, scenario: Any = None) -> Markup:
+    """Every cause with its direct minutes and share, and (with ``attribution.json``) what
+    removing it recovers with its 95 % interval; empty if nothing was lost."""
+    by_cause = {str(c): float(v) for c, v in (details.get("lost_pupil_minutes_by_cause")
+                                              or {}).items()}
+    total = sum(by_cause.values())
+    if total <= 0:
+        return Markup("")
+    att = (attribution or {}).get("causes", {})
+    rows: list[tuple[str, ...]] = []
+    for c, v in sorted(by_cause.items(), key=lambda kv: -kv[1]):
+        e = att.get(c) or {}
+        rec = e.get("recovered_mean")
+        rows.append((cause(c, tr, scenario), tr.count(v), tr.pct(v / total),
+                     "–" if rec is None else tr.count(rec),
+                     "–" if rec is None else tr("{lo} to {hi}", lo=tr.count(e["recovered_lo"]),
+                                                hi=tr.count(e["recovered_hi"]))))
+    heads = [tr("cause"), tr("lost pupil-minutes charged"), tr("share")]
+    if att:
+        heads += [tr("recovered if removed"), tr("95 % interval")]
+    else:
+        rows = [r[:3] for r in rows]
+    note = tr("Each wait is charged to the first failure that started it (a pupil who never "
+              "failed: to the teacher's). Removing causes one at a time need not add up: "
+              "causes overlap.")
+    return html("<p class=muted>{t}</p>", t=note) + table(heads, rows, num=range(1, len(heads)))
