@@ -51,11 +51,12 @@ def failed_criteria(kpis: Mapping[str, Any], tr: Tr = EN) -> list[str]:
 def briefing(kpis: Mapping[str, Any], details: Mapping[str, Any],
              intervals: Mapping[str, Interval | None] | None = None, tr: Tr = EN,
              attribution: Mapping[str, Any] | None = None, scenario: Any = None,
-             prefix: str = "") -> Markup:
+             prefix: str = "", compact: bool = False) -> Markup:
     """The verdict line, then the failed criteria, the top causes and what removing them
-    recovers."""
+    recovers (``compact``, for the one-page PDF: the verdict and the causes only — the KPI
+    cards beside it show the criteria's values)."""
     parts = [verdict(kpis, intervals, tr, prefix=prefix, see=False)]
-    failed = failed_criteria(kpis, tr)
+    failed = [] if compact else failed_criteria(kpis, tr)
     if failed:
         parts.append(html("<p>{t}.</p>", t="; ".join(failed)))
     by_cause = {str(c): float(v) for c, v in (details.get("lost_pupil_minutes_by_cause")
@@ -68,7 +69,7 @@ def briefing(kpis: Mapping[str, Any], details: Mapping[str, Any],
                              share=tr.pct(v / total)) for c, v in top)
         parts.append(html("<p>{t}</p>", t=tr(
             "Who lost the {n} pupil-minutes: {causes}.", n=tr.count(lost), causes=named)))
-    if attribution:
+    if attribution and not compact:
         rows = []
         for c, e in attribution["causes"].items():
             rec = e.get("recovered_mean")

@@ -310,7 +310,7 @@ def render_briefing(results: Any, lang: str | None = None) -> str:
     sections = []
     for name, (title, f) in charts.items():
         # the heading is the page's; the chart keeps its panel titles, small and grey
-        f.update_layout(title=None, height=290 if name == "capacity" else 350, width=710,
+        f.update_layout(title=None, height=250 if name == "capacity" else 300, width=710,
                         margin={"t": 30, "b": 20, "l": 60, "r": 55}, font={"size": 9})
         f.update_annotations(font_size=10)
         # hatching of ~1,000 per-minute bars makes a 10 MB PDF: solid fills, whose colours
@@ -321,7 +321,7 @@ def render_briefing(results: Any, lang: str | None = None) -> str:
         html("<h1>{n}</h1><p class=lead>{d}</p><p class=muted>{m}</p>", n=d.name,
              d=d.description, m=population_line(d, tr))
         + briefing(d.kpis, d.details, d.intervals, tr, read_attribution(d.source),
-                   d.scenario) + kpi_cards(d, tr)
+                   d.scenario, compact=True) + kpi_cards(d, tr)
         + too_few_note(d.replications, tr)
     )
     return page(tr("dlsim report – {name}", name=d.name), body, sections, tr, kind="briefing")
