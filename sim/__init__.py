@@ -12,6 +12,7 @@ The front door::
     sim.compare(sc_a, sc_b, replications=5)          # … one row per KPI
     sim.size(sc, "platforms[iserv].clusters[iserv-bbb].nodes", "join_success_rate>=0.99")
     sim.optimise(sc, "configs/levers/lower-saxony.yaml", ["join_success_rate>=0.99"])
+    sim.explain(sc, replications=3)   # lost minutes by cause, and what removing each recovers
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ from sim.seeds import replication_seeds
 
 if TYPE_CHECKING:
     from sim.api import compare, config_dir, config_path, size
+    from sim.attribution import explain
     from sim.optimise import optimise
 
 # Imported on first use (they pull in the executors, pandas frames and scipy): ``sim.sweep``
 # is the sweep package, whose module object is callable (``sim.sweep(...)`` is
 # :func:`sim.api.sweep`).
 _LAZY = {"compare": "sim.api", "size": "sim.api", "optimise": "sim.optimise",
-         "config_path": "sim.api",
+         "explain": "sim.attribution", "config_path": "sim.api",
          "config_dir": "sim.api", "sweep": None}
 
 
@@ -54,6 +56,7 @@ __all__ = [
     "compare",
     "config_dir",
     "config_path",
+    "explain",
     "load_scenario",
     "optimise",
     "replication_seeds",

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
+from sim.causes import SERVER_CRASH, UPLINK_OUTAGE
 from sim.components.school_server import SchoolServer
 from sim.config.interventions import (
     DispatcherFailure,
@@ -201,6 +202,7 @@ class UplinkFault(Fault):
         hit = [s for s, u in zip(servers, rng.random(len(servers)), strict=True) if u < f.share]
         for s in hit:
             s.enable_outages()
+            s.outage_cause = UPLINK_OUTAGE  # direct accounting (sim.causes)
 
         why = self.why
         batches = _staged(f, hit)
@@ -237,6 +239,7 @@ class OverloadCrashFault(Fault):
         servers = self.world.school_servers_where(tier=f.tier)
         for s in servers:
             s.enable_outages()
+            s.outage_cause = SERVER_CRASH  # direct accounting (sim.causes)
         strikes = [0] * len(servers)
         need = max(1, round(f.sustain_s / 60.0))
         end = f.end if f.end is not None else self.world.day_end

@@ -14,11 +14,23 @@ KPI definitions (pupils only; teachers are reported under ``teacher_*``):
 - ``lost_pupil_minutes`` — meeting minutes pupils missed because they could not get in.
 - ``peak_concurrent_participants`` — most people (pupils and teachers) in conferences at once.
 - ``peak_node_utilisation`` — highest utilisation (max of participant and bandwidth share)
-  any node reached.
+  any node reached: the busiest single node.
+- ``peak_cluster_utilisation`` — the whole cluster at its peak: the highest ratio, over the
+  sampled minutes and the clusters, of a cluster's participants to the participant capacity
+  of its nodes that are up (a cluster can be "half used" while one node is full).
 - ``blocking_probability`` — share of attempts that reached a node and were refused for
   capacity.
 - ``affected_schools_share`` — schools where more than 10 % of the pupils who intended to
   join lost more than 15 minutes in the day.
+
+Direct accounting (taxonomy and charging rule in ``sim.causes``): every charge of lost
+pupil-seconds is recorded with its cause, so ``extra["lost_pupil_minutes_by_cause"]`` sums to
+``lost_pupil_minutes`` (to floating-point rounding, ~1e-12 relative: the same seconds added in
+another order), and so do, at every school, the ``schools`` columns
+``lost_pupil_minutes:<cause>`` to ``lost_pupil_minutes``. Also per platform and region
+(``extra``), per interval (series component ``cause:<name>``, metric ``lost_pupil_minutes``,
+by when the loss began), and pupils' failed attempts by cause
+(``extra["failed_attempts_by_cause"]``).
 """
 
 from __future__ import annotations
@@ -29,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.causes import attribution, cause_names
 from sim.recorder import Code, Recorder
 from sim.states import DONE, GAVE_UP, IN_SESSION, LOBBY, M_FAILED, TRYING
 
@@ -53,6 +66,7 @@ KPI_NAMES = (
     "lost_pupil_minutes",
     "peak_concurrent_participants",
     "peak_node_utilisation",
+    "peak_cluster_utilisation",
     "blocking_probability",
     "affected_schools_share",
 )
@@ -221,7 +235,14 @@ def summarise(sc: Scenario, pop: Population, d: Demand, world: World, beh: Behav
     ts_rows += rec.event_series(
         pop.platform_names, sc.day.start, sc.day.end, float(sc.day.sample_interval_s)
     )
+    names = cause_names(pop.platform_names)
+    by_cause, school_by_cause, cause_rows = attribution(
+        beh.pupils.ledger, names, d.m_school[d.pm_meeting], pop.n_schools,
+        pop.school_platform, pop.platform_names, pop.school_region, pop.region_names,
+        sc.day.start, sc.day.end, float(sc.day.sample_interval_s))
+    ts_rows += cause_rows
     timeseries = tidy_timeseries(ts_rows)
+    kpis["peak_cluster_utilisation"] = _peak_cluster_utilisation(timeseries)
     conference_hours = _conference_hours(timeseries, sc.day.sample_interval_s)
     extra: dict[str, Any] = {
         "intending_participants": intending,
@@ -272,6 +293,7 @@ def summarise(sc: Scenario, pop: Population, d: Demand, world: World, beh: Behav
         "server_crashes": len(crashes),
         "schools_with_crashed_server": len({s for _, s in crashes}),
         "nodes_started_by_scale_up": scale_up_nodes,
+        **by_cause,
     }
     schools = pop.schools_frame()
     schools["intending_pupils"] = n_int
@@ -292,11 +314,28 @@ def summarise(sc: Scenario, pop: Population, d: Demand, world: World, beh: Behav
             ]
             / 60
         )
+    for name, col in school_by_cause.items():
+        schools[f"lost_pupil_minutes:{name}"] = col
     rooms_failed_share = (
         float(np.sum(np.array(beh.m_state) == M_FAILED)) / d.n_meetings if d.n_meetings else 0.0
     )
     extra["rooms_failed_share"] = rooms_failed_share
+    kpis = {k: kpis[k] for k in KPI_NAMES}  # in the contract's order
     return Summary(as_jsonable(kpis), as_jsonable(extra), timeseries, schools, cons)
+
+
+def _peak_cluster_utilisation(ts: pd.DataFrame) -> float:
+    """Highest participants ÷ participant capacity of the nodes up, over clusters and minutes."""
+    sel = ts[ts["component"].str.startswith("cluster:")
+             & ts["metric"].isin(["participants", "capacity_participants"])]
+    if sel.empty:
+        return 0.0
+    wide = sel.pivot_table(index=["component", "t"], columns="metric", values="value",
+                           aggfunc="first")
+    cap = wide["capacity_participants"].to_numpy()
+    part = wide["participants"].to_numpy()
+    ok = cap > 0
+    return float(np.max(part[ok] / cap[ok])) if ok.any() else 0.0
 
 
 def _conference_hours(ts: pd.DataFrame, interval_s: float) -> float:

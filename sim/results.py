@@ -76,6 +76,11 @@ class Results:
             for k, v in first.extra.items():
                 if isinstance(v, int | float) and not isinstance(v, bool):
                     extra[k] = float(np.mean([r.extra[k] for r in self.runs]))
+            # minutes by cause: the mean over the replications (a cause absent in one counts 0)
+            by = [r.extra.get("lost_pupil_minutes_by_cause", {}) for r in self.runs]
+            names = sorted({c for b in by for c in b})
+            extra["lost_pupil_minutes_by_cause"] = {
+                c: float(np.mean([b.get(c, 0.0) for b in by])) for c in names}
         from sim.costs import scenario_cost  # the scenario as configured, priced (costs:)
 
         out["cost"] = scenario_cost(sc, first)

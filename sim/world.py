@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from sim.causes import FRONTEND_OUTAGE, LOGIN_SERVICE, SERVER_OUTAGE, SERVER_TIER_CAUSE
 from sim.components.conference import NodePool, ParticipantCount
 from sim.components.platform import Platform
 from sim.components.request_queue import RequestQueue
@@ -50,6 +51,8 @@ class World:
         self.count_from = count_from  # statistics count from here (a validation run's warm-up)
         for plat in self.platforms:
             plat.frontend.count_from = count_from
+            plat.frontend.cause = LOGIN_SERVICE + plat.index
+            plat.frontend.outage_cause = FRONTEND_OUTAGE
         self._pop = pop
         self._build_frontends(scenario, demand, seeds)
         self._node_lost: Callable[[int, int], None] | None = None
@@ -75,6 +78,8 @@ class World:
                     sc.school_servers.uplink_background_share,
                     draws,
                 )
+                server.cause = SERVER_TIER_CAUSE[tname]
+                server.outage_cause = SERVER_OUTAGE
                 self.school_servers.append(server)
                 frontends.append(server)
             else:

@@ -24,6 +24,7 @@ from sim.behaviour.lobby import Lobby
 from sim.behaviour.retry import RetryRule, settle_while_down
 from sim.behaviour.rooms import Rooms
 from sim.behaviour.sessions import Sessions
+from sim.causes import CAPACITY, DISPATCHER, MODERATOR_LATE, NODE_LOSS, RATE_LIMITED, Ledger
 from sim.components.conference import join_load_mbit_s
 from sim.components.request_queue import RequestQueue
 from sim.config import MediaConfig
@@ -125,6 +126,11 @@ class Pupils:
         self.trying = 0  # pupil chains in progress (incl. lobby)
         self.in_session = 0  # pupils in a conference
         self.lost_s = 0.0
+        # direct accounting (sim.causes): the cause of each chain's first failure (0: none)
+        self._cause = bytearray(n_pm)
+        self._m_cause = rooms.m_cause
+        self.ledger = Ledger()
+        self.failed_by_cause = self.ledger.failed
         lobby.attach(self.admit, self.give_up, self.pm_chain)
         rooms.attach(self.eject, self.end_sessions)
 
@@ -132,6 +138,7 @@ class Pupils:
     def first_attempt(self, pm: int) -> None:
         """Pupil-meeting ``pm``'s first attempt (a stream entry at its pre-sampled time)."""
         self.pm_chain[pm] = self.env.now
+        self._cause[pm] = 0
         self.trying += 1
         self._st[pm] = TRYING
         self._attempt(pm)
@@ -182,10 +189,14 @@ class Pupils:
         if until <= now:
             return False
         p = self.m_platform[m]
+        att0 = self._att[pm]
         att, t, gave_up = settle_while_down(
-            self._rule, fe, now, self._att[pm], self.pm_chain[pm], self.patience, end, until,
+            self._rule, fe, now, att0, self.pm_chain[pm], self.patience, end, until,
             self._c_attempt[p].append, self._c_fail_fe[p].append)
         self._att[pm] = att
+        self.failed_by_cause[fe.outage_cause] += att - att0
+        if not self._cause[pm]:
+            self._cause[pm] = fe.outage_cause
         if not gave_up:
             call_at(self.env, t, self._attempt, pm)
         elif t > now:
@@ -203,7 +214,8 @@ class Pupils:
         now = self.env.now
         if not ok:
             self._c_fail_fe[p].append(now)
-            self._failed(pm)
+            fe = self._pm_fe[pm]
+            self._failed(pm, fe.cause if fe.up else fe.outage_cause)
             return
         pupil = self.pm_pupil[pm]
         if self._login_at[pupil] > now:
@@ -213,18 +225,18 @@ class Pupils:
             disp = self._disp[p]
             if disp.fail_join_share > 0.0 and not disp.route_join():
                 self._c_fail_disp[p].append(now)
-                self._failed(pm)
+                self._failed(pm, DISPATCHER)
                 return
             self.admit(pm, m, now)
         elif st in (M_FAILED, M_CLOSED):
             self.give_up(pm, now)
         elif not self._disp[p].route_join():
             self._c_fail_disp[p].append(now)
-            self._failed(pm)
+            self._failed(pm, DISPATCHER)
         elif self.first_pupil_opens:  # policy: the first to arrive creates the room
             if not self.rooms.create_room(m):
                 self._c_fail_disp[p].append(now)
-                self._failed(pm)
+                self._failed(pm, DISPATCHER)
                 return
             if self.admit(pm, m, now):
                 self.rooms.room_opened(m, now)
@@ -244,11 +256,11 @@ class Pupils:
         if self._limiter is not None and not self._limiter.allow(self.m_platform[m], node, m,
                                                                    now):
             self._c_rate[self.m_platform[m]].append(now)
-            self._failed(pm)
+            self._failed(pm, RATE_LIMITED)
             return False
         if not self.m_pool[m].try_admit(node, d):
             self._c_fail_cap[self.m_platform[m]].append(now)
-            self._failed(pm)
+            self._failed(pm, CAPACITY)
             return False
         self._cam_eff[pm] = cam
         self.m_U[m] = u + 1
@@ -263,10 +275,12 @@ class Pupils:
         self.pm_session[pm] = session + 1
         start = self.m_start[m]
         chain = self.pm_chain[pm]
-        lost = now - (start if start > chain else chain)
+        t0 = start if start > chain else chain
+        lost = now - t0
         if lost > 0.0:
             self._lost[self.pm_pupil[pm]] += lost
             self.lost_s += lost
+            self._charge(pm, m, t0, lost)
         p = self.m_platform[m]
         self._c_join[p].append(now)
         if self.reconnect_rate_s > 0.0 and (
@@ -303,9 +317,19 @@ class Pupils:
         self._st[pm] = TRYING
         self._c_drop[self.m_platform[m]].append(now)
         self.pm_chain[pm] = now
+        self._cause[pm] = 0
         self._attempt(pm)  # the browser reloads at once
 
-    def _failed(self, pm: int) -> None:
+    def _charge(self, pm: int, m: int, t0: float, lost: float) -> None:
+        """Charge lost seconds to the chain's first failure, else the teacher's (sim.causes)."""
+        cause = self._cause[pm] or self._m_cause[m] or MODERATOR_LATE
+        self._cause[pm] = cause  # a return after a give-up gives back to the same cause
+        self.ledger.charge(cause, pm, t0, lost)
+
+    def _failed(self, pm: int, cause: int) -> None:
+        self.failed_by_cause[cause] += 1
+        if not self._cause[pm]:
+            self._cause[pm] = cause
         now = self.env.now
         m = self.pm_meeting[pm]
         t_next = self._rule.next_try(self._att[pm], now, self.pm_chain[pm], self.patience,
@@ -325,10 +349,12 @@ class Pupils:
         start = self.m_start[m]
         chain = self.pm_chain[pm]
         end = self.m_end[m]
-        lost = end - (start if start > chain else chain)
+        t0 = start if start > chain else chain
+        lost = end - t0
         if lost > 0.0:
             self._lost[self.pm_pupil[pm]] += lost
             self.lost_s += lost
+            self._charge(pm, m, t0, lost)
         self._c_gave_up[self.m_platform[m]].append(t)
         if self.return_share > 0.0 and self._returns.next() < self.return_share:
             t_back = t + self.return_after
@@ -345,6 +371,10 @@ class Pupils:
         if back > 0.0:
             self._lost[self.pm_pupil[pm]] -= back
             self.lost_s -= back
+            # returned to the cause the give-up charged (the chain and its cause are unchanged)
+            chain = self.pm_chain[pm]
+            start = self.m_start[m]
+            self._charge(pm, m, start if start > chain else chain, -back)
         self.first_attempt(pm)
 
     # ---------------------------------------------------------------- the room ends
@@ -363,6 +393,7 @@ class Pupils:
             self.trying += 1
             st[pm] = TRYING
             self.pm_chain[pm] = now
+            self._cause[pm] = NODE_LOSS
             self._c_drop[platform].append(now)
             call_later(self.env, self._rule.delay(1), self._attempt, pm)
         sessions.ended(platform, ended, now)

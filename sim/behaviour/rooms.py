@@ -17,6 +17,7 @@ from collections.abc import Callable
 from sim.behaviour.lobby import Lobby
 from sim.behaviour.retry import RetryRule
 from sim.behaviour.sessions import Sessions
+from sim.causes import CAPACITY, DISPATCHER, RATE_LIMITED
 from sim.components.conference import NodePool, meeting_load_mbit_s
 from sim.config import MediaConfig
 from sim.demand import KIND_POISSON, Demand
@@ -67,6 +68,9 @@ class Rooms:
         self.m_host_in = [float("nan")] * n_m  # when the teacher (host) got in
         self.m_t_chain = [0.0] * n_m
         self.m_t_attempts = [0] * n_m
+        # the cause code (sim.causes) of the teacher's first failure (0: none), charged for
+        # the pupils who lost minutes waiting for this room without failing themselves
+        self.m_cause = bytearray(n_m)
         # what a lost node or a meeting's end does to the pupils in the room (the pupils'
         # chains, attached by the behaviour)
         self._eject: Callable[[int, int, float], None] | None = None
@@ -122,22 +126,25 @@ class Rooms:
         now = self.env.now
         if not ok:
             self.rec.rec(self.host_code(m, Code.FAIL_FRONTEND, Code.T_FAIL), p, now)
-            self._teacher_failed(m)
+            fe = self.m_frontend[m]
+            self._teacher_failed(m, fe.cause if fe.up else fe.outage_cause)
             return
         opened = self.m_state[m] == M_OPEN  # by the first pupil (policy)
         if not opened and not self.create_room(m):
             self.rec.rec(self.host_code(m, Code.FAIL_DISPATCH, Code.T_FAIL), p, now)
-            self._teacher_failed(m)
+            self._teacher_failed(m, DISPATCHER)
             return
         cam = self.m_tcam[m]
         u, w = self.m_U[m], self.m_W[m]
         d = self.load(m, u + 1, w + cam) - self.load(m, u, w)
         node = self.m_node[m]
-        if (self._limiter is not None and not self._limiter.allow(p, node, m, now)) or not (
-            self.m_pool[m].try_admit(node, d)
-        ):
+        if self._limiter is not None and not self._limiter.allow(p, node, m, now):
             self.rec.rec(self.host_code(m, Code.FAIL_CAPACITY, Code.T_FAIL), p, now)
-            self._teacher_failed(m)
+            self._teacher_failed(m, RATE_LIMITED)
+            return
+        if not self.m_pool[m].try_admit(node, d):
+            self.rec.rec(self.host_code(m, Code.FAIL_CAPACITY, Code.T_FAIL), p, now)
+            self._teacher_failed(m, CAPACITY)
             return
         self.m_U[m] = u + 1
         self.m_W[m] = w + int(cam)
@@ -154,7 +161,9 @@ class Rooms:
             call_later(self.env, self.m_hold[m], self.close_meeting, m)
         self._lobby.release(m, now, opened=True)
 
-    def _teacher_failed(self, m: int) -> None:
+    def _teacher_failed(self, m: int, cause: int) -> None:
+        if not self.m_cause[m]:
+            self.m_cause[m] = cause
         t_next = self._rule.next_try(self.m_t_attempts[m], self.env.now, self.m_t_chain[m],
                                      self.teacher_patience, self.m_end[m])
         if t_next is None:

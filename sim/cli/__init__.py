@@ -1,4 +1,5 @@
-"""Command line: ``dlsim run | validate | report | compare | sweep | size | replications | whatif``.
+"""Command line: ``dlsim run | validate | report | compare | sweep | size | replications | whatif
+| explain``.
 
 Exit codes: 0 success; 2 bad input (config, data, arguments) with one line per problem;
 1 internal error (a one-line message; ``DLSIM_DEBUG=1`` shows the traceback), or results that
@@ -21,7 +22,7 @@ from sim.cli.common import app, err
 from sim.config import ConfigError
 
 # importing registers the commands, in this order
-for _module in ("scenario", "experiments", "whatif", "optimise"):
+for _module in ("scenario", "experiments", "whatif", "optimise", "explain"):
     importlib.import_module(f"sim.cli.{_module}")
 
 __all__ = ["app", "main"]

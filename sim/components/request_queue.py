@@ -57,6 +57,9 @@ class RequestQueue:
         self.link_mbit_s = link_mbit_s
         self.transfer_mbit = transfer_mbit
         self.up = True
+        # cause codes (sim.causes) of a request failing here: up, and down; set by the world
+        self.cause = 0
+        self.outage_cause = 0
         self._down: dict[Any, float] = {}  # why it is down → when that ends (inf: unknown)
         self._busy_until: list[float] = []  # heap: when each busy worker frees up
         self._waiting_until: list[float] = []  # heap: when each queued request leaves the queue

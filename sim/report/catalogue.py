@@ -36,6 +36,27 @@ DE: dict[str, str] = {
     "≥ 99 % of pupil-meetings get in, 95 % of them within 2 minutes":
         "≥ 99 % der Schülerteilnahmen gelingen, 95 % davon innerhalb von 2 Minuten",
     "Service target met": "Versorgungsziel erreicht",
+    # ---------------------------------------------------------------- briefing
+    "{kpi} was {value} against the target {op} {target}":
+        "{kpi} lag bei {value}, Ziel {op} {target}",
+    "{cause} ({share})": "{cause} ({share})",
+    "Who lost the {n} pupil-minutes: {causes}.": "Wer die {n} Schülerminuten verlor: {causes}.",
+    "removing {cause} would recover {mean} (95 %: {lo} to {hi})":
+        "ohne {cause} kämen {mean} zurück (95 %: {lo} bis {hi})",
+    "Counterfactuals on the same random numbers: {rows}.":
+        "Gegenprobe auf denselben Zufallszahlen: {rows}.",
+    "Who lost the minutes": "Wer die Minuten verlor",
+    "cause": "Ursache",
+    "lost pupil-minutes charged": "zugerechnete verlorene Schülerminuten",
+    "share": "Anteil",
+    "recovered if removed": "ohne sie zurückgewonnen",
+    "95 % interval": "95-%-Intervall",
+    "{lo} to {hi}": "{lo} bis {hi}",
+    "Each wait is charged to the first failure that started it (a pupil who never failed: to "
+    "the teacher's). Removing causes one at a time need not add up: causes overlap.":
+        "Jede Wartezeit wird dem ersten Fehlschlag zugerechnet, der sie auslöste (wer selbst "
+        "nie scheiterte: dem der Lehrkraft). Einzeln entfernte Ursachen ergeben zusammen nicht "
+        "unbedingt die Summe: Ursachen überlagern sich.",
     "Service target not met": "Versorgungsziel nicht erreicht",
     " (at the 95 % confidence bound)": " (an der Grenze des 95-%-Konfidenzintervalls)",
     "See the capacity and retry sections below.":

@@ -20,6 +20,7 @@ from plotly.subplots import make_subplots
 from sim.metrics import KPI_NAMES
 from sim.report import figures as F
 from sim.report import labels as L
+from sim.report.briefing import briefing, read_attribution
 from sim.report.data import RunData, as_run_data
 from sim.report.i18n import Tr
 from sim.report.layout import (
@@ -33,7 +34,6 @@ from sim.report.layout import (
     page,
     table,
     too_few_note,
-    verdict,
 )
 from sim.report.run_report import population_line, provenance_table
 from sim.stats import MIN_MEANINGFUL_REPLICATIONS, paired_difference
@@ -336,8 +336,10 @@ def render_comparison(
                p=population_line(ra, tr))
         + html("<p class=lead><b>B:</b> {d}</p><p class=muted>{p}</p>", d=rb.description,
                p=population_line(rb, tr))
-        + verdict(ra.kpis, ra.intervals, tr, prefix="A:")
-        + verdict(rb.kpis, rb.intervals, tr, prefix="B:")
+        + briefing(ra.kpis, ra.summary.get("details") or {}, ra.intervals, tr,
+                   read_attribution(ra.source), ra.scenario, prefix="A:")
+        + briefing(rb.kpis, rb.summary.get("details") or {}, rb.intervals, tr,
+                   read_attribution(rb.source), rb.scenario, prefix="B:")
     )
     n = min(ra.replications, rb.replications)
     sections = [

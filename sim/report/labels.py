@@ -33,9 +33,11 @@ KPIS: dict[str, tuple[str, str, str]] = {
     "peak_concurrent_participants": (
         "Peak concurrent participants", "Höchstzahl gleichzeitiger Teilnehmender", "count"
     ),
-    "peak_node_utilisation": ("Peak node utilisation", "Höchste Auslastung der Knoten", "share"),
+    "peak_node_utilisation": (
+        "Busiest single node", "Am stärksten ausgelasteter Einzelknoten", "share"
+    ),
     "peak_cluster_utilisation": (
-        "Peak cluster utilisation", "Höchste Auslastung eines Clusters", "share"
+        "Cluster at peak", "Gesamtcluster zur Spitzenzeit", "share"
     ),
     "blocking_probability": (
         "Blocking probability (capacity)", "Abweisungswahrscheinlichkeit (Kapazität)", "share"
@@ -361,3 +363,30 @@ def _resolve(items: Any, key: str) -> Any:
         i = int(key)
         return items[i] if i < len(items) else None
     return next((x for x in items if x.name == key), None)
+
+
+# the causes of lost pupil-minutes (sim.causes); login_service:<platform> is composed
+CAUSES: dict[str, tuple[str, str]] = {
+    "moderator_late": ("teachers opening their rooms late",
+                       "Lehrkräfte, die ihren Raum spät öffnen"),
+    "school_server:current": ("current school servers", "aktuelle Schulserver"),
+    "school_server:outdated": ("outdated school servers", "veraltete Schulserver"),
+    "school_server_outage": ("school servers down", "ausgefallene Schulserver"),
+    "school_server_crash": ("school servers crashing under overload",
+                            "unter Überlast abstürzende Schulserver"),
+    "uplink_outage": ("school uplink outages", "Ausfälle der Schulanbindung"),
+    "frontend_outage": ("platform login service outage", "Ausfall des Anmeldedienstes"),
+    "dispatcher": ("the dispatcher", "die Vermittlung"),
+    "conference_capacity": ("conference capacity", "Konferenzkapazität"),
+    "rate_limited": ("the join-rate limit", "die Beitrittsbegrenzung"),
+    "node_loss": ("lost conference nodes", "ausgefallene Konferenzknoten"),
+}
+
+
+def cause(x: Any, tr: Tr = EN, scenario: Any = None) -> str:
+    """A cause of lost minutes in words."""
+    key = str(x)
+    if key.startswith("login_service:"):
+        p = platform(key.split(":", 1)[1], tr, scenario)
+        return tr.pick(f"login service of {p}", f"Anmeldedienst von {p}")
+    return _pick(CAUSES, key, tr)

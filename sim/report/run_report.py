@@ -19,6 +19,7 @@ from sim.metrics import KPI_NAMES
 from sim.report import figures as F
 from sim.report import labels as L
 from sim.report.assumptions import assumptions_html, sources_appendix
+from sim.report.briefing import briefing, causes_table, read_attribution
 from sim.report.data import Note, RunData, as_run_data
 from sim.report.i18n import Tr
 from sim.report.layout import (
@@ -34,7 +35,6 @@ from sim.report.layout import (
     page,
     table,
     too_few_note,
-    verdict,
 )
 
 HEADLINE = (
@@ -43,6 +43,7 @@ HEADLINE = (
     "lost_pupil_minutes",
     "peak_concurrent_participants",
     "peak_node_utilisation",
+    "peak_cluster_utilisation",
     "affected_schools_share",
 )
 
@@ -209,7 +210,8 @@ def header(d: RunData, tr: Tr) -> Markup:
     return (
         html("<h1>{n}</h1><p class=lead>{d}</p><p class=muted>{m}</p>", n=d.name,
              d=d.description, m=population_line(d, tr))
-        + verdict(d.kpis, d.intervals, tr)
+        + briefing(d.kpis, d.details, d.intervals, tr, read_attribution(d.source),
+                   d.scenario)
         + kpi_cards(d, tr)
         + notes
     )
@@ -272,6 +274,8 @@ def render_report(results: Any, lang: str | None = None) -> str:
     )
     sections = [
         Section("kpis", tr("Key figures"), kpi_table(d, tr)),
+        Section("causes", tr("Who lost the minutes"),
+                causes_table(det, tr, read_attribution(d.source), d.scenario)),
         Section("capacity", tr("Participants vs capacity"), html(muted, t=tr(
             "Every conference cluster with its platform; the dashed line is the capacity of the "
             "nodes that are up.")) + fig["capacity"]),
@@ -328,7 +332,7 @@ def render_briefing(results: Any, lang: str | None = None) -> str:
     sections = []
     for name, (title, f) in charts.items():
         # the heading is the page's; the chart keeps its panel titles, small and grey
-        f.update_layout(title=None, height=290 if name == "capacity" else 350, width=710,
+        f.update_layout(title=None, height=250 if name == "capacity" else 300, width=710,
                         margin={"t": 30, "b": 20, "l": 60, "r": 55}, font={"size": 9})
         f.update_annotations(font_size=10)
         # hatching of ~1,000 per-minute bars makes a 10 MB PDF: solid fills, whose colours
@@ -338,7 +342,8 @@ def render_briefing(results: Any, lang: str | None = None) -> str:
     body = (
         html("<h1>{n}</h1><p class=lead>{d}</p><p class=muted>{m}</p>", n=d.name,
              d=d.description, m=population_line(d, tr))
-        + verdict(d.kpis, d.intervals, tr, see=False) + kpi_cards(d, tr)
+        + briefing(d.kpis, d.details, d.intervals, tr, read_attribution(d.source),
+                   d.scenario, compact=True) + kpi_cards(d, tr)
         + too_few_note(d.replications, tr)
     )
     return page(tr("dlsim report – {name}", name=d.name), body, sections, tr, kind="briefing")

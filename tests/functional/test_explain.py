@@ -1,0 +1,72 @@
+"""Counterfactual attribution (sim.attribution, ``dlsim explain``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sim
+from sim.attribution import REMOVALS, removal_for
+from tests.conftest import DEFAULT_CONFIG, REPO
+
+MONDAY = REPO / "configs" / "2021-01-11-monday-dispatcher-failure.yaml"
+
+
+def test_removing_an_absent_cause_recovers_nothing_and_the_dispatcher_recovers_most() -> None:
+    sc = sim.load_scenario(MONDAY, ["population.scale=0.02", "assignment.outdated_share=0"])
+    res = sim.explain(sc, replications=2, causes=["node_loss", "rate_limited"])
+    causes = res["causes"]
+    for absent in ("node_loss", "rate_limited"):
+        c = causes[absent]
+        assert c["direct"] == 0.0
+        assert c["recovered_lo"] <= 0.0 <= c["recovered_hi"]
+        assert abs(c["recovered_mean"]) <= max(1.0, c["recovered_ci95"])
+    disp = causes["dispatcher"]
+    total = res["lost_pupil_minutes"]
+    assert disp["direct_share"] >= 0.95
+    assert disp["recovered_mean"] >= 0.9 * total
+    assert sum(c["direct"] for c in causes.values()) == pytest.approx(total, rel=1e-9)
+    assert res["interaction"] == pytest.approx(res["recovered_sum"] - total)
+
+
+def test_every_registered_removal_gives_a_valid_scenario() -> None:
+    sc = sim.load_scenario(MONDAY)
+    for cause in [*REMOVALS, "login_service:iserv"]:
+        remove = removal_for(cause)
+        assert remove is not None and remove.__doc__
+        out = sim.scenario_from_dict(remove(sc).model_dump(mode="json"))
+        assert out.config_hash() != sc.config_hash() or cause in ("rate_limited",
+                                                                  "uplink_outage",
+                                                                  "frontend_outage",
+                                                                  "node_loss")
+    assert removal_for("moderator_late") is None
+
+
+def _dlsim(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CI": "1"}
+    return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True,
+                          cwd=REPO, env=env, timeout=600, check=False)
+
+
+def test_cli_writes_attribution_json(tmp_path: Path) -> None:
+    p = _dlsim("explain", str(DEFAULT_CONFIG), "--replications", "2", "--set",
+               "population.scale=0.01", "--out", str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    data = json.loads((tmp_path / "attribution.json").read_text())
+    assert data["lost_pupil_minutes"] > 0
+    for c in data["causes"].values():
+        assert {"direct", "recovered_mean", "recovered_ci95"} <= set(c)
+    assert "Recovered, summed" in p.stdout
+
+
+@pytest.mark.parametrize("args", [("--replications", "1"), ("--set", "population.scale=-1"),
+                                  ("--set", "nonsense.key=3")])
+def test_cli_bad_input_exits_2(args: tuple[str, ...]) -> None:
+    p = _dlsim("explain", str(DEFAULT_CONFIG), *args)
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    assert "Traceback" not in p.stderr
