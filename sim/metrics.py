@@ -16,8 +16,10 @@ KPI definitions (pupils only; teachers are reported under ``teacher_*``):
 - ``peak_node_utilisation`` — highest utilisation (max of participant and bandwidth share)
   any node reached: the busiest single node.
 - ``peak_cluster_utilisation`` — the whole cluster at its peak: the highest ratio, over the
-  sampled minutes and the clusters, of a cluster's participants to the participant capacity
-  of its nodes that are up (a cluster can be "half used" while one node is full).
+  sampled minutes and the clusters, of what a cluster carries to what its nodes that are up
+  can carry — the largest of its participant, bandwidth and CPU shares, as a node's
+  utilisation is (a cluster can be "half used" while one node is full; with CPU-bound nodes
+  the participant ceiling alone would understate it several-fold).
 - ``blocking_probability`` — share of attempts that reached a node and were refused for
   capacity.
 - ``affected_schools_share`` — schools where more than 10 % of the pupils who intended to
@@ -325,17 +327,24 @@ def summarise(sc: Scenario, pop: Population, d: Demand, world: World, beh: Behav
 
 
 def _peak_cluster_utilisation(ts: pd.DataFrame) -> float:
-    """Highest participants ÷ participant capacity of the nodes up, over clusters and minutes."""
-    sel = ts[ts["component"].str.startswith("cluster:")
-             & ts["metric"].isin(["participants", "capacity_participants"])]
+    """Highest cluster share (participants, bandwidth or CPU) of the nodes up, over clusters
+    and minutes."""
+    pairs = (("participants", "capacity_participants"), ("load_mbit_s", "capacity_mbit_s"),
+             ("cpu", "capacity_cpu"))
+    names = [m for pair in pairs for m in pair]
+    sel = ts[ts["component"].str.startswith("cluster:") & ts["metric"].isin(names)]
     if sel.empty:
         return 0.0
     wide = sel.pivot_table(index=["component", "t"], columns="metric", values="value",
                            aggfunc="first")
-    cap = wide["capacity_participants"].to_numpy()
-    part = wide["participants"].to_numpy()
-    ok = cap > 0
-    return float(np.max(part[ok] / cap[ok])) if ok.any() else 0.0
+    share = np.zeros(len(wide))
+    for used, cap in pairs:
+        if used in wide and cap in wide:
+            u = wide[used].to_numpy(float)
+            c = wide[cap].to_numpy(float)
+            ok = np.isfinite(u) & np.isfinite(c) & (c > 0)
+            share = np.maximum(share, np.where(ok, u / np.where(ok, c, 1.0), 0.0))
+    return float(share.max()) if share.size else 0.0
 
 
 def _conference_hours(ts: pd.DataFrame, interval_s: float) -> float:
