@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from markupsafe import Markup
 from plotly.subplots import make_subplots
 
-from sim.metrics import KPI_NAMES
+from sim.metrics import KPI_NAMES, capacity_at_mix
 from sim.report import figures as F
 from sim.report import labels as L
 from sim.report.briefing import briefing, read_attribution
@@ -172,7 +172,7 @@ def comparison_figures(
     for d, name, color, dash in ((a, la, F.BLUE, "solid"), (b, lb, F.ORANGE, "dot")):
         ts = d.timeseries
         p = F.series(ts, "total", "participants")
-        c = F.series(ts, "total", "capacity_participants")
+        c = capacity_at_mix(ts, "total")
         fig.add_trace(go.Scatter(x=F.hhmm(p["t"]), y=p["value"],
                                  name=tr("{s}: participants", s=name),
                                  line={"color": color, "dash": dash, "width": 2}), row=1, col=1)

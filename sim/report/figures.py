@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from sim.metrics import capacity_at_mix
 from sim.report import labels as L
 from sim.report.i18n import EN, Tr
 from sim.report.layout import esc
@@ -194,7 +195,7 @@ def capacity_timeline(
     )
     for i, (comp, _) in enumerate(panels, start=1):
         p = series(ts, comp, "participants")
-        c = series(ts, comp, "capacity_participants")
+        c = capacity_at_mix(ts, comp)  # what the nodes up hold at the minute's media mix
         _band(fig, p, "rgba(31,119,180,0.2)", row=i)
         fig.add_trace(
             go.Scatter(x=hhmm(p["t"]), y=p["value"], name=tr("participants"),

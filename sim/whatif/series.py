@@ -24,25 +24,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from sim.io import write_parquet
+from sim.metrics import capacity_at_mix
 from sim.whatif.labels import CAUSES
 
 STATE_METRICS = {"participants": "participants", "capacity_participants": "capacity"}
-
-
-def _cpu_bound(sel: pd.DataFrame, times: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
-    """Participants a CPU-limited cluster holds: its CPU capacity over the CPU one participant
-    costs at the minute's media mix (``cpu / participants``; carried over minutes without
-    participants), never above the participant ceiling. Clusters without a CPU limit report
-    no ``cpu`` metric and keep the ceiling."""
-    def metric(m: str) -> pd.Series:
-        return sel[sel["metric"] == m].set_index("t")["value"].reindex(times)
-
-    cpu, cap_cpu, part = metric("cpu"), metric("capacity_cpu"), metric("participants")
-    if cpu.isna().all():
-        return ceiling
-    per = (cpu / part.where(part > 0)).ffill().bfill()
-    held = (cap_cpu.ffill().fillna(0) / per).to_numpy(np.float64)
-    return np.where(np.isfinite(held), np.minimum(ceiling, held), ceiling).astype(np.float32)
 
 
 def extract_series(result: object) -> pd.DataFrame:
@@ -57,7 +42,8 @@ def extract_series(result: object) -> pd.DataFrame:
         for metric, col in STATE_METRICS.items():
             s = sel[sel["metric"] == metric].set_index("t")["value"]
             cols[f"{col}:{name}"] = s.reindex(times).ffill().fillna(0).to_numpy(np.float32)
-        cols[f"capacity:{name}"] = _cpu_bound(sel, times, cols[f"capacity:{name}"])
+        held = capacity_at_mix(ts, comp).set_index("t")["value"]  # at the minute's media mix
+        cols[f"capacity:{name}"] = held.reindex(times).ffill().fillna(0).to_numpy(np.float32)
     total = ts[ts["component"] == "total"]
     for cause in CAUSES:
         s = total[total["metric"] == cause].set_index("t")["value"]

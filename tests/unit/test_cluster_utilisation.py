@@ -40,3 +40,23 @@ def test_without_cpu_the_larger_of_participants_and_bandwidth_counts() -> None:
     ])
     assert _peak_cluster_utilisation(ts) == pytest.approx(0.45)
     assert _peak_cluster_utilisation(_ts([])) == 0.0
+
+
+def test_capacity_at_mix_is_what_the_binding_resource_holds() -> None:
+    from sim.metrics import capacity_at_mix
+
+    rows = []
+    for t, p, cpu in ((0.0, 0.0, 0.0), (60.0, 100.0, 50.0), (120.0, 200.0, 60.0)):
+        a = {"participants": p, "capacity_participants": 1_200.0, "load_mbit_s": p * 0.1,
+             "capacity_mbit_s": 1e6, "cpu": cpu, "capacity_cpu": 200.0}
+        b = {"participants": 10.0, "capacity_participants": 250.0, "load_mbit_s": 1.0,
+             "capacity_mbit_s": 1e6}
+        rows += [("cluster:a", t, m, v) for m, v in a.items()]
+        rows += [("cluster:b", t, m, v) for m, v in b.items()]
+    ts = _ts(rows)
+    a = capacity_at_mix(ts, "cluster:a")["value"].tolist()
+    # 0.5 CPU per participant at 01:00 (and, carried back, at 00:00), 0.3 at 02:00
+    assert a == pytest.approx([400.0, 400.0, 200.0 / 0.3])
+    assert capacity_at_mix(ts, "cluster:b")["value"].tolist() == [250.0] * 3  # ceiling binds
+    assert capacity_at_mix(ts, "total")["value"].tolist() == pytest.approx(
+        [650.0, 650.0, 250.0 + 200.0 / 0.3])
