@@ -116,9 +116,12 @@ DE: dict[str, str] = {
     "Simulated at population scale {s} on capacities as given (not scaled with demand): ":
         "Simuliert mit Skalierung {s} auf unveränderten Kapazitäten (nicht mit der Nachfrage "
         "skaliert): ",
-    "Every conference cluster with its platform; the dashed line is the capacity of the nodes "
-    "that are up.": "Jeder Konferenz-Cluster mit seiner Plattform; die gestrichelte Linie ist "
-    "die Kapazität der laufenden Knoten.",
+    "Every conference cluster with its platform; the dashed line is how many people the nodes "
+    "that are up can hold at that minute's mix of cameras and screen shares (before the lessons, "
+    "with audio only, that is far more).": "Jeder Konferenz-Cluster mit seiner Plattform; die "
+    "gestrichelte Linie zeigt, wie viele Personen die laufenden Knoten bei der Mischung aus "
+    "Kameras und Bildschirmfreigaben dieser Minute aufnehmen können (vor dem Unterricht, nur mit "
+    "Ton, sind es weit mehr).",
     "Every failed attempt is retried after a back-off until the pupil's patience ({patience}) "
     "runs out; retries are what turns a fault into a storm.":
         "Jeder gescheiterte Versuch wird nach einer Wartezeit wiederholt, bis die Geduld der "

@@ -277,8 +277,9 @@ def render_report(results: Any, lang: str | None = None) -> str:
         Section("causes", tr("Who lost the minutes"),
                 causes_table(det, tr, read_attribution(d.source), d.scenario)),
         Section("capacity", tr("Participants vs capacity"), html(muted, t=tr(
-            "Every conference cluster with its platform; the dashed line is the capacity of the "
-            "nodes that are up.")) + fig["capacity"]),
+            "Every conference cluster with its platform; the dashed line is how many people the "
+            "nodes that are up can hold at that minute's mix of cameras and screen shares (before "
+            "the lessons, with audio only, that is far more).")) + fig["capacity"]),
         Section("retries", tr("Failed joins and the retry wave"), html(muted, t=tr(
             "Every failed attempt is retried after a back-off until the pupil's patience "
             "({patience}) runs out; retries are what turns a fault into a storm.",
