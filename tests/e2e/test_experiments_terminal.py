@@ -3,51 +3,13 @@ progress bar while the runs go, KPIs by name with units, the report path printed
 
 from __future__ import annotations
 
-import fcntl
-import os
 import re
-import select
-import struct
-import subprocess
-import sys
-import termios
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.e2e.terminal import run_in_pty
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 SMALL = ["--set", "population.scale=0.005", "--set", "day.end=09:30"]
-
-
-def _in_pty(args: list[str], columns: int = 80) -> str:
-    """Output of ``python -m sim ARGS`` with stdout and stderr on a pseudo-terminal."""
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k != "CI"}  # CI hides the progress bars
-    env |= {"COLUMNS": str(columns), "LINES": "24", "TERM": "xterm-256color"}
-    proc = subprocess.Popen([sys.executable, "-m", "sim", *args], stdin=slave, stdout=slave,
-                            stderr=slave, env=env, cwd=REPO, close_fds=True)
-    os.close(slave)
-    chunks = []
-    try:
-        while True:
-            ready, _, _ = select.select([master], [], [], 0.5)
-            if ready:
-                try:
-                    data = os.read(master, 65536)
-                except OSError:  # the child closed the terminal
-                    break
-                if not data:
-                    break
-                chunks.append(data)
-            elif proc.poll() is not None:
-                break
-        proc.wait(timeout=300)
-    finally:
-        os.close(master)
-    text = b"".join(chunks).decode(errors="replace")
-    assert proc.returncode == 0, text[-3000:]
-    return text
 
 
 def _frames(raw: str) -> list[str]:
@@ -57,7 +19,7 @@ def _frames(raw: str) -> list[str]:
 def test_compare_on_a_terminal(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
     cfg = "configs/lower-saxony-scenario-c.yaml"
-    raw = _in_pty(["compare", cfg, "configs/staggered-start.yaml", *SMALL,
+    raw = run_in_pty(["compare", cfg, "configs/staggered-start.yaml", *SMALL,
                    "--replications", "3", "--out", str(out)])
     frames = _frames(raw)
     bars = [f for f in frames if f.startswith("comparing") and "━" * 20 in f.replace("╸", "━")
@@ -70,7 +32,7 @@ def test_compare_on_a_terminal(tmp_path: Path) -> None:
 
 
 def test_size_on_a_terminal() -> None:
-    raw = _in_pty(["size", "configs/lower-saxony-scenario-c.yaml", *SMALL,
+    raw = run_in_pty(["size", "configs/lower-saxony-scenario-c.yaml", *SMALL,
                    "--param", "platforms[0].clusters[0].nodes",
                    "--target", "join_success_rate>=0.5", "--replications", "2",
                    "--max-candidates", "3"])
