@@ -20,7 +20,9 @@ from typing import Any
 
 import pandas as pd
 
-_HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
+#: Names this machine in the temporaries a writer leaves (with its pid), so that a later run
+#: can tell a dead writer's leftovers from a live one's.
+HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
 _TMP = re.compile(r"^\.(?P<name>.+?)\.(?:(?P<host>[A-Za-z0-9-]+)-(?P<pid>\d+)\.)?[^.]+\.tmp$")
 STALE_FOREIGN_S = 24 * 3600.0
 """A temporary written by another machine (shared disk) counts as abandoned after a day."""
@@ -29,7 +31,7 @@ STALE_FOREIGN_S = 24 * 3600.0
 def _tmp_prefix(path: Path) -> str:
     """``.<name>.<host>-<pid>.``: whose temporary it is, so that one left by a killed process
     (``kill -9``, power loss) can be told from one a running process is still writing."""
-    return f".{path.name}.{_HOST}-{os.getpid()}."
+    return f".{path.name}.{HOST}-{os.getpid()}."
 
 
 def _alive(pid: int) -> bool:
@@ -61,7 +63,7 @@ def stale_temporaries(directory: str | Path, names: Iterable[str] | None = None)
             continue
         if m["pid"] is None:
             out.append(p)
-        elif m["host"] == _HOST:
+        elif m["host"] == HOST:
             if int(m["pid"]) != os.getpid() and not _alive(int(m["pid"])):
                 out.append(p)
         else:

@@ -244,7 +244,7 @@ def summarise(sc: Scenario, pop: Population, d: Demand, world: World, beh: Behav
         sc.day.start, sc.day.end, float(sc.day.sample_interval_s))
     ts_rows += cause_rows
     timeseries = tidy_timeseries(ts_rows)
-    kpis["peak_cluster_utilisation"] = _peak_cluster_utilisation(timeseries)
+    kpis["peak_cluster_utilisation"] = peak_cluster_utilisation(timeseries)
     conference_hours = _conference_hours(timeseries, sc.day.sample_interval_s)
     extra: dict[str, Any] = {
         "intending_participants": intending,
@@ -326,7 +326,7 @@ def summarise(sc: Scenario, pop: Population, d: Demand, world: World, beh: Behav
     return Summary(as_jsonable(kpis), as_jsonable(extra), timeseries, schools, cons)
 
 
-def _peak_cluster_utilisation(ts: pd.DataFrame) -> float:
+def peak_cluster_utilisation(ts: pd.DataFrame) -> float:
     """Highest cluster share (participants, bandwidth or CPU) of the nodes up, over clusters
     and minutes."""
     pairs = (("participants", "capacity_participants"), ("load_mbit_s", "capacity_mbit_s"),

@@ -343,11 +343,11 @@ class _Budget(Exception):
     pass
 
 
-class _Unreachable(Exception):
+class Unreachable(Exception):
     pass
 
 
-def _search(
+def search_minimum(
     meets: Callable[[int], bool],
     hi: int,
     lo: int | None,
@@ -358,7 +358,7 @@ def _search(
     """Smallest value meeting the target, given a start ``hi`` and a value ``lo`` assumed to
     fail (the analytic lower bound; verified before it decides the answer).
 
-    Above the start the step doubles; the search gives up (:class:`_Unreachable`) past
+    Above the start the step doubles; the search gives up (:class:`Unreachable`) past
     ``maximum`` or as soon as a larger value no longer ``gains`` on the previous one.
     """
     verified = False
@@ -367,11 +367,11 @@ def _search(
         while True:
             nxt = hi + step
             if maximum is not None and nxt > maximum:
-                raise _Unreachable(f"no value up to {maximum} meets the target")
+                raise Unreachable(f"no value up to {maximum} meets the target")
             if meets(nxt):
                 break
             if gains is not None and not gains(hi, nxt):
-                raise _Unreachable(
+                raise Unreachable(
                     f"the KPI does not improve significantly from {hi} to {nxt} (paired "
                     "95 % CI): something else limits it (or more replications would tell)"
                 )
@@ -501,7 +501,7 @@ def size_capacity(
     note, outcome = "", "answer"
     answer: int | None = None
     try:
-        answer = _search(
+        answer = search_minimum(
             meets,
             hi,
             assumed if assumed is not None and assumed < hi else None,
@@ -515,7 +515,7 @@ def size_capacity(
             f"stopped after {max_candidates} candidates before the bracket closed; "
             "raise --max-candidates or start nearer the answer"
         )
-    except _Unreachable as exc:
+    except Unreachable as exc:
         outcome = "unreachable"
         note = f"target not reachable through {shown}: {exc}"
     return SizingResult(

@@ -108,7 +108,7 @@ def _within(values: Sequence[float], reported: float, tol: float) -> str:
     return f"off by {m / reported - 1:+.0%}"
 
 
-def _floor(values: Sequence[float], floor: float) -> str:
+def floor_verdict(values: Sequence[float], floor: float) -> str:
     """A reported "> X" is a floor: below it fails, however close."""
     lo, m = float(np.min(values)), float(np.mean(values))
     if lo >= floor:
@@ -188,7 +188,7 @@ def run_all(
         Row("Peak concurrent IServ participants (Thu)", "up to 170,000", fmt(peak, f),
             "calibrated", _within([x * f for x in peak], 170_000, 0.15), "SOURCES A31"),
         Row("IServ joins (Thu 14 Jan), pupils + teachers", "> 2.5 M", fmt(joins, f / 1e6, " M"),
-            "calibrated", _floor([x * f for x in joins], 2.5e6),
+            "calibrated", floor_verdict([x * f for x in joins], 2.5e6),
             f"of which teachers {fmt(host_joins, f / 1e6, ' M')}; rejoins after a drop "
             f"{fmt(rejoin, pct=True)} of pupils' joins"),
         Row("IServ conference hours (Thu 14 Jan)", "≈ 1 M", fmt(hours, f / 1e6, " M"),

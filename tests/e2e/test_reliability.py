@@ -616,15 +616,15 @@ def test_run_killed_with_sigkill_while_saving_can_be_rerun(
 def test_temporaries_of_live_writers_are_kept(tmp_path: Path) -> None:
     """Only temporaries of processes that are gone count as abandoned: one of a process that
     is still writing (here: a live `sleep`) is kept; an old-format one is removed."""
-    from sim.io import _HOST, remove_stale_temporaries
+    from sim.io import HOST, remove_stale_temporaries
 
     live = subprocess.Popen(["sleep", "30"])
     dead = subprocess.Popen(["true"])
     dead.wait()
     try:
         names = {
-            "live": f".summary.json.{_HOST}-{live.pid}.abcd1234.tmp",
-            "dead": f".summary.json.{_HOST}-{dead.pid}.abcd1234.tmp",
+            "live": f".summary.json.{HOST}-{live.pid}.abcd1234.tmp",
+            "dead": f".summary.json.{HOST}-{dead.pid}.abcd1234.tmp",
             "old": ".timeseries.parquet.x1y2z3ab.tmp",
             "user": ".notes.txt.tmp",
         }

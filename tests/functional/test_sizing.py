@@ -6,7 +6,7 @@ import pytest
 
 from sim.analytic import erlang_b, min_servers_erlang_b
 from sim.config import ConfigError
-from sim.sizing import Target, _search, analytic_bound, current_value, size_capacity
+from sim.sizing import Target, analytic_bound, current_value, search_minimum, size_capacity
 from sim.verification import loss_scenario
 from tests.conftest import small_scenario
 
@@ -51,7 +51,7 @@ def test_search_finds_the_smallest_meeting_value(
         seen.append(v)
         return v >= answer
 
-    assert _search(meets, start, assumed, minimum=1) == answer
+    assert search_minimum(meets, start, assumed, minimum=1) == answer
     assert len(seen) <= 20
 
 
@@ -90,12 +90,12 @@ def test_parameter_checks_and_baseline_bound() -> None:
 
 
 def test_search_gives_up_when_more_capacity_stops_helping() -> None:
-    from sim.sizing import _Unreachable
+    from sim.sizing import Unreachable
 
-    with pytest.raises(_Unreachable, match="does not improve significantly"):
-        _search(lambda v: False, 10, None, 1, gains=lambda smaller, larger: larger < 40)
-    with pytest.raises(_Unreachable, match="no value up to 100"):
-        _search(lambda v: False, 10, None, 1, maximum=100)
+    with pytest.raises(Unreachable, match="does not improve significantly"):
+        search_minimum(lambda v: False, 10, None, 1, gains=lambda smaller, larger: larger < 40)
+    with pytest.raises(Unreachable, match="no value up to 100"):
+        search_minimum(lambda v: False, 10, None, 1, maximum=100)
 
 
 def test_miniature_answers_for_the_whole_state_and_confirms_at_scale_1() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sim.metrics import _peak_cluster_utilisation
+from sim.metrics import peak_cluster_utilisation
 
 
 def _ts(rows: list[tuple[str, float, str, float]]) -> pd.DataFrame:
@@ -22,7 +22,7 @@ def test_cpu_bound_cluster_is_judged_by_its_cpu() -> None:
         ("cluster:a", 60.0, "cpu", 450.0),
         ("cluster:a", 60.0, "capacity_cpu", 900.0),
     ])
-    assert _peak_cluster_utilisation(ts) == pytest.approx(0.5)
+    assert peak_cluster_utilisation(ts) == pytest.approx(0.5)
 
 
 def test_without_cpu_the_larger_of_participants_and_bandwidth_counts() -> None:
@@ -38,8 +38,8 @@ def test_without_cpu_the_larger_of_participants_and_bandwidth_counts() -> None:
         ("cluster:b", 180.0, "participants", 10.0),
         ("cluster:b", 180.0, "capacity_participants", 0.0),  # every node down: no share
     ])
-    assert _peak_cluster_utilisation(ts) == pytest.approx(0.45)
-    assert _peak_cluster_utilisation(_ts([])) == 0.0
+    assert peak_cluster_utilisation(ts) == pytest.approx(0.45)
+    assert peak_cluster_utilisation(_ts([])) == 0.0
 
 
 def test_capacity_at_mix_is_what_the_binding_resource_holds() -> None:

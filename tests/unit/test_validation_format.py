@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.validation import _floor, fmt, round_to_spread
+from sim.validation import floor_verdict, fmt, round_to_spread
 
 
 def test_precision_follows_the_spread_but_never_beyond_three_figures() -> None:
@@ -16,6 +16,6 @@ def test_precision_follows_the_spread_but_never_beyond_three_figures() -> None:
 
 
 def test_a_floor_fails_below_it_whatever_a_tolerance_says() -> None:
-    assert _floor([2.35e6], 2.5e6).startswith("below the floor")
-    assert _floor([2.51e6, 2.52e6], 2.5e6) == "meets the floor"
-    assert "not in every run" in _floor([2.49e6, 2.53e6], 2.5e6)
+    assert floor_verdict([2.35e6], 2.5e6).startswith("below the floor")
+    assert floor_verdict([2.51e6, 2.52e6], 2.5e6) == "meets the floor"
+    assert "not in every run" in floor_verdict([2.49e6, 2.53e6], 2.5e6)
