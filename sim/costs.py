@@ -2,15 +2,77 @@
 
 Running costs are per simulated day (rented conference nodes, reserve node-hours actually
 started); one-off costs are what the scenario's changes would cost once (replaced school
-servers). Policies are priced when switched on. Defaults and their sources: data/SOURCES.md
-A56–A62.
+servers, upgraded uplinks, schools moved to a central platform). Policies are priced when
+switched on. Defaults and their sources: data/SOURCES.md A56–A62.
+
+Every figure is the **state's** (population scale 1), whatever scale the run has:
+
+- conference nodes are state counts already (faithful scale, ``sim/scale.py``);
+- ``assignment.replaced_servers`` / ``upgraded_uplinks`` list schools of the run's population:
+  at scale s each listed school stands for 1/s of the state's (``round(count / s)``), the
+  inverse of the levers' ``round(N × s)``;
+- moved schools (``assignment.region_moves``) are counted in the population built at scale 1:
+  the schools whose platform the moves change (every school of the region not already on the
+  new platform, :func:`sim.population.region_moves`), and their enrolled pupils. A move costs
+  ``central_move_eur`` once per school plus ``central_per_pupil_year_eur`` per pupil for
+  **one school year** (the licence of the year the move is made for; later years are not in
+  the price).
+
+The levers of ``dlsim optimise`` price their values with the same functions
+(:func:`central_moves`, :func:`move_eur`, :func:`per_school_eur`), so a run report's cost and
+an optimiser's candidate cost follow one rule.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sim.config import Scenario
+
+_MOVES_CACHE: dict[str, tuple[int, int]] = {}
+
+
+def central_moves(scenario: Scenario) -> tuple[int, int]:
+    """Schools and pupils of the state that ``assignment.region_moves`` moves to another
+    platform (counted at population scale 1; (0, 0) without moves)."""
+    if not scenario.assignment.region_moves:
+        return 0, 0
+    from sim.population import build_population, region_moves
+
+    full = scenario.model_copy(deep=True)
+    full.population.scale = 1.0
+    moves = dict(full.assignment.region_moves)
+    full.assignment.region_moves = {}
+    key = json.dumps([full.model_dump(mode="json", exclude={"report", "costs"}),
+                      full.data_digests(), moves], sort_keys=True)
+    if key not in _MOVES_CACHE:
+        pop = build_population(full)  # without the moves: which schools they would move
+        full.assignment.region_moves = moves
+        moved = region_moves(full, pop.school_region, pop.school_platform, pop.region_names,
+                             pop.platform_names)
+        _MOVES_CACHE[key] = (int(moved.sum()), int(pop.school_pupils[moved].sum()))
+    return _MOVES_CACHE[key]
+
+
+def move_eur(scenario: Scenario, schools: int, pupils: int) -> float:
+    """€ of moving ``schools`` with ``pupils`` to a central platform (one-off + one year)."""
+    c = scenario.costs
+    return schools * c.central_move_eur + pupils * c.central_per_pupil_year_eur
+
+
+def state_count(scenario: Scenario, listed: list[int]) -> int:
+    """The state's number of schools a lever list of the run's population stands for."""
+    return round(len(set(listed)) / scenario.population.scale)
+
+
+def per_school_eur(scenario: Scenario, what: str, schools: int) -> float:
+    """€ of replacing ``schools`` outdated servers (``what="servers"``) or upgrading
+    ``schools`` uplinks (``"uplinks"``)."""
+    c = scenario.costs
+    unit = (c.server_replacement_eur.get("outdated", 0.0) if what == "servers"
+            else c.uplink_upgrade_eur)
+    return schools * unit
 
 
 def active_policies(scenario: Scenario) -> list[str]:
@@ -49,10 +111,18 @@ def scenario_cost(scenario: Scenario, run_result: Any | None = None) -> dict[str
         started = float(run_result.extra.get("nodes_started_by_scale_up", 0) or 0)
         hours = (scenario.day.end - scenario.day.start) / 3600.0
         add("reserve node-hours started (upper bound)", started * hours, c.reserve_node_hour_eur)
-    replaced = len(set(scenario.assignment.replaced_servers))
+    replaced = state_count(scenario, scenario.assignment.replaced_servers)
     if replaced:
         add("school servers replaced (one-off)", replaced,
-            c.server_replacement_eur.get("outdated", 0.0))
+            per_school_eur(scenario, "servers", 1))
+    upgraded = state_count(scenario, scenario.assignment.upgraded_uplinks)
+    if upgraded:
+        add("school uplinks upgraded (one-off)", upgraded, per_school_eur(scenario, "uplinks", 1))
+    schools, pupils = central_moves(scenario)
+    if schools:
+        add("schools moved to a central platform (one-off)", schools, c.central_move_eur)
+        add("pupils moved: central platform licence (one school year)", pupils,
+            c.central_per_pupil_year_eur)
     for name in active_policies(scenario):
         add("policy {name}", 1, c.policy_eur.get(name, 0.0), name=name)
     return {"total_eur": float(sum(i["eur"] for i in items)), "items": items}
