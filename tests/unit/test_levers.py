@@ -81,9 +81,14 @@ def test_scenario_cost(sc) -> None:  # type: ignore[no-untyped-def]
     nodes = sum(cl.nodes for p in sc.platforms for cl in p.clusters)
     assert c["total_eur"] == pytest.approx(nodes * sc.costs.node_per_day_eur)
     from sim.config import scenario_from_dict
+    from sim.population import build_population
 
+    schools = build_population(sc).schools_frame()
+    outdated = schools.index[schools["server"] == "outdated"][:3].tolist()
+    hosted = schools.index[schools["server"] == "hosted"][:2].tolist()
     more = scenario_from_dict(sc.model_dump(mode="json"), "<t>",
-                              ["assignment.replaced_servers=[1, 2, 3]"])
+                              [f"assignment.replaced_servers={outdated + hosted}"])
+    # a hosted school's number changes nothing and costs nothing
     assert scenario_cost(more)["total_eur"] == pytest.approx(
         c["total_eur"] + 3 * sc.costs.server_replacement_eur["outdated"])
 
@@ -257,10 +262,18 @@ def test_empty_hooks_keep_the_scenario_hash(sc) -> None:  # type: ignore[no-unty
 
 
 def test_lever_lists_are_priced_as_the_state(sc) -> None:  # type: ignore[no-untyped-def]
-    small = _with(sc, ["population.scale=0.1", "assignment.upgraded_uplinks=[1, 2, 3]",
-                       "assignment.replaced_servers=[4, 5]"])
-    items = {i["item"]: i["quantity"] for i in scenario_cost(small)["items"]}
-    assert items["school uplinks upgraded (one-off)"] == 30
+    from sim.population import build_population
+
+    small = _with(sc, ["population.scale=0.1"])
+    s = build_population(small).schools_frame()
+    top = max(u.mbit_s for u in sc.assignment.uplink_mix)
+    slow = s.index[s["uplink_mbit_s"] < top][:3].tolist()
+    fast = s.index[s["uplink_mbit_s"] == top][:1].tolist()  # nothing to upgrade: free
+    outdated = s.index[s["server"] == "outdated"][:2].tolist()
+    listed = _with(small, [f"assignment.upgraded_uplinks={slow + fast}",
+                           f"assignment.replaced_servers={outdated}"])
+    items = {i["item"]: i["quantity"] for i in scenario_cost(listed)["items"]}
+    assert items["school uplinks upgraded (one-off)"] == 30  # 3 schools stand for 30
     assert items["school servers replaced (one-off)"] == 20
 
 
@@ -301,3 +314,21 @@ def test_moved_schools_are_hosted_even_on_a_platform_with_own_servers(sc) -> Non
     stayed = region & ~went  # already on IServ: untouched, own servers and all
     assert (moved.loc[stayed, "server"] != "hosted").any()
     assert base.loc[stayed].equals(moved.loc[stayed])
+
+
+def test_shipped_monday_levers_load() -> None:
+    sc = load_scenario(MONDAY)
+    lv = load_levers(ROOT / "configs" / "levers" / "monday.yaml", sc)
+    assert [x.name for x in lv] == [MOVE, "platforms[hannover-city].clusters[hannover-bbb].nodes",
+                                    "faults[0].end", "policies.stagger.school_number_slots"]
+    combos = 1
+    for x in lv:
+        combos *= len(x.values)
+    assert combos <= 24
+    move = lv[0]
+    assert move.cost("none") == 0 < move.cost("hannover_stadt") < move.cost(
+        ["hannover_stadt", "hannover"])
+    assert move.overrides(["hannover_stadt", "hannover"], []) == [
+        "assignment.region_moves.hannover_stadt=hannover-city",
+        "assignment.region_moves.hannover=hannover-city"]
+    assert lv[2].cost("09:00") > 0 == lv[2].cost("12:00")
