@@ -342,6 +342,8 @@ def _move_lever(spec: _LeverSpec, values: list[Any], scenario: Scenario, where: 
             if r not in region_names:
                 raise ConfigError([f"{where}: values: unknown region {r!r} "
                                    f"(known: {', '.join(region_names)})"])
+    # a list of regions as a tuple: a combination of values is a key of the optimiser's tables
+    values = [tuple(v) if isinstance(v, list) else v for v in values]
     dump = scenario.model_dump(mode="json")
     base = move_eur(scenario, *central_moves(scenario))
     table: dict[Any, float] = {}

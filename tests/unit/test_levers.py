@@ -325,6 +325,9 @@ def test_shipped_monday_levers_load() -> None:
     for x in lv:
         combos *= len(x.values)
     assert combos <= 24
+    import itertools  # the optimiser keys its tables by combinations of values
+
+    assert len({c: 1 for c in itertools.product(*(x.values for x in lv))}) == combos
     move = lv[0]
     assert move.cost("none") == 0 < move.cost("hannover_stadt") < move.cost(
         ["hannover_stadt", "hannover"])
