@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sim.config import Scenario, scenario_from_dict
+from sim.costs import scenario_cost
 from sim.metrics import KPI_NAMES
 from sim.model import simulate_once
 
@@ -82,6 +83,9 @@ def _error_text(exc: BaseException) -> str:
     return text if len(text) <= 2000 else text[:1997] + "..."
 
 
+DETAILS_BY_CAUSE = "details.lost_pupil_minutes:"
+"""Prefix of a row's columns of lost pupil-minutes by cause (``sim.causes``)."""
+
 LOST = "_lost"
 """Key set in a row that the cluster failed to compute (not a result of the run: not stored)."""
 
@@ -122,6 +126,12 @@ def run_task(task: Task) -> dict[str, Any]:
     for k, v in res.extra.items():
         if isinstance(v, int | float) and not isinstance(v, bool):
             row[f"details.{k}"] = float(v)
+    # the direct accounting (sim.causes) per cause, named as schools.parquet names it; a cause
+    # without a column charged nothing in that run
+    for c, v in (res.extra.get("lost_pupil_minutes_by_cause") or {}).items():
+        row[f"{DETAILS_BY_CAUSE}{c}"] = float(v)
+    # the scenario as configured, priced as a run directory's summary prices it (costs:)
+    row["details.cost_eur"] = float(scenario_cost(res.scenario, res)["total_eur"])
     if task.extract is not None:
         try:
             row["extract"] = task.extract(res)
