@@ -249,6 +249,8 @@ DE: dict[str, str] = {
         "Nichts festgehalten: eine Einstellung festhalten, um eine andere mit ihr zu "
         "vergleichen.",
     "Shown": "Angezeigt",
+    "Needed with the other settings as shown: {value}":
+        "Nötig bei den übrigen Einstellungen wie angezeigt: {value}",
     "Target met at (other settings as shown): {values}":
         "Ziel erreicht bei (übrige Einstellungen wie angezeigt): {values}",
     "Target met at none of the simulated values (other settings as shown)":
@@ -296,9 +298,9 @@ DE: dict[str, str] = {
     "nicht nach Ursache erfasst (ein älteres dlsim): `dlsim whatif` mit der Rasterdatei "
     "erneut ausführen.",
     "Cost of the setting as configured (€)": "Kosten der Einstellung wie konfiguriert (€)",
-    "The cost does not change with {levers}: the costs section puts no price on what "
-    "they change.": "Die Kosten ändern sich nicht mit {levers}: Der Abschnitt costs setzt "
-    "für das, was sie ändern, keinen Preis an.",
+    "The cost is the same at every value of {levers}: the costs section prices nothing "
+    "they change, or prices it at 0 €.": "Die Kosten sind bei jedem Wert von {levers} gleich: "
+    "Der Abschnitt costs bepreist nichts, was sie ändern, oder mit 0 €.",
     "The cost of this setting cannot be computed: {why}.":
         "Die Kosten dieser Einstellung sind nicht berechenbar: {why}.",
     "its runs did not record the reserve nodes started":

@@ -30,6 +30,7 @@ UI: dict[str, str] = {
     "pinned": "Pinned for comparison",
     "pinned_none": "Nothing pinned: pin a setting to compare another one with it.",
     "current": "Shown",
+    "meets_from": "Needed with the other settings as shown: {value}",
     "meets_at": "Target met at (other settings as shown): {values}",
     "meets_nowhere": "Target met at none of the simulated values (other settings as shown)",
     "not_simulated": "This setting has no successful runs: nothing to show.",
@@ -80,8 +81,8 @@ UI: dict[str, str] = {
     "cost_card": "Cost of the setting as configured (€)",
     "cost_note": "In €, from the scenario's costs section (data/SOURCES.md A56–A62: assumptions).",
     "cost_unpriced": (
-        "The cost does not change with {levers}: the costs section puts no price on what "
-        "they change."
+        "The cost is the same at every value of {levers}: the costs section prices nothing "
+        "they change, or prices it at 0 €."
     ),
     "cost_missing": "The cost of this setting cannot be computed: {why}.",
     "item": "item",

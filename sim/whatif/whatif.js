@@ -132,8 +132,20 @@
         return p && p.verdict === true;
       });
       const at = lv.value_labels.filter((_, i) => ok[i]);
-      hints[j].textContent = at.length ? fill(UI.meets_at, { values: at.join(", ") })
-                                       : UI.meets_nowhere;
+      hints[j].replaceChildren();
+      if (!at.length) { hints[j].textContent = UI.meets_nowhere; return; }
+      // a slider's values are ordered: name the smallest that meets the target, the sizing
+      // answer a planner asks for ("how many nodes do we need if …")
+      // (as the sweep report sizes: the smallest value from which every larger one meets it)
+      let from = ok.length;
+      while (from > 0 && ok[from - 1]) from--;
+      const ascending = lv.values.every((v, i) => i === 0 || v > lv.values[i - 1]);
+      if (lv.control === "slider" && ascending && from < ok.length) {
+        hints[j].appendChild(el("b", { class: "answer" },
+                                fill(UI.meets_from, { value: lv.value_labels[from] })));
+        hints[j].appendChild(el("br"));
+      }
+      hints[j].appendChild(document.createTextNode(fill(UI.meets_at, { values: at.join(", ") })));
     });
   }
 
@@ -205,7 +217,10 @@
   const cfg = { displaylogo: false, responsive: true };
   const baseLayout = (title2) => ({
     height: 380, margin: { t: 20, r: title2 ? 70 : 20, b: 50, l: 70 },
-    xaxis: { type: "date", tickformat: "%H:%M", hoverformat: "%H:%M", title: UI.time_axis },
+    // "allow": by default plotly measures every tick label after each redraw to hide those
+    // past the div (a quarter of a control move's time, profiled); ours never reach it
+    xaxis: { type: "date", tickformat: "%H:%M", hoverformat: "%H:%M", title: UI.time_axis,
+             ticklabeloverflow: "allow" },
     legend: { orientation: "h", y: -0.22 }, hovermode: "x unified",
     separators: D.separators,
   });
@@ -254,11 +269,11 @@
   const capDiv = document.getElementById("chart-capacity");
   const failDiv = document.getElementById("chart-failures");
   const capLayout = Object.assign(baseLayout(false), { yaxis: { title: UI.capacity_axis,
-                                                                rangemode: "tozero" } });
+    rangemode: "tozero", ticklabeloverflow: "allow" } });
   const failLayout = Object.assign(baseLayout(true), {
-    yaxis: { title: UI.failures_axis, rangemode: "tozero" },
+    yaxis: { title: UI.failures_axis, rangemode: "tozero", ticklabeloverflow: "allow" },
     yaxis2: { title: UI.trying_axis, overlaying: "y", side: "right", rangemode: "tozero",
-              showgrid: false },
+              showgrid: false, ticklabeloverflow: "allow" },
   });
 
   // ------------------------------------------------------------------ update

@@ -166,6 +166,18 @@ def test_every_setting_shows_its_own_simulated_figures(
                 "() => document.getElementById('chart-capacity').data.length")
             assert traces == 2 * len(data["clusters"])  # participants and capacity each
             _check_attribution_and_cost(page, rows, EN)
+            # the sizing answer under the nodes slider: the smallest count from which every
+            # larger simulated one meets the target, the fault as shown
+            met = [meets({k: ok[(ok[params[0]] == n) & (ok[params[1]] == values[1])][k].mean()
+                          for k, _, _ in SERVICE_TARGET}, None, SERVICE_TARGET)
+                   for n in levers[0]["values"]]
+            answer = page.locator("#lever-0 ~ .hint .answer")
+            if met[-1]:
+                first = min(i for i in range(len(met)) if all(met[i:]))
+                assert answer.inner_text() == ("Needed with the other settings as shown: "
+                                               + levers[0]["value_labels"][first])
+            else:
+                assert answer.count() == 0
             seen.add(int(page.evaluate("document.body.dataset.point")))
     assert seen == set(range(4)), "each setting is a different grid point"
     assert errors == [], errors
