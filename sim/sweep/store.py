@@ -8,10 +8,9 @@ DIR/summary.parquet     one row per point: mean, bounded 95 % interval and half-
 ```
 
 Columns of results.parquet: ``point``, ``replication``, ``param:<config path>`` per swept
-parameter, ``seed``, every KPI, ``details.<name>`` (scalar details of the run;
-``details.lost_pupil_minutes:<cause>``, the direct accounting of :mod:`sim.causes`, absent
-where a cause charged nothing; ``details.cost_eur``, the scenario as configured priced by
-:mod:`sim.costs`), ``runtime_s``,
+parameter, ``seed``, every KPI, ``cause:<name>`` (lost pupil-minutes charged to each cause,
+``sim.causes``; 0 where a run had none), ``details.<name>`` (scalar details of the run),
+``cost_eur`` (``sim.costs.scenario_cost``), ``runtime_s``,
 ``error`` (null unless the run failed; its KPIs are then NaN), ``host``, ``config_hash``,
 ``key``.
 

@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.causes import COLUMN as CAUSE
 from sim.config import ConfigError, Scenario, scenario_from_dict
 from sim.costs import scenario_cost
-from sim.executors import DETAILS_BY_CAUSE
 from sim.io import write_text
 from sim.provenance import package_version
 from sim.report import labels as L
@@ -158,11 +158,11 @@ def _py(v: Any) -> Any:
 
 def _attribution(ok: pd.DataFrame, tr: Tr) -> dict[str, Any] | None:
     """Lost pupil-minutes of one setting by cause (the runs' direct accounting,
-    ``details.lost_pupil_minutes:<cause>``): per cause the mean minutes and the mean share,
+    ``cause:<name>``): per cause the mean minutes and the mean share,
     with the share's 95 % interval over the replications (:mod:`sim.stats`); None when the
     rows do not carry the accounting."""
-    cols = [c for c in ok.columns if c.startswith(DETAILS_BY_CAUSE)]
-    if not cols and "details.cost_eur" not in ok:
+    cols = [c for c in ok.columns if c.startswith(CAUSE)]
+    if not cols and "cost_eur" not in ok:
         return None  # rows of an older dlsim: no accounting recorded
     minutes = ok[cols].fillna(0.0).to_numpy(float) if cols else np.zeros((len(ok), 0))
     totals = minutes.sum(axis=1)
@@ -178,7 +178,7 @@ def _attribution(ok: pd.DataFrame, tr: Tr) -> dict[str, Any] | None:
         iv = (share_interval(shares) if np.all((shares >= 0) & (shares <= 1))
               else mean_interval(shares))
         mi = mean_interval(m)
-        rows[c[len(DETAILS_BY_CAUSE):]] = {
+        rows[c[len(CAUSE):]] = {
             "v": [mi.mean, iv.mean, iv.lo, iv.hi], "n": iv.n,
             "t": [tr.count(mi.mean), tr.pct(iv.mean, 1),
                   tr("{lo} to {hi}", lo=tr.pct(iv.lo, 1), hi=tr.pct(iv.hi, 1))

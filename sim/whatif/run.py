@@ -17,10 +17,10 @@ from sim.whatif.series import SeriesStore, extract_series
 
 
 def _priced(store: SweepStore, keys: set[str]) -> set[str]:
-    """Stored rows that carry their cost (``details.cost_eur``): rows of an older dlsim lack it
+    """Stored rows that carry their cost (``cost_eur``): rows of an older dlsim lack it
     and its attribution by cause, which the page shows, so they run again."""
     return {k for k in keys
-            if "details.cost_eur" in pq.read_schema(store.parts / f"{k}.parquet").names}
+            if "cost_eur" in pq.read_schema(store.parts / f"{k}.parquet").names}
 
 
 def prepare(grid: Grid, out_dir: str | Path, force: bool = False) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.executors import DETAILS_BY_CAUSE
+from sim.causes import COLUMN as CAUSE
 from sim.report import labels as L
 from sim.report.i18n import EN, Tr
 from sim.report.layout import SERVICE_TARGET, fmt_kpi, meets
@@ -103,9 +103,9 @@ def _causes(page: Any) -> dict[str, tuple[str, str, str]]:
 
 def _check_attribution_and_cost(page: Any, rows: pd.DataFrame, tr: Tr) -> None:
     """The shown lost minutes by cause and the cost are the grid point's, from its rows."""
-    minutes = rows[[c for c in rows.columns if c.startswith(DETAILS_BY_CAUSE)]].fillna(0.0)
+    minutes = rows[[c for c in rows.columns if c.startswith(CAUSE)]].fillna(0.0)
     total = minutes.sum(axis=1)
-    want = {c[len(DETAILS_BY_CAUSE):]: minutes[c] for c in minutes if minutes[c].any()}
+    want = {c[len(CAUSE):]: minutes[c] for c in minutes if minutes[c].any()}
     shown = _causes(page)
     assert set(shown) == set(want) and want, shown
     for c, m in want.items():
@@ -113,7 +113,7 @@ def _check_attribution_and_cost(page: Any, rows: pd.DataFrame, tr: Tr) -> None:
         assert words == L.cause(c, tr)
         assert float(mins) == pytest.approx(m.mean(), rel=1e-12), c
         assert share == tr.pct(float((m / total).mean()), 1), c
-    cost = rows["details.cost_eur"].mean()
+    cost = rows["cost_eur"].mean()
     card = _cards(page)["cost_eur"]
     assert float(card[0]) == pytest.approx(cost, rel=1e-12)
     assert card[1] == tr.num(cost, 0)
@@ -213,7 +213,7 @@ def test_compare_pin_shows_both_settings(
     assert header[4:6] == ["Pinned for comparison: lost pupil-minutes charged",
                            "Pinned for comparison: share"]
     # the same cost at both (the fault is no purchase): a ± difference, and said why
-    pinned_cost = EN.num(at["07:51"]["details.cost_eur"].mean(), 0)
+    pinned_cost = EN.num(at["07:51"]["cost_eur"].mean(), 0)
     assert cards["cost_eur"][2] == f"pinned {pinned_cost} · difference ±0\u202f€"
     assert "Dispatcher fault lasts" in page.locator("#cost-note").inner_text()
     shot = tmp_path / "whatif.png"

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from sim.causes import COLUMN as CAUSE
 from sim.config import ConfigError
-from sim.executors import DETAILS_BY_CAUSE
 from sim.report import labels as L
 from sim.report.i18n import EN, Tr
 from sim.report.layout import SERVICE_TARGET, meets
@@ -170,20 +170,20 @@ def test_page_data_equals_the_sweep_results(whatif_dir: Path) -> None:
         assert p["verdict"] == meets(means, None, SERVICE_TARGET)
         # lost minutes by cause: the runs' own accounting, averaged; shares with intervals
         ok = rows[rows["error"].isna()]
-        cols = [c for c in ok.columns if c.startswith(DETAILS_BY_CAUSE)]
+        cols = [c for c in ok.columns if c.startswith(CAUSE)]
         minutes = ok[cols].fillna(0.0)
         assert minutes.sum(axis=1).to_numpy() == pytest.approx(
             ok["lost_pupil_minutes"].to_numpy(), rel=1e-9)  # the parts sum to the KPI
         shown = p["causes"]["rows"]
-        assert set(shown) == {c[len(DETAILS_BY_CAUSE):] for c in cols if minutes[c].any()}
+        assert set(shown) == {c[len(CAUSE):] for c in cols if minutes[c].any()}
         for c, e in shown.items():
-            m = minutes[DETAILS_BY_CAUSE + c]
+            m = minutes[CAUSE + c]
             iv = share_interval(m / minutes.sum(axis=1))
             assert e["v"] == pytest.approx([m.mean(), iv.mean, iv.lo, iv.hi], rel=1e-12)
             assert e["t"][:2] == [EN.count(m.mean()), EN.pct(iv.mean, 1)]
         assert list(shown) == sorted(shown, key=lambda c: -shown[c]["v"][0])
         # the cost as configured: priced again from the stored base, equal to the runs' own
-        assert p["cost"]["v"] == pytest.approx(ok["details.cost_eur"].mean(), rel=1e-12)
+        assert p["cost"]["v"] == pytest.approx(ok["cost_eur"].mean(), rel=1e-12)
         assert p["cost"]["items"][-1][-1] != ""  # a breakdown, not only a total
         s = p["series"]
         assert len(s["participants"]) == len(data["clusters"]) == 3
