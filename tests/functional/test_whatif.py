@@ -264,3 +264,25 @@ def test_from_a_directory_with_a_damaged_whatif_json(whatif_dir: Path, tmp_path:
         (d / "whatif.json").write_text(text)
         code, _, err = cli(["whatif", "--from", str(d)])
         assert code == 2 and "whatif.json" in err and "Traceback" not in err, err
+
+
+def test_lang_on_the_command_line(whatif_dir: Path, tmp_path: Path) -> None:
+    code, _, err = cli(["whatif", "--from", str(whatif_dir), "--out", str(tmp_path),
+                        "--lang", "de"])
+    assert code == 0, err
+    html = (tmp_path / "whatif.html").read_text(encoding="utf-8")
+    assert '<html lang="de">' in html and "Einstellungen" in html
+    code, _, err = cli(["whatif", "--from", str(whatif_dir), "--lang", "fr"])
+    assert code == 2 and "--lang fr" in err, err
+
+
+def test_the_scenarios_report_lang_is_the_default(whatif_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    d = tmp_path / "copy"
+    shutil.copytree(whatif_dir, d)
+    meta = json.loads((d / "whatif.json").read_text(encoding="utf-8"))
+    meta["base"]["report"] = {"lang": "de"}
+    (d / "whatif.json").write_text(json.dumps(meta), encoding="utf-8")
+    assert page_data(d)["lang"] == "de"
+    assert page_data(d, "en")["lang"] == "en"  # --lang wins
