@@ -99,6 +99,11 @@ DE: dict[str, str] = {
     "conference nodes rented (per day)": "gemietete Konferenzserver (pro Tag)",
     "reserve node-hours started (upper bound)": "gestartete Reserve-Serverstunden (obere Grenze)",
     "school servers replaced (one-off)": "ersetzte Schulserver (einmalig)",
+    "school uplinks upgraded (one-off)": "aufgerüstete Schulanbindungen (einmalig)",
+    "schools moved to a central platform (one-off)":
+        "auf eine zentrale Plattform umgezogene Schulen (einmalig)",
+    "pupils moved: central platform licence (one school year)":
+        "umgezogene Schülerinnen und Schüler: Lizenz der zentralen Plattform (ein Schuljahr)",
     "policy {name}": "Maßnahme {name}",
     "item": "Posten",
     "quantity": "Menge",
