@@ -1,6 +1,6 @@
 """The guarantee of `sim.optimise`, measured: ``python -m tests.optimise_guarantee [N] [W]``.
 
-N (default 100) independent root seeds of the whole procedure (screening, confirmation) on
+N (default 50) independent root seeds of the whole procedure (screening, confirmation) on
 M/M/c/c loss systems whose true answer is known (Erlang-B), in two cases:
 
 - **margin**: A = 2, blocking ≤ 0.05 — B(c*) = 0.037 sits well inside the target;
@@ -104,7 +104,7 @@ def _measure(case: Case, n: int, workers: int) -> tuple[str, bool]:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 50
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else 2
     parts, ok = [], True
     for case in CASES:
