@@ -8,7 +8,9 @@ DIR/summary.parquet     one row per point: mean, bounded 95 % interval and half-
 ```
 
 Columns of results.parquet: ``point``, ``replication``, ``param:<config path>`` per swept
-parameter, ``seed``, every KPI, ``details.<name>`` (scalar details of the run), ``runtime_s``,
+parameter, ``seed``, every KPI, ``cause:<name>`` (lost pupil-minutes charged to each cause,
+``sim.causes``; 0 where a run had none), ``details.<name>`` (scalar details of the run),
+``cost_eur`` (``sim.costs.scenario_cost``), ``runtime_s``,
 ``error`` (null unless the run failed; its KPIs are then NaN), ``host``, ``config_hash``,
 ``key``.
 
