@@ -1,10 +1,11 @@
 """The report of a parameter sweep: KPI vs parameter with 95 % CI bands and the sizing answer.
 
 Reads ``results.parquet`` (one row per (point, replication); KPI columns named as in
-``sim.metrics.KPI_NAMES``; swept parameters in ``param:<config path>`` columns; failed runs
-carry a non-empty ``error``). Anything else in the directory is optional: a ``sizing.json``
-written by ``dlsim size`` is shown as is, a name and description are taken from
-``sweep.json`` / ``manifest.json`` / ``sweep.yaml`` when present.
+``sim.metrics.KPI_NAMES``; swept parameters in ``param:<config path>`` columns; lost
+pupil-minutes by cause in ``cause:<name>``; ``cost_eur``; failed runs carry a non-empty
+``error``) through :func:`sim.rundir.read_sweep`. Anything else in the directory is optional:
+a ``sizing.json`` written by ``dlsim size`` is shown as is, a name and description are taken
+from ``sweep.json`` (or a ``sweep.yaml`` beside the results) when present.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sim.causes import COLUMN as CAUSE
 from sim.metrics import KPI_NAMES
 from sim.report import figures as F
 from sim.report import labels as L
-from sim.report.data import ReportInputError, read_parquet_checked
+from sim.report.data import ReportInputError
 from sim.report.i18n import EN, Tr
 from sim.report.layout import (
     SERVICE_TARGET,
@@ -45,6 +46,7 @@ from sim.report.layout import (
     target_text,
     too_few_note,
 )
+from sim.rundir import RunDirError, read_sweep
 from sim.stats import KPI_BOUNDS, MIN_MEANINGFUL_REPLICATIONS, Interval, kpi_interval
 
 SWEEP_KPIS = (
@@ -112,49 +114,25 @@ class SweepData:
 
 
 def load_sweep_dir(path: str | Path) -> SweepData:
-    p = Path(path)
-    df = read_parquet_checked(p / "results.parquet", ())
-    data = SweepData(df, name=f"Parameter sweep {p.name}", source=str(p))
+    """A sweep directory as the report reads it (the files are read by
+    :func:`sim.rundir.read_sweep`)."""
+    try:
+        stored = read_sweep(path)
+    except ReportInputError:
+        raise
+    except RunDirError as exc:
+        raise ReportInputError(str(exc)) from None
+    p, meta = stored.path, stored.meta
+    data = SweepData(stored.results, name=f"Parameter sweep {p.name}", source=str(p),
+                     meta=meta, summary=stored.summary, sizing=stored.sizing)
     if not data.params:
         raise ReportInputError(f"{p / 'results.parquet'}: no 'param:<path>' columns")
     if not data.kpis:
         raise ReportInputError(f"{p / 'results.parquet'}: no KPI columns")
-    for meta_name in ("sweep.json", "manifest.json", "spec.json"):
-        f = p / meta_name
-        if f.is_file():
-            try:
-                meta = json.loads(f.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            if isinstance(meta, dict):
-                data.meta = meta
-                data.name = str(meta.get("name") or data.name)
-                data.description = str(meta.get("description") or "")
-                break
-    if not data.meta and (p / "sweep.yaml").is_file():
-        from sim.config.loading import safe_load
-
-        try:
-            meta = safe_load((p / "sweep.yaml").read_text(encoding="utf-8"))
-        except Exception:  # an unreadable spec must not stop the report
-            meta = None
-        if isinstance(meta, dict):
-            data.meta = meta
-            data.name = str(meta.get("name") or data.name)
-            data.description = str(meta.get("description") or "")
-    if (p / "summary.parquet").is_file():
-        try:
-            data.summary = pd.read_parquet(p / "summary.parquet")
-        except Exception:  # a damaged optional file: intervals are computed instead
-            data.summary = None
-    lang = (data.meta.get("report") or {}).get("lang") if isinstance(data.meta, dict) else None
+    data.name = str(meta.get("name") or data.name)
+    data.description = str(meta.get("description") or "")
+    lang = (meta.get("report") or {}).get("lang") if isinstance(meta.get("report"), dict) else None
     data.lang = lang if lang in ("de", "en") else None
-    if (p / "sizing.json").is_file():
-        try:
-            sizing = json.loads((p / "sizing.json").read_text(encoding="utf-8"))
-            data.sizing = sizing if isinstance(sizing, dict) else None
-        except (OSError, ValueError):
-            data.sizing = None
     return data
 
 
