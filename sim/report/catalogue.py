@@ -451,5 +451,42 @@ DE: dict[str, str] = {
     "The verdict rests on {r} runs per point: too few for a confidence interval, the means are "
     "judged.": "Das Urteil beruht auf {r} Läufen je Punkt: zu wenige für ein "
     "Konfidenzintervall, beurteilt werden die Mittelwerte.",
+    "summary.parquet cannot be read: intervals are computed from the runs":
+        "summary.parquet ist nicht lesbar: Die Intervalle werden aus den Läufen berechnet",
+    # the compare and sweep terminal summaries (sim/cli/experiments.py) and the scale line
+    "pp": "Pp.",
+    "B − A over {n} paired replications (seed {seed})":
+        "B − A über {n} gepaarte Läufe (Startwert {seed})",
+    "KPI": "Kennzahl",
+    "95 % interval of B − A": "95-%-Intervall von B − A",
+    "Scale: {s}": "Maßstab: {s}",
+    "Scale: A {a}; B {b}": "Maßstab: A {a}; B {b}",
+    "Bold: the interval excludes 0 (paired t-test, common random numbers); pp = percentage "
+    "points.": "Fett: Das Intervall schließt 0 aus (gepaarter t-Test, gemeinsame "
+    "Zufallszahlen); Pp. = Prozentpunkte.",
+    " * With {n} replications the interval says little: use at least {k}.":
+        " * Bei {n} Läufen sagt das Intervall wenig: mindestens {k} verwenden.",
+    "report": "Bericht",
+    "results": "Ergebnisse",
+    "summary": "Übersicht",
+    "per point: mean and 95 % interval": "je Punkt: Mittel und 95-%-Intervall",
+    " ({n} failed)": " ({n} gescheitert)",
+    "Points with fewer than {k} runs: their intervals say little.":
+        "Punkte mit weniger als {k} Läufen: Ihre Intervalle sagen wenig.",
+    "… {n} more points in {path}": "… {n} weitere Punkte in {path}",
+    "{total} runs: {computed} computed now, {skipped} already stored, {errors} with errors; "
+    "{s} on {executor}": "{total} Läufe: {computed} jetzt gerechnet, {skipped} schon "
+    "gespeichert, {errors} mit Fehlern; {s} auf {executor}",
+    "Poisson demand: capacities as given (not scaled with a population)":
+        "Poisson-Nachfrage: Kapazitäten wie angegeben (nicht mit einer Bevölkerung skaliert)",
+    "population scale 1 (the whole state)": "Bevölkerungsmaßstab 1 (das ganze Land)",
+    "population scale {s}; capacities as given (population.capacities: as_given — not scaled "
+    "with demand)": "Bevölkerungsmaßstab {s}; Kapazitäten wie angegeben "
+    "(population.capacities: as_given – nicht mit der Nachfrage skaliert)",
+    "population scale {s}: a faithful miniature — central capacities built at {s} of the "
+    "whole state's (rounding: capacity-to-demand ratio {ratio} at worst); figures are for the "
+    "simulated share": "Bevölkerungsmaßstab {s}: eine getreue Miniatur – zentrale Kapazitäten "
+    "zu {s} der landesweiten aufgebaut (Rundung: Verhältnis von Kapazität zu Nachfrage "
+    "schlimmstenfalls {ratio}); die Zahlen gelten für den simulierten Anteil",
     # ------------------------------------------- end of sweep briefing (workstream reports)
 }

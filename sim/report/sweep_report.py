@@ -71,6 +71,8 @@ class SweepData:
     summary: pd.DataFrame | None = None
     """summary.parquet (one row per point with ``<kpi>:lo``/``<kpi>:hi``), when written."""
     lang: str | None = None
+    notes: list[str] = field(default_factory=list)
+    """What the reader set aside (English msgids of the catalogue)."""
 
     @property
     def params(self) -> list[str]:
@@ -124,7 +126,8 @@ def load_sweep_dir(path: str | Path) -> SweepData:
         raise ReportInputError(str(exc)) from None
     p, meta = stored.path, stored.meta
     data = SweepData(stored.results, name=f"Parameter sweep {p.name}", source=str(p),
-                     meta=meta, summary=stored.summary, sizing=stored.sizing)
+                     meta=meta, summary=stored.summary, sizing=stored.sizing,
+                     notes=list(stored.notes))
     if not data.params:
         raise ReportInputError(f"{p / 'results.parquet'}: no 'param:<path>' columns")
     if not data.kpis:
@@ -628,7 +631,8 @@ def render_sweep(
              r=len(data.results), f=len(failed),
              s=", ".join(_label(p, tr, data.param_names) for p in data.params)),
     ) + sweep_briefing(data, stats, x, target, tr) + (
-        too_few_note(n_min, tr) if n_min else Markup(""))
+        too_few_note(n_min, tr) if n_min else Markup("")) + join(
+        html("<p class=note>{t}</p>", t=tr("Note: {n}.", n=tr(n))) for n in data.notes)
     sections = [
         Section("sizing", tr("Sizing answer"), _sizing_html(data, stats, x, target, tr)),
         Section("kpis", tr("Key figures by setting"),

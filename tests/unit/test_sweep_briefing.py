@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -195,3 +196,14 @@ def test_a_point_is_judged_at_the_conservative_end_of_its_interval() -> None:
             and "at IServ conference nodes 8 (the mean meets ≥ 99.00 %, its 95 % bound does "
             "not)" in text)
     assert "IServ conference nodes from 12." in text
+
+
+def test_a_damaged_summary_is_set_aside_with_a_note(tmp_path: Path) -> None:
+    from sim.io import write_parquet
+    from sim.report import load_sweep_dir
+
+    write_parquet(tmp_path / "results.parquet", synthetic_sweep_results())
+    (tmp_path / "summary.parquet").write_bytes(b"PAR1 damaged")
+    page = render_sweep(load_sweep_dir(tmp_path), lang="de")
+    assert "summary.parquet ist nicht lesbar" in page
+    assert briefing_text(page).startswith("Versorgungsziel an 7 von 10 Rasterpunkten")
