@@ -274,7 +274,7 @@ def sweep(
     _check_executor_options(workers, scheduler)
     lang = _check_lang(lang)
     sw = load_sweep(sweep_file)
-    tr = Tr(lang or sw.base.report.lang)
+    tr = Tr(lang or sw.base.report.lang)  # the summary and the report alike
     # refuse another sweep's DIR before starting, but write nothing until the executor is up
     SweepStore(out_dir).check(sw, force=force)
     total = len(sw.tasks)
@@ -346,7 +346,7 @@ def sweep(
     out.print(f"{tr('results'):>10}: {res.results_path}\n{tr('summary'):>10}: "
               f"{res.summary_path}", markup=False, soft_wrap=True)
     if not no_report and len(res.results):
-        report = _report(out_dir, lang).resolve()
+        report = _report(out_dir, tr.lang).resolve()
         out.print(f"{_u(tr('report')):>10}: [bold]{escape(str(report))}[/bold]",
                   soft_wrap=True)
     if res.lost:
