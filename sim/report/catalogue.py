@@ -439,6 +439,7 @@ DE: dict[str, str] = {
         "Wer die noch verlorenen {n} Schülerminuten verlor ({k} Punkte, direkte Zurechnung): "
         "{causes}.",
     "Verdict:": "Urteil:",
+    "most minutes lost to": "die meisten Minuten verloren an",
     "Every swept setting meets the service target.":
         "Jede untersuchte Einstellung erreicht das Versorgungsziel.",
     "The service target can be met within this grid, at {k} of its {n} points.":

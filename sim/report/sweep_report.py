@@ -26,6 +26,7 @@ from sim.causes import COLUMN as CAUSE
 from sim.metrics import KPI_NAMES
 from sim.report import figures as F
 from sim.report import labels as L
+from sim.report.briefing import TOP
 from sim.report.data import ReportInputError
 from sim.report.i18n import EN, Tr
 from sim.report.layout import (
@@ -386,11 +387,15 @@ def _points_html(data: SweepData, stats: pd.DataFrame, target: Target, tr: Tr) -
                               r=rng) if rng else fmt_kpi(k, r[k], tr))
         if can:
             cells.append(tr("yes") if _meets_at(r, target) else tr("no"))
+        if data.causes:
+            named, _ = _top_causes(stats.loc[[r.name]], data.causes, tr, top=1)
+            cells.append(named or "–")
         rows.append(cells)
     headers = [_label(p, tr, data.param_names) for p in data.params] + [tr("replications")]
     headers += [kpi_label(k, tr) for k in kpis]
     return html("<div class=wide>") + table(
-        headers + ([tr("target met")] if can else []), rows,
+        headers + ([tr("target met")] if can else [])
+        + ([tr("most minutes lost to")] if data.causes else []), rows,
         num=range(len(data.params), len(headers) + 1), cls="points",
     ) + html("</div>")
 
@@ -508,17 +513,17 @@ def _cheapest(stats: pd.DataFrame, ok: Sequence[bool], params: Sequence[str], tr
     return text + "."
 
 
-def _top_causes(rows: pd.DataFrame, causes: Sequence[str], tr: Tr) -> tuple[str, float]:
-    """The top causes of ``rows`` (points) with their shares, and the minutes they share."""
-    from sim.report.briefing import TOP
-
+def _top_causes(rows: pd.DataFrame, causes: Sequence[str], tr: Tr,
+                top: int = TOP) -> tuple[str, float]:
+    """The ``top`` causes of ``rows`` (points) with their shares, and the minutes they
+    share."""
     by = rows[list(causes)].sum()
     total = float(by.sum())
     if not total > 0:
         return "", 0.0
-    top = by.sort_values(ascending=False).head(TOP)
+    first = by.sort_values(ascending=False).head(top)
     return ", ".join(tr("{cause} ({share})", cause=L.cause(str(c)[len(CAUSE):], tr),
-                        share=tr.pct(v / total)) for c, v in top.items() if v > 0), total
+                        share=tr.pct(v / total)) for c, v in first.items() if v > 0), total
 
 
 def _causes_html(stats: pd.DataFrame, ok: Sequence[bool], causes: Sequence[str],

@@ -207,3 +207,16 @@ def test_a_damaged_summary_is_set_aside_with_a_note(tmp_path: Path) -> None:
     page = render_sweep(load_sweep_dir(tmp_path), lang="de")
     assert "summary.parquet ist nicht lesbar" in page
     assert briefing_text(page).startswith("Versorgungsziel an 7 von 10 Rasterpunkten")
+
+
+def test_the_points_table_names_each_points_main_cause() -> None:
+    page = render_sweep(SweepData(synthetic_sweep_results(reps=3)))
+    points = page[page.index('class="points"'):]
+    points = points[:points.index("</table>")]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", points, flags=re.S)
+    assert "most minutes lost to" in points
+    # 4 nodes without stagger: capacity; 12 nodes: only the (constant) crashes remain
+    assert cells.count("yes") == 7 and cells.count("no") == 3
+    main = [c for c in cells if "(" in c and "%" in c and "–" not in c]
+    assert main[0].startswith("conference capacity") and main[-1].startswith(
+        "school servers crashing under overload"), main
