@@ -454,6 +454,15 @@ DE: dict[str, str] = {
     "Konfidenzintervall, beurteilt werden die Mittelwerte.",
     "summary.parquet cannot be read: intervals are computed from the runs":
         "summary.parquet ist nicht lesbar: Die Intervalle werden aus den Läufen berechnet",
+    "Simulated at population scale {s} on capacities as given (not scaled with demand); the "
+    "figures are for the simulated share.": "Simuliert im Bevölkerungsmaßstab {s} mit "
+    "Kapazitäten wie angegeben (nicht mit der Nachfrage skaliert); die Zahlen gelten für den "
+    "simulierten Anteil.",
+    "Simulated at population scale {s}: a faithful miniature (central capacities at the same "
+    "scale); the figures are for the simulated share.": "Simuliert im Bevölkerungsmaßstab {s}: "
+    "eine getreue Miniatur (zentrale Kapazitäten im selben Maßstab); die Zahlen gelten für den "
+    "simulierten Anteil.",
+    "central capacities": "zentrale Kapazitäten",
     # the compare and sweep terminal summaries (sim/cli/experiments.py) and the scale line
     "pp": "Pp.",
     "B − A over {n} paired replications (seed {seed})":

@@ -400,6 +400,20 @@ def _points_html(data: SweepData, stats: pd.DataFrame, target: Target, tr: Tr) -
     ) + html("</div>")
 
 
+def _scale_note(data: SweepData, tr: Tr) -> Markup:
+    """The population scale of the sweep's base (sweep.json), unless it is swept itself."""
+    scale = data.meta.get("scale")
+    if not isinstance(scale, int | float) or scale == 1 or any(
+            p.endswith("population.scale") for p in data.params):
+        return Markup("")
+    msg = ("Simulated at population scale {s} on capacities as given (not scaled with "
+           "demand); the figures are for the simulated share."
+           if data.meta.get("capacities") == "as_given" else
+           "Simulated at population scale {s}: a faithful miniature (central capacities at "
+           "the same scale); the figures are for the simulated share.")
+    return html("<p class=muted>{t}</p>", t=tr(msg, s=tr.plain(float(scale))))
+
+
 # ------------------------------------------------------------------------------ briefing
 def _setting_words(r: pd.Series, cols: Sequence[str], tr: Tr,
                    names: Mapping[str, str] | None = None) -> str:
@@ -635,7 +649,7 @@ def render_sweep(
         m=tr("{p} points · {r} runs ({f} failed) · settings varied: {s}", p=len(stats),
              r=len(data.results), f=len(failed),
              s=", ".join(_label(p, tr, data.param_names) for p in data.params)),
-    ) + sweep_briefing(data, stats, x, target, tr) + (
+    ) + _scale_note(data, tr) + sweep_briefing(data, stats, x, target, tr) + (
         too_few_note(n_min, tr) if n_min else Markup("")) + join(
         html("<p class=note>{t}</p>", t=tr("Note: {n}.", n=tr(n))) for n in data.notes)
     sections = [

@@ -153,7 +153,9 @@ def test_rows_carry_lost_minutes_by_cause_and_cost(serial_dir: Path,
 
     means = serial.groupby([P_NODES, P_SPREAD])[[*KPI_NAMES, *causes]].mean()
     missing = means[[not meets(r.to_dict()) for _, r in means.iterrows()]]  # n=2: the means
-    text = briefing_text(render_sweep(load_sweep_dir(serial_dir)))
+    page = render_sweep(load_sweep_dir(serial_dir))
+    assert "Simulated at population scale 0.005: a faithful miniature" in page
+    text = briefing_text(page)
     for k, op, thr in SERVICE_TARGET:
         bad = (missing[k] < thr) if op == ">=" else (missing[k] > thr)
         if bad.any():

@@ -220,3 +220,15 @@ def test_the_points_table_names_each_points_main_cause() -> None:
     main = [c for c in cells if "(" in c and "%" in c and "–" not in c]
     assert main[0].startswith("conference capacity") and main[-1].startswith(
         "school servers crashing under overload"), main
+
+
+def test_the_header_states_the_base_scale_unless_it_is_swept() -> None:
+    results = synthetic_sweep_results(reps=3)
+    page = render_sweep(SweepData(results, meta={"scale": 0.05}))
+    assert "Simulated at population scale 0.05: a faithful miniature" in page
+    de = render_sweep(SweepData(results, meta={"scale": 0.05}), lang="de")
+    assert "Simuliert im Bevölkerungsmaßstab 0,05: eine getreue Miniatur" in de
+    assert "Simulated at population scale" not in render_sweep(SweepData(results))
+    swept = results.rename(columns={SLOTS: "param:population.scale"})
+    assert "Simulated at population scale" not in render_sweep(
+        SweepData(swept, meta={"scale": 0.05}))
