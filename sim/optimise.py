@@ -47,7 +47,7 @@ from sim.config import ConfigError, Scenario
 from sim.costs import scenario_cost
 from sim.executors import task_for
 from sim.experiment import run_tasks
-from sim.levers import Lever, load_levers
+from sim.levers import RANKED_LEVERS, Lever, load_levers, rankings
 from sim.seeds import replication_seeds
 from sim.sizing import Target
 from sim.stats import kpi_interval
@@ -164,16 +164,13 @@ class _Store:
                 fh.flush()
 
 
-def _ranking(scenario: Scenario, seed: int) -> list[int]:
-    """Schools with an outdated server, most lost pupil-minutes first (one baseline run)."""
+def _ranking(scenario: Scenario, seed: int) -> dict[str, list[int]]:
+    """Schools worst first for each ranked code lever (one baseline run,
+    :func:`sim.levers.rankings`)."""
     from sim.model import simulate_once
 
     s = simulate_once(scenario, seed).schools
-    if "lost_pupil_minutes" not in s.columns:
-        return []
-    s = s[s["server"] == "outdated"].sort_values(
-        ["lost_pupil_minutes", "school"], ascending=[False, True])
-    return [int(x) for x in s["school"]]
+    return rankings(s, [u.mbit_s for u in scenario.assignment.uplink_mix])
 
 
 def optimise(
@@ -244,19 +241,19 @@ def optimise(
     def scaled(scale: float | None) -> list[str]:
         return [] if scale is None else [f"population.scale={scale}"]
 
-    needs_ranking = any(lev.kind == "replace_outdated_servers" for lev in lv)
-    rankings: dict[float | None, list[int]] = {}
+    needs_ranking = any(lev.kind in RANKED_LEVERS for lev in lv)
+    ranked: dict[float | None, dict[str, list[int]]] = {}
 
-    def ranking(scale: float | None) -> list[int]:
+    def ranking(scale: float | None) -> dict[str, list[int]]:
         # school numbers differ between population scales: one baseline run per scale
-        if needs_ranking and scale not in rankings:
+        if needs_ranking and scale not in ranked:
             from sim.config import scenario_from_dict
 
             rank_sc = scenario_from_dict(scenario.model_dump(mode="json"), "<ranking>",
                                          scaled(scale))
             rank_sc.source_path = scenario.source_path
-            rankings[scale] = _ranking(rank_sc, seed)
-        return rankings.get(scale, [])
+            ranked[scale] = _ranking(rank_sc, seed)
+        return ranked.get(scale, {})
 
     def overrides(values: tuple[Any, ...], scale: float | None) -> list[str]:
         eff = scenario.population.scale if scale is None else scale

@@ -99,6 +99,11 @@ DE: dict[str, str] = {
     "conference nodes rented (per day)": "gemietete Konferenzserver (pro Tag)",
     "reserve node-hours started (upper bound)": "gestartete Reserve-Serverstunden (obere Grenze)",
     "school servers replaced (one-off)": "ersetzte Schulserver (einmalig)",
+    "school uplinks upgraded (one-off)": "aufgerüstete Schulanbindungen (einmalig)",
+    "schools moved to a central platform (one-off)":
+        "auf eine zentrale Plattform umgezogene Schulen (einmalig)",
+    "pupils moved: central platform licence (one school year)":
+        "umgezogene Schülerinnen und Schüler: Lizenz der zentralen Plattform (ein Schuljahr)",
     "policy {name}": "Maßnahme {name}",
     "item": "Posten",
     "quantity": "Menge",
@@ -226,6 +231,104 @@ DE: dict[str, str] = {
     "schools (log scale)": "Schulen (logarithmisch)",
     "affected: > 10 %": "betroffen: > 10 %",
     "school server": "Schulserver",
+    # ------------------------------------------- what-if page (sim.whatif.labels.UI)
+    # (kept together, apart from the reports' own entries, so that merges stay easy)
+    "What if …? — {name}": "Was wäre, wenn …? — {name}",
+    "Move a control: the charts, key figures and the service verdict below switch at once "
+    "to that simulated setting. Only simulated settings can be chosen; nothing between "
+    "them is interpolated.": "Einen Regler bewegen: Diagramme, Kennzahlen und das Urteil zum "
+    "Versorgungsziel wechseln sofort zu dieser simulierten Einstellung. Wählbar sind nur "
+    "simulierte Einstellungen; dazwischen wird nichts interpoliert.",
+    "To size a lever: set the others as planned, then read the line under it — it lists "
+    "the simulated values at which the service target is met — or move it until the "
+    "verdict turns green. Pin a setting to see another one against it.":
+        "Zum Bemessen eines Hebels: die übrigen wie geplant einstellen und die Zeile darunter "
+        "lesen — sie nennt die simulierten Werte, bei denen das Versorgungsziel erreicht "
+        "wird — oder ihn bewegen, bis das Urteil grün wird. Eine Einstellung festhalten, um "
+        "eine andere mit ihr zu vergleichen.",
+    "Settings": "Einstellungen",
+    "Pin this setting for comparison": "Diese Einstellung zum Vergleich festhalten",
+    "Clear the pinned setting": "Festgehaltene Einstellung lösen",
+    "Pinned for comparison": "Zum Vergleich festgehalten",
+    "Nothing pinned: pin a setting to compare another one with it.":
+        "Nichts festgehalten: eine Einstellung festhalten, um eine andere mit ihr zu "
+        "vergleichen.",
+    "Shown": "Angezeigt",
+    "Needed with the other settings as shown: {value}":
+        "Nötig bei den übrigen Einstellungen wie angezeigt: {value}",
+    "Target met at (other settings as shown): {values}":
+        "Ziel erreicht bei (übrige Einstellungen wie angezeigt): {values}",
+    "Target met at none of the simulated values (other settings as shown)":
+        "Ziel bei keinem der simulierten Werte erreicht (übrige Einstellungen wie angezeigt)",
+    "This setting has no successful runs: nothing to show.":
+        "Für diese Einstellung gibt es keine gelungenen Läufe: nichts anzuzeigen.",
+    " (on the means of {n} replication(s), see the note below)":
+        " (nach den Mittelwerten aus {n} Lauf/Läufen, siehe den Hinweis unten)",
+    "Missed: {what}.": "Verfehlt: {what}.",
+    "Service target: cannot be judged (a key figure is missing).":
+        "Versorgungsziel: nicht beurteilbar (eine Kennzahl fehlt).",
+    "Key figures (mean of the replications, 95 % confidence interval)":
+        "Kennzahlen (Mittel der Läufe, 95-%-Konfidenzintervall)",
+    "no 95 % CI from {n} run(s)": "kein 95-%-KI aus {n} Lauf/Läufen",
+    "Fewer than 3 replications per setting: the 95 % intervals of the key figures would "
+    "mostly show the lack of data, so none are shown and the verdict uses the means. Run "
+    "more replications before deciding.": "Weniger als 3 Läufe je Einstellung: Die "
+    "95-%-Intervalle der Kennzahlen zeigten vor allem den Mangel an Daten; sie werden daher "
+    "nicht gezeigt, und das Urteil nutzt die Mittelwerte. Vor einer Entscheidung mehr Läufe "
+    "rechnen.",
+    "pinned {value} · difference {diff}": "festgehalten {value} · Differenz {diff}",
+    "pp": "Pp.",
+    "Participants and capacity over the day (mean of the replications)":
+        "Teilnehmende und Kapazität im Tagesverlauf (Mittel der Läufe)",
+    "participants, {cluster}": "Teilnehmende, {cluster}",
+    "capacity, {cluster}": "Kapazität, {cluster}",
+    "Failed join attempts per minute, by cause, and pupils still trying":
+        "Gescheiterte Beitrittsversuche je Minute nach Ursache und Schüler, die es noch "
+        "versuchen",
+    "pupils still trying": "Schüler, die es noch versuchen",
+    "pupils still trying to get in": "Schüler, die noch hineinzukommen versuchen",
+    "pinned: ": "festgehalten: ",
+    "Lost pupil-minutes of the setting by the cause they are charged to: each wait is "
+    "charged to the first failure that started it (a pupil who never failed: to the "
+    "teacher's). Mean of the replications; the share's 95 % interval is over the "
+    "replications.": "Verlorene Schülerminuten der Einstellung nach der Ursache, der sie "
+    "zugerechnet werden: Jede Wartezeit wird dem ersten Fehlschlag zugerechnet, der sie "
+    "auslöste (wer selbst nie scheiterte: dem der Lehrkraft). Mittel der Läufe; das "
+    "95-%-Intervall des Anteils ist über die Läufe gebildet.",
+    "95 % interval (only {n} runs: wide)": "95-%-Intervall (nur {n} Läufe: breit)",
+    "No pupil-minutes were lost at this setting.":
+        "Bei dieser Einstellung gingen keine Schülerminuten verloren.",
+    "These runs did not record their lost minutes by cause (an older dlsim): run "
+    "`dlsim whatif` with the grid file again.": "Diese Läufe haben ihre verlorenen Minuten "
+    "nicht nach Ursache erfasst (ein älteres dlsim): `dlsim whatif` mit der Rasterdatei "
+    "erneut ausführen.",
+    "Cost of the setting as configured (€)": "Kosten der Einstellung wie konfiguriert (€)",
+    "The cost is the same at every value of {levers}: the costs section prices nothing "
+    "they change, or prices it at 0 €.": "Die Kosten sind bei jedem Wert von {levers} gleich: "
+    "Der Abschnitt costs bepreist nichts, was sie ändern, oder mit 0 €.",
+    "The cost of this setting cannot be computed: {why}.":
+        "Die Kosten dieser Einstellung sind nicht berechenbar: {why}.",
+    "its runs did not record the reserve nodes started":
+        "ihre Läufe haben die gestarteten Reserveknoten nicht erfasst",
+    "no scenario for it": "kein Szenario dafür",
+    "the directory does not record its base scenario (run `dlsim whatif` again)":
+        "das Verzeichnis enthält sein Basisszenario nicht (`dlsim whatif` erneut ausführen)",
+    "its scenario no longer validates ({problem})":
+        "ihr Szenario ist nicht mehr gültig ({problem})",
+    "About this page": "Über diese Seite",
+    "{points} simulated settings × {replications} replication(s) each, common random "
+    "numbers (replication i uses the same seed at every setting). Base scenario: {base}."
+    " Population scale {scale}. Service target: {target}. Built by dlsim {version} on "
+    "{when}; the page is one file and works offline.": "{points} simulierte Einstellungen × "
+    "je {replications} Lauf/Läufe, gemeinsame Zufallszahlen (Lauf i nutzt bei jeder "
+    "Einstellung denselben Startwert). Basisszenario: {base}. Skalierung der Bevölkerung "
+    "{scale}. Versorgungsziel: {target}. Erstellt mit dlsim {version} am {when}; die Seite "
+    "ist eine einzige Datei und funktioniert offline.",
+    "time of day": "Uhrzeit",
+    "Generated by dlsim {version}. Self-contained: works offline, opened from disk.":
+        "Erstellt mit dlsim {version}. In sich geschlossen: funktioniert offline, direkt von "
+        "der Festplatte geöffnet.",
+    # ---------------------------------------- end of the what-if page's block
     # ------------------------------------------------------------- assumptions
     "topic": "Thema",
     "assumption": "Annahme",
