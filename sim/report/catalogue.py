@@ -567,7 +567,6 @@ DE: dict[str, str] = {
     "simulierten Anteil.",
     "central capacities": "zentrale Kapazitäten",
     # the compare and sweep terminal summaries (sim/cli/experiments.py) and the scale line
-    "pp": "Pp.",
     "B − A over {n} paired replications (seed {seed})":
         "B − A über {n} gepaarte Läufe (Startwert {seed})",
     "KPI": "Kennzahl",
