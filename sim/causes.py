@@ -65,6 +65,9 @@ STATIC_CAUSES = (
     "uplink_outage",
 )
 
+COLUMN = "cause:"
+"""Prefix of the per-cause columns of lost pupil-minutes in a sweep's rows (``cause:<name>``)."""
+
 SERVER_TIER_CAUSE = {"current": SERVER_CURRENT, "outdated": SERVER_OUTDATED}
 
 

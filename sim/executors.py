@@ -20,7 +20,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sim.causes import COLUMN as CAUSE
 from sim.config import Scenario, scenario_from_dict
+from sim.costs import scenario_cost
 from sim.metrics import KPI_NAMES
 from sim.model import simulate_once
 
@@ -108,11 +110,16 @@ def run_task(task: Task) -> dict[str, Any]:
     -------
     dict
         ``key``, the task's labels, ``seed``, every KPI (NaN if the run failed), scalar
-        details as ``details.<name>``, ``runtime_s``, ``error`` (None if it ran) and ``host``.
+        details as ``details.<name>``, the lost pupil-minutes by cause as ``cause:<name>``
+        (the causes present), ``cost_eur`` (the scenario as configured priced by its
+        ``costs:`` section, :func:`sim.costs.scenario_cost` — the figure the run report
+        shows), ``runtime_s``, ``error`` (None if it ran) and ``host``.
     """
     t0 = time.perf_counter()
     try:
-        res = simulate_once(scenario_of(task), task.seed)
+        sc = scenario_of(task)
+        res = simulate_once(sc, task.seed)
+        cost = scenario_cost(sc, res)["total_eur"]
     except Exception as exc:  # a failing run is a row with its error, never a dead sweep
         return error_row(task, exc, time.perf_counter() - t0)
     row = _blank_row(task)
@@ -122,6 +129,11 @@ def run_task(task: Task) -> dict[str, Any]:
     for k, v in res.extra.items():
         if isinstance(v, int | float) and not isinstance(v, bool):
             row[f"details.{k}"] = float(v)
+    # a sweep's report says who lost the minutes at each point: the direct accounting's
+    # scalars travel with the row (a dict would not fit a parquet column)
+    for c, v in (res.extra.get("lost_pupil_minutes_by_cause") or {}).items():
+        row[CAUSE + str(c)] = float(v)
+    row["cost_eur"] = float(cost)
     if task.extract is not None:
         try:
             row["extract"] = task.extract(res)

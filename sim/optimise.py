@@ -37,7 +37,6 @@ import itertools
 import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,99 +46,23 @@ from sim.config import ConfigError, Scenario
 from sim.costs import scenario_cost
 from sim.executors import task_for
 from sim.experiment import run_tasks
-from sim.levers import Lever, load_levers
+from sim.levers import RANKED_LEVERS, Lever, load_levers, rankings
+from sim.optimum import (  # re-exported: sim.optimise's results
+    ALPHA,
+    FRONT_KPI,
+    Candidate,
+    OptimumResult,
+    mix,
+    pareto_front,
+    write_report,
+)
+from sim.search import Outcome, choose, optuna_search
 from sim.seeds import replication_seeds
 from sim.sizing import Target
 from sim.stats import kpi_interval
 
-ALPHA = 0.05
-FRONT_KPI = "lost_pupil_minutes"
-
-
-@dataclass
-class Candidate:
-    """One combination: its lever values, cost and KPI samples per phase."""
-
-    values: tuple[Any, ...]
-    cost_eur: float
-    screen: dict[str, list[float]] = field(default_factory=dict)
-    confirm: dict[str, list[float]] = field(default_factory=dict)
-    accepted: bool | None = None
-    bounds: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class OptimumResult:
-    """The answer (``best``; None: none within the levers given) and its evidence."""
-
-    levers: list[Lever]
-    targets: list[Target]
-    candidates: list[Candidate]
-    best: Candidate | None
-    closest: Candidate | None
-    confirmed_at_full_scale: bool
-    runs: int
-    pareto: list[Candidate]
-    tested: int
-    alpha_each: float
-    screen_scale: float | None
-    confirm_scale: float | None
-    baseline_cost: dict[str, Any]
-
-    def lever_values(self, c: Candidate) -> dict[str, Any]:
-        return {lv.name: v for lv, v in zip(self.levers, c.values, strict=True)}
-
-    def sentence(self) -> str:
-        tg = ", ".join(str(t) for t in self.targets)
-        if self.best is None:
-            near = (f"; closest: {_mix(self.lever_values(self.closest))} at "
-                    f"€{self.closest.cost_eur:,.0f}" if self.closest else "")
-            return f"No combination within the levers given meets {tg} at 95 % confidence{near}."
-        return (f"The cheapest combination meeting {tg} at 95 % confidence is "
-                f"{_mix(self.lever_values(self.best))}, costing €{self.best.cost_eur:,.0f}.")
-
-    def to_dict(self) -> dict[str, Any]:
-        """``optimum.json``'s content."""
-        shown = self.best or self.closest
-        kpis: dict[str, Any] = {}
-        if shown is not None:
-            samples = shown.confirm or shown.screen
-            for kpi, v in samples.items():
-                iv = kpi_interval(kpi, v)
-                kpis[kpi] = {"mean": _num(float(np.mean(v))), "lo": _num(iv.lo),
-                             "hi": _num(iv.hi)}
-        return {
-            "answer": self.sentence(),
-            "found": self.best is not None,
-            "levers": self.lever_values(shown) if shown else {},
-            "cost_eur": shown.cost_eur if shown else None,
-            "kpis": kpis,
-            "targets": [str(t) for t in self.targets],
-            "confirmed_at_full_scale": self.confirmed_at_full_scale and self.best is not None,
-            "runs": self.runs,
-            "pareto": [
-                {"levers": self.lever_values(c), "cost_eur": c.cost_eur,
-                 FRONT_KPI: _num(float(np.mean(c.screen[FRONT_KPI])))}
-                for c in self.pareto
-            ],
-            "method": {
-                "procedure": "screen (CRN, all combinations) then sequential confirmation in "
-                             "cost order on fresh CRN seeds, one-sided t bounds at "
-                             "1 − α/(K·T) (Bonferroni)",
-                "alpha": ALPHA, "candidates_tested_K": self.tested,
-                "alpha_per_bound": self.alpha_each,
-                "screen_scale": self.screen_scale, "confirm_scale": self.confirm_scale,
-            },
-            "baseline_cost": self.baseline_cost,
-        }
-
-
-def _num(x: float) -> float | None:
-    return x if math.isfinite(x) else None
-
-
-def _mix(values: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in values.items())
+__all__ = ["ALPHA", "FRONT_KPI", "Candidate", "OptimumResult", "optimise", "pareto_front",
+           "write_report"]
 
 
 class _Store:
@@ -164,16 +87,13 @@ class _Store:
                 fh.flush()
 
 
-def _ranking(scenario: Scenario, seed: int) -> list[int]:
-    """Schools with an outdated server, most lost pupil-minutes first (one baseline run)."""
+def _ranking(scenario: Scenario, seed: int) -> dict[str, list[int]]:
+    """Schools worst first for each ranked code lever (one baseline run,
+    :func:`sim.levers.rankings`)."""
     from sim.model import simulate_once
 
     s = simulate_once(scenario, seed).schools
-    if "lost_pupil_minutes" not in s.columns:
-        return []
-    s = s[s["server"] == "outdated"].sort_values(
-        ["lost_pupil_minutes", "school"], ascending=[False, True])
-    return [int(x) for x in s["school"]]
+    return rankings(s, [u.mbit_s for u in scenario.assignment.uplink_mix])
 
 
 def optimise(
@@ -191,6 +111,8 @@ def optimise(
     executor: Any | None = None,
     out_dir: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
+    search: str = "auto",
+    batch: int = 8,
 ) -> OptimumResult:
     """The cheapest combination of ``levers`` meeting every target at 95 % confidence.
 
@@ -210,7 +132,14 @@ def optimise(
     max_confirm
         K, the most candidates confirmed (Bonferroni divides α by K × the targets).
     budget_runs
-        Most simulation runs (exhaustive screening only: a space needing more is refused).
+        Most simulation runs (screening plus the most the confirmation may need). None:
+        screen every combination (at most :data:`sim.search.MAX_EXHAUSTIVE`).
+    search
+        ``auto`` (exhaustive when every combination fits the budget, else Optuna),
+        ``exhaustive`` (a space over the budget is refused) or ``optuna``
+        (:func:`sim.search.optuna_search`; needs ``budget_runs``).
+    batch
+        Combinations the Optuna search asks at a time (they run in parallel).
     executor
         Where the runs go (the sweep executors; default this process).
     out_dir
@@ -222,17 +151,15 @@ def optimise(
         raise ValueError("screening and confirmation need at least 2 replications (a CI)")
     if max_confirm < 1:
         raise ValueError("max_confirm must be at least 1")
+    if batch < 1:
+        raise ValueError("batch must be at least 1")
     tg = [Target.parse(t) if isinstance(t, str) else t for t in targets]
     if not tg:
         raise ConfigError(["--target: give at least one target"])
     lv = load_levers(levers, scenario) if isinstance(levers, str | Path) else list(levers)
-    combos = list(itertools.product(*(lev.values for lev in lv)))
-    needed = len(combos) * replications + max_confirm * confirm_replications
-    if budget_runs is not None and needed > budget_runs:
-        raise ConfigError([
-            f"--budget-runs {budget_runs}: the exhaustive search needs up to {needed} runs "
-            f"({len(combos)} combinations × {replications} + {max_confirm} × "
-            f"{confirm_replications}); narrow the levers or raise the budget"])
+    n_combos = math.prod(len(lev.values) for lev in lv)
+    how, screen_most = choose(search, n_combos, replications,
+                              max_confirm * confirm_replications, budget_runs)
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -244,19 +171,19 @@ def optimise(
     def scaled(scale: float | None) -> list[str]:
         return [] if scale is None else [f"population.scale={scale}"]
 
-    needs_ranking = any(lev.kind == "replace_outdated_servers" for lev in lv)
-    rankings: dict[float | None, list[int]] = {}
+    needs_ranking = any(lev.kind in RANKED_LEVERS for lev in lv)
+    ranked: dict[float | None, dict[str, list[int]]] = {}
 
-    def ranking(scale: float | None) -> list[int]:
+    def ranking(scale: float | None) -> dict[str, list[int]]:
         # school numbers differ between population scales: one baseline run per scale
-        if needs_ranking and scale not in rankings:
+        if needs_ranking and scale not in ranked:
             from sim.config import scenario_from_dict
 
             rank_sc = scenario_from_dict(scenario.model_dump(mode="json"), "<ranking>",
                                          scaled(scale))
             rank_sc.source_path = scenario.source_path
-            rankings[scale] = _ranking(rank_sc, seed)
-        return rankings.get(scale, [])
+            ranked[scale] = _ranking(rank_sc, seed)
+        return ranked.get(scale, {})
 
     def overrides(values: tuple[Any, ...], scale: float | None) -> list[str]:
         eff = scenario.population.scale if scale is None else scale
@@ -273,7 +200,7 @@ def optimise(
                     json.dumps([base_hash, ov, s]).encode()).hexdigest()[:20]
                 if key not in store.rows:
                     tasks.append(task_for(scenario, s, ov, key=key,
-                                          labels={"name": _mix(dict(zip(
+                                          labels={"name": mix(dict(zip(
                                               [x.name for x in lv], c.values, strict=True)))}))
                 where.append((c, key))
         if tasks:
@@ -287,18 +214,39 @@ def optimise(
             for k in kpis:
                 getattr(c, phase).setdefault(k, []).append(store.rows[key][k])
 
-    cands = [Candidate(v, sum(lev.cost(x) for lev, x in zip(lv, v, strict=True)))
-             for v in combos]
-    screen_seeds = replication_seeds(seed, replications)
-    evaluate(cands, screen_seeds, screen_scale, "screen")
+    def candidate(v: tuple[Any, ...]) -> Candidate:
+        return Candidate(v, sum(lev.cost(x) for lev, x in zip(lv, v, strict=True)))
 
-    def survives(c: Candidate) -> bool:
+    def slacks(c: Candidate) -> tuple[float, ...]:
+        # per target: how far the optimistic end of the screening interval is from meeting
+        # it, relative to the target (≤ 0: it meets it); a NaN end (no finite value) fails
+        out = []
         for t in tg:
             iv = kpi_interval(t.kpi, c.screen[t.kpi])
-            optimistic = iv.hi if t.op == ">=" else iv.lo
-            if not t._meets(optimistic):
-                return False
-        return True
+            end = iv.hi if t.op == ">=" else iv.lo
+            gap = (t.value - end) if t.op == ">=" else (end - t.value)
+            out.append(gap / max(abs(t.value), 1e-9) if math.isfinite(gap) else 1e9)
+        return tuple(out)
+
+    def survives(c: Candidate) -> bool:
+        return all(x <= 0 for x in slacks(c))
+
+    screen_seeds = replication_seeds(seed, replications)
+    if how == "exhaustive":
+        cands = [candidate(v) for v in itertools.product(*(lev.values for lev in lv))]
+        evaluate(cands, screen_seeds, screen_scale, "screen")
+    else:
+        cands = []
+
+        def screen_batch(combos: list[tuple[Any, ...]]) -> list[Outcome]:
+            new = [candidate(v) for v in combos]
+            evaluate(new, screen_seeds, screen_scale, "screen")
+            cands.extend(new)
+            return [Outcome(c.cost_eur, float(np.mean(c.screen[FRONT_KPI])), slacks(c))
+                    for c in new]
+
+        optuna_search([(lev.name, lev.values) for lev in lv], screen_batch,
+                      budget=screen_most, batch=batch, seed=seed)
 
     survivors = sorted((c for c in cands if survives(c)), key=lambda c: c.cost_eur)
     pool = survivors[:max_confirm]
@@ -341,7 +289,7 @@ def optimise(
         runs=len(cands) * replications + sum(1 for c in pool if c.confirm) * confirm_replications,
         pareto=pareto_front(cands), tested=k_tested, alpha_each=alpha_each,
         screen_scale=screen_scale, confirm_scale=confirm_scale,
-        baseline_cost=scenario_cost(scenario),
+        baseline_cost=scenario_cost(scenario), search=how, combinations=n_combos,
     )
     if out is not None:
         from sim.io import write_json
@@ -350,65 +298,3 @@ def optimise(
         write_report(res, out / "report.html")
     return res
 
-
-def pareto_front(cands: Sequence[Candidate]) -> list[Candidate]:
-    """Combinations no other is both cheaper (or as cheap) and better in lost minutes."""
-    pts = sorted(cands, key=lambda c: (c.cost_eur, float(np.mean(c.screen[FRONT_KPI]))))
-    front, best = [], math.inf
-    for c in pts:
-        m = float(np.mean(c.screen[FRONT_KPI]))
-        if m < best:
-            front.append(c)
-            best = m
-    return front
-
-
-_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>dlsim optimise</title><style>body{font-family:sans-serif;max-width:60em;margin:2em auto}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:right}
-th{background:#eee}</style></head><body>
-<h1>Cheapest fix</h1><p><strong>{{ sentence }}</strong></p>
-<p>{{ how }}</p>
-<h2>Cost–lost-minutes front (screening{{ scale }})</h2>
-<table><tr>{% for n in names %}<th>{{ n }}</th>{% endfor %}<th>cost €</th>
-<th>lost pupil-minutes</th></tr>
-{% for r in front %}<tr>{% for v in r.vals %}<td>{{ v }}</td>{% endfor %}
-<td>{{ "{:,.0f}".format(r.cost) }}</td><td>{{ "{:,.0f}".format(r.lost) }}</td></tr>{% endfor %}
-</table>
-<h2>What each lever buys (others at the answer, screening means)</h2>
-{% for b in buys %}<h3>{{ b.name }}</h3><table><tr><th>value</th><th>cost €</th>
-<th>lost pupil-minutes</th></tr>{% for r in b.rows %}<tr><td>{{ r.value }}</td>
-<td>{{ "{:,.0f}".format(r.cost) }}</td><td>{{ "{:,.0f}".format(r.lost) }}</td></tr>
-{% endfor %}</table>{% endfor %}
-</body></html>"""
-
-
-def write_report(res: OptimumResult, path: Path) -> Path:
-    """A self-contained HTML page: the answer in one sentence, the front, what each buys."""
-    from jinja2 import Environment
-
-    from sim.io import write_text
-
-    def lost(c: Candidate) -> float:
-        return float(np.mean(c.screen[FRONT_KPI]))
-
-    ref = res.best or res.closest
-    by_values = {c.values: c for c in res.candidates}
-    buys = []
-    if ref is not None:
-        for i, lev in enumerate(res.levers):
-            rows = []
-            for v in lev.values:
-                c = by_values[(*ref.values[:i], v, *ref.values[i + 1:])]
-                rows.append({"value": v, "cost": c.cost_eur, "lost": lost(c)})
-            buys.append({"name": lev.name, "rows": rows})
-    how = (f"{len(res.candidates)} combinations screened; {res.tested} confirmed in cost order "
-           f"with one-sided bounds at {1 - res.alpha_each:.4f} each (Bonferroni over "
-           f"{res.tested} candidates × {len(res.targets)} targets); {res.runs} runs; "
-           f"confirmed at full scale: {'yes' if res.confirmed_at_full_scale else 'no'}.")
-    html = Environment(autoescape=True).from_string(_PAGE).render(
-        sentence=res.sentence(), how=how, names=[lev.name for lev in res.levers],
-        scale=f", population scale {res.screen_scale:g}" if res.screen_scale else "",
-        front=[{"vals": c.values, "cost": c.cost_eur, "lost": lost(c)} for c in res.pareto],
-        buys=buys)
-    return write_text(path, html)

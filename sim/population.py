@@ -349,26 +349,57 @@ def _assign_regions(
 
 def _servers(
     scenario: Scenario, school_platform: np.ndarray, pidx: dict[str, int],
-    rng: np.random.Generator,
+    rng: np.random.Generator, hosted: np.ndarray | None = None, first: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """On-premise flag, server tier and uplink of each school."""
+    """On-premise flag, server tier and uplink of each school.
+
+    ``hosted``: schools moved to a central platform (``assignment.region_moves``): hosted
+    there, never on their own server. ``first``: the school number of the block's first school
+    (the lists of replaced servers and upgraded uplinks hold ``schools.parquet`` numbers)."""
     n_s = school_platform.size
     on_prem = np.zeros(n_s, dtype=bool)
     u = rng.random(n_s)
     for name, share in scenario.assignment.on_prem_share.items():
         on_prem |= (school_platform == pidx[name]) & (u < share)
+    if hosted is not None:
+        on_prem &= ~hosted
     tier = np.full(n_s, TIER_NONE, dtype=np.int8)
     outdated = rng.random(n_s) < scenario.assignment.outdated_share
     tier[on_prem] = TIER_CURRENT
     tier[on_prem & outdated] = TIER_OUTDATED
-    # replaced servers (a lever): drawn as above first, so every other school keeps its draw
-    replaced = np.array([i for i in scenario.assignment.replaced_servers if i < n_s], dtype=int)
+    # the levers' changes below come after every draw, so every other school keeps its draw
+    replaced = _block(scenario.assignment.replaced_servers, first, n_s)
     tier[replaced[tier[replaced] == TIER_OUTDATED]] = TIER_CURRENT
     mix = scenario.assignment.uplink_mix
     up = np.array([m.mbit_s for m in mix])
     ups = np.array([m.share for m in mix])
-    uplink = up[rng.choice(len(mix), size=n_s, p=ups / ups.sum())]
-    return on_prem, tier, uplink.astype(float)
+    uplink = up[rng.choice(len(mix), size=n_s, p=ups / ups.sum())].astype(float)
+    upgraded = _block(scenario.assignment.upgraded_uplinks, first, n_s)
+    uplink[upgraded] = next_uplink_class(uplink[upgraded], up)
+    return on_prem, tier, uplink
+
+
+def _block(numbers: list[int], first: int, n: int) -> np.ndarray:
+    """The school numbers of ``numbers`` in the block ``first … first + n − 1``, as indices."""
+    return np.array(sorted({i - first for i in numbers if first <= i < first + n}), dtype=int)
+
+
+def next_uplink_class(mbit_s: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """The next faster uplink class of each rate (the fastest class stays where it is)."""
+    rates = np.unique(classes)
+    k = np.searchsorted(rates, mbit_s, side="right")
+    return np.where(k < rates.size, rates[np.minimum(k, rates.size - 1)], mbit_s)
+
+
+def region_moves(scenario: Scenario, school_region: np.ndarray, school_platform: np.ndarray,
+                 region_names: list[str], platform_names: list[str]) -> np.ndarray:
+    """The schools ``assignment.region_moves`` moves: every school of a named region that is
+    not already on the region's new platform (a boolean mask over ``school_region``)."""
+    moved = np.zeros(school_region.size, dtype=bool)
+    for region, platform in scenario.assignment.region_moves.items():
+        moved |= ((school_region == region_names.index(region))
+                  & (school_platform != platform_names.index(platform)))
+    return moved
 
 
 def build_population(scenario: Scenario) -> Population:
@@ -408,8 +439,12 @@ def build_population(scenario: Scenario) -> Population:
     school_platform[rest] = np.array([pidx[n] for n in names])[
         rng_platform.choice(len(names), size=rest.size, p=p / p.sum())
     ]
+    # moves (a lever) after the platform draw: no other school's platform changes
+    moved = region_moves(scenario, school_region, school_platform, region_names, platform_names)
+    for region, platform in scenario.assignment.region_moves.items():
+        school_platform[moved & (school_region == region_names.index(region))] = pidx[platform]
     on_prem, tier, uplink = _servers(scenario, school_platform, pidx,
-                                     tree.rng("population.servers"))
+                                     tree.rng("population.servers"), hosted=moved)
 
     ext = pop.external
     if ext is not None:
@@ -419,7 +454,8 @@ def build_population(scenario: Scenario) -> Population:
             type_index={n: i for i, n in enumerate(types["school_type"])})
         e_platform = np.full(e_type.size, pidx[ext.platform], dtype=np.int16)
         e_on_prem, e_tier, e_uplink = _servers(scenario, e_platform, pidx,
-                                               tree.rng("population.external.servers"))
+                                               tree.rng("population.external.servers"),
+                                               first=n_s)
         region_names = [*region_names, "external"]
         school_region = np.concatenate(
             [school_region, np.full(e_type.size, len(region_names) - 1, dtype=np.int16)])

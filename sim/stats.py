@@ -276,6 +276,35 @@ def paired_difference(
     return Difference(mean, lo, hi, n, float(res.pvalue), level)
 
 
+def welch_difference(
+    a: Iterable[float] | np.ndarray,
+    b: Iterable[float] | np.ndarray,
+    level: float = 0.95,
+    bounds: tuple[float, float] = (-math.inf, math.inf),
+) -> Difference:
+    """Mean of ``b`` − mean of ``a`` for *independent* samples (different seeds), with
+    Welch's t interval and p-value (``scipy.stats.ttest_ind(equal_var=False)``).
+
+    Non-finite values are dropped; ``n`` is the smaller sample's size. Fewer than two values
+    on a side give an interval clipped to ``bounds`` (unbounded by default).
+    """
+    a_, b_ = _clean(a), _clean(b)
+    n = int(min(a_.size, b_.size))
+    if n == 0:
+        return Difference(math.nan, math.nan, math.nan, 0, math.nan, level)
+    mean = float(b_.mean() - a_.mean())
+    if n == 1:
+        return Difference(mean, bounds[0], bounds[1], 1, math.nan, level)
+    if a_.std() == 0.0 and b_.std() == 0.0:
+        return Difference(mean, mean, mean, n, 1.0 if mean == 0.0 else 0.0, level)
+    from scipy import stats
+
+    res = stats.ttest_ind(b_, a_, equal_var=False)
+    ci = res.confidence_interval(level)
+    lo, hi = max(float(ci.low), bounds[0]), min(float(ci.high), bounds[1])
+    return Difference(mean, lo, hi, n, float(res.pvalue), level)
+
+
 # ----------------------------------------------------------------------------- time series
 #: The range of each sampled per-minute metric: utilisation is a share; every other sampled
 #: quantity (participants, load, queue lengths, workers, event counts) is ≥ 0.

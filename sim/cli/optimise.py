@@ -13,6 +13,7 @@ from sim.cli.common import (
     SetOpt,
     WorkersOpt,
     _executor,
+    _fail,
     _load,
     _note,
     _u,
@@ -31,7 +32,15 @@ def optimise(
         typer.Option("--target", help="KPI>=value or KPI<=value (repeatable; all must hold)."),
     ],
     out_dir: Annotated[Path, typer.Option("--out", help="Directory (resumable).")],
-    budget_runs: Annotated[int | None, typer.Option(help="Most simulation runs.", min=1)] = None,
+    budget_runs: Annotated[int | None, typer.Option(
+        help="Most simulation runs (screening + confirmation); a space too large for it is "
+             "searched with Optuna.", min=1)] = None,
+    search: Annotated[str, typer.Option(
+        help="auto (exhaustive when it fits --budget-runs, else Optuna), exhaustive or "
+             "optuna.")] = "auto",
+    batch: Annotated[int, typer.Option(
+        help="Combinations the Optuna search runs at a time (in parallel).", min=1,
+        max=1000)] = 8,
     replications: Annotated[int, typer.Option(help="Replications per combination when "
                                               "screening.", min=2, max=1000)] = 3,
     confirm_replications: Annotated[int, typer.Option(help="Replications per confirmed "
@@ -49,15 +58,19 @@ def optimise(
 ) -> None:
     """Cheapest combination of --levers meeting every --target at 95 % confidence.
 
-    Screens every combination on common random numbers, then confirms candidates in cost
-    order with Bonferroni-corrected one-sided bounds (docs/optimise.md). Writes
-    OUT/optimum.json and OUT/report.html. No combination meeting the targets is an answer
-    (exit 0), not an error.
+    Screens every combination on common random numbers (or, for a space too large for
+    --budget-runs, the combinations a constrained Optuna search picks), then confirms
+    candidates in cost order with Bonferroni-corrected one-sided bounds (docs/optimise.md).
+    Writes OUT/optimum.json and OUT/report.html. No combination meeting the targets is an
+    answer (exit 0), not an error.
     """
     from sim.levers import load_levers
     from sim.optimise import optimise as run
+    from sim.search import SEARCHES
     from sim.sizing import Target
 
+    if search not in SEARCHES:
+        raise _fail(f"--search {search}: expected one of {', '.join(SEARCHES)}")
     tgs = [Target.parse(t) for t in target]
     sc = _load(config, set_ or [])
     lv = load_levers(levers, sc)
@@ -66,8 +79,10 @@ def optimise(
                   confirm_replications=confirm_replications, seed=seed,
                   screen_scale=screen_scale, confirm_scale=confirm_scale,
                   max_confirm=max_confirm, budget_runs=budget_runs, executor=ex,
-                  out_dir=out_dir, progress=_note)
+                  out_dir=out_dir, progress=_note, search=search, batch=batch)
     out.print(f"[bold]{_u(res.sentence())}[/bold]", soft_wrap=True)
-    out.print(f"{res.runs} runs; confirmed at full scale: "
+    searched = ("every combination" if res.search == "exhaustive" else
+                f"{len(res.candidates)} of {res.combinations} combinations (Optuna)")
+    out.print(f"screened {searched}; {res.runs} runs; confirmed at full scale: "
               f"{'yes' if res.confirmed_at_full_scale else 'no'}; "
               f"{_u(out_dir / 'optimum.json')}, {_u(out_dir / 'report.html')}")

@@ -8,9 +8,11 @@ from typing import Annotated, Any
 import typer
 
 from sim.cli.common import (
+    LangOpt,
     SchedulerOpt,
     WorkersOpt,
     _check_executor_options,
+    _check_lang,
     _executor,
     _fail,
     _note,
@@ -45,6 +47,7 @@ def whatif(
     retry_errors: Annotated[
         bool, typer.Option("--retry-errors", help="Run failed runs again.")
     ] = False,
+    lang: LangOpt = None,
 ) -> None:
     """Simulate every combination of a grid and write DIR/whatif.html: one offline page with a
     control per lever, the day's charts, key figures with 95 % CIs and the service verdict.
@@ -53,11 +56,12 @@ def whatif(
     """
     from sim.whatif import load_grid, run_whatif, write_page
 
+    lang = _check_lang(lang)  # else the base scenario's report.lang (see page_data)
     if from_dir is not None:
         if grid is not None or config is not None:
             raise _fail("--from builds the page from stored runs: give no CONFIG or --grid")
         target = out_dir / "whatif.html" if out_dir is not None else None
-        page = write_page(from_dir, target)
+        page = write_page(from_dir, target, lang)
         out.print(f"page: {page} ({page.stat().st_size / 1e6:.1f} MB)")
         return
     if grid is None or out_dir is None:
@@ -81,7 +85,7 @@ def whatif(
             f"replications = {total} runs on {ex.name} → {out_dir}"
         )
         try:
-            res, page = run_whatif(g, out_dir, ex, force, retry_errors, progress)
+            res, page = run_whatif(g, out_dir, ex, force, retry_errors, progress, lang)
         except KeyboardInterrupt:
             _note(f"interrupted: the runs stored in {out_dir} are kept; run the same command "
                   "again to resume")

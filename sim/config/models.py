@@ -128,6 +128,15 @@ class AssignmentConfig(Strict):
     )
     """School numbers (``schools.parquet``'s ``school``) whose outdated server was replaced by
     a current one (a lever of ``dlsim optimise``); numbers of hosted schools change nothing."""
+    upgraded_uplinks: Annotated[list[Annotated[int, Field(ge=0)]], Field(max_length=100_000)] = (
+        Field(default_factory=list)
+    )
+    """School numbers whose uplink was upgraded to the next faster class of ``uplink_mix`` (a
+    lever of ``dlsim optimise``); a school already in the fastest class keeps its uplink."""
+    region_moves: dict[Name, Name] = Field(default_factory=dict)
+    """Region → platform: *every* school of the region is moved to that platform and hosted
+    there (a lever of ``dlsim optimise``). Applied after the platform draw (overrides and
+    shares), so every other school keeps the platform, server and uplink it was drawn."""
 
     @field_validator("platform_shares")
     @classmethod
@@ -481,6 +490,12 @@ class Scenario(Strict):
                 raise ValueError(
                     f"assignment.region_overrides[{i}].platform: unknown platform {o.platform!r}"
                 )
+        for region, pname in self.assignment.region_moves.items():
+            if pname not in known:
+                raise ValueError(
+                    f"assignment.region_moves.{region}: unknown platform {pname!r} "
+                    f"(known: {', '.join(sorted(known))})"
+                )
         for pname in self.assignment.on_prem_share:
             if pname not in known:
                 raise ValueError(f"assignment.on_prem_share.{pname}: unknown platform {pname!r}")
@@ -575,6 +590,11 @@ class Scenario(Strict):
         # the report section changes how results are shown, the costs how they are priced:
         # neither changes the results
         dump = self.model_dump(mode="json", exclude={"report", "costs"})
+        # levers' hooks that are empty change nothing: left out, so a scenario's hash is the
+        # same as before they existed (stored sweeps and optimisations still resume)
+        for hook in ("upgraded_uplinks", "region_moves"):
+            if not dump["assignment"][hook]:
+                del dump["assignment"][hook]
         payload = json.dumps(dump, sort_keys=True, separators=(",", ":"))
         h = hashlib.sha256(payload.encode())
         for digest in self.data_digests().values():

@@ -72,6 +72,7 @@ def reference_problems(scenario: Scenario, type_names: set[str], region_names: s
                    f"{', '.join(sorted(known))})")
 
     pop = scenario.population
+    state_regions = region_names  # a move takes a region of the state (not the external block)
     if pop.external is not None:  # the external block of schools is a region of its own
         region_names = region_names | {"external"}
     missing = sorted(set(pop.school_types or []) - type_names)
@@ -85,6 +86,9 @@ def reference_problems(scenario: Scenario, type_names: set[str], region_names: s
     for i, o in enumerate(scenario.assignment.region_overrides):
         if o.region not in region_names:
             unknown(f"assignment.region_overrides[{i}].region", "region", o.region, region_names)
+    for region in scenario.assignment.region_moves:
+        if region not in state_regions:
+            unknown(f"assignment.region_moves.{region}", "region", region, state_regions)
     for i, f in enumerate(scenario.faults):
         if isinstance(f, UplinkOutage):
             if f.region is not None and f.region not in region_names:

@@ -99,6 +99,11 @@ DE: dict[str, str] = {
     "conference nodes rented (per day)": "gemietete Konferenzserver (pro Tag)",
     "reserve node-hours started (upper bound)": "gestartete Reserve-Serverstunden (obere Grenze)",
     "school servers replaced (one-off)": "ersetzte Schulserver (einmalig)",
+    "school uplinks upgraded (one-off)": "aufgerüstete Schulanbindungen (einmalig)",
+    "schools moved to a central platform (one-off)":
+        "auf eine zentrale Plattform umgezogene Schulen (einmalig)",
+    "pupils moved: central platform licence (one school year)":
+        "umgezogene Schülerinnen und Schüler: Lizenz der zentralen Plattform (ein Schuljahr)",
     "policy {name}": "Maßnahme {name}",
     "item": "Posten",
     "quantity": "Menge",
@@ -226,6 +231,104 @@ DE: dict[str, str] = {
     "schools (log scale)": "Schulen (logarithmisch)",
     "affected: > 10 %": "betroffen: > 10 %",
     "school server": "Schulserver",
+    # ------------------------------------------- what-if page (sim.whatif.labels.UI)
+    # (kept together, apart from the reports' own entries, so that merges stay easy)
+    "What if …? — {name}": "Was wäre, wenn …? — {name}",
+    "Move a control: the charts, key figures and the service verdict below switch at once "
+    "to that simulated setting. Only simulated settings can be chosen; nothing between "
+    "them is interpolated.": "Einen Regler bewegen: Diagramme, Kennzahlen und das Urteil zum "
+    "Versorgungsziel wechseln sofort zu dieser simulierten Einstellung. Wählbar sind nur "
+    "simulierte Einstellungen; dazwischen wird nichts interpoliert.",
+    "To size a lever: set the others as planned, then read the line under it — it lists "
+    "the simulated values at which the service target is met — or move it until the "
+    "verdict turns green. Pin a setting to see another one against it.":
+        "Zum Bemessen eines Hebels: die übrigen wie geplant einstellen und die Zeile darunter "
+        "lesen — sie nennt die simulierten Werte, bei denen das Versorgungsziel erreicht "
+        "wird — oder ihn bewegen, bis das Urteil grün wird. Eine Einstellung festhalten, um "
+        "eine andere mit ihr zu vergleichen.",
+    "Settings": "Einstellungen",
+    "Pin this setting for comparison": "Diese Einstellung zum Vergleich festhalten",
+    "Clear the pinned setting": "Festgehaltene Einstellung lösen",
+    "Pinned for comparison": "Zum Vergleich festgehalten",
+    "Nothing pinned: pin a setting to compare another one with it.":
+        "Nichts festgehalten: eine Einstellung festhalten, um eine andere mit ihr zu "
+        "vergleichen.",
+    "Shown": "Angezeigt",
+    "Needed with the other settings as shown: {value}":
+        "Nötig bei den übrigen Einstellungen wie angezeigt: {value}",
+    "Target met at (other settings as shown): {values}":
+        "Ziel erreicht bei (übrige Einstellungen wie angezeigt): {values}",
+    "Target met at none of the simulated values (other settings as shown)":
+        "Ziel bei keinem der simulierten Werte erreicht (übrige Einstellungen wie angezeigt)",
+    "This setting has no successful runs: nothing to show.":
+        "Für diese Einstellung gibt es keine gelungenen Läufe: nichts anzuzeigen.",
+    " (on the means of {n} replication(s), see the note below)":
+        " (nach den Mittelwerten aus {n} Lauf/Läufen, siehe den Hinweis unten)",
+    "Missed: {what}.": "Verfehlt: {what}.",
+    "Service target: cannot be judged (a key figure is missing).":
+        "Versorgungsziel: nicht beurteilbar (eine Kennzahl fehlt).",
+    "Key figures (mean of the replications, 95 % confidence interval)":
+        "Kennzahlen (Mittel der Läufe, 95-%-Konfidenzintervall)",
+    "no 95 % CI from {n} run(s)": "kein 95-%-KI aus {n} Lauf/Läufen",
+    "Fewer than 3 replications per setting: the 95 % intervals of the key figures would "
+    "mostly show the lack of data, so none are shown and the verdict uses the means. Run "
+    "more replications before deciding.": "Weniger als 3 Läufe je Einstellung: Die "
+    "95-%-Intervalle der Kennzahlen zeigten vor allem den Mangel an Daten; sie werden daher "
+    "nicht gezeigt, und das Urteil nutzt die Mittelwerte. Vor einer Entscheidung mehr Läufe "
+    "rechnen.",
+    "pinned {value} · difference {diff}": "festgehalten {value} · Differenz {diff}",
+    "pp": "Pp.",
+    "Participants and capacity over the day (mean of the replications)":
+        "Teilnehmende und Kapazität im Tagesverlauf (Mittel der Läufe)",
+    "participants, {cluster}": "Teilnehmende, {cluster}",
+    "capacity, {cluster}": "Kapazität, {cluster}",
+    "Failed join attempts per minute, by cause, and pupils still trying":
+        "Gescheiterte Beitrittsversuche je Minute nach Ursache und Schüler, die es noch "
+        "versuchen",
+    "pupils still trying": "Schüler, die es noch versuchen",
+    "pupils still trying to get in": "Schüler, die noch hineinzukommen versuchen",
+    "pinned: ": "festgehalten: ",
+    "Lost pupil-minutes of the setting by the cause they are charged to: each wait is "
+    "charged to the first failure that started it (a pupil who never failed: to the "
+    "teacher's). Mean of the replications; the share's 95 % interval is over the "
+    "replications.": "Verlorene Schülerminuten der Einstellung nach der Ursache, der sie "
+    "zugerechnet werden: Jede Wartezeit wird dem ersten Fehlschlag zugerechnet, der sie "
+    "auslöste (wer selbst nie scheiterte: dem der Lehrkraft). Mittel der Läufe; das "
+    "95-%-Intervall des Anteils ist über die Läufe gebildet.",
+    "95 % interval (only {n} runs: wide)": "95-%-Intervall (nur {n} Läufe: breit)",
+    "No pupil-minutes were lost at this setting.":
+        "Bei dieser Einstellung gingen keine Schülerminuten verloren.",
+    "These runs did not record their lost minutes by cause (an older dlsim): run "
+    "`dlsim whatif` with the grid file again.": "Diese Läufe haben ihre verlorenen Minuten "
+    "nicht nach Ursache erfasst (ein älteres dlsim): `dlsim whatif` mit der Rasterdatei "
+    "erneut ausführen.",
+    "Cost of the setting as configured (€)": "Kosten der Einstellung wie konfiguriert (€)",
+    "The cost is the same at every value of {levers}: the costs section prices nothing "
+    "they change, or prices it at 0 €.": "Die Kosten sind bei jedem Wert von {levers} gleich: "
+    "Der Abschnitt costs bepreist nichts, was sie ändern, oder mit 0 €.",
+    "The cost of this setting cannot be computed: {why}.":
+        "Die Kosten dieser Einstellung sind nicht berechenbar: {why}.",
+    "its runs did not record the reserve nodes started":
+        "ihre Läufe haben die gestarteten Reserveknoten nicht erfasst",
+    "no scenario for it": "kein Szenario dafür",
+    "the directory does not record its base scenario (run `dlsim whatif` again)":
+        "das Verzeichnis enthält sein Basisszenario nicht (`dlsim whatif` erneut ausführen)",
+    "its scenario no longer validates ({problem})":
+        "ihr Szenario ist nicht mehr gültig ({problem})",
+    "About this page": "Über diese Seite",
+    "{points} simulated settings × {replications} replication(s) each, common random "
+    "numbers (replication i uses the same seed at every setting). Base scenario: {base}."
+    " Population scale {scale}. Service target: {target}. Built by dlsim {version} on "
+    "{when}; the page is one file and works offline.": "{points} simulierte Einstellungen × "
+    "je {replications} Lauf/Läufe, gemeinsame Zufallszahlen (Lauf i nutzt bei jeder "
+    "Einstellung denselben Startwert). Basisszenario: {base}. Skalierung der Bevölkerung "
+    "{scale}. Versorgungsziel: {target}. Erstellt mit dlsim {version} am {when}; die Seite "
+    "ist eine einzige Datei und funktioniert offline.",
+    "time of day": "Uhrzeit",
+    "Generated by dlsim {version}. Self-contained: works offline, opened from disk.":
+        "Erstellt mit dlsim {version}. In sich geschlossen: funktioniert offline, direkt von "
+        "der Festplatte geöffnet.",
+    # ---------------------------------------- end of the what-if page's block
     # ------------------------------------------------------------- assumptions
     "topic": "Thema",
     "assumption": "Annahme",
@@ -395,4 +498,107 @@ DE: dict[str, str] = {
     "replications": "Läufe",
     "target met": "Ziel erreicht",
     "all points": "alle Punkte",
+    # ------------------------------------------- sweep briefing (workstream reports)
+    " at the conservative end of their 95 % confidence intervals":
+        " am vorsichtigen Ende ihrer 95-%-Konfidenzintervalle",
+    "Service target met at all {n} grid points": "Versorgungsziel an allen {n} Rasterpunkten "
+    "erreicht",
+    "Service target not met at any of the {n} grid points":
+        "Versorgungsziel an keinem der {n} Rasterpunkte erreicht",
+    "Service target met at {k} of {n} grid points":
+        "Versorgungsziel an {k} von {n} Rasterpunkten erreicht",
+    "{kpi}: missed at {k} of {n} points; worst {value}{range} at {setting} ({amount})":
+        "{kpi}: verfehlt an {k} von {n} Punkten; am schlechtesten {value}{range} bei {setting} "
+        "({amount})",
+    "{n} percentage points": "{n} Prozentpunkte",
+    "{amount} short of {sign} {thr}": "{amount} unter {sign} {thr}",
+    "{amount} over {sign} {thr}": "{amount} über {sign} {thr}",
+    "the mean meets {sign} {thr}, its 95 % bound does not":
+        "das Mittel erfüllt {sign} {thr}, seine 95-%-Grenze nicht",
+    "{x} from {value} with {settings}": "{x} ab {value} bei {settings}",
+    "with {settings} not within the grid (up to {x} {top})":
+        "bei {settings} nicht innerhalb des Rasters (bis {x} {top})",
+    "{x} from {value}": "{x} ab {value}",
+    "not within the grid (up to {x} {top})": "nicht innerhalb des Rasters (bis {x} {top})",
+    "What it takes to meet the target: {items}.": "Was das Ziel braucht: {items}.",
+    "The cheapest setting that meets it: {setting}, {eur} (the scenario's costs: running costs "
+    "of the day plus one-off costs)": "Die günstigste Einstellung, die es erreicht: {setting}, "
+    "{eur} (Kosten des Szenarios: laufende Kosten des Tages plus einmalige Kosten)",
+    "; one other setting that meets it costs the same":
+        "; eine weitere Einstellung, die es erreicht, kostet gleich viel",
+    "; {n} other settings that meet it cost the same":
+        "; {n} weitere Einstellungen, die es erreichen, kosten gleich viel",
+    "This sweep's runs did not record who lost the minutes (a sweep from before the direct "
+    "accounting): run it again for the causes.": "Die Läufe dieser Studie haben nicht "
+    "festgehalten, wer die Minuten verlor (eine Studie von vor der direkten Zurechnung): für "
+    "die Ursachen erneut ausführen.",
+    "Who lost the minutes where the target is missed ({k} points, {n} lost pupil-minutes in "
+    "all, direct accounting): {causes}.": "Wer die Minuten verlor, wo das Ziel verfehlt wird "
+    "({k} Punkte, zusammen {n} verlorene Schülerminuten, direkte Zurechnung): {causes}.",
+    "Where it is met ({k} points), the {n} pupil-minutes still lost are mostly: {causes}.":
+        "Wo es erreicht wird ({k} Punkte), entfallen die noch verlorenen {n} Schülerminuten "
+        "vor allem auf: {causes}.",
+    "Who lost the {n} pupil-minutes still lost ({k} points, direct accounting): {causes}.":
+        "Wer die noch verlorenen {n} Schülerminuten verlor ({k} Punkte, direkte Zurechnung): "
+        "{causes}.",
+    "Verdict:": "Urteil:",
+    "most minutes lost to": "die meisten Minuten verloren an",
+    "Every swept setting meets the service target.":
+        "Jede untersuchte Einstellung erreicht das Versorgungsziel.",
+    "The service target can be met within this grid, at {k} of its {n} points.":
+        "Das Versorgungsziel ist in diesem Raster erreichbar, an {k} seiner {n} Punkte.",
+    "No swept setting meets the service target; even the best point ({setting}) misses it: "
+    "{short}.": "Keine untersuchte Einstellung erreicht das Versorgungsziel; selbst der beste "
+    "Punkt ({setting}) verfehlt es: {short}.",
+    "The verdict rests on single runs: one replication per point, no confidence interval.":
+        "Das Urteil beruht auf Einzelläufen: ein Lauf je Punkt, kein Konfidenzintervall.",
+    "The verdict rests on {r} runs per point: too few for a confidence interval, the means are "
+    "judged.": "Das Urteil beruht auf {r} Läufen je Punkt: zu wenige für ein "
+    "Konfidenzintervall, beurteilt werden die Mittelwerte.",
+    "summary.parquet cannot be read: intervals are computed from the runs":
+        "summary.parquet ist nicht lesbar: Die Intervalle werden aus den Läufen berechnet",
+    "Simulated at population scale {s} on capacities as given (not scaled with demand); the "
+    "figures are for the simulated share.": "Simuliert im Bevölkerungsmaßstab {s} mit "
+    "Kapazitäten wie angegeben (nicht mit der Nachfrage skaliert); die Zahlen gelten für den "
+    "simulierten Anteil.",
+    "Simulated at population scale {s}: a faithful miniature (central capacities at the same "
+    "scale); the figures are for the simulated share.": "Simuliert im Bevölkerungsmaßstab {s}: "
+    "eine getreue Miniatur (zentrale Kapazitäten im selben Maßstab); die Zahlen gelten für den "
+    "simulierten Anteil.",
+    "central capacities": "zentrale Kapazitäten",
+    # the compare and sweep terminal summaries (sim/cli/experiments.py) and the scale line
+    "B − A over {n} paired replications (seed {seed})":
+        "B − A über {n} gepaarte Läufe (Startwert {seed})",
+    "KPI": "Kennzahl",
+    "95 % interval of B − A": "95-%-Intervall von B − A",
+    "Scale: {s}": "Maßstab: {s}",
+    "Scale: A {a}; B {b}": "Maßstab: A {a}; B {b}",
+    "Bold: the interval excludes 0 (paired t-test, common random numbers); pp = percentage "
+    "points.": "Fett: Das Intervall schließt 0 aus (gepaarter t-Test, gemeinsame "
+    "Zufallszahlen); Pp. = Prozentpunkte.",
+    " * With {n} replications the interval says little: use at least {k}.":
+        " * Bei {n} Läufen sagt das Intervall wenig: mindestens {k} verwenden.",
+    "report": "Bericht",
+    "results": "Ergebnisse",
+    "summary": "Übersicht",
+    "per point: mean and 95 % interval": "je Punkt: Mittel und 95-%-Intervall",
+    " ({n} failed)": " ({n} gescheitert)",
+    "Points with fewer than {k} runs: their intervals say little.":
+        "Punkte mit weniger als {k} Läufen: Ihre Intervalle sagen wenig.",
+    "… {n} more points in {path}": "… {n} weitere Punkte in {path}",
+    "{total} runs: {computed} computed now, {skipped} already stored, {errors} with errors; "
+    "{s} on {executor}": "{total} Läufe: {computed} jetzt gerechnet, {skipped} schon "
+    "gespeichert, {errors} mit Fehlern; {s} auf {executor}",
+    "Poisson demand: capacities as given (not scaled with a population)":
+        "Poisson-Nachfrage: Kapazitäten wie angegeben (nicht mit einer Bevölkerung skaliert)",
+    "population scale 1 (the whole state)": "Bevölkerungsmaßstab 1 (das ganze Land)",
+    "population scale {s}; capacities as given (population.capacities: as_given — not scaled "
+    "with demand)": "Bevölkerungsmaßstab {s}; Kapazitäten wie angegeben "
+    "(population.capacities: as_given – nicht mit der Nachfrage skaliert)",
+    "population scale {s}: a faithful miniature — central capacities built at {s} of the "
+    "whole state's (rounding: capacity-to-demand ratio {ratio} at worst); figures are for the "
+    "simulated share": "Bevölkerungsmaßstab {s}: eine getreue Miniatur – zentrale Kapazitäten "
+    "zu {s} der landesweiten aufgebaut (Rundung: Verhältnis von Kapazität zu Nachfrage "
+    "schlimmstenfalls {ratio}); die Zahlen gelten für den simulierten Anteil",
+    # ------------------------------------------- end of sweep briefing (workstream reports)
 }

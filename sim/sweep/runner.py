@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.causes import COLUMN as CAUSE
 from sim.executors import LOST, SerialExecutor
 from sim.metrics import KPI_NAMES
 from sim.stats import MIN_MEANINGFUL_REPLICATIONS, kpi_interval, mean_interval
@@ -65,11 +66,16 @@ def _ordered(sweep: Sweep, df: pd.DataFrame) -> pd.DataFrame:
             df[k] = np.nan
     if "error" in df.columns:
         df["error"] = df["error"].astype("string")
+    causes = sorted(c for c in df.columns if c.startswith(CAUSE))
+    if causes and "error" in df.columns:
+        # a cause absent from a run is absent from its part file: it lost 0 minutes to it
+        ran = df["error"].isna()
+        df.loc[ran, causes] = df.loc[ran, causes].fillna(0.0)
     first = ["point", "replication", *sweep.columns, "seed", *KPI_NAMES]
     details = sorted(c for c in df.columns if c.startswith("details."))
     last = [c for c in ("runtime_s", "error", "host", "config_hash", "key") if c in df.columns]
-    rest = [c for c in df.columns if c not in {*first, *details, *last}]
-    return df[first + details + rest + last]
+    rest = [c for c in df.columns if c not in {*first, *details, *causes, *last}]
+    return df[first + causes + details + rest + last]
 
 
 def summarise(sweep: Sweep, results: pd.DataFrame) -> pd.DataFrame:
@@ -77,7 +83,9 @@ def summarise(sweep: Sweep, results: pd.DataFrame) -> pd.DataFrame:
     ``errors``, ``meaningful`` (n ≥ 3: an interval from fewer says little), and per KPI the
     mean across replications, ``<kpi>:lo`` and ``<kpi>:hi`` (the 95 % interval inside the
     KPI's bounds, :func:`sim.stats.kpi_interval`) and ``<kpi>:ci95`` (the plain t
-    half-width, kept for compatibility)."""
+    half-width, kept for compatibility); the mean of each ``cause:<name>`` and of
+    ``cost_eur`` when the rows carry them."""
+    means = [c for c in results.columns if str(c).startswith(CAUSE) or c == "cost_eur"]
     rows = []
     for p, point in enumerate(sweep.points):
         sel = results[results["point"] == p] if not results.empty else results
@@ -95,6 +103,9 @@ def summarise(sweep: Sweep, results: pd.DataFrame) -> pd.DataFrame:
             iv = kpi_interval(k, v)
             row[k], row[f"{k}:ci95"] = iv.mean, mean_interval(v).half_width
             row[f"{k}:lo"], row[f"{k}:hi"] = iv.lo, iv.hi
+        for c in means:
+            m = pd.to_numeric(ok[c], errors="coerce").to_numpy(dtype=float)
+            row[c] = float(np.nanmean(m)) if np.isfinite(m).any() else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -8,7 +8,9 @@ DIR/summary.parquet     one row per point: mean, bounded 95 % interval and half-
 ```
 
 Columns of results.parquet: ``point``, ``replication``, ``param:<config path>`` per swept
-parameter, ``seed``, every KPI, ``details.<name>`` (scalar details of the run), ``runtime_s``,
+parameter, ``seed``, every KPI, ``cause:<name>`` (lost pupil-minutes charged to each cause,
+``sim.causes``; 0 where a run had none), ``details.<name>`` (scalar details of the run),
+``cost_eur`` (``sim.costs.scenario_cost``), ``runtime_s``,
 ``error`` (null unless the run failed; its KPIs are then NaN), ``host``, ``config_hash``,
 ``key``.
 
@@ -171,6 +173,9 @@ class SweepStore:
             "points": len(sweep.points),
             "replications": sweep.spec.replications,
             "seed": sweep.spec.seed,
+            # the base's population scale, so that the report can say what was simulated
+            "scale": float(sweep.base.population.scale),
+            "capacities": sweep.base.population.capacities,
             "tasks": len(sweep.tasks),
             "version": package_version(),
             "git_commit": git_commit(),

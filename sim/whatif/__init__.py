@@ -4,7 +4,7 @@
 - ``sim.whatif.series`` — per-minute series of each run, ``DIR/series/<key>.parquet``;
 - ``sim.whatif.run``    — the sweep with series kept beside each row;
 - ``sim.whatif.page``   — ``DIR/whatif.html`` from a what-if or grid sweep directory;
-- ``sim.whatif.labels`` — every word the page shows.
+- ``sim.whatif.labels`` — the page's own messages (German in the report catalogue).
 
 ```python
 from sim.whatif import load_grid, run_whatif

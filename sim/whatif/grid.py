@@ -23,7 +23,6 @@ larger than :data:`MAX_PAGE_BYTES` is refused before anything runs, with the est
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.config import ConfigError, load_yaml_text, read_config_file
 from sim.sweep.spec import Scalar, Sweep, load_sweep
-from sim.whatif.labels import CAUSES, lever_label
+from sim.whatif.labels import FAILED_SERIES
 
 MAX_PAGE_BYTES = 15_000_000
 """The page's size bound (issue 16: a 5 × 5 × 4 grid with 3 replications is ≤ 15 MB)."""
@@ -46,6 +45,7 @@ PAGE = "whatif.html"
 
 PAGE_FIXED_BYTES = 60_000
 KPI_BYTES_PER_POINT = 2_500
+ATTRIBUTION_BYTES_PER_POINT = 2_500  # lost minutes by cause and the cost breakdown, as text
 BYTES_PER_VALUE = 7
 
 
@@ -66,9 +66,11 @@ class LeverLabel(_Strict):
 class Lever:
     path: str
     label: str
+    """The grid author's words, or '' (the page then names the path in its language)."""
     unit: str
     values: list[Any]
-    value_labels: list[str]
+    value_labels: list[str] | None
+    """The grid author's words per value, or None (the page formats the values)."""
 
     @property
     def numeric(self) -> bool:
@@ -97,37 +99,11 @@ class Grid:
         return [len(lv.values) for lv in self.levers]
 
 
-def value_text(value: Any, unit: str = "") -> str:
-    """A lever value in words when the grid gives none: ``4 nodes``, ``10 %``, ``yes``."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and unit == "%":
-        return f"{value:.0%}"
-    text = f"{value:,}" if isinstance(value, int) else f"{value:g}" if isinstance(
-        value, float) else str(value)
-    return f"{text} {unit}".strip()
-
-
-def _where(dump: dict[str, Any], path: str) -> str:
-    """What a config path's parent is called (a cluster's name, a fault's label), or ''."""
-    obj: Any = dump
-    parts = re.findall(r"[^.\[\]]+|\[\d+\]", path)[:-1]
-    try:
-        for part in parts:
-            obj = obj[int(part[1:-1])] if part.startswith("[") else obj[part]
-    except (KeyError, IndexError, TypeError, ValueError):
-        return ""
-    if isinstance(obj, dict):
-        return str(obj.get("label") or obj.get("name") or "")
-    return ""
-
-
 def _levers(grid_src: str, sweep: Sweep, labels: dict[str, LeverLabel]) -> list[Lever]:
     problems = []
     for path in labels:
         if path not in sweep.spec.parameters:
             problems.append(f"{grid_src}: labels.{path}: not one of the parameters")
-    dump = sweep.base.model_dump(mode="json")
     levers = []
     for path, values in sweep.spec.parameters.items():
         assert isinstance(values, list)
@@ -140,12 +116,12 @@ def _levers(grid_src: str, sweep: Sweep, labels: dict[str, LeverLabel]) -> list[
         levers.append(
             Lever(
                 path=path,
-                label=words.label or lever_label(path, _where(dump, path)),
+                label=words.label,
                 unit=words.unit,
                 values=list(values),
                 value_labels=list(words.values)
                 if words.values is not None and len(words.values) == len(values)
-                else [value_text(v, words.unit) for v in values],
+                else None,
             )
         )
     if problems:
@@ -166,8 +142,9 @@ def estimate_page_bytes(sweep: Sweep) -> int:
     sc = sweep.base
     samples = int((sc.day.end - sc.day.start) // sc.day.sample_interval_s) + 1
     clusters = sum(len(p.clusters) for p in sc.platforms)
-    series = 2 * clusters + len(CAUSES) + 1
-    per_point = KPI_BYTES_PER_POINT + series * samples * BYTES_PER_VALUE
+    series = 2 * clusters + len(FAILED_SERIES) + 1
+    per_point = (KPI_BYTES_PER_POINT + ATTRIBUTION_BYTES_PER_POINT
+                 + series * samples * BYTES_PER_VALUE)
     return plotly_js_bytes() + PAGE_FIXED_BYTES + len(sweep.points) * per_point
 
 
@@ -234,4 +211,4 @@ class _LabelsFile(_Strict):
 
 
 __all__ = ["MAX_PAGE_BYTES", "Grid", "Lever", "LeverLabel", "Scalar", "estimate_page_bytes",
-           "load_grid", "value_text"]
+           "load_grid"]

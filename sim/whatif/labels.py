@@ -1,15 +1,17 @@
-"""Every word the what-if page shows, in one place (English for now).
+"""The what-if page's own words: its messages (English msgids of the report catalogue,
+:mod:`sim.report.catalogue`, which holds their German) and the failure series it draws.
 
-The ``reports`` workstream is building a label registry with a German and English catalogue in
-``sim/report``; at merge time these entries move there. Keys are stable; values are what a
-planner reads.
+Everything the page shares with the reports — KPI names, causes of lost minutes, config paths,
+cost items, the service target — comes from the report's registry (:mod:`sim.report.labels`)
+and catalogue, so a word has one home and one translation.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from sim.report.figures import FAILURES
+from sim.report.i18n import Tr
 
+#: Message key → English msgid. Keys are what the page's script and template use.
 UI: dict[str, str] = {
     "title": "What if …? — {name}",
     "lead": (
@@ -28,42 +30,66 @@ UI: dict[str, str] = {
     "pinned": "Pinned for comparison",
     "pinned_none": "Nothing pinned: pin a setting to compare another one with it.",
     "current": "Shown",
+    "meets_from": "Needed with the other settings as shown: {value}",
     "meets_at": "Target met at (other settings as shown): {values}",
     "meets_nowhere": "Target met at none of the simulated values (other settings as shown)",
     "not_simulated": "This setting has no successful runs: nothing to show.",
     "verdict_met": "Service target met",
-    "verdict_not_met": "Service target <b>not</b> met",
+    "verdict_not_met": "Service target not met",
     "verdict_ci": " (at the 95 % confidence bound)",
     "verdict_means": " (on the means of {n} replication(s), see the note below)",
     "misses": "Missed: {what}.",
     "verdict_unknown": "Service target: cannot be judged (a key figure is missing).",
     "kpis": "Key figures (mean of the replications, 95 % confidence interval)",
-    "ci": "95 % CI {lo} – {hi}",
+    "ci": "95 % CI {range}",
     "ci_not_meaningful": "no 95 % CI from {n} run(s)",
     "ci_note": (
-        "Fewer than 3 replications per setting: the 95 % intervals would mostly show the lack "
-        "of data, so none are shown and the verdict uses the means. Run more replications "
-        "before deciding."
+        "Fewer than 3 replications per setting: the 95 % intervals of the key figures would "
+        "mostly show the lack of data, so none are shown and the verdict uses the means. Run "
+        "more replications before deciding."
     ),
     "pinned_value": "pinned {value} · difference {diff}",
+    "pp": "pp",
     "capacity_title": "Participants and capacity over the day (mean of the replications)",
     "capacity_axis": "participants",
     "participants_of": "participants, {cluster}",
     "capacity_of": "capacity, {cluster}",
     "failures_title": "Failed join attempts per minute, by cause, and pupils still trying",
-    "failures_axis": "failed attempts per minute",
+    "failures_axis": "failures / min",
     "trying_axis": "pupils still trying",
     "trying": "pupils still trying to get in",
     "pinned_prefix": "pinned: ",
-    "lost": "Lost pupil-minutes and their causes",
+    "lost": "Who lost the minutes",
     "lost_note": (
-        "The model does not yet attribute lost minutes to causes. Shown here: the lost "
-        "pupil-minutes in total (a key figure) and, as the closest thing the runs record, the "
-        "failed attempts of the day by cause. Full attribution comes with a later version."
+        "Lost pupil-minutes of the setting by the cause they are charged to: each wait is "
+        "charged to the first failure that started it (a pupil who never failed: to the "
+        "teacher's). Mean of the replications; the share's 95 % interval is over the "
+        "replications."
     ),
     "cause": "cause",
-    "failed_day": "failed attempts in the day",
-    "cost_note": "Costs: the model has no cost figures yet, so none are shown.",
+    "minutes": "lost pupil-minutes charged",
+    "share": "share",
+    "interval": "95 % interval",
+    "interval_few": "95 % interval (only {n} runs: wide)",
+    "interval_range": "{lo} to {hi}",
+    "nothing_lost": "No pupil-minutes were lost at this setting.",
+    "no_attribution": (
+        "These runs did not record their lost minutes by cause (an older dlsim): run "
+        "`dlsim whatif` with the grid file again."
+    ),
+    "cost": "Cost of the scenario as configured",
+    "cost_card": "Cost of the setting as configured (€)",
+    "cost_note": "In €, from the scenario's costs section (data/SOURCES.md A56–A62: assumptions).",
+    "cost_unpriced": (
+        "The cost is the same at every value of {levers}: the costs section prices nothing "
+        "they change, or prices it at 0 €."
+    ),
+    "cost_missing": "The cost of this setting cannot be computed: {why}.",
+    "item": "item",
+    "quantity": "quantity",
+    "eur_each": "€ each",
+    "eur": "€",
+    "total": "total",
     "about": "About this page",
     "about_text": (
         "{points} simulated settings × {replications} replication(s) each, common random "
@@ -72,42 +98,25 @@ UI: dict[str, str] = {
         "{when}; the page is one file and works offline."
     ),
     "time_axis": "time of day",
+    "footer": "Generated by dlsim {version}. Self-contained: works offline, opened from disk.",
 }
 
-CAUSES: dict[str, str] = {
-    "failed_frontend": "platform front-end failed or timed out",
-    "failed_dispatcher": "dispatcher failed to place the join",
-    "refused_capacity": "refused: conference nodes full",
-    "rate_limited": "refused by the join rate limit",
-    "failed_logins": "login at the school's own server failed",
-}
-"""The failure counts recorded per minute (component ``total``), in the order shown."""
-
-# Default lever labels by the last part of the config path; a grid file's ``labels:`` wins.
-LEVER_LEAF: dict[str, str] = {
-    "nodes": "Conference nodes ({where})",
-    "node_max_participants": "Participants per conference node ({where})",
-    "slot_min": "Staggered start: minutes between start slots",
-    "school_number_slots": "Staggered start: number of start slots",
-    "school_start_spread_min": "Spread of the schools' own bell times (± minutes)",
-    "outdated_share": "Outdated school servers still in use (share of on-premise servers)",
-    "cameras_off_above": "Cameras off for pupils joining above this many participants",
-    "end": "{where}: ends at",
-    "start": "{where}: starts at",
-    "share": "{where}: share affected",
-    "workers": "Front-end workers ({where})",
-    "scale": "Population scale",
+#: Failure counts recorded per minute (series component ``total``), in the order drawn; the
+#: run report's words where it draws the same series (:data:`sim.report.figures.FAILURES`).
+FAILED_SERIES: dict[str, tuple[str, str]] = {
+    "failed_frontend": FAILURES["failed_frontend"][:2],
+    "failed_dispatcher": FAILURES["failed_dispatcher"][:2],
+    "refused_capacity": FAILURES["refused_capacity"][:2],
+    "rate_limited": ("refused: join-rate limit", "abgewiesen: Beitrittsbegrenzung"),
+    "failed_logins": ("failed: login at the school server",
+                      "gescheitert: Anmeldung am Schulserver"),
 }
 
 
-def lever_label(path: str, where: str = "") -> str:
-    """Words for a config path: from :data:`LEVER_LEAF` by its last part, else the path."""
-    leaf = re.split(r"[.\[]", path)[-1].rstrip("]")
-    text = LEVER_LEAF.get(leaf)
-    if text is None:
-        return path
-    return text.format(where=where or path.rsplit(".", 1)[0]).replace(" ()", "")
+def ui(tr: Tr) -> dict[str, str]:
+    """The page's messages in ``tr``'s language (placeholders left for the script)."""
+    return {k: tr(v) for k, v in UI.items()}
 
 
-def fmt(key: str, **values: Any) -> str:
-    return UI[key].format(**values)
+def failed_series(tr: Tr) -> list[dict[str, str]]:
+    return [{"key": k, "label": tr.pick(*v)} for k, v in FAILED_SERIES.items()]

@@ -7,6 +7,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
+
 from sim.io import write_json
 from sim.sweep import SweepOutcome, SweepStore, run_sweep
 from sim.sweep.runner import ProgressFn
@@ -14,10 +16,17 @@ from sim.whatif.grid import META, Grid
 from sim.whatif.series import SeriesStore, extract_series
 
 
+def _priced(store: SweepStore, keys: set[str]) -> set[str]:
+    """Stored rows that carry their cost (``cost_eur``): rows of an older dlsim lack it
+    and its attribution by cause, which the page shows, so they run again."""
+    return {k for k in keys
+            if "cost_eur" in pq.read_schema(store.parts / f"{k}.parquet").names}
+
+
 def prepare(grid: Grid, out_dir: str | Path, force: bool = False) -> None:
     """Make ``out_dir`` this grid's directory (refusing another sweep's unless ``force``), and
-    forget stored runs whose series are missing (a plain sweep's rows, or rows written by an
-    older dlsim) so that they run again."""
+    forget stored runs whose series, cost or attribution are missing (a plain sweep's rows, or
+    rows written by an older dlsim) so that they run again."""
     store = SweepStore(out_dir)
     series = SeriesStore(out_dir)
     meta = store.read_meta()
@@ -26,8 +35,9 @@ def prepare(grid: Grid, out_dir: str | Path, force: bool = False) -> None:
     if other:
         series.discard()
     done = store.done_keys()
-    missing = done - series.stored_keys() - store.error_keys(done)
-    store.drop(missing)
+    failed = store.error_keys(done)
+    missing = done - series.stored_keys() - failed
+    store.drop(missing | (done - failed - _priced(store, done)))
     sc = grid.sweep.base
     write_json(
         Path(out_dir) / META,
@@ -41,6 +51,9 @@ def prepare(grid: Grid, out_dir: str | Path, force: bool = False) -> None:
             "scale": sc.population.scale,
             "replications": grid.sweep.spec.replications,
             "levers": [lv.as_dict() for lv in grid.levers],
+            # the resolved base scenario: the page prices each setting from it (sim.costs)
+            # without the grid's files
+            "base": sc.model_dump(mode="json"),
         },
     )
 
@@ -52,8 +65,10 @@ def run_whatif(
     force: bool = False,
     retry_errors: bool = False,
     progress: ProgressFn | None = None,
+    lang: str | None = None,
 ) -> tuple[SweepOutcome, Path]:
-    """Run what ``out_dir`` lacks of ``grid`` and write ``out_dir/whatif.html``.
+    """Run what ``out_dir`` lacks of ``grid`` and write ``out_dir/whatif.html`` (in ``lang``,
+    else the scenario's ``report.lang``, else English).
 
     Returns the sweep's outcome and the page's path. Raises like
     :func:`sim.sweep.run_sweep` (another sweep in ``out_dir``: :class:`ConfigError`).
@@ -76,4 +91,4 @@ def run_whatif(
         sweep, out_dir, executor, force=force, retry_errors=retry_errors, progress=progress,
         on_row=keep_series,
     )
-    return outcome, write_page(out_dir)
+    return outcome, write_page(out_dir, lang=lang)

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from sim.io import write_parquet
 from sim.metrics import capacity_at_mix
-from sim.whatif.labels import CAUSES
+from sim.whatif.labels import FAILED_SERIES
 
 STATE_METRICS = {"participants": "participants", "capacity_participants": "capacity"}
 
@@ -45,7 +45,7 @@ def extract_series(result: object) -> pd.DataFrame:
         held = capacity_at_mix(ts, comp).set_index("t")["value"]  # at the minute's media mix
         cols[f"capacity:{name}"] = held.reindex(times).ffill().fillna(0).to_numpy(np.float32)
     total = ts[ts["component"] == "total"]
-    for cause in CAUSES:
+    for cause in FAILED_SERIES:
         s = total[total["metric"] == cause].set_index("t")["value"]
         cols[f"failed:{cause}"] = s.reindex(times).fillna(0).to_numpy(np.float32)
     s = total[total["metric"] == "pupils_trying"].set_index("t")["value"]

@@ -6,6 +6,8 @@
   const UI = D.ui;
   const COLORS = ["#1f5fbf", "#d9822b", "#2e9e5b", "#b3261e", "#7b4fb8", "#5b6775", "#c0488e"];
   const PIN_COLOR = "#8a94a3";
+  const esc = s => String(s).replace(/[&<>"]/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;",
+                                                         '"': "&quot;" }[c]));
   const fill = (s, v) => s.replace(/\{(\w+)\}/g, (_, k) => (k in v ? v[k] : "{" + k + "}"));
   const el = (tag, attrs, text) => {
     const e = document.createElement(tag);
@@ -55,34 +57,36 @@
   });
 
   // ------------------------------------------------------------------ formatting
+  // differences only (every value shown is formatted by the report's Babel formats in
+  // Python); the same locale, so "1.234,5" on a German page
+  const numFmt = {};
+  const fmtNum = (x, digits) => (numFmt[digits] = numFmt[digits] || new Intl.NumberFormat(
+    D.locale, { minimumFractionDigits: digits, maximumFractionDigits: digits })).format(x);
+  const signed = (d, text) => (d > 0 ? "+" : d < 0 ? "−" : "±") + text;
   function fmtDiff(k, d) {
-    const f = D.kpis.find(x => x.key === k).fmt;
-    const sign = d > 0 ? "+" : d < 0 ? "−" : "±";
+    const f = k === "cost_eur" ? { digits: 0, pct: false, suffix: "\u202f€" }
+                               : D.kpis.find(x => x.key === k).fmt;
     const a = Math.abs(d);
-    const num = f.pct
-      ? (a * 100).toLocaleString("en-US", { minimumFractionDigits: f.digits,
-                                            maximumFractionDigits: f.digits }) + " pp"
-      : a.toLocaleString("en-US", { minimumFractionDigits: f.digits,
-                                    maximumFractionDigits: f.digits }) + f.suffix;
-    return sign + num;
+    return signed(d, f.pct ? fmtNum(a * 100, f.digits) + "\u202f" + UI.pp
+                           : fmtNum(a, f.digits) + f.suffix);
   }
 
   function verdictHtml(p, prefix) {
     if (!p) return "";
-    if (p.verdict === null) return `<p class=warn>${prefix}${UI.verdict_unknown}</p>`;
+    if (p.verdict === null) return `<p class=warn>${prefix}${esc(UI.verdict_unknown)}</p>`;
     const how = p.ci_used ? UI.verdict_ci : fill(UI.verdict_means, { n: p.n });
-    const esc = s => s.replace(/[&<>"]/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;",
-                                                  '"': "&quot;" }[c]));
     return p.verdict
-      ? `<p class=ok data-verdict=met>${prefix}${UI.verdict_met}${esc(how)}: ${esc(D.target)}.</p>`
-      : `<p class=warn data-verdict=not-met>${prefix}${UI.verdict_not_met}${esc(how)} ` +
+      ? `<p class=ok data-verdict=met>${prefix}${esc(UI.verdict_met)}${esc(how)}: ` +
+        `${esc(D.target)}.</p>`
+      : `<p class=warn data-verdict=not-met>${prefix}<b>${esc(UI.verdict_not_met)}</b>${esc(how)} ` +
         `(${esc(D.target)}). ${esc(fill(UI.misses, { what: p.misses.join("; ") }))}</p>`;
   }
 
   // ------------------------------------------------------------------ key figures
   const kpiBox = document.getElementById("kpis");
   const cards = {};
-  D.kpis.forEach(k => {
+  const cardKeys = [...D.kpis, { key: "cost_eur", label: UI.cost_card }];
+  cardKeys.forEach(k => {
     const c = el("div", { class: "kpi", "data-kpi": k.key });
     const v = el("div", { class: "v" });
     const ci = el("div", { class: "ci" });
@@ -99,13 +103,24 @@
       card.v.textContent = x ? x.t[0] : "–";
       card.c.dataset.value = x ? String(x.v[0]) : "";
       card.ci.textContent = !x ? "" : x.meaningful
-        ? fill(UI.ci, { lo: x.t[1], hi: x.t[2] }) : fill(UI.ci_not_meaningful, { n: x.n });
+        ? fill(UI.ci, { range: `${x.t[1]} – ${x.t[2]}` }) : fill(UI.ci_not_meaningful, { n: x.n });
       const y = q && q.kpis[k.key];
       card.pin.textContent = x && y ? fill(UI.pinned_value, { value: y.t[0],
                                                               diff: fmtDiff(k.key, x.v[0] - y.v[0]) })
                                     : "";
       card.c.dataset.pinned = y ? String(y.v[0]) : "";
     });
+    // the cost card: the setting as configured, priced (or why it cannot be)
+    const card = cards.cost_eur;
+    const c = p && p.cost, d = q && q.cost;
+    const has = z => z && z.v !== undefined;
+    card.v.textContent = has(c) ? c.t : "–";
+    card.c.dataset.value = has(c) ? String(c.v) : "";
+    card.ci.textContent = c && !has(c) ? fill(UI.cost_missing, { why: c.missing }) : "";
+    card.pin.textContent = has(c) && has(d)
+      ? fill(UI.pinned_value, { value: d.t, diff: fmtDiff("cost_eur", c.v - d.v) })
+      : d && !has(d) ? fill(UI.cost_missing, { why: d.missing }) : "";
+    card.c.dataset.pinned = has(d) ? String(d.v) : "";
   }
 
   function showHints() {
@@ -117,35 +132,84 @@
         return p && p.verdict === true;
       });
       const at = lv.value_labels.filter((_, i) => ok[i]);
-      hints[j].textContent = at.length ? fill(UI.meets_at, { values: at.join(", ") })
-                                       : UI.meets_nowhere;
+      hints[j].replaceChildren();
+      if (!at.length) { hints[j].textContent = UI.meets_nowhere; return; }
+      // a slider's values are ordered: name the smallest that meets the target, the sizing
+      // answer a planner asks for ("how many nodes do we need if …")
+      // (as the sweep report sizes: the smallest value from which every larger one meets it)
+      let from = ok.length;
+      while (from > 0 && ok[from - 1]) from--;
+      const ascending = lv.values.every((v, i) => i === 0 || v > lv.values[i - 1]);
+      if (lv.control === "slider" && ascending && from < ok.length) {
+        hints[j].appendChild(el("b", { class: "answer" },
+                                fill(UI.meets_from, { value: lv.value_labels[from] })));
+        hints[j].appendChild(el("br"));
+      }
+      hints[j].appendChild(document.createTextNode(fill(UI.meets_at, { values: at.join(", ") })));
     });
   }
 
+  // lost minutes by cause (the runs' direct accounting), shown and pinned side by side
   function showLost(p, q) {
     const box = document.getElementById("lost");
-    const t = el("table");
-    const head = el("tr");
-    [UI.cause, UI.current, ...(q ? [UI.pinned] : [])].forEach((h, i) =>
-      head.appendChild(el("th", i ? { class: "num" } : {}, h)));
-    t.appendChild(head);
-    const row = (label, a, b, key) => {
-      const r = el("tr", key ? { "data-row": key } : {});
-      r.appendChild(el("td", {}, label));
-      r.appendChild(el("td", { class: "num" }, a));
-      if (q) r.appendChild(el("td", { class: "num" }, b));
-      t.appendChild(r);
+    const a = p && p.causes, b = q && q.causes;
+    if (p && !a) { box.replaceChildren(el("p", { class: "warn" }, UI.no_attribution)); return; }
+    const keys = [...new Set([...Object.keys((a && a.rows) || {}),
+                             ...Object.keys((b && b.rows) || {})])];
+    if (!keys.length) { box.replaceChildren(el("p", { class: "muted" }, p ? UI.nothing_lost : ""));
+                        return; }
+    const iv = z => (z && z.n < 3 ? fill(UI.interval_few, { n: z.n }) : UI.interval);
+    const t = el("table", { class: "causes" });
+    const h1 = el("tr");
+    h1.appendChild(el("th", {}, UI.cause));
+    [UI.minutes, UI.share, iv(a)].forEach(x => h1.appendChild(el("th", { class: "num" }, x)));
+    if (q) [UI.pinned + ": " + UI.minutes, UI.pinned + ": " + UI.share, iv(b)]
+      .forEach(x => h1.appendChild(el("th", { class: "num pinned" }, x)));
+    t.appendChild(h1);
+    const cells = (r, x) => {
+      const share = x ? x.v[1] : 0;
+      const bar = el("span", { class: "bar", style: `width:${Math.max(0, Math.min(1, share)) * 100}%` });
+      const sh = el("td", { class: "num share" });
+      sh.append(el("span", {}, x ? x.t[1] : "–"), el("span", { class: "barbox" }));
+      sh.lastChild.appendChild(bar);
+      r.append(el("td", { class: "num", "data-minutes": x ? String(x.v[0]) : "0" }, x ? x.t[0] : "–"),
+               sh, el("td", { class: "num" }, x ? x.t[2] : "–"));
     };
-    const lk = "lost_pupil_minutes";
-    const lbl = D.kpis.find(k => k.key === lk);
-    const txt = z => (z && z.kpis[lk] ? z.kpis[lk].t[0] : "–");
-    row(lbl ? lbl.label : lk, txt(p), txt(q), lk);
-    const num = v => v.toLocaleString("en-US", { maximumFractionDigits: 1 });
-    D.causes.forEach((c, i) => {
-      const a = p && p.series ? num(p.series.failed_day[i]) : "–";
-      const b = q && q.series ? num(q.series.failed_day[i]) : "–";
-      row(`${UI.failed_day}: ${c.label}`, a, b, c.key);
+    keys.forEach(k => {
+      const r = el("tr", { "data-cause": k });
+      r.appendChild(el("td", {}, D.causes[k] || k));
+      cells(r, a && a.rows[k]);
+      if (q) cells(r, b && b.rows[k]);
+      t.appendChild(r);
     });
+    box.replaceChildren(t);
+  }
+
+  function showCost(p, q) {
+    const box = document.getElementById("cost");
+    const c = p && p.cost;
+    if (!c) { box.replaceChildren(); return; }
+    if (c.v === undefined) {
+      box.replaceChildren(el("p", { class: "warn" }, fill(UI.cost_missing, { why: c.missing })));
+      return;
+    }
+    const t = el("table", { class: "cost" });
+    const head = el("tr");
+    [UI.item, UI.quantity, UI.eur_each, UI.eur].forEach((x, i) =>
+      head.appendChild(el("th", i ? { class: "num" } : {}, x)));
+    t.appendChild(head);
+    const d = q && q.cost && q.cost.v !== undefined ? q.cost : null;
+    [...c.items, [UI.total, "", "", c.t]].forEach((it, i) => {
+      const r = el("tr", i === c.items.length ? { class: "total" } : {});
+      it.forEach((x, j) => r.appendChild(el("td", j ? { class: "num" } : {}, x)));
+      t.appendChild(r);
+    });
+    if (d) {
+      const r = el("tr", { class: "pinned" });
+      r.append(el("td", {}, `${UI.pinned}: ${UI.total}`), el("td"), el("td"),
+               el("td", { class: "num" }, `${d.t} (${fmtDiff("cost_eur", c.v - d.v)})`));
+      t.appendChild(r);
+    }
     box.replaceChildren(t);
   }
 
@@ -153,8 +217,12 @@
   const cfg = { displaylogo: false, responsive: true };
   const baseLayout = (title2) => ({
     height: 380, margin: { t: 20, r: title2 ? 70 : 20, b: 50, l: 70 },
-    xaxis: { type: "date", tickformat: "%H:%M", hoverformat: "%H:%M", title: UI.time_axis },
+    // "allow": by default plotly measures every tick label after each redraw to hide those
+    // past the div (a quarter of a control move's time, profiled); ours never reach it
+    xaxis: { type: "date", tickformat: "%H:%M", hoverformat: "%H:%M", title: UI.time_axis,
+             ticklabeloverflow: "allow" },
     legend: { orientation: "h", y: -0.22 }, hovermode: "x unified",
+    separators: D.separators,
   });
 
   function capacityTraces(p, q) {
@@ -165,10 +233,10 @@
         const col = pin ? PIN_COLOR : COLORS[i % COLORS.length];
         const pre = pin ? UI.pinned_prefix : "";
         tr.push({ x: X, y: expand(z.series.participants[i]), mode: "lines", type: "scatter",
-                  name: pre + fill(UI.participants_of, { cluster: c }),
+                  name: pre + fill(UI.participants_of, { cluster: D.cluster_labels[i] }),
                   line: { color: col, width: pin ? 1.5 : 2, dash: pin ? "dot" : "solid" } });
         tr.push({ x: X, y: expand(z.series.capacity[i]), mode: "lines", type: "scatter",
-                  name: pre + fill(UI.capacity_of, { cluster: c }),
+                  name: pre + fill(UI.capacity_of, { cluster: D.cluster_labels[i] }),
                   line: { color: col, width: 1, dash: pin ? "dashdot" : "dash", shape: "hv" } });
       });
     };
@@ -181,7 +249,7 @@
     const add = (z, pin) => {
       if (!z || !z.series) return;
       const pre = pin ? UI.pinned_prefix : "";
-      D.causes.forEach((c, i) => {
+      D.failed.forEach((c, i) => {
         const s = z.series.failed[i];
         // a cause that never occurred at this setting stays in the legend, not drawn: the
         // same traces at every setting let Plotly.react update instead of redrawing
@@ -201,11 +269,11 @@
   const capDiv = document.getElementById("chart-capacity");
   const failDiv = document.getElementById("chart-failures");
   const capLayout = Object.assign(baseLayout(false), { yaxis: { title: UI.capacity_axis,
-                                                                rangemode: "tozero" } });
+    rangemode: "tozero", ticklabeloverflow: "allow" } });
   const failLayout = Object.assign(baseLayout(true), {
-    yaxis: { title: UI.failures_axis, rangemode: "tozero" },
+    yaxis: { title: UI.failures_axis, rangemode: "tozero", ticklabeloverflow: "allow" },
     yaxis2: { title: UI.trying_axis, overlaying: "y", side: "right", rangemode: "tozero",
-              showgrid: false },
+              showgrid: false, ticklabeloverflow: "allow" },
   });
 
   // ------------------------------------------------------------------ update
@@ -219,15 +287,16 @@
     });
     document.getElementById("missing").hidden = !!p;
     document.getElementById("ci-note").hidden = !p || p.ci_used;
-    document.getElementById("verdict").innerHTML = verdictHtml(p, `<b>${UI.current}:</b> `);
+    document.getElementById("verdict").innerHTML = verdictHtml(p, `<b>${esc(UI.current)}:</b> `);
     document.getElementById("verdict-pinned").innerHTML =
-      q ? verdictHtml(q, `<b>${UI.pinned}:</b> `) : "";
+      q ? verdictHtml(q, `<b>${esc(UI.pinned)}:</b> `) : "";
     document.getElementById("pinned").textContent =
       pinned ? `${UI.pinned}: ${settingText(pinned)}` : UI.pinned_none;
     document.getElementById("pin").textContent = pinned ? UI.unpin : UI.pin;
     showKpis(p, q);
     showHints();
     showLost(p, q);
+    showCost(p, q);
     const n = ++updates;
     document.body.dataset.point = String(flat(idx));
     return Promise.all([
@@ -236,6 +305,8 @@
     ]).then(() => { document.body.dataset.drawn = String(n); });
   }
 
+  document.getElementById("cost-note").textContent =
+    D.unpriced.length ? fill(UI.cost_unpriced, { levers: D.unpriced.join(", ") }) : "";
   document.getElementById("about").textContent = fill(UI.about_text, {
     points: D.points.filter(Boolean).length, replications: D.replications,
     base: D.scenario || D.base_config, scale: D.scale === null ? "–" : D.scale,

@@ -16,7 +16,8 @@ from tests.conftest import REPO
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 BUDGET_S = 60  # per notebook at the CI scale (the limit), plus kernel start-up
-NAMES = ["01-explore-a-school-day", "02-capacity-sweep-and-sizing", "03-january-2021-replay"]
+NAMES = ["01-explore-a-school-day", "02-capacity-sweep-and-sizing", "03-january-2021-replay",
+         "04-what-would-have-helped"]
 
 
 def test_the_planned_notebooks_exist() -> None:

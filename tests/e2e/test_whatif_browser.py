@@ -6,6 +6,7 @@ Without Chromium (or Playwright) this skips on a developer machine and fails in 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -16,8 +17,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.causes import COLUMN as CAUSE
+from sim.report import labels as L
+from sim.report.i18n import EN, Tr
 from sim.report.layout import SERVICE_TARGET, fmt_kpi, meets
-from sim.whatif import load_grid, run_whatif
+from sim.whatif import load_grid, run_whatif, write_page
 from sim.whatif.page import CARD_KPIS
 from tests.e2e.browser import require_chromium
 from tests.whatif_grid import write_grid
@@ -47,6 +51,12 @@ def whatif_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def browser_page(whatif_page: Path) -> Iterator[tuple[Any, list[str], list[str]]]:
     """(page, errors, requests that tried to leave the machine)."""
+    with _open(whatif_page) as opened:
+        yield opened
+
+
+@contextlib.contextmanager
+def _open(page_path: Path) -> Iterator[tuple[Any, list[str], list[str]]]:
     chromium = require_chromium()
     sync_playwright = _playwright()
     errors: list[str] = []
@@ -66,7 +76,7 @@ def browser_page(whatif_page: Path) -> Iterator[tuple[Any, list[str], list[str]]
         page = context.new_page()
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
-        page.goto(whatif_page.as_uri())
+        page.goto(page_path.as_uri())
         page.wait_for_function("document.body.dataset.drawn === '1'", timeout=60_000)
         yield page, errors, outside
         browser.close()
@@ -82,6 +92,32 @@ def _cards(page: Any) -> dict[str, tuple[str, str, str]]:
     return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.kpi')]
         .map(c => [c.dataset.kpi, [c.dataset.value, c.querySelector('.v').textContent,
                                    c.querySelector('.pin').textContent]]))""")
+
+
+def _causes(page: Any) -> dict[str, tuple[str, str, str]]:
+    """Shown attribution rows: cause → (its words, minutes as data, share as text)."""
+    return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll(
+        '#lost tr[data-cause]')].map(r => [r.dataset.cause, [r.cells[0].textContent,
+        r.cells[1].dataset.minutes, r.cells[2].firstChild.textContent]]))""")
+
+
+def _check_attribution_and_cost(page: Any, rows: pd.DataFrame, tr: Tr) -> None:
+    """The shown lost minutes by cause and the cost are the grid point's, from its rows."""
+    minutes = rows[[c for c in rows.columns if c.startswith(CAUSE)]].fillna(0.0)
+    total = minutes.sum(axis=1)
+    want = {c[len(CAUSE):]: minutes[c] for c in minutes if minutes[c].any()}
+    shown = _causes(page)
+    assert set(shown) == set(want) and want, shown
+    for c, m in want.items():
+        words, mins, share = shown[c]
+        assert words == L.cause(c, tr)
+        assert float(mins) == pytest.approx(m.mean(), rel=1e-12), c
+        assert share == tr.pct(float((m / total).mean()), 1), c
+    cost = rows["cost_eur"].mean()
+    card = _cards(page)["cost_eur"]
+    assert float(card[0]) == pytest.approx(cost, rel=1e-12)
+    assert card[1] == tr.num(cost, 0)
+    assert page.locator("#cost tr.total td").last.inner_text() == tr.num(cost, 0)
 
 
 def _set(page: Any, j: int, i: int) -> None:
@@ -129,8 +165,19 @@ def test_every_setting_shows_its_own_simulated_figures(
             traces = page.evaluate(
                 "() => document.getElementById('chart-capacity').data.length")
             assert traces == 2 * len(data["clusters"])  # participants and capacity each
-            lost = page.locator("#lost tr[data-row=lost_pupil_minutes] td").all_inner_texts()
-            assert lost[1] == fmt_kpi("lost_pupil_minutes", means["lost_pupil_minutes"])
+            _check_attribution_and_cost(page, rows, EN)
+            # the sizing answer under the nodes slider: the smallest count from which every
+            # larger simulated one meets the target, the fault as shown
+            met = [meets({k: ok[(ok[params[0]] == n) & (ok[params[1]] == values[1])][k].mean()
+                          for k, _, _ in SERVICE_TARGET}, None, SERVICE_TARGET)
+                   for n in levers[0]["values"]]
+            answer = page.locator("#lever-0 ~ .hint .answer")
+            if met[-1]:
+                first = min(i for i in range(len(met)) if all(met[i:]))
+                assert answer.inner_text() == ("Needed with the other settings as shown: "
+                                               + levers[0]["value_labels"][first])
+            else:
+                assert answer.count() == 0
             seen.add(int(page.evaluate("document.body.dataset.point")))
     assert seen == set(range(4)), "each setting is a different grid point"
     assert errors == [], errors
@@ -163,7 +210,12 @@ def test_compare_pin_shows_both_settings(
     # the 2-hour fault loses more pupil-minutes than the pinned short one: a "+" difference
     assert "difference +" in cards["lost_pupil_minutes"][2]
     header = page.locator("#lost th").all_inner_texts()
-    assert header[1:] == ["Shown", "Pinned for comparison"]
+    assert header[4:6] == ["Pinned for comparison: lost pupil-minutes charged",
+                           "Pinned for comparison: share"]
+    # the same cost at both (the fault is no purchase): a ± difference, and said why
+    pinned_cost = EN.num(at["07:51"]["cost_eur"].mean(), 0)
+    assert cards["cost_eur"][2] == f"pinned {pinned_cost} · difference ±0\u202f€"
+    assert "Dispatcher fault lasts" in page.locator("#cost-note").inner_text()
     shot = tmp_path / "whatif.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 20_000
@@ -175,3 +227,27 @@ def test_compare_pin_shows_both_settings(
     page.wait_for_function("document.getElementById('verdict-pinned').children.length === 0")
     assert errors == [] and outside == []
     assert np.isfinite(float(cards["join_success_rate"][0]))
+
+
+def test_the_german_page(whatif_page: Path) -> None:
+    """``--lang de``: German words and number formats, the grid's own words as written."""
+    de = Tr("de")
+    german = write_page(whatif_page.parent, whatif_page.parent / "whatif-de.html", lang="de")
+    ok, params = _expected(whatif_page.parent)
+    with _open(german) as (page, errors, outside):
+        assert page.locator("html").get_attribute("lang") == "de"
+        assert page.locator("#levers h2").inner_text() == "Einstellungen"
+        assert page.locator(".lever label").all_inner_texts()[0] == "IServ conference nodes"
+        labels = page.locator(".kpi .l").all_inner_texts()
+        assert labels[:len(CARD_KPIS)] == [L.kpi_label(k, de) for k in CARD_KPIS]
+        _set(page, 0, 1)  # 3 nodes, the short fault
+        rows = ok[(ok[params[0]] == 3) & (ok[params[1]] == "07:51")]
+        cards = _cards(page)
+        for k in CARD_KPIS:
+            assert cards[k][1] == L.fmt_kpi(k, rows[k].mean(), de), k
+        assert "," in cards["join_success_rate"][1]  # 98,80 %, not 98.80 %
+        assert page.locator("#lost th").first.inner_text() == "Ursache"
+        _check_attribution_and_cost(page, rows, de)
+        sep = page.evaluate("() => document.getElementById('chart-capacity').layout.separators")
+        assert sep == ",."
+        assert errors == [] and outside == []

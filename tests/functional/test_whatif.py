@@ -12,11 +12,15 @@ import pandas as pd
 import pytest
 import yaml
 
+from sim.causes import COLUMN as CAUSE
 from sim.config import ConfigError
+from sim.report import labels as L
+from sim.report.i18n import EN, Tr
 from sim.report.layout import SERVICE_TARGET, meets
+from sim.stats import share_interval
 from sim.sweep import load_sweep, run_sweep
 from sim.whatif import MAX_PAGE_BYTES, estimate_page_bytes, load_grid, page_data, run_whatif
-from sim.whatif.labels import CAUSES
+from sim.whatif.labels import FAILED_SERIES
 from sim.whatif.page import CARD_KPIS
 from sim.whatif.series import SeriesStore
 from tests.reliability import cli
@@ -43,12 +47,12 @@ def test_grid_levers_words_and_points(tmp_path: Path) -> None:
     g = load_grid(write_grid(tmp_path / "g.yaml"))
     assert g.shape == [2, 2] and len(g.sweep.tasks) == 8
     nodes, fault = g.levers
-    assert nodes.label == "IServ conference nodes" and nodes.value_labels == ["1 nodes", "3 nodes"]
+    assert nodes.label == "IServ conference nodes" and nodes.value_labels is None
     assert nodes.as_dict()["control"] == "slider" and fault.as_dict()["control"] == "select"
     assert fault.value_labels == ["1 minute", "2 hours"]
-    # without labels: words from the config path and the base scenario (the cluster's name)
+    # without labels the page names a lever in its language (the report's registry)
     g2 = load_grid(write_grid(tmp_path / "g2.yaml", {NODES: [1, 2]}))
-    assert g2.levers[0].label == "Conference nodes (iserv-bbb)"
+    assert g2.levers[0].label == ""
 
 
 @pytest.mark.parametrize(
@@ -110,7 +114,7 @@ def test_series_are_stored_per_run(whatif_dir: Path) -> None:
     assert list(s.columns[:1]) == ["t"] and s["t"].diff().dropna().eq(60).all()
     for c in ("iserv-bbb", "nbc-bbb", "hannover-bbb"):
         assert {f"participants:{c}", f"capacity:{c}"} <= set(s.columns)
-    assert {f"failed:{k}" for k in CAUSES} | {"pupils_trying"} <= set(s.columns)
+    assert {f"failed:{k}" for k in FAILED_SERIES} | {"pupils_trying"} <= set(s.columns)
     # capacity in participants grows with the IServ nodes (1 or 3 of them). An IServ node is
     # 2 reference servers of CPU (inputs, issue 18): between ≈80 people all on camera and the
     # 1,200 ceiling with cameras off; the day's mix binds on CPU, below the ceiling
@@ -164,11 +168,50 @@ def test_page_data_equals_the_sweep_results(whatif_dir: Path) -> None:
             means[k] = rows[k].mean()
         assert p["ci_used"] is False
         assert p["verdict"] == meets(means, None, SERVICE_TARGET)
+        # lost minutes by cause: the runs' own accounting, averaged; shares with intervals
+        ok = rows[rows["error"].isna()]
+        cols = [c for c in ok.columns if c.startswith(CAUSE)]
+        minutes = ok[cols].fillna(0.0)
+        assert minutes.sum(axis=1).to_numpy() == pytest.approx(
+            ok["lost_pupil_minutes"].to_numpy(), rel=1e-9)  # the parts sum to the KPI
+        shown = p["causes"]["rows"]
+        assert set(shown) == {c[len(CAUSE):] for c in cols if minutes[c].any()}
+        for c, e in shown.items():
+            m = minutes[CAUSE + c]
+            iv = share_interval(m / minutes.sum(axis=1))
+            assert e["v"] == pytest.approx([m.mean(), iv.mean, iv.lo, iv.hi], rel=1e-12)
+            assert e["t"][:2] == [EN.count(m.mean()), EN.pct(iv.mean, 1)]
+        assert list(shown) == sorted(shown, key=lambda c: -shown[c]["v"][0])
+        # the cost as configured: priced again from the stored base, equal to the runs' own
+        assert p["cost"]["v"] == pytest.approx(ok["cost_eur"].mean(), rel=1e-12)
+        assert p["cost"]["items"][-1][-1] != ""  # a breakdown, not only a total
         s = p["series"]
         assert len(s["participants"]) == len(data["clusters"]) == 3
         trying = s["trying"]
         assert isinstance(trying, list) and len(trying) == data["nt"]
     assert data["nt"] == (11 * 60 - 7 * 60) + 1  # 07:00–11:00, one sample a minute
+    # more nodes cost more; the fault's end is a circumstance, not a purchase
+    cost = {lv: p["cost"]["v"] for p in data["points"]
+            for lv in [results.loc[results["point"] == p["point"], f"param:{NODES}"].iloc[0]]}
+    assert cost[3] > cost[1]
+    assert data["unpriced"] == ["Dispatcher fault lasts"]
+    assert data["missing"] == []
+
+
+def test_page_data_in_german(whatif_dir: Path) -> None:
+    de = Tr("de")
+    data = page_data(whatif_dir, "de")
+    assert data["lang"] == "de" and data["missing"] == [] and data["separators"] == ",."
+    assert data["ui"]["levers"] == "Einstellungen"
+    assert [k["label"] for k in data["kpis"]] == [L.kpi_label(k, de) for k in CARD_KPIS]
+    p = data["points"][0]
+    k = "join_success_rate"
+    assert p["kpis"][k]["t"][0] == L.fmt_kpi(k, p["kpis"][k]["v"][0], de)
+    assert "," in p["kpis"][k]["t"][0]  # 98,80 %
+    assert all(data["causes"][c] == L.cause(c, de) for c in data["causes"])
+    assert "Konferenzserver" in p["cost"]["items"][0][0]  # the report's cost words
+    # the grid file's own words stay as written
+    assert data["levers"][0]["label"] == "IServ conference nodes"
 
 
 def test_from_a_plain_sweep_directory(tmp_path: Path) -> None:
@@ -184,7 +227,11 @@ def test_from_a_plain_sweep_directory(tmp_path: Path) -> None:
     assert page.is_file() and "whatif.html" in out
     d = page_data(tmp_path / "sweep")
     assert [p["series"] for p in d["points"]] == [None, None]
-    assert d["levers"][0]["label"] == "Conference nodes (platforms[0].clusters[0])"
+    assert d["levers"][0]["label"] == "IServ conference nodes"
+    assert d["levers"][0]["value_labels"] == ["1", "3"]
+    # a plain sweep records no base scenario: the cost says why it is missing, never 0
+    assert all("base scenario" in p["cost"]["missing"] for p in d["points"])
+    assert all(p["causes"]["rows"] for p in d["points"])  # the rows carry the accounting
 
 
 def test_config_on_the_command_line_is_the_base(tmp_path: Path) -> None:
@@ -217,3 +264,25 @@ def test_from_a_directory_with_a_damaged_whatif_json(whatif_dir: Path, tmp_path:
         (d / "whatif.json").write_text(text)
         code, _, err = cli(["whatif", "--from", str(d)])
         assert code == 2 and "whatif.json" in err and "Traceback" not in err, err
+
+
+def test_lang_on_the_command_line(whatif_dir: Path, tmp_path: Path) -> None:
+    code, _, err = cli(["whatif", "--from", str(whatif_dir), "--out", str(tmp_path),
+                        "--lang", "de"])
+    assert code == 0, err
+    html = (tmp_path / "whatif.html").read_text(encoding="utf-8")
+    assert '<html lang="de">' in html and "Einstellungen" in html
+    code, _, err = cli(["whatif", "--from", str(whatif_dir), "--lang", "fr"])
+    assert code == 2 and "--lang fr" in err, err
+
+
+def test_the_scenarios_report_lang_is_the_default(whatif_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    d = tmp_path / "copy"
+    shutil.copytree(whatif_dir, d)
+    meta = json.loads((d / "whatif.json").read_text(encoding="utf-8"))
+    meta["base"]["report"] = {"lang": "de"}
+    (d / "whatif.json").write_text(json.dumps(meta), encoding="utf-8")
+    assert page_data(d)["lang"] == "de"
+    assert page_data(d, "en")["lang"] == "en"  # --lang wins
