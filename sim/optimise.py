@@ -23,6 +23,15 @@ multiple comparisons):
    infeasible with probability at most α (= 5 %) — up to the normal approximation of the
    replication means. The price of the guarantee is conservatism: a feasible candidate
    whose KPI sits close to the target may not be proven and a dearer one returned.
+
+   **Sequential looks** (``confirm_max_replications`` > ``confirm_replications``): a
+   candidate neither proven feasible nor proven infeasible after n replications gets n more
+   (8 → 16 → 32 …, up to the maximum); L looks in all. Every look is one more test, so each
+   bound is taken at ``1 − α/(K·T·L)`` (Bonferroni over candidates, targets and looks: the
+   guarantee holds whatever is seen at a look). A candidate whose *other* one-sided bound at
+   that level already fails a target is dropped at once: clear failures cost no more runs,
+   close calls get the replications they need (in the spirit of Andradóttir & Kim's fully
+   sequential feasibility check, with a Bonferroni continuation region instead of theirs).
 3. **Front** — the screening means give the cost–lost-pupil-minutes Pareto front.
 
 No candidate accepted is an answer too (``none within the levers given``), with the
@@ -65,6 +74,18 @@ __all__ = ["ALPHA", "FRONT_KPI", "Candidate", "OptimumResult", "optimise", "pare
            "write_report"]
 
 
+def _looks(first: int, most: int | None) -> list[int]:
+    """Replications at each look of the confirmation: ``first``, doubling, up to ``most``."""
+    most = first if most is None else most
+    if most < first:
+        raise ValueError(f"confirm_max_replications ({most}) is below confirm_replications "
+                         f"({first})")
+    out = [first]
+    while out[-1] < most:
+        out.append(min(2 * out[-1], most))
+    return out
+
+
 class _Store:
     """Rows of finished runs, keyed by configuration and seed (``runs.jsonl``, append-only)."""
 
@@ -103,6 +124,7 @@ def optimise(
     *,
     replications: int = 3,
     confirm_replications: int = 8,
+    confirm_max_replications: int | None = None,
     seed: int = 1,
     screen_scale: float | None = None,
     confirm_scale: float | None = 1.0,
@@ -126,6 +148,9 @@ def optimise(
         ``Target`` or ``"KPI>=v"`` / ``"KPI<=v"``; all must hold.
     replications, confirm_replications
         Replications per combination when screening / per candidate when confirming.
+    confirm_max_replications
+        Sequential looks: an undecided candidate's replications are doubled up to this many
+        (None: ``confirm_replications``, one look).
     screen_scale, confirm_scale
         ``population.scale`` of the screening / confirmation runs (None: as given).
         ``confirmed_at_full_scale`` is true only when the confirmation ran at scale 1.
@@ -151,6 +176,7 @@ def optimise(
         raise ValueError("screening and confirmation need at least 2 replications (a CI)")
     if max_confirm < 1:
         raise ValueError("max_confirm must be at least 1")
+    looks = _looks(confirm_replications, confirm_max_replications)
     if batch < 1:
         raise ValueError("batch must be at least 1")
     tg = [Target.parse(t) if isinstance(t, str) else t for t in targets]
@@ -159,7 +185,7 @@ def optimise(
     lv = load_levers(levers, scenario) if isinstance(levers, str | Path) else list(levers)
     n_combos = math.prod(len(lev.values) for lev in lv)
     how, screen_most = choose(search, n_combos, replications,
-                              max_confirm * confirm_replications, budget_runs)
+                              max_confirm * looks[-1], budget_runs)
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -251,19 +277,27 @@ def optimise(
     survivors = sorted((c for c in cands if survives(c)), key=lambda c: c.cost_eur)
     pool = survivors[:max_confirm]
     k_tested = max(1, len(pool))
-    alpha_each = ALPHA / (k_tested * len(tg))
-    # fresh seeds: the confirmation must not reuse the screening's (selection bias)
-    confirm_seeds = replication_seeds(seed + 7_919_000, confirm_replications)
+    alpha_each = ALPHA / (k_tested * len(tg) * len(looks))
+    # fresh seeds: the confirmation must not reuse the screening's (selection bias); the
+    # seeds of a look are a prefix of the next look's, so a look re-uses the runs before it
+    confirm_seeds = replication_seeds(seed + 7_919_000, looks[-1])
     best: Candidate | None = None
     for c in pool:  # sequentially in cost order; stop at the first proven
-        evaluate([c], confirm_seeds, confirm_scale, "confirm")
-        ok = True
-        for t in tg:
-            # a one-sided bound at 1 − a is an end of the two-sided interval at 1 − 2a
-            iv = kpi_interval(t.kpi, c.confirm[t.kpi], level=1.0 - 2.0 * alpha_each)
-            b = t.interval_bound(iv)
-            c.bounds[str(t)] = b
-            ok = ok and t._meets(b) and bool(np.isfinite(c.confirm[t.kpi]).all())
+        for n in looks:
+            evaluate([c], confirm_seeds[:n], confirm_scale, "confirm")
+            ok, failed = True, False
+            for t in tg:
+                # a one-sided bound at 1 − a is an end of the two-sided interval at 1 − 2a
+                iv = kpi_interval(t.kpi, c.confirm[t.kpi], level=1.0 - 2.0 * alpha_each)
+                b = t.interval_bound(iv)
+                c.bounds[str(t)] = b
+                finite = bool(np.isfinite(c.confirm[t.kpi]).all())
+                ok = ok and t._meets(b) and finite
+                # the other end: even the optimistic bound misses, so it is infeasible
+                other = iv.hi if t.op == ">=" else iv.lo
+                failed = failed or not finite or not t._meets(other)
+            if ok or failed:
+                break
         c.accepted = ok
         if ok:
             best = c
@@ -286,10 +320,12 @@ def optimise(
     res = OptimumResult(
         levers=lv, targets=tg, candidates=cands, best=best, closest=closest,
         confirmed_at_full_scale=full and best is not None,
-        runs=len(cands) * replications + sum(1 for c in pool if c.confirm) * confirm_replications,
+        runs=len(cands) * replications + sum(len(c.confirm[tg[0].kpi]) for c in pool
+                                             if c.confirm),
         pareto=pareto_front(cands), tested=k_tested, alpha_each=alpha_each,
         screen_scale=screen_scale, confirm_scale=confirm_scale,
         baseline_cost=scenario_cost(scenario), search=how, combinations=n_combos,
+        looks=tuple(looks),
     )
     if out is not None:
         from sim.io import write_json

@@ -61,18 +61,25 @@ class OptimumResult:
     """``exhaustive`` or ``optuna`` (:mod:`sim.search`)."""
     combinations: int = 0
     """The size of the space (the product of the levers' value counts)."""
+    looks: tuple[int, ...] = ()
+    """Confirmation replications at each sequential look (one look: one entry)."""
 
     def lever_values(self, c: Candidate) -> dict[str, Any]:
         return {lv.name: v for lv, v in zip(self.levers, c.values, strict=True)}
 
+    def words(self, c: Candidate) -> str:
+        """A combination as a planner reads it: "IServ conference nodes 350; …"."""
+        return "; ".join(f"{lever_words(lv)} {value_words(lv, v)}"
+                         for lv, v in zip(self.levers, c.values, strict=True))
+
     def sentence(self) -> str:
         tg = ", ".join(str(t) for t in self.targets)
         if self.best is None:
-            near = (f"; closest: {mix(self.lever_values(self.closest))} at "
+            near = (f"; closest: {self.words(self.closest)} at "
                     f"€{self.closest.cost_eur:,.0f}" if self.closest else "")
             return f"No combination within the levers given meets {tg} at 95 % confidence{near}."
         return (f"The cheapest combination meeting {tg} at 95 % confidence is "
-                f"{mix(self.lever_values(self.best))}, costing €{self.best.cost_eur:,.0f}.")
+                f"{self.words(self.best)}, costing €{self.best.cost_eur:,.0f}.")
 
     def screening_bias(self) -> list[dict[str, Any]]:
         """Per confirmed candidate (in confirmation order): screening vs confirmation means
@@ -129,7 +136,8 @@ class OptimumResult:
             "method": {
                 "procedure": f"screen (CRN, {screened}) then sequential confirmation in "
                              "cost order on fresh CRN seeds, one-sided t bounds at "
-                             "1 − α/(K·T) (Bonferroni)",
+                             "1 − α/(K·T·L) (Bonferroni; L sequential looks)",
+                "looks": list(self.looks),
                 "search": self.search, "combinations": self.combinations,
                 "screened": len(self.candidates),
                 "alpha": ALPHA, "candidates_tested_K": self.tested,
@@ -168,14 +176,15 @@ th{background:#eee}</style></head><body>
 <h1>Cheapest fix</h1><p><strong>{{ sentence }}</strong></p>
 <p>{{ how }}</p>
 <h2>Cost–lost-minutes front (screening{{ scale }})</h2>
+<p>{{ lost_note }}</p>
 <table><tr>{% for n in names %}<th>{{ n }}</th>{% endfor %}<th>cost €</th>
-<th>lost pupil-minutes</th></tr>
+<th>lost pupil-minutes{{ lost_where }}</th></tr>
 {% for r in front %}<tr>{% for v in r.vals %}<td>{{ v }}</td>{% endfor %}
 <td>{{ "{:,.0f}".format(r.cost) }}</td><td>{{ "{:,.0f}".format(r.lost) }}</td></tr>{% endfor %}
 </table>
 <h2>What each lever buys (others at the answer, screening means)</h2>
 {% for b in buys %}<h3>{{ b.name }}</h3><table><tr><th>value</th><th>cost €</th>
-<th>lost pupil-minutes</th></tr>{% for r in b.rows %}<tr><td>{{ r.value }}</td>
+<th>lost pupil-minutes{{ lost_where }}</th></tr>{% for r in b.rows %}<tr><td>{{ r.value }}</td>
 <td>{{ "{:,.0f}".format(r.cost) }}</td><td>{{ "{:,.0f}".format(r.lost) }}</td></tr>
 {% endfor %}</table>{% endfor %}
 {% if buys_note %}<p>{{ buys_note }}</p>{% endif %}
@@ -190,6 +199,32 @@ th{background:#eee}</style></head><body>
 
 def _g(x: float | None) -> str:
     return "–" if x is None else f"{x:.4g}"
+
+
+_CODE_LEVER_WORDS = {
+    "replace_outdated_servers": "Outdated school servers replaced (worst first, whole state)",
+    "upgrade_uplinks": "School uplinks upgraded (worst first, whole state)",
+    "move_region_to_platform": "Regions moved to {platform}",
+}
+
+
+def lever_words(lev: Lever) -> str:
+    """A lever as a planner reads it (the report's words for config paths, no path syntax)."""
+    from sim.report import labels
+
+    if lev.kind == "path":
+        return labels.config_path(lev.path or lev.name)
+    words = _CODE_LEVER_WORDS.get(lev.kind, lev.kind.replace("_", " "))
+    return words.format(platform=labels.platform(lev.platform) if lev.platform else "")
+
+
+def value_words(lev: Lever, v: object) -> str:
+    """A lever's value in words (clock times, durations, regions; "–" for none)."""
+    from sim.report import labels
+
+    if lev.kind == "path":
+        return labels.setting_value(lev.path or lev.name, v)
+    return labels.value_words(list(v) if isinstance(v, tuple) else v)
 
 
 def write_report(res: OptimumResult, path: Path) -> Path:
@@ -213,26 +248,40 @@ def write_report(res: OptimumResult, path: Path) -> Path:
                 if c is None:  # the search did not screen this neighbour
                     missing += 1
                     continue
-                rows.append({"value": v, "cost": c.cost_eur, "lost": lost(c)})
-            buys.append({"name": lev.name, "rows": rows})
+                rows.append({"value": value_words(lev, v), "cost": c.cost_eur,
+                             "lost": lost(c)})
+            buys.append({"name": lever_words(lev), "rows": rows})
     searched = ("all combinations screened" if res.search == "exhaustive" else
                 f"{len(res.candidates)} of {res.combinations} combinations screened, chosen "
                 f"by a constrained TPE search (Optuna)")
+    looks = (f" × {len(res.looks)} looks at {', '.join(map(str, res.looks))} replications"
+             if len(res.looks) > 1 else "")
     how = (f"{searched}; {res.tested} confirmed in cost order "
            f"with one-sided bounds at {1 - res.alpha_each:.4f} each (Bonferroni over "
-           f"{res.tested} candidates × {len(res.targets)} targets); {res.runs} runs; "
+           f"{res.tested} candidates × {len(res.targets)} targets"
+           f"{looks}"
+           f"); {res.runs} runs; "
            f"confirmed at full scale: {'yes' if res.confirmed_at_full_scale else 'no'}.")
     bias = []
-    for row in res.screening_bias():
+    for c, row in zip(res.candidates_confirmed(), res.screening_bias(), strict=True):
         for kpi, b in row["kpis"].items():
-            bias.append({"name": mix(row["levers"]), "kpi": kpi, "s": _g(b["screen_mean"]),
+            bias.append({"name": res.words(c), "kpi": kpi, "s": _g(b["screen_mean"]),
                          "f": _g(b["confirm_mean"]), "ratio": _g(b["ratio"]),
                          "d": f"{_g(b['difference'])} ({_g(b['lo'])} to {_g(b['hi'])})"})
     html = Environment(autoescape=True).from_string(_PAGE).render(
-        sentence=res.sentence(), how=how, names=[lev.name for lev in res.levers],
+        sentence=res.sentence(), how=how, names=[lever_words(lev) for lev in res.levers],
+        lost_where=(f" (in the miniature at scale {res.screen_scale:g})"
+                    if res.screen_scale and res.screen_scale < 1 else ""),
+        lost_note=(f"Lost pupil-minutes here are those of the screening runs, a faithful "
+                   f"miniature at population scale {res.screen_scale:g}: roughly "
+                   f"{1 / res.screen_scale:g} times as many for the whole state, and biased by "
+                   f"the miniature's sample of schools (see the screening bias below)."
+                   if res.screen_scale and res.screen_scale < 1 else ""),
         scale=f", population scale {res.screen_scale:g}" if res.screen_scale else "",
         cscale=f", population scale {res.confirm_scale:g}" if res.confirm_scale else "",
-        front=[{"vals": c.values, "cost": c.cost_eur, "lost": lost(c)} for c in res.pareto],
+        front=[{"vals": [value_words(lev, v) for lev, v in zip(res.levers, c.values,
+                                                                 strict=True)],
+                "cost": c.cost_eur, "lost": lost(c)} for c in res.pareto],
         buys=buys, bias=bias,
         buys_note=(f"{missing} neighbouring combinations were not screened by the search "
                    "and are left out." if missing else ""))

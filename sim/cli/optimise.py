@@ -45,6 +45,10 @@ def optimise(
                                               "screening.", min=2, max=1000)] = 3,
     confirm_replications: Annotated[int, typer.Option(help="Replications per confirmed "
                                                       "candidate.", min=2, max=1000)] = 8,
+    confirm_max_replications: Annotated[int | None, typer.Option(
+        help="Sequential looks: an undecided candidate's confirmation replications are "
+             "doubled up to this many (Bonferroni over the looks too; default: one look).",
+        min=2, max=1000)] = None,
     max_confirm: Annotated[int, typer.Option(help="Most candidates confirmed (Bonferroni K).",
                                              min=1, max=100)] = 5,
     screen_scale: Annotated[float | None, typer.Option(
@@ -76,7 +80,8 @@ def optimise(
     lv = load_levers(levers, sc)
     with _executor(workers, scheduler) as ex:
         res = run(sc, lv, tgs, replications=replications,
-                  confirm_replications=confirm_replications, seed=seed,
+                  confirm_replications=confirm_replications,
+                  confirm_max_replications=confirm_max_replications, seed=seed,
                   screen_scale=screen_scale, confirm_scale=confirm_scale,
                   max_confirm=max_confirm, budget_runs=budget_runs, executor=ex,
                   out_dir=out_dir, progress=_note, search=search, batch=batch)

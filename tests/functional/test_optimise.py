@@ -235,3 +235,53 @@ def test_search_and_budget_options_exit_2(tmp_path: Path, capsys: pytest.Capture
         assert names in err, (extra, err)
     assert not (tmp_path / "o" / "runs.jsonl").exists() or not (
         tmp_path / "o" / "runs.jsonl").read_text()  # nothing ran
+
+
+
+@pytest.mark.parametrize("seed", [3, 6])
+def test_sequential_looks_spend_replications_only_on_close_calls(tmp_path: Path,
+                                                                  seed: int) -> None:
+    """Confirmation with looks at 8, 16, 32 replications (Bonferroni over the looks too).
+
+    A close call (B(15) = 0.0365 against 0.04; B(14) = 0.0568): with seed 3 one look of 8
+    cannot prove c* = 15 and returns 16; with looks c* gets 32 replications and is proven.
+    With seed 6, 14 servers fail clearly and stop at the first look. A candidate gets more
+    replications only when the look before decided nothing; no run is made twice.
+    """
+    from sim.sizing import Target
+    from sim.stats import kpi_interval
+
+    offered, blocking = 10.0, 0.04
+    want = min_servers_erlang_b(offered, blocking)
+    assert want == 15
+    sc = loss_scenario(offered, 1, arrivals=4000)
+    lv = _levers(tmp_path, [{"path": SERVERS, "values": {"low": want - 3, "high": want + 2,
+                                                         "step": 1},
+                             "cost_eur": {"per_unit": 10}}])
+    target = f"blocking_probability<={blocking}"
+    kw: dict[str, Any] = dict(replications=3, confirm_replications=8, confirm_scale=None,
+                              max_confirm=6, seed=seed)
+    store = tmp_path / "out"
+    one = optimise(sc, lv, [target], out_dir=store, **kw)
+    res = optimise(sc, lv, [target], confirm_max_replications=32, out_dir=store, **kw)
+    assert one.looks == (8,) and res.looks == (8, 16, 32)
+    assert res.alpha_each == pytest.approx(0.05 / (res.tested * 1 * 3))
+    assert res.best is not None and res.best.values == (want,)
+    if seed == 3:
+        assert one.best is not None and one.best.values == (want + 1,)
+        assert len(res.best.confirm["blocking_probability"]) == 32
+    else:
+        first = next(c for c in res.candidates if c.confirm)
+        assert first.values == (want - 1,) and len(first.confirm["blocking_probability"]) == 8
+    t = Target.parse(target)
+    level = 1.0 - 2.0 * res.alpha_each
+    for c in (c for c in res.candidates if c.confirm):
+        n = len(c.confirm[t.kpi])
+        assert n in res.looks
+        if n > 8:  # the look before decided nothing: neither end was conclusive
+            prev = kpi_interval(t.kpi, c.confirm[t.kpi][: n // 2], level=level)
+            assert prev.hi > blocking >= prev.lo, (c.values, n, prev)
+    rows = (store / "runs.jsonl").read_text().splitlines()
+    assert len(rows) == len({r.split('"kpis"')[0] for r in rows})
+    doc = yaml.safe_load((store / "optimum.json").read_text())
+    assert doc["method"]["looks"] == [8, 16, 32]
