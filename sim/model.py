@@ -225,6 +225,6 @@ def simulate_once(
         # of MB of lists and arrays, moved straight into the oldest generation by the run's
         # gc.unfreeze(), never trigger it. Workers grew by a dead run per task (7.7 GB
         # after 20 full-scale runs). Collecting here costs ≈ 0.05 s beyond the freeing
-        # itself (docs/memory.md); the result holds nothing of the cycle.
+        # itself (docs/architecture.md, memory); the result holds nothing of the cycle.
         del sim
         gc.collect()
