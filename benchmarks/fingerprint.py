@@ -6,6 +6,12 @@ series and schools table are hashed from their exact values (floats by their bit
 frames sorted by their key columns). Two checkouts that write the same file give
 bit-identical results on every case. ``RunResult.events`` is reported beside the digest,
 not in it: what it counts is allowed to change.
+
+The stored baseline is ``benchmarks/fingerprint-baseline.txt`` (the commit it was taken from
+is in ``benchmarks/README.md``); ``--check FILE`` compares this checkout's digests with it,
+case by case (cases missing from either side are listed, not failed), and exits 1 on any
+difference. Re-take it (``python -m benchmarks.fingerprint benchmarks/fingerprint-baseline.txt``)
+whenever the model's results change on purpose.
 """
 
 from __future__ import annotations
@@ -139,6 +145,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("--quick", action="store_true", help="skip the full-scale default day")
     ap.add_argument("--only", default="", help="run only cases whose name contains this")
+    ap.add_argument("--check", type=Path, default=None,
+                    help="compare with this stored baseline; exit 1 on any difference")
     args = ap.parse_args(argv)
     from sim import simulate_once
 
@@ -154,6 +162,25 @@ def main(argv: list[str] | None = None) -> None:
         lines.append(line)
         print(f"{line}  (events={res.events}, {dt:.1f} s)", file=sys.stderr, flush=True)
     args.out.write_text("\n".join(lines) + "\n")
+    if args.check is not None:
+        sys.exit(check(lines, args.check.read_text().splitlines()))
+
+
+def check(lines: list[str], baseline: list[str]) -> int:
+    """Print the cases whose digests differ from ``baseline``'s; 1 if any differ, else 0."""
+    def by_case(ls: list[str]) -> dict[str, str]:
+        return {ln.split(" ", 1)[0]: ln for ln in ls if ln.strip()}
+
+    now, then = by_case(lines), by_case(baseline)
+    differ = [c for c in now if c in then and now[c] != then[c]]
+    for c in differ:
+        print(f"DIFFERS {c}\n  baseline {then[c]}\n  now      {now[c]}", file=sys.stderr)
+    only = sorted(set(now) ^ set(then))
+    if only:
+        print(f"not compared (in one side only): {len(only)} cases", file=sys.stderr)
+    same = sum(1 for c in now if c in then) - len(differ)
+    print(f"fingerprint check: {same} identical, {len(differ)} differ", file=sys.stderr)
+    return 1 if differ else 0
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """The bias of a faithful miniature: KPIs at population scale s against scale 1.
 
-``python -m benchmarks.scale_bias OUT.json [--reps R] [--full-reps R1] [--scales 0.05 0.1 0.25]``
+``python -m benchmarks.scale_bias OUT.json [--reps R] [--full-reps R1] [--scales 0.05 0.1 0.25]
+[--cases default Monday]`` (``--cases``: only the cases whose name contains one of these words;
+``--markdown OUT.json [MORE.json ...]`` prints the tables of one or more result files)
 
 Runs the default day and the Monday replay at each scale (capacities scaled with demand by
 ``sim.scale``) and at scale 1, R replications each (seeds ``sim.seeds.replication_seeds``),
@@ -46,7 +48,8 @@ def _demand_factor(sc: Any) -> float:
     return population_for(faithful(sc)).n_pupils / full
 
 
-def measure(scales: list[float], reps: int, full_reps: int) -> dict[str, Any]:
+def measure(scales: list[float], reps: int, full_reps: int,
+            cases: list[str] | None = None) -> dict[str, Any]:
     import numpy as np
 
     from sim import load_scenario
@@ -57,6 +60,8 @@ def measure(scales: list[float], reps: int, full_reps: int) -> dict[str, Any]:
 
     out: dict[str, Any] = {"reps": reps, "full_reps": full_reps, "cases": {}}
     for case, config in CASES.items():
+        if cases and not any(w.lower() in case.lower() for w in cases):
+            continue
         base = load_scenario(CONFIGS / config)
         per_scale: dict[str, Any] = {}
         for s in [*scales, 1.0]:
@@ -127,12 +132,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--full-reps", type=int, default=2)
     ap.add_argument("--scales", type=float, nargs="+", default=[0.05, 0.1, 0.25])
-    ap.add_argument("--markdown", action="store_true", help="print the table from OUT.json")
+    ap.add_argument("--cases", nargs="+", default=None,
+                    help="only the cases whose name contains one of these words")
+    ap.add_argument("--markdown", nargs="*", type=Path, default=None,
+                    help="print the tables from OUT.json (and these further result files)")
     a = ap.parse_args(argv)
-    if a.markdown:
-        print(markdown(json.loads(a.out.read_text())))
+    if a.markdown is not None:
+        for path in [a.out, *a.markdown]:
+            print(markdown(json.loads(path.read_text())))
         return
-    data = measure(a.scales, a.reps, a.full_reps)
+    data = measure(a.scales, a.reps, a.full_reps, a.cases)
     a.out.write_text(json.dumps(data, indent=1))
     print(markdown(data))
 

@@ -41,7 +41,6 @@ import numpy as np
 from sim.config import Scenario
 from sim.executors import task_for
 from sim.experiment import run_tasks
-from sim.io import write_json
 from sim.metrics import as_jsonable
 from sim.seeds import replication_seeds
 from sim.stats import paired_difference
@@ -192,7 +191,7 @@ def explain(scenario: Scenario, replications: int = 3, seed: int = 1,
 
 
 def write_attribution(out_dir: str | Path, attribution: dict[str, Any]) -> Path:
-    """Write ``DIR/attribution.json`` atomically."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    return write_json(out / "attribution.json", attribution)
+    """Write ``DIR/attribution.json`` atomically (the format lives in :mod:`sim.rundir`)."""
+    from sim.rundir import write_attribution as write
+
+    return write(out_dir, attribution)

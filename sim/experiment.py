@@ -24,9 +24,9 @@ import pandas as pd
 
 from sim.config import Scenario
 from sim.executors import SerialExecutor, Task, task_for
-from sim.io import write_json
 from sim.metrics import KPI_NAMES
 from sim.results import Results
+from sim.rundir import write_comparison
 from sim.seeds import replication_seeds
 from sim.stats import (
     difference_bounds,
@@ -261,7 +261,7 @@ class Comparison:
                 res.save(out / arm, report=False)
                 paths[arm] = out / arm
         # last: a comparison.json always describes the run directories beside it
-        paths["comparison"] = write_json(out / "comparison.json", self.to_dict())
+        paths["comparison"] = write_comparison(out, self.to_dict())  # format: sim.rundir
         return {k: paths[k] for k in ("comparison", "a", "b") if k in paths}
 
 

@@ -5,7 +5,8 @@ run directory          summary.json (written last: it marks a complete run), tim
                        schools.parquet, report.html (optional)
 comparison directory   comparison.json (written last), a/ and b/ (run directories)
 sweep directory        sweep.json, parts/<key>.parquet, results.parquet, summary.parquet
-                       (written by sim.sweep.store; read here)
+                       (written by sim.sweep.store; read here), sizing.json (optional)
+any of them            attribution.json (``dlsim explain --out``, optional)
 ```
 
 Readers return plain data — dicts and DataFrames (:class:`StoredRun`, :class:`StoredSweep`,
@@ -37,6 +38,8 @@ COMPARISON = "comparison.json"
 SWEEP_META = "sweep.json"
 SWEEP_RESULTS = "results.parquet"
 SWEEP_SUMMARY = "summary.parquet"
+SWEEP_SIZING = "sizing.json"
+ATTRIBUTION = "attribution.json"
 TIMESERIES_COLUMNS = ("t", "component", "metric", "value")
 
 
@@ -62,7 +65,13 @@ class StoredSweep:
     path: Path
     results: pd.DataFrame
     summary: pd.DataFrame | None
+    """summary.parquet (None if absent or damaged: the intervals are computed again)."""
     meta: dict[str, Any]
+    """sweep.json (or, in a directory without one, a sweep file ``sweep.yaml`` beside the
+    results); {} if neither is readable."""
+    sizing: dict[str, Any] | None = None
+    """sizing.json (``dlsim size --out-file DIR/sizing.json``), when there."""
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -309,14 +318,61 @@ def is_sweep_dir(path: Path) -> bool:
 
 
 def read_sweep(path: str | Path) -> StoredSweep:
-    """Read a sweep directory (results.parquet, and summary.parquet and sweep.json if there)."""
+    """Read a sweep directory: results.parquet (required), and summary.parquet, sweep.json
+    (else a ``sweep.yaml`` beside it) and sizing.json if they are there and readable — the
+    optional files never stop a report; what was set aside is said in ``notes``."""
     p = Path(path)
+    if not p.is_dir():
+        raise RunDirError(f"{p}: not a directory (expected a sweep directory)")
     results = read_parquet_checked(p / SWEEP_RESULTS)
-    summary = read_parquet_checked(p / SWEEP_SUMMARY) if (p / SWEEP_SUMMARY).is_file() else None
-    meta: dict[str, Any] = {}
-    if (p / SWEEP_META).is_file():
+    notes: list[str] = []
+    summary = None
+    if (p / SWEEP_SUMMARY).is_file():
         try:
-            meta = read_json_object(p / SWEEP_META)
+            summary = read_parquet_checked(p / SWEEP_SUMMARY)
         except RunDirError:
-            meta = {}
-    return StoredSweep(p, results, summary, meta)
+            notes.append("summary.parquet cannot be read: intervals are computed from the runs")
+    meta = _optional_object(p / SWEEP_META)
+    if meta is None and (p / "sweep.yaml").is_file():
+        meta = _sweep_file(p / "sweep.yaml")
+    return StoredSweep(p, results, summary, meta or {}, _optional_object(p / SWEEP_SIZING),
+                       notes)
+
+
+def _optional_object(path: Path) -> dict[str, Any] | None:
+    """An optional JSON object: None if absent or unreadable."""
+    if not path.is_file():
+        return None
+    try:
+        return read_json_object(path)
+    except RunDirError:
+        return None
+
+
+def _sweep_file(path: Path) -> dict[str, Any] | None:
+    from sim.config.loading import safe_load
+
+    try:
+        meta = safe_load(path.read_text(encoding="utf-8"))
+    except Exception:  # an unreadable spec must not stop the report
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+# ------------------------------------------------------------------------------ attribution
+def read_attribution(directory: str | Path | None) -> dict[str, Any] | None:
+    """``attribution.json`` of a directory (``dlsim explain --out``), if there is a readable
+    one with its ``causes``."""
+    if not directory:
+        return None
+    data = _optional_object(Path(directory) / ATTRIBUTION)
+    return data if data is not None and isinstance(data.get("causes"), dict) else None
+
+
+def write_attribution(out_dir: str | Path, attribution: Mapping[str, Any]) -> Path:
+    """Write ``DIR/attribution.json`` atomically."""
+    from sim.io import write_json
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return write_json(out / ATTRIBUTION, dict(attribution))

@@ -185,17 +185,28 @@ def scale_report(scenario: Scenario) -> ScaleReport:
     return ScaleReport(s, "faithful", items)
 
 
-def describe(scenario: Scenario) -> str:
-    """The scale in one line, for CLI summaries and report headers."""
+def describe(scenario: Scenario, tr: Any = None) -> str:
+    """The scale in one line, for CLI summaries and report headers (``tr``: a
+    :class:`sim.report.i18n.Tr` for the reader's language; English without)."""
     rep = scale_report(scenario)
     s = float(scenario.population.scale)
+
+    def t(msg: str, **kw: Any) -> str:
+        return tr(msg, **kw) if tr is not None else msg.format(**kw)
+
+    def num(x: float, digits: int | None) -> str:  # digits None: as few as the value needs
+        if tr is None:
+            return f"{x:g}" if digits is None else f"{x:.{digits}f}"
+        return tr.sig(x, 6) if digits is None else tr.num(x, digits)
+
     if rep.mode == "poisson":
-        return "Poisson demand: capacities as given (not scaled with a population)"
+        return t("Poisson demand: capacities as given (not scaled with a population)")
     if s == 1.0:
-        return "population scale 1 (the whole state)"
+        return t("population scale 1 (the whole state)")
     if rep.mode == "as_given":
-        return (f"population scale {s:g}; capacities as given (population.capacities: "
-                "as_given — not scaled with demand)")
-    return (f"population scale {s:g}: a faithful miniature — central capacities built at "
-            f"{s:g} of the whole state's (rounding: capacity-to-demand ratio "
-            f"{rep.worst_ratio:.2f} at worst); figures are for the simulated share")
+        return t("population scale {s}; capacities as given (population.capacities: "
+                 "as_given — not scaled with demand)", s=num(s, None))
+    return t("population scale {s}: a faithful miniature — central capacities built at "
+             "{s} of the whole state's (rounding: capacity-to-demand ratio {ratio} at worst); "
+             "figures are for the simulated share", s=num(s, None),
+             ratio=num(rep.worst_ratio, 2))

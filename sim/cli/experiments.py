@@ -83,34 +83,40 @@ def _runs_bar(verb: str, label: str, total: int) -> Iterator[Callable[[int, int]
         yield update
 
 
-def _kpi_name(kpi: str) -> str:
-    """A KPI's name in words (the report's label)."""
+def _kpi_name(kpi: str, tr: Any = None) -> str:
+    """A KPI's name in words (the report's label, in ``tr``'s language)."""
     from sim.report import KPI_LABELS
+    from sim.report.layout import kpi_label
 
+    if tr is not None:
+        return kpi_label(kpi, tr)
     return KPI_LABELS[kpi][0] if kpi in KPI_LABELS else kpi.replace("_", " ")
 
 
-def _fmt(kpi: str, v: float | None) -> str:
+def _fmt(kpi: str, v: float | None, tr: Any = None) -> str:
     """A KPI value with its unit, as the reports write it."""
     from sim.report import fmt_kpi
+    from sim.report.i18n import EN
 
     if v is None or not math.isfinite(v):
         return "–"
-    return fmt_kpi(kpi, v)
+    return fmt_kpi(kpi, v, tr or EN)
 
 
-def _fmt_delta(kpi: str, v: float | None) -> str:
+def _fmt_delta(kpi: str, v: float | None, tr: Any = None) -> str:
     """A difference of a KPI, signed, with its unit (shares in percentage points)."""
     from sim.report import KPI_LABELS
+    from sim.report.i18n import EN
     from sim.stats import is_share
 
+    tr = tr or EN
     if v is None or not math.isfinite(v):
         return "–"
     if is_share(kpi):
         m = re.search(r"\.(\d)%", KPI_LABELS.get(kpi, ("", "{:.2%}"))[1])
-        text = f"{abs(v) * 100:.{int(m[1]) if m else 2}f} pp"
+        text = f"{tr.num(abs(v) * 100, int(m[1]) if m else 2)} {tr('pp')}"
     else:
-        text = _fmt(kpi, abs(v))
+        text = _fmt(kpi, abs(v), tr)
     if v == 0 or set(re.sub(r"[^0-9]", "", text)) <= {"0"}:
         return text
     return ("+" if v > 0 else "−") + text
@@ -160,12 +166,14 @@ def compare(
 ) -> None:
     """Paired comparison B − A per KPI with 95 % CIs (common random numbers)."""
     from sim.experiment import compare as run_compare
+    from sim.report.i18n import Tr
     from sim.stats import MIN_MEANINGFUL_REPLICATIONS
 
     _check_executor_options(workers, scheduler)
     lang = _check_lang(lang)
     a = _load(config_a, [*(set_ or []), *(set_a or [])])
     b = _load(config_b, [*(set_ or []), *(set_b or [])])
+    tr = Tr(lang or b.report.lang or a.report.lang)  # as the comparison report chooses
     if out_dir is not None:
         _prepare_comparison_dir(out_dir, a.config_hash(), b.config_hash(), force)
     with (
@@ -177,42 +185,43 @@ def compare(
             keep_runs=out_dir is not None, progress=tick,
         )
     few = replications < MIN_MEANINGFUL_REPLICATIONS
-    t = Table(title=f"B − A over {replications} paired replications (seed {seed})")
-    t.add_column("KPI", justify="left", ratio=1)
-    for col in ("A", "B", "B − A", "95 % interval of B − A" + (" *" if few else ""), "p"):
-        t.add_column(col, justify="right")
+    t = Table(title=_u(tr("B − A over {n} paired replications (seed {seed})", n=replications,
+                             seed=seed)))
+    t.add_column(_u(tr("KPI")), justify="left", ratio=1)
+    for col in ("A", "B", "B − A", tr("95 % interval of B − A") + (" *" if few else ""), "p"):
+        t.add_column(_u(col), justify="right")
     for k in res.kpis:
-        diff = _fmt_delta(k.kpi, k.diff)
+        diff = _u(_fmt_delta(k.kpi, k.diff, tr))
         interval = (
-            f"{_fmt_delta(k.kpi, k.lo)} to {_fmt_delta(k.kpi, k.hi)}"
+            tr("{lo} to {hi}", lo=_fmt_delta(k.kpi, k.lo, tr), hi=_fmt_delta(k.kpi, k.hi, tr))
             if math.isfinite(k.lo) and math.isfinite(k.hi)
             else "–"
         )
         t.add_row(
-            _kpi_name(k.kpi),
-            _fmt(k.kpi, k.a_mean),
-            _fmt(k.kpi, k.b_mean),
+            _u(_kpi_name(k.kpi, tr)),
+            _u(_fmt(k.kpi, k.a_mean, tr)),
+            _u(_fmt(k.kpi, k.b_mean, tr)),
             f"[bold]{diff}[/bold]" if k.significant else diff,
-            interval,
-            "–" if not math.isfinite(k.p_value) else f"{k.p_value:.2g}",
+            _u(interval),
+            "–" if not math.isfinite(k.p_value) else _p_value(k.p_value, tr),
         )
     out.print(f"A: {_u(res.a)} ({res.a_config_hash})\nB: {_u(res.b)} ({res.b_config_hash})")
     from sim.scale import describe
 
-    scale_a, scale_b = describe(a), describe(b)
-    out.print(f"Scale: {_u(scale_a)}" if scale_a == scale_b  # wrapped at the terminal
-              else f"Scale: A {_u(scale_a)}; B {_u(scale_b)}")
+    scale_a, scale_b = describe(a, tr), describe(b, tr)
+    out.print(_u(tr("Scale: {s}", s=scale_a)) if scale_a == scale_b  # wrapped at the terminal
+              else _u(tr("Scale: A {a}; B {b}", a=scale_a, b=scale_b)))
     out.print(t)
-    out.print(
-        "Bold: the interval excludes 0 (paired t-test, common random numbers); pp = "
-        "percentage points."
+    out.print(_u(
+        tr("Bold: the interval excludes 0 (paired t-test, common random numbers); pp = "
+           "percentage points.")
         + (
-            f" * With {replications} replications the interval says little: use at least "
-            f"{MIN_MEANINGFUL_REPLICATIONS}."
+            tr(" * With {n} replications the interval says little: use at least {k}.",
+               n=replications, k=MIN_MEANINGFUL_REPLICATIONS)
             if few
             else ""
         )
-    )
+    ))
     if out_dir is not None:
         try:
             saved = res.save(out_dir)
@@ -226,7 +235,14 @@ def compare(
             out.print(f"{name:>10}: {p}", markup=False, soft_wrap=True)
         if not no_report:
             report = _report(out_dir, lang).resolve()
-            out.print(f"{'report':>10}: [bold]{escape(str(report))}[/bold]", soft_wrap=True)
+            out.print(f"{_u(tr('report')):>10}: [bold]{escape(str(report))}[/bold]",
+                      soft_wrap=True)
+
+
+def _p_value(p: float, tr: Any) -> str:
+    """A p-value to two significant digits ("0.031", German "0,031")."""
+    text = f"{p:.2g}"
+    return text.replace(".", ",") if tr.lang == "de" else text
 
 
 @app.command()
@@ -252,11 +268,13 @@ def sweep(
 
     Rows are stored as runs finish: an interrupted sweep resumes where it stopped.
     """
+    from sim.report.i18n import Tr
     from sim.sweep import SweepStore, load_sweep, run_sweep
 
     _check_executor_options(workers, scheduler)
     lang = _check_lang(lang)
     sw = load_sweep(sweep_file)
+    tr = Tr(lang or sw.base.report.lang)  # the summary and the report alike
     # refuse another sweep's DIR before starting, but write nothing until the executor is up
     SweepStore(out_dir).check(sw, force=force)
     total = len(sw.tasks)
@@ -317,19 +335,20 @@ def sweep(
             f"note: {len(res.damaged)} stored runs had damaged part files (moved to "
             f"{out_dir}/parts/damaged/) and were computed again"
         )
-    _print_sweep_summary(res, sw.named_parameters)
+    _print_sweep_summary(res, sw.named_parameters, tr=tr)
     from sim.scale import describe
 
-    out.print(f"Scale: {_u(describe(sw.base))}")  # wrapped at the terminal
-    out.print(
-        f"{total} runs: {res.computed} computed now, {res.skipped} already stored, "
-        f"{res.errors} with errors; {res.wall_s:.1f} s on {res.executor}"
-    )
-    out.print(f"   results: {res.results_path}\n   summary: {res.summary_path}", markup=False,
-              soft_wrap=True)
+    out.print(_u(tr("Scale: {s}", s=describe(sw.base, tr))))  # wrapped at the terminal
+    out.print(_u(tr(
+        "{total} runs: {computed} computed now, {skipped} already stored, {errors} with "
+        "errors; {s} on {executor}", total=total, computed=res.computed, skipped=res.skipped,
+        errors=res.errors, s=tr.seconds(res.wall_s, 1), executor=res.executor)))
+    out.print(f"{tr('results'):>10}: {res.results_path}\n{tr('summary'):>10}: "
+              f"{res.summary_path}", markup=False, soft_wrap=True)
     if not no_report and len(res.results):
-        report = _report(out_dir, lang).resolve()
-        out.print(f"    report: [bold]{escape(str(report))}[/bold]", soft_wrap=True)
+        report = _report(out_dir, tr.lang).resolve()
+        out.print(f"{_u(tr('report')):>10}: [bold]{escape(str(report))}[/bold]",
+                  soft_wrap=True)
     if res.lost:
         raise _fail(
             f"{len(res.lost)} runs were lost to cluster failures and not stored (first: "
@@ -338,20 +357,23 @@ def sweep(
         )
 
 
-def _print_sweep_summary(res: Any, params: dict[str, str], limit: int = 40) -> None:
+def _print_sweep_summary(res: Any, params: dict[str, str], limit: int = 40,
+                         tr: Any = None) -> None:
     """Per point: the parameters (by named path) and three KPIs, mean over [95 % interval]."""
+    from sim.report.i18n import EN
     from sim.stats import MIN_MEANINGFUL_REPLICATIONS
 
+    tr = tr or EN
     kpis = ("join_success_rate", "p95_time_to_join_s", "lost_pupil_minutes")
     short = {p: named.rsplit(".", 1)[-1] for p, named in params.items()}
     if len(set(short.values())) < len(short) or len(params) == 1:
         short = dict(params)
-    t = Table(title="per point: mean and 95 % interval")
+    t = Table(title=_u(tr("per point: mean and 95 % interval")))
     for p in params:
         t.add_column(escape(short[p]), justify="right")
     for k in kpis:
-        t.add_column(_kpi_name(k), justify="right", overflow="fold")
-    t.add_column("runs", justify="right")
+        t.add_column(_u(_kpi_name(k, tr)), justify="right", overflow="fold")
+    t.add_column(_u(tr("runs")), justify="right")
     few = False
     for r in res.summary.head(limit).to_dict("records"):
         few = few or not r.get("meaningful", True)
@@ -359,25 +381,24 @@ def _print_sweep_summary(res: Any, params: dict[str, str], limit: int = 40) -> N
         for k in kpis:
             lo, hi = r.get(f"{k}:lo"), r.get(f"{k}:hi")
             band = (
-                f"\n[dim]{_fmt(k, lo)} to {_fmt(k, hi)}[/dim]"
+                f"\n[dim]{_u(tr('{lo} to {hi}', lo=_fmt(k, lo, tr), hi=_fmt(k, hi, tr)))}[/dim]"
                 if lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi)
                 and hi > lo
                 else ""
             )
-            cells.append(_fmt(k, r[k]) + band)
-        runs = str(r["n"]) + (f" ({r['errors']} failed)" if r["errors"] else "")
+            cells.append(_u(_fmt(k, r[k], tr)) + band)
+        runs = str(r["n"]) + (_u(tr(" ({n} failed)", n=r["errors"])) if r["errors"] else "")
         t.add_row(*[escape(str(r[f"param:{p}"])) for p in params], *cells, runs)
     out.print(t)
     named_cols = [f"{short[p]} = {params[p]}" for p in params if short[p] != params[p]]
     if named_cols:
         out.print("; ".join(named_cols), markup=False, soft_wrap=True)
     if few:
-        out.print(
-            f"Points with fewer than {MIN_MEANINGFUL_REPLICATIONS} runs: their intervals say "
-            "little."
-        )
+        out.print(_u(tr("Points with fewer than {k} runs: their intervals say little.",
+                        k=MIN_MEANINGFUL_REPLICATIONS)))
     if len(res.summary) > limit:
-        out.print(f"… {len(res.summary) - limit} more points in {_u(res.summary_path)}")
+        out.print(_u(tr("… {n} more points in {path}", n=len(res.summary) - limit,
+                        path=res.summary_path)))
 
 
 @app.command()

@@ -14,7 +14,6 @@ English). The package never imports the simulation's ``Results``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +30,9 @@ from sim.report.data import (
     ReportInputError,
     RunData,
     as_run_data,
+    load_comparison_dir,
     load_run_dir,
     report_kind,
-    run_subdirs,
 )
 from sim.report.i18n import LANGS, Tr, check_lang
 from sim.report.layout import KPI_LABELS, SERVICE_TARGET, Target, fmt_kpi, meets, target_text
@@ -79,6 +78,7 @@ __all__ = [
     "fmt_kpi",
     "html_to_pdf",
     "kpi_vs_param",
+    "load_comparison_dir",
     "load_run_dir",
     "load_sweep_dir",
     "meets",
@@ -107,22 +107,6 @@ def write_report(results: Any, path: str | Path, lang: str | None = None) -> Pat
 def write_pdf(results: Any, path: str | Path, lang: str | None = None) -> Path:
     """Write the one-page briefing of one scenario as PDF (headless Chromium)."""
     return html_to_pdf(render_briefing(results, lang=lang), path)
-
-
-def _comparison_diffs(path: Path) -> Mapping[str, Any] | None:
-    import json
-
-    for name in ("diffs.json", "comparison.json"):
-        f = path / name
-        if f.is_file():
-            try:
-                data = json.loads(f.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                return None
-            if isinstance(data, dict):
-                inner = data.get("diffs", data)
-                return inner if isinstance(inner, dict) else None
-    return None
 
 
 def report_directory(
@@ -156,8 +140,7 @@ def report_directory(
         tr = Tr(lang or sweep.lang)
         figs = {"kpi_vs_param": kpi_vs_param(point_stats(sweep), x_param(sweep), tr=tr)}
     else:
-        a, b = (load_run_dir(d) for d in run_subdirs(p)[:2])
-        given = _comparison_diffs(p)
+        a, b, given = load_comparison_dir(p)
         html = render_comparison(a, b, given, lang=lang)
         tr = Tr(lang or b.lang or a.lang)
         figs = comparison_figures(a, b, resolve_diffs(a, b, given, tr)[0], (a.name, b.name), tr)

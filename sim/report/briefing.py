@@ -6,13 +6,13 @@ from them."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 
+from sim import rundir
 from sim.report.i18n import EN, Tr
 from sim.report.labels import cause, fmt_kpi, kpi_label
 from sim.report.layout import SERVICE_TARGET, html, join, table, verdict
@@ -22,15 +22,9 @@ TOP = 3  # causes named
 
 
 def read_attribution(directory: str | Path | None) -> dict[str, Any] | None:
-    """``attribution.json`` of a directory, if there is a readable one."""
-    if not directory:
-        return None
-    p = Path(directory) / "attribution.json"
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and isinstance(data.get("causes"), dict) else None
+    """``attribution.json`` of a directory, if there is a readable one (read by
+    :func:`sim.rundir.read_attribution`)."""
+    return rundir.read_attribution(directory)
 
 
 def failed_criteria(kpis: Mapping[str, Any], tr: Tr = EN) -> list[str]:

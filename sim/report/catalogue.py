@@ -498,4 +498,107 @@ DE: dict[str, str] = {
     "replications": "Läufe",
     "target met": "Ziel erreicht",
     "all points": "alle Punkte",
+    # ------------------------------------------- sweep briefing (workstream reports)
+    " at the conservative end of their 95 % confidence intervals":
+        " am vorsichtigen Ende ihrer 95-%-Konfidenzintervalle",
+    "Service target met at all {n} grid points": "Versorgungsziel an allen {n} Rasterpunkten "
+    "erreicht",
+    "Service target not met at any of the {n} grid points":
+        "Versorgungsziel an keinem der {n} Rasterpunkte erreicht",
+    "Service target met at {k} of {n} grid points":
+        "Versorgungsziel an {k} von {n} Rasterpunkten erreicht",
+    "{kpi}: missed at {k} of {n} points; worst {value}{range} at {setting} ({amount})":
+        "{kpi}: verfehlt an {k} von {n} Punkten; am schlechtesten {value}{range} bei {setting} "
+        "({amount})",
+    "{n} percentage points": "{n} Prozentpunkte",
+    "{amount} short of {sign} {thr}": "{amount} unter {sign} {thr}",
+    "{amount} over {sign} {thr}": "{amount} über {sign} {thr}",
+    "the mean meets {sign} {thr}, its 95 % bound does not":
+        "das Mittel erfüllt {sign} {thr}, seine 95-%-Grenze nicht",
+    "{x} from {value} with {settings}": "{x} ab {value} bei {settings}",
+    "with {settings} not within the grid (up to {x} {top})":
+        "bei {settings} nicht innerhalb des Rasters (bis {x} {top})",
+    "{x} from {value}": "{x} ab {value}",
+    "not within the grid (up to {x} {top})": "nicht innerhalb des Rasters (bis {x} {top})",
+    "What it takes to meet the target: {items}.": "Was das Ziel braucht: {items}.",
+    "The cheapest setting that meets it: {setting}, {eur} (the scenario's costs: running costs "
+    "of the day plus one-off costs)": "Die günstigste Einstellung, die es erreicht: {setting}, "
+    "{eur} (Kosten des Szenarios: laufende Kosten des Tages plus einmalige Kosten)",
+    "; one other setting that meets it costs the same":
+        "; eine weitere Einstellung, die es erreicht, kostet gleich viel",
+    "; {n} other settings that meet it cost the same":
+        "; {n} weitere Einstellungen, die es erreichen, kosten gleich viel",
+    "This sweep's runs did not record who lost the minutes (a sweep from before the direct "
+    "accounting): run it again for the causes.": "Die Läufe dieser Studie haben nicht "
+    "festgehalten, wer die Minuten verlor (eine Studie von vor der direkten Zurechnung): für "
+    "die Ursachen erneut ausführen.",
+    "Who lost the minutes where the target is missed ({k} points, {n} lost pupil-minutes in "
+    "all, direct accounting): {causes}.": "Wer die Minuten verlor, wo das Ziel verfehlt wird "
+    "({k} Punkte, zusammen {n} verlorene Schülerminuten, direkte Zurechnung): {causes}.",
+    "Where it is met ({k} points), the {n} pupil-minutes still lost are mostly: {causes}.":
+        "Wo es erreicht wird ({k} Punkte), entfallen die noch verlorenen {n} Schülerminuten "
+        "vor allem auf: {causes}.",
+    "Who lost the {n} pupil-minutes still lost ({k} points, direct accounting): {causes}.":
+        "Wer die noch verlorenen {n} Schülerminuten verlor ({k} Punkte, direkte Zurechnung): "
+        "{causes}.",
+    "Verdict:": "Urteil:",
+    "most minutes lost to": "die meisten Minuten verloren an",
+    "Every swept setting meets the service target.":
+        "Jede untersuchte Einstellung erreicht das Versorgungsziel.",
+    "The service target can be met within this grid, at {k} of its {n} points.":
+        "Das Versorgungsziel ist in diesem Raster erreichbar, an {k} seiner {n} Punkte.",
+    "No swept setting meets the service target; even the best point ({setting}) misses it: "
+    "{short}.": "Keine untersuchte Einstellung erreicht das Versorgungsziel; selbst der beste "
+    "Punkt ({setting}) verfehlt es: {short}.",
+    "The verdict rests on single runs: one replication per point, no confidence interval.":
+        "Das Urteil beruht auf Einzelläufen: ein Lauf je Punkt, kein Konfidenzintervall.",
+    "The verdict rests on {r} runs per point: too few for a confidence interval, the means are "
+    "judged.": "Das Urteil beruht auf {r} Läufen je Punkt: zu wenige für ein "
+    "Konfidenzintervall, beurteilt werden die Mittelwerte.",
+    "summary.parquet cannot be read: intervals are computed from the runs":
+        "summary.parquet ist nicht lesbar: Die Intervalle werden aus den Läufen berechnet",
+    "Simulated at population scale {s} on capacities as given (not scaled with demand); the "
+    "figures are for the simulated share.": "Simuliert im Bevölkerungsmaßstab {s} mit "
+    "Kapazitäten wie angegeben (nicht mit der Nachfrage skaliert); die Zahlen gelten für den "
+    "simulierten Anteil.",
+    "Simulated at population scale {s}: a faithful miniature (central capacities at the same "
+    "scale); the figures are for the simulated share.": "Simuliert im Bevölkerungsmaßstab {s}: "
+    "eine getreue Miniatur (zentrale Kapazitäten im selben Maßstab); die Zahlen gelten für den "
+    "simulierten Anteil.",
+    "central capacities": "zentrale Kapazitäten",
+    # the compare and sweep terminal summaries (sim/cli/experiments.py) and the scale line
+    "B − A over {n} paired replications (seed {seed})":
+        "B − A über {n} gepaarte Läufe (Startwert {seed})",
+    "KPI": "Kennzahl",
+    "95 % interval of B − A": "95-%-Intervall von B − A",
+    "Scale: {s}": "Maßstab: {s}",
+    "Scale: A {a}; B {b}": "Maßstab: A {a}; B {b}",
+    "Bold: the interval excludes 0 (paired t-test, common random numbers); pp = percentage "
+    "points.": "Fett: Das Intervall schließt 0 aus (gepaarter t-Test, gemeinsame "
+    "Zufallszahlen); Pp. = Prozentpunkte.",
+    " * With {n} replications the interval says little: use at least {k}.":
+        " * Bei {n} Läufen sagt das Intervall wenig: mindestens {k} verwenden.",
+    "report": "Bericht",
+    "results": "Ergebnisse",
+    "summary": "Übersicht",
+    "per point: mean and 95 % interval": "je Punkt: Mittel und 95-%-Intervall",
+    " ({n} failed)": " ({n} gescheitert)",
+    "Points with fewer than {k} runs: their intervals say little.":
+        "Punkte mit weniger als {k} Läufen: Ihre Intervalle sagen wenig.",
+    "… {n} more points in {path}": "… {n} weitere Punkte in {path}",
+    "{total} runs: {computed} computed now, {skipped} already stored, {errors} with errors; "
+    "{s} on {executor}": "{total} Läufe: {computed} jetzt gerechnet, {skipped} schon "
+    "gespeichert, {errors} mit Fehlern; {s} auf {executor}",
+    "Poisson demand: capacities as given (not scaled with a population)":
+        "Poisson-Nachfrage: Kapazitäten wie angegeben (nicht mit einer Bevölkerung skaliert)",
+    "population scale 1 (the whole state)": "Bevölkerungsmaßstab 1 (das ganze Land)",
+    "population scale {s}; capacities as given (population.capacities: as_given — not scaled "
+    "with demand)": "Bevölkerungsmaßstab {s}; Kapazitäten wie angegeben "
+    "(population.capacities: as_given – nicht mit der Nachfrage skaliert)",
+    "population scale {s}: a faithful miniature — central capacities built at {s} of the "
+    "whole state's (rounding: capacity-to-demand ratio {ratio} at worst); figures are for the "
+    "simulated share": "Bevölkerungsmaßstab {s}: eine getreue Miniatur – zentrale Kapazitäten "
+    "zu {s} der landesweiten aufgebaut (Rundung: Verhältnis von Kapazität zu Nachfrage "
+    "schlimmstenfalls {ratio}); die Zahlen gelten für den simulierten Anteil",
+    # ------------------------------------------- end of sweep briefing (workstream reports)
 }

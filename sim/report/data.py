@@ -17,8 +17,11 @@ import pandas as pd
 
 from sim.rundir import (  # the directory formats live in sim.rundir
     RunDirError,
+    StoredComparison,
+    StoredRun,
     is_run_dir,
     is_sweep_dir,
+    read_comparison,
     read_run,
     run_subdirs,
 )
@@ -187,18 +190,37 @@ def scenario_from_summary(summary: dict[str, Any]) -> tuple[Scenario | None, str
     return None, Note("the run's configuration was not recorded")
 
 
-def load_run_dir(path: str | Path) -> RunData:
-    """Read a run directory written by ``dlsim run`` / ``Results.save``."""
+def _stored(read: Any, path: str | Path) -> Any:
+    """``read(path)`` from :mod:`sim.rundir`, its errors as :class:`ReportInputError`."""
     try:
-        stored = read_run(path)  # the format is read in sim.rundir
+        return read(path)
     except ReportInputError:
         raise
     except RunDirError as exc:
         raise ReportInputError(str(exc)) from None
-    p, summary, ts, schools = stored.path, stored.summary, stored.timeseries, stored.schools
+
+
+def run_data(stored: StoredRun) -> RunData:
+    """A run directory read by :func:`sim.rundir.read_run` as the report reads it."""
+    summary = stored.summary
     # sim.rundir's notes are plain English; as Notes they are looked up in the catalogue
     notes: list[str] = [n if isinstance(n, Note) else Note(n) for n in stored.notes]
     sc, why = scenario_from_summary(summary)
     if why:
         notes.append(why)
-    return RunData(summary, ts, schools, sc, source=str(p), notes=notes)
+    return RunData(summary, stored.timeseries, stored.schools, sc, source=str(stored.path),
+                   notes=notes)
+
+
+def load_run_dir(path: str | Path) -> RunData:
+    """Read a run directory written by ``dlsim run`` / ``Results.save``."""
+    return run_data(_stored(read_run, path))  # the format is read in sim.rundir
+
+
+def load_comparison_dir(path: str | Path) -> tuple[RunData, RunData, dict[str, Any] | None]:
+    """A comparison directory (``dlsim compare --out``): its two runs and the paired
+    differences recorded in comparison.json (None without one)."""
+    stored: StoredComparison = _stored(read_comparison, path)
+    diffs = (stored.comparison or {}).get("diffs")
+    return (run_data(stored.a), run_data(stored.b),
+            diffs if isinstance(diffs, dict) else None)

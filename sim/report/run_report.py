@@ -223,6 +223,7 @@ def provenance_names(tr: Tr) -> dict[str, str]:
         "version": tr("dlsim version"), "config_hash": tr("configuration hash"),
         "seed": tr("root seed"), "seeds": tr("seeds of the replications"),
         "runtime_s": tr("run time (s)"), "scale": tr("population scale"),
+        "capacities": tr("central capacities"),
         "config_file": tr("scenario file"), "git_commit": tr("source version (git)"),
         "python": "Python", "platform": tr("computer"), "created": tr("created"),
         "timestamp": tr("created"), "numpy": "NumPy", "simpy": "SimPy",

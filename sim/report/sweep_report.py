@@ -1,10 +1,11 @@
 """The report of a parameter sweep: KPI vs parameter with 95 % CI bands and the sizing answer.
 
 Reads ``results.parquet`` (one row per (point, replication); KPI columns named as in
-``sim.metrics.KPI_NAMES``; swept parameters in ``param:<config path>`` columns; failed runs
-carry a non-empty ``error``). Anything else in the directory is optional: a ``sizing.json``
-written by ``dlsim size`` is shown as is, a name and description are taken from
-``sweep.json`` / ``manifest.json`` / ``sweep.yaml`` when present.
+``sim.metrics.KPI_NAMES``; swept parameters in ``param:<config path>`` columns; lost
+pupil-minutes by cause in ``cause:<name>``; ``cost_eur``; failed runs carry a non-empty
+``error``) through :func:`sim.rundir.read_sweep`. Anything else in the directory is optional:
+a ``sizing.json`` written by ``dlsim size`` is shown as is, a name and description are taken
+from ``sweep.json`` (or a ``sweep.yaml`` beside the results) when present.
 """
 
 from __future__ import annotations
@@ -21,13 +22,16 @@ import plotly.graph_objects as go
 from markupsafe import Markup
 from plotly.subplots import make_subplots
 
+from sim.causes import COLUMN as CAUSE
 from sim.metrics import KPI_NAMES
 from sim.report import figures as F
 from sim.report import labels as L
-from sim.report.data import ReportInputError, read_parquet_checked
+from sim.report.briefing import TOP
+from sim.report.data import ReportInputError
 from sim.report.i18n import EN, Tr
 from sim.report.layout import (
     SERVICE_TARGET,
+    SERVICE_TARGET_TEXT,
     Section,
     Target,
     embed,
@@ -35,6 +39,7 @@ from sim.report.layout import (
     fmt_kpi,
     html,
     interval_range,
+    join,
     kpi_label,
     meets,
     page,
@@ -42,7 +47,8 @@ from sim.report.layout import (
     target_text,
     too_few_note,
 )
-from sim.stats import KPI_BOUNDS, Interval, kpi_interval
+from sim.rundir import RunDirError, read_sweep
+from sim.stats import KPI_BOUNDS, MIN_MEANINGFUL_REPLICATIONS, Interval, kpi_interval
 
 SWEEP_KPIS = (
     "join_success_rate",
@@ -66,6 +72,8 @@ class SweepData:
     summary: pd.DataFrame | None = None
     """summary.parquet (one row per point with ``<kpi>:lo``/``<kpi>:hi``), when written."""
     lang: str | None = None
+    notes: list[str] = field(default_factory=list)
+    """What the reader set aside (English msgids of the catalogue)."""
 
     @property
     def params(self) -> list[str]:
@@ -74,6 +82,17 @@ class SweepData:
     @property
     def kpis(self) -> list[str]:
         return [k for k in KPI_NAMES if k in self.results.columns]
+
+    @property
+    def causes(self) -> list[str]:
+        """The ``cause:<name>`` columns (lost pupil-minutes by cause; none in older sweeps)."""
+        return sorted(c for c in self.results.columns if str(c).startswith(CAUSE))
+
+    @property
+    def means(self) -> list[str]:
+        """Columns averaged per point besides the KPIs: the causes and ``cost_eur``."""
+        cost = ["cost_eur"] if "cost_eur" in self.results.columns else []
+        return self.causes + cost
 
     @property
     def param_names(self) -> dict[str, str]:
@@ -98,56 +117,35 @@ class SweepData:
 
 
 def load_sweep_dir(path: str | Path) -> SweepData:
-    p = Path(path)
-    df = read_parquet_checked(p / "results.parquet", ())
-    data = SweepData(df, name=f"Parameter sweep {p.name}", source=str(p))
+    """A sweep directory as the report reads it (the files are read by
+    :func:`sim.rundir.read_sweep`)."""
+    try:
+        stored = read_sweep(path)
+    except ReportInputError:
+        raise
+    except RunDirError as exc:
+        raise ReportInputError(str(exc)) from None
+    p, meta = stored.path, stored.meta
+    data = SweepData(stored.results, name=f"Parameter sweep {p.name}", source=str(p),
+                     meta=meta, summary=stored.summary, sizing=stored.sizing,
+                     notes=list(stored.notes))
     if not data.params:
         raise ReportInputError(f"{p / 'results.parquet'}: no 'param:<path>' columns")
     if not data.kpis:
         raise ReportInputError(f"{p / 'results.parquet'}: no KPI columns")
-    for meta_name in ("sweep.json", "manifest.json", "spec.json"):
-        f = p / meta_name
-        if f.is_file():
-            try:
-                meta = json.loads(f.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            if isinstance(meta, dict):
-                data.meta = meta
-                data.name = str(meta.get("name") or data.name)
-                data.description = str(meta.get("description") or "")
-                break
-    if not data.meta and (p / "sweep.yaml").is_file():
-        from sim.config.loading import safe_load
-
-        try:
-            meta = safe_load((p / "sweep.yaml").read_text(encoding="utf-8"))
-        except Exception:  # an unreadable spec must not stop the report
-            meta = None
-        if isinstance(meta, dict):
-            data.meta = meta
-            data.name = str(meta.get("name") or data.name)
-            data.description = str(meta.get("description") or "")
-    if (p / "summary.parquet").is_file():
-        try:
-            data.summary = pd.read_parquet(p / "summary.parquet")
-        except Exception:  # a damaged optional file: intervals are computed instead
-            data.summary = None
-    lang = (data.meta.get("report") or {}).get("lang") if isinstance(data.meta, dict) else None
+    data.name = str(meta.get("name") or data.name)
+    data.description = str(meta.get("description") or "")
+    lang = (meta.get("report") or {}).get("lang") if isinstance(meta.get("report"), dict) else None
     data.lang = lang if lang in ("de", "en") else None
-    if (p / "sizing.json").is_file():
-        try:
-            sizing = json.loads((p / "sizing.json").read_text(encoding="utf-8"))
-            data.sizing = sizing if isinstance(sizing, dict) else None
-        except (OSError, ValueError):
-            data.sizing = None
     return data
 
 
 def point_stats(data: SweepData) -> pd.DataFrame:
     """One row per point: parameters, n, and per KPI ``<kpi>`` (mean), ``<kpi>:lo``,
     ``<kpi>:hi`` (95 % interval within the KPI's bounds, :func:`sim.stats.kpi_interval`, or
-    read from summary.parquet), ``<kpi>:ci95`` (half-width) and ``<kpi>:n``."""
+    read from summary.parquet), ``<kpi>:ci95`` (half-width) and ``<kpi>:n``; the mean of each
+    ``cause:<name>`` (lost pupil-minutes by cause) and of ``cost_eur`` when the rows carry
+    them."""
     ok, params = data.ok, data.params
     given = _given_intervals(data)
     rows = []
@@ -167,6 +165,11 @@ def point_stats(data: SweepData) -> pd.DataFrame:
             row[k], row[f"{k}:lo"], row[f"{k}:hi"] = iv.mean, iv.lo, iv.hi
             row[f"{k}:ci95"] = iv.half_width if iv.n > 1 else 0.0
             row[f"{k}:n"] = iv.n
+        for c in data.means:
+            v = pd.to_numeric(g[c], errors="coerce").to_numpy(dtype=float)
+            # a cause a run did not record cost it nothing (older parts lack the column)
+            row[c] = float(np.nan_to_num(v).mean()) if c.startswith(CAUSE) else (
+                float(np.nanmean(v)) if np.isfinite(v).any() else np.nan)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -384,13 +387,249 @@ def _points_html(data: SweepData, stats: pd.DataFrame, target: Target, tr: Tr) -
                               r=rng) if rng else fmt_kpi(k, r[k], tr))
         if can:
             cells.append(tr("yes") if _meets_at(r, target) else tr("no"))
+        if data.causes:
+            named, _ = _top_causes(stats.loc[[r.name]], data.causes, tr, top=1)
+            cells.append(named or "–")
         rows.append(cells)
     headers = [_label(p, tr, data.param_names) for p in data.params] + [tr("replications")]
     headers += [kpi_label(k, tr) for k in kpis]
     return html("<div class=wide>") + table(
-        headers + ([tr("target met")] if can else []), rows,
+        headers + ([tr("target met")] if can else [])
+        + ([tr("most minutes lost to")] if data.causes else []), rows,
         num=range(len(data.params), len(headers) + 1), cls="points",
     ) + html("</div>")
+
+
+def _scale_note(data: SweepData, tr: Tr) -> Markup:
+    """The population scale of the sweep's base (sweep.json), unless it is swept itself."""
+    scale = data.meta.get("scale")
+    if not isinstance(scale, int | float) or scale == 1 or any(
+            p.endswith("population.scale") for p in data.params):
+        return Markup("")
+    msg = ("Simulated at population scale {s} on capacities as given (not scaled with "
+           "demand); the figures are for the simulated share."
+           if data.meta.get("capacities") == "as_given" else
+           "Simulated at population scale {s}: a faithful miniature (central capacities at "
+           "the same scale); the figures are for the simulated share.")
+    return html("<p class=muted>{t}</p>", t=tr(msg, s=tr.plain(float(scale))))
+
+
+# ------------------------------------------------------------------------------ briefing
+def _setting_words(r: pd.Series, cols: Sequence[str], tr: Tr,
+                   names: Mapping[str, str] | None = None) -> str:
+    """A point's settings in words ("IServ conference nodes 400, spread of school bells
+    10 min"): never a config path."""
+    return ", ".join(f"{_inline(_label(c, tr, names), tr)} {L.setting_value(c[6:], r[c], tr)}"
+                     for c in cols) or tr("all points")
+
+
+def _inline(label: str, tr: Tr) -> str:
+    """A label as it reads inside an English sentence ("spread of school bells"; names such
+    as "IServ" keep their capitals; German nouns keep theirs)."""
+    if tr.lang == "en" and len(label) > 1 and label[0].isupper() and label[1].islower():
+        return label[0].lower() + label[1:]
+    return label
+
+
+def _misses(r: pd.Series, k: str, op: str, thr: float) -> bool:
+    """Whether a point misses one criterion at the conservative end of its interval (the
+    run report's rule, :func:`sim.report.layout.meets`)."""
+    return not meets({k: r[k]}, {k: _iv(r, k)}, ((k, op, thr),))
+
+
+def _extreme(rows: pd.DataFrame, k: str, low: bool) -> pd.Series:
+    """The row with the lowest (``low``) or highest mean of ``k``."""
+    v = rows[k].to_numpy(dtype=float)
+    return rows.iloc[int(np.nanargmin(v) if low else np.nanargmax(v))]
+
+
+def _amount(k: str, op: str, v: float, thr: float, tr: Tr) -> str:
+    """How far a mean is from a criterion ("2.9 percentage points short of ≥ 99 %")."""
+    d = (thr - v) if op == ">=" else (v - thr)
+    sign = "≥" if op == ">=" else "≤"
+    if not d > 0:
+        return tr("the mean meets {sign} {thr}, its 95 % bound does not", sign=sign,
+                  thr=fmt_kpi(k, thr, tr))
+    kind = L.kpi_kind(k)
+    if kind == "share":
+        amount = tr("{n} percentage points", n=tr.num(100 * d, 2 if d < 0.01 else 1))
+    elif kind == "seconds":
+        amount = tr.seconds(d)
+    else:
+        amount = tr.sig(d)
+    msg = "{amount} short of {sign} {thr}" if op == ">=" else "{amount} over {sign} {thr}"
+    return tr(msg, amount=amount, sign=sign, thr=fmt_kpi(k, thr, tr))
+
+
+def _criteria_html(stats: pd.DataFrame, params: Sequence[str], target: Target, tr: Tr,
+                   names: Mapping[str, str]) -> list[str]:
+    """Per criterion that fails somewhere: at how many points, and the worst of them."""
+    out = []
+    for k, op, thr in target:
+        bad = stats[[_misses(r, k, op, thr) for _, r in stats.iterrows()]]
+        if bad.empty:
+            continue
+        worst = _extreme(bad, k, low=op == ">=")
+        iv = _iv(worst, k)
+        rng = interval_range(k, iv, tr) if iv.meaningful else ""
+        out.append(tr(
+            "{kpi}: missed at {k} of {n} points; worst {value}{range} at {setting} ({amount})",
+            kpi=kpi_label(k, tr), k=tr.count(len(bad)), n=tr.count(len(stats)),
+            value=fmt_kpi(k, worst[k], tr), range=f" ({rng})" if rng else "",
+            setting=_setting_words(worst, params, tr, names),
+            amount=_amount(k, op, float(worst[k]), thr, tr)))
+    return out
+
+
+def _takes(stats: pd.DataFrame, x: str, target: Target, tr: Tr,
+           names: Mapping[str, str]) -> str:
+    """What it takes to meet the target along ``x``, per level of the other parameters."""
+    others, groups = _groups(stats, x)
+    xl = _inline(_label(x, tr, names), tr)
+    items = []
+    for (_, best, _), g in zip(sizing_answer(stats, x, target), groups, strict=True):
+        top = L.setting_value(x[6:], g[x].iloc[-1], tr)
+        if others:
+            group = _setting_words(g.iloc[0], others, tr, names)
+            items.append(tr("{x} from {value} with {settings}", x=xl, settings=group,
+                            value=L.setting_value(x[6:], best, tr)) if best is not None
+                         else tr("with {settings} not within the grid (up to {x} {top})",
+                                 settings=group, x=xl, top=top))
+        else:
+            items.append(tr("{x} from {value}", x=xl, value=L.setting_value(x[6:], best, tr))
+                         if best is not None
+                         else tr("not within the grid (up to {x} {top})", x=xl, top=top))
+    return tr("What it takes to meet the target: {items}.", items="; ".join(items))
+
+
+def _eur(v: float, tr: Tr) -> str:
+    return f"{tr.count(v)}\u202f€"
+
+
+def _cheapest(stats: pd.DataFrame, ok: Sequence[bool], params: Sequence[str], tr: Tr,
+              names: Mapping[str, str]) -> str:
+    """The cheapest point that meets the target (``cost_eur``), or ``""`` without costs."""
+    if "cost_eur" not in stats.columns or not any(ok):
+        return ""
+    meeting = stats[list(ok)]
+    cost = pd.to_numeric(meeting["cost_eur"], errors="coerce")
+    if not cost.notna().any():
+        return ""
+    best = meeting.iloc[int(np.nanargmin(cost.to_numpy(dtype=float)))]
+    ties = int((cost == cost.min()).sum()) - 1
+    text = tr("The cheapest setting that meets it: {setting}, {eur} (the scenario's costs: "
+              "running costs of the day plus one-off costs)", eur=_eur(float(cost.min()), tr),
+              setting=_setting_words(best, params, tr, names))
+    if ties == 1:
+        text += tr("; one other setting that meets it costs the same")
+    elif ties:
+        text += tr("; {n} other settings that meet it cost the same", n=tr.count(ties))
+    return text + "."
+
+
+def _top_causes(rows: pd.DataFrame, causes: Sequence[str], tr: Tr,
+                top: int = TOP) -> tuple[str, float]:
+    """The ``top`` causes of ``rows`` (points) with their shares, and the minutes they
+    share."""
+    by = rows[list(causes)].sum()
+    total = float(by.sum())
+    if not total > 0:
+        return "", 0.0
+    first = by.sort_values(ascending=False).head(top)
+    return ", ".join(tr("{cause} ({share})", cause=L.cause(str(c)[len(CAUSE):], tr),
+                        share=tr.pct(v / total)) for c, v in first.items() if v > 0), total
+
+
+def _causes_html(stats: pd.DataFrame, ok: Sequence[bool], causes: Sequence[str],
+                 tr: Tr) -> list[str]:
+    """Who lost the minutes: where the target is missed, and what remains where it is met."""
+    if not causes:
+        if "lost_pupil_minutes" in stats.columns and stats["lost_pupil_minutes"].sum() > 0:
+            return [tr("This sweep's runs did not record who lost the minutes (a sweep from "
+                       "before the direct accounting): run it again for the causes.")]
+        return []
+    miss = stats[[not o for o in ok]]
+    met = stats[list(ok)]
+    out = []
+    if len(miss):
+        named, total = _top_causes(miss, causes, tr)
+        if named:
+            out.append(tr("Who lost the minutes where the target is missed ({k} points, {n} "
+                          "lost pupil-minutes in all, direct accounting): {causes}.",
+                          k=tr.count(len(miss)), n=tr.count(total), causes=named))
+    if len(met):
+        named, total = _top_causes(met, causes, tr)
+        if named:
+            msg = ("Where it is met ({k} points), the {n} pupil-minutes still lost are mostly: "
+                   "{causes}." if len(miss) else
+                   "Who lost the {n} pupil-minutes still lost ({k} points, direct accounting): "
+                   "{causes}.")
+            out.append(tr(msg, k=tr.count(len(met)), n=tr.count(total), causes=named))
+    return out
+
+
+def sweep_briefing(data: SweepData, stats: pd.DataFrame, x: str,
+                   target: Target = SERVICE_TARGET, tr: Tr = EN) -> Markup:
+    """The sweep's briefing in plain words (no config paths): at how many grid points the
+    target holds at the conservative end of their 95 % intervals (the run report's rule),
+    which criterion fails where and by how much, what it takes along the sweep's parameters,
+    the cheapest setting that meets it (``cost_eur``), who lost the minutes (direct
+    accounting, ``cause:<name>``), and the verdict from those numbers."""
+    if not len(stats) or not all(k in stats.columns for k, _, _ in target):
+        return Markup("")
+    names, params = data.param_names, data.params
+    ok = [_meets_at(r, target) for _, r in stats.iterrows()]
+    n, k = len(stats), sum(ok)
+    n_min = int(stats["n"].min())
+    conf = (tr(" at the conservative end of their 95 % confidence intervals")
+            if n_min >= MIN_MEANINGFUL_REPLICATIONS else "")
+    text = tr(SERVICE_TARGET_TEXT) if tuple(target) == SERVICE_TARGET else target_text(target, tr)
+    if k == n:
+        parts = [html('<p class="ok">{m}{c}: {t}.</p>', c=conf, t=text,
+                      m=tr("Service target met at all {n} grid points", n=tr.count(n)))]
+    else:
+        m = (tr("Service target not met at any of the {n} grid points", n=tr.count(n)) if not k
+             else tr("Service target met at {k} of {n} grid points", k=tr.count(k),
+                     n=tr.count(n)))
+        parts = [html('<p class="warn"><b>{m}</b>{c}: {t}.</p>', m=m, c=conf, t=text)]
+    failed = _criteria_html(stats, params, target, tr, names)
+    if failed:
+        parts.append(html("<p>{t}.</p>", t="; ".join(failed)))
+    sizing = [_takes(stats, x, target, tr, names)] if (
+        k < n and pd.api.types.is_numeric_dtype(stats[x])) else []
+    cheap = _cheapest(stats, ok, params, tr, names)
+    if sizing or cheap:
+        parts.append(html("<p>{t}</p>", t=" ".join([*sizing, *([cheap] if cheap else [])])))
+    parts += [html("<p>{t}</p>", t=c) for c in _causes_html(stats, ok, data.causes, tr)]
+    parts.append(html("<p><b>{v}</b> {t}</p>", v=tr("Verdict:"),
+                      t=_verdict(stats, ok, params, target, tr, names)))
+    return html('<div class="briefing">{b}</div>', b=join(parts))
+
+
+def _verdict(stats: pd.DataFrame, ok: Sequence[bool], params: Sequence[str], target: Target,
+             tr: Tr, names: Mapping[str, str]) -> str:
+    n, k = len(stats), sum(ok)
+    n_min = int(stats["n"].min())
+    if k == n:
+        text = tr("Every swept setting meets the service target.")
+    elif k:
+        text = tr("The service target can be met within this grid, at {k} of its {n} points.",
+                  k=tr.count(k), n=tr.count(n))
+    else:
+        key = target[0][0]
+        best = _extreme(stats, key, low=target[0][1] != ">=")
+        short = "; ".join(f"{kpi_label(c, tr)} {_amount(c, op, float(best[c]), thr, tr)}"
+                          for c, op, thr in target if _misses(best, c, op, thr))
+        text = tr("No swept setting meets the service target; even the best point ({setting}) "
+                  "misses it: {short}.", setting=_setting_words(best, params, tr, names),
+                  short=short)
+    if n_min <= 1:
+        text += " " + tr("The verdict rests on single runs: one replication per point, no "
+                         "confidence interval.")
+    elif n_min < MIN_MEANINGFUL_REPLICATIONS:
+        text += " " + tr("The verdict rests on {r} runs per point: too few for a confidence "
+                         "interval, the means are judged.", r=tr.count(n_min))
+    return text
 
 
 def render_sweep(
@@ -410,7 +649,9 @@ def render_sweep(
         m=tr("{p} points · {r} runs ({f} failed) · settings varied: {s}", p=len(stats),
              r=len(data.results), f=len(failed),
              s=", ".join(_label(p, tr, data.param_names) for p in data.params)),
-    ) + (too_few_note(n_min, tr) if n_min else Markup(""))
+    ) + _scale_note(data, tr) + sweep_briefing(data, stats, x, target, tr) + (
+        too_few_note(n_min, tr) if n_min else Markup("")) + join(
+        html("<p class=note>{t}</p>", t=tr("Note: {n}.", n=tr(n))) for n in data.notes)
     sections = [
         Section("sizing", tr("Sizing answer"), _sizing_html(data, stats, x, target, tr)),
         Section("kpis", tr("Key figures by setting"),

@@ -173,6 +173,9 @@ class SweepStore:
             "points": len(sweep.points),
             "replications": sweep.spec.replications,
             "seed": sweep.spec.seed,
+            # the base's population scale, so that the report can say what was simulated
+            "scale": float(sweep.base.population.scale),
+            "capacities": sweep.base.population.capacities,
             "tasks": len(sweep.tasks),
             "version": package_version(),
             "git_commit": git_commit(),

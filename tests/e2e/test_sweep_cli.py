@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -186,17 +187,29 @@ def test_compare_and_sweep_reports_in_the_chosen_language(tmp_path: Path) -> Non
                         str(tmp_path / "none"), "--lang", "fr"])
     assert code == 2 and "error: --lang fr: expected one of" in err, err
     assert not (tmp_path / "none").exists()
-    code, _, err = cli(["sweep", str(sweep_file(tmp_path, [1, 2], 1)), "--out",
-                        str(tmp_path / "sw"), "--lang", "de"])
+    code, stdout, err = cli(["sweep", str(sweep_file(tmp_path, [1, 2], 1)), "--out",
+                             str(tmp_path / "sw"), "--lang", "de"])
     assert code == 0, err
     page = (tmp_path / "sw" / "report.html").read_text(encoding="utf-8")
     assert '<html lang="de"' in page and "Konferenzknoten (IServ)" in page
+    # the terminal summary too, with German numbers (0,005) and words
+    for german in ("je Punkt:", "Maßstab: Bevölkerungsmaßstab 0,005", "2 Läufe: 2 jetzt",
+                   "Ergebnisse:", "Bericht:"):
+        assert german in stdout, (german, stdout)
+    for english in ("per point", "Scale:", "runs:", "computed now", "results:", "report:"):
+        assert english not in stdout, (english, stdout)
     cfg, out = str(DEFAULT_CONFIG), tmp_path / "cmp"
-    code, _, err = cli(["compare", cfg, cfg, "--replications", "2", "--set",
-                        "population.scale=0.005", "--set", "day.end=10:00", "--set-b",
-                        f"{NODES}=3", "--out", str(out), "--lang", "de"])
+    code, stdout, err = cli(["compare", cfg, cfg, "--replications", "2", "--set",
+                             "population.scale=0.005", "--set", "day.end=10:00", "--set-b",
+                             f"{NODES}=3", "--out", str(out), "--lang", "de"])
     assert code == 0, err
     assert '<html lang="de"' in (out / "report.html").read_text(encoding="utf-8")
+    for german in ("B − A über 2 gepaarte Läufe", "Fett: Das Intervall", "Maßstab:",
+                   "Bericht:"):
+        assert german in stdout, (german, stdout)
+    assert re.search(r"\d,\d+\s?%", stdout), stdout  # 98,25 %, not 98.25 %
+    for english in ("paired replications", "Bold:", "Scale:", "report:"):
+        assert english not in stdout, (english, stdout)
 
 
 def test_replications_cli(tmp_path: Path) -> None:

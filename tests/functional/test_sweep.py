@@ -114,7 +114,8 @@ def test_serial_and_dask_identical(serial: pd.DataFrame, grid_file: Path, tmp_pa
     assert res.executor.startswith("dask LocalCluster")
     cols = ["point", "replication", P_NODES, P_SPREAD, "seed", "key", "config_hash", *KPI_NAMES]
     pd.testing.assert_frame_equal(res.results[cols], serial[cols])
-    details = [c for c in serial.columns if c.startswith("details.")]
+    details = [c for c in serial.columns
+               if c.startswith(("details.", "cause:")) or c == "cost_eur"]
     pd.testing.assert_frame_equal(res.results[details], serial[details])
 
 
@@ -127,6 +128,43 @@ def test_summary_per_point(serial_dir: Path, serial: pd.DataFrame) -> None:
     assert s.loc[2, "join_success_rate"] == pytest.approx(sel.mean())
     half = 12.706204736174698 * sel.std(ddof=1) / math.sqrt(2)  # t(0.975, 1)
     assert s.loc[2, "join_success_rate:ci95"] == pytest.approx(half)
+
+
+def test_rows_carry_lost_minutes_by_cause_and_cost(serial_dir: Path,
+                                                  serial: pd.DataFrame) -> None:
+    """Each row's ``cause:<name>`` columns are the run's direct accounting (they sum to its
+    lost pupil-minutes), ``cost_eur`` prices its nodes; the sweep report's briefing names the
+    failed criteria and the top cause that results.parquet holds."""
+    from sim import Scenario
+    from sim.report import load_sweep_dir, render_sweep
+    from sim.report.labels import cause
+    from sim.report.layout import SERVICE_TARGET, kpi_label, meets
+    from tests.unit.test_sweep_briefing import briefing_text
+
+    causes = [c for c in serial.columns if c.startswith("cause:")]
+    assert causes and serial["lost_pupil_minutes"].gt(0).all()
+    assert serial[causes].sum(axis=1).to_numpy() == pytest.approx(
+        serial["lost_pupil_minutes"].to_numpy(), rel=1e-9)
+    per_node = Scenario().costs.node_per_day_eur
+    cost = serial.groupby(P_NODES)["cost_eur"].agg(["min", "max"])
+    assert (cost["min"] == cost["max"]).all()  # the same setting costs the same
+    assert cost.loc[3, "min"] - cost.loc[1, "min"] == pytest.approx(2 * per_node)
+    assert set(causes) <= set(pd.read_parquet(serial_dir / "summary.parquet").columns)
+
+    means = serial.groupby([P_NODES, P_SPREAD])[[*KPI_NAMES, *causes]].mean()
+    missing = means[[not meets(r.to_dict()) for _, r in means.iterrows()]]  # n=2: the means
+    page = render_sweep(load_sweep_dir(serial_dir))
+    assert "Simulated at population scale 0.005: a faithful miniature" in page
+    text = briefing_text(page)
+    for k, op, thr in SERVICE_TARGET:
+        bad = (missing[k] < thr) if op == ">=" else (missing[k] > thr)
+        if bad.any():
+            assert f"{kpi_label(k)}: missed at {int(bad.sum())} of 4 points" in text
+    assert len(missing), "the grid is meant to miss the target somewhere"
+    by = missing[causes].sum().sort_values(ascending=False)
+    top = cause(str(by.index[0])[len("cause:"):])
+    assert f"direct accounting): {top} (" in text, text
+    assert "The verdict rests on 2 runs per point" in text
 
 
 class _Interrupting:

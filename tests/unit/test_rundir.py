@@ -14,7 +14,12 @@ from sim.rundir import (
     check_comparison_dir,
     check_run_dir,
     check_summary,
+    read_attribution,
+    read_comparison,
     read_run,
+    read_sweep,
+    write_attribution,
+    write_comparison,
     write_run,
 )
 
@@ -75,6 +80,47 @@ def test_interrupted_comparison_may_be_completed(tmp_path: Path) -> None:
     check_comparison_dir(out, "x", "y", force=False)
     with pytest.raises(RunDirError, match="another comparison"):
         check_comparison_dir(out, "x", "z", force=False)
+
+
+def test_read_a_sweep_directory_and_its_optional_files(tmp_path: Path) -> None:
+    from sim.io import write_parquet
+
+    d = tmp_path / "sweep"
+    results = pd.DataFrame({"param:a": [1, 2], "join_success_rate": [0.9, 1.0]})
+    write_parquet(d / "results.parquet", results)
+    stored = read_sweep(d)
+    assert stored.meta == {} and stored.summary is None and stored.sizing is None
+    pd.testing.assert_frame_equal(stored.results, results)
+    # a sweep file beside the results names it; a damaged summary is set aside, not fatal
+    (d / "sweep.yaml").write_text("name: from-yaml\n")
+    (d / "summary.parquet").write_bytes(b"PAR1 damaged")
+    (d / "sizing.json").write_text(json.dumps({"answer": 400}))
+    stored = read_sweep(d)
+    assert stored.meta == {"name": "from-yaml"} and stored.sizing == {"answer": 400}
+    assert stored.summary is None and "summary.parquet cannot be read" in stored.notes[0]
+    (d / "sweep.json").write_text(json.dumps({"name": "from-json"}))  # sweep.json first
+    assert read_sweep(d).meta == {"name": "from-json"}
+    with pytest.raises(RunDirError, match="not a directory"):
+        read_sweep(d / "results.parquet")
+    (d / "results.parquet").write_bytes(b"garbage")
+    with pytest.raises(RunDirError, match=r"results\.parquet: cannot read"):
+        read_sweep(d)
+
+
+def test_attribution_and_comparison_round_trip(tmp_path: Path) -> None:
+    att = {"lost_pupil_minutes": 10.0, "causes": {"dispatcher": {"direct": 10.0}}}
+    assert read_attribution(tmp_path) is None
+    write_attribution(tmp_path / "x", att)
+    assert read_attribution(tmp_path / "x") == att
+    (tmp_path / "x" / "attribution.json").write_text(json.dumps({"causes": []}))
+    assert read_attribution(tmp_path / "x") is None  # not an attribution: ignored
+    for arm in ("a", "b"):
+        write_run(tmp_path / "cmp" / arm, SUMMARY, TS, pd.DataFrame({"school": [0]}))
+    assert read_comparison(tmp_path / "cmp").comparison is None
+    write_comparison(tmp_path / "cmp", {"diffs": {"join_success_rate": {"mean": 0.01}}})
+    stored = read_comparison(tmp_path / "cmp")
+    assert stored.comparison == {"diffs": {"join_success_rate": {"mean": 0.01}}}
+    assert (stored.a.path.name, stored.b.path.name) == ("a", "b")
 
 
 def test_attempts_per_chain() -> None:
