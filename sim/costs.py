@@ -27,14 +27,31 @@ an optimiser's candidate cost follow one rule.
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sim.config import Scenario
 
 _CACHE: dict[str, tuple[int, int]] = {}
-"""Counts from built populations, by what they depend on (a report and an optimiser ask
-again for the same scenario)."""
+"""Counts from built populations, by the digest of what they depend on (a report and an
+optimiser ask again for the same scenario). Every run of a sweep or optimiser worker prices
+its scenario, and each lever combination is another key: keyed by a digest (not the
+scenario's JSON, ≈ 5 kB) and holding at most :data:`_CACHE_MAX` entries, the cache stays
+small however many combinations a worker runs."""
+_CACHE_MAX = 1024
+
+
+def _cached(parts: list[Any], count: Callable[[], tuple[int, int]]) -> tuple[int, int]:
+    key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+    hit = _CACHE.get(key)
+    if hit is None:
+        hit = count()
+        while len(_CACHE) >= _CACHE_MAX:
+            del _CACHE[next(iter(_CACHE))]  # the oldest first (dicts keep insertion order)
+        _CACHE[key] = hit
+    return hit
 
 
 def central_moves(scenario: Scenario) -> tuple[int, int]:
@@ -48,15 +65,16 @@ def central_moves(scenario: Scenario) -> tuple[int, int]:
     full.population.scale = 1.0
     moves = dict(full.assignment.region_moves)
     full.assignment.region_moves = {}
-    key = json.dumps([full.model_dump(mode="json", exclude={"report", "costs"}),
-                      full.data_digests(), moves], sort_keys=True)
-    if key not in _CACHE:
+
+    def count() -> tuple[int, int]:
         pop = build_population(full)  # without the moves: which schools they would move
         full.assignment.region_moves = moves
         moved = region_moves(full, pop.school_region, pop.school_platform, pop.region_names,
                              pop.platform_names)
-        _CACHE[key] = (int(moved.sum()), int(pop.school_pupils[moved].sum()))
-    return _CACHE[key]
+        return int(moved.sum()), int(pop.school_pupils[moved].sum())
+
+    return _cached([full.model_dump(mode="json", exclude={"report", "costs"}),
+                    full.data_digests(), moves], count)
 
 
 def move_eur(scenario: Scenario, schools: int, pupils: int) -> float:
@@ -80,18 +98,20 @@ def lever_changes(scenario: Scenario) -> tuple[int, int]:
     plain = scenario.model_copy(deep=True)
     plain.assignment.replaced_servers = []
     plain.assignment.upgraded_uplinks = []
-    key = json.dumps(["lists", plain.model_dump(mode="json", exclude={"report", "costs"}),
-                      plain.data_digests(), sorted(set(a.replaced_servers)),
-                      sorted(set(a.upgraded_uplinks))], sort_keys=True)
-    if key not in _CACHE:
+
+    def count() -> tuple[int, int]:
         pop = build_population(plain)  # as drawn: which listed schools a hook changes
         n = pop.n_schools
         rep = np.array([i for i in set(a.replaced_servers) if i < n], dtype=int)
         upg = np.array([i for i in set(a.upgraded_uplinks) if i < n], dtype=int)
         top = max(u.mbit_s for u in a.uplink_mix)
-        _CACHE[key] = (int(np.sum(pop.school_tier[rep] == TIER_OUTDATED)),
-                             int(np.sum(pop.school_uplink_mbit_s[upg] < top)))
-    servers, uplinks = _CACHE[key]
+        return (int(np.sum(pop.school_tier[rep] == TIER_OUTDATED)),
+                int(np.sum(pop.school_uplink_mbit_s[upg] < top)))
+
+    servers, uplinks = _cached(["lists", plain.model_dump(mode="json",
+                                                          exclude={"report", "costs"}),
+                                plain.data_digests(), sorted(set(a.replaced_servers)),
+                                sorted(set(a.upgraded_uplinks))], count)
     s = scenario.population.scale
     return round(servers / s), round(uplinks / s)
 
