@@ -129,6 +129,19 @@ def _read_csv(path: Path, columns: dict[str, type], field_name: str) -> pd.DataF
     return df
 
 
+def _type_row_problems(types: pd.DataFrame, where: str) -> list[str]:
+    """Per row of a school-type table (1-based CSV rows after the header): years in order,
+    positive schools and class size."""
+    out = []
+    for i, r in types.iterrows():
+        row = int(str(i)) + 2
+        if r["last_year"] < r["first_year"]:
+            out.append(f"{where}: row {row}: last_year is before first_year")
+        if r["class_size"] <= 0 or r["schools"] <= 0:
+            out.append(f"{where}: row {row}: schools and class_size must be positive")
+    return out
+
+
 def load_marginals(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read and check the school-type and region tables named by the scenario."""
     pop = scenario.population
@@ -150,12 +163,7 @@ def load_marginals(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
     if types["school_type"].duplicated().any():
         dup = types.loc[types["school_type"].duplicated(), "school_type"].tolist()
         problems.append(f"{where_t}: duplicate school_type {dup}")
-    for i, r in types.iterrows():
-        row = int(str(i)) + 2
-        if r["last_year"] < r["first_year"]:
-            problems.append(f"{where_t}: row {row}: last_year is before first_year")
-        if r["class_size"] <= 0 or r["schools"] <= 0:
-            problems.append(f"{where_t}: row {row}: schools and class_size must be positive")
+    problems += _type_row_problems(types, where_t)
     where_r = f"{regions_path}: population.regions_file"
     for col in ("schools_share", "pupil_share"):
         total = float(regions[col].sum())
@@ -220,12 +228,7 @@ def load_external_types(scenario: Scenario, types: pd.DataFrame) -> pd.DataFrame
         )
     if ext_types["school_type"].duplicated().any():
         problems.append(f"{where}: duplicate school_type")
-    for i, r in ext_types.iterrows():
-        row = int(str(i)) + 2
-        if r["last_year"] < r["first_year"]:
-            problems.append(f"{where}: row {row}: last_year is before first_year")
-        if r["class_size"] <= 0 or r["schools"] <= 0:
-            problems.append(f"{where}: row {row}: schools and class_size must be positive")
+    problems += _type_row_problems(ext_types, where)
     if problems:
         raise ConfigError(problems)
     return ext_types.reset_index(drop=True)
