@@ -75,6 +75,9 @@ def optimise(
 
     if search not in SEARCHES:
         raise _fail(f"--search {search}: expected one of {', '.join(SEARCHES)}")
+    if confirm_max_replications is not None and confirm_max_replications < confirm_replications:
+        raise _fail(f"--confirm-max-replications {confirm_max_replications}: below "
+                    f"--confirm-replications ({confirm_replications})")
     tgs = [Target.parse(t) for t in target]
     sc = _load(config, set_ or [])
     lv = load_levers(levers, sc)

@@ -227,6 +227,7 @@ def test_search_and_budget_options_exit_2(tmp_path: Path, capsys: pytest.Capture
         (["--search", "optuna"], "--budget-runs"),
         (["--budget-runs", "60"], "--budget-runs 60"),
         (["--batch", "0"], "--batch"),
+        (["--confirm-max-replications", "4"], "--confirm-max-replications 4"),
     ]:
         with pytest.raises(SystemExit) as exc:
             main(base + extra)
