@@ -65,10 +65,10 @@ fmt: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 
 verification: $(VENV)/.installed-test
-	$(BIN)/python -m sim.verification --out docs/verification.md
+	$(BIN)/python -m sim.experiments.verification --out docs/verification.md
 
 validation: $(VENV)/.installed-test
-	$(BIN)/python -m sim.validation --out docs/validation.md
+	$(BIN)/python -m sim.experiments.validation --out docs/validation.md
 
 # docs/reliability.md: the bad-input corpus and the tests marked `reliability`, with outcomes
 reliability: $(VENV)/.installed-test $(CHROMIUM)

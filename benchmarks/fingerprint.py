@@ -32,13 +32,13 @@ CONFIGS = REPO / "configs"
 
 
 def _scaled(config: str, scale: float, extra: list[str] | None = None) -> Any:
-    """``config`` as a faithful miniature at ``scale`` (``sim.scale``: its central capacities
+    """``config`` as a faithful miniature at ``scale`` (``sim.model.scale``: its central capacities
     are built at ``scale`` when it runs, so a small run stresses the infrastructure as the
     full one does). Since the faithful-scale change (issue 17) the digests of these cases
     differ from earlier checkouts: workers round half up instead of up, and reserve nodes,
     scale-up steps and the external block now scale too."""
     from sim import load_scenario
-    from sim.scale import scaled
+    from sim.model.scale import scaled
 
     base = load_scenario(CONFIGS / config, extra or [])
     return base if scale == 1.0 else scaled(base, scale)
@@ -59,7 +59,7 @@ _POLICY_CASES = {
 
 
 def _cases(quick: bool) -> list[tuple[str, Callable[[], Any], int]]:
-    from sim.verification import loss_scenario, queue_scenario
+    from sim.experiments.verification import loss_scenario, queue_scenario
 
     cases: list[tuple[str, Callable[[], Any], int]] = []
     if not quick:

@@ -3,7 +3,7 @@
 M/M/c/c with A = 100 Erlang, c = 110, N arrivals:
 
 - ``model``  — through dlsim's own conference cluster and the general run loop every day runs
-  (``sim.verification.loss_scenario``; the loop the oracles in tests/oracle use);
+  (``sim.experiments.verification.loss_scenario``; the loop the oracles in tests/oracle use);
 - ``simpy_resource`` — the usual SimPy idiom: one process per arrival + ``simpy.Resource``;
 - ``heapq`` — a bare event loop on ``heapq`` (the floor for pure Python).
 
@@ -78,8 +78,8 @@ def simpy_resource(n: int, seed: int = 1) -> tuple[float, float]:
 
 
 def model(n: int, seed: int = 1) -> tuple[float, float]:
-    from sim.model import simulate_once
-    from sim.verification import loss_scenario
+    from sim.experiments.verification import loss_scenario
+    from sim.model.simulation import simulate_once
 
     sc = loss_scenario(A, C, holding_s=HOLD, arrivals=n, warmup_holdings=0.0)
     t0 = time.perf_counter()
@@ -88,7 +88,7 @@ def model(n: int, seed: int = 1) -> tuple[float, float]:
 
 
 if __name__ == "__main__":
-    from sim.analytic import erlang_b
+    from sim.experiments.analytic import erlang_b
 
     n = 200_000
     for fn in (heapq_loop, simpy_resource, model):

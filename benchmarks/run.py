@@ -23,7 +23,7 @@ DEFAULT = REPO / "configs" / "lower-saxony-scenario-c.yaml"
 
 def _scenario_workload(config: str, overrides: list[str], q: Any) -> None:
     from sim import load_scenario
-    from sim.model import build
+    from sim.model.simulation import build
 
     sc = load_scenario(config, overrides)
     t0 = time.perf_counter()
@@ -80,7 +80,7 @@ SWEEP = REPO / "configs" / "sweeps" / "nodes-x-stagger.yaml"
 
 
 def _warm() -> None:
-    import sim.model  # noqa: F401  (imports are the worker's start-up, not the sweep's work)
+    import sim.model.simulation  # noqa: F401  (imports are the worker's start-up, not the sweep's work)
 
 
 def _sweep_workload(runs: int, q: Any) -> None:
@@ -90,8 +90,8 @@ def _sweep_workload(runs: int, q: Any) -> None:
     Timed: ``executor.run`` over the tasks, from a cluster whose workers have imported the
     model (cluster start-up is reported apart: it is paid once per sweep, not per run). Each
     worker builds the population itself (cached per process), as in a real sweep."""
-    from sim.executors import DaskExecutor
-    from sim.sweep import load_sweep
+    from sim.experiments.executors import DaskExecutor
+    from sim.experiments.sweep import load_sweep
 
     tasks = load_sweep(SWEEP, replications=1).tasks[:runs]
     out: dict[str, Any] = {"runs": len(tasks), "config": str(SWEEP.relative_to(REPO))}
@@ -168,7 +168,7 @@ def main() -> None:
     # a subset never overwrites the day's full run
     name = dt.date.today().isoformat() + ("-" + "-".join(args.only) if args.only else "")
     out = REPO / "benchmarks" / "results" / f"{name}.json"
-    from sim.io import write_text
+    from sim.runs.io import write_text
 
     out.parent.mkdir(parents=True, exist_ok=True)
     write_text(out, json.dumps(results, indent=2) + "\n")

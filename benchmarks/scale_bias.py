@@ -5,8 +5,9 @@
 ``--markdown OUT.json [MORE.json ...]`` prints the tables of one or more result files)
 
 Runs the default day and the Monday replay at each scale (capacities scaled with demand by
-``sim.scale``) and at scale 1, R replications each (seeds ``sim.seeds.replication_seeds``),
-and writes per KPI the mean and 95 % CI half-width (t-based, ``sim.stats.mean_interval``) and
+``sim.model.scale``) and at scale 1, R replications each (seeds
+``sim.model.seeds.replication_seeds``),
+and writes per KPI the mean and 95 % CI half-width (t-based, ``sim.runs.stats.mean_interval``) and
 whether the interval at scale s overlaps the one at scale 1. Counts (attempts, joins, gave up,
 lost pupil-minutes, peak participants) are divided by the realised demand factor (pupils
 simulated / pupils of the whole state) so that they are in whole-state units. docs/scale.md
@@ -38,9 +39,9 @@ KPIS = ("join_success_rate", "blocking_probability", "p50_time_to_join_s",
 
 def _demand_factor(sc: Any) -> float:
     """Pupils simulated over the whole state's (external block included)."""
-    from sim.model import population_for
-    from sim.population import load_marginals
-    from sim.scale import faithful
+    from sim.model.population import load_marginals
+    from sim.model.scale import faithful
+    from sim.model.simulation import population_for
 
     types, _ = load_marginals(sc)
     ext = sc.population.external
@@ -53,10 +54,10 @@ def measure(scales: list[float], reps: int, full_reps: int,
     import numpy as np
 
     from sim import load_scenario
-    from sim.model import simulate_once
-    from sim.scale import scaled
-    from sim.seeds import replication_seeds
-    from sim.stats import mean_interval
+    from sim.model.scale import scaled
+    from sim.model.seeds import replication_seeds
+    from sim.model.simulation import simulate_once
+    from sim.runs.stats import mean_interval
 
     out: dict[str, Any] = {"reps": reps, "full_reps": full_reps, "cases": {}}
     for case, config in CASES.items():

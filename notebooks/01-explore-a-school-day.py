@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -45,10 +45,10 @@ import plotly.graph_objects as go
 from IPython.display import display
 
 from sim import config_path, load_scenario, simulate
-from sim.io import write_text
+from sim.model.scale import scaled
 from sim.report import figures, render_comparison, write_report
 from sim.report.layout import fmt_kpi, kpi_label
-from sim.scale import scaled
+from sim.runs.io import write_text
 
 # the shipped scenarios are found through the installed package, wherever this notebook is
 SCENARIO = Path(CONFIG) if Path(CONFIG).is_file() else config_path(CONFIG)
@@ -56,7 +56,7 @@ OUT = Path.cwd() / "out" / "notebooks"
 
 
 def scenario(overrides=(), node_share=1.0):
-    """The scenario at population SCALE: a faithful miniature (``sim.scale`` builds SCALE of
+    """The scenario at population SCALE: a faithful miniature (``sim.model.scale`` builds SCALE of
     every central capacity), with ``node_share`` of every cluster's nodes."""
     base = load_scenario(SCENARIO, list(overrides))
     nodes = [f"platforms[{i}].clusters[{j}].nodes={max(1, round(c.nodes * node_share))}"

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -54,7 +54,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim import config_path, load_scenario, simulate
-from sim.io import write_parquet, write_text
+from sim.model.scale import scale_count, scaled
 from sim.report import (
     SweepData,
     kpi_vs_param,
@@ -63,7 +63,7 @@ from sim.report import (
     sizing_answer,
     target_text,
 )
-from sim.scale import scale_count, scaled
+from sim.runs.io import write_parquet, write_text
 
 # the shipped scenarios are found through the installed package, wherever this notebook is
 SCENARIO = Path(CONFIG) if Path(CONFIG).is_file() else config_path(CONFIG)
@@ -78,7 +78,7 @@ SLOTS_PARAM = "param:policies.stagger.school_number_slots"
 
 
 def at_scale(overrides=()):
-    """The scenario at population SCALE, a faithful miniature (``sim.scale`` builds SCALE of
+    """The scenario at population SCALE, a faithful miniature (``sim.model.scale`` builds SCALE of
     every central capacity); node counts in ``overrides`` are the whole state's."""
     return scaled(load_scenario(SCENARIO, [f"day.end={DAY_END}", *overrides]), SCALE)
 
@@ -174,7 +174,7 @@ print(path)
 # %%
 import yaml
 
-from sim.whatif import load_grid, run_whatif
+from sim.decide.whatif import load_grid, run_whatif
 
 WHATIF = OUT / "whatif"
 grid_file = OUT / "whatif-grid.yaml"

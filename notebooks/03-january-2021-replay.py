@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -28,8 +28,7 @@
 #
 # We run the three days and set the model beside the reported figures. The replay scenarios
 # are `configs/2021-01-1*.yaml`; where one is missing, the day is built from the default
-# scenario with the same faults via overrides. The fault replays need the faults feature
-# (`sim.faults`); without it only the stable Wednesday runs, and the notebook says so.
+# scenario with the same faults via overrides.
 #
 # **Size.** `SCALE = 0.02` in the tests (a few seconds per day); `SCALE = 1.0` for the whole
 # state. Capacities are scaled with the population.
@@ -40,24 +39,22 @@ SEED = 1
 DEFAULT_CONFIG = "lower-saxony-scenario-c.yaml"  # a shipped scenario (sim.config_path)
 
 # %%
-import importlib.util
 from pathlib import Path
 
 import pandas as pd
 from IPython.display import Markdown, display
 
-from sim import Scenario, config_dir, config_path, load_scenario, simulate
-from sim.io import write_text
+from sim import config_dir, config_path, load_scenario, simulate
+from sim.model.scale import scaled
 from sim.report import figures, render_comparison, write_report
 from sim.report.layout import fmt_kpi, kpi_label
-from sim.scale import scaled
+from sim.runs.io import write_text
 
 OUT = Path.cwd() / "out" / "notebooks"
-HAVE_FAULTS = "faults" in Scenario.model_fields and importlib.util.find_spec("sim.faults")
 
 
 def at_scale(config, overrides=()):
-    """``config`` at population SCALE: a faithful miniature (``sim.scale`` builds SCALE of
+    """``config`` at population SCALE: a faithful miniature (``sim.model.scale`` builds SCALE of
     every central capacity: nodes, reserve nodes, front-end workers, the external block)."""
     return scaled(load_scenario(config, list(overrides)), SCALE)
 
@@ -81,8 +78,6 @@ def day_scenario(day):
     found = sorted(config_dir().glob(PATTERN[day]))
     if found:
         return at_scale(found[0]), found[0].name
-    if FALLBACK[day] and not HAVE_FAULTS:
-        return None, "needs the faults feature"
     return at_scale(config_path(DEFAULT_CONFIG), FALLBACK[day]), "default + overrides"
 
 
@@ -92,11 +87,6 @@ for day in PATTERN:
     sc, how[day] = day_scenario(day)
     if sc is not None:
         days[day] = simulate(sc, seed=SEED)
-if not HAVE_FAULTS:
-    display(Markdown(
-        "**The fault replays arrive with the faults feature.** This installation has no "
-        "`sim.faults`, so only the stable Wednesday is simulated; Monday's dispatcher failure "
-        "and Tuesday's server loss run once that feature is installed."))
 pd.DataFrame({"scenario": {d: r.scenario.name for d, r in days.items()}, "from": how})
 
 # %% [markdown]

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -60,16 +60,16 @@ import plotly.express as px
 from IPython.display import HTML, Markdown, display
 
 import sim
-from sim.attribution import write_attribution
-from sim.costs import central_moves
-from sim.executors import make_executor
-from sim.levers import load_levers, move_regions
+from sim.decide.levers import load_levers, move_regions
+from sim.experiments.attribution import write_attribution
+from sim.experiments.executors import make_executor
+from sim.model.costs import central_moves
+from sim.model.scale import describe, full_state_count, scale_report, scaled
 from sim.report import figures, report_directory
 from sim.report.briefing import briefing, causes_table
 from sim.report.labels import cause
 from sim.report.layout import fmt_kpi, kpi_label
-from sim.scale import describe, full_state_count, scale_report, scaled
-from sim.stats import kpi_interval
+from sim.runs.stats import kpi_interval
 
 # shipped files are found through the installed package, wherever this notebook is
 SCENARIO = Path(CONFIG) if Path(CONFIG).is_file() else sim.config_path(CONFIG)

@@ -18,34 +18,32 @@ The front door::
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sim.config import ConfigError, Scenario, load_scenario, scenario_from_dict
-from sim.model import RunResult, simulate_once
-from sim.results import Results
-from sim.seeds import replication_seeds
+from sim.experiments.replications import Results, simulate
+from sim.model.seeds import replication_seeds
+from sim.model.simulation import RunResult, simulate_once
 
 if TYPE_CHECKING:
-    from sim.api import compare, config_dir, config_path, size
-    from sim.attribution import explain
-    from sim.optimise import optimise
+    from sim.api import compare, config_dir, config_path, size, sweep
+    from sim.decide.optimise import optimise
+    from sim.experiments.attribution import explain
 
-# Imported on first use (they pull in the executors, pandas frames and scipy): ``sim.sweep``
-# is the sweep package, whose module object is callable (``sim.sweep(...)`` is
-# :func:`sim.api.sweep`).
-_LAZY = {"compare": "sim.api", "size": "sim.api", "optimise": "sim.optimise",
-         "explain": "sim.attribution", "config_path": "sim.api",
-         "config_dir": "sim.api", "sweep": None}
+# Imported on first use: they pull in the executors, pandas frames and scipy.
+_LAZY = {"compare": "sim.api", "size": "sim.api", "sweep": "sim.api",
+         "config_path": "sim.api", "config_dir": "sim.api",
+         "optimise": "sim.decide.optimise", "explain": "sim.experiments.attribution"}
 
 
 def __getattr__(name: str) -> Any:
     if name not in _LAZY:
         raise AttributeError(f"module 'sim' has no attribute {name!r}")
-    module = _LAZY[name]
-    if module is None:
-        return importlib.import_module(f"sim.{name}")
-    return getattr(importlib.import_module(module), name)
+    return getattr(importlib.import_module(_LAZY[name]), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [
@@ -66,25 +64,3 @@ __all__ = [
     "size",
     "sweep",
 ]
-
-
-def simulate(
-    scenario: Scenario,
-    seed: int = 1,
-    replications: int = 1,
-    progress: Callable[[float], None] | None = None,
-) -> Results:
-    """Simulate ``replications`` independent replications of ``scenario``."""
-    if replications < 1:
-        raise ValueError("replications must be at least 1")
-    runs = []
-    seeds = replication_seeds(seed, replications)
-    for i, s in enumerate(seeds):
-        cb = None
-        if progress is not None:
-
-            def cb(f: float, i: int = i) -> None:
-                progress((i + f) / replications)
-
-        runs.append(simulate_once(scenario, s, cb))
-    return Results(runs)

@@ -12,9 +12,8 @@ fit = sim.size(sc, "platforms[iserv].clusters[iserv-bbb].nodes", "join_success_r
 
 Every function runs on the same executors as the command line (this process, or a Dask
 ``LocalCluster`` of ``workers`` processes, or a running cluster at ``scheduler``); the same
-seed gives the same numbers on each. Intervals come from :mod:`sim.stats` and stay inside each
+seed gives the same numbers on each. Intervals come from :mod:`sim.runs.stats` and stay inside each
 KPI's bounds. Config paths are accepted by position or by name and come back by name.
-(``sim.sweep`` is also the package of the sweep machinery; calling it calls :func:`sweep`.)
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 from sim.config import ConfigError, Scenario, load_scenario, scenario_from_dict
-from sim.metrics import KPI_NAMES
+from sim.model.metrics import KPI_NAMES
 
 #: Columns of :func:`sweep`'s frame, around the parameter columns (named config paths).
 SWEEP_COLUMNS = ("point", "replication", "seed", "kpi", "value", "error")
@@ -99,7 +98,7 @@ def _scenario(scenario: Scenario | str | Path, overrides: Sequence[str] = ()) ->
 
 @contextmanager
 def _executor(workers: int | None, scheduler: str | None) -> Iterator[Any]:
-    from sim.executors import make_executor
+    from sim.experiments.executors import make_executor
 
     with make_executor(workers=workers if workers and workers > 1 else None,
                        scheduler=scheduler) as ex:
@@ -149,7 +148,7 @@ def sweep(
     pandas.DataFrame
         Columns ``point`` (0-based index of the point), one column per parameter named by
         its config path with list elements by name, ``replication``, ``seed``, ``kpi`` (a KPI
-        name, :data:`sim.metrics.KPI_NAMES`), ``value`` (float; NaN where the KPI is undefined
+        name, :data:`sim.model.metrics.KPI_NAMES`), ``value`` (float; NaN where the KPI is undefined
         or the run failed) and ``error`` (None unless the run failed). Sorted by point,
         replication, KPI order. ``df.attrs`` holds ``name``, ``replications``, ``seeds``
         and ``out`` (the directory, if kept).
@@ -159,8 +158,8 @@ def sweep(
     ConfigError
         A bad path, value or combination (one line per problem).
     """
-    from sim.sweep.runner import run_sweep
-    from sim.sweep.spec import PARAM, build_sweep, check_spec
+    from sim.experiments.sweep.runner import run_sweep
+    from sim.experiments.sweep.spec import PARAM, build_sweep, check_spec
 
     base = _scenario(scenario, overrides)
     src = "sim.sweep"
@@ -227,7 +226,7 @@ def compare(
     ``n`` (pairs), ``significant`` (the interval excludes 0), ``meaningful`` (n ≥ 3).
     ``df.attrs`` holds the scenario names, config hashes and seeds.
     """
-    from sim.experiment import compare as run_compare
+    from sim.experiments.comparisons import compare as run_compare
 
     sa, sb = _scenario(a), _scenario(b)
     with _executor(workers, scheduler) as ex:
@@ -270,14 +269,14 @@ def size(
     ``answer`` (None if not reached), ``outcome``, ``note``, ``current_value``, ``target``,
     and the Erlang-B ``analytic`` bound where there is one.
 
-    At ``population.scale`` < 1 the search runs on the faithful miniature (``sim.scale``):
+    At ``population.scale`` < 1 the search runs on the faithful miniature (``sim.model.scale``):
     ``value`` and ``answer`` are the miniature's counts; ``df.attrs["answer_whole_state"]``
     is the answer for the whole state (``answer / scale`` for a central capacity), and
     ``confirm=True`` runs it at scale 1 (``df.attrs["confirmation"]``).
     """
     from dataclasses import asdict
 
-    from sim.sizing import confirm_at_full_scale, size_capacity
+    from sim.experiments.sizing import confirm_at_full_scale, size_capacity
 
     sc = _scenario(scenario)
     with _executor(workers, scheduler) as ex:

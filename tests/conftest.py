@@ -19,7 +19,7 @@ DEFAULT_CONFIG = REPO / "configs" / "lower-saxony-scenario-c.yaml"
 def small_scenario(scale: float = 0.02, overrides: list[str] | None = None,
                    capacity_factor: float = 1.0) -> Scenario:
     """The default scenario at ``scale`` (a faithful miniature: its central capacities are
-    built at ``scale`` by ``sim.scale``), with the whole state's conference nodes and
+    built at ``scale`` by ``sim.model.scale``), with the whole state's conference nodes and
     front-end workers × ``capacity_factor``."""
     base = load_scenario(DEFAULT_CONFIG)
     sets = [f"population.scale={scale}"]

@@ -170,7 +170,7 @@ def _md(text: str) -> str:
 
 
 def write_doc(outcomes: list[Outcome], tests: list[tuple[str, str, str, float]]) -> Path:
-    from sim.io import write_text
+    from sim.runs.io import write_text
 
     n_ok = sum(o.ok for o in outcomes)
     t_ok = sum(t[2] == "passed" for t in tests)

@@ -1,7 +1,7 @@
 """Regenerate the report screenshots in this folder (about 3 minutes on one core).
 
 Small scale to save CPU: population.scale=0.05 with 3 replications, a faithful miniature
-(``sim.scale``: conference nodes, login workers and the emergency reserve are built at 5 %
+(``sim.model.scale``: conference nodes, login workers and the emergency reserve are built at 5 %
 too, so that 5 % of the pupils meet 5 % of the infrastructure). The sweep is
 configs/sweeps/nodes-x-stagger.yaml with 3 spreads (0, 20, 45 min) and 3 replications.
 
@@ -16,7 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sim import Scenario, load_scenario, scale, simulate
+from sim import Scenario, load_scenario, simulate
+from sim.model import scale
 from sim.report import find_chromium, report_directory
 
 HERE = Path(__file__).resolve().parent

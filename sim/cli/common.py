@@ -122,7 +122,7 @@ def _check_executor_options(workers: int | None, scheduler: str | None) -> None:
 
 def _executor(workers: int | None, scheduler: str | None) -> Any:
     """The executor the options ask for (exit 2 if they conflict or the cluster is away)."""
-    from sim.executors import make_executor
+    from sim.experiments.executors import make_executor
 
     _check_executor_options(workers, scheduler)
     try:
@@ -132,7 +132,7 @@ def _executor(workers: int | None, scheduler: str | None) -> Any:
 
 
 def _load(config: Path, sets: list[str]) -> Any:
-    from sim.population import load_marginals
+    from sim.model.population import load_marginals
 
     sc = load_scenario(config, sets)
     load_marginals(sc)
@@ -149,7 +149,7 @@ def _num(kpi: str, v: float | None) -> str:
 
 def _write_json(path: Path | None, data: dict[str, Any]) -> None:
     if path is not None:
-        from sim.io import write_json
+        from sim.runs.io import write_json
 
         write_json(path, data)
         out.print(f"written: {_u(path)}")

@@ -47,7 +47,7 @@ from sim.config import MAX_SEED
 
 def _prepare_comparison_dir(out_dir: Path, hash_a: str, hash_b: str, force: bool) -> None:
     """Refuse (exit 2) a --out holding another comparison or other files, unless ``force``."""
-    from sim.rundir import RunDirError, check_comparison_dir
+    from sim.runs.rundir import RunDirError, check_comparison_dir
 
     try:
         check_comparison_dir(out_dir, hash_a, hash_b, force)
@@ -107,7 +107,7 @@ def _fmt_delta(kpi: str, v: float | None, tr: Any = None) -> str:
     """A difference of a KPI, signed, with its unit (shares in percentage points)."""
     from sim.report import KPI_LABELS
     from sim.report.i18n import EN
-    from sim.stats import is_share
+    from sim.runs.stats import is_share
 
     tr = tr or EN
     if v is None or not math.isfinite(v):
@@ -126,7 +126,7 @@ def _report(directory: Path, lang: str | None) -> Path:
     """Write DIR/report.html with the report entry point of ``dlsim report`` (exit 1 if the
     report cannot be written: the results themselves are stored)."""
     from sim.report import report_directory
-    from sim.rundir import RunDirError
+    from sim.runs.rundir import RunDirError
 
     try:
         return report_directory(directory, lang=lang)[1]
@@ -165,9 +165,9 @@ def compare(
     lang: LangOpt = None,
 ) -> None:
     """Paired comparison B − A per KPI with 95 % CIs (common random numbers)."""
-    from sim.experiment import compare as run_compare
+    from sim.experiments.comparisons import compare as run_compare
     from sim.report.i18n import Tr
-    from sim.stats import MIN_MEANINGFUL_REPLICATIONS
+    from sim.runs.stats import MIN_MEANINGFUL_REPLICATIONS
 
     _check_executor_options(workers, scheduler)
     lang = _check_lang(lang)
@@ -206,7 +206,7 @@ def compare(
             "–" if not math.isfinite(k.p_value) else _p_value(k.p_value, tr),
         )
     out.print(f"A: {_u(res.a)} ({res.a_config_hash})\nB: {_u(res.b)} ({res.b_config_hash})")
-    from sim.scale import describe
+    from sim.model.scale import describe
 
     scale_a, scale_b = describe(a, tr), describe(b, tr)
     out.print(_u(tr("Scale: {s}", s=scale_a)) if scale_a == scale_b  # wrapped at the terminal
@@ -268,8 +268,8 @@ def sweep(
 
     Rows are stored as runs finish: an interrupted sweep resumes where it stopped.
     """
+    from sim.experiments.sweep import SweepStore, load_sweep, run_sweep
     from sim.report.i18n import Tr
-    from sim.sweep import SweepStore, load_sweep, run_sweep
 
     _check_executor_options(workers, scheduler)
     lang = _check_lang(lang)
@@ -336,7 +336,7 @@ def sweep(
             f"{out_dir}/parts/damaged/) and were computed again"
         )
     _print_sweep_summary(res, sw.named_parameters, tr=tr)
-    from sim.scale import describe
+    from sim.model.scale import describe
 
     out.print(_u(tr("Scale: {s}", s=describe(sw.base, tr))))  # wrapped at the terminal
     out.print(_u(tr(
@@ -361,7 +361,7 @@ def _print_sweep_summary(res: Any, params: dict[str, str], limit: int = 40,
                          tr: Any = None) -> None:
     """Per point: the parameters (by named path) and three KPIs, mean over [95 % interval]."""
     from sim.report.i18n import EN
-    from sim.stats import MIN_MEANINGFUL_REPLICATIONS
+    from sim.runs.stats import MIN_MEANINGFUL_REPLICATIONS
 
     tr = tr or EN
     kpis = ("join_success_rate", "p95_time_to_join_s", "lost_pupil_minutes")
@@ -438,7 +438,7 @@ def size(
     exit 1 if the candidate budget ran out first.
     """
     from sim.config.paths import named_in
-    from sim.sizing import (
+    from sim.experiments.sizing import (
         Target,
         confirm_at_full_scale,
         current_value,
@@ -576,8 +576,8 @@ def replications(
     Hoad, Robinson & Davies (2010), the confidence-interval method with look-ahead.
     Exit 1 if the budget ran out first.
     """
-    from sim.experiment import replications_for_precision
-    from sim.metrics import KPI_NAMES
+    from sim.experiments.comparisons import replications_for_precision
+    from sim.model.metrics import KPI_NAMES
 
     unknown = [k for k in kpi if k not in KPI_NAMES]
     if unknown:

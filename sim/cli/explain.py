@@ -39,8 +39,8 @@ def explain(
 ) -> None:
     """Lost pupil-minutes by cause (direct accounting) and the minutes recovered by removing
     each cause, ± 95 % CI (paired replications on common random numbers)."""
-    from sim.attribution import explain as run_explain
-    from sim.attribution import write_attribution
+    from sim.experiments.attribution import explain as run_explain
+    from sim.experiments.attribution import write_attribution
 
     _check_executor_options(workers, scheduler)
     sc = _load(config, list(set_ or []))

@@ -1,4 +1,5 @@
-"""``dlsim optimise``: the cheapest combination of levers meeting every target (sim.optimise)."""
+"""``dlsim optimise``: the cheapest combination of levers meeting every target
+(sim.decide.optimise)."""
 
 from __future__ import annotations
 
@@ -68,10 +69,10 @@ def optimise(
     Writes OUT/optimum.json and OUT/report.html. No combination meeting the targets is an
     answer (exit 0), not an error.
     """
-    from sim.levers import load_levers
-    from sim.optimise import optimise as run
-    from sim.search import SEARCHES
-    from sim.sizing import Target
+    from sim.decide.levers import load_levers
+    from sim.decide.optimise import optimise as run
+    from sim.decide.search import SEARCHES
+    from sim.experiments.sizing import Target
 
     if search not in SEARCHES:
         raise _fail(f"--search {search}: expected one of {', '.join(SEARCHES)}")

@@ -34,7 +34,7 @@ from sim.cli.common import (
     out,
 )
 from sim.config import MAX_SEED, ConfigError, load_scenario
-from sim.rundir import RunDirError, check_run_dir
+from sim.runs.rundir import RunDirError, check_run_dir
 
 
 @app.command()
@@ -42,7 +42,7 @@ def validate(config: ConfigArg, set_: SetOpt = None) -> None:
     """Check a scenario file (and its data files); exit 2 with one line per problem."""
     try:
         sc = load_scenario(config, set_ or [])
-        from sim.population import load_marginals
+        from sim.model.population import load_marginals
 
         load_marginals(sc)
     except ConfigError as exc:
@@ -77,7 +77,7 @@ def run(
 
     try:
         sc = load_scenario(config, set_ or [])
-        from sim.population import load_marginals
+        from sim.model.population import load_marginals
 
         load_marginals(sc)
     except ConfigError as exc:
@@ -218,7 +218,7 @@ def _need_browser(option: str) -> None:
 
 def _print_summary(data: Any, sim_s: float, tr: Any) -> None:
     """The key figures as a table in the report's language; intervals when meaningful."""
-    from sim.metrics import KPI_NAMES
+    from sim.model.metrics import KPI_NAMES
     from sim.report.layout import fmt_kpi, interval_range, kpi_label
 
     # the name on a line of its own, cut to the terminal (a title never wraps); what was

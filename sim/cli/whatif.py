@@ -54,7 +54,7 @@ def whatif(
 
     Runs are stored as they finish: an interrupted run resumes where it stopped.
     """
-    from sim.whatif import load_grid, run_whatif, write_page
+    from sim.decide.whatif import load_grid, run_whatif, write_page
 
     lang = _check_lang(lang)  # else the base scenario's report.lang (see page_data)
     if from_dir is not None:

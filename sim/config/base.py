@@ -58,7 +58,8 @@ def _parse_time_of_day(value: Any) -> Any:
 # and every product the model forms of two counts stays far inside int64 (numpy arrays of
 # counts silently wrap above 2**63: 1e20 participants per node gave 48 % success instead of
 # 99 %). Other numbers (seconds, Mbit/s, minutes) are at most 1e12, the verification
-# scenarios' stand-in for "unlimited" (sim/verification.py): beyond any real quantity of the
+# scenarios' stand-in for "unlimited" (sim/experiments/verification.py): beyond any real quantity
+# of the
 # model (30,000 years in seconds), and far from float overflow in its sums and products.
 MAX_COUNT = 1_000_000
 MAX_QUANTITY = 1e12

@@ -1,7 +1,8 @@
 """Scenario models for faults and policies (what a scenario may inject or change).
 
 Faults are time-windowed and targeted; policies are what planners can decide. Both are
-applied by ``sim.faults`` and ``sim.policies``; names they refer to (platforms, clusters,
+applied by ``sim.model.faults`` and ``sim.model.policies``; names they refer to (platforms,
+clusters,
 regions, school types, tiers) are checked when the scenario loads.
 """
 

@@ -68,7 +68,7 @@ class PopulationConfig(Strict):
     capacities: Literal["whole_state", "as_given"] = "whole_state"
     """``whole_state``: the central capacities in this file (conference and reserve nodes,
     scale-up steps, login-service workers, the external block) are the whole state's, and a
-    run at ``scale`` builds that share of them — a faithful miniature (``sim.scale``).
+    run at ``scale`` builds that share of them — a faithful miniature (``sim.model.scale``).
     ``as_given``: every capacity is built as written (a small state on the full fleet, or a
     file that sets its miniature's capacities itself)."""
     seed: Seed = 2021

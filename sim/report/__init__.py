@@ -19,7 +19,6 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from sim.io import write_text
 from sim.report.comparison_report import (
     comparison_figures,
     normalise_diffs,
@@ -54,6 +53,7 @@ from sim.report.sweep_report import (
     sizing_answer,
     x_param,
 )
+from sim.runs.io import write_text
 
 _fmt = fmt_kpi  # the CLI's KPI table uses the report's formatting
 

@@ -1,7 +1,8 @@
 """The briefing at the top of a report: in plain words, which criterion of the service target
-failed and by how much, who lost the minutes (direct accounting, ``sim.causes``), what
+failed and by how much, who lost the minutes (direct accounting, ``sim.model.causes``), what
 removing each cause would recover (when ``attribution.json`` is in the directory,
-``sim.attribution``), and the verdict — consistent with those numbers because it is computed
+``sim.experiments.attribution``), and the verdict — consistent with those numbers because it is
+computed
 from them."""
 
 from __future__ import annotations
@@ -12,18 +13,18 @@ from typing import Any
 
 from markupsafe import Markup
 
-from sim import rundir
 from sim.report.i18n import EN, Tr
 from sim.report.labels import cause, fmt_kpi, kpi_label
 from sim.report.layout import SERVICE_TARGET, html, join, table, verdict
-from sim.stats import Interval
+from sim.runs import rundir
+from sim.runs.stats import Interval
 
 TOP = 3  # causes named
 
 
 def read_attribution(directory: str | Path | None) -> dict[str, Any] | None:
     """``attribution.json`` of a directory, if there is a readable one (read by
-    :func:`sim.rundir.read_attribution`)."""
+    :func:`sim.runs.rundir.read_attribution`)."""
     return rundir.read_attribution(directory)
 
 

@@ -92,7 +92,7 @@ DE: dict[str, str] = {
     "Scenario and assumptions": "Szenario und Annahmen",
     "Sources": "Quellen",
     "Provenance": "Herkunft der Ergebnisse",
-    # ---------------------------------------------------------------- cost (sim.costs)
+    # ---------------------------------------------------------------- cost (sim.model.costs)
     "Cost of the scenario as configured": "Kosten des Szenarios wie konfiguriert",
     "In €, from the scenario's costs section (data/SOURCES.md A56–A62: assumptions).":
         "In €, aus dem Abschnitt costs des Szenarios (data/SOURCES.md A56–A62: Annahmen).",
@@ -231,7 +231,7 @@ DE: dict[str, str] = {
     "schools (log scale)": "Schulen (logarithmisch)",
     "affected: > 10 %": "betroffen: > 10 %",
     "school server": "Schulserver",
-    # ------------------------------------------- what-if page (sim.whatif.labels.UI)
+    # ------------------------------------------- what-if page (sim.decide.whatif.labels.UI)
     # (kept together, apart from the reports' own entries, so that merges stay easy)
     "What if …? — {name}": "Was wäre, wenn …? — {name}",
     "Move a control: the charts, key figures and the service verdict below switch at once "

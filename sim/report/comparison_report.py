@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from markupsafe import Markup
 from plotly.subplots import make_subplots
 
-from sim.metrics import KPI_NAMES, capacity_at_mix
+from sim.model.metrics import KPI_NAMES, capacity_at_mix
 from sim.report import figures as F
 from sim.report import labels as L
 from sim.report.briefing import briefing, read_attribution
@@ -36,7 +36,7 @@ from sim.report.layout import (
     too_few_note,
 )
 from sim.report.run_report import population_line, provenance_table
-from sim.stats import MIN_MEANINGFUL_REPLICATIONS, paired_difference
+from sim.runs.stats import MIN_MEANINGFUL_REPLICATIONS, paired_difference
 
 # KPIs where a larger value is better (for colouring differences).
 HIGHER_IS_BETTER = {"join_success_rate", "joins_succeeded"}
@@ -86,7 +86,7 @@ def normalise_diffs(diffs: Mapping[str, Any] | None) -> dict[str, Diff]:
 
 
 def paired_diffs(a: RunData, b: RunData, tr: Tr | None = None) -> tuple[dict[str, Diff], str]:
-    """Differences B − A and how they were formed (paired t via :mod:`sim.stats`)."""
+    """Differences B − A and how they were formed (paired t via :mod:`sim.runs.stats`)."""
     tr = tr or Tr()
     pa, pb = a.per_replication, b.per_replication
     seeds_a, seeds_b = a.provenance.get("seeds"), b.provenance.get("seeds")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim.rundir import (  # the directory formats live in sim.rundir
+from sim.runs.rundir import (  # the directory formats live in sim.runs.rundir
     RunDirError,
     StoredComparison,
     StoredRun,
@@ -25,10 +25,10 @@ from sim.rundir import (  # the directory formats live in sim.rundir
     read_run,
     run_subdirs,
 )
-from sim.rundir import (
+from sim.runs.rundir import (
     read_parquet_checked as read_parquet_checked,
 )
-from sim.stats import Interval, kpi_interval
+from sim.runs.stats import Interval, kpi_interval
 
 if TYPE_CHECKING:
     from sim.config import Scenario
@@ -106,7 +106,7 @@ class RunData:
         """The 95 % interval of a KPI over replications (None with one replication).
 
         Read from ``kpis_interval95`` when the run recorded it, else computed from the
-        replications' values with :func:`sim.stats.kpi_interval` (bounded for shares).
+        replications' values with :func:`sim.runs.stats.kpi_interval` (bounded for shares).
         """
         if self.replications < 2:
             return None
@@ -191,7 +191,7 @@ def scenario_from_summary(summary: dict[str, Any]) -> tuple[Scenario | None, str
 
 
 def _stored(read: Any, path: str | Path) -> Any:
-    """``read(path)`` from :mod:`sim.rundir`, its errors as :class:`ReportInputError`."""
+    """``read(path)`` from :mod:`sim.runs.rundir`, its errors as :class:`ReportInputError`."""
     try:
         return read(path)
     except ReportInputError:
@@ -201,9 +201,9 @@ def _stored(read: Any, path: str | Path) -> Any:
 
 
 def run_data(stored: StoredRun) -> RunData:
-    """A run directory read by :func:`sim.rundir.read_run` as the report reads it."""
+    """A run directory read by :func:`sim.runs.rundir.read_run` as the report reads it."""
     summary = stored.summary
-    # sim.rundir's notes are plain English; as Notes they are looked up in the catalogue
+    # sim.runs.rundir's notes are plain English; as Notes they are looked up in the catalogue
     notes: list[str] = [n if isinstance(n, Note) else Note(n) for n in stored.notes]
     sc, why = scenario_from_summary(summary)
     if why:
@@ -214,7 +214,7 @@ def run_data(stored: StoredRun) -> RunData:
 
 def load_run_dir(path: str | Path) -> RunData:
     """Read a run directory written by ``dlsim run`` / ``Results.save``."""
-    return run_data(_stored(read_run, path))  # the format is read in sim.rundir
+    return run_data(_stored(read_run, path))  # the format is read in sim.runs.rundir
 
 
 def load_comparison_dir(path: str | Path) -> tuple[RunData, RunData, dict[str, Any] | None]:

@@ -365,7 +365,7 @@ def _resolve(items: Any, key: str) -> Any:
     return next((x for x in items if x.name == key), None)
 
 
-# the causes of lost pupil-minutes (sim.causes); login_service:<platform> is composed
+# the causes of lost pupil-minutes (sim.model.causes); login_service:<platform> is composed
 CAUSES: dict[str, tuple[str, str]] = {
     "moderator_late": ("teachers opening their rooms late",
                        "Lehrkräfte, die ihren Raum spät öffnen"),

@@ -18,10 +18,10 @@ import plotly.graph_objects as go
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from sim.provenance import package_version
 from sim.report.i18n import EN, Tr
 from sim.report.labels import KPIS, fmt_kpi, kpi_kind, kpi_label
-from sim.stats import MIN_MEANINGFUL_REPLICATIONS, Interval
+from sim.runs.provenance import package_version
+from sim.runs.stats import MIN_MEANINGFUL_REPLICATIONS, Interval
 
 # Kept for callers that read labels by KPI name (the CLI, notebooks): English label, kind.
 KPI_LABELS = {k: (en, kind) for k, (en, _, kind) in KPIS.items()}

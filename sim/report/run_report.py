@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from markupsafe import Markup
 
-from sim.metrics import KPI_NAMES
+from sim.model.metrics import KPI_NAMES
 from sim.report import figures as F
 from sim.report import labels as L
 from sim.report.assumptions import assumptions_html, sources_appendix
@@ -186,7 +186,7 @@ def population_line(d: RunData, tr: Tr) -> str:
     ]
     line = " · ".join(parts)
     if scale is not None and float(scale) != 1.0:
-        # sim.scale: a miniature builds its central capacities at the same scale, unless the
+        # sim.model.scale: a miniature builds its central capacities at the same scale, unless the
         # scenario keeps them as given
         kept = (d.scenario is not None
                 and getattr(d.scenario.population, "capacities", "") == "as_given")

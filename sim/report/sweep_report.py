@@ -1,9 +1,9 @@
 """The report of a parameter sweep: KPI vs parameter with 95 % CI bands and the sizing answer.
 
 Reads ``results.parquet`` (one row per (point, replication); KPI columns named as in
-``sim.metrics.KPI_NAMES``; swept parameters in ``param:<config path>`` columns; lost
+``sim.model.metrics.KPI_NAMES``; swept parameters in ``param:<config path>`` columns; lost
 pupil-minutes by cause in ``cause:<name>``; ``cost_eur``; failed runs carry a non-empty
-``error``) through :func:`sim.rundir.read_sweep`. Anything else in the directory is optional:
+``error``) through :func:`sim.runs.rundir.read_sweep`. Anything else in the directory is optional:
 a ``sizing.json`` written by ``dlsim size`` is shown as is, a name and description are taken
 from ``sweep.json`` (or a ``sweep.yaml`` beside the results) when present.
 """
@@ -22,8 +22,8 @@ import plotly.graph_objects as go
 from markupsafe import Markup
 from plotly.subplots import make_subplots
 
-from sim.causes import COLUMN as CAUSE
-from sim.metrics import KPI_NAMES
+from sim.model.causes import COLUMN as CAUSE
+from sim.model.metrics import KPI_NAMES
 from sim.report import figures as F
 from sim.report import labels as L
 from sim.report.briefing import TOP
@@ -47,8 +47,8 @@ from sim.report.layout import (
     target_text,
     too_few_note,
 )
-from sim.rundir import RunDirError, read_sweep
-from sim.stats import KPI_BOUNDS, MIN_MEANINGFUL_REPLICATIONS, Interval, kpi_interval
+from sim.runs.rundir import RunDirError, read_sweep
+from sim.runs.stats import KPI_BOUNDS, MIN_MEANINGFUL_REPLICATIONS, Interval, kpi_interval
 
 SWEEP_KPIS = (
     "join_success_rate",
@@ -118,7 +118,7 @@ class SweepData:
 
 def load_sweep_dir(path: str | Path) -> SweepData:
     """A sweep directory as the report reads it (the files are read by
-    :func:`sim.rundir.read_sweep`)."""
+    :func:`sim.runs.rundir.read_sweep`)."""
     try:
         stored = read_sweep(path)
     except ReportInputError:
@@ -142,7 +142,7 @@ def load_sweep_dir(path: str | Path) -> SweepData:
 
 def point_stats(data: SweepData) -> pd.DataFrame:
     """One row per point: parameters, n, and per KPI ``<kpi>`` (mean), ``<kpi>:lo``,
-    ``<kpi>:hi`` (95 % interval within the KPI's bounds, :func:`sim.stats.kpi_interval`, or
+    ``<kpi>:hi`` (95 % interval within the KPI's bounds, :func:`sim.runs.stats.kpi_interval`, or
     read from summary.parquet), ``<kpi>:ci95`` (half-width) and ``<kpi>:n``; the mean of each
     ``cause:<name>`` (lost pupil-minutes by cause) and of ``cost_eur`` when the rows carry
     them."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sim import simulate
-from sim.io import write_parquet
+from sim.runs.io import write_parquet
 from tests.conftest import small_scenario, synthetic_sweep_results
 
 FAULT = ("faults=[{kind: dispatcher_failure, label: dispatcher fault (test), platform: iserv, "

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.metrics import KPI_NAMES
+from sim.model.metrics import KPI_NAMES
 from tests.conftest import DEFAULT_CONFIG, REPO
 
 

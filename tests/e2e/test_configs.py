@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from sim.config import load_scenario
-from sim.model import simulate_once
-from sim.validation import scaled
+from sim.experiments.validation import scaled
+from sim.model.simulation import simulate_once
 from tests.conftest import REPO
 
 CONFIGS = sorted((REPO / "configs").glob("*.yaml"))

@@ -26,7 +26,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.sweep.store import SweepStore
+from sim.experiments.sweep.store import SweepStore
 from tests.conftest import DEFAULT_CONFIG, REPO
 from tests.e2e.cluster import ENV, dask_cluster, kill_group
 from tests.reliability import cli
@@ -93,7 +93,7 @@ def test_ctrl_c_during_run_exits_130_and_writes_nothing(tmp_path: Path) -> None:
 def test_staged_outputs_are_all_or_nothing(tmp_path: Path) -> None:
     """An interruption between writing the files of a run (here: after two of three) leaves
     the earlier files untouched and no temporaries."""
-    from sim.io import StagedFiles, text_writer
+    from sim.runs.io import StagedFiles, text_writer
 
     for name in ("a.txt", "b.txt", "c.txt"):
         (tmp_path / name).write_text("old")
@@ -125,7 +125,7 @@ def test_disk_full_while_saving_keeps_the_earlier_run(
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real_fsync(fd)
 
-    monkeypatch.setattr("sim.io.os.fsync", fsync)
+    monkeypatch.setattr("sim.runs.io.os.fsync", fsync)
     code, _, err = cli(["run", str(DEFAULT_CONFIG), "--out", str(out), "--no-report",
                         "--seed", "2", *SMALL])
     assert code == 1, err
@@ -228,7 +228,7 @@ def _small_sweep(d: Path, nodes: list[int], replications: int) -> Path:
         "name": "reliability",
         "base": str(DEFAULT_CONFIG),
         "overrides": ["population.scale=0.005", "day.end='10:00'"],
-        # whole-state node counts: at scale 0.005 (sim.scale) they run as ``nodes``
+        # whole-state node counts: at scale 0.005 (sim.model.scale) they run as ``nodes``
         "parameters": {"platforms[0].clusters[0].nodes": [n * 200 for n in nodes]},
         "replications": replications,
         "seed": 3,
@@ -275,8 +275,8 @@ def test_cluster_failures_are_reported_not_stored(
 ) -> None:
     """A task the cluster fails to compute (e.g. a worker lost more often than Dask's
     allowed failures) is not stored as the run's result: exit 1, and a re-run computes it."""
-    from sim.executors import LOST, SerialExecutor, run_task
-    from sim.sweep import load_sweep, run_sweep
+    from sim.experiments.executors import LOST, SerialExecutor, run_task
+    from sim.experiments.sweep import load_sweep, run_sweep
 
     class Flaky(SerialExecutor):
         name = "flaky"
@@ -616,7 +616,7 @@ def test_run_killed_with_sigkill_while_saving_can_be_rerun(
 def test_temporaries_of_live_writers_are_kept(tmp_path: Path) -> None:
     """Only temporaries of processes that are gone count as abandoned: one of a process that
     is still writing (here: a live `sleep`) is kept; an old-format one is removed."""
-    from sim.io import HOST, remove_stale_temporaries
+    from sim.runs.io import HOST, remove_stale_temporaries
 
     live = subprocess.Popen(["sleep", "30"])
     dead = subprocess.Popen(["true"])
@@ -695,7 +695,7 @@ def test_sweep_that_cannot_start_leaves_nothing_behind(
 ) -> None:
     """A sweep stopped before its first run was stored (Ctrl-C at once, here injected) leaves
     no sweep.json or parts/ in the directory it created: the next attempt starts clean."""
-    from sim.executors import SerialExecutor
+    from sim.experiments.executors import SerialExecutor
 
     def interrupted(self: SerialExecutor, tasks: Any) -> Iterator[dict[str, Any]]:
         raise KeyboardInterrupt

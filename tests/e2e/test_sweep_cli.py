@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.metrics import KPI_NAMES
-from sim.sweep import load_sweep, run_sweep
+from sim.experiments.sweep import load_sweep, run_sweep
+from sim.model.metrics import KPI_NAMES
 from tests.conftest import DEFAULT_CONFIG, REPO
 from tests.e2e.cluster import ENV
 from tests.e2e.cluster import dask_cluster as start_cluster
@@ -136,7 +136,7 @@ def test_sweep_refuses_bad_input(tmp_path: Path) -> None:
 def test_compare_and_size_cli(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
     small = ["--set", "population.scale=0.005", "--set", "day.end=10:00"]
-    # whole-state node counts: at scale 0.005 (sim.scale) they run as 1 and 3 nodes
+    # whole-state node counts: at scale 0.005 (sim.model.scale) they run as 1 and 3 nodes
     arms = ["--set-a", f"{NODES}=200", "--set-b", f"{NODES}=600"]
     cfg = str(DEFAULT_CONFIG)
     args = ["compare", cfg, cfg, "--replications", "2", *small, *arms, "--out", str(out)]
@@ -161,7 +161,7 @@ def test_compare_and_size_cli(tmp_path: Path) -> None:
     assert code == 2 and "holds another comparison" in err and "--force" in err, err
     assert (out / "comparison.json").read_bytes() == before
 
-    from sim.verification import loss_scenario
+    from sim.experiments.verification import loss_scenario
 
     sc = loss_scenario(10.0, 10, arrivals=2_000)
     data = sc.model_dump(mode="json")

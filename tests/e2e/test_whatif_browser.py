@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.causes import COLUMN as CAUSE
+from sim.decide.whatif import load_grid, run_whatif, write_page
+from sim.decide.whatif.page import CARD_KPIS
+from sim.model.causes import COLUMN as CAUSE
 from sim.report import labels as L
 from sim.report.i18n import EN, Tr
 from sim.report.layout import SERVICE_TARGET, fmt_kpi, meets
-from sim.whatif import load_grid, run_whatif, write_page
-from sim.whatif.page import CARD_KPIS
 from tests.e2e.browser import require_chromium
 from tests.whatif_grid import write_grid
 

@@ -1,4 +1,5 @@
-"""The Python API: sim.sweep / sim.compare / sim.size return the documented tidy frames."""
+"""The Python API: sim.sweep / sim.compare / sim.size return the documented tidy
+frames."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 import sim
 from sim.api import COMPARE_COLUMNS, SIZE_COLUMNS, SWEEP_COLUMNS
-from sim.metrics import KPI_NAMES
+from sim.model.metrics import KPI_NAMES
 
 NODES = "platforms[0].clusters[0].nodes"
 NODES_NAMED = "platforms[iserv].clusters[iserv-bbb].nodes"

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from sim import simulate_once
-from sim.model import build
-from sim.states import DONE, GAVE_UP, IN_SESSION, LOBBY, TRYING
+from sim.model.simulation import build
+from sim.model.states import DONE, GAVE_UP, IN_SESSION, LOBBY, TRYING
 from tests.conftest import small_scenario
 
 REGIMES = {

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from sim import Scenario, simulate
-from sim.executors import Task, run_task
-from sim.experiment import (
+from sim.experiments.comparisons import (
     compare,
     kpi_difference,
     precision_trace,
@@ -19,8 +18,9 @@ from sim.experiment import (
     replications_for_precision,
     solution,
 )
-from sim.metrics import KPI_NAMES
-from sim.verification import loss_scenario
+from sim.experiments.executors import Task, run_task
+from sim.experiments.verification import loss_scenario
+from sim.model.metrics import KPI_NAMES
 from tests.conftest import small_scenario
 
 SETS = ["day.end=10:00"]  # a short morning: the 08:00 peak without the afternoon
@@ -139,7 +139,7 @@ def test_replications_for_precision() -> None:
 
 def test_replicated_outputs_carry_bounded_intervals(tight: Scenario) -> None:
     """summary.json's kpis_interval95 and the time-series band stay inside the bounds."""
-    from sim.stats import KPI_BOUNDS
+    from sim.runs.stats import KPI_BOUNDS
 
     res = simulate(tight, seed=5, replications=2)
     s = res.summary

@@ -1,4 +1,4 @@
-"""Counterfactual attribution (sim.attribution, ``dlsim explain``)."""
+"""Counterfactual attribution (sim.experiments.attribution, ``dlsim explain``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.attribution import REMOVALS, removal_for
+from sim.experiments.attribution import REMOVALS, removal_for
 from tests.conftest import DEFAULT_CONFIG, REPO
 
 MONDAY = REPO / "configs" / "2021-01-11-monday-dispatcher-failure.yaml"

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from sim import simulate_once
-from sim.levers import QUEUE_CAUSES, load_levers, rankings
+from sim.decide.levers import QUEUE_CAUSES, load_levers, rankings
 from tests.conftest import small_scenario
 
 SCALE = 0.05
@@ -52,7 +52,7 @@ def _queue_minutes(schools: pd.DataFrame) -> pd.Series:
 @pytest.mark.parametrize("seed", [2, 3])  # seeds whose baseline charges minutes there
 def test_upgrading_uplinks_never_adds_minutes_at_the_uplinks(tmp_path, seed: int) -> None:  # type: ignore[no-untyped-def]
     """The minutes charged to the upgraded schools' own server queues (which hold the uplink
-    transfer, ``sim/causes.py``) do not rise, on the same seed. Only at those schools: the
+    transfer, ``sim/model/causes.py``) do not rise, on the same seed. Only at those schools: the
     run's random streams are shared, so another school's day (e.g. whether its overloaded
     server crashes) may come out differently on the same seed."""
     sc = small_scenario(SCALE)

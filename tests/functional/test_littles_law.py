@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.model import build
+from sim.model.simulation import build
 from tests.conftest import small_scenario
 
 REGIMES = {

@@ -1,6 +1,8 @@
-"""`sim.optimise` against known answers: Erlang-B's server count, a two-lever toy, directions.
+"""`sim.decide.optimise` against known answers: Erlang-B's server count, a two-lever toy,
+directions.
 
-Validation-mode loss systems (M/M/c/c through the model's own cluster, sim.verification):
+Validation-mode loss systems (M/M/c/c through the model's own cluster,
+sim.experiments.verification):
 the blocking target's true answer is Erlang-B's smallest server count. The (A, target) pairs
 are chosen with a margin (B(c*) ≤ 0.75 × target ≤ B(c* − 1) / 1.4) so that a correct
 procedure proves c* with the replications used here; seeds are fixed.
@@ -20,9 +22,9 @@ import numpy as np
 import pytest
 import yaml
 
-from sim.analytic import min_servers_erlang_b
-from sim.optimise import optimise
-from sim.verification import loss_scenario
+from sim.decide.optimise import optimise
+from sim.experiments.analytic import min_servers_erlang_b
+from sim.experiments.verification import loss_scenario
 
 SERVERS = "platforms[p].clusters[c].node_max_participants"
 HOLDING = "demand.poisson.holding_mean_s"
@@ -181,7 +183,7 @@ def _large(tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 def test_optuna_finds_the_cheapest_mix_in_a_large_space(tmp_path: Path) -> None:
-    from sim.analytic import erlang_b
+    from sim.experiments.analytic import erlang_b
 
     offered, target = 5.0, 0.05
     # the known answer: the cheapest (slots, nodes) whose capacity meets Erlang-B's target
@@ -249,8 +251,8 @@ def test_sequential_looks_spend_replications_only_on_close_calls(tmp_path: Path,
     With seed 6, 14 servers fail clearly and stop at the first look. A candidate gets more
     replications only when the look before decided nothing; no run is made twice.
     """
-    from sim.sizing import Target
-    from sim.stats import kpi_interval
+    from sim.experiments.sizing import Target
+    from sim.runs.stats import kpi_interval
 
     offered, blocking = 10.0, 0.04
     want = min_servers_erlang_b(offered, blocking)

@@ -1,5 +1,5 @@
 """Login and join retries that fall within a front-end outage of known end are settled at once
-(``sim.behaviour``'s settling of login and join chains). With back-off jitter off
+(``sim.model.behaviour``'s settling of login and join chains). With back-off jitter off
 the delays are deterministic, so settling must give exactly what the event-by-event path
 gives: the same attempts, failures, give-ups and logins at the same times, the same KPIs and
 per-minute series."""
@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.model import Simulation, build
-from sim.recorder import Code
+from sim.model.recorder import Code
+from sim.model.simulation import Simulation, build
 from tests.conftest import small_scenario
 
 FAULTS = (

@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-from sim.model import Simulation, build
-from sim.recorder import Code
+from sim.model.recorder import Code
+from sim.model.simulation import Simulation, build
 from tests.conftest import small_scenario
 
 # no faults: no school server can go down, so every reconnect is counted, none simulated

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim import load_scenario
-from sim.model import build
+from sim.model.simulation import build
 from tests.conftest import DEFAULT_CONFIG
 
 LOSS = ["day.end=09:30", "faults=[]", "assignment.outdated_share=0",

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from sim.analytic import erlang_b, min_servers_erlang_b
 from sim.config import ConfigError
-from sim.sizing import Target, analytic_bound, current_value, search_minimum, size_capacity
-from sim.verification import loss_scenario
+from sim.experiments.analytic import erlang_b, min_servers_erlang_b
+from sim.experiments.sizing import (
+    Target,
+    analytic_bound,
+    current_value,
+    search_minimum,
+    size_capacity,
+)
+from sim.experiments.verification import loss_scenario
 from tests.conftest import small_scenario
 
 SLOTS = "platforms[0].clusters[0].node_max_participants"
@@ -90,7 +96,7 @@ def test_parameter_checks_and_baseline_bound() -> None:
 
 
 def test_search_gives_up_when_more_capacity_stops_helping() -> None:
-    from sim.sizing import Unreachable
+    from sim.experiments.sizing import Unreachable
 
     with pytest.raises(Unreachable, match="does not improve significantly"):
         search_minimum(lambda v: False, 10, None, 1, gains=lambda smaller, larger: larger < 40)
@@ -100,8 +106,8 @@ def test_search_gives_up_when_more_capacity_stops_helping() -> None:
 
 def test_miniature_answers_for_the_whole_state_and_confirms_at_scale_1() -> None:
     from sim import load_scenario
-    from sim.scale import scale_count
-    from sim.sizing import confirm_at_full_scale
+    from sim.experiments.sizing import confirm_at_full_scale
+    from sim.model.scale import scale_count
     from tests.conftest import DEFAULT_CONFIG
 
     # two small school types: scale 1 of them is cheap enough to confirm in a test

@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import sim.executors
+import sim.experiments.executors
 from sim.config import ConfigError, parse_override
-from sim.executors import SerialExecutor, Task, make_executor, run_task
-from sim.metrics import KPI_NAMES
-from sim.sweep import SweepStore, load_sweep, run_sweep
-from sim.sweep.spec import override
+from sim.experiments.executors import SerialExecutor, Task, make_executor, run_task
+from sim.experiments.sweep import SweepStore, load_sweep, run_sweep
+from sim.experiments.sweep.spec import override
+from sim.model.metrics import KPI_NAMES
 from tests.conftest import DEFAULT_CONFIG
 
 NODES = "platforms[0].clusters[0].nodes"
@@ -203,14 +203,14 @@ def test_interrupted_sweep_resumes_without_loss_or_duplicates(tmp_path: Path) ->
 
 
 def test_failing_run_is_an_error_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = sim.executors.simulate_once
+    real = sim.experiments.executors.simulate_once
 
     def flaky(scenario: Any, seed: int = 1, progress: Any = None) -> Any:
         if scenario.platforms[0].clusters[0].nodes == 3 and seed != 5:
             raise RuntimeError("boom")
         return real(scenario, seed)
 
-    monkeypatch.setattr(sim.executors, "simulate_once", flaky)
+    monkeypatch.setattr(sim.experiments.executors, "simulate_once", flaky)
     sw = load_sweep(write_sweep(tmp_path, SMALL))
     res = run_sweep(sw, tmp_path / "out")
     assert len(res.results) == 4 and res.errors == 1
@@ -220,7 +220,7 @@ def test_failing_run_is_an_error_row(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert all(math.isnan(bad[k]) for k in KPI_NAMES)
     assert res.summary.loc[1, "errors"] == 1 and res.summary.loc[1, "n"] == 1
     # a re-run keeps the error row; --retry-errors runs only that one again
-    monkeypatch.setattr(sim.executors, "simulate_once", real)
+    monkeypatch.setattr(sim.experiments.executors, "simulate_once", real)
     assert run_sweep(sw, tmp_path / "out").computed == 0
     again = run_sweep(sw, tmp_path / "out", retry_errors=True)
     assert (again.computed, again.errors) == (1, 0)

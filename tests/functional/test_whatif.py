@@ -12,17 +12,17 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.causes import COLUMN as CAUSE
 from sim.config import ConfigError
+from sim.decide.whatif import MAX_PAGE_BYTES, estimate_page_bytes, load_grid, page_data, run_whatif
+from sim.decide.whatif.labels import FAILED_SERIES
+from sim.decide.whatif.page import CARD_KPIS
+from sim.decide.whatif.series import SeriesStore
+from sim.experiments.sweep import load_sweep, run_sweep
+from sim.model.causes import COLUMN as CAUSE
 from sim.report import labels as L
 from sim.report.i18n import EN, Tr
 from sim.report.layout import SERVICE_TARGET, meets
-from sim.stats import share_interval
-from sim.sweep import load_sweep, run_sweep
-from sim.whatif import MAX_PAGE_BYTES, estimate_page_bytes, load_grid, page_data, run_whatif
-from sim.whatif.labels import FAILED_SERIES
-from sim.whatif.page import CARD_KPIS
-from sim.whatif.series import SeriesStore
+from sim.runs.stats import share_interval
 from tests.reliability import cli
 from tests.whatif_grid import FAULT_END, NODES, write_grid
 

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from sim.verification import ERLANG_B_CASES, ERLANG_C_CASES, erlang_b_case, erlang_c_case
+from sim.experiments.verification import (
+    ERLANG_B_CASES,
+    ERLANG_C_CASES,
+    erlang_b_case,
+    erlang_c_case,
+)
 
 B_REPLICATIONS, B_ARRIVALS = 10, 20_000
 C_REPLICATIONS, C_ARRIVALS = 10, 60_000

@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import simulate_once
-from sim.model import build
-from sim.verification import loss_scenario
+from sim.experiments.verification import loss_scenario
+from sim.model.simulation import build
 from tests.conftest import small_scenario
 
 SETTINGS = settings(max_examples=12, deadline=None, derandomize=True, database=None,

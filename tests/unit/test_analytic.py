@@ -1,4 +1,4 @@
-"""Unit tests for :mod:`sim.analytic` (analytic queueing oracles).
+"""Unit tests for :mod:`sim.experiments.analytic` (analytic queueing oracles).
 
 Reference values are recomputed independently with exact rational arithmetic
 (``fractions.Fraction``) from the textbook closed forms, and cross-checked
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.analytic import (
+from sim.experiments.analytic import (
     MMcKResult,
     engset_blocking,
     erlang_b,

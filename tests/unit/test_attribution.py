@@ -1,4 +1,4 @@
-"""Direct accounting (sim.causes): every lost pupil-minute is charged to one cause."""
+"""Direct accounting (sim.model.causes): every lost pupil-minute is charged to one cause."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 import sim
-from sim.model import simulate_once
+from sim.model.simulation import simulate_once
 
 
-def _run(config: str, *overrides: str) -> sim.model.RunResult:
+def _run(config: str, *overrides: str) -> sim.model.simulation.RunResult:
     sc = sim.load_scenario(sim.config_path(config), ["population.scale=0.02", *overrides])
     return simulate_once(sc, 3)
 

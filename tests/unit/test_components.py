@@ -1,5 +1,6 @@
 """Unit tests for the building blocks: the request queue, conference nodes, the dispatcher and
-the scheduling helpers of :mod:`sim.engine` and the draws of :mod:`sim.draws`. Every test drives
+the scheduling helpers of :mod:`sim.model.engine` and the draws of :mod:`sim.model.draws`. Every
+test drives
 a real ``simpy.Environment``."""
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import numpy as np
 import pytest
 import simpy
 
-from sim.components.conference import (
+from sim.config import ClusterConfig, MediaConfig
+from sim.model.components.conference import (
     NodePool,
     ParticipantCount,
     join_load_mbit_s,
@@ -19,12 +21,11 @@ from sim.components.conference import (
     node_cpu_load,
     participants_per_node,
 )
-from sim.components.dispatcher import Dispatcher
-from sim.components.request_queue import RequestQueue
-from sim.config import ClusterConfig, MediaConfig
-from sim.draws import UnitDraws
-from sim.engine import call_later, call_urgent
-from sim.seeds import SeedTree
+from sim.model.components.dispatcher import Dispatcher
+from sim.model.components.request_queue import RequestQueue
+from sim.model.draws import UnitDraws
+from sim.model.engine import call_later, call_urgent
+from sim.model.seeds import SeedTree
 
 Event = tuple[float, Any, bool]
 
@@ -535,7 +536,7 @@ def test_fail_join_share_extremes(share: float) -> None:
     assert d.failed_joins == (300 if share == 1.0 else 0)
 
 
-# ============================================================================ sim.engine
+# ============================================================================ sim.model.engine
 
 
 def test_call_urgent_runs_before_normal_at_same_time() -> None:

@@ -23,7 +23,7 @@ from sim.config import (
     parse_override,
     scenario_from_dict,
 )
-from sim.population import build_population
+from sim.model.population import build_population
 from tests.conftest import DEFAULT_CONFIG, REPO
 
 TYPES_CSV = REPO / "data" / "lower_saxony_school_types.csv"

@@ -1,4 +1,5 @@
-"""Unit tests for :mod:`sim.demand`: meetings, participants and logins drawn before the run."""
+"""Unit tests for :mod:`sim.model.demand`: meetings, participants and logins drawn before the
+run."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import numpy as np
 import pytest
 
 from sim.config import ConfigError, Scenario
-from sim.demand import KIND_CHECKIN, KIND_LESSON, KIND_POISSON, Demand, build_demand
-from sim.population import Population, build_population
-from sim.seeds import SeedTree
+from sim.model.demand import KIND_CHECKIN, KIND_LESSON, KIND_POISSON, Demand, build_demand
+from sim.model.population import Population, build_population
+from sim.model.seeds import SeedTree
 from tests.conftest import small_scenario
 
 SCALE = 0.02
@@ -279,9 +280,9 @@ def test_poisson_demand(holding: str) -> None:
 def test_checkin_share_does_not_reshuffle_lessons() -> None:
     """Common random numbers: lessons are drawn from their own streams, so changing the
     check-in share leaves every lesson participant's arrival time as it was."""
-    from sim.demand import KIND_LESSON, build_demand
-    from sim.model import population_for
-    from sim.seeds import SeedTree
+    from sim.model.demand import KIND_LESSON, build_demand
+    from sim.model.seeds import SeedTree
+    from sim.model.simulation import population_for
     from tests.conftest import small_scenario
 
     def lesson_arrivals(share: float) -> np.ndarray:
@@ -300,7 +301,7 @@ def test_checkin_share_does_not_reshuffle_lessons() -> None:
 def test_live_phase_lasts_its_minutes_within_its_period() -> None:
     """A lesson's live phase is ``live_lesson_min`` long, starts on a whole minute and stays
     inside its (school-shifted) period; without it a lesson fills the period."""
-    from sim.demand import class_start_offsets_s, period_starts_s
+    from sim.model.demand import class_start_offsets_s, period_starts_s
 
     sc, pop, d = _build()
     assert sc.timetable.live_lesson_min == 25

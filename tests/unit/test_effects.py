@@ -1,5 +1,5 @@
 """Each fault and policy type declares its effects; settling of retries at a down server is
-decided from the declarations in one place (``sim.effects.settling``), and a type that does
+decided from the declarations in one place (``sim.model.effects.settling``), and a type that does
 not declare cannot switch it on."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ import typing
 
 import pytest
 
-from sim import policies
 from sim.config.interventions import Fault as FaultConfig
-from sim.effects import Declares, Effect, Settling, settling
-from sim.faults import FAULT_TYPES, Fault, NodeLossFault, UplinkFault, fault_type
+from sim.model import policies
+from sim.model.effects import Declares, Effect, Settling, settling
+from sim.model.faults import FAULT_TYPES, Fault, NodeLossFault, UplinkFault, fault_type
 
 ALL_TYPES: list[type[Declares]] = [*FAULT_TYPES, policies.JoinLimiter,
                                    policies.ScaleUpController, policies.CameraRule,

@@ -1,4 +1,4 @@
-"""``sim.engine``: the SimPy internals the model relies on (pinned simpy range in
+"""``sim.model.engine``: the SimPy internals the model relies on (pinned simpy range in
 pyproject.toml): ``Environment._queue``/``_now``/``_eid``, events that ``Environment.step`` can
 process without being ``simpy.Event`` instances, and the merged-stream run loop."""
 
@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.components.request_queue import RequestQueue
-from sim.draws import UnitDraws
-from sim.engine import (
+from sim.model.components.request_queue import RequestQueue
+from sim.model.draws import UnitDraws
+from sim.model.engine import (
     Engine,
     Outcome,
     call_at,

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from sim.config import ConfigError, load_scenario
-from sim.costs import scenario_cost
-from sim.levers import load_levers
+from sim.decide.levers import load_levers
+from sim.model.costs import scenario_cost
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "configs" / "lower-saxony-scenario-c.yaml"
@@ -81,7 +81,7 @@ def test_scenario_cost(sc) -> None:  # type: ignore[no-untyped-def]
     nodes = sum(cl.nodes for p in sc.platforms for cl in p.clusters)
     assert c["total_eur"] == pytest.approx(nodes * sc.costs.node_per_day_eur)
     from sim.config import scenario_from_dict
-    from sim.population import build_population
+    from sim.model.population import build_population
 
     schools = build_population(sc).schools_frame()
     outdated = schools.index[schools["server"] == "outdated"][:3].tolist()
@@ -126,7 +126,7 @@ def _levers_file(tmp_path: Path, text: str) -> Path:
 
 @pytest.mark.parametrize("region", ["hannover_stadt", "hannover"])
 def test_move_takes_exactly_the_regions_schools(sc, region: str) -> None:  # type: ignore[no-untyped-def]
-    from sim.population import build_population
+    from sim.model.population import build_population
 
     base = build_population(sc).schools_frame()
     moved = build_population(
@@ -143,7 +143,7 @@ def test_move_takes_exactly_the_regions_schools(sc, region: str) -> None:  # typ
 
 
 def test_move_includes_schools_other_overrides_gave_elsewhere(sc) -> None:  # type: ignore[no-untyped-def]
-    from sim.population import build_population
+    from sim.model.population import build_population
 
     # the defaults give 47 of the city's 99 schools to IServ by a region override
     base = build_population(sc).schools_frame()
@@ -155,7 +155,7 @@ def test_move_includes_schools_other_overrides_gave_elsewhere(sc) -> None:  # ty
 
 
 def test_move_cost_from_the_built_population(tmp_path: Path, sc) -> None:  # type: ignore[no-untyped-def]
-    from sim.population import build_population
+    from sim.model.population import build_population
 
     lv = load_levers(_levers_file(tmp_path, (
         "levers:\n- lever: move_region_to_platform\n  platform: hannover-city\n"
@@ -232,7 +232,7 @@ def test_bad_move_lever_exits_2_naming_file_and_lever(tmp_path: Path, capsys) ->
 
 
 def test_unknown_region_move_in_a_scenario_is_refused(sc) -> None:  # type: ignore[no-untyped-def]
-    from sim.population import build_population
+    from sim.model.population import build_population
 
     with pytest.raises(ConfigError, match=r"assignment\.region_moves\.atlantis: unknown region"):
         build_population(_with(sc, ["assignment.region_moves.atlantis=iserv"]))
@@ -241,7 +241,7 @@ def test_unknown_region_move_in_a_scenario_is_refused(sc) -> None:  # type: igno
 
 
 def test_upgraded_uplinks_go_to_the_next_class(sc) -> None:  # type: ignore[no-untyped-def]
-    from sim.population import build_population
+    from sim.model.population import build_population
 
     base = build_population(sc).schools_frame()
     rates = sorted({u.mbit_s for u in sc.assignment.uplink_mix})
@@ -262,7 +262,7 @@ def test_empty_hooks_keep_the_scenario_hash(sc) -> None:  # type: ignore[no-unty
 
 
 def test_lever_lists_are_priced_as_the_state(sc) -> None:  # type: ignore[no-untyped-def]
-    from sim.population import build_population
+    from sim.model.population import build_population
 
     small = _with(sc, ["population.scale=0.1"])
     s = build_population(small).schools_frame()
@@ -280,7 +280,7 @@ def test_lever_lists_are_priced_as_the_state(sc) -> None:  # type: ignore[no-unt
 def test_rankings_use_the_minutes_charged_to_server_and_queue() -> None:
     import pandas as pd
 
-    from sim.levers import rankings
+    from sim.decide.levers import rankings
 
     s = pd.DataFrame({
         "school": [0, 1, 2, 3, 4],
@@ -303,7 +303,7 @@ def test_rankings_use_the_minutes_charged_to_server_and_queue() -> None:
 
 
 def test_moved_schools_are_hosted_even_on_a_platform_with_own_servers(sc) -> None:  # type: ignore[no-untyped-def]
-    from sim.population import build_population
+    from sim.model.population import build_population
 
     base = build_population(sc).schools_frame()
     moved = build_population(_with(sc, ["assignment.region_moves.lueneburg=iserv"])).schools_frame()

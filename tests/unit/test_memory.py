@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-import sim.costs as costs
-import sim.model as model
-from sim.executors import run_task, task_for
+import sim.model.costs as costs
+import sim.model.simulation as model
+from sim.experiments.executors import run_task, task_for
 from tests.conftest import small_scenario
 
 PARTS = ("env", "world", "behaviour", "recorder", "demand", "faults", "policies")

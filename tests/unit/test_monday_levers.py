@@ -4,7 +4,7 @@ the Monday replay it was written for."""
 from __future__ import annotations
 
 from sim import config_path, load_scenario
-from sim.levers import load_levers
+from sim.decide.levers import load_levers
 
 LEVERS = config_path("levers/monday-what-would-have-helped.yaml")
 

@@ -1,4 +1,4 @@
-"""Unit tests for :mod:`sim.population`: the school registry generated from data/*.csv."""
+"""Unit tests for :mod:`sim.model.population`: the school registry generated from data/*.csv."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ import pandas as pd
 import pytest
 
 from sim.config import ConfigError, Scenario, load_scenario
-from sim.population import TIER_CURRENT, TIER_NONE, TIER_OUTDATED, Population, build_population
+from sim.model.population import (
+    TIER_CURRENT,
+    TIER_NONE,
+    TIER_OUTDATED,
+    Population,
+    build_population,
+)
 from tests.conftest import DEFAULT_CONFIG, REPO, small_scenario
 
 TYPES_CSV = REPO / "data" / "lower_saxony_school_types.csv"

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from sim import Results, simulate
-from sim.io import write_parquet
 from sim.report import (
     ChromiumNotFound,
     ReportInputError,
@@ -27,6 +26,7 @@ from sim.report import (
     sizing_answer,
 )
 from sim.report.assumptions import assumptions, source_rows
+from sim.runs.io import write_parquet
 from tests.conftest import small_scenario, synthetic_sweep_results
 
 EVIL = "<script>alert(1)</script>"

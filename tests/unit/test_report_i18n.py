@@ -14,7 +14,7 @@ import pytest
 from sim.report import RunData, SweepData, Tr, point_stats
 from sim.report import labels as L
 from sim.report.layout import fmt_with_interval, interval_range
-from sim.stats import kpi_interval
+from sim.runs.stats import kpi_interval
 
 REPORT = Path(__file__).resolve().parents[2] / "sim" / "report"
 
@@ -110,16 +110,17 @@ def test_sweep_labels_follow_the_recorded_parameter_names() -> None:
 
 
 def test_report_package_does_not_import_results() -> None:
-    """sim/report renders plain data: no module in it imports sim.results (issue 13)."""
+    """sim/report renders plain data: no module in it imports sim.experiments.replications (issue
+    13)."""
     for f in REPORT.glob("*.py"):
         tree = ast.parse(f.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
-                assert node.module != "sim.results", f.name
+                assert node.module != "sim.experiments.replications", f.name
                 assert not (node.module == "sim" and any(a.name in ("Results", "results")
                                                          for a in node.names)), f.name
             elif isinstance(node, ast.Import):
-                assert all(a.name != "sim.results" for a in node.names), f.name
+                assert all(a.name != "sim.experiments.replications" for a in node.names), f.name
 
 
 def test_kpi_interval_is_the_one_used() -> None:

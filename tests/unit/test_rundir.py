@@ -1,4 +1,5 @@
-"""The output-directory formats (sim/rundir.py), the work estimate and the data-table checks."""
+"""The output-directory formats (sim/runs/rundir.py), the work estimate and the data-table
+checks."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.population import attempts_per_chain
-from sim.rundir import (
+from sim.model.population import attempts_per_chain
+from sim.runs.rundir import (
     RunDirError,
     check_comparison_dir,
     check_run_dir,
@@ -83,7 +84,7 @@ def test_interrupted_comparison_may_be_completed(tmp_path: Path) -> None:
 
 
 def test_read_a_sweep_directory_and_its_optional_files(tmp_path: Path) -> None:
-    from sim.io import write_parquet
+    from sim.runs.io import write_parquet
 
     d = tmp_path / "sweep"
     results = pd.DataFrame({"param:a": [1, 2], "join_success_rate": [0.9, 1.0]})

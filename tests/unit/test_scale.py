@@ -1,4 +1,4 @@
-"""Faithful scale (sim.scale): central capacities follow demand on the built world."""
+"""Faithful scale (sim.model.scale): central capacities follow demand on the built world."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import math
 import pytest
 
 from sim import load_scenario
-from sim.model import build
-from sim.scale import faithful, scale_count, scale_report, scaled
-from sim.verification import loss_scenario
+from sim.experiments.verification import loss_scenario
+from sim.model.scale import faithful, scale_count, scale_report, scaled
+from sim.model.simulation import build
 from tests.conftest import DEFAULT_CONFIG, REPO
 
 MONDAY = REPO / "configs" / "2021-01-11-monday-dispatcher-failure.yaml"
@@ -54,7 +54,7 @@ def test_built_world_keeps_capacity_to_demand(scale: float) -> None:
 
 
 def build_pupils(sc):  # type: ignore[no-untyped-def]
-    from sim.population import load_marginals
+    from sim.model.population import load_marginals
 
     types, _ = load_marginals(sc)
     return types["pupils"].to_numpy()

@@ -1,11 +1,11 @@
-"""sim.search: which combinations are screened, and the Optuna search on a known function."""
+"""sim.decide.search: which combinations are screened, and the Optuna search on a known function."""
 
 from __future__ import annotations
 
 import pytest
 
 from sim.config import ConfigError
-from sim.search import MAX_EXHAUSTIVE, Outcome, choose, optuna_search
+from sim.decide.search import MAX_EXHAUSTIVE, Outcome, choose, optuna_search
 
 
 def test_choose_exhaustive_when_it_fits() -> None:

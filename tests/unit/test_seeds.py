@@ -1,4 +1,4 @@
-"""Unit tests for :mod:`sim.seeds`: named, independent, reproducible random streams."""
+"""Unit tests for :mod:`sim.model.seeds`: named, independent, reproducible random streams."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from sim.seeds import SeedTree
+from sim.model.seeds import SeedTree
 from tests.conftest import REPO
 
 # Recorded once (numpy 2.x, PCG64). If these change, every stored result and every paired
@@ -77,7 +77,7 @@ def test_recorded_first_draws() -> None:
 
 def test_stable_across_processes() -> None:
     """A fresh interpreter with another hash seed draws the same numbers (no ``hash()``)."""
-    # load sim/seeds.py alone: importing the whole package would cost seconds
+    # load sim/model/seeds.py alone: importing the whole package would cost seconds
     code = (
         "import importlib.util as u, sys; "
         "spec = u.spec_from_file_location('seeds', sys.argv[1]); m = u.module_from_spec(spec); "
@@ -87,8 +87,8 @@ def test_stable_across_processes() -> None:
     for hash_seed in ("0", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         out = subprocess.run(
-            [sys.executable, "-c", code, str(REPO / "sim" / "seeds.py")], capture_output=True,
-            text=True, check=True, env=env, timeout=60,
+            [sys.executable, "-c", code, str(REPO / "sim" / "model" / "seeds.py")],
+            capture_output=True, text=True, check=True, env=env, timeout=60,
         ).stdout.split()
         assert float(out[0]) == FIRST_DRAW_2021_CHECKIN
         assert int(out[1]) == CHILD_2021_REPLICATION_1

@@ -1,4 +1,4 @@
-"""sim.stats: intervals respect their bounds, agree with textbook values, and cover."""
+"""sim.runs.stats: intervals respect their bounds, agree with textbook values, and cover."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import stats
+from sim.runs import stats
 
 
 def test_mean_interval_is_the_textbook_t_interval() -> None:

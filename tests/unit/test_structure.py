@@ -1,7 +1,9 @@
-"""The shape of the code, checked: the modules of ``sim`` import each other without a cycle
-(module-level and function-level imports alike, ``TYPE_CHECKING`` ones included), SimPy's
-private attributes are used in ``sim/engine.py`` only, and no module or class of the model
-core grows past the size a newcomer can read."""
+"""The shape of the code, checked: ``sim`` is grouped in layers and each imports only the
+layers below it (:data:`LAYERS`); its modules import each other without a cycle (module-level
+and function-level imports alike, ``TYPE_CHECKING`` ones included, and a module named in a
+string literal, as ``importlib.import_module`` takes it); SimPy's private attributes are used
+in ``sim/model/engine.py`` only; and no module or class of the model core grows past the size
+a newcomer can read."""
 
 from __future__ import annotations
 
@@ -45,7 +47,12 @@ def import_graph(root: Path = SIM) -> dict[str, set[str]]:
         deps: set[str] = set()
         is_pkg = path.name == "__init__.py"
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Import):
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                    and node.value in mods and not mod.startswith(node.value + ".")):
+                # importlib.import_module("sim.x") and the like (a package naming its own
+                # resources, e.g. PackageLoader("sim.report", …), is no dependency)
+                deps.add(node.value)
+            elif isinstance(node, ast.Import):
                 deps.update(a.name for a in node.names if a.name in mods)
             elif isinstance(node, ast.ImportFrom):
                 target = _resolve(mod, is_pkg, node)
@@ -99,18 +106,12 @@ def test_graph_sees_function_level_and_type_checking_imports(tmp_path: Path) -> 
     graph = import_graph(pkg)
     assert graph["pkg.a"] == {"pkg.sub.b"} and graph["pkg.sub.b"] == {"pkg.a"}
     assert find_cycle(graph) == ["pkg.a", "pkg.sub.b", "pkg.a"]
-    # and in sim itself: sim.metrics names sim.behaviour for type checking only
-    assert "sim.behaviour" in import_graph()["sim.metrics"]
+    # and in sim itself: sim.model.metrics names sim.model.behaviour for type checking only
+    assert "sim.model.behaviour" in import_graph()["sim.model.metrics"]
 
 
 def test_sim_modules_import_without_a_cycle() -> None:
     graph = import_graph()
-    # Known, being removed elsewhere (issue 13, the report workstream): sim.report's modules
-    # import sim.results, which imports sim.report. Only those edges are set aside; once
-    # the report no longer imports Results there is nothing to set aside (delete this then).
-    for mod, deps in graph.items():
-        if mod.startswith("sim.report"):
-            deps.discard("sim.results")
     cycle = find_cycle(graph)
     assert cycle is None, " → ".join(cycle or [])
 
@@ -121,13 +122,14 @@ _PRIVATE = re.compile(r"\.(_queue|_now|_eid)\b")
 def test_simpy_internals_only_in_the_engine() -> None:
     users = sorted(str(p.relative_to(SIM.parent)) for p in SIM.rglob("*.py")
                    if _PRIVATE.search(p.read_text()))
-    assert users == ["sim/engine.py"]
+    assert users == ["sim/model/engine.py"]
 
 
 # the model core: the run, the world, the people, faults and policies
-CORE = ["model.py", "engine.py", "world.py", "effects.py", "faults.py", "policies.py",
-        "metrics.py", "recorder.py", "sampler.py", "states.py", "behaviour",
-        "components"]
+CORE = [f"model/{n}" for n in (
+    "simulation.py", "engine.py", "world.py", "effects.py", "faults.py", "policies.py",
+    "metrics.py", "recorder.py", "sampler.py", "states.py", "causes.py", "behaviour",
+    "components")]
 
 
 def _core_files() -> list[Path]:
@@ -146,3 +148,72 @@ def test_core_modules_and_classes_stay_small(path: Path) -> None:
         if isinstance(node, ast.ClassDef):
             n = (node.end_lineno or node.lineno) - node.lineno + 1
             assert n <= 400, f"{path.name}: class {node.name} has {n} lines"
+
+
+# ----------------------------------------------------------------------------- layers
+#: The layers of ``sim``, bottom first: a module may import its own layer and those below.
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("config", ("sim.config",)),            # the scenario: pydantic models, loading, paths
+    ("model", ("sim.model",)),              # one replication: (Scenario, seed) → RunResult
+    ("runs", ("sim.runs",)),                # records of runs: formats, provenance, intervals
+    ("report", ("sim.report",)),            # pages rendered from records
+    ("experiments", ("sim.experiments",)),  # many replications: compare, sweep, size, explain
+    ("decide", ("sim.decide",)),            # decisions: levers, optimise, what-if
+    ("front doors", ("sim", "sim.__main__", "sim.api", "sim.cli")),
+)
+
+
+def layer_of(module: str) -> int:
+    """Index in :data:`LAYERS` of the layer that holds ``module`` (the longest prefix)."""
+    best, best_len = -1, -1
+    for i, (_, prefixes) in enumerate(LAYERS):
+        for pre in prefixes:
+            if (module == pre or module.startswith(pre + ".")) and len(pre) > best_len:
+                best, best_len = i, len(pre)
+    if best < 0:
+        raise KeyError(module)
+    return best
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every import of a module by one in a lower layer, as ``a (layer) → b (layer)``."""
+    out = []
+    for mod in sorted(graph):
+        for dep in sorted(graph[mod]):
+            if layer_of(dep) > layer_of(mod):
+                out.append(f"{mod} ({LAYERS[layer_of(mod)][0]}) → "
+                           f"{dep} ({LAYERS[layer_of(dep)][0]})")
+    return out
+
+
+def test_every_module_belongs_to_a_layer() -> None:
+    for mod in import_graph():
+        layer_of(mod)  # raises KeyError for a module no layer holds
+
+
+def test_each_layer_imports_only_the_layers_below() -> None:
+    assert upward_imports(import_graph()) == []
+
+
+def test_sim_has_few_top_level_modules() -> None:
+    """The tree tells the layers: besides ``__init__``/``__main__`` at most four modules
+    stand at the top of ``sim/``; everything else lives in its layer's folder."""
+    top = sorted(p.name for p in SIM.glob("*.py") if p.name not in ("__init__.py", "__main__.py"))
+    assert len(top) <= 4, top
+
+
+@pytest.mark.parametrize("planted", [
+    "from sim.decide.levers import LeverSpec\n",                     # module level
+    "def f():\n    import sim.experiments.sweep.spec\n",            # inside a function
+    "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from sim.runs import rundir\n",
+    "import importlib\nM = importlib.import_module('sim.report.layout')\n",  # by name
+])
+def test_layering_check_catches_a_planted_upward_import(tmp_path: Path, planted: str) -> None:
+    import shutil
+
+    copy = tmp_path / "sim"
+    shutil.copytree(SIM, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    engine = copy / "model" / "engine.py"
+    engine.write_text(engine.read_text() + "\n" + planted)
+    found = upward_imports(import_graph(copy))
+    assert len(found) == 1 and found[0].startswith("sim.model.engine (model) → "), found

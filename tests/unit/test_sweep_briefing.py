@@ -16,7 +16,7 @@ import pytest
 from sim.report import SweepData, Tr, render_sweep
 from sim.report.i18n import MISSING
 from sim.report.layout import SERVICE_TARGET, meets
-from sim.stats import KPI_BOUNDS, kpi_interval
+from sim.runs.stats import KPI_BOUNDS, kpi_interval
 from tests.conftest import synthetic_sweep_results
 
 NODES = "param:platforms[0].clusters[0].nodes"
@@ -199,8 +199,8 @@ def test_a_point_is_judged_at_the_conservative_end_of_its_interval() -> None:
 
 
 def test_a_damaged_summary_is_set_aside_with_a_note(tmp_path: Path) -> None:
-    from sim.io import write_parquet
     from sim.report import load_sweep_dir
+    from sim.runs.io import write_parquet
 
     write_parquet(tmp_path / "results.parquet", synthetic_sweep_results())
     (tmp_path / "summary.parquet").write_bytes(b"PAR1 damaged")

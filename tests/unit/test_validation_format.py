@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.validation import floor_verdict, fmt, round_to_spread
+from sim.experiments.validation import floor_verdict, fmt, round_to_spread
 
 
 def test_precision_follows_the_spread_but_never_beyond_three_figures() -> None:

@@ -1,0 +1,173 @@
+"""What a user gets back: ``Results`` with ``.summary``, ``.timeseries``, ``.report(path)``.
+
+One or more replications of one scenario. With R > 1 the KPIs are means across replications
+with a 95 % interval that respects each KPI's range (``kpis_interval95``: ``lo``/``hi``,
+shares on the logit scale, counts ≥ 0; see :mod:`sim.runs.stats`) and, for compatibility, the
+plain t half-width (``kpis_ci95``); the time series is the per-minute mean with a 95 % band
+(``lo``/``hi`` columns) inside each metric's bounds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.config import Scenario
+from sim.model.metrics import KPI_NAMES, as_jsonable
+from sim.model.seeds import replication_seeds
+from sim.model.simulation import RunResult, simulate_once
+from sim.runs.provenance import provenance
+from sim.runs.stats import Interval, kpi_interval, mean_interval, series_band
+
+
+class Results:
+    """Replications of one scenario."""
+
+    def __init__(self, runs: list[RunResult]):
+        if not runs:
+            raise ValueError("no runs")
+        self.runs = runs
+        self.scenario = runs[0].scenario
+
+    # ------------------------------------------------------------------ views
+    @property
+    def kpis(self) -> dict[str, float]:
+        if len(self.runs) == 1:
+            return dict(self.runs[0].kpis)
+        # the plain mean: a KPI undefined in one replication is undefined (NaN) in the mean
+        return {k: float(self._values(k).mean()) for k in self.runs[0].kpis}
+
+    def kpi_ci95(self) -> dict[str, float]:
+        """Plain t half-widths (symmetric, unbounded): the compatibility figure."""
+        return {k: self._plain(k).half_width for k in self.runs[0].kpis}
+
+    def kpi_intervals(self, level: float = 0.95) -> dict[str, Interval]:
+        """Per KPI the interval across replications inside the KPI's bounds (``lo``/``hi``)."""
+        return {k: kpi_interval(k, self._values(k), level) for k in self.runs[0].kpis}
+
+    def _plain(self, k: str) -> Interval:
+        iv = mean_interval(self._values(k))
+        return iv if iv.n > 1 else Interval(iv.mean, iv.mean, iv.mean, iv.n, iv.level, "none")
+
+    def _values(self, k: str) -> np.ndarray:
+        return np.array(
+            [r.kpis[k] if r.kpis[k] is not None else np.nan for r in self.runs], dtype=float
+        )
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        first = self.runs[0]
+        sc = self.scenario
+        out: dict[str, Any] = {
+            "scenario": sc.name,
+            "description": sc.description,
+            "replications": len(self.runs),
+            "kpis": {k: self.kpis[k] for k in KPI_NAMES},
+        }
+        if len(self.runs) > 1:
+            ci = self.kpi_ci95()
+            out["kpis_ci95"] = {k: ci[k] for k in KPI_NAMES}
+            ivs = self.kpi_intervals()
+            out["kpis_interval95"] = {k: ivs[k].as_dict() for k in KPI_NAMES}
+            out["kpis_per_replication"] = {k: self._values(k).tolist() for k in KPI_NAMES}
+        extra = {k: v for k, v in first.extra.items()}
+        if len(self.runs) > 1:
+            for k, v in first.extra.items():
+                if isinstance(v, int | float) and not isinstance(v, bool):
+                    extra[k] = float(np.mean([r.extra[k] for r in self.runs]))
+            # minutes by cause: the mean over the replications (a cause absent in one counts 0)
+            by = [r.extra.get("lost_pupil_minutes_by_cause", {}) for r in self.runs]
+            names = sorted({c for b in by for c in b})
+            extra["lost_pupil_minutes_by_cause"] = {
+                c: float(np.mean([b.get(c, 0.0) for b in by])) for c in names}
+        from sim.model.costs import scenario_cost  # the scenario as configured, priced (costs:)
+
+        out["cost"] = scenario_cost(sc, first)
+        extra["cost_eur"] = out["cost"]["total_eur"]
+        out["details"] = extra
+        # the resolved scenario, so that a run directory explains itself (and its report can be
+        # rebuilt from the files alone)
+        out["config"] = sc.model_dump(mode="json")
+        out["provenance"] = provenance(
+            sc.config_hash(),
+            first.seed,
+            seeds=[r.seed for r in self.runs],
+            runtime_s=round(sum(r.runtime_s for r in self.runs), 3),
+            scale=sc.population.scale,
+            config_file=sc.source_path,
+        )
+        return as_jsonable(out)
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        if len(self.runs) == 1:
+            return self.runs[0].timeseries
+        frames = [r.timeseries.assign(rep=i) for i, r in enumerate(self.runs)]
+        df = pd.concat(frames, ignore_index=True)
+        out = series_band(df, ("t", "component", "metric"))
+        return out[["t", "component", "metric", "value", "lo", "hi"]]
+
+    @property
+    def schools(self) -> pd.DataFrame:
+        return self.runs[0].schools
+
+    # ------------------------------------------------------------------ outputs
+    def save(
+        self, out_dir: str | Path, report: bool = True, lang: str | None = None
+    ) -> dict[str, Path]:
+        """Write timeseries.parquet, schools.parquet, report.html and summary.json.
+
+        All or nothing: every file is written to a temporary first and the set is moved into
+        place only when all were written (summary.json last, it marks a complete run). A
+        failure (disk full, Ctrl-C) leaves the files of an earlier run in ``out_dir`` intact.
+        """
+        from sim.report import render_report
+        from sim.runs.rundir import write_run
+
+        html = render_report(self.to_run_data(), lang=lang) if report else None
+        return write_run(out_dir, self.summary, self.timeseries, self.schools, html)
+
+    def to_run_data(self) -> Any:
+        """The plain data the report renders (``sim.report.data.RunData``; frames not copied)."""
+        from sim.report.data import RunData
+
+        return RunData(
+            summary=self.summary,
+            timeseries=self.timeseries,
+            schools=self.schools,
+            scenario=self.scenario,
+            source="in memory",
+        )
+
+    def report(self, path: str | Path, lang: str | None = None) -> Path:
+        from sim.report import write_report
+
+        return write_report(self.to_run_data(), path, lang=lang)
+
+
+def simulate(
+    scenario: Scenario,
+    seed: int = 1,
+    replications: int = 1,
+    progress: Callable[[float], None] | None = None,
+) -> Results:
+    """Simulate ``replications`` independent replications of ``scenario`` (seeds from
+    :func:`sim.model.seeds.replication_seeds`, so replication i of every scenario shares its
+    random numbers)."""
+    if replications < 1:
+        raise ValueError("replications must be at least 1")
+    runs = []
+    seeds = replication_seeds(seed, replications)
+    for i, s in enumerate(seeds):
+        cb = None
+        if progress is not None:
+
+            def cb(f: float, i: int = i) -> None:
+                progress((i + f) / replications)
+
+        runs.append(simulate_once(scenario, s, cb))
+    return Results(runs)

@@ -1,0 +1,573 @@
+"""Capacity sizing: the smallest integer setting that meets a service target at 95 % confidence.
+
+1. **Analytic bracket** (for ``platforms[i].clusters[j].nodes`` or ``.node_max_participants``
+   and a target that maps to a blocking probability): the offered load ``A`` of the platform —
+   ``rate × holding`` for Poisson validation demand, else the peak concurrent participants of
+   an unconstrained baseline run — gives Erlang-B's minimum number of participant slots ``c*``
+   for the target blocking ``B``; a loss system can never meet ``B`` with ``c ≤ A(1 − B)``
+   slots (carried load ``A(1 − B)`` must fit below ``c``). Slots become the parameter's value
+   via the cluster's node size (``nodes = ⌈slots / node_max_participants⌉``) or node count.
+2. **Search with paired replications**: every candidate runs the same R seeds (common random
+   numbers). A candidate *meets* the target when the 95 % CI bound does — the lower bound for
+   ``>=``, the upper bound for ``<=``. The bracket is checked (and widened if the model
+   disagrees with the analytic bound), then bisected over integers, assuming more capacity
+   never makes the KPI worse.
+
+**Scale.** At ``population.scale`` s < 1 the search runs on the faithful miniature
+(:func:`sim.model.scale.faithful`): a central capacity (conference or reserve nodes, scale-up steps,
+login-service workers) is searched over the miniature's own integer counts, and the answer
+is given for the whole state as ``answer / s`` (``answer_whole_state``), with the rounding
+that implies (one miniature node is ``1 / s`` whole-state nodes). ``confirm_at_full_scale``
+runs that whole-state figure at scale 1 on the search's seeds and says whether it meets the
+target there (queueing is not scale-free: see docs/scale.md).
+
+Targets and their blocking equivalents: ``blocking_probability<=B`` → ``B``;
+``join_success_rate>=p`` → ``1 − p``; ``pQ_time_to_join_s<=T`` → ``1 − Q/100`` (a join that
+succeeds at the first attempt takes about no time, so Q % must not be refused). Other KPIs and
+parameters are searched from the scenario's current value without an analytic bound.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.config import ConfigError, Scenario, parse_override, scenario_from_dict
+from sim.config.loading import _defaults_as_data
+from sim.config.paths import named_in, positional
+from sim.experiments.analytic import min_servers_erlang_b
+from sim.experiments.comparisons import kpi_values, run_tasks
+from sim.experiments.executors import task_for
+from sim.model.metrics import KPI_NAMES
+from sim.model.scale import factor_of, faithful, with_scale
+from sim.model.seeds import replication_seeds
+from sim.model.simulation import simulate_once
+from sim.runs.stats import Interval, kpi_interval, mean_interval, paired_difference
+
+_TARGET = re.compile(r"^\s*([a-z0-9_]+)\s*(>=|<=)\s*([-+0-9.eE]+)\s*$")
+_CAPACITY = re.compile(r"^platforms\[(\d+)\]\.clusters\[(\d+)\]\.(nodes|node_max_participants)$")
+_PCT = re.compile(r"^p(\d+)_time_to_join_s$")
+# the central capacities sim.model.scale scales with demand (searched in miniature units)
+_CENTRAL = re.compile(
+    r"^(platforms\[\d+\]\.(frontend\.workers|clusters\[\d+\]\.nodes)"
+    r"|policies\.scale_up\[\d+\]\.(reserve_nodes|step_nodes))$"
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A service target such as ``join_success_rate>=0.99``."""
+
+    kpi: str
+    op: str
+    value: float
+
+    @classmethod
+    def parse(cls, text: str) -> Target:
+        """Parse ``KPI>=value`` or ``KPI<=value`` (:class:`ConfigError` if malformed)."""
+        m = _TARGET.match(text)
+        if not m:
+            raise ConfigError([f"--target {text}: expected KPI>=value or KPI<=value"])
+        kpi, op, raw = m.groups()
+        if kpi not in KPI_NAMES:
+            raise ConfigError(
+                [f"--target {text}: unknown KPI {kpi!r} (known: {', '.join(KPI_NAMES)})"]
+            )
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError([f"--target {text}: {raw!r} is not a number"]) from None
+        if not math.isfinite(value):
+            raise ConfigError([f"--target {text}: the value must be finite"])
+        return cls(kpi, op, value)
+
+    def bound(self, mean: float, half: float) -> float:
+        """The CI bound that must meet the target (lower for ``>=``, upper for ``<=``)."""
+        return mean - half if self.op == ">=" else mean + half
+
+    def met(self, mean: float, half: float) -> bool:
+        return self._meets(self.bound(mean, half))
+
+    def interval_bound(self, iv: Interval) -> float:
+        """The end of ``iv`` that must meet the target (``lo`` for ``>=``, ``hi`` for ``<=``)."""
+        return iv.lo if self.op == ">=" else iv.hi
+
+    def met_by(self, iv: Interval) -> bool:
+        """Does the interval's relevant end meet the target?"""
+        return self._meets(self.interval_bound(iv))
+
+    def _meets(self, b: float) -> bool:
+        if not math.isfinite(b):
+            return False
+        return b >= self.value if self.op == ">=" else b <= self.value
+
+    def blocking(self) -> float | None:
+        """The Erlang-B blocking target equivalent to this target (None if there is none)."""
+        if self.kpi == "blocking_probability" and self.op == "<=":
+            return self.value
+        if self.kpi == "join_success_rate" and self.op == ">=":
+            return 1.0 - self.value
+        m = _PCT.match(self.kpi)
+        if m and self.op == "<=":
+            return 1.0 - int(m[1]) / 100.0
+        return None
+
+    def __str__(self) -> str:
+        return f"{self.kpi}{self.op}{self.value:g}"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One candidate value: the KPI over R paired replications, and whether it meets.
+
+    ``lo``/``hi`` is the 95 % interval inside the KPI's bounds (:func:`sim.runs.stats.kpi_interval`)
+    and ``bound`` its end that must meet the target; ``ci95`` the plain t half-width.
+    """
+
+    value: int
+    mean: float
+    ci95: float
+    bound: float
+    met: bool
+    per_replication: list[float]
+    lo: float = math.nan
+    hi: float = math.nan
+
+
+@dataclass(frozen=True)
+class AnalyticBound:
+    """Erlang-B's answer for the parameter, and a value that cannot meet the target."""
+
+    offered_erlangs: float
+    load_source: str
+    target_blocking: float
+    slots: int
+    """Erlang-B minimum participant slots for the target blocking."""
+    value: int
+    """``slots`` expressed as the parameter's value."""
+    lower_value: int | None
+    """Largest value with at most ``A(1 − B)`` slots (cannot meet the target)."""
+
+
+@dataclass
+class SizingResult:
+    """The answer, the evidence behind it and the analytic bound beside it."""
+
+    param: str
+    target: Target
+    answer: int | None
+    current_value: int
+    analytic: AnalyticBound | None
+    candidates: dict[int, Evidence]
+    replications: int
+    seed: int
+    note: str = ""
+    outcome: str = "answer"
+    """``answer``, ``unreachable`` (more of the parameter stops helping) or ``budget``."""
+    analytic_note: str = ""
+    baseline: dict[str, Any] = field(default_factory=dict)
+    param_named: str = ""
+    """``param`` with list elements by name (``platforms[iserv].clusters[iserv-bbb].nodes``)."""
+    scale: float = 1.0
+    """Factor the search ran at (``population.scale`` of a faithful miniature, else 1)."""
+    central: bool = False
+    """``param`` is a central capacity: ``answer`` and ``current_value`` are the miniature's
+    counts, ``answer_whole_state`` and ``current_whole_state`` the whole state's."""
+    current_whole_state: int | None = None
+    confirmation: dict[str, Any] | None = None
+    """The whole-state answer run at scale 1 (:func:`confirm_at_full_scale`)."""
+
+    @property
+    def answer_whole_state(self) -> float | None:
+        """The answer in whole-state units: ``answer / scale`` for a central capacity."""
+        if self.answer is None:
+            return None
+        return self.answer / self.scale if self.central else float(self.answer)
+
+    def table(self) -> pd.DataFrame:
+        """The candidates by value: mean, lo, hi, ci95, CI bound, meets."""
+        cols = ["value", "mean", "lo", "hi", "ci95", "bound", "meets"]
+        rows = [
+            {"value": e.value, "mean": e.mean, "lo": e.lo, "hi": e.hi, "ci95": e.ci95,
+             "bound": e.bound, "meets": e.met}
+            for e in sorted(self.candidates.values(), key=lambda e: e.value)
+        ]
+        return pd.DataFrame(rows, columns=cols)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary."""
+
+        def clean(v: Any) -> Any:
+            if isinstance(v, float) and not math.isfinite(v):
+                return None
+            if isinstance(v, list):
+                return [clean(x) for x in v]
+            return v
+
+        return {
+            "param": self.param,
+            "target": str(self.target),
+            "answer": self.answer,
+            "current_value": self.current_value,
+            "scale": self.scale,
+            "central": self.central,
+            "answer_whole_state": self.answer_whole_state,
+            "current_whole_state": self.current_whole_state,
+            "confirmation": self.confirmation,
+            "param_named": self.param_named or self.param,
+            "confidence": (
+                "95 % CI bound (t-based, paired replications; shares on the logit scale)"
+            ),
+            "replications": self.replications,
+            "seed": self.seed,
+            "analytic": asdict(self.analytic) if self.analytic else None,
+            "analytic_note": self.analytic_note,
+            "baseline": self.baseline,
+            "candidates": [
+                {k: clean(v) for k, v in asdict(e).items()}
+                for e in sorted(self.candidates.values(), key=lambda e: e.value)
+            ],
+            "outcome": self.outcome,
+            "note": self.note,
+        }
+
+
+def positional_param(scenario: Scenario, param: str) -> str:
+    """``param`` with names resolved to positions (:class:`ConfigError` listing the names)."""
+    dump = scenario.model_dump(mode="json")
+    return positional(dump, param, _defaults_as_data(), where=f"--param {param}")
+
+
+def current_value(scenario: Scenario, param: str) -> int:
+    """The scenario's integer value at config path ``param`` (:class:`ConfigError` if none).
+
+    List elements by position or by name (``platforms[iserv].clusters[iserv-bbb].nodes``).
+    """
+    tokens, _ = parse_override(f"{positional_param(scenario, param)}=0")
+    node: Any = scenario.model_dump(mode="json")
+    for tok in tokens:
+        if tok.startswith("["):
+            idx = int(tok[1:-1])
+            if not isinstance(node, list) or idx >= len(node):
+                raise ConfigError([f"--param {param}: no list element {tok} at that path"])
+            node = node[idx]
+        else:
+            if not isinstance(node, dict) or tok not in node:
+                raise ConfigError([f"--param {param}: no setting {tok!r} at that path"])
+            node = node[tok]
+    if not isinstance(node, int) or isinstance(node, bool):
+        raise ConfigError([f"--param {param}: not an integer setting (sizing searches integers)"])
+    return node
+
+
+def _offered_load(
+    scenario: Scenario, param: str, platform: int, seed: int
+) -> tuple[float, str, dict[str, Any]]:
+    """Offered load (Erlangs) of the platform that ``param`` belongs to."""
+    plat = scenario.platforms[platform]
+    poisson = scenario.demand.poisson
+    if scenario.demand.kind == "poisson" and poisson is not None:
+        if poisson.platform == plat.name:
+            a = poisson.arrival_rate_per_s * poisson.holding_mean_s
+            src = f"Poisson demand: {poisson.arrival_rate_per_s:g}/s × {poisson.holding_mean_s:g} s"
+            return a, src, {}
+        return 0.0, f"the Poisson demand goes to {poisson.platform}, not {plat.name}", {}
+    # Timetable demand: the peak of an unconstrained baseline run (capacity ×4 until no node of
+    # the platform was full), treated as a stationary offered load — conservative.
+    value = current_value(scenario, param)
+    runs = []
+    for _ in range(4):
+        sc = scenario_from_dict(
+            scenario.model_dump(mode="json"), "<baseline>", [f"{param}={value}"]
+        )
+        sc.source_path = scenario.source_path
+        r = simulate_once(sc, seed)
+        peak = r.extra["peak_participants_per_platform"][plat.name]
+        util = r.extra["peak_node_utilisation_per_platform"][plat.name]
+        runs.append({"value": value, "peak_participants": peak, "peak_node_utilisation": util})
+        if util < 0.95:
+            break
+        value *= 4
+    return (
+        float(runs[-1]["peak_participants"]),
+        (
+            f"peak concurrent participants on {plat.name} in a baseline run with "
+            f"{named_in(scenario, param)}={runs[-1]['value']}"
+        ),
+        {"runs": runs},
+    )
+
+
+def analytic_bound(
+    scenario: Scenario, param: str, target: Target, seed: int = 1
+) -> tuple[AnalyticBound | None, str, dict[str, Any]]:
+    """Erlang-B bracket for ``param`` (None with the reason when there is none)."""
+    m = _CAPACITY.match(param)
+    b = target.blocking()
+    if not m:
+        return None, "no analytic bound for this parameter (only cluster nodes / node size)", {}
+    if b is None or not 0.0 < b < 1.0:
+        return None, f"no blocking equivalent of the target {target}", {}
+    i, j, kind = int(m[1]), int(m[2]), m[3]
+    if i >= len(scenario.platforms) or j >= len(scenario.platforms[i].clusters):
+        raise ConfigError([f"--param {param}: no such platform/cluster in the scenario"])
+    a, source, baseline = _offered_load(scenario, param, i, seed)
+    if a <= 0.0:
+        return None, f"no offered load on that platform ({source})", baseline
+    cluster = scenario.platforms[i].clusters[j]
+    per = cluster.node_max_participants if kind == "nodes" else cluster.nodes
+    slots = min_servers_erlang_b(a, b)
+    floor_slots = math.floor(a * (1.0 - b))
+    lower = floor_slots // per
+    return (
+        AnalyticBound(
+            offered_erlangs=a,
+            load_source=source,
+            target_blocking=b,
+            slots=slots,
+            value=max(1, math.ceil(slots / per)),
+            lower_value=lower if lower >= 1 else None,
+        ),
+        "",
+        baseline,
+    )
+
+
+class _Budget(Exception):
+    pass
+
+
+class Unreachable(Exception):
+    pass
+
+
+def search_minimum(
+    meets: Callable[[int], bool],
+    hi: int,
+    lo: int | None,
+    minimum: int,
+    gains: Callable[[int, int], bool] | None = None,
+    maximum: int | None = None,
+) -> int:
+    """Smallest value meeting the target, given a start ``hi`` and a value ``lo`` assumed to
+    fail (the analytic lower bound; verified before it decides the answer).
+
+    Above the start the step doubles; the search gives up (:class:`Unreachable`) past
+    ``maximum`` or as soon as a larger value no longer ``gains`` on the previous one.
+    """
+    verified = False
+    if not meets(hi):  # the model needs more than the start: widen upward, doubling the step
+        step = max(1, math.ceil(hi / 4))
+        while True:
+            nxt = hi + step
+            if maximum is not None and nxt > maximum:
+                raise Unreachable(f"no value up to {maximum} meets the target")
+            if meets(nxt):
+                break
+            if gains is not None and not gains(hi, nxt):
+                raise Unreachable(
+                    f"the KPI does not improve significantly from {hi} to {nxt} (paired "
+                    "95 % CI): something else limits it (or more replications would tell)"
+                )
+            hi, step = nxt, step * 2
+        lo, hi, verified = hi, nxt, True
+    while True:
+        if lo is None:  # find a failing value below hi by halving
+            if hi <= minimum:
+                return hi
+            cand = max(minimum, hi // 2)
+            if meets(cand):
+                hi = cand
+                continue
+            lo, verified = cand, True
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if meets(mid):
+                hi = mid
+            else:
+                lo, verified = mid, True
+        if verified or not meets(lo):
+            return hi
+        hi, lo = lo, None  # the assumed bound was wrong: the model meets it; go lower
+
+
+def size_capacity(
+    scenario: Scenario,
+    param: str,
+    target: Target | str,
+    replications: int = 5,
+    seed: int = 1,
+    executor: Any | None = None,
+    max_candidates: int = 16,
+    minimum: int = 1,
+    maximum: int | None = None,
+    progress: Callable[[Evidence], None] | None = None,
+    run_progress: Callable[[int, int], None] | None = None,
+) -> SizingResult:
+    """Smallest integer value of ``param`` whose KPI meets ``target`` at 95 % confidence.
+
+    Parameters
+    ----------
+    scenario
+        The scenario (every other setting stays as it is).
+    param
+        Config path of an integer setting, e.g. ``platforms[0].clusters[0].nodes``.
+    target
+        ``Target`` or text such as ``"join_success_rate>=0.99"``.
+    replications, seed
+        Paired replications per candidate (≥ 2), all candidates on the same seeds.
+    executor
+        Where replications run (default: this process).
+    max_candidates
+        Most candidate values to simulate.
+    minimum, maximum
+        Range of values to consider (default maximum: 64 × the start of the search). The
+        search also stops when a larger value brings no significant paired gain: the target
+        is then not reachable through this parameter alone.
+    progress
+        Called with each candidate's :class:`Evidence`.
+    run_progress
+        ``run_progress(done, replications)`` after each replication of a candidate.
+
+    Returns
+    -------
+    SizingResult
+        ``answer`` is None when the target is not reachable through ``param`` or the
+        candidate budget ran out (``note`` says which).
+    """
+    tgt = Target.parse(target) if isinstance(target, str) else target
+    if replications < 2:
+        raise ValueError("sizing needs at least 2 replications per candidate (a CI)")
+    given = param
+    param = positional_param(scenario, param)  # names → positions; printed with names
+    shown = named_in(scenario, param)
+    factor = factor_of(scenario)
+    central = factor != 1.0 and bool(_CENTRAL.match(param))
+    whole_now = current_value(scenario, param)
+    # search the miniature's own counts (a whole-state count would plateau over 1/s values)
+    scenario = faithful(scenario)
+    now = current_value(scenario, param)
+    scenario_from_dict(scenario.model_dump(mode="json"), "<sizing>", [f"{param}={now}"])
+    seeds = replication_seeds(seed, replications)
+    bound, why, baseline = analytic_bound(scenario, param, tgt, seeds[0])
+    cache: dict[int, Evidence] = {}
+
+    def meets(value: int) -> bool:
+        if value not in cache:
+            if len(cache) >= max_candidates:
+                raise _Budget
+            tasks = [
+                task_for(
+                    scenario,
+                    s,
+                    [f"{param}={value}"],
+                    key=f"{value}-{r}",
+                    labels={"replication": r, "name": f"{param}={value}"},
+                )
+                for r, s in enumerate(seeds)
+            ]
+            v = kpi_values(run_tasks(tasks, executor, run_progress), tgt.kpi)
+            iv = kpi_interval(tgt.kpi, v)
+            cache[value] = Evidence(
+                value,
+                float(v.mean()),
+                mean_interval(v).half_width,
+                tgt.interval_bound(iv),
+                # a replication where the KPI is undefined leaves the candidate unproven
+                tgt.met_by(iv) and bool(np.isfinite(v).all()),
+                v.tolist(),
+                iv.lo,
+                iv.hi,
+            )
+            if progress is not None:
+                progress(cache[value])
+        return cache[value].met
+
+    def gains(smaller: int, larger: int) -> bool:
+        """Is ``larger`` significantly better than ``smaller`` (paired, same seeds)?"""
+        a, b = cache[smaller].per_replication, cache[larger].per_replication
+        diff = paired_difference(np.array(a), np.array(b))
+        # better means up for a >= target, down for a <= target
+        return bool(diff.lo > 0 if tgt.op == ">=" else diff.hi < 0)
+
+    hi = max(minimum, bound.value if bound else now)
+    assumed = bound.lower_value if bound and bound.lower_value is not None else None
+    note, outcome = "", "answer"
+    answer: int | None = None
+    try:
+        answer = search_minimum(
+            meets,
+            hi,
+            assumed if assumed is not None and assumed < hi else None,
+            minimum,
+            gains,
+            maximum if maximum is not None else 64 * max(hi, now),
+        )
+    except _Budget:
+        outcome = "budget"
+        note = (
+            f"stopped after {max_candidates} candidates before the bracket closed; "
+            "raise --max-candidates or start nearer the answer"
+        )
+    except Unreachable as exc:
+        outcome = "unreachable"
+        note = f"target not reachable through {shown}: {exc}"
+    return SizingResult(
+        param=param,
+        target=tgt,
+        answer=answer,
+        current_value=now,
+        analytic=bound,
+        candidates=cache,
+        replications=replications,
+        seed=seed,
+        note=note,
+        outcome=outcome,
+        analytic_note=why,
+        baseline=baseline,
+        param_named=shown if given == param else given,
+        scale=factor,
+        central=central,
+        current_whole_state=whole_now,
+    )
+
+
+def confirm_at_full_scale(
+    result: SizingResult,
+    scenario: Scenario,
+    executor: Any | None = None,
+    run_progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Run the whole-state answer of a search at a miniature at scale 1: the same
+    replications (seeds) as the search, the whole-state value rounded half up. Stored in
+    ``result.confirmation`` and returned: value, KPI mean and 95 % interval, whether it meets.
+    """
+    if result.answer_whole_state is None:
+        raise ValueError("no answer to confirm")
+    value = max(1, math.floor(result.answer_whole_state + 0.5))
+    full = with_scale(scenario, 1.0)
+    seeds = replication_seeds(result.seed, result.replications)
+    tasks = [task_for(full, s, [f"{result.param}={value}"], key=f"confirm-{value}-{r}",
+                      labels={"replication": r, "name": f"{result.param}={value} at scale 1"})
+             for r, s in enumerate(seeds)]
+    v = kpi_values(run_tasks(tasks, executor, run_progress), result.target.kpi)
+    iv = kpi_interval(result.target.kpi, v)
+    conf = {
+        "value": value,
+        "scale": 1.0,
+        "replications": result.replications,
+        "mean": float(v.mean()),
+        "lo": iv.lo,
+        "hi": iv.hi,
+        "bound": result.target.interval_bound(iv),
+        "met": bool(result.target.met_by(iv) and np.isfinite(v).all()),
+        "per_replication": v.tolist(),
+    }
+    result.confirmation = conf
+    return conf

@@ -1,0 +1,307 @@
+"""Faults: time-windowed, targeted modifiers of components, declared in the scenario.
+
+Each fault is switched on at ``start`` and repaired at ``end`` — at once, or in
+``repair_stages`` equal steps ``repair_interval_min`` apart. Users keep retrying while a fault
+lasts, so a repair releases a retry wave (``sim.model.behaviour``).
+
+Which nodes or schools a fault hits is drawn from the population seed (the same servers fail
+in every replication); what happens to the people is the run's own randomness.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+
+from sim.config.interventions import (
+    DispatcherFailure,
+    FrontendOutage,
+    NodeDegradation,
+    NodeLoss,
+    OverloadCrash,
+    UplinkOutage,
+)
+from sim.model.causes import SERVER_CRASH, UPLINK_OUTAGE
+from sim.model.components.school_server import SchoolServer
+from sim.model.effects import Declares, Effect
+from sim.model.engine import call_urgent
+from sim.model.world import World
+
+_T = TypeVar("_T")
+
+
+def _stages(f: Any) -> list[tuple[float, float]]:
+    """(time, remaining fraction of the fault) for each repair step."""
+    if f.end is None:
+        return []
+    k = f.repair_stages
+    step = f.repair_interval_min * 60.0
+    return [(f.end + i * step, 1.0 - (i + 1) / k) for i in range(k)]
+
+
+def _staged(f: Any, items: list[_T]) -> list[tuple[float, list[_T]]]:
+    """``items`` repaired in ``f``'s repair stages: (time, the items back then); the last
+    stage brings back the rest."""
+    stages = _stages(f)
+    out: list[tuple[float, list[_T]]] = []
+    done = 0
+    for idx, (t, left) in enumerate(stages):
+        upto = len(items) if idx == len(stages) - 1 else round(len(items) * (1 - left))
+        out.append((t, items[done:upto]))
+        done = upto
+    return out
+
+
+class Fault(Declares):
+    """One fault of the scenario, installed into the world before the run.
+
+    A subclass states ``config`` (the scenario's fault type it implements) and ``effects``
+    (what it can do to requests and rooms, see ``sim.model.effects``) and implements
+    :meth:`install`; it acts on the world's public surface only.
+    """
+
+    config: ClassVar[type]
+
+    def __init__(self, world: World, index: int, cfg: Any, log: list[dict[str, Any]]):
+        self.world = world
+        self.env = world.env
+        self.index = index
+        self.cfg = cfg
+        self.log = log
+        self.why = ("fault", index)  # the outage reason this fault sets and clears
+
+    def install(self) -> None:
+        raise NotImplementedError
+
+    def _at(self, t: float, fn: Any, what: str) -> None:
+        def run(_: Any = None) -> None:
+            fn()
+            self.log.append({"t": self.env.now, "event": what})
+
+        call_urgent(self.env, t - self.env.now, run)
+
+    def _when(self, t: float) -> float:
+        """The clock time at which ``_at(t, …)`` runs (to the last bit)."""
+        now = self.env.now
+        return now + (t - now)
+
+    def _pick_nodes(self, cluster: str, share: float, pick: str) -> tuple[int, list[int]]:
+        p_index, pool = self.world.cluster_pool(cluster)
+        nodes = self.world.cluster_nodes(cluster)
+        k = round(share * len(nodes))
+        if pick == "random":
+            rng = self.world.infra_seeds.rng(f"faults.{self.index}.nodes")
+            chosen = rng.choice(nodes, size=k, replace=False).tolist() if k else []
+        else:
+            order = np.argsort(pool.cap_participants[nodes], kind="stable")
+            if pick == "largest":
+                order = order[::-1]
+            chosen = [nodes[j] for j in order[:k]]
+        return p_index, chosen
+
+
+class DispatcherFault(Fault):
+    """A share of room creations and/or joins fails at the dispatcher."""
+
+    config = DispatcherFailure
+    effects = frozenset({Effect.FAILS_REQUESTS})
+
+    def install(self) -> None:
+        f = self.cfg
+        disp = self.world.platform(f.platform).dispatcher
+
+        def set_share(x: float) -> None:
+            if f.creates:
+                disp.fail_create_share = x
+            if f.joins:
+                disp.fail_join_share = x
+
+        self._at(f.start, lambda: set_share(f.share),
+                 f"dispatcher {f.platform} fails {f.share:.0%}")
+        for t, left in _stages(f):
+            self._at(t, lambda x=f.share * left: set_share(x),
+                     f"dispatcher {f.platform} repaired to {1 - left:.0%}")
+
+
+class NodeLossFault(Fault):
+    """Nodes fail: their meetings end, everyone rejoins, the rooms are re-created elsewhere."""
+
+    config = NodeLoss
+    effects = frozenset({Effect.FAILS_REQUESTS, Effect.FAILS_ROOMS, Effect.REOPENS_ROOMS,
+                         Effect.MOVES_PARTICIPANTS})
+
+    def install(self) -> None:
+        f = self.cfg
+        world = self.world
+        p_index, chosen = self._pick_nodes(f.cluster, f.share, f.pick)
+
+        def down() -> None:
+            for n in chosen:
+                world.lose_node(p_index, n)
+
+        def up(batch: list[int]) -> None:
+            for n in batch:
+                world.restore_node(p_index, n)
+
+        self._at(f.start, down, f"{len(chosen)} nodes of {f.cluster} lost")
+        for t, batch in _staged(f, chosen):
+            self._at(t, lambda b=batch: up(b), f"{len(batch)} nodes of {f.cluster} back")
+
+
+class DegradationFault(Fault):
+    """Nodes run at a share of their capacity (joins refused sooner; open rooms stay)."""
+
+    config = NodeDegradation
+    effects = frozenset({Effect.FAILS_REQUESTS})
+
+    def install(self) -> None:
+        f = self.cfg
+        p_index, chosen = self._pick_nodes(f.cluster, f.share, "random")
+        pool = self.world.platforms[p_index].pool
+
+        def set_factor(x: float) -> None:
+            for n in chosen:
+                pool.set_capacity_factor(n, x)
+
+        self._at(f.start, lambda: set_factor(f.capacity_factor),
+                 f"{len(chosen)} nodes of {f.cluster} at {f.capacity_factor:.0%}")
+        for t, left in _stages(f):
+            self._at(t, lambda x=1.0 - (1.0 - f.capacity_factor) * left: set_factor(x),
+                     f"nodes of {f.cluster} repaired")
+
+
+class FrontendFault(Fault):
+    """A platform's login/join service is down: every request fails on arrival."""
+
+    config = FrontendOutage
+    effects = frozenset({Effect.FAILS_REQUESTS})
+
+    def install(self) -> None:
+        f = self.cfg
+        fe = self.world.platform(f.platform).frontend
+        fe.enable_outages()
+        why = self.why
+        end = self._when(f.end) if f.end is not None else float("inf")
+        self._at(f.start, lambda: fe.set_up(False, reason=why, until=end),
+                 f"front end {f.platform} down")
+        if f.end is not None:
+            self._at(f.end, lambda: fe.set_up(True, reason=why), f"front end {f.platform} up")
+
+
+class UplinkFault(Fault):
+    """A share of schools lose their uplink: their own servers are unreachable from home."""
+
+    config = UplinkOutage
+    effects = frozenset({Effect.FAILS_REQUESTS})
+
+    def install(self) -> None:
+        f = self.cfg
+        servers = self.world.school_servers_where(region=f.region, school_type=f.school_type)
+        rng = self.world.infra_seeds.rng(f"faults.{self.index}.schools")
+        hit = [s for s, u in zip(servers, rng.random(len(servers)), strict=True) if u < f.share]
+        for s in hit:
+            s.enable_outages()
+            s.outage_cause = UPLINK_OUTAGE  # direct accounting (sim.model.causes)
+
+        why = self.why
+        batches = _staged(f, hit)
+        # each school's outage ends with its repair stage (inf: never repaired this day)
+        back = {id(s): self._when(t) for t, batch in batches for s in batch}
+
+        def down() -> None:
+            for s in hit:
+                s.set_up(False, reason=why, until=back.get(id(s), float("inf")))
+
+        def up(batch: list[SchoolServer]) -> None:
+            for s in batch:
+                s.set_up(True, reason=why)
+
+        self._at(f.start, down, f"uplinks of {len(hit)} schools down")
+        for t, batch in batches:
+            self._at(t, lambda b=batch: up(b), f"uplinks of {len(batch)} schools up")
+
+
+class OverloadCrashFault(Fault):
+    """Servers of a tier crash when their queue stays long, and restart after a repair time;
+    a crash fails every request queued or in service."""
+
+    config = OverloadCrash
+    effects = frozenset({Effect.FAILS_REQUESTS})
+
+    def __init__(self, world: World, index: int, cfg: Any, log: list[dict[str, Any]]):
+        super().__init__(world, index, cfg, log)
+        self.crashes: list[tuple[float, int]] = []  # (time, school)
+        self.why = ("crash", index)
+
+    def install(self) -> None:
+        f = self.cfg
+        servers = self.world.school_servers_where(tier=f.tier)
+        for s in servers:
+            s.enable_outages()
+            s.outage_cause = SERVER_CRASH  # direct accounting (sim.model.causes)
+        strikes = [0] * len(servers)
+        need = max(1, round(f.sustain_s / 60.0))
+        end = f.end if f.end is not None else self.world.day_end
+        env = self.env
+        why = self.why
+        crashes = self.crashes
+
+        def check(_: Any = None) -> None:
+            now = env.now
+            for k, s in enumerate(servers):
+                if not s.up:
+                    continue
+                if s.waiting >= f.queue_threshold and s.busy >= s.workers:
+                    strikes[k] += 1
+                    if strikes[k] >= need:
+                        strikes[k] = 0
+                        s.set_up(False, reason=why, until=now + f.repair_min * 60.0)
+                        crashes.append((now, s.school))
+                        call_urgent(env, f.repair_min * 60.0, _restart, (s, why))
+                else:
+                    strikes[k] = 0
+            if now + 60.0 <= end:
+                call_urgent(env, 60.0, check)
+
+        call_urgent(env, max(0.0, f.start - env.now) + 60.0, check)
+
+
+def _restart(item: tuple[SchoolServer, Any]) -> None:
+    server, why = item
+    server.set_up(True, reason=why)
+
+
+FAULT_TYPES: tuple[type[Fault], ...] = (
+    DispatcherFault, NodeLossFault, DegradationFault, FrontendFault, UplinkFault,
+    OverloadCrashFault,
+)
+
+
+def fault_type(cfg: Any) -> type[Fault]:
+    """The fault class that implements the scenario's fault ``cfg``."""
+    for cls in FAULT_TYPES:
+        if isinstance(cfg, cls.config):
+            return cls
+    raise TypeError(f"no fault type implements {type(cfg).__name__}")
+
+
+class FaultInjector:
+    """Installs a scenario's faults into the world (before the run)."""
+
+    def __init__(self, world: World, faults: list[Any]):
+        self.log: list[dict[str, Any]] = []
+        self.faults = [fault_type(f)(world, i, f, self.log) for i, f in enumerate(faults)]
+
+    @property
+    def types(self) -> list[type[Fault]]:
+        return [type(f) for f in self.faults]
+
+    def install(self) -> None:
+        for f in self.faults:
+            f.install()
+
+    @property
+    def crashes(self) -> list[tuple[float, int]]:
+        """(time, school) of every overload crash so far."""
+        return [c for f in self.faults if isinstance(f, OverloadCrashFault) for c in f.crashes]
