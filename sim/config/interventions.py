@@ -29,11 +29,21 @@ class _Windowed(Strict):
     """A fault active from ``start`` until ``end`` (None: the rest of the day), repaired in
     ``repair_stages`` equal steps ``repair_interval_min`` apart starting at ``end``."""
 
-    label: str = ""
-    start: TimeOfDay
-    end: TimeOfDay | None = None
-    repair_stages: Annotated[StrictInt, Field(ge=1, le=100)] = 1
-    repair_interval_min: NonNegFloat = 0.0
+    label: str = Field(default="", description="Name shown in reports (e.g. 'IServ dispatcher').")
+    start: TimeOfDay = Field(description="When the fault begins (time of day).")
+    end: TimeOfDay | None = Field(
+        default=None,
+        description="When the repair begins (time of day, after `start`); empty: the fault "
+        "lasts the rest of the day.",
+    )
+    repair_stages: Annotated[StrictInt, Field(ge=1, le=100)] = Field(
+        default=1,
+        description="The repair comes in this many equal steps (1: all at `end`; more "
+        "needs an `end`).",
+    )
+    repair_interval_min: NonNegFloat = Field(
+        default=0.0, description="Minutes between two repair steps."
+    )
 
     @model_validator(mode="after")
     def _window(self) -> _Windowed:
@@ -47,11 +57,11 @@ class _Windowed(Strict):
 class DispatcherFailure(_Windowed):
     """The dispatcher fails a share of room creations and/or joins (IServ, Mon 11 Jan 2021)."""
 
-    kind: Literal["dispatcher_failure"]
-    platform: Name
-    share: Share = 1.0
-    creates: bool = True
-    joins: bool = True
+    kind: Literal["dispatcher_failure"] = Field(description="`dispatcher_failure`.")
+    platform: Name = Field(description="The platform whose dispatcher fails.")
+    share: Share = Field(default=1.0, description="Share of the requests that fail while it lasts.")
+    creates: bool = Field(default=True, description="Whether creating a room fails.")
+    joins: bool = Field(default=True, description="Whether joining a room fails.")
 
 
 class NodeLoss(_Windowed):
@@ -60,36 +70,50 @@ class NodeLoss(_Windowed):
     Meetings on a lost node end abruptly: their participants rejoin and the room is re-created
     elsewhere. Nodes come back at ``end`` (staged)."""
 
-    kind: Literal["node_loss"]
-    cluster: Name
-    share: Share
-    pick: Literal["random", "smallest", "largest"] = "random"
+    kind: Literal["node_loss"] = Field(description="`node_loss`.")
+    cluster: Name = Field(description="The cluster (a `platforms[].clusters[].name`).")
+    share: Share = Field(description="Share of the cluster's nodes lost.")
+    pick: Literal["random", "smallest", "largest"] = Field(
+        default="random",
+        description="Which nodes are lost: drawn at random, or the smallest or largest "
+        "first (by participant capacity).",
+    )
 
 
 class NodeDegradation(_Windowed):
     """A share of a cluster's nodes runs at reduced capacity (participants and bandwidth)."""
 
-    kind: Literal["node_degradation"]
-    cluster: Name
-    share: Share
-    capacity_factor: Annotated[float, Field(gt=0.0, le=1.0)]
+    kind: Literal["node_degradation"] = Field(description="`node_degradation`.")
+    cluster: Name = Field(description="The cluster (a `platforms[].clusters[].name`).")
+    share: Share = Field(description="Share of the cluster's nodes degraded.")
+    capacity_factor: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        description="The degraded nodes' capacity as a share of their normal capacity."
+    )
 
 
 class FrontendOutage(_Windowed):
     """A platform's login/front-end service is down: requests fail at once."""
 
-    kind: Literal["frontend_outage"]
-    platform: Name
+    kind: Literal["frontend_outage"] = Field(description="`frontend_outage`.")
+    platform: Name = Field(description="The platform whose front end is down.")
 
 
 class UplinkOutage(_Windowed):
     """Schools' uplinks fail: their own servers cannot be reached from home."""
 
-    kind: Literal["uplink_outage"]
-    region: Name | None = None
-    school_type: Name | None = None
-    share: Share = 1.0
-    """Share of the matching on-premise schools affected (drawn from the population seed)."""
+    kind: Literal["uplink_outage"] = Field(description="`uplink_outage`.")
+    region: Name | None = Field(
+        default=None, description="Only schools of this region (from `regions_file`); empty: all."
+    )
+    school_type: Name | None = Field(
+        default=None,
+        description="Only schools of this type (from `school_types_file`); empty: all."
+    )
+    share: Share = Field(
+        default=1.0,
+        description="Share of the matching schools with their own server that are affected "
+        "(drawn from the population seed).",
+    )
 
 
 class OverloadCrash(Strict):
@@ -99,14 +123,28 @@ class OverloadCrash(Strict):
     waiting at ``sustain_s`` consecutive per-minute checks crashes: in-flight requests fail, it
     is down for ``repair_min``, then comes back empty (Wed 13 Jan 2021: 2–3 % of schools)."""
 
-    kind: Literal["overload_crash"]
-    label: str = ""
-    tier: Name = "outdated"
-    queue_threshold: Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)] = 5
-    sustain_s: Annotated[float, Field(ge=60.0, le=7200.0)] = 120.0
-    repair_min: PositiveFloat = 30.0
-    start: TimeOfDay = 0.0
-    end: TimeOfDay | None = None
+    kind: Literal["overload_crash"] = Field(description="`overload_crash`.")
+    label: str = Field(default="", description="Name shown in reports.")
+    tier: Name = Field(
+        default="outdated",
+        description="Which schools' servers can crash (a `school_servers` tier)."
+    )
+    queue_threshold: Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)] = Field(
+        default=5,
+        description="Requests waiting (with every worker busy) that count as overloaded.",
+    )
+    sustain_s: Annotated[float, Field(ge=60.0, le=7200.0)] = Field(
+        default=120.0,
+        description="Seconds a server must stay overloaded, at per-minute checks, before it "
+        "crashes.",
+    )
+    repair_min: PositiveFloat = Field(
+        default=30.0, description="Minutes a crashed server is down before it restarts empty."
+    )
+    start: TimeOfDay = Field(default=0.0, description="From when crashes can happen (time of day).")
+    end: TimeOfDay | None = Field(
+        default=None, description="Until when crashes can happen; empty: the rest of the day."
+    )
 
 
 Fault = Annotated[
@@ -123,49 +161,90 @@ Fault = Annotated[
 class StaggerPolicy(Strict):
     """Staggered start on top of each school's own bell time."""
 
-    school_number_slots: Annotated[StrictInt, Field(ge=1, le=24)] = 1
-    """Schools are spread over this many start slots by school number (Mebis: 08:15, 08:30…)."""
-    slot_min: Annotated[float, Field(ge=0.0, le=120.0)] = 15.0
+    school_number_slots: Annotated[StrictInt, Field(ge=1, le=24)] = Field(
+        default=1,
+        description="Schools are spread over this many start slots by school number (Mebis: "
+        "08:15, 08:30, …); 1: no stagger.",
+    )
+    slot_min: Annotated[float, Field(ge=0.0, le=120.0)] = Field(
+        default=15.0, description="Minutes between two start slots."
+    )
     offset_min_by_year: dict[Annotated[int, Field(ge=1, le=13)],
                              Annotated[float, Field(ge=-120.0, le=240.0)]] = Field(
-        default_factory=dict
+        default_factory=dict,
+        description="School year → minutes by which that year's timetable is shifted.",
     )
-    """Shift of the timetable for classes of a year group (minutes)."""
 
 
 class JoinRateLimit(Strict):
     """Admission control: joins per node and per meeting are paced (jicofo added one after
     join bursts overloaded single bridges). Excess joins are refused and retried."""
 
-    per_node_per_s: PositiveFloat | None = None
-    node_burst: PositiveInt = 20
-    per_meeting_per_min: PositiveFloat | None = None
-    meeting_burst: PositiveInt = 10
+    per_node_per_s: PositiveFloat | None = Field(
+        default=None, description="Joins per second a node accepts; empty: no limit per node."
+    )
+    node_burst: PositiveInt = Field(
+        default=20, description="Joins a node accepts at once before the rate applies."
+    )
+    per_meeting_per_min: PositiveFloat | None = Field(
+        default=None, description="Joins per minute a meeting accepts; empty: no limit per meeting."
+    )
+    meeting_burst: PositiveInt = Field(
+        default=10, description="Joins a meeting accepts at once before the rate applies."
+    )
 
 
 class CameraPolicy(Strict):
-    cameras_off_above: PositiveInt | None = None
-    """Pupils joining a meeting that already has this many participants join without camera."""
+    """A camera rule for large meetings."""
+
+    cameras_off_above: PositiveInt | None = Field(
+        default=None,
+        description="Pupils joining a meeting that already has this many participants join "
+        "without camera; empty: no rule.",
+    )
 
 
 class ScaleUp(Strict):
     """Emergency scale-up: reserve nodes started when utilisation stays above a threshold
     (NBC started 750 extra servers on Mon 11 Jan 2021)."""
 
-    cluster: Name
-    reserve_nodes: PositiveInt
-    step_nodes: PositiveInt = 10
-    threshold: Share = 0.8
-    """Mean utilisation of the nodes up that triggers a step."""
-    delay_min: NonNegFloat = 20.0
-    """Provisioning delay from decision to nodes up."""
-    check_interval_s: Annotated[float, Field(ge=10.0, le=3600.0)] = 60.0
+    cluster: Name = Field(description="The cluster that is scaled up.")
+    reserve_nodes: PositiveInt = Field(
+        description="Reserve nodes that can be started (whole state: a miniature builds its "
+        "share)."
+    )
+    step_nodes: PositiveInt = Field(
+        default=10, description="Reserve nodes started per step (whole state)."
+    )
+    threshold: Share = Field(
+        default=0.8, description="Mean utilisation of the nodes up that triggers a step."
+    )
+    delay_min: NonNegFloat = Field(
+        default=20.0, description="Minutes from the decision until the nodes are up."
+    )
+    check_interval_s: Annotated[float, Field(ge=10.0, le=3600.0)] = Field(
+        default=60.0, description="Seconds between two looks at the utilisation."
+    )
 
 
 class Policies(Strict):
-    stagger: StaggerPolicy = Field(default_factory=StaggerPolicy)
-    join_rate_limit: JoinRateLimit = Field(default_factory=JoinRateLimit)
-    camera: CameraPolicy = Field(default_factory=CameraPolicy)
-    scale_up: list[ScaleUp] = Field(default_factory=list)
-    first_pupil_opens_room: bool = False
-    """The first participant (pupil or teacher) creates the room; nobody waits for the teacher."""
+    """What planners can decide for the day."""
+
+    stagger: StaggerPolicy = Field(
+        default_factory=StaggerPolicy, description="Staggered start times."
+    )
+    join_rate_limit: JoinRateLimit = Field(
+        default_factory=JoinRateLimit, description="Admission control: a pace for joins."
+    )
+    camera: CameraPolicy = Field(
+        default_factory=CameraPolicy, description="Cameras off in large meetings."
+    )
+    scale_up: list[ScaleUp] = Field(
+        default_factory=list,
+        description="Emergency scale-up with reserve nodes, at most one per cluster.",
+    )
+    first_pupil_opens_room: bool = Field(
+        default=False,
+        description="The first participant (pupil or teacher) creates the room; nobody waits "
+        "for the teacher.",
+    )

@@ -35,9 +35,21 @@ from sim.config.interventions import Fault, NodeDegradation, NodeLoss, Policies
 class DayConfig(Strict):
     """The simulated window of the day (seconds since midnight)."""
 
-    start: TimeOfDay = 7 * 3600
-    end: TimeOfDay = 15.5 * 3600
-    sample_interval_s: Annotated[StrictInt, Field(ge=1, le=3600)] = 60
+    start: TimeOfDay = Field(
+        default=7 * 3600,
+        description="When the simulated day begins: a time of day (`'07:00'`) or seconds "
+        "since midnight.",
+    )
+    end: TimeOfDay = Field(
+        default=15.5 * 3600,
+        description="When the simulated day ends (after `start`); pupils still trying then "
+        "are counted as still trying.",
+    )
+    sample_interval_s: Annotated[StrictInt, Field(ge=1, le=3600)] = Field(
+        default=60,
+        description="Seconds between two samples of the time series (60: one row per minute "
+        "in `timeseries.parquet` and the report's charts).",
+    )
 
     @model_validator(mode="after")
     def _order(self) -> DayConfig:
@@ -50,49 +62,94 @@ class ExternalLoad(Strict):
     """Schools outside the state that share a platform (IServ served ≈4,500 schools and
     ≈2.3 M pupils nationally in Jan 2021, Lower Saxony ≈2,000 of them)."""
 
-    platform: Name
-    scale: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)]
-    """Size of the external block relative to its marginals (``school_types_file``)."""
-    school_types_file: str | None = None
-    """The block's own school-type table (same columns as the state's; its types must be
-    among the state's). None = the state's table (other states like Lower Saxony)."""
+    platform: Name = Field(
+        description="The platform (a `platforms[].name`) that the schools outside the state use."
+    )
+    scale: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)] = Field(
+        description="Size of the external block relative to its school-type table "
+        "(`school_types_file`): 1 = as many schools and pupils as the table lists. Central "
+        "capacities follow `population.scale`, so this is a whole-state figure too.",
+    )
+    school_types_file: str | None = Field(
+        default=None,
+        description="The block's own school-type table (a CSV with the state table's columns; "
+        "its types must be among the state's), relative to the scenario file. Empty: the "
+        "state's table (other states like Lower Saxony).",
+    )
 
 
 class PopulationConfig(Strict):
     """Where the schools come from and how many of them are simulated."""
 
-    school_types_file: str = "../data/lower_saxony_school_types.csv"
-    regions_file: str = "../data/lower_saxony_regions.csv"
-    scale: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)] = 1.0
-    """Share of the state's schools simulated (0.01 = every hundredth school, for tests)."""
-    capacities: Literal["whole_state", "as_given"] = "whole_state"
-    """``whole_state``: the central capacities in this file (conference and reserve nodes,
-    scale-up steps, login-service workers, the external block) are the whole state's, and a
-    run at ``scale`` builds that share of them — a faithful miniature (``sim.model.scale``).
-    ``as_given``: every capacity is built as written (a small state on the full fleet, or a
-    file that sets its miniature's capacities itself)."""
-    seed: Seed = 2021
-    """Seed of the school registry; fixed across replications (the state does not change)."""
-    school_types: Annotated[list[str], Field(min_length=1)] | None = None
-    """Restrict to these school types (ids from the school types file); None = all."""
-    size_cv: Annotated[float, Field(ge=0.0, le=2.0)] = 0.35
-    at_home_share: Share = 0.94
-    external: ExternalLoad | None = None
-    """More schools from the same marginals on one platform (other states' load)."""
+    school_types_file: str = Field(
+        default="../data/lower_saxony_school_types.csv",
+        description="CSV of school types (schools, pupils, class size, first and last year per "
+        "type), relative to the scenario file. Sources: `data/SOURCES.md`.",
+    )
+    regions_file: str = Field(
+        default="../data/lower_saxony_regions.csv",
+        description="CSV of regions with their shares of schools and pupils, relative to the "
+        "scenario file.",
+    )
+    scale: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)] = Field(
+        default=1.0,
+        description="Share of the state's schools simulated: 1 = the whole state, 0.05 = "
+        "one school in twenty. Below 1 a run is a faithful miniature (see `capacities`); "
+        "`docs/scale.md` measures what it costs in accuracy.",
+    )
+    capacities: Literal["whole_state", "as_given"] = Field(
+        default="whole_state",
+        description="`whole_state`: the central capacities in this file (conference and "
+        "reserve nodes, scale-up steps, login-service workers, the external block) are the "
+        "whole state's, and a run at `scale` builds that share of them — a faithful "
+        "miniature. `as_given`: every capacity is built as written (a small state on the "
+        "full fleet, or a file that sets its miniature's capacities itself).",
+    )
+    seed: Seed = Field(
+        default=2021,
+        description="Seed of the generated schools (types, sizes, platforms, servers, "
+        "uplinks). The same in every replication: the state does not change between runs.",
+    )
+    school_types: Annotated[list[str], Field(min_length=1)] | None = Field(
+        default=None,
+        description="Simulate only these school types (ids from `school_types_file`, e.g. "
+        "`grundschule`); empty: all.",
+    )
+    size_cv: Annotated[float, Field(ge=0.0, le=2.0)] = Field(
+        default=0.35,
+        description="How much school sizes vary around their type's mean (coefficient of "
+        "variation of a log-normal; 0 = every school of a type equally large).",
+    )
+    at_home_share: Share = Field(
+        default=0.94,
+        description="Share of pupils learning from home (Szenario C, January 2021: 94 %).",
+    )
+    external: ExternalLoad | None = Field(
+        default=None,
+        description="More schools on one platform from outside the state (other states' "
+        "load on IServ); empty: none.",
+    )
 
 
 class RegionOverride(Strict):
-    region: Name
-    platform: Name
-    schools: NonNegInt
-    """Number of the region's schools (at scale 1) moved to this platform."""
+    """A number of a region's schools placed on a given platform before the shares apply."""
+
+    region: Name = Field(description="Region id (from `regions_file`, e.g. `hannover_stadt`).")
+    platform: Name = Field(description="The platform (a `platforms[].name`) they use.")
+    schools: NonNegInt = Field(
+        description="Number of the region's schools (whole state, at scale 1) placed on this "
+        "platform."
+    )
 
 
 class UplinkClass(Strict):
-    share: Share
-    mbit_s: PositiveFloat
-    """The connection's *upload* rate: pupils at home fetch pages from the school's own server
-    over it (SOURCES A25)."""
+    """One class of school internet connections."""
+
+    share: Share = Field(description="Share of schools with a connection of this class.")
+    mbit_s: PositiveFloat = Field(
+        description="The connection's *upload* rate in Mbit/s: pupils at home fetch pages "
+        "from the school's own server over it (SOURCES A25).",
+    )
 
 
 # Upload rates by connection type (SOURCES A25): fibre ≈11 % (S97), cable 1 Gbit/s down /
@@ -104,39 +161,58 @@ _DEFAULT_UPLINKS = (
     UplinkClass(share=0.30, mbit_s=5.0),
 )
 
+_SCHOOL_NUMBERS = Annotated[list[Annotated[int, Field(ge=0)]], Field(max_length=100_000)]
+
 
 class AssignmentConfig(Strict):
     """Which platform each school uses and how its platform is hosted."""
 
     platform_shares: dict[Name, Share] = Field(
-        default_factory=lambda: {"iserv": 0.70, "bildungscloud": 0.30}
+        default_factory=lambda: {"iserv": 0.70, "bildungscloud": 0.30},
+        description="Platform → share of the schools (not placed by `region_overrides`) that "
+        "use it; the shares sum to 1.",
     )
     region_overrides: list[RegionOverride] = Field(
         default_factory=lambda: [
             RegionOverride(region="hannover_stadt", platform="hannover-city", schools=52),
             # ≈50 % of the city's schools use IServ (S94): the other 47 of its 99
             RegionOverride(region="hannover_stadt", platform="iserv", schools=47),
-        ]
+        ],
+        description="Schools of a region placed on a given platform before the shares are "
+        "drawn (Hannover's city platform).",
     )
-    on_prem_share: dict[Name, Share] = Field(default_factory=lambda: {"iserv": 0.55})
-    """Share of a platform's schools whose front end is the school's own server."""
-    outdated_share: Share = 0.45
-    """Share of on-premise servers that are outdated (4–5 years old)."""
-    uplink_mix: list[UplinkClass] = Field(default_factory=lambda: list(_DEFAULT_UPLINKS))
-    replaced_servers: Annotated[list[Annotated[int, Field(ge=0)]], Field(max_length=100_000)] = (
-        Field(default_factory=list)
+    on_prem_share: dict[Name, Share] = Field(
+        default_factory=lambda: {"iserv": 0.55},
+        description="Platform → share of its schools whose front end is the school's own "
+        "server (reached over the school's uplink); the others are hosted.",
     )
-    """School numbers (``schools.parquet``'s ``school``) whose outdated server was replaced by
-    a current one (a lever of ``dlsim optimise``); numbers of hosted schools change nothing."""
-    upgraded_uplinks: Annotated[list[Annotated[int, Field(ge=0)]], Field(max_length=100_000)] = (
-        Field(default_factory=list)
+    outdated_share: Share = Field(
+        default=0.45,
+        description="Share of the schools' own servers that are outdated (4–5 years old; "
+        "`school_servers.tiers.outdated`).",
     )
-    """School numbers whose uplink was upgraded to the next faster class of ``uplink_mix`` (a
-    lever of ``dlsim optimise``); a school already in the fastest class keeps its uplink."""
-    region_moves: dict[Name, Name] = Field(default_factory=dict)
-    """Region → platform: *every* school of the region is moved to that platform and hosted
-    there (a lever of ``dlsim optimise``). Applied after the platform draw (overrides and
-    shares), so every other school keeps the platform, server and uplink it was drawn."""
+    uplink_mix: list[UplinkClass] = Field(
+        default_factory=lambda: list(_DEFAULT_UPLINKS),
+        description="Classes of school connections, slowest upload last; the shares sum to 1.",
+    )
+    replaced_servers: _SCHOOL_NUMBERS = Field(
+        default_factory=list,
+        description="School numbers (`schools.parquet`'s `school`) whose outdated server was "
+        "replaced by a current one (a lever of `dlsim optimise`); numbers of hosted schools "
+        "change nothing.",
+    )
+    upgraded_uplinks: _SCHOOL_NUMBERS = Field(
+        default_factory=list,
+        description="School numbers whose uplink was upgraded to the next faster class of "
+        "`uplink_mix` (a lever of `dlsim optimise`); a school already in the fastest class "
+        "keeps its uplink.",
+    )
+    region_moves: dict[Name, Name] = Field(
+        default_factory=dict,
+        description="Region → platform: *every* school of the region moves to that platform "
+        "and is hosted there (a lever of `dlsim optimise`). Applied after the platform draw, "
+        "so every other school keeps the platform, server and uplink it was drawn.",
+    )
 
     @field_validator("platform_shares")
     @classmethod
@@ -162,12 +238,21 @@ class AssignmentConfig(Strict):
 class CheckInConfig(Strict):
     """The daily digital check-in for years 1–10 (2021 decree) at the first period."""
 
-    enabled: bool = True
-    min_year: Annotated[StrictInt, Field(ge=1, le=13)] = 1
-    max_year: Annotated[StrictInt, Field(ge=1, le=13)] = 10
-    video_share: Share = 0.03
-    """Share of classes whose check-in is a video conference (the rest use chat/messenger)."""
-    duration_min: Annotated[float, Field(gt=0, le=240)] = 20.0
+    enabled: bool = Field(default=True, description="Whether classes hold the daily check-in.")
+    min_year: Annotated[StrictInt, Field(ge=1, le=13)] = Field(
+        default=1, description="Youngest school year with a check-in."
+    )
+    max_year: Annotated[StrictInt, Field(ge=1, le=13)] = Field(
+        default=10, description="Oldest school year with a check-in (not below `min_year`)."
+    )
+    video_share: Share = Field(
+        default=0.03,
+        description="Share of classes whose check-in is a video conference (the rest use "
+        "chat or the messenger).",
+    )
+    duration_min: Annotated[float, Field(gt=0, le=240)] = Field(
+        default=20.0, description="Length of a video check-in in minutes."
+    )
 
     @model_validator(mode="after")
     def _years(self) -> CheckInConfig:
@@ -177,74 +262,159 @@ class CheckInConfig(Strict):
 
 
 class TimetableConfig(Strict):
-    first_period_start: TimeOfDay = 8 * 3600
-    period_min: Annotated[float, Field(gt=0, le=240)] = 45.0
-    periods: Annotated[StrictInt, Field(ge=1, le=12)] = 8
-    breaks_min: dict[Annotated[int, Field(ge=1, le=12)], Annotated[float, Field(
-        ge=0.0, le=240.0, allow_inf_nan=False)]] = Field(default_factory=lambda: {2: 20.0, 4: 15.0})
-    """Break after period k (minutes)."""
-    checkin: CheckInConfig = Field(default_factory=CheckInConfig)
-    live_lesson_share: Share = 0.13
-    """Share of classes holding a live video lesson in a given period (default for all types)."""
-    live_lesson_min: Annotated[float, Field(gt=0, le=240)] | None = 25.0
-    """Length of a lesson's live video phase (then pupils work on their tasks); None = the
-    whole period."""
-    live_lesson_share_by_type: dict[Name, Share] = Field(default_factory=dict)
-    start_offset_min_by_type: dict[Name, Annotated[float, Field(ge=-120, le=240)]] = Field(
-        default_factory=dict
+    """The school day's periods and which of them hold live video lessons."""
+
+    first_period_start: TimeOfDay = Field(
+        default=8 * 3600, description="Bell of the first period (before each school's own shift)."
     )
-    """Shift of the whole timetable per school type (staggered start)."""
-    school_start_spread_min: Annotated[float, Field(ge=0, le=120)] = 20.0
-    """Schools' own bell times differ: each school's timetable is shifted by a fixed uniform
-    offset in [−spread, +spread] minutes (drawn from the population seed)."""
+    period_min: Annotated[float, Field(gt=0, le=240)] = Field(
+        default=45.0, description="Length of a period in minutes."
+    )
+    periods: Annotated[StrictInt, Field(ge=1, le=12)] = Field(
+        default=8, description="Periods in the day."
+    )
+    breaks_min: dict[Annotated[int, Field(ge=1, le=12)], Annotated[float, Field(
+        ge=0.0, le=240.0, allow_inf_nan=False)]] = Field(
+        default_factory=lambda: {2: 20.0, 4: 15.0},
+        description="Period k → minutes of break after it.",
+    )
+    checkin: CheckInConfig = Field(
+        default_factory=CheckInConfig, description="The daily check-in at the first period."
+    )
+    live_lesson_share: Share = Field(
+        default=0.13,
+        description="Share of classes holding a live video lesson in a given period (for "
+        "every school type without its own share).",
+    )
+    live_lesson_min: Annotated[float, Field(gt=0, le=240)] | None = Field(
+        default=25.0,
+        description="Minutes of a lesson's live video phase, from the bell (then pupils work "
+        "on their tasks); empty: the whole period.",
+    )
+    live_lesson_share_by_type: dict[Name, Share] = Field(
+        default_factory=dict,
+        description="School type → its own live-lesson share (replaces `live_lesson_share` "
+        "for that type).",
+    )
+    start_offset_min_by_type: dict[Name, Annotated[float, Field(ge=-120, le=240)]] = Field(
+        default_factory=dict,
+        description="School type → minutes its whole timetable is shifted (a staggered "
+        "start by school type).",
+    )
+    school_start_spread_min: Annotated[float, Field(ge=0, le=120)] = Field(
+        default=20.0,
+        description="Schools' own bell times differ: each school's timetable is shifted by a "
+        "fixed offset drawn uniformly in ±this many minutes (from the population seed).",
+    )
 
 
 class LoginConfig(Strict):
     """Every pupil at home logs in to the school's platform in the morning (tasks, messenger)."""
 
-    share: Share = 0.6
-    """Share of pupils at home who log in around the first period (≈1.5 M IServ users by
-    midday incl. teachers, S58: see data/SOURCES.md A34)."""
-    early_mean_s: PositiveFloat = 600.0
-    late_mean_s: PositiveFloat = 600.0
-    early_share: Share = 0.5
+    share: Share = Field(
+        default=0.6,
+        description="Share of pupils at home who log in to their platform around the first "
+        "period (≈1.5 M IServ users by midday incl. teachers, S58: `data/SOURCES.md` A34).",
+    )
+    early_mean_s: PositiveFloat = Field(
+        default=600.0,
+        description="Mean seconds by which an early login comes before the first bell "
+        "(exponentially distributed).",
+    )
+    late_mean_s: PositiveFloat = Field(
+        default=600.0,
+        description="Mean seconds by which a late login comes after the first bell "
+        "(exponentially distributed).",
+    )
+    early_share: Share = Field(
+        default=0.5,
+        description="Share of logins that come before the bell.",
+    )
 
 
 class JitterConfig(Strict):
     """When people arrive relative to the bell."""
 
-    teacher_lead_mean_s: PositiveFloat = 180.0
-    pupil_early_share: Share = 0.35
-    pupil_early_mean_s: PositiveFloat = 60.0
-    pupil_late_mean_s: PositiveFloat = 90.0
+    teacher_lead_mean_s: PositiveFloat = Field(
+        default=180.0,
+        description="Mean seconds by which a teacher opens the room before the meeting "
+        "starts (exponentially distributed).",
+    )
+    pupil_early_share: Share = Field(
+        default=0.35, description="Share of pupils who try to join before the meeting starts."
+    )
+    pupil_early_mean_s: PositiveFloat = Field(
+        default=60.0,
+        description="Mean seconds an early pupil comes before the start (exponential)."
+    )
+    pupil_late_mean_s: PositiveFloat = Field(
+        default=90.0, description="Mean seconds a late pupil comes after the start (exponential)."
+    )
 
 
 class BehaviourConfig(Strict):
-    attendance: Share = 0.9
-    """Share of a class's pupils at home who join a given meeting."""
-    backoff_initial_s: Annotated[float, Field(ge=0.1, le=3600.0, allow_inf_nan=False)] = 15.0
-    """At least 0.1 s: a retry is a new page load, never faster; a back-off of nanoseconds
-    only multiplies events (with one node it never ended)."""
-    backoff_factor: Annotated[float, Field(ge=1.0, le=10.0)] = 2.0
-    backoff_max_s: PositiveFloat = 240.0
-    backoff_jitter: Share = 0.5
-    """Each back-off is multiplied by a uniform factor in [1 − jitter, 1 + jitter]."""
-    patience_s: PositiveFloat = 900.0
-    """A pupil gives up after trying this long (the rest of that meeting is lost)."""
-    teacher_patience_s: PositiveFloat = 2700.0
-    login_patience_s: PositiveFloat = 1800.0
-    reconnect_per_h: Annotated[float, Field(ge=0.0, le=60.0, allow_inf_nan=False)] = 0.5
-    """Rate at which a participant drops out (home connection, browser) and rejoins. At most
-    60 per hour: a drop-out every minute is a connection that does not work, not a rate."""
-    webcam_share_pupils: Share = 0.15
-    webcam_share_teachers: Share = 0.9
-    screenshare_share: Share = 0.5
-    """Share of meetings in which the teacher shares the screen."""
-    give_up_return_share: Share = 0.0
-    """Share of pupils who gave up that try again later in the same meeting (a new chain)."""
-    give_up_return_after_s: PositiveFloat = 600.0
-    retries: bool = True
-    """False = a failed attempt is lost (validation mode: pure loss system)."""
+    """How pupils and teachers act: attendance, retries after a failure, patience."""
+
+    attendance: Share = Field(
+        default=0.9, description="Share of a class's pupils at home who join a given meeting."
+    )
+    # at least 0.1 s: a retry is a new page load, never faster; a back-off of nanoseconds only
+    # multiplies events (with one node it never ended)
+    backoff_initial_s: Annotated[float, Field(ge=0.1, le=3600.0, allow_inf_nan=False)] = Field(
+        default=15.0,
+        description="Seconds before the first retry after a failed or timed-out attempt."
+    )
+    backoff_factor: Annotated[float, Field(ge=1.0, le=10.0)] = Field(
+        default=2.0, description="Each further back-off is this many times the previous one."
+    )
+    backoff_max_s: PositiveFloat = Field(
+        default=240.0, description="Longest back-off in seconds (not below `backoff_initial_s`)."
+    )
+    backoff_jitter: Share = Field(
+        default=0.5,
+        description="Each back-off is multiplied by a uniform factor in [1 − jitter, "
+        "1 + jitter], so that retries spread out.",
+    )
+    patience_s: PositiveFloat = Field(
+        default=900.0,
+        description="A pupil gives up after trying this many seconds (the rest of that "
+        "meeting is lost).",
+    )
+    teacher_patience_s: PositiveFloat = Field(
+        default=2700.0, description="A teacher gives up opening the room after this many seconds."
+    )
+    login_patience_s: PositiveFloat = Field(
+        default=1800.0, description="A pupil gives up the morning login after this many seconds."
+    )
+    # at most 60 per hour: a drop-out every minute is a connection that does not work, not a rate
+    reconnect_per_h: Annotated[float, Field(ge=0.0, le=60.0, allow_inf_nan=False)] = Field(
+        default=0.5,
+        description="How often per hour a participant drops out (home connection, browser) "
+        "and rejoins.",
+    )
+    webcam_share_pupils: Share = Field(
+        default=0.15,
+        description="Share of pupils with their camera on.",
+    )
+    webcam_share_teachers: Share = Field(
+        default=0.9, description="Share of teachers with their camera on."
+    )
+    screenshare_share: Share = Field(
+        default=0.5, description="Share of meetings in which the teacher shares the screen."
+    )
+    give_up_return_share: Share = Field(
+        default=0.0,
+        description="Share of pupils who gave up that try again later in the same meeting "
+        "(a new chain of attempts).",
+    )
+    give_up_return_after_s: PositiveFloat = Field(
+        default=600.0, description="Seconds after giving up at which such a pupil tries again."
+    )
+    retries: bool = Field(
+        default=True,
+        description="Whether a failed attempt is retried; false: it is lost (validation mode, "
+        "a pure loss system).",
+    )
 
     @model_validator(mode="after")
     def _backoff(self) -> BehaviourConfig:
@@ -256,59 +426,118 @@ class BehaviourConfig(Strict):
 class MediaConfig(Strict):
     """Stream bit rates (Mbit/s), BBB figures from domain-facts."""
 
-    audio_mbit_s: PositiveFloat = 0.04
-    webcam_mbit_s: PositiveFloat = 0.20
-    """BBB HTML5 client's default camera profile ("medium", 200 kbit/s; SOURCES S107)."""
-    screenshare_mbit_s: PositiveFloat = 0.50
+    audio_mbit_s: PositiveFloat = Field(default=0.04, description="One audio stream, Mbit/s.")
+    webcam_mbit_s: PositiveFloat = Field(
+        default=0.20,
+        description="One camera stream, Mbit/s (BBB HTML5 client's default profile "
+        "\"medium\", 200 kbit/s; SOURCES S107).",
+    )
+    screenshare_mbit_s: PositiveFloat = Field(default=0.50, description="One screen share, Mbit/s.")
 
 
 class FrontendConfig(Strict):
     """A hosted platform's login/front-end service: c workers, FIFO queue, client timeout."""
 
-    workers: PositiveInt = 400
-    login_service_s: PositiveFloat = 0.8
-    join_service_s: PositiveFloat = 0.3
-    service_cv: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
-    """Coefficient of variation of service times (1 = exponential, 0 = deterministic)."""
-    timeout_s: PositiveFloat = 30.0
-    """A request waiting longer than this in the queue fails (the browser gives up)."""
+    workers: PositiveInt = Field(
+        default=400,
+        description="Requests served at once (whole state: a miniature builds its share).",
+    )
+    login_service_s: PositiveFloat = Field(
+        default=0.8, description="Mean server time of a pupil's morning login, seconds."
+    )
+    join_service_s: PositiveFloat = Field(
+        default=0.3, description="Mean server time of a conference join request, seconds."
+    )
+    service_cv: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        default=1.0,
+        description="Variation of service times (coefficient of variation: 1 = exponential, "
+        "0 = always the mean).",
+    )
+    timeout_s: PositiveFloat = Field(
+        default=30.0,
+        description="A request waiting longer than this many seconds in the queue fails "
+        "(the browser gives up).",
+    )
 
 
 class ClusterConfig(Strict):
     """A conference cluster (BigBlueButton servers behind a dispatcher)."""
 
-    name: Name
-    nodes: PositiveInt
-    node_max_participants: Annotated[StrictInt, Field(gt=0, le=10_000_000)] = 250
-    """Hard limit of participants per node. With ``node_cpu`` set it is only a ceiling (the
-    media mix decides first); without it, it is the node's whole capacity. At most 10 million:
-    the verification scenarios' stand-in for a node without a limit (real BBB nodes hold ≈200);
-    times any node count it stays far inside int64."""
-    node_capacity_mbit_s: PositiveFloat = 1000.0
-    node_cpu: PositiveFloat | None = None
-    """CPU of one node in BBB reference servers (1 = BBB 2.2's minimum, 8 cores). A node then
-    admits a join only while ``cpu_per_participant × participants + cpu_per_mbit_s × egress``
-    stays within it, so that capacity depends on the media mix (cameras). None: no CPU limit
-    (participants and bandwidth only, the Erlang oracles' loss system)."""
-    cpu_per_participant: PositiveFloat = 1.574e-3
-    """CPU per participant (audio mixing, signalling), in reference servers: SOURCES A53."""
-    cpu_per_mbit_s: PositiveFloat = 6.10e-3
-    """CPU per Mbit/s of media forwarded (webcams, screen share, audio), SOURCES A53."""
-    heterogeneity_cv: Annotated[float, Field(ge=0.0, le=1.0)] = 0.25
-    """Spread of node sizes (real fleets are mixed; identical nodes never block early)."""
-    stress_threshold: Share = 0.8
+    name: Name = Field(
+        description="Cluster id, unique in the scenario (used by faults, scale-up and paths)."
+    )
+    nodes: PositiveInt = Field(
+        description="Conference servers in the cluster (whole state: a miniature builds its "
+        "share)."
+    )
+    # at most 10 million: the verification scenarios' stand-in for a node without a limit
+    # (real BBB nodes hold ≈200); times any node count it stays far inside int64
+    node_max_participants: Annotated[StrictInt, Field(gt=0, le=10_000_000)] = Field(
+        default=250,
+        description="Hard limit of participants per node. With `node_cpu` set it is only a "
+        "ceiling (the media mix decides first); without it, it is the node's whole capacity.",
+    )
+    node_capacity_mbit_s: PositiveFloat = Field(
+        default=1000.0, description="Outgoing bandwidth of one node, Mbit/s."
+    )
+    node_cpu: PositiveFloat | None = Field(
+        default=None,
+        description="CPU of one node in BBB reference servers (1 = BBB 2.2's minimum, "
+        "8 cores). A node then admits a join only while `cpu_per_participant × participants "
+        "+ cpu_per_mbit_s × egress` stays within it, so capacity depends on the media mix "
+        "(cameras). Empty: no CPU limit (participants and bandwidth only).",
+    )
+    cpu_per_participant: PositiveFloat = Field(
+        default=1.574e-3,
+        description="CPU per participant (audio mixing, signalling), in reference servers "
+        "(SOURCES A53).",
+    )
+    cpu_per_mbit_s: PositiveFloat = Field(
+        default=6.10e-3,
+        description="CPU per Mbit/s of media forwarded (cameras, screen share, audio), in "
+        "reference servers (SOURCES A53).",
+    )
+    heterogeneity_cv: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        default=0.25,
+        description="How much node sizes vary (coefficient of variation; real fleets are "
+        "mixed, and identical nodes never block early).",
+    )
+    stress_threshold: Share = Field(
+        default=0.8,
+        description="Utilisation above which a node counts as stressed (BBB audio degrades "
+        "above ≈ 80 % CPU): counted in the series, never refused.",
+    )
 
 
 class DispatcherConfig(Strict):
-    policy: Literal["least_meetings", "least_participants"] = "least_meetings"
+    """How the platform's dispatcher places new rooms on nodes."""
+
+    policy: Literal["least_meetings", "least_participants"] = Field(
+        default="least_meetings",
+        description="`least_meetings`: the node with the fewest running meetings (Scalelite "
+        "as deployed in January 2021); `least_participants`: the least-utilised node (the "
+        "later Scalelite rule).",
+    )
 
 
 class PlatformConfig(Strict):
-    name: Name
-    label: str = ""
-    frontend: FrontendConfig = Field(default_factory=FrontendConfig)
-    dispatcher: DispatcherConfig = Field(default_factory=DispatcherConfig)
-    clusters: list[ClusterConfig] = Field(min_length=1)
+    """A learning platform: its front end, its dispatcher and its conference clusters."""
+
+    name: Name = Field(
+        description="Platform id, unique in the scenario (used by assignment, faults, paths)."
+    )
+    label: str = Field(default="", description="Name shown in reports.")
+    frontend: FrontendConfig = Field(
+        default_factory=FrontendConfig,
+        description="The hosted login/front-end service (schools with their own server use "
+        "it instead).",
+    )
+    dispatcher: DispatcherConfig = Field(
+        default_factory=DispatcherConfig, description="Placement of rooms on nodes."
+    )
+    clusters: list[ClusterConfig] = Field(
+        min_length=1, description="The platform's conference clusters (at least one)."
+    )
 
     @field_validator("clusters")
     @classmethod
@@ -322,27 +551,49 @@ class PlatformConfig(Strict):
 class ServerTierConfig(Strict):
     """A school's own server (on premises), reached by pupils at home over the school uplink."""
 
-    workers: PositiveInt = 16
-    login_service_s: PositiveFloat = 1.5
-    """Server time of a pupil's morning login (dashboard, messenger, task list)."""
-    join_service_s: PositiveFloat = 0.3
-    service_cv: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
-    page_mbit: NonNegFloat = 2.0
-    """Data sent per request over the school's upload (≈250 kB: the page and its data; the
-    scripts and styles are in the browser's cache after the first day, SOURCES A44)."""
-    timeout_s: PositiveFloat = 30.0
+    workers: PositiveInt = Field(default=16, description="Requests the server handles at once.")
+    login_service_s: PositiveFloat = Field(
+        default=1.5,
+        description="Mean server time of a pupil's morning login (dashboard, messenger, task "
+        "list), seconds.",
+    )
+    join_service_s: PositiveFloat = Field(
+        default=0.3, description="Mean server time of a conference join request, seconds."
+    )
+    service_cv: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        default=1.0,
+        description="Variation of service times (coefficient of variation: 1 = exponential, "
+        "0 = always the mean).",
+    )
+    page_mbit: NonNegFloat = Field(
+        default=2.0,
+        description="Megabits sent per request over the school's upload (≈250 kB: the page "
+        "and its data; scripts and styles are cached after the first day, SOURCES A44).",
+    )
+    timeout_s: PositiveFloat = Field(
+        default=30.0,
+        description="A request waiting longer than this many seconds fails (the browser "
+        "gives up).",
+    )
 
 
 class SchoolServersConfig(Strict):
+    """Schools' own servers, by tier (`current` and `outdated` are required)."""
+
     tiers: dict[Name, ServerTierConfig] = Field(
         default_factory=lambda: {
             "current": ServerTierConfig(),
             # 1/20 of a current server's throughput (plausible 1/4–1/20, SOURCES A44)
             "outdated": ServerTierConfig(workers=4, login_service_s=7.5, join_service_s=1.5),
-        }
+        },
+        description="Tier → server. The default outdated server has 1/20 of a current one's "
+        "throughput (plausible 1/4–1/20, SOURCES A44).",
     )
-    uplink_background_share: Share = 0.3
-    """Share of the uplink taken by other traffic (task up-/downloads, staff) during the day."""
+    uplink_background_share: Share = Field(
+        default=0.3,
+        description="Share of a school's uplink taken by other traffic (task up- and "
+        "downloads, staff) during the day.",
+    )
 
     @field_validator("tiers")
     @classmethod
@@ -356,17 +607,32 @@ class SchoolServersConfig(Strict):
 class PoissonDemandConfig(Strict):
     """Validation mode: a stationary Poisson stream of single joins, exponential holding times."""
 
-    platform: Name
-    arrival_rate_per_s: PositiveFloat
-    holding_mean_s: PositiveFloat
-    holding: Literal["exponential", "deterministic"] = "exponential"
-    warmup_s: NonNegFloat = 0.0
-    """Attempts before start + warmup_s are simulated but not counted in the KPIs."""
+    platform: Name = Field(description="The platform whose cluster receives the stream.")
+    arrival_rate_per_s: PositiveFloat = Field(description="Joins per second.")
+    holding_mean_s: PositiveFloat = Field(
+        description="Mean seconds a participant stays in the room."
+    )
+    holding: Literal["exponential", "deterministic"] = Field(
+        default="exponential", description="Distribution of the time in the room."
+    )
+    warmup_s: NonNegFloat = Field(
+        default=0.0,
+        description="Attempts before `day.start` + this many seconds are simulated but not "
+        "counted in the KPIs.",
+    )
 
 
 class DemandConfig(Strict):
-    kind: Literal["timetable", "poisson"] = "timetable"
-    poisson: PoissonDemandConfig | None = None
+    """Where the join attempts come from."""
+
+    kind: Literal["timetable", "poisson"] = Field(
+        default="timetable",
+        description="`timetable`: the school day (lessons, check-in, logins); `poisson`: the "
+        "validation mode, a Poisson stream of single joins (needs `poisson`).",
+    )
+    poisson: PoissonDemandConfig | None = Field(
+        default=None, description="The Poisson stream, for `kind: poisson`."
+    )
 
     @model_validator(mode="after")
     def _poisson_needs_params(self) -> DemandConfig:
@@ -407,56 +673,113 @@ class CostsConfig(Strict):
     Zero is a legitimate cost but is stated here, never implied.
     """
 
-    node_per_day_eur: NonNegFloat = 2.0
-    """A rented conference node (8 cores / 16 GB) per day it is kept."""
-    reserve_node_hour_eur: NonNegFloat = 0.1
-    """A reserve node per hour while started by an emergency scale-up."""
+    node_per_day_eur: NonNegFloat = Field(
+        default=2.0,
+        description="€ per rented conference node (8 cores / 16 GB) and day it is kept."
+    )
+    reserve_node_hour_eur: NonNegFloat = Field(
+        default=0.1,
+        description="€ per reserve node and hour while started by an emergency scale-up."
+    )
     server_replacement_eur: dict[Name, NonNegFloat] = Field(
-        default_factory=lambda: {"outdated": 3000.0, "current": 3000.0}
+        default_factory=lambda: {"outdated": 3000.0, "current": 3000.0},
+        description="One-off € for replacing a school's server, by the tier it replaces.",
     )
-    """One-off: replacing a school's server, by the tier it replaces."""
-    uplink_upgrade_eur: NonNegFloat = 1500.0
-    """One-off: upgrading a school's uplink to the next class."""
-    central_move_eur: NonNegFloat = 2000.0
-    """One-off: moving a school to a central platform (migration, training)."""
-    central_per_pupil_year_eur: NonNegFloat = 5.0
-    """Recurring: licence of a central platform per pupil and year."""
+    uplink_upgrade_eur: NonNegFloat = Field(
+        default=1500.0, description="One-off € for upgrading a school's uplink to the next class."
+    )
+    central_move_eur: NonNegFloat = Field(
+        default=2000.0,
+        description="One-off € for moving a school to a central platform (migration, "
+        "training).",
+    )
+    central_per_pupil_year_eur: NonNegFloat = Field(
+        default=5.0, description="Recurring € licence of a central platform per pupil and year."
+    )
     policy_eur: dict[str, NonNegFloat] = Field(
-        default_factory=lambda: {"stagger": 0.0, "camera": 0.0, "join_rate_limit": 0.0}
+        default_factory=lambda: {"stagger": 0.0, "camera": 0.0, "join_rate_limit": 0.0},
+        description="Policy → € when it is switched on (zero: an instruction to schools).",
     )
-    """A policy's cost when it is switched on (zero: an instruction to schools)."""
 
 
 class ReportConfig(Strict):
     """How the scenario's reports are written (presentation only: not part of the hash)."""
 
-    lang: Literal["de", "en"] | None = None
-    """Language of reports and the CLI summary (``--lang`` overrides it; default English)."""
+    lang: Literal["de", "en"] | None = Field(
+        default=None,
+        description="Language of reports and the command line's summary (`--lang` overrides "
+        "it); empty: English.",
+    )
 
 
 class Scenario(Strict):
     """One simulated school day."""
 
-    name: Annotated[str, Field(min_length=1, max_length=200)] = "scenario"
-    description: str = ""
-    day: DayConfig = Field(default_factory=DayConfig)
-    population: PopulationConfig = Field(default_factory=PopulationConfig)
-    assignment: AssignmentConfig = Field(default_factory=AssignmentConfig)
-    timetable: TimetableConfig = Field(default_factory=TimetableConfig)
-    login: LoginConfig = Field(default_factory=LoginConfig)
-    jitter: JitterConfig = Field(default_factory=JitterConfig)
-    behaviour: BehaviourConfig = Field(default_factory=BehaviourConfig)
-    media: MediaConfig = Field(default_factory=MediaConfig)
-    platforms: list[PlatformConfig] = Field(default_factory=_default_platforms, min_length=1)
-    school_servers: SchoolServersConfig = Field(default_factory=SchoolServersConfig)
-    demand: DemandConfig = Field(default_factory=DemandConfig)
-    faults: list[Fault] = Field(default_factory=list)
-    policies: Policies = Field(default_factory=Policies)
-    costs: CostsConfig = Field(default_factory=CostsConfig)
-    report: ReportConfig = Field(default_factory=ReportConfig)
+    name: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        default="scenario", description="Short name shown in reports and summaries."
+    )
+    description: str = Field(default="", description="What the scenario is, in a sentence or two.")
+    day: DayConfig = Field(default_factory=DayConfig, description="The simulated window.")
+    population: PopulationConfig = Field(
+        default_factory=PopulationConfig,
+        description="Where the schools come from and how many are simulated.",
+    )
+    assignment: AssignmentConfig = Field(
+        default_factory=AssignmentConfig,
+        description="Which platform each school uses, its own server and its uplink.",
+    )
+    timetable: TimetableConfig = Field(
+        default_factory=TimetableConfig,
+        description="Periods, breaks and live lessons: the demand of an ordinary day.",
+    )
+    login: LoginConfig = Field(
+        default_factory=LoginConfig, description="The morning logins to the platforms."
+    )
+    jitter: JitterConfig = Field(
+        default_factory=JitterConfig, description="When people arrive relative to the bell."
+    )
+    behaviour: BehaviourConfig = Field(
+        default_factory=BehaviourConfig,
+        description="Attendance, retries, patience, cameras.",
+    )
+    media: MediaConfig = Field(
+        default_factory=MediaConfig, description="Bit rates of the streams."
+    )
+    platforms: list[PlatformConfig] = Field(
+        default_factory=_default_platforms,
+        min_length=1,
+        description="The learning platforms and their conference clusters (at least one).",
+    )
+    school_servers: SchoolServersConfig = Field(
+        default_factory=SchoolServersConfig, description="Schools' own servers, by tier."
+    )
+    demand: DemandConfig = Field(
+        default_factory=DemandConfig,
+        description="The timetable, or a Poisson stream (validation mode).",
+    )
+    faults: list[Fault] = Field(
+        default_factory=list,
+        description="Time-windowed faults, each chosen by its `kind`.",
+    )
+    policies: Policies = Field(
+        default_factory=Policies, description="What planners can decide for the day."
+    )
+    costs: CostsConfig = Field(
+        default_factory=CostsConfig,
+        description="Prices of levers (not part of the configuration hash).",
+    )
+    report: ReportConfig = Field(
+        default_factory=ReportConfig,
+        description="How reports are written (not part of the configuration hash).",
+    )
 
     # Where the scenario was loaded from (for resolving data files); not part of the hash.
-    source_path: str | None = Field(default=None, exclude=True)
+    source_path: str | None = Field(
+        default=None,
+        exclude=True,
+        description="Set when a file is loaded: the scenario file, against which data paths "
+        "are resolved. Not a setting (a file may not contain it).",
+    )
 
     @model_validator(mode="after")
     def _cross_refs(self) -> Scenario:
