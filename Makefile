@@ -8,7 +8,7 @@ OUT    ?= out/default
 CHROMIUM ?= /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run whatif test lint typecheck fmt bench verification validation reliability optimise-guarantee chromium clean help
+.PHONY: run whatif test lint typecheck fmt bench docs verification validation reliability optimise-guarantee chromium clean help
 
 help:
 	@echo "make run   - set up .venv and simulate the default scenario into $(OUT)/"
@@ -17,6 +17,7 @@ help:
 	@echo "             (installs Debian's chromium with apt-get when $(CHROMIUM) is missing)"
 	@echo "make lint  - ruff + mypy"
 	@echo "make bench - performance benchmarks (not part of the tests)"
+	@echo "make docs  - regenerate docs/reference/scenario.md and cli.md from the code"
 	@echo "make verification - regenerate docs/verification.md (model vs Erlang-B/C, Little)"
 	@echo "make validation - regenerate docs/validation.md (Jan 2021 replays vs reported figures)"
 	@echo "make reliability - regenerate docs/reliability.md (bad input, interruptions, faults)"
@@ -63,6 +64,11 @@ test: $(VENV)/.installed-test lint $(CHROMIUM)
 fmt: $(VENV)/.installed-test
 	$(BIN)/ruff format sim tests benchmarks
 	$(BIN)/ruff check --fix .
+
+# The generated references (tests/unit/test_reference_docs.py checks they are up to date)
+docs: $(VENV)/.installed-run
+	$(BIN)/python -m sim.config.schema_doc docs/reference/scenario.md
+	$(BIN)/python -m sim.cli.help_doc docs/reference/cli.md
 
 verification: $(VENV)/.installed-test
 	$(BIN)/python -m sim.experiments.verification --out docs/verification.md

@@ -1,5 +1,5 @@
 """Command line: ``dlsim run | validate | report | compare | sweep | size | replications | whatif
-| explain``.
+| optimise | explain``.
 
 Exit codes: 0 success; 2 bad input (config, data, arguments) with one line per problem;
 1 internal error (a one-line message; ``DLSIM_DEBUG=1`` shows the traceback), or results that
@@ -7,7 +7,8 @@ could not be written; 130 interrupted.
 
 Layout: ``common`` (the app, consoles, option types, error helpers), ``scenario`` (validate,
 run, report), ``experiments`` (compare, sweep, size, replications), ``whatif`` (the what-if
-page); :func:`main` is the console script's entry point and enforces the exit-code contract.
+page), ``optimise``, ``explain``; ``help_doc`` writes ``docs/reference/cli.md`` from the app's
+help. :func:`main` is the console script's entry point and enforces the exit-code contract.
 """
 
 from __future__ import annotations

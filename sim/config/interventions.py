@@ -29,7 +29,7 @@ class _Windowed(Strict):
     """A fault active from ``start`` until ``end`` (None: the rest of the day), repaired in
     ``repair_stages`` equal steps ``repair_interval_min`` apart starting at ``end``."""
 
-    label: str = Field(default="", description="Name shown in reports (e.g. 'IServ dispatcher').")
+    label: str = Field(default="", description="Name of the fault shown in reports.")
     start: TimeOfDay = Field(description="When the fault begins (time of day).")
     end: TimeOfDay | None = Field(
         default=None,
