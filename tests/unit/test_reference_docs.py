@@ -67,3 +67,11 @@ def test_cli_reference_has_every_command_and_option() -> None:
             for opt in p.opts if p.param_type_name == "option" else []:
                 assert f"`{opt}`" in page
 
+
+
+def test_kpi_reference_defines_every_kpi() -> None:
+    from sim.model.metrics import KPI_NAMES
+
+    page = (DOCS / "reference" / "kpis.md").read_text(encoding="utf-8")
+    for kpi in KPI_NAMES:
+        assert f"| `{kpi}` |" in page, kpi
