@@ -4,9 +4,14 @@ A scenario is one YAML file. Every model refuses unknown keys (``extra="forbid"`
 fails loudly instead of silently using a default. Defaults come from
 ``../shared/docs/domain-facts.md`` and are listed with their sources in ``data/SOURCES.md``.
 
-- ``sim.config.models`` — the models (what a scenario may say, with defaults and checks);
+- ``sim.config.models`` — the models (what a scenario may say, with defaults and checks;
+  every field with a ``description=`` in a planner's words), ``sim.config.interventions``
+  the faults and policies, ``sim.config.base`` the field types and the error;
 - ``sim.config.loading`` — reading YAML safely, overrides, and turning validation errors into
-  one line per problem: ``<file>: <field path>: <what is wrong>`` (the CLI exits with code 2).
+  one line per problem: ``<file>: <field path>: <what is wrong>`` (the CLI exits with code 2);
+- ``sim.config.paths`` — config paths by position or by name; ``sim.config.references`` — the
+  names a scenario uses, checked against its data files;
+- ``sim.config.schema_doc`` — ``docs/reference/scenario.md``, generated from the models.
 """
 
 from sim.config.base import MAX_COUNT, MAX_QUANTITY, MAX_SEED, ConfigError, Seed, StrictInt
