@@ -17,7 +17,6 @@ from collections.abc import Callable
 import numpy as np
 
 from sim.config import Scenario
-from sim.model.causes import FRONTEND_OUTAGE, LOGIN_SERVICE, SERVER_OUTAGE, SERVER_TIER_CAUSE
 from sim.model.components.conference import NodePool, ParticipantCount
 from sim.model.components.platform import Platform
 from sim.model.components.request_queue import RequestQueue
@@ -52,8 +51,6 @@ class World:
         self.count_from = count_from  # statistics count from here (a validation run's warm-up)
         for plat in self.platforms:
             plat.frontend.count_from = count_from
-            plat.frontend.cause = LOGIN_SERVICE + plat.index
-            plat.frontend.outage_cause = FRONTEND_OUTAGE
         self._pop = pop
         self._build_frontends(scenario, demand, seeds)
         self._node_lost: Callable[[int, int], None] | None = None
@@ -79,8 +76,6 @@ class World:
                     sc.school_servers.uplink_background_share,
                     draws,
                 )
-                server.cause = SERVER_TIER_CAUSE[tname]
-                server.outage_cause = SERVER_OUTAGE
                 self.school_servers.append(server)
                 frontends.append(server)
             else:

@@ -22,7 +22,7 @@ from sim.model.components.conference import (
     participants_per_node,
 )
 from sim.model.components.dispatcher import Dispatcher
-from sim.model.components.request_queue import RequestQueue
+from sim.model.components.request_queue import SERVED, RequestQueue
 from sim.model.draws import UnitDraws
 from sim.model.engine import call_later, call_urgent
 from sim.model.seeds import SeedTree
@@ -33,21 +33,29 @@ Event = tuple[float, Any, bool]
 # ============================================================================ request queue
 
 
+# cause codes the tests give a queue (any besides SERVED)
+TIMED_OUT, DOWN = 99, 98
+
+
 class Log:
-    """Collects ``on_done(token, ok)`` calls with the time they happen."""
+    """Collects ``on_done(token, outcome)`` calls with the time they happen: ``events`` as
+    (time, token, served?), ``outcomes`` as (token, outcome)."""
 
     def __init__(self, env: simpy.Environment):
         self.env = env
         self.events: list[Event] = []
+        self.outcomes: list[tuple[Any, int]] = []
 
-    def __call__(self, token: Any, ok: bool) -> None:
-        self.events.append((self.env.now, token, ok))
+    def __call__(self, token: Any, outcome: int) -> None:
+        self.events.append((self.env.now, token, outcome == SERVED))
+        self.outcomes.append((token, outcome))
 
 
 def _queue(env: simpy.Environment, workers: int = 1, timeout_s: float = math.inf,
            kind: str = "deterministic", **kw: Any) -> RequestQueue:
     draws = UnitDraws(np.random.default_rng(0), kind)
-    return RequestQueue(env, "q", workers=workers, timeout_s=timeout_s, draws=draws, **kw)
+    return RequestQueue(env, "q", workers=workers, timeout_s=timeout_s, draws=draws,
+                        timeout_cause=TIMED_OUT, **kw)
 
 
 def _submit_at(env: simpy.Environment, q: RequestQueue, t: float, token: Any,
@@ -104,7 +112,7 @@ def test_transfer_over_shared_link_adds_processor_sharing_time() -> None:
 def test_never_more_than_workers_busy() -> None:
     env = simpy.Environment()
     workers = 3
-    q = RequestQueue(env, "q", workers=workers, timeout_s=5.0,
+    q = RequestQueue(env, "q", workers=workers, timeout_s=5.0, timeout_cause=TIMED_OUT,
                      draws=UnitDraws(np.random.default_rng(4), "exponential"))
     log = Log(env)
     rng = np.random.default_rng(5)
@@ -189,7 +197,7 @@ def test_littles_law_deterministic_example() -> None:
 
 def test_littles_law_random_example() -> None:
     env = simpy.Environment()
-    q = RequestQueue(env, "q", workers=2, timeout_s=3.0,
+    q = RequestQueue(env, "q", workers=2, timeout_s=3.0, timeout_cause=TIMED_OUT,
                      draws=UnitDraws(np.random.default_rng(1), "exponential"))
     log = Log(env)
     rng = np.random.default_rng(2)
@@ -222,9 +230,9 @@ def test_down_service_refuses_new_requests_and_recovers() -> None:
     q = _queue(env, workers=1, timeout_s=30.0)
     q.enable_outages()
     log = Log(env)
-    call_later(env, 4.0, lambda _: q.set_up(False))
+    call_later(env, 4.0, lambda _: q.hold("test", DOWN))
     _submit_at(env, q, 6.0, "E", 10.0, log)
-    call_later(env, 12.0, lambda _: q.set_up(True))
+    call_later(env, 12.0, lambda _: q.release("test"))
     _submit_at(env, q, 12.0, "F", 10.0, log)
     env.run()
     assert log.events == [(6.0, "E", False), (22.0, "F", True)]
@@ -235,7 +243,7 @@ def test_outage_needs_tracking() -> None:
     env = simpy.Environment()
     q = _queue(env, workers=1, timeout_s=30.0)
     with pytest.raises(RuntimeError, match="enable_outages"):
-        q.set_up(False)
+        q.hold("test", DOWN)
 
 
 def test_crash_fails_queued_and_in_service_requests() -> None:
@@ -245,7 +253,7 @@ def test_crash_fails_queued_and_in_service_requests() -> None:
     log = Log(env)
     for tok in ("A", "B", "C"):
         q.submit(tok, 10.0, log)
-    call_later(env, 4.0, lambda _: q.set_up(False))
+    call_later(env, 4.0, lambda _: q.hold("test", DOWN))
     env.run()
     assert sorted(log.events) == [(4.0, "A", False), (4.0, "B", False), (4.0, "C", False)]
     assert q.waiting == 0 and q.busy == 0
@@ -258,7 +266,7 @@ def test_graceful_stop_lets_service_finish_but_fails_queue() -> None:
     log = Log(env)
     for tok in ("A", "B", "C"):
         q.submit(tok, 10.0, log)
-    call_later(env, 4.0, lambda _: q.set_up(False, fail_in_service=False))
+    call_later(env, 4.0, lambda _: q.hold("test", DOWN, fail_in_service=False))
     env.run()
     assert (4.0, "B", False) in log.events
     assert (4.0, "C", False) in log.events
@@ -274,8 +282,8 @@ def test_outage_and_restore_never_overcommit_workers(graceful: bool) -> None:
     log = Log(env)
     for tok in ("A", "B", "C"):
         q.submit(tok, 10.0, log)
-    call_later(env, 4.0, lambda _: q.set_up(False, fail_in_service=not graceful))
-    call_later(env, 8.0, lambda _: q.set_up(True))
+    call_later(env, 4.0, lambda _: q.hold("test", DOWN, fail_in_service=not graceful))
+    call_later(env, 8.0, lambda _: q.release("test"))
     _submit_at(env, q, 8.0, "F", 10.0, log)
     env.run()
     # deterministic service of 10 s: a success at t was in service on [t − 10, t)
@@ -614,12 +622,12 @@ def test_overlapping_outages_keep_the_service_down_until_both_end() -> None:
     q.enable_outages()
     log = Log(env)
     seen: dict[str, float] = {}
-    call_later(env, 4.0, lambda _: q.set_up(False, reason="crash", until=20.0))
-    call_later(env, 10.0, lambda _: q.set_up(False, reason="uplink", until=30.0))
+    call_later(env, 4.0, lambda _: q.hold("crash", DOWN, until=20.0))
+    call_later(env, 10.0, lambda _: q.hold("uplink", DOWN + 1, until=30.0))
     call_later(env, 15.0, lambda _: seen.update(at15=q.down_until))
-    call_later(env, 20.0, lambda _: q.set_up(True, reason="crash"))  # the uplink is still out
+    call_later(env, 20.0, lambda _: q.release("crash"))  # the uplink is still out
     _submit_at(env, q, 25.0, "G", 1.0, log)
-    call_later(env, 30.0, lambda _: q.set_up(True, reason="uplink"))
+    call_later(env, 30.0, lambda _: q.release("uplink"))
     _submit_at(env, q, 31.0, "H", 1.0, log)
     call_later(env, 40.0, lambda _: seen.update(at40=q.down_until))
     env.run()
@@ -632,11 +640,75 @@ def test_outage_of_unknown_end_has_no_down_until() -> None:
     env = simpy.Environment()
     q = _queue(env, workers=1, timeout_s=30.0)
     q.enable_outages()
-    q.set_up(False, reason="a", until=50.0)
-    q.set_up(False, reason="b")  # no known end
+    q.hold("a", DOWN, until=50.0)
+    q.hold("b", DOWN)  # no known end
     assert q.down_until == float("inf")
     q.reject_down(0.0)
     assert q.arrivals == 1 and q.rejected_down == 1
+
+
+def test_each_outcome_carries_its_cause() -> None:
+    """A time-out is the queue's own cause; a request failed by a hold, queued or refused,
+    is the hold's."""
+    env = simpy.Environment()
+    q = _queue(env, workers=1, timeout_s=5.0)
+    q.enable_outages()
+    log = Log(env)
+    _submit_at(env, q, 0.0, "A", 10.0, log)  # served 0–10
+    _submit_at(env, q, 1.0, "B", 10.0, log)  # times out at 6
+    _submit_at(env, q, 20.0, "C", 10.0, log)  # in service when the hold begins at 25
+    call_later(env, 25.0, lambda _: q.hold("uplink", DOWN))
+    _submit_at(env, q, 26.0, "D", 10.0, log)  # refused at once
+    env.run()
+    assert log.outcomes == [("B", TIMED_OUT), ("A", SERVED), ("C", DOWN), ("D", DOWN)]
+
+
+def test_overlapping_holds_charge_the_one_that_began_first() -> None:
+    """Crash 4–20, uplink 10–30: refused at 12 → crash (it began first, though the uplink
+    was put on last), at 25 → uplink (the crash is over); the settling view ahead of time
+    (``cause_at``) says the same; holds that begin together go to the lower cause code."""
+    env = simpy.Environment()
+    q = _queue(env, workers=1, timeout_s=30.0)
+    q.enable_outages()
+    log = Log(env)
+    crash, uplink = 5, 7
+    call_later(env, 4.0, lambda _: q.hold("crash", crash, until=20.0))
+    seen: dict[str, int] = {}
+
+    def at10(_: Any) -> None:
+        q.hold("uplink", uplink, until=30.0)
+        seen.update(ahead12=q.cause_at(12.0), ahead25=q.cause_at(25.0))
+
+    call_later(env, 10.0, at10)
+    _submit_at(env, q, 12.0, "E", 1.0, log)
+    call_later(env, 20.0, lambda _: q.release("crash"))
+    _submit_at(env, q, 25.0, "F", 1.0, log)
+    call_later(env, 30.0, lambda _: q.release("uplink"))
+    env.run()
+    assert log.outcomes == [("E", crash), ("F", uplink)]
+    assert seen == {"ahead12": crash, "ahead25": uplink}
+    # a tie: both begin at the same instant, in either order
+    for first, second in ((uplink, crash), (crash, uplink)):
+        env = simpy.Environment()
+        q = _queue(env, workers=1)
+        q.enable_outages()
+        q.hold("a", first)
+        q.hold("b", second)
+        assert q.cause_at(env.now) == crash
+        q.release("a")
+        q.release("b")
+        assert q.up and q.cause_at(env.now) == SERVED
+
+
+def test_a_hold_needs_a_cause() -> None:
+    env = simpy.Environment()
+    q = _queue(env, workers=1)
+    q.enable_outages()
+    with pytest.raises(ValueError, match="cause"):
+        q.hold("x", SERVED)
+    with pytest.raises(ValueError, match="cause"):
+        RequestQueue(env, "q", workers=1, timeout_s=1.0, timeout_cause=SERVED,
+                     draws=UnitDraws(np.random.default_rng(0), "deterministic"))
 
 
 # ============================================================================ media mix (CPU)

@@ -14,7 +14,7 @@ from array import array
 import numpy as np
 
 from sim.model.behaviour.retry import RetryRule, settle_while_down
-from sim.model.components.request_queue import RequestQueue
+from sim.model.components.request_queue import SERVED, RequestQueue
 from sim.model.demand import Demand
 from sim.model.engine import Engine, call_at
 from sim.model.recorder import Code, Recorder
@@ -70,8 +70,8 @@ class Logins:
         # _try on a front end without outages, inlined; the outcome in its one place
         self._att[i] += 1
         self._c_attempt(now)
-        ok, t = fe.request(fe.login_service_s)
-        if ok:
+        outcome, t = fe.request(fe.login_service_s)
+        if outcome == SERVED:
             self._succeeded(i, t)
         else:
             self._failed(i, t)
@@ -107,8 +107,8 @@ class Logins:
         if fe.tracked:  # an outage may still fail it: deliver the outcome as an event
             fe.submit(i, fe.login_service_s, self._done)
             return
-        ok, t = fe.request(fe.login_service_s)
-        if ok:
+        outcome, t = fe.request(fe.login_service_s)
+        if outcome == SERVED:
             self._succeeded(i, t)
         else:
             self._failed(i, t)
@@ -122,9 +122,9 @@ class Logins:
         self._t[i] = t
         self._c_ok(t)
 
-    def _done(self, i: int, ok: bool) -> None:
+    def _done(self, i: int, outcome: int) -> None:
         t = self.env.now
-        if ok:
+        if outcome == SERVED:
             self._succeeded(i, t)
         else:
             self._failed(i, t)
@@ -149,7 +149,7 @@ class Logins:
         of two events per attempt. During the 08:00 crashes of outdated servers this is most
         of the morning's login traffic (≈ 20 % of all front-end requests of an ordinary day).
         """
-        att, t, gave_up = settle_while_down(
+        att, t, gave_up, _ = settle_while_down(
             self._rule, fe, self.env.now, self._att[i], self.chain[i], self._patience,
             self._end, fe.down_until, self._c_attempt, self._c_fail)
         self._att[i] = att

@@ -27,7 +27,7 @@ from sim.model.behaviour.rooms import Rooms
 from sim.model.behaviour.sessions import Sessions
 from sim.model.causes import CAPACITY, DISPATCHER, MODERATOR_LATE, NODE_LOSS, RATE_LIMITED, Ledger
 from sim.model.components.conference import join_load_mbit_s
-from sim.model.components.request_queue import RequestQueue
+from sim.model.components.request_queue import SERVED, RequestQueue
 from sim.model.demand import Demand
 from sim.model.draws import UnitDraws
 from sim.model.engine import Engine, call_at, call_later
@@ -190,13 +190,12 @@ class Pupils:
             return False
         p = self.m_platform[m]
         att0 = self._att[pm]
-        att, t, gave_up = settle_while_down(
+        att, t, gave_up, cause = settle_while_down(
             self._rule, fe, now, att0, self.pm_chain[pm], self.patience, end, until,
-            self._c_attempt[p].append, self._c_fail_fe[p].append)
+            self._c_attempt[p].append, self._c_fail_fe[p].append, self.failed_by_cause)
         self._att[pm] = att
-        self.failed_by_cause[fe.outage_cause] += att - att0
         if not self._cause[pm]:
-            self._cause[pm] = fe.outage_cause
+            self._cause[pm] = cause
         if not gave_up:
             call_at(self.env, t, self._attempt, pm)
         elif t > now:
@@ -208,14 +207,13 @@ class Pupils:
     def _give_up_now(self, pm: int) -> None:
         self.give_up(pm, self.env.now)
 
-    def _frontend_done(self, pm: int, ok: bool) -> None:
+    def _frontend_done(self, pm: int, outcome: int) -> None:
         m = self.pm_meeting[pm]
         p = self.m_platform[m]
         now = self.env.now
-        if not ok:
+        if outcome != SERVED:  # the front end's cause of the failure
             self._c_fail_fe[p].append(now)
-            fe = self._pm_fe[pm]
-            self._failed(pm, fe.cause if fe.up else fe.outage_cause)
+            self._failed(pm, outcome)
             return
         pupil = self.pm_pupil[pm]
         if self._login_at[pupil] > now:

@@ -20,6 +20,7 @@ from sim.model.behaviour.retry import RetryRule
 from sim.model.behaviour.sessions import Sessions
 from sim.model.causes import CAPACITY, DISPATCHER, RATE_LIMITED
 from sim.model.components.conference import NodePool, meeting_load_mbit_s
+from sim.model.components.request_queue import SERVED
 from sim.model.demand import KIND_POISSON, Demand
 from sim.model.engine import Engine, call_at, call_later
 from sim.model.policies import JoinLimiter
@@ -119,15 +120,14 @@ class Rooms:
         self.m_node[m] = node
         return True
 
-    def _teacher_frontend_done(self, m: int, ok: bool) -> None:
+    def _teacher_frontend_done(self, m: int, outcome: int) -> None:
         if not self._teacher_wants_in(m):
             return  # the meeting ended while the request was in the front end
         p = self.m_platform[m]
         now = self.env.now
-        if not ok:
+        if outcome != SERVED:  # the front end's cause of the failure
             self.rec.rec(self.host_code(m, Code.FAIL_FRONTEND, Code.T_FAIL), p, now)
-            fe = self.m_frontend[m]
-            self._teacher_failed(m, fe.cause if fe.up else fe.outage_cause)
+            self._teacher_failed(m, outcome)
             return
         opened = self.m_state[m] == M_OPEN  # by the first pupil (policy)
         if not opened and not self.create_room(m):
