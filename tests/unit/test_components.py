@@ -13,6 +13,7 @@ import pytest
 import simpy
 
 from sim.config import ClusterConfig, MediaConfig
+from sim.model.causes import DISPATCHER, NODE_LOSS, OK
 from sim.model.components.conference import (
     NodePool,
     ParticipantCount,
@@ -22,7 +23,7 @@ from sim.model.components.conference import (
     participants_per_node,
 )
 from sim.model.components.dispatcher import Dispatcher
-from sim.model.components.request_queue import SERVED, RequestQueue
+from sim.model.components.request_queue import RequestQueue
 from sim.model.draws import UnitDraws
 from sim.model.engine import call_later, call_urgent
 from sim.model.seeds import SeedTree
@@ -33,7 +34,7 @@ Event = tuple[float, Any, bool]
 # ============================================================================ request queue
 
 
-# cause codes the tests give a queue (any besides SERVED)
+# cause codes the tests give a queue (any besides OK)
 TIMED_OUT, DOWN = 99, 98
 
 
@@ -47,7 +48,7 @@ class Log:
         self.outcomes: list[tuple[Any, int]] = []
 
     def __call__(self, token: Any, outcome: int) -> None:
-        self.events.append((self.env.now, token, outcome == SERVED))
+        self.events.append((self.env.now, token, outcome == OK))
         self.outcomes.append((token, outcome))
 
 
@@ -440,22 +441,29 @@ def _dispatcher(nodes: int = 4, policy: str = "least_meetings") -> Dispatcher:
     return Dispatcher(pool, policy, UnitDraws(np.random.default_rng(9), "uniform"))
 
 
+def _place(d: Dispatcher) -> int:
+    """The node ``d`` places a room on (-1: refused, for whatever reason)."""
+    node, outcome = d.place()
+    assert (node >= 0) == (outcome == OK)
+    return node
+
+
 def test_least_meetings_round_robin_with_low_index_ties() -> None:
     d = _dispatcher(4)
-    assert [d.place() for _ in range(9)] == [0, 1, 2, 3, 0, 1, 2, 3, 0]
+    assert [_place(d) for _ in range(9)] == [0, 1, 2, 3, 0, 1, 2, 3, 0]
     np.testing.assert_array_equal(d.pool.meetings, [3, 2, 2, 2])
 
 
 def test_least_meetings_picks_least_loaded() -> None:
     d = _dispatcher(4)
     d.pool.meetings[:] = [2, 1, 1, 3]
-    assert d.place() == 1  # [2, 2, 1, 3]
-    assert d.place() == 2  # [2, 2, 2, 3]
-    assert d.place() == 0  # three-way tie: lowest index
+    assert _place(d) == 1  # [2, 2, 1, 3]
+    assert _place(d) == 2  # [2, 2, 2, 3]
+    assert _place(d) == 0  # three-way tie: lowest index
     d.close(1)
     d.close(1)
     assert d.pool.meetings[1] == 0
-    assert d.place() == 1
+    assert _place(d) == 1
 
 
 def test_least_meetings_skips_down_nodes() -> None:
@@ -463,18 +471,30 @@ def test_least_meetings_skips_down_nodes() -> None:
     d.pool.meetings[:] = [5, 0, 0, 1]
     d.pool.set_node_up(1, False)
     d.pool.set_node_up(2, False)
-    assert [d.place() for _ in range(4)] == [3, 3, 3, 3]  # 3 reaches 5 meetings
-    assert d.place() == 0  # tie 5:5 goes to the lower index
+    assert [_place(d) for _ in range(4)] == [3, 3, 3, 3]  # 3 reaches 5 meetings
+    assert _place(d) == 0  # tie 5:5 goes to the lower index
     np.testing.assert_array_equal(d.pool.meetings, [6, 0, 0, 5])
 
 
-def test_no_node_up_fails() -> None:
-    d = _dispatcher(3)
-    for node in range(3):
-        d.pool.set_node_up(node, False)
-    assert d.place() == -1
-    assert d.failed_creates == 1
-    assert (d.pool.meetings == 0).all()
+@pytest.mark.parametrize("nodes", [3, 40])
+def test_no_node_up_is_node_loss_not_the_dispatcher(nodes: int) -> None:
+    """A room that finds no node up is refused for the loss of the nodes; one the dispatcher
+    failure refuses, for the dispatcher — for either, whatever the other is doing."""
+    for policy in ("least_meetings", "least_participants"):
+        d = _dispatcher(nodes, policy)
+        for node in range(nodes):
+            d.pool.set_node_up(node, False)
+        assert d.place() == (-1, NODE_LOSS)
+        d.fail_create_share = 1.0
+        assert d.place() == (-1, DISPATCHER)  # the dispatcher refuses before looking
+        d.pool.set_node_up(1, True)
+        assert d.place() == (-1, DISPATCHER)
+        d.fail_create_share = 0.0
+        assert d.place() == (1, OK)
+        assert d.failed_creates == 3
+        assert d.route_join() == OK
+        d.fail_join_share = 1.0
+        assert d.route_join() == DISPATCHER
 
 
 @pytest.mark.parametrize("nodes", [4, 40])
@@ -492,7 +512,7 @@ def test_least_meetings_matches_argmin_over_up_nodes(nodes: int) -> None:
                 want = int(np.argmin(np.where(pool.up, pool.meetings, np.iinfo(np.int64).max)))
             else:
                 want = -1
-            got = d.place()
+            got = _place(d)
             assert got == want
             if got >= 0:
                 rooms.append(got)
@@ -510,14 +530,14 @@ def test_least_participants_policy() -> None:
         for _ in range(n):
             assert d.pool.try_admit(node, 0.0)
     d.pool.set_node_up(3, False)
-    assert d.place() == 1
+    assert _place(d) == 1
 
 
 @pytest.mark.parametrize("share", [1.0, 0.0])
 def test_fail_create_share_extremes(share: float) -> None:
     d = _dispatcher(4)
     d.fail_create_share = share
-    placed = [d.place() for _ in range(500)]
+    placed = [_place(d) for _ in range(500)]
     if share == 1.0:
         assert placed == [-1] * 500
         assert d.failed_creates == 500
@@ -530,7 +550,7 @@ def test_fail_create_share_extremes(share: float) -> None:
 def test_fail_create_share_partial() -> None:
     d = _dispatcher(4)
     d.fail_create_share = 0.3
-    failed = sum(d.place() == -1 for _ in range(4000))
+    failed = sum(_place(d) == -1 for _ in range(4000))
     assert abs(failed / 4000 - 0.3) < 0.03
     assert d.failed_creates == failed
 
@@ -540,7 +560,7 @@ def test_fail_join_share_extremes(share: float) -> None:
     d = _dispatcher(2)
     d.fail_join_share = share
     routed = [d.route_join() for _ in range(300)]
-    assert routed == [share == 0.0] * 300
+    assert routed == [OK if share == 0.0 else DISPATCHER] * 300
     assert d.failed_joins == (300 if share == 1.0 else 0)
 
 
@@ -660,7 +680,7 @@ def test_each_outcome_carries_its_cause() -> None:
     call_later(env, 25.0, lambda _: q.hold("uplink", DOWN))
     _submit_at(env, q, 26.0, "D", 10.0, log)  # refused at once
     env.run()
-    assert log.outcomes == [("B", TIMED_OUT), ("A", SERVED), ("C", DOWN), ("D", DOWN)]
+    assert log.outcomes == [("B", TIMED_OUT), ("A", OK), ("C", DOWN), ("D", DOWN)]
 
 
 def test_overlapping_holds_charge_the_one_that_began_first() -> None:
@@ -697,7 +717,7 @@ def test_overlapping_holds_charge_the_one_that_began_first() -> None:
         assert q.cause_at(env.now) == crash
         q.release("a")
         q.release("b")
-        assert q.up and q.cause_at(env.now) == SERVED
+        assert q.up and q.cause_at(env.now) == OK
 
 
 def test_a_hold_needs_a_cause() -> None:
@@ -705,9 +725,9 @@ def test_a_hold_needs_a_cause() -> None:
     q = _queue(env, workers=1)
     q.enable_outages()
     with pytest.raises(ValueError, match="cause"):
-        q.hold("x", SERVED)
+        q.hold("x", OK)
     with pytest.raises(ValueError, match="cause"):
-        RequestQueue(env, "q", workers=1, timeout_s=1.0, timeout_cause=SERVED,
+        RequestQueue(env, "q", workers=1, timeout_s=1.0, timeout_cause=OK,
                      draws=UnitDraws(np.random.default_rng(0), "deterministic"))
 
 

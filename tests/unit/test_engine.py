@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.model.components.request_queue import SERVED, RequestQueue
+from sim.model.causes import OK
+from sim.model.components.request_queue import RequestQueue
 from sim.model.draws import UnitDraws
 from sim.model.engine import (
     Engine,
@@ -46,7 +47,7 @@ def test_request_outcome_is_an_event_step_can_process() -> None:
     for token in ("x", "y"):
         fe.submit(token, 1.0, lambda tok, outcome: got.append((tok, outcome, env.now)))
     env.run()  # the generic Environment.step, not the model's run loop
-    assert got == [("x", SERVED, 1.0), ("y", SERVED, 2.0)]
+    assert got == [("x", OK, 1.0), ("y", OK, 2.0)]
 
 
 def test_engine_clock_is_simpys_clock() -> None:
@@ -94,7 +95,7 @@ def test_run_merged_orders_stream_after_simpy_events_and_counts() -> None:
 def test_deliver_later_cancelled_outcome_is_a_no_op() -> None:
     env = Engine()
     got: list[Any] = []
-    out = Outcome(lambda tok, outcome: got.append(tok), "x", SERVED)
+    out = Outcome(lambda tok, outcome: got.append(tok), "x", OK)
     deliver_later(env, 1.0, out)
     out.cancelled = True
     run_merged(env, [], [], [], (), until=2.0)

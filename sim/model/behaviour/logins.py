@@ -14,7 +14,8 @@ from array import array
 import numpy as np
 
 from sim.model.behaviour.retry import RetryRule, settle_while_down
-from sim.model.components.request_queue import SERVED, RequestQueue
+from sim.model.causes import OK
+from sim.model.components.request_queue import RequestQueue
 from sim.model.demand import Demand
 from sim.model.engine import Engine, call_at
 from sim.model.recorder import Code, Recorder
@@ -71,7 +72,7 @@ class Logins:
         self._att[i] += 1
         self._c_attempt(now)
         outcome, t = fe.request(fe.login_service_s)
-        if outcome == SERVED:
+        if outcome == OK:
             self._succeeded(i, t)
         else:
             self._failed(i, t)
@@ -108,7 +109,7 @@ class Logins:
             fe.submit(i, fe.login_service_s, self._done)
             return
         outcome, t = fe.request(fe.login_service_s)
-        if outcome == SERVED:
+        if outcome == OK:
             self._succeeded(i, t)
         else:
             self._failed(i, t)
@@ -124,7 +125,7 @@ class Logins:
 
     def _done(self, i: int, outcome: int) -> None:
         t = self.env.now
-        if outcome == SERVED:
+        if outcome == OK:
             self._succeeded(i, t)
         else:
             self._failed(i, t)

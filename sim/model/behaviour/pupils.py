@@ -25,9 +25,9 @@ from sim.model.behaviour.lobby import Lobby
 from sim.model.behaviour.retry import RetryRule, settle_while_down
 from sim.model.behaviour.rooms import Rooms
 from sim.model.behaviour.sessions import Sessions
-from sim.model.causes import CAPACITY, DISPATCHER, MODERATOR_LATE, NODE_LOSS, RATE_LIMITED, Ledger
+from sim.model.causes import CAPACITY, MODERATOR_LATE, NODE_LOSS, OK, RATE_LIMITED, Ledger
 from sim.model.components.conference import join_load_mbit_s
-from sim.model.components.request_queue import SERVED, RequestQueue
+from sim.model.components.request_queue import RequestQueue
 from sim.model.demand import Demand
 from sim.model.draws import UnitDraws
 from sim.model.engine import Engine, call_at, call_later
@@ -211,7 +211,7 @@ class Pupils:
         m = self.pm_meeting[pm]
         p = self.m_platform[m]
         now = self.env.now
-        if outcome != SERVED:  # the front end's cause of the failure
+        if outcome != OK:  # the front end's cause of the failure
             self._c_fail_fe[p].append(now)
             self._failed(pm, outcome)
             return
@@ -221,20 +221,20 @@ class Pupils:
         st = self.m_state[m]
         if st == M_OPEN:
             disp = self._disp[p]
-            if disp.fail_join_share > 0.0 and not disp.route_join():
+            if disp.fail_join_share > 0.0 and (outcome := disp.route_join()) != OK:
                 self._c_fail_disp[p].append(now)
-                self._failed(pm, DISPATCHER)
+                self._failed(pm, outcome)
                 return
             self.admit(pm, m, now)
         elif st in (M_FAILED, M_CLOSED):
             self.give_up(pm, now)
-        elif not self._disp[p].route_join():
+        elif (outcome := self._disp[p].route_join()) != OK:
             self._c_fail_disp[p].append(now)
-            self._failed(pm, DISPATCHER)
+            self._failed(pm, outcome)
         elif self.first_pupil_opens:  # policy: the first to arrive creates the room
-            if not self.rooms.create_room(m):
+            if (outcome := self.rooms.create_room(m)) != OK:
                 self._c_fail_disp[p].append(now)
-                self._failed(pm, DISPATCHER)
+                self._failed(pm, outcome)
                 return
             if self.admit(pm, m, now):
                 self.rooms.room_opened(m, now)

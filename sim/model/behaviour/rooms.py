@@ -18,9 +18,8 @@ from sim.config import MediaConfig
 from sim.model.behaviour.lobby import Lobby
 from sim.model.behaviour.retry import RetryRule
 from sim.model.behaviour.sessions import Sessions
-from sim.model.causes import CAPACITY, DISPATCHER, RATE_LIMITED
+from sim.model.causes import CAPACITY, OK, RATE_LIMITED
 from sim.model.components.conference import NodePool, meeting_load_mbit_s
-from sim.model.components.request_queue import SERVED
 from sim.model.demand import KIND_POISSON, Demand
 from sim.model.engine import Engine, call_at, call_later
 from sim.model.policies import JoinLimiter
@@ -110,29 +109,29 @@ class Rooms:
         fe = self.m_frontend[m]
         fe.submit(m, fe.join_service_s, self._teacher_frontend_done)
 
-    def create_room(self, m: int) -> bool:
-        """Have the dispatcher place the room on a node (once); False if it fails."""
+    def create_room(self, m: int) -> int:
+        """Have the dispatcher place the room on a node (once): ``OK``, or the cause the
+        dispatcher refused it for."""
         if self.m_node[m] >= 0:
-            return True
-        node = self.disp[self.m_platform[m]].place()
-        if node < 0:
-            return False
-        self.m_node[m] = node
-        return True
+            return OK
+        node, outcome = self.disp[self.m_platform[m]].place()
+        if outcome == OK:
+            self.m_node[m] = node
+        return outcome
 
     def _teacher_frontend_done(self, m: int, outcome: int) -> None:
         if not self._teacher_wants_in(m):
             return  # the meeting ended while the request was in the front end
         p = self.m_platform[m]
         now = self.env.now
-        if outcome != SERVED:  # the front end's cause of the failure
+        if outcome != OK:  # the front end's cause of the failure
             self.rec.rec(self.host_code(m, Code.FAIL_FRONTEND, Code.T_FAIL), p, now)
             self._teacher_failed(m, outcome)
             return
         opened = self.m_state[m] == M_OPEN  # by the first pupil (policy)
-        if not opened and not self.create_room(m):
+        if not opened and (outcome := self.create_room(m)) != OK:
             self.rec.rec(self.host_code(m, Code.FAIL_DISPATCH, Code.T_FAIL), p, now)
-            self._teacher_failed(m, DISPATCHER)
+            self._teacher_failed(m, outcome)
             return
         cam = self.m_tcam[m]
         u, w = self.m_U[m], self.m_W[m]

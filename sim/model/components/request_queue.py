@@ -15,7 +15,7 @@ the request starts (a processor-sharing approximation).
 Statistics: arrivals, served, timed out, waited, total wait, total busy time, and the queue
 length at any instant (``waiting_at``), for Little's law and the Erlang-C oracle.
 
-Every outcome carries its reason: :data:`SERVED`, or the cause code (``sim.model.causes``) of
+Every outcome carries its reason: :data:`OK`, or the cause code (``sim.model.causes``) of
 the failure — the queue's own ``timeout_cause`` for a request that waited too long, the
 cause of the hold that refused it for a request that found the service down. The service is
 down while any *hold* is on (:meth:`RequestQueue.hold`, :meth:`RequestQueue.release`): each
@@ -34,15 +34,13 @@ from typing import Any
 import numpy as np
 import simpy
 
+from sim.model.causes import OK
 from sim.model.draws import UnitDraws
 from sim.model.engine import Outcome, deliver_later
 
 OnDone = Callable[[Any, int], None]
 _heappop = heapq.heappop
 
-SERVED = 0
-"""The outcome of a request that was served; any other outcome is the cause code of its
-failure (``sim.model.causes``, where 0 is no failure's code)."""
 
 
 class RequestQueue:
@@ -71,8 +69,8 @@ class RequestQueue:
         self._draws = draws
         self.link_mbit_s = link_mbit_s
         self.transfer_mbit = transfer_mbit
-        if timeout_cause == SERVED:
-            raise ValueError(f"{name}: a time-out needs a cause code other than SERVED")
+        if timeout_cause == OK:
+            raise ValueError(f"{name}: a time-out needs a cause code other than OK")
         self.timeout_cause = timeout_cause  # the cause of a request that waited too long
         self.up = True  # no hold is on
         # the holds keeping it down: reason → (since, cause, until (inf: not known))
@@ -96,7 +94,7 @@ class RequestQueue:
 
     # -- the queue ---------------------------------------------------------------------------
     def request(self, mean_service_s: float) -> tuple[int, float]:
-        """A request arriving now: ``(SERVED, completion time)`` or ``(cause, failure time)``
+        """A request arriving now: ``(OK, completion time)`` or ``(cause, failure time)``
         — the cause of the hold that refuses it, or the time-out's."""
         now = self.env.now
         counted = now >= self.count_from
@@ -151,7 +149,7 @@ class RequestQueue:
             if start > now:
                 self.waited += 1
                 self.wait_sum_s += start - now
-        return SERVED, done
+        return OK, done
 
     def request_batch(self, times: np.ndarray, mean_service_s: float) -> np.ndarray | None:
         """Requests arriving at ``times`` (sorted, from now on, with nothing observing the queue
@@ -196,12 +194,12 @@ class RequestQueue:
 
     def submit(self, token: Any, mean_service_s: float, on_done: OnDone) -> None:
         """Submit a request; ``on_done(token, outcome)`` is called at completion or failure
-        (``outcome``: :data:`SERVED` or the failure's cause code)."""
+        (``outcome``: :data:`OK` or the failure's cause code)."""
         now = self.env.now
         cause, t = self.request(mean_service_s)
         out = Outcome(on_done, token, cause)
         if self.tracked:
-            out.start = t - (self._last_service if cause == SERVED else 0.0)
+            out.start = t - (self._last_service if cause == OK else 0.0)
             out.done = t
             inflight = self._inflight
             inflight.append(out)
@@ -255,8 +253,8 @@ class RequestQueue:
         """
         if not self.tracked:
             raise RuntimeError(f"{self.name}: enable_outages() before the run to model outages")
-        if cause == SERVED:
-            raise ValueError(f"{self.name}: a hold needs a cause code other than SERVED")
+        if cause == OK:
+            raise ValueError(f"{self.name}: a hold needs a cause code other than OK")
         now = self.env.now
         was_up = not self._holds
         self._holds[reason] = (now, cause, until)
@@ -268,7 +266,7 @@ class RequestQueue:
         for o in self._inflight:
             if o.cancelled or o.done <= now:
                 continue
-            if o.cause == SERVED and o.start <= now and not fail_in_service:
+            if o.cause == OK and o.start <= now and not fail_in_service:
                 survivors.append(o)
             else:
                 o.cancelled = True
@@ -296,13 +294,13 @@ class RequestQueue:
         """The cause a request refused at ``t`` (now, or within the holds on now) is charged
         to: of the holds still on at ``t``, the one that began first; at a tie, the lowest
         cause code. (A hold that begins after now can begin first at no later ``t``, so this
-        is what the request will be told.) :data:`SERVED` if no hold is on."""
+        is what the request will be told.) :data:`OK` if no hold is on."""
         holds = self._holds
         if len(holds) == 1:
             for _, cause, _ in holds.values():
                 return cause
         on = [h for h in holds.values() if h[2] > t] or list(holds.values())
-        return min(on)[1] if on else SERVED
+        return min(on)[1] if on else OK
 
     def reject_down(self, t: float) -> int:
         """Count a request at ``t`` that finds the service down, without making it (the
