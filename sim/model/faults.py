@@ -101,8 +101,9 @@ class Fault(Declares):
         return p_index, chosen
 
 
-class DispatcherFault(Fault):
-    """A share of room creations and/or joins fails at the dispatcher."""
+class DispatcherFailureFault(Fault):
+    """A dispatcher failure (``kind: dispatcher_failure``): a share of room creations and/or
+    joins fails at the dispatcher."""
 
     config = DispatcherFailure
     effects = frozenset({Effect.FAILS_REQUESTS})
@@ -113,9 +114,9 @@ class DispatcherFault(Fault):
 
         def set_share(x: float) -> None:
             if f.creates:
-                disp.fail_create_share = x
+                disp.failure_create_share = x
             if f.joins:
-                disp.fail_join_share = x
+                disp.failure_join_share = x
 
         self._at(f.start, lambda: set_share(f.share),
                  f"dispatcher {f.platform} fails {f.share:.0%}")
@@ -271,7 +272,7 @@ def _restart(item: tuple[SchoolServer, Any]) -> None:
 
 
 FAULT_TYPES: tuple[type[Fault], ...] = (
-    DispatcherFault, NodeLossFault, DegradationFault, FrontendFault, UplinkFault,
+    DispatcherFailureFault, NodeLossFault, DegradationFault, FrontendFault, UplinkFault,
     OverloadCrashFault,
 )
 

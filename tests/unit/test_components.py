@@ -13,7 +13,7 @@ import pytest
 import simpy
 
 from sim.config import ClusterConfig, MediaConfig
-from sim.model.causes import DISPATCHER, NODE_LOSS, OK
+from sim.model.causes import DISPATCHER_FAILURE, NODE_LOSS, OK
 from sim.model.components.conference import (
     NodePool,
     ParticipantCount,
@@ -485,16 +485,16 @@ def test_no_node_up_is_node_loss_not_the_dispatcher(nodes: int) -> None:
         for node in range(nodes):
             d.pool.set_node_up(node, False)
         assert d.place() == (-1, NODE_LOSS)
-        d.fail_create_share = 1.0
-        assert d.place() == (-1, DISPATCHER)  # the dispatcher refuses before looking
+        d.failure_create_share = 1.0
+        assert d.place() == (-1, DISPATCHER_FAILURE)  # the dispatcher refuses before looking
         d.pool.set_node_up(1, True)
-        assert d.place() == (-1, DISPATCHER)
-        d.fail_create_share = 0.0
+        assert d.place() == (-1, DISPATCHER_FAILURE)
+        d.failure_create_share = 0.0
         assert d.place() == (1, OK)
         assert d.failed_creates == 3
         assert d.route_join() == OK
-        d.fail_join_share = 1.0
-        assert d.route_join() == DISPATCHER
+        d.failure_join_share = 1.0
+        assert d.route_join() == DISPATCHER_FAILURE
 
 
 @pytest.mark.parametrize("nodes", [4, 40])
@@ -534,9 +534,9 @@ def test_least_participants_policy() -> None:
 
 
 @pytest.mark.parametrize("share", [1.0, 0.0])
-def test_fail_create_share_extremes(share: float) -> None:
+def test_failure_create_share_extremes(share: float) -> None:
     d = _dispatcher(4)
-    d.fail_create_share = share
+    d.failure_create_share = share
     placed = [_place(d) for _ in range(500)]
     if share == 1.0:
         assert placed == [-1] * 500
@@ -547,20 +547,20 @@ def test_fail_create_share_extremes(share: float) -> None:
         assert d.failed_creates == 0
 
 
-def test_fail_create_share_partial() -> None:
+def test_failure_create_share_partial() -> None:
     d = _dispatcher(4)
-    d.fail_create_share = 0.3
+    d.failure_create_share = 0.3
     failed = sum(_place(d) == -1 for _ in range(4000))
     assert abs(failed / 4000 - 0.3) < 0.03
     assert d.failed_creates == failed
 
 
 @pytest.mark.parametrize("share", [1.0, 0.0])
-def test_fail_join_share_extremes(share: float) -> None:
+def test_failure_join_share_extremes(share: float) -> None:
     d = _dispatcher(2)
-    d.fail_join_share = share
+    d.failure_join_share = share
     routed = [d.route_join() for _ in range(300)]
-    assert routed == [OK if share == 0.0 else DISPATCHER] * 300
+    assert routed == [OK if share == 0.0 else DISPATCHER_FAILURE] * 300
     assert d.failed_joins == (300 if share == 1.0 else 0)
 
 

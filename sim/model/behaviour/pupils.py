@@ -221,7 +221,7 @@ class Pupils:
         st = self.m_state[m]
         if st == M_OPEN:
             disp = self._disp[p]
-            if disp.fail_join_share > 0.0 and (outcome := disp.route_join()) != OK:
+            if disp.failure_join_share > 0.0 and (outcome := disp.route_join()) != OK:
                 self._c_fail_disp[p].append(now)
                 self._failed(pm, outcome)
                 return

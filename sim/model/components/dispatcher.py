@@ -7,11 +7,11 @@ Placement policies:
 - ``least_participants`` — the later Scalelite rule (load = attendees), by utilisation.
 
 Ties go to the lowest node index, so placement is deterministic. A dispatcher failure
-(``sim.model.faults``) sets ``fail_create_share``/``fail_join_share``: that share of
+(``sim.model.faults``) sets ``failure_create_share``/``failure_join_share``: that share of
 creations/joins fails while it lasts.
 
 Each outcome carries its reason (``sim.model.causes``): a refused creation or join is
-``DISPATCHER`` when the dispatcher failure refused it; a creation finding no node up is
+``DISPATCHER_FAILURE`` when the dispatcher failure refused it; a creation finding no node up is
 ``NODE_LOSS`` — the platform's nodes are all lost (every cluster has at least one regular node,
 and only a lost node is down; reserve nodes that were never started add none), so it is the
 loss of nodes, not the dispatcher, that a planner would have to prevent.
@@ -23,7 +23,7 @@ import heapq
 
 import numpy as np
 
-from sim.model.causes import DISPATCHER, NODE_LOSS, OK
+from sim.model.causes import DISPATCHER_FAILURE, NODE_LOSS, OK
 from sim.model.components.conference import NodePool
 from sim.model.draws import UnitDraws
 
@@ -33,8 +33,8 @@ class Dispatcher:
         self.pool = pool
         self.policy = policy
         self._u = draws  # uniform draws for partial failures
-        self.fail_create_share = 0.0
-        self.fail_join_share = 0.0
+        self.failure_create_share = 0.0
+        self.failure_join_share = 0.0
         self.failed_creates = 0
         self.failed_joins = 0
         # least_meetings on a large pool: a heap of (meetings, node), see _place_least_meetings
@@ -44,11 +44,11 @@ class Dispatcher:
         self._seen_up_changes = -1
 
     def place(self) -> tuple[int, int]:
-        """Choose a node for a new room: ``(node, OK)``, or ``(-1, cause)`` — ``DISPATCHER``
+        """Choose a node for a new room: ``(node, OK)``, or ``(-1, cause)`` — ``DISPATCHER_FAILURE``
         when the dispatcher failure refuses it, ``NODE_LOSS`` when no node is up."""
-        if self.fail_create_share > 0.0 and self._u.next() < self.fail_create_share:
+        if self.failure_create_share > 0.0 and self._u.next() < self.failure_create_share:
             self.failed_creates += 1
-            return -1, DISPATCHER
+            return -1, DISPATCHER_FAILURE
         if self._heap_in_use:
             node = self._place_least_meetings()
         elif self.pool.n_nodes <= 8:  # small pools: a Python scan beats numpy's call overhead
@@ -121,11 +121,11 @@ class Dispatcher:
         return best
 
     def route_join(self) -> int:
-        """A join through the dispatcher: ``OK``, or ``DISPATCHER`` when the dispatcher
+        """A join through the dispatcher: ``OK``, or ``DISPATCHER_FAILURE`` when the dispatcher
         failure refuses it."""
-        if self.fail_join_share > 0.0 and self._u.next() < self.fail_join_share:
+        if self.failure_join_share > 0.0 and self._u.next() < self.failure_join_share:
             self.failed_joins += 1
-            return DISPATCHER
+            return DISPATCHER_FAILURE
         return OK
 
     def close(self, node: int) -> None:
