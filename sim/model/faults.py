@@ -71,6 +71,12 @@ class Fault(Declares):
         self.log = log
         self.why = ("fault", index)  # the reason of the holds this fault puts on and releases
 
+    @property
+    def platform(self) -> str | None:
+        """The platform this fault acts on, for one that can fail a platform's way in
+        (``Effect.FAILS_WAY_IN``); None: not one platform's."""
+        return None
+
     def install(self) -> None:
         raise NotImplementedError
 
@@ -106,7 +112,11 @@ class DispatcherFailureFault(Fault):
     joins fails at the dispatcher."""
 
     config = DispatcherFailure
-    effects = frozenset({Effect.FAILS_REQUESTS})
+    effects = frozenset({Effect.FAILS_REQUESTS, Effect.FAILS_WAY_IN})
+
+    @property
+    def platform(self) -> str:
+        return str(self.cfg.platform)
 
     def install(self) -> None:
         f = self.cfg
@@ -176,7 +186,11 @@ class FrontendFault(Fault):
     """A platform's login/join service is down: every request fails on arrival."""
 
     config = FrontendOutage
-    effects = frozenset({Effect.FAILS_REQUESTS})
+    effects = frozenset({Effect.FAILS_REQUESTS, Effect.FAILS_WAY_IN})
+
+    @property
+    def platform(self) -> str:
+        return str(self.cfg.platform)
 
     def install(self) -> None:
         f = self.cfg
@@ -295,6 +309,11 @@ class FaultInjector:
     @property
     def types(self) -> list[type[Fault]]:
         return [type(f) for f in self.faults]
+
+    @property
+    def declared(self) -> list[tuple[type[Fault], str | None]]:
+        """Each fault's type and the platform it acts on (``effects.rejoins_can_fail``)."""
+        return [(type(f), f.platform) for f in self.faults]
 
     def install(self) -> None:
         for f in self.faults:

@@ -29,7 +29,7 @@ from sim.config import Scenario
 from sim.model.behaviour import Behaviour
 from sim.model.demand import KIND_POISSON, Demand, build_demand
 from sim.model.draws import UnitDraws
-from sim.model.effects import settling
+from sim.model.effects import rejoins_can_fail, settling
 from sim.model.engine import Engine, events_processed, run_merged
 from sim.model.faults import FaultInjector
 from sim.model.metrics import ConservationError, summarise
@@ -133,6 +133,9 @@ class Simulation:
             rng_counted=self.seeds.rng("behaviour.reconnect_counted"),
             policies=self.policies,
             settle=settling(self.faults.types + self.policies.types),
+            rejoins_fail=rejoins_can_fail(
+                self.faults.declared + [(t, None) for t in self.policies.types],
+                [p.name for p in self.world.platforms]),
         )
         self.world.on_node_lost(self.behaviour.node_down)
         self.faults.install()

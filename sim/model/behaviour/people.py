@@ -3,6 +3,8 @@ sessions, and the one retry rule they share (see the package docstring for the m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from sim.config import Scenario
@@ -24,6 +26,11 @@ from sim.model.world import World
 class Behaviour:
     """Attempt state machines of all pupils and teachers of one run.
 
+    What the run's faults and policies allow is decided from their declarations
+    (``sim.model.effects``) and handed in: ``settle`` (settling retries at a down server) and
+    ``rejoins_fail`` (per platform, whether a dropped participant may fail to get back in, so
+    that drops are simulated; none by default).
+
     The stream handlers (:meth:`close_meeting`, :meth:`teacher_first_attempt`,
     :meth:`pupil_first_attempt`, :meth:`login_first_attempt`), the node-loss reaction
     (:meth:`node_down`) and read-only views of the state for the sampler and the KPIs.
@@ -43,6 +50,7 @@ class Behaviour:
         rng_counted: np.random.Generator | None = None,
         policies: PolicySet | None = None,
         settle: Settling | None = None,
+        rejoins_fail: Sequence[bool] | None = None,
     ):
         b = scenario.behaviour
         pol = policies if policies is not None else PolicySet()
@@ -59,9 +67,8 @@ class Behaviour:
             env, demand, self.rooms, self.lobby, self.sessions, world.school_frontend, recorder,
             rule, b.patience_s, scenario.media, n_pupils, pol.join_limiter, pol.camera,
             pol.first_pupil_opens,
-            # platforms whose rejoins can fail (a dispatcher or front-end fault is declared)
-            [any(getattr(f, "platform", None) == pl.name for f in scenario.faults)
-             for pl in platforms],
+            # per platform: whether a rejoin can fail on the way in (effects.rejoins_can_fail)
+            list(rejoins_fail) if rejoins_fail is not None else [False] * len(platforms),
             rng_reconnect,
             draws_returns or UnitDraws(np.random.Generator(np.random.PCG64(0)), "uniform"),
             b.give_up_return_share, b.give_up_return_after_s,

@@ -75,7 +75,7 @@ class Pupils:
         self._returns = draws_returns
         self._rc_rng = rng_reconnect  # drops simulated event by event
         self.reconnect_rate_s = sessions.reconnect_rate_s
-        # platforms whose rejoins can fail (a dispatcher or front-end fault is declared)
+        # platforms whose way in can fail a rejoin (sim.model.effects.rejoins_can_fail)
         self._sim_drops_platform = drops_simulated_on
         # the rooms' state, shared (the same lists)
         self.m_state, self.m_end, self.m_start = rooms.m_state, rooms.m_end, rooms.m_start
