@@ -13,12 +13,12 @@ from array import array
 
 import numpy as np
 
-from sim.model.behaviour.retry import RetryRule, settle_while_down
+from sim.model.behaviour.context import Shared
+from sim.model.behaviour.retry import settle_while_down
 from sim.model.causes import OK
 from sim.model.components.request_queue import RequestQueue
-from sim.model.demand import Demand
-from sim.model.engine import Engine, call_at
-from sim.model.recorder import Code, Recorder
+from sim.model.engine import call_at
+from sim.model.recorder import Code
 from sim.model.states import DONE, GAVE_UP, TRYING
 
 _INF = float("inf")
@@ -27,11 +27,11 @@ _INF = float("inf")
 class Logins:
     """The login chains of one run."""
 
-    def __init__(self, env: Engine, demand: Demand, frontend_of_school: list[RequestQueue],
-                 login_at: array, rule: RetryRule, patience_s: float, day_end: float,
-                 recorder: Recorder, settle: bool):
-        self.env = env
-        self._rule = rule
+    def __init__(self, run: Shared, frontend_of_school: list[RequestQueue], login_at: array,
+                 patience_s: float, day_end: float, settle: bool):
+        self.env = run.env
+        self._rule = run.retry
+        demand, recorder = run.demand, run.recorder
         self._patience = patience_s
         self._end = day_end
         self._login_at = login_at  # when each pupil was logged in (inf: not yet); shared

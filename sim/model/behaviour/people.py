@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from sim.config import Scenario
+from sim.model.behaviour.context import PupilDraws, PupilRules, Shared
 from sim.model.behaviour.lobby import Lobby
 from sim.model.behaviour.logins import Logins
 from sim.model.behaviour.pupils import Pupils
@@ -56,27 +57,22 @@ class Behaviour:
         pol = policies if policies is not None else PolicySet()
         settle = settle if settle is not None else Settling(logins=True, joins=True)
         platforms = world.platforms
-        self.retry = rule = RetryRule(b, draws_backoff)
+        self.retry = RetryRule(b, draws_backoff)
         self.sessions = Sessions(
             len(platforms), b.reconnect_per_h, recorder,
             rng_counted or np.random.Generator(np.random.PCG64(1)))
         self.lobby = Lobby(b.patience_s)
-        self.rooms = Rooms(env, demand, world, recorder, rule, b.teacher_patience_s,
-                           scenario.media, pol.join_limiter, self.sessions, self.lobby)
+        run = Shared(env, demand, recorder, self.retry, scenario.media, self.lobby,
+                     self.sessions, n_pupils)
+        self.rooms = Rooms(run, world, b.teacher_patience_s, pol.join_limiter)
         self.pupils = Pupils(
-            env, demand, self.rooms, self.lobby, self.sessions, world.school_frontend, recorder,
-            rule, b.patience_s, scenario.media, n_pupils, pol.join_limiter, pol.camera,
-            pol.first_pupil_opens,
-            # per platform: whether a rejoin can fail on the way in (effects.rejoins_can_fail)
-            list(rejoins_fail) if rejoins_fail is not None else [False] * len(platforms),
-            rng_reconnect,
-            draws_returns or UnitDraws(np.random.Generator(np.random.PCG64(0)), "uniform"),
-            b.give_up_return_share, b.give_up_return_after_s,
-            settle=b.retries and settle.joins,
-        )
-        self.logins = Logins(env, demand, world.school_frontend, self.pupils.login_at_buf,
-                             rule, b.login_patience_s, scenario.day.end, recorder,
-                             settle.logins)
+            run, self.rooms, world.school_frontend,
+            PupilRules.of(b, pol, settle.joins,
+                          rejoins_fail if rejoins_fail is not None else [False] * len(platforms)),
+            PupilDraws(reconnect=rng_reconnect, returns=draws_returns or UnitDraws(
+                np.random.Generator(np.random.PCG64(0)), "uniform")))
+        self.logins = Logins(run, world.school_frontend, self.pupils.login_at_buf,
+                             b.login_patience_s, scenario.day.end, settle.logins)
         # the stream's handlers
         self.close_meeting = self.rooms.close_meeting
         self.teacher_first_attempt = self.rooms.teacher_first_attempt

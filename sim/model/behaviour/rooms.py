@@ -14,16 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sim.config import MediaConfig
-from sim.model.behaviour.lobby import Lobby
-from sim.model.behaviour.retry import RetryRule
-from sim.model.behaviour.sessions import Sessions
+from sim.model.behaviour.context import Shared
 from sim.model.causes import CAPACITY, OK, RATE_LIMITED
 from sim.model.components.conference import NodePool, meeting_load_mbit_s
-from sim.model.demand import KIND_POISSON, Demand
-from sim.model.engine import Engine, call_at, call_later
+from sim.model.demand import KIND_POISSON
+from sim.model.engine import call_at, call_later
 from sim.model.policies import JoinLimiter
-from sim.model.recorder import Code, Recorder
+from sim.model.recorder import Code
 from sim.model.states import M_CLOSED, M_FAILED, M_OPEN, M_OPENING, M_PENDING
 from sim.model.world import World
 
@@ -31,17 +28,17 @@ from sim.model.world import World
 class Rooms:
     """The meetings of one run: their rooms, their teachers' attempt chains, their ends."""
 
-    def __init__(self, env: Engine, demand: Demand, world: World, recorder: Recorder,
-                 rule: RetryRule, teacher_patience_s: float, media: MediaConfig,
-                 limiter: JoinLimiter | None, sessions: Sessions, lobby: Lobby):
-        self.env = env
-        self.rec = recorder
-        self._rule = rule
+    def __init__(self, run: Shared, world: World, teacher_patience_s: float,
+                 limiter: JoinLimiter | None):
+        self.env = run.env
+        self.rec = run.recorder
+        self._rule = run.retry
         self.teacher_patience = teacher_patience_s
-        self._media = media
+        self._media = run.media
         self._limiter = limiter
-        self._sessions = sessions
-        self._lobby = lobby
+        self._sessions = run.sessions
+        self._lobby = run.lobby
+        demand = run.demand
         platforms = world.platforms
         self.platforms = platforms
         n_m = demand.n_meetings
