@@ -13,19 +13,41 @@ everyone to rejoin) is registered by the model with :meth:`World.on_node_lost`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from sim.config import Scenario
 from sim.model.components.conference import NodePool, ParticipantCount
 from sim.model.components.platform import Platform
-from sim.model.components.request_queue import RequestQueue
+from sim.model.components.request_queue import QueueStats, RequestQueue
 from sim.model.components.school_server import SchoolServer
 from sim.model.demand import KIND_POISSON, Demand
 from sim.model.draws import UnitDraws
 from sim.model.engine import Engine
 from sim.model.population import TIER_NAMES, Population
 from sim.model.seeds import SeedTree
+
+
+@dataclass(frozen=True)
+class PlatformOutcome:
+    """A platform at the end of a run: its front end's counters, its nodes' peaks."""
+
+    name: str
+    index: int
+    frontend: QueueStats
+    peak_utilisation: float  # the busiest node's
+    peak_participants: int
+    peak_joins_per_node_interval: int
+
+
+@dataclass(frozen=True)
+class WorldOutcome:
+    """The infrastructure at the end of a run, as the KPIs read it."""
+
+    count_from: float  # statistics count from here (a validation run's warm-up)
+    peak_participants: int  # most people in conferences at once, all platforms
+    platforms: list[PlatformOutcome]
 
 
 class World:
@@ -151,3 +173,11 @@ class World:
     def restore_node(self, platform: int, node: int) -> None:
         """A node is (back) up: it takes new rooms (a repaired or a started reserve node)."""
         self.platforms[platform].pool.set_node_up(node, True)
+
+    # ------------------------------------------------------------------ the end
+    def outcome(self) -> WorldOutcome:
+        """The counters and peaks the KPIs read (a snapshot, no component)."""
+        return WorldOutcome(self.count_from, self.participants.peak, [
+            PlatformOutcome(p.name, p.index, p.frontend.stats(), p.pool.peak_utilisation,
+                            p.pool.peak_participants, p.pool.peak_joins_per_node_interval)
+            for p in self.platforms])

@@ -17,6 +17,6 @@ one intending participant of one meeting), morning login and pupil; the rooms' l
 shared with the pupils' chains (the same objects, no copies).
 """
 
-from sim.model.behaviour.people import Behaviour
+from sim.model.behaviour.people import Behaviour, PeopleOutcome
 
-__all__ = ["Behaviour"]
+__all__ = ["Behaviour", "PeopleOutcome"]

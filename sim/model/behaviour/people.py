@@ -4,6 +4,7 @@ sessions, and the one retry rule they share (see the package docstring for the m
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from sim.model.behaviour.pupils import Pupils
 from sim.model.behaviour.retry import RetryRule
 from sim.model.behaviour.rooms import Rooms
 from sim.model.behaviour.sessions import Sessions
+from sim.model.causes import Ledger
 from sim.model.demand import Demand
 from sim.model.draws import UnitDraws
 from sim.model.effects import Settling
@@ -22,6 +24,25 @@ from sim.model.engine import Engine
 from sim.model.policies import PolicySet
 from sim.model.recorder import Recorder
 from sim.model.world import World
+
+
+@dataclass(frozen=True)
+class PeopleOutcome:
+    """The people at the end of a run, as the KPIs read them (views of the final state)."""
+
+    pm_status: np.ndarray  # per pupil-meeting: status (sim.model.states) …
+    pm_attempts: np.ndarray  # … attempts
+    pm_join_t: np.ndarray  # … first join (NaN: never)
+    pupil_lost_s: np.ndarray  # per pupil: meeting seconds lost
+    login_status: np.ndarray  # per morning login: status …
+    login_t: np.ndarray  # … when it got in
+    m_state: list[int]  # per meeting: status …
+    m_open_t: list[float]  # … when its room opened (NaN: never)
+    trying: int  # pupils still trying (the live counter)
+    lost_s: float
+    session_s: float  # participant-seconds in conferences …
+    session_s_platform: list[float]  # … per platform
+    ledger: Ledger  # the charges by cause (sim.model.causes)
 
 
 class Behaviour:
@@ -128,6 +149,14 @@ class Behaviour:
     @property
     def reconnects_expected(self) -> float:
         return self.sessions.reconnects_expected
+
+    def outcome(self) -> PeopleOutcome:
+        """What the KPIs read of the people at the end of the run."""
+        p = self.pupils
+        return PeopleOutcome(p.pm_status, p.pm_attempts, p.pm_join_t, p.pupil_lost_s,
+                             self.lg_status, self.lg_t, self.m_state, self.m_open_t, p.trying,
+                             p.lost_s, self.sessions.session_s,
+                             self.sessions.session_s_platform, p.ledger)
 
     def count_reconnects(self) -> None:
         """Draw the counted reconnects of every session ended (end of run)."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,19 @@ from sim.model.engine import Outcome, deliver_later
 OnDone = Callable[[Any, int], None]
 _heappop = heapq.heappop
 
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    """A queue's counters, for the arrivals from ``count_from`` on (a snapshot)."""
+
+    count_from: float
+    arrivals: int
+    served: int
+    timed_out: int
+    waited: int
+    wait_sum_s: float  # over served and timed-out requests
+    busy_sum_s: float
 
 
 class RequestQueue:
@@ -230,6 +244,11 @@ class RequestQueue:
         while h and h[0] <= now:
             heapq.heappop(h)
         return len(h)
+
+    def stats(self) -> QueueStats:
+        """The counters now."""
+        return QueueStats(self.count_from, self.arrivals, self.served, self.timed_out,
+                          self.waited, self.wait_sum_s, self.busy_sum_s)
 
     # -- faults ----------------------------------------------------------------------------
     def enable_outages(self) -> None:
