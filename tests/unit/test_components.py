@@ -13,7 +13,7 @@ import pytest
 import simpy
 
 from sim.config import ClusterConfig, MediaConfig
-from sim.model.causes import DISPATCHER_FAILURE, NODE_LOSS, OK
+from sim.model.causes import CAPACITY, DISPATCHER_FAILURE, NODE_LOSS, OK
 from sim.model.components.conference import (
     NodePool,
     ParticipantCount,
@@ -307,21 +307,21 @@ def _cluster(**kw: Any) -> ClusterConfig:
 
 def test_node_participant_limit() -> None:
     pool = NodePool([_cluster()], SeedTree(1))
-    assert pool.try_admit(0, 0.1)
-    assert pool.try_admit(0, 0.1)
-    assert not pool.try_admit(0, 0.1)  # third participant: over the limit of 2
+    assert pool.try_admit(0, 0.1) == OK
+    assert pool.try_admit(0, 0.1) == OK
+    assert pool.try_admit(0, 0.1) == CAPACITY  # third participant: over the limit of 2
     assert pool.participants[0] == 2
     assert pool.load_mbit_s[0] == pytest.approx(0.2)
     assert pool.admitted == 2 and pool.refused == 1
-    assert pool.try_admit(1, 0.1)  # other nodes unaffected
+    assert pool.try_admit(1, 0.1) == OK  # other nodes unaffected
 
 
 def test_node_bandwidth_limit() -> None:
     pool = NodePool([_cluster(node_max_participants=100)], SeedTree(1))
-    assert pool.try_admit(1, 0.6)
-    assert not pool.try_admit(1, 0.6)  # 1.2 Mbit/s > 1.0, though only 2 of 100 people
+    assert pool.try_admit(1, 0.6) == OK
+    assert pool.try_admit(1, 0.6) == CAPACITY  # 1.2 Mbit/s > 1.0, though only 2 of 100 people
     assert pool.participants[1] == 1
-    assert pool.try_admit(1, 0.4)  # exactly at capacity is allowed
+    assert pool.try_admit(1, 0.4) == OK  # exactly at capacity is allowed
     assert pool.load_mbit_s[1] == pytest.approx(1.0)
     assert pool.utilisation(1) == pytest.approx(1.0)
     assert pool.refused == 1
@@ -329,12 +329,12 @@ def test_node_bandwidth_limit() -> None:
 
 def test_release_restores_room() -> None:
     pool = NodePool([_cluster()], SeedTree(1))
-    assert pool.try_admit(0, 0.3) and pool.try_admit(0, 0.3)
-    assert not pool.try_admit(0, 0.3)
+    assert pool.try_admit(0, 0.3) == OK and pool.try_admit(0, 0.3) == OK
+    assert pool.try_admit(0, 0.3) == CAPACITY
     pool.release(0, 1, 0.3)
     assert pool.participants[0] == 1
     assert pool.load_mbit_s[0] == pytest.approx(0.3)
-    assert pool.try_admit(0, 0.3)
+    assert pool.try_admit(0, 0.3) == OK
     pool.release(0, 2, 0.6)
     assert pool.participants[0] == 0
     assert pool.load_mbit_s[0] == 0.0
@@ -345,7 +345,7 @@ def test_release_restores_room() -> None:
 def test_down_node_refuses() -> None:
     pool = NodePool([_cluster()], SeedTree(1))
     pool.set_node_up(2, False)
-    assert not pool.try_admit(2, 0.0)
+    assert pool.try_admit(2, 0.0) == NODE_LOSS  # refused for the loss of the node, not its capacity
     assert pool.participants[2] == 0 and pool.refused == 1
 
 
@@ -354,9 +354,9 @@ def test_peak_tracking() -> None:
     a = NodePool([_cluster(name="a", node_max_participants=10)], SeedTree(1), shared)
     b = NodePool([_cluster(name="b", node_max_participants=10)], SeedTree(1), shared)
     for _ in range(4):
-        assert a.try_admit(0, 0.05)
+        assert a.try_admit(0, 0.05) == OK
     for _ in range(3):
-        assert b.try_admit(1, 0.05)
+        assert b.try_admit(1, 0.05) == OK
     assert shared.now == 7 and shared.peak == 7
     assert a.peak_participants == 4 and b.peak_participants == 3
     assert a.peak_utilisation == pytest.approx(0.4)  # 4 of 10 people (bandwidth 0.2 of 1)
@@ -365,7 +365,7 @@ def test_peak_tracking() -> None:
     assert a.peak_participants == 4 and a.total_participants == 0
     assert a.peak_utilisation == pytest.approx(0.4)
     # bandwidth can set the peak utilisation too
-    assert b.try_admit(2, 0.9)
+    assert b.try_admit(2, 0.9) == OK
     assert b.peak_utilisation == pytest.approx(0.9)
 
 
@@ -528,7 +528,7 @@ def test_least_participants_policy() -> None:
     d = _dispatcher(4, "least_participants")
     for node, n in enumerate([5, 2, 2, 0]):
         for _ in range(n):
-            assert d.pool.try_admit(node, 0.0)
+            assert d.pool.try_admit(node, 0.0) == OK
     d.pool.set_node_up(3, False)
     assert _place(d) == 1
 
@@ -771,16 +771,16 @@ def test_pool_admits_by_cpu_when_set() -> None:
     # fill to just under the CPU with audio-only participants
     n = 0
     while node_cpu_load(n + 1, (n + 1) * m.audio_mbit_s, c) <= 0.95:
-        assert pool.try_admit(0, m.audio_mbit_s)
+        assert pool.try_admit(0, m.audio_mbit_s) == OK
         n += 1
     big_video = 0.06 / c.cpu_per_mbit_s  # 0.06 reference servers' worth of forwarding
-    assert not pool.try_admit(0, big_video)
-    assert pool.try_admit(0, m.audio_mbit_s)
+    assert pool.try_admit(0, big_video) == CAPACITY
+    assert pool.try_admit(0, m.audio_mbit_s) == OK
     assert pool.utilisation(0) == pytest.approx(float(pool.cpu[0]) / c.node_cpu)
     free = NodePool([_bbb(node_cpu=None)], SeedTree(1))
     for _ in range(n + 1):
-        assert free.try_admit(0, m.audio_mbit_s)
-    assert free.try_admit(0, big_video)
+        assert free.try_admit(0, m.audio_mbit_s) == OK
+    assert free.try_admit(0, big_video) == OK
     assert np.isinf(free.cap_cpu).all()
 
 

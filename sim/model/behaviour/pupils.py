@@ -23,7 +23,7 @@ import numpy as np
 from sim.model.behaviour.context import PupilDraws, PupilRules, Shared
 from sim.model.behaviour.retry import settle_while_down
 from sim.model.behaviour.rooms import Rooms
-from sim.model.causes import CAPACITY, MODERATOR_LATE, NODE_LOSS, OK, RATE_LIMITED, Ledger
+from sim.model.causes import MODERATOR_LATE, NODE_LOSS, OK, Ledger
 from sim.model.components.conference import join_load_mbit_s
 from sim.model.components.request_queue import RequestQueue
 from sim.model.demand import Demand
@@ -247,14 +247,15 @@ class Pupils:
             cam = self._camera.camera(cam, u)  # policy: no camera in large rooms
         d = join_load_mbit_s(u, w, cam, self.m_screen[m], self._media)
         node = self.m_node[m]
-        if self._limiter is not None and not self._limiter.allow(self.m_platform[m], node, m,
-                                                                   now):
+        limiter = self._limiter
+        if limiter is not None and (
+                outcome := limiter.admit(self.m_platform[m], node, m, now)) != OK:
             self._c_rate[self.m_platform[m]].append(now)
-            self._failed(pm, RATE_LIMITED)
+            self._failed(pm, outcome)
             return False
-        if not self.m_pool[m].try_admit(node, d):
+        if (outcome := self.m_pool[m].try_admit(node, d)) != OK:
             self._c_fail_cap[self.m_platform[m]].append(now)
-            self._failed(pm, CAPACITY)
+            self._failed(pm, outcome)
             return False
         self._cam_eff[pm] = cam
         self.m_U[m] = u + 1

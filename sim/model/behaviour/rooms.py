@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sim.model.behaviour.context import Shared
-from sim.model.causes import CAPACITY, OK, RATE_LIMITED
+from sim.model.causes import OK
 from sim.model.components.conference import NodePool, meeting_load_mbit_s
 from sim.model.demand import KIND_POISSON
 from sim.model.engine import call_at, call_later
@@ -134,13 +134,13 @@ class Rooms:
         u, w = self.m_U[m], self.m_W[m]
         d = self.load(m, u + 1, w + cam) - self.load(m, u, w)
         node = self.m_node[m]
-        if self._limiter is not None and not self._limiter.allow(p, node, m, now):
+        if self._limiter is not None and (outcome := self._limiter.admit(p, node, m, now)) != OK:
             self.rec.rec(self.host_code(m, Code.FAIL_CAPACITY, Code.T_FAIL), p, now)
-            self._teacher_failed(m, RATE_LIMITED)
+            self._teacher_failed(m, outcome)
             return
-        if not self.m_pool[m].try_admit(node, d):
+        if (outcome := self.m_pool[m].try_admit(node, d)) != OK:
             self.rec.rec(self.host_code(m, Code.FAIL_CAPACITY, Code.T_FAIL), p, now)
-            self._teacher_failed(m, CAPACITY)
+            self._teacher_failed(m, outcome)
             return
         self.m_U[m] = u + 1
         self.m_W[m] = w + int(cam)
