@@ -13,14 +13,24 @@ pupil-minute is charged to one cause. The taxonomy (names are stable, used in
 - ``school_server_crash`` — the school's server was down after an overload crash (the
   ``overload_crash`` fault: an overloaded server that falls over and is restarted).
 - ``uplink_outage`` — the school's uplink was down (an ``uplink_outage`` fault window).
-- ``school_server_outage`` — the school's server was down for another reason.
+- ``school_server_outage`` — the school's server was down for another reason (no fault type
+  holds a server down for another reason yet; the name is kept for one that will).
 - ``login_service:<platform>`` — a request failed or timed out at the platform's front end.
 - ``frontend_outage`` — the platform's front end was down (a fault window).
-- ``dispatcher`` — the dispatcher failed to route a join or to create the room (a
-  dispatcher fault, or no node up).
+- ``dispatcher`` — a dispatcher failure (the ``dispatcher_failure`` fault) refused to route a
+  join or to create the room.
 - ``conference_capacity`` — the room's node refused the join (participants or bandwidth).
 - ``rate_limited`` — the join-rate policy refused the join.
-- ``node_loss`` — the pupil's node was lost; the minutes until the rejoin.
+- ``node_loss`` — the pupil's node was lost (the minutes until the rejoin), or the room could
+  not be created because no node was up (every node of the platform lost).
+
+Each failure site reports its cause with the outcome (``OK`` for none): a front end its
+time-out's, or the cause of the hold keeping it down — when several faults hold it down at
+once, the hold that began first (at a tie, the lowest code; ``RequestQueue.cause_at``); the
+dispatcher ``dispatcher`` or, with no node up, ``node_loss``; a node ``conference_capacity``
+(``node_loss`` if it is down); the join-rate limit ``rate_limited``. The behaviour records
+what it is told and decides no cause itself (it names one only for what it does itself: the
+people it sends out of a lost node's room, ``node_loss``).
 
 Which failure a chain's lost minutes are charged to: the **first** failure of the chain of
 attempts (for a pupil who never failed but whose room was late or never opened: the
@@ -38,12 +48,17 @@ from typing import Any
 
 import numpy as np
 
+OK = 0
+"""The outcome of a request served, a join routed, a room placed: no failure. Every failure
+site returns ``OK`` or the cause code of its failure (a loss without any failure is charged
+to ``moderator_late``, the same code)."""
+
 MODERATOR_LATE = 0
 SERVER_CURRENT = 1
 SERVER_OUTDATED = 2
 SERVER_OUTAGE = 3
 FRONTEND_OUTAGE = 4
-DISPATCHER = 5
+DISPATCHER_FAILURE = 5  # named "dispatcher" in results (a stable name)
 CAPACITY = 6
 RATE_LIMITED = 7
 NODE_LOSS = 8

@@ -29,7 +29,7 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL, URGENT
 
-OnDone = Callable[[Any, bool], None]
+OnDone = Callable[[Any, int], None]
 
 
 class Engine(simpy.Environment):
@@ -79,15 +79,16 @@ _FIRE = [_fire]  # shared: step() only reads the list it swaps out
 
 class Outcome:
     """One request's outcome, scheduled as an event of its own (cheaper than a closure or a
-    wrapper per request): ``fn(token, ok)`` at delivery unless ``cancelled``. ``start`` and
-    ``done`` are the owner's bookkeeping (when the request started and ends)."""
+    wrapper per request): ``fn(token, cause)`` at delivery unless ``cancelled``; ``cause``
+    is the owner's outcome code (a request queue's: 0 served, else the failure's cause code).
+    ``start`` and ``done`` are the owner's bookkeeping (when the request started and ends)."""
 
-    __slots__ = ("_ok", "callbacks", "cancelled", "done", "fn", "ok", "start", "token")
+    __slots__ = ("_ok", "callbacks", "cancelled", "cause", "done", "fn", "start", "token")
 
-    def __init__(self, fn: OnDone, token: Any, ok: bool):
+    def __init__(self, fn: OnDone, token: Any, cause: int):
         self.fn = fn
         self.token = token
-        self.ok = ok
+        self.cause = cause
         self.cancelled = False
         self.start = 0.0
         self.done = 0.0
@@ -96,7 +97,7 @@ class Outcome:
 
     def deliver(self) -> None:
         if not self.cancelled:
-            self.fn(self.token, self.ok)
+            self.fn(self.token, self.cause)
 
 
 def _deliver(ev: Outcome) -> None:
@@ -194,7 +195,7 @@ def run_merged(
             elif cls is outcome:
                 env.now, _, _, out = pop(queue)
                 if not out.cancelled:
-                    out.fn(out.token, out.ok)
+                    out.fn(out.token, out.cause)
             else:
                 step()
     env.now = until

@@ -22,7 +22,7 @@ from sim.config.interventions import (
     OverloadCrash,
     UplinkOutage,
 )
-from sim.model.causes import SERVER_CRASH, UPLINK_OUTAGE
+from sim.model.causes import FRONTEND_OUTAGE, SERVER_CRASH, UPLINK_OUTAGE
 from sim.model.components.school_server import SchoolServer
 from sim.model.effects import Declares, Effect
 from sim.model.engine import call_urgent
@@ -69,7 +69,13 @@ class Fault(Declares):
         self.index = index
         self.cfg = cfg
         self.log = log
-        self.why = ("fault", index)  # the outage reason this fault sets and clears
+        self.why = ("fault", index)  # the reason of the holds this fault puts on and releases
+
+    @property
+    def platform(self) -> str | None:
+        """The platform this fault acts on, for one that can fail a platform's way in
+        (``Effect.FAILS_WAY_IN``); None: not one platform's."""
+        return None
 
     def install(self) -> None:
         raise NotImplementedError
@@ -101,11 +107,16 @@ class Fault(Declares):
         return p_index, chosen
 
 
-class DispatcherFault(Fault):
-    """A share of room creations and/or joins fails at the dispatcher."""
+class DispatcherFailureFault(Fault):
+    """A dispatcher failure (``kind: dispatcher_failure``): a share of room creations and/or
+    joins fails at the dispatcher."""
 
     config = DispatcherFailure
-    effects = frozenset({Effect.FAILS_REQUESTS})
+    effects = frozenset({Effect.FAILS_REQUESTS, Effect.FAILS_WAY_IN})
+
+    @property
+    def platform(self) -> str:
+        return str(self.cfg.platform)
 
     def install(self) -> None:
         f = self.cfg
@@ -113,9 +124,9 @@ class DispatcherFault(Fault):
 
         def set_share(x: float) -> None:
             if f.creates:
-                disp.fail_create_share = x
+                disp.failure_create_share = x
             if f.joins:
-                disp.fail_join_share = x
+                disp.failure_join_share = x
 
         self._at(f.start, lambda: set_share(f.share),
                  f"dispatcher {f.platform} fails {f.share:.0%}")
@@ -175,7 +186,11 @@ class FrontendFault(Fault):
     """A platform's login/join service is down: every request fails on arrival."""
 
     config = FrontendOutage
-    effects = frozenset({Effect.FAILS_REQUESTS})
+    effects = frozenset({Effect.FAILS_REQUESTS, Effect.FAILS_WAY_IN})
+
+    @property
+    def platform(self) -> str:
+        return str(self.cfg.platform)
 
     def install(self) -> None:
         f = self.cfg
@@ -183,10 +198,10 @@ class FrontendFault(Fault):
         fe.enable_outages()
         why = self.why
         end = self._when(f.end) if f.end is not None else float("inf")
-        self._at(f.start, lambda: fe.set_up(False, reason=why, until=end),
+        self._at(f.start, lambda: fe.hold(why, FRONTEND_OUTAGE, until=end),
                  f"front end {f.platform} down")
         if f.end is not None:
-            self._at(f.end, lambda: fe.set_up(True, reason=why), f"front end {f.platform} up")
+            self._at(f.end, lambda: fe.release(why), f"front end {f.platform} up")
 
 
 class UplinkFault(Fault):
@@ -202,7 +217,6 @@ class UplinkFault(Fault):
         hit = [s for s, u in zip(servers, rng.random(len(servers)), strict=True) if u < f.share]
         for s in hit:
             s.enable_outages()
-            s.outage_cause = UPLINK_OUTAGE  # direct accounting (sim.model.causes)
 
         why = self.why
         batches = _staged(f, hit)
@@ -211,11 +225,11 @@ class UplinkFault(Fault):
 
         def down() -> None:
             for s in hit:
-                s.set_up(False, reason=why, until=back.get(id(s), float("inf")))
+                s.hold(why, UPLINK_OUTAGE, until=back.get(id(s), float("inf")))
 
         def up(batch: list[SchoolServer]) -> None:
             for s in batch:
-                s.set_up(True, reason=why)
+                s.release(why)
 
         self._at(f.start, down, f"uplinks of {len(hit)} schools down")
         for t, batch in batches:
@@ -239,7 +253,6 @@ class OverloadCrashFault(Fault):
         servers = self.world.school_servers_where(tier=f.tier)
         for s in servers:
             s.enable_outages()
-            s.outage_cause = SERVER_CRASH  # direct accounting (sim.model.causes)
         strikes = [0] * len(servers)
         need = max(1, round(f.sustain_s / 60.0))
         end = f.end if f.end is not None else self.world.day_end
@@ -256,7 +269,7 @@ class OverloadCrashFault(Fault):
                     strikes[k] += 1
                     if strikes[k] >= need:
                         strikes[k] = 0
-                        s.set_up(False, reason=why, until=now + f.repair_min * 60.0)
+                        s.hold(why, SERVER_CRASH, until=now + f.repair_min * 60.0)
                         crashes.append((now, s.school))
                         call_urgent(env, f.repair_min * 60.0, _restart, (s, why))
                 else:
@@ -269,11 +282,11 @@ class OverloadCrashFault(Fault):
 
 def _restart(item: tuple[SchoolServer, Any]) -> None:
     server, why = item
-    server.set_up(True, reason=why)
+    server.release(why)
 
 
 FAULT_TYPES: tuple[type[Fault], ...] = (
-    DispatcherFault, NodeLossFault, DegradationFault, FrontendFault, UplinkFault,
+    DispatcherFailureFault, NodeLossFault, DegradationFault, FrontendFault, UplinkFault,
     OverloadCrashFault,
 )
 
@@ -296,6 +309,11 @@ class FaultInjector:
     @property
     def types(self) -> list[type[Fault]]:
         return [type(f) for f in self.faults]
+
+    @property
+    def declared(self) -> list[tuple[type[Fault], str | None]]:
+        """Each fault's type and the platform it acts on (``effects.rejoins_can_fail``)."""
+        return [(type(f), f.platform) for f in self.faults]
 
     def install(self) -> None:
         for f in self.faults:

@@ -18,6 +18,7 @@ from typing import ClassVar
 
 from sim.config import Scenario
 from sim.config.interventions import JoinRateLimit, ScaleUp
+from sim.model.causes import OK, RATE_LIMITED
 from sim.model.effects import Declares, Effect
 from sim.model.engine import call_later
 from sim.model.world import World
@@ -47,21 +48,22 @@ class JoinLimiter(Declares):
         bucket[0] = tokens
         return False
 
-    def allow(self, platform: int, node: int, meeting: int, now: float) -> bool:
+    def admit(self, platform: int, node: int, meeting: int, now: float) -> int:
+        """A join to ``node`` of ``meeting`` now: ``OK``, or ``RATE_LIMITED``."""
         if self.meeting_rate is not None:
             b = self._meeting.get(meeting)
             if b is None:
                 b = self._meeting[meeting] = [self.meeting_burst, now]
             if not self._take(b, self.meeting_rate, self.meeting_burst, now):
-                return False
+                return RATE_LIMITED
         if self.node_rate is not None:
             nodes = self._node[platform]
             b = nodes.get(node)
             if b is None:
                 b = nodes[node] = [self.node_burst, now]
             if not self._take(b, self.node_rate, self.node_burst, now):
-                return False
-        return True
+                return RATE_LIMITED
+        return OK
 
 
 class ScaleUpController(Declares):

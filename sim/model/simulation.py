@@ -29,10 +29,10 @@ from sim.config import Scenario
 from sim.model.behaviour import Behaviour
 from sim.model.demand import KIND_POISSON, Demand, build_demand
 from sim.model.draws import UnitDraws
-from sim.model.effects import settling
+from sim.model.effects import rejoins_can_fail, settling
 from sim.model.engine import Engine, events_processed, run_merged
 from sim.model.faults import FaultInjector
-from sim.model.metrics import ConservationError, summarise
+from sim.model.metrics import ConservationError, RunEnd, summarise
 from sim.model.policies import PolicySet
 from sim.model.policies import build as build_policies
 from sim.model.population import Population, build_population
@@ -133,6 +133,9 @@ class Simulation:
             rng_counted=self.seeds.rng("behaviour.reconnect_counted"),
             policies=self.policies,
             settle=settling(self.faults.types + self.policies.types),
+            rejoins_fail=rejoins_can_fail(
+                self.faults.declared + [(t, None) for t in self.policies.types],
+                [p.name for p in self.world.platforms]),
         )
         self.world.on_node_lost(self.behaviour.node_down)
         self.faults.install()
@@ -185,9 +188,10 @@ class Simulation:
             gc.set_threshold(*old)
             gc.unfreeze()
         runtime = time.perf_counter() - t0
-        s = summarise(sc, self.population, self.demand, self.world, beh, self.recorder,
-                      self.env.now, self.faults.crashes,
-                      sum(n for c in self.policies.scale_ups for _, n in c.started))
+        s = summarise(RunEnd(sc, self.population, self.demand, self.recorder,
+                             self.world.outcome(), beh.outcome(), self.env.now,
+                             self.faults.crashes,
+                             sum(n for c in self.policies.scale_ups for _, n in c.started)))
         self.result = RunResult(
             scenario=self.scenario,
             seed=self.seed,

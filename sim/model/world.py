@@ -13,20 +13,41 @@ everyone to rejoin) is registered by the model with :meth:`World.on_node_lost`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from sim.config import Scenario
-from sim.model.causes import FRONTEND_OUTAGE, LOGIN_SERVICE, SERVER_OUTAGE, SERVER_TIER_CAUSE
 from sim.model.components.conference import NodePool, ParticipantCount
 from sim.model.components.platform import Platform
-from sim.model.components.request_queue import RequestQueue
+from sim.model.components.request_queue import QueueStats, RequestQueue
 from sim.model.components.school_server import SchoolServer
 from sim.model.demand import KIND_POISSON, Demand
 from sim.model.draws import UnitDraws
 from sim.model.engine import Engine
 from sim.model.population import TIER_NAMES, Population
 from sim.model.seeds import SeedTree
+
+
+@dataclass(frozen=True)
+class PlatformOutcome:
+    """A platform at the end of a run: its front end's counters, its nodes' peaks."""
+
+    name: str
+    index: int
+    frontend: QueueStats
+    peak_utilisation: float  # the busiest node's
+    peak_participants: int
+    peak_joins_per_node_interval: int
+
+
+@dataclass(frozen=True)
+class WorldOutcome:
+    """The infrastructure at the end of a run, as the KPIs read it."""
+
+    count_from: float  # statistics count from here (a validation run's warm-up)
+    peak_participants: int  # most people in conferences at once, all platforms
+    platforms: list[PlatformOutcome]
 
 
 class World:
@@ -52,8 +73,6 @@ class World:
         self.count_from = count_from  # statistics count from here (a validation run's warm-up)
         for plat in self.platforms:
             plat.frontend.count_from = count_from
-            plat.frontend.cause = LOGIN_SERVICE + plat.index
-            plat.frontend.outage_cause = FRONTEND_OUTAGE
         self._pop = pop
         self._build_frontends(scenario, demand, seeds)
         self._node_lost: Callable[[int, int], None] | None = None
@@ -79,8 +98,6 @@ class World:
                     sc.school_servers.uplink_background_share,
                     draws,
                 )
-                server.cause = SERVER_TIER_CAUSE[tname]
-                server.outage_cause = SERVER_OUTAGE
                 self.school_servers.append(server)
                 frontends.append(server)
             else:
@@ -156,3 +173,11 @@ class World:
     def restore_node(self, platform: int, node: int) -> None:
         """A node is (back) up: it takes new rooms (a repaired or a started reserve node)."""
         self.platforms[platform].pool.set_node_up(node, True)
+
+    # ------------------------------------------------------------------ the end
+    def outcome(self) -> WorldOutcome:
+        """The counters and peaks the KPIs read (a snapshot, no component)."""
+        return WorldOutcome(self.count_from, self.participants.peak, [
+            PlatformOutcome(p.name, p.index, p.frontend.stats(), p.pool.peak_utilisation,
+                            p.pool.peak_participants, p.pool.peak_joins_per_node_interval)
+            for p in self.platforms])

@@ -17,7 +17,8 @@ import plotly.graph_objects as go
 from markupsafe import Markup
 from plotly.subplots import make_subplots
 
-from sim.model.metrics import KPI_NAMES, capacity_at_mix
+from sim.model.capacity import capacity_at_mix
+from sim.model.metrics import KPI_NAMES
 from sim.report import figures as F
 from sim.report import labels as L
 from sim.report.briefing import briefing, read_attribution

@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from sim.model.metrics import capacity_at_mix
+from sim.model.capacity import capacity_at_mix
 from sim.report import labels as L
 from sim.report.i18n import EN, Tr
 from sim.report.layout import esc

@@ -54,6 +54,10 @@ def test_settled_logins_match_event_by_event(pair: tuple[Simulation, Simulation]
     # the per-minute series too: live counters (pupils trying, in session) move at the same
     # times, not when a chain was settled
     pd.testing.assert_frame_equal(fast.result.timeseries, slow.result.timeseries)  # type: ignore[union-attr]
+    # and every failure is charged to the same cause (a settled attempt to the hold that
+    # refuses it at its own time: the crash and the uplink overlap here)
+    for key in ("lost_pupil_minutes_by_cause", "failed_attempts_by_cause"):
+        assert fast.result.extra[key] == slow.result.extra[key], key  # type: ignore[union-attr]
     np.testing.assert_array_equal(fast.behaviour.pm_attempts, slow.behaviour.pm_attempts)
     np.testing.assert_array_equal(fast.behaviour.pm_status, slow.behaviour.pm_status)
     np.testing.assert_array_equal(fast.behaviour.pupil_lost_s, slow.behaviour.pupil_lost_s)

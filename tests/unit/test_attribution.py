@@ -57,3 +57,13 @@ def test_outdated_servers_are_charged_to_their_tier() -> None:
                                                                         0.0)
     assert server >= 0.5 * r.kpis["lost_pupil_minutes"]
     assert "dispatcher" not in by_cause
+
+
+def test_no_node_up_is_charged_to_the_lost_nodes_not_the_dispatcher() -> None:
+    # every IServ node lost 07:40-08:40: rooms created meanwhile find no node up
+    r = _run("lower-saxony-scenario-c.yaml", "faults=[{kind: node_loss, cluster: iserv-bbb, "
+             'share: 1.0, start: "07:40", end: "08:40"}]', "assignment.outdated_share=0")
+    by_cause = r.extra["lost_pupil_minutes_by_cause"]
+    # the teachers were refused at the dispatcher's step, for the lost nodes
+    assert "dispatcher" not in by_cause and "dispatcher" not in r.extra["failed_attempts_by_cause"]
+    assert by_cause["node_loss"] >= 0.9 * r.kpis["lost_pupil_minutes"]

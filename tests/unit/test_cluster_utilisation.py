@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sim.model.metrics import peak_cluster_utilisation
+from sim.model.capacity import peak_cluster_utilisation
 
 
 def _ts(rows: list[tuple[str, float, str, float]]) -> pd.DataFrame:
@@ -43,7 +43,7 @@ def test_without_cpu_the_larger_of_participants_and_bandwidth_counts() -> None:
 
 
 def test_capacity_at_mix_is_what_the_binding_resource_holds() -> None:
-    from sim.model.metrics import capacity_at_mix
+    from sim.model.capacity import capacity_at_mix
 
     rows = []
     for t, p, cpu in ((0.0, 0.0, 0.0), (60.0, 100.0, 50.0), (120.0, 200.0, 60.0)):

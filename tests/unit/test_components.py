@@ -13,6 +13,7 @@ import pytest
 import simpy
 
 from sim.config import ClusterConfig, MediaConfig
+from sim.model.causes import CAPACITY, DISPATCHER_FAILURE, NODE_LOSS, OK
 from sim.model.components.conference import (
     NodePool,
     ParticipantCount,
@@ -33,21 +34,29 @@ Event = tuple[float, Any, bool]
 # ============================================================================ request queue
 
 
+# cause codes the tests give a queue (any besides OK)
+TIMED_OUT, DOWN = 99, 98
+
+
 class Log:
-    """Collects ``on_done(token, ok)`` calls with the time they happen."""
+    """Collects ``on_done(token, outcome)`` calls with the time they happen: ``events`` as
+    (time, token, served?), ``outcomes`` as (token, outcome)."""
 
     def __init__(self, env: simpy.Environment):
         self.env = env
         self.events: list[Event] = []
+        self.outcomes: list[tuple[Any, int]] = []
 
-    def __call__(self, token: Any, ok: bool) -> None:
-        self.events.append((self.env.now, token, ok))
+    def __call__(self, token: Any, outcome: int) -> None:
+        self.events.append((self.env.now, token, outcome == OK))
+        self.outcomes.append((token, outcome))
 
 
 def _queue(env: simpy.Environment, workers: int = 1, timeout_s: float = math.inf,
            kind: str = "deterministic", **kw: Any) -> RequestQueue:
     draws = UnitDraws(np.random.default_rng(0), kind)
-    return RequestQueue(env, "q", workers=workers, timeout_s=timeout_s, draws=draws, **kw)
+    return RequestQueue(env, "q", workers=workers, timeout_s=timeout_s, draws=draws,
+                        timeout_cause=TIMED_OUT, **kw)
 
 
 def _submit_at(env: simpy.Environment, q: RequestQueue, t: float, token: Any,
@@ -104,7 +113,7 @@ def test_transfer_over_shared_link_adds_processor_sharing_time() -> None:
 def test_never_more_than_workers_busy() -> None:
     env = simpy.Environment()
     workers = 3
-    q = RequestQueue(env, "q", workers=workers, timeout_s=5.0,
+    q = RequestQueue(env, "q", workers=workers, timeout_s=5.0, timeout_cause=TIMED_OUT,
                      draws=UnitDraws(np.random.default_rng(4), "exponential"))
     log = Log(env)
     rng = np.random.default_rng(5)
@@ -189,7 +198,7 @@ def test_littles_law_deterministic_example() -> None:
 
 def test_littles_law_random_example() -> None:
     env = simpy.Environment()
-    q = RequestQueue(env, "q", workers=2, timeout_s=3.0,
+    q = RequestQueue(env, "q", workers=2, timeout_s=3.0, timeout_cause=TIMED_OUT,
                      draws=UnitDraws(np.random.default_rng(1), "exponential"))
     log = Log(env)
     rng = np.random.default_rng(2)
@@ -222,9 +231,9 @@ def test_down_service_refuses_new_requests_and_recovers() -> None:
     q = _queue(env, workers=1, timeout_s=30.0)
     q.enable_outages()
     log = Log(env)
-    call_later(env, 4.0, lambda _: q.set_up(False))
+    call_later(env, 4.0, lambda _: q.hold("test", DOWN))
     _submit_at(env, q, 6.0, "E", 10.0, log)
-    call_later(env, 12.0, lambda _: q.set_up(True))
+    call_later(env, 12.0, lambda _: q.release("test"))
     _submit_at(env, q, 12.0, "F", 10.0, log)
     env.run()
     assert log.events == [(6.0, "E", False), (22.0, "F", True)]
@@ -235,7 +244,7 @@ def test_outage_needs_tracking() -> None:
     env = simpy.Environment()
     q = _queue(env, workers=1, timeout_s=30.0)
     with pytest.raises(RuntimeError, match="enable_outages"):
-        q.set_up(False)
+        q.hold("test", DOWN)
 
 
 def test_crash_fails_queued_and_in_service_requests() -> None:
@@ -245,7 +254,7 @@ def test_crash_fails_queued_and_in_service_requests() -> None:
     log = Log(env)
     for tok in ("A", "B", "C"):
         q.submit(tok, 10.0, log)
-    call_later(env, 4.0, lambda _: q.set_up(False))
+    call_later(env, 4.0, lambda _: q.hold("test", DOWN))
     env.run()
     assert sorted(log.events) == [(4.0, "A", False), (4.0, "B", False), (4.0, "C", False)]
     assert q.waiting == 0 and q.busy == 0
@@ -258,7 +267,7 @@ def test_graceful_stop_lets_service_finish_but_fails_queue() -> None:
     log = Log(env)
     for tok in ("A", "B", "C"):
         q.submit(tok, 10.0, log)
-    call_later(env, 4.0, lambda _: q.set_up(False, fail_in_service=False))
+    call_later(env, 4.0, lambda _: q.hold("test", DOWN, fail_in_service=False))
     env.run()
     assert (4.0, "B", False) in log.events
     assert (4.0, "C", False) in log.events
@@ -274,8 +283,8 @@ def test_outage_and_restore_never_overcommit_workers(graceful: bool) -> None:
     log = Log(env)
     for tok in ("A", "B", "C"):
         q.submit(tok, 10.0, log)
-    call_later(env, 4.0, lambda _: q.set_up(False, fail_in_service=not graceful))
-    call_later(env, 8.0, lambda _: q.set_up(True))
+    call_later(env, 4.0, lambda _: q.hold("test", DOWN, fail_in_service=not graceful))
+    call_later(env, 8.0, lambda _: q.release("test"))
     _submit_at(env, q, 8.0, "F", 10.0, log)
     env.run()
     # deterministic service of 10 s: a success at t was in service on [t − 10, t)
@@ -298,21 +307,21 @@ def _cluster(**kw: Any) -> ClusterConfig:
 
 def test_node_participant_limit() -> None:
     pool = NodePool([_cluster()], SeedTree(1))
-    assert pool.try_admit(0, 0.1)
-    assert pool.try_admit(0, 0.1)
-    assert not pool.try_admit(0, 0.1)  # third participant: over the limit of 2
+    assert pool.try_admit(0, 0.1) == OK
+    assert pool.try_admit(0, 0.1) == OK
+    assert pool.try_admit(0, 0.1) == CAPACITY  # third participant: over the limit of 2
     assert pool.participants[0] == 2
     assert pool.load_mbit_s[0] == pytest.approx(0.2)
     assert pool.admitted == 2 and pool.refused == 1
-    assert pool.try_admit(1, 0.1)  # other nodes unaffected
+    assert pool.try_admit(1, 0.1) == OK  # other nodes unaffected
 
 
 def test_node_bandwidth_limit() -> None:
     pool = NodePool([_cluster(node_max_participants=100)], SeedTree(1))
-    assert pool.try_admit(1, 0.6)
-    assert not pool.try_admit(1, 0.6)  # 1.2 Mbit/s > 1.0, though only 2 of 100 people
+    assert pool.try_admit(1, 0.6) == OK
+    assert pool.try_admit(1, 0.6) == CAPACITY  # 1.2 Mbit/s > 1.0, though only 2 of 100 people
     assert pool.participants[1] == 1
-    assert pool.try_admit(1, 0.4)  # exactly at capacity is allowed
+    assert pool.try_admit(1, 0.4) == OK  # exactly at capacity is allowed
     assert pool.load_mbit_s[1] == pytest.approx(1.0)
     assert pool.utilisation(1) == pytest.approx(1.0)
     assert pool.refused == 1
@@ -320,12 +329,12 @@ def test_node_bandwidth_limit() -> None:
 
 def test_release_restores_room() -> None:
     pool = NodePool([_cluster()], SeedTree(1))
-    assert pool.try_admit(0, 0.3) and pool.try_admit(0, 0.3)
-    assert not pool.try_admit(0, 0.3)
+    assert pool.try_admit(0, 0.3) == OK and pool.try_admit(0, 0.3) == OK
+    assert pool.try_admit(0, 0.3) == CAPACITY
     pool.release(0, 1, 0.3)
     assert pool.participants[0] == 1
     assert pool.load_mbit_s[0] == pytest.approx(0.3)
-    assert pool.try_admit(0, 0.3)
+    assert pool.try_admit(0, 0.3) == OK
     pool.release(0, 2, 0.6)
     assert pool.participants[0] == 0
     assert pool.load_mbit_s[0] == 0.0
@@ -336,7 +345,7 @@ def test_release_restores_room() -> None:
 def test_down_node_refuses() -> None:
     pool = NodePool([_cluster()], SeedTree(1))
     pool.set_node_up(2, False)
-    assert not pool.try_admit(2, 0.0)
+    assert pool.try_admit(2, 0.0) == NODE_LOSS  # refused for the loss of the node, not its capacity
     assert pool.participants[2] == 0 and pool.refused == 1
 
 
@@ -345,9 +354,9 @@ def test_peak_tracking() -> None:
     a = NodePool([_cluster(name="a", node_max_participants=10)], SeedTree(1), shared)
     b = NodePool([_cluster(name="b", node_max_participants=10)], SeedTree(1), shared)
     for _ in range(4):
-        assert a.try_admit(0, 0.05)
+        assert a.try_admit(0, 0.05) == OK
     for _ in range(3):
-        assert b.try_admit(1, 0.05)
+        assert b.try_admit(1, 0.05) == OK
     assert shared.now == 7 and shared.peak == 7
     assert a.peak_participants == 4 and b.peak_participants == 3
     assert a.peak_utilisation == pytest.approx(0.4)  # 4 of 10 people (bandwidth 0.2 of 1)
@@ -356,7 +365,7 @@ def test_peak_tracking() -> None:
     assert a.peak_participants == 4 and a.total_participants == 0
     assert a.peak_utilisation == pytest.approx(0.4)
     # bandwidth can set the peak utilisation too
-    assert b.try_admit(2, 0.9)
+    assert b.try_admit(2, 0.9) == OK
     assert b.peak_utilisation == pytest.approx(0.9)
 
 
@@ -432,22 +441,29 @@ def _dispatcher(nodes: int = 4, policy: str = "least_meetings") -> Dispatcher:
     return Dispatcher(pool, policy, UnitDraws(np.random.default_rng(9), "uniform"))
 
 
+def _place(d: Dispatcher) -> int:
+    """The node ``d`` places a room on (-1: refused, for whatever reason)."""
+    node, outcome = d.place()
+    assert (node >= 0) == (outcome == OK)
+    return node
+
+
 def test_least_meetings_round_robin_with_low_index_ties() -> None:
     d = _dispatcher(4)
-    assert [d.place() for _ in range(9)] == [0, 1, 2, 3, 0, 1, 2, 3, 0]
+    assert [_place(d) for _ in range(9)] == [0, 1, 2, 3, 0, 1, 2, 3, 0]
     np.testing.assert_array_equal(d.pool.meetings, [3, 2, 2, 2])
 
 
 def test_least_meetings_picks_least_loaded() -> None:
     d = _dispatcher(4)
     d.pool.meetings[:] = [2, 1, 1, 3]
-    assert d.place() == 1  # [2, 2, 1, 3]
-    assert d.place() == 2  # [2, 2, 2, 3]
-    assert d.place() == 0  # three-way tie: lowest index
+    assert _place(d) == 1  # [2, 2, 1, 3]
+    assert _place(d) == 2  # [2, 2, 2, 3]
+    assert _place(d) == 0  # three-way tie: lowest index
     d.close(1)
     d.close(1)
     assert d.pool.meetings[1] == 0
-    assert d.place() == 1
+    assert _place(d) == 1
 
 
 def test_least_meetings_skips_down_nodes() -> None:
@@ -455,18 +471,30 @@ def test_least_meetings_skips_down_nodes() -> None:
     d.pool.meetings[:] = [5, 0, 0, 1]
     d.pool.set_node_up(1, False)
     d.pool.set_node_up(2, False)
-    assert [d.place() for _ in range(4)] == [3, 3, 3, 3]  # 3 reaches 5 meetings
-    assert d.place() == 0  # tie 5:5 goes to the lower index
+    assert [_place(d) for _ in range(4)] == [3, 3, 3, 3]  # 3 reaches 5 meetings
+    assert _place(d) == 0  # tie 5:5 goes to the lower index
     np.testing.assert_array_equal(d.pool.meetings, [6, 0, 0, 5])
 
 
-def test_no_node_up_fails() -> None:
-    d = _dispatcher(3)
-    for node in range(3):
-        d.pool.set_node_up(node, False)
-    assert d.place() == -1
-    assert d.failed_creates == 1
-    assert (d.pool.meetings == 0).all()
+@pytest.mark.parametrize("nodes", [3, 40])
+def test_no_node_up_is_node_loss_not_the_dispatcher(nodes: int) -> None:
+    """A room that finds no node up is refused for the loss of the nodes; one the dispatcher
+    failure refuses, for the dispatcher — for either, whatever the other is doing."""
+    for policy in ("least_meetings", "least_participants"):
+        d = _dispatcher(nodes, policy)
+        for node in range(nodes):
+            d.pool.set_node_up(node, False)
+        assert d.place() == (-1, NODE_LOSS)
+        d.failure_create_share = 1.0
+        assert d.place() == (-1, DISPATCHER_FAILURE)  # the dispatcher refuses before looking
+        d.pool.set_node_up(1, True)
+        assert d.place() == (-1, DISPATCHER_FAILURE)
+        d.failure_create_share = 0.0
+        assert d.place() == (1, OK)
+        assert d.failed_creates == 3
+        assert d.route_join() == OK
+        d.failure_join_share = 1.0
+        assert d.route_join() == DISPATCHER_FAILURE
 
 
 @pytest.mark.parametrize("nodes", [4, 40])
@@ -484,7 +512,7 @@ def test_least_meetings_matches_argmin_over_up_nodes(nodes: int) -> None:
                 want = int(np.argmin(np.where(pool.up, pool.meetings, np.iinfo(np.int64).max)))
             else:
                 want = -1
-            got = d.place()
+            got = _place(d)
             assert got == want
             if got >= 0:
                 rooms.append(got)
@@ -500,16 +528,16 @@ def test_least_participants_policy() -> None:
     d = _dispatcher(4, "least_participants")
     for node, n in enumerate([5, 2, 2, 0]):
         for _ in range(n):
-            assert d.pool.try_admit(node, 0.0)
+            assert d.pool.try_admit(node, 0.0) == OK
     d.pool.set_node_up(3, False)
-    assert d.place() == 1
+    assert _place(d) == 1
 
 
 @pytest.mark.parametrize("share", [1.0, 0.0])
-def test_fail_create_share_extremes(share: float) -> None:
+def test_failure_create_share_extremes(share: float) -> None:
     d = _dispatcher(4)
-    d.fail_create_share = share
-    placed = [d.place() for _ in range(500)]
+    d.failure_create_share = share
+    placed = [_place(d) for _ in range(500)]
     if share == 1.0:
         assert placed == [-1] * 500
         assert d.failed_creates == 500
@@ -519,20 +547,20 @@ def test_fail_create_share_extremes(share: float) -> None:
         assert d.failed_creates == 0
 
 
-def test_fail_create_share_partial() -> None:
+def test_failure_create_share_partial() -> None:
     d = _dispatcher(4)
-    d.fail_create_share = 0.3
-    failed = sum(d.place() == -1 for _ in range(4000))
+    d.failure_create_share = 0.3
+    failed = sum(_place(d) == -1 for _ in range(4000))
     assert abs(failed / 4000 - 0.3) < 0.03
     assert d.failed_creates == failed
 
 
 @pytest.mark.parametrize("share", [1.0, 0.0])
-def test_fail_join_share_extremes(share: float) -> None:
+def test_failure_join_share_extremes(share: float) -> None:
     d = _dispatcher(2)
-    d.fail_join_share = share
+    d.failure_join_share = share
     routed = [d.route_join() for _ in range(300)]
-    assert routed == [share == 0.0] * 300
+    assert routed == [OK if share == 0.0 else DISPATCHER_FAILURE] * 300
     assert d.failed_joins == (300 if share == 1.0 else 0)
 
 
@@ -614,12 +642,12 @@ def test_overlapping_outages_keep_the_service_down_until_both_end() -> None:
     q.enable_outages()
     log = Log(env)
     seen: dict[str, float] = {}
-    call_later(env, 4.0, lambda _: q.set_up(False, reason="crash", until=20.0))
-    call_later(env, 10.0, lambda _: q.set_up(False, reason="uplink", until=30.0))
+    call_later(env, 4.0, lambda _: q.hold("crash", DOWN, until=20.0))
+    call_later(env, 10.0, lambda _: q.hold("uplink", DOWN + 1, until=30.0))
     call_later(env, 15.0, lambda _: seen.update(at15=q.down_until))
-    call_later(env, 20.0, lambda _: q.set_up(True, reason="crash"))  # the uplink is still out
+    call_later(env, 20.0, lambda _: q.release("crash"))  # the uplink is still out
     _submit_at(env, q, 25.0, "G", 1.0, log)
-    call_later(env, 30.0, lambda _: q.set_up(True, reason="uplink"))
+    call_later(env, 30.0, lambda _: q.release("uplink"))
     _submit_at(env, q, 31.0, "H", 1.0, log)
     call_later(env, 40.0, lambda _: seen.update(at40=q.down_until))
     env.run()
@@ -632,11 +660,75 @@ def test_outage_of_unknown_end_has_no_down_until() -> None:
     env = simpy.Environment()
     q = _queue(env, workers=1, timeout_s=30.0)
     q.enable_outages()
-    q.set_up(False, reason="a", until=50.0)
-    q.set_up(False, reason="b")  # no known end
+    q.hold("a", DOWN, until=50.0)
+    q.hold("b", DOWN)  # no known end
     assert q.down_until == float("inf")
     q.reject_down(0.0)
     assert q.arrivals == 1 and q.rejected_down == 1
+
+
+def test_each_outcome_carries_its_cause() -> None:
+    """A time-out is the queue's own cause; a request failed by a hold, queued or refused,
+    is the hold's."""
+    env = simpy.Environment()
+    q = _queue(env, workers=1, timeout_s=5.0)
+    q.enable_outages()
+    log = Log(env)
+    _submit_at(env, q, 0.0, "A", 10.0, log)  # served 0–10
+    _submit_at(env, q, 1.0, "B", 10.0, log)  # times out at 6
+    _submit_at(env, q, 20.0, "C", 10.0, log)  # in service when the hold begins at 25
+    call_later(env, 25.0, lambda _: q.hold("uplink", DOWN))
+    _submit_at(env, q, 26.0, "D", 10.0, log)  # refused at once
+    env.run()
+    assert log.outcomes == [("B", TIMED_OUT), ("A", OK), ("C", DOWN), ("D", DOWN)]
+
+
+def test_overlapping_holds_charge_the_one_that_began_first() -> None:
+    """Crash 4–20, uplink 10–30: refused at 12 → crash (it began first, though the uplink
+    was put on last), at 25 → uplink (the crash is over); the settling view ahead of time
+    (``cause_at``) says the same; holds that begin together go to the lower cause code."""
+    env = simpy.Environment()
+    q = _queue(env, workers=1, timeout_s=30.0)
+    q.enable_outages()
+    log = Log(env)
+    crash, uplink = 5, 7
+    call_later(env, 4.0, lambda _: q.hold("crash", crash, until=20.0))
+    seen: dict[str, int] = {}
+
+    def at10(_: Any) -> None:
+        q.hold("uplink", uplink, until=30.0)
+        seen.update(ahead12=q.cause_at(12.0), ahead25=q.cause_at(25.0))
+
+    call_later(env, 10.0, at10)
+    _submit_at(env, q, 12.0, "E", 1.0, log)
+    call_later(env, 20.0, lambda _: q.release("crash"))
+    _submit_at(env, q, 25.0, "F", 1.0, log)
+    call_later(env, 30.0, lambda _: q.release("uplink"))
+    env.run()
+    assert log.outcomes == [("E", crash), ("F", uplink)]
+    assert seen == {"ahead12": crash, "ahead25": uplink}
+    # a tie: both begin at the same instant, in either order
+    for first, second in ((uplink, crash), (crash, uplink)):
+        env = simpy.Environment()
+        q = _queue(env, workers=1)
+        q.enable_outages()
+        q.hold("a", first)
+        q.hold("b", second)
+        assert q.cause_at(env.now) == crash
+        q.release("a")
+        q.release("b")
+        assert q.up and q.cause_at(env.now) == OK
+
+
+def test_a_hold_needs_a_cause() -> None:
+    env = simpy.Environment()
+    q = _queue(env, workers=1)
+    q.enable_outages()
+    with pytest.raises(ValueError, match="cause"):
+        q.hold("x", OK)
+    with pytest.raises(ValueError, match="cause"):
+        RequestQueue(env, "q", workers=1, timeout_s=1.0, timeout_cause=OK,
+                     draws=UnitDraws(np.random.default_rng(0), "deterministic"))
 
 
 # ============================================================================ media mix (CPU)
@@ -679,16 +771,16 @@ def test_pool_admits_by_cpu_when_set() -> None:
     # fill to just under the CPU with audio-only participants
     n = 0
     while node_cpu_load(n + 1, (n + 1) * m.audio_mbit_s, c) <= 0.95:
-        assert pool.try_admit(0, m.audio_mbit_s)
+        assert pool.try_admit(0, m.audio_mbit_s) == OK
         n += 1
     big_video = 0.06 / c.cpu_per_mbit_s  # 0.06 reference servers' worth of forwarding
-    assert not pool.try_admit(0, big_video)
-    assert pool.try_admit(0, m.audio_mbit_s)
+    assert pool.try_admit(0, big_video) == CAPACITY
+    assert pool.try_admit(0, m.audio_mbit_s) == OK
     assert pool.utilisation(0) == pytest.approx(float(pool.cpu[0]) / c.node_cpu)
     free = NodePool([_bbb(node_cpu=None)], SeedTree(1))
     for _ in range(n + 1):
-        assert free.try_admit(0, m.audio_mbit_s)
-    assert free.try_admit(0, big_video)
+        assert free.try_admit(0, m.audio_mbit_s) == OK
+    assert free.try_admit(0, big_video) == OK
     assert np.isinf(free.cap_cpu).all()
 
 

@@ -1,6 +1,7 @@
-"""Each fault and policy type declares its effects; settling of retries at a down server is
-decided from the declarations in one place (``sim.model.effects.settling``), and a type that does
-not declare cannot switch it on."""
+"""Each fault and policy type declares its effects; settling of retries at a down server and
+counting reconnects instead of simulating them are decided from the declarations in one place
+each (``sim.model.effects.settling``, ``rejoins_can_fail``), and a type that does not declare
+cannot switch either shortcut on."""
 
 from __future__ import annotations
 
@@ -10,8 +11,17 @@ import pytest
 
 from sim.config.interventions import Fault as FaultConfig
 from sim.model import policies
-from sim.model.effects import Declares, Effect, Settling, settling
-from sim.model.faults import FAULT_TYPES, Fault, NodeLossFault, UplinkFault, fault_type
+from sim.model.effects import Declares, Effect, Settling, rejoins_can_fail, settling
+from sim.model.faults import (
+    FAULT_TYPES,
+    DispatcherFailureFault,
+    Fault,
+    FrontendFault,
+    NodeLossFault,
+    OverloadCrashFault,
+    UplinkFault,
+    fault_type,
+)
 
 ALL_TYPES: list[type[Declares]] = [*FAULT_TYPES, policies.JoinLimiter,
                                    policies.ScaleUpController, policies.CameraRule,
@@ -60,3 +70,39 @@ def test_a_new_type_without_a_declaration_cannot_enable_settling() -> None:
 def test_fault_type_refuses_an_unknown_config() -> None:
     with pytest.raises(TypeError):
         fault_type(object())
+
+
+PLATFORMS = ["iserv", "bildungscloud", "hannover-city"]
+
+
+def test_a_platforms_way_in_fails_only_where_a_fault_declares_it() -> None:
+    assert rejoins_can_fail([], PLATFORMS) == [False, False, False]
+    # a dispatcher failure and a front-end outage act on their own platform's way in
+    assert rejoins_can_fail([(DispatcherFailureFault, "iserv")], PLATFORMS) == [True, False, False]
+    assert rejoins_can_fail([(FrontendFault, "hannover-city"), (UplinkFault, None),
+                             (OverloadCrashFault, None), (NodeLossFault, None)],
+                            PLATFORMS) == [False, False, True]
+    # policies act on no platform's way in
+    assert rejoins_can_fail([(t, None) for t in ALL_TYPES if not issubclass(t, Fault)],
+                            PLATFORMS) == [False, False, False]
+
+
+def test_the_faults_that_fail_a_way_in_name_their_platform() -> None:
+    way_in = {t for t in FAULT_TYPES if Effect.FAILS_WAY_IN in (t.effects or ())}
+    assert way_in == {DispatcherFailureFault, FrontendFault}
+    assert all("platform" in t.__dict__ for t in way_in)  # each says which platform it hits
+
+
+def test_an_undeclared_type_or_one_without_a_platform_fails_every_way_in() -> None:
+    class Reroute(Fault):  # forgot ``effects``
+        def install(self) -> None:
+            pass
+
+    class Everywhere(Fault):  # fails the way in, on no single platform
+        effects = frozenset({Effect.FAILS_WAY_IN})
+
+        def install(self) -> None:
+            pass
+
+    for cls in (Reroute, Everywhere):
+        assert rejoins_can_fail([(UplinkFault, None), (cls, None)], PLATFORMS) == [True] * 3

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from sim.model.causes import OK
 from sim.model.components.request_queue import RequestQueue
 from sim.model.draws import UnitDraws
 from sim.model.engine import (
@@ -40,13 +41,13 @@ def test_request_outcome_is_an_event_step_can_process() -> None:
     import numpy as np
 
     env = simpy.Environment()
-    fe = RequestQueue(env, "fe", workers=1, timeout_s=10.0,
+    fe = RequestQueue(env, "fe", workers=1, timeout_s=10.0, timeout_cause=1,
                       draws=UnitDraws(np.random.default_rng(1), "deterministic"))
-    got: list[tuple[Any, bool, float]] = []
+    got: list[tuple[Any, int, float]] = []
     for token in ("x", "y"):
-        fe.submit(token, 1.0, lambda tok, ok: got.append((tok, ok, env.now)))
+        fe.submit(token, 1.0, lambda tok, outcome: got.append((tok, outcome, env.now)))
     env.run()  # the generic Environment.step, not the model's run loop
-    assert got == [("x", True, 1.0), ("y", True, 2.0)]
+    assert got == [("x", OK, 1.0), ("y", OK, 2.0)]
 
 
 def test_engine_clock_is_simpys_clock() -> None:
@@ -76,9 +77,9 @@ def test_run_merged_orders_stream_after_simpy_events_and_counts() -> None:
     seen: list[tuple[str, Any, float]] = []
     call_urgent(env, 2.0, lambda a: seen.append(("urgent", a, env.now)), "u")
     call_at(env, 2.0, lambda a: seen.append(("call", a, env.now)), "c")
-    fe = RequestQueue(env, "fe", workers=1, timeout_s=10.0,
+    fe = RequestQueue(env, "fe", workers=1, timeout_s=10.0, timeout_cause=1,
                       draws=UnitDraws(np.random.default_rng(1), "deterministic"))
-    fe.submit("r", 1.5, lambda tok, ok: seen.append(("outcome", tok, env.now)))
+    fe.submit("r", 1.5, lambda tok, outcome: seen.append(("outcome", tok, env.now)))
     # stream entries at 1.0, 2.0 (a tie with the SimPy events: they go first), 2.0, 9.0
     handlers = (lambda i: seen.append(("s0", i, env.now)),
                 lambda i: seen.append(("s1", i, env.now)))
@@ -94,7 +95,7 @@ def test_run_merged_orders_stream_after_simpy_events_and_counts() -> None:
 def test_deliver_later_cancelled_outcome_is_a_no_op() -> None:
     env = Engine()
     got: list[Any] = []
-    out = Outcome(lambda tok, ok: got.append(tok), "x", True)
+    out = Outcome(lambda tok, outcome: got.append(tok), "x", OK)
     deliver_later(env, 1.0, out)
     out.cancelled = True
     run_merged(env, [], [], [], (), until=2.0)

@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from sim.decide.whatif.labels import FAILED_SERIES
-from sim.model.metrics import capacity_at_mix
+from sim.model.capacity import capacity_at_mix
 from sim.runs.io import write_parquet
 
 STATE_METRICS = {"participants": "participants", "capacity_participants": "capacity"}

@@ -9,6 +9,7 @@ One module per concept; each step of an attempt is a callback, nothing is a gene
 - ``logins`` — the morning logins;
 - ``sessions`` — participant-seconds (one place) and the counted reconnects;
 - ``retry`` — the one retry rule (back-off, give-up) and settling a chain at a down server;
+- ``context`` — what the parts are built from: the run they share, the pupils' rules and draws;
 - ``people`` — :class:`Behaviour`, which wires them for one run.
 
 State lives in Python buffers and lists indexed by meeting (``m``), pupil-meeting (``pm``,
@@ -16,6 +17,6 @@ one intending participant of one meeting), morning login and pupil; the rooms' l
 shared with the pupils' chains (the same objects, no copies).
 """
 
-from sim.model.behaviour.people import Behaviour
+from sim.model.behaviour.people import Behaviour, PeopleOutcome
 
-__all__ = ["Behaviour"]
+__all__ = ["Behaviour", "PeopleOutcome"]

@@ -13,11 +13,12 @@ from array import array
 
 import numpy as np
 
-from sim.model.behaviour.retry import RetryRule, settle_while_down
+from sim.model.behaviour.context import Shared
+from sim.model.behaviour.retry import settle_while_down
+from sim.model.causes import OK
 from sim.model.components.request_queue import RequestQueue
-from sim.model.demand import Demand
-from sim.model.engine import Engine, call_at
-from sim.model.recorder import Code, Recorder
+from sim.model.engine import call_at
+from sim.model.recorder import Code
 from sim.model.states import DONE, GAVE_UP, TRYING
 
 _INF = float("inf")
@@ -26,11 +27,11 @@ _INF = float("inf")
 class Logins:
     """The login chains of one run."""
 
-    def __init__(self, env: Engine, demand: Demand, frontend_of_school: list[RequestQueue],
-                 login_at: array, rule: RetryRule, patience_s: float, day_end: float,
-                 recorder: Recorder, settle: bool):
-        self.env = env
-        self._rule = rule
+    def __init__(self, run: Shared, frontend_of_school: list[RequestQueue], login_at: array,
+                 patience_s: float, day_end: float, settle: bool):
+        self.env = run.env
+        self._rule = run.retry
+        demand, recorder = run.demand, run.recorder
         self._patience = patience_s
         self._end = day_end
         self._login_at = login_at  # when each pupil was logged in (inf: not yet); shared
@@ -70,8 +71,8 @@ class Logins:
         # _try on a front end without outages, inlined; the outcome in its one place
         self._att[i] += 1
         self._c_attempt(now)
-        ok, t = fe.request(fe.login_service_s)
-        if ok:
+        outcome, t = fe.request(fe.login_service_s)
+        if outcome == OK:
             self._succeeded(i, t)
         else:
             self._failed(i, t)
@@ -107,8 +108,8 @@ class Logins:
         if fe.tracked:  # an outage may still fail it: deliver the outcome as an event
             fe.submit(i, fe.login_service_s, self._done)
             return
-        ok, t = fe.request(fe.login_service_s)
-        if ok:
+        outcome, t = fe.request(fe.login_service_s)
+        if outcome == OK:
             self._succeeded(i, t)
         else:
             self._failed(i, t)
@@ -122,9 +123,9 @@ class Logins:
         self._t[i] = t
         self._c_ok(t)
 
-    def _done(self, i: int, ok: bool) -> None:
+    def _done(self, i: int, outcome: int) -> None:
         t = self.env.now
-        if ok:
+        if outcome == OK:
             self._succeeded(i, t)
         else:
             self._failed(i, t)
@@ -149,7 +150,7 @@ class Logins:
         of two events per attempt. During the 08:00 crashes of outdated servers this is most
         of the morning's login traffic (≈ 20 % of all front-end requests of an ordinary day).
         """
-        att, t, gave_up = settle_while_down(
+        att, t, gave_up, _ = settle_while_down(
             self._rule, fe, self.env.now, self._att[i], self.chain[i], self._patience,
             self._end, fe.down_until, self._c_attempt, self._c_fail)
         self._att[i] = att

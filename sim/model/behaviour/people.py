@@ -3,15 +3,20 @@ sessions, and the one retry rule they share (see the package docstring for the m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 
 from sim.config import Scenario
+from sim.model.behaviour.context import PupilDraws, PupilRules, Shared
 from sim.model.behaviour.lobby import Lobby
 from sim.model.behaviour.logins import Logins
 from sim.model.behaviour.pupils import Pupils
 from sim.model.behaviour.retry import RetryRule
 from sim.model.behaviour.rooms import Rooms
 from sim.model.behaviour.sessions import Sessions
+from sim.model.causes import Ledger
 from sim.model.demand import Demand
 from sim.model.draws import UnitDraws
 from sim.model.effects import Settling
@@ -21,8 +26,32 @@ from sim.model.recorder import Recorder
 from sim.model.world import World
 
 
+@dataclass(frozen=True)
+class PeopleOutcome:
+    """The people at the end of a run, as the KPIs read them (views of the final state)."""
+
+    pm_status: np.ndarray  # per pupil-meeting: status (sim.model.states) …
+    pm_attempts: np.ndarray  # … attempts
+    pm_join_t: np.ndarray  # … first join (NaN: never)
+    pupil_lost_s: np.ndarray  # per pupil: meeting seconds lost
+    login_status: np.ndarray  # per morning login: status …
+    login_t: np.ndarray  # … when it got in
+    m_state: list[int]  # per meeting: status …
+    m_open_t: list[float]  # … when its room opened (NaN: never)
+    trying: int  # pupils still trying (the live counter)
+    lost_s: float
+    session_s: float  # participant-seconds in conferences …
+    session_s_platform: list[float]  # … per platform
+    ledger: Ledger  # the charges by cause (sim.model.causes)
+
+
 class Behaviour:
     """Attempt state machines of all pupils and teachers of one run.
+
+    What the run's faults and policies allow is decided from their declarations
+    (``sim.model.effects``) and handed in: ``settle`` (settling retries at a down server) and
+    ``rejoins_fail`` (per platform, whether a dropped participant may fail to get back in, so
+    that drops are simulated; none by default).
 
     The stream handlers (:meth:`close_meeting`, :meth:`teacher_first_attempt`,
     :meth:`pupil_first_attempt`, :meth:`login_first_attempt`), the node-loss reaction
@@ -43,33 +72,28 @@ class Behaviour:
         rng_counted: np.random.Generator | None = None,
         policies: PolicySet | None = None,
         settle: Settling | None = None,
+        rejoins_fail: Sequence[bool] | None = None,
     ):
         b = scenario.behaviour
         pol = policies if policies is not None else PolicySet()
         settle = settle if settle is not None else Settling(logins=True, joins=True)
         platforms = world.platforms
-        self.retry = rule = RetryRule(b, draws_backoff)
+        self.retry = RetryRule(b, draws_backoff)
         self.sessions = Sessions(
             len(platforms), b.reconnect_per_h, recorder,
             rng_counted or np.random.Generator(np.random.PCG64(1)))
         self.lobby = Lobby(b.patience_s)
-        self.rooms = Rooms(env, demand, world, recorder, rule, b.teacher_patience_s,
-                           scenario.media, pol.join_limiter, self.sessions, self.lobby)
+        run = Shared(env, demand, recorder, self.retry, scenario.media, self.lobby,
+                     self.sessions, n_pupils)
+        self.rooms = Rooms(run, world, b.teacher_patience_s, pol.join_limiter)
         self.pupils = Pupils(
-            env, demand, self.rooms, self.lobby, self.sessions, world.school_frontend, recorder,
-            rule, b.patience_s, scenario.media, n_pupils, pol.join_limiter, pol.camera,
-            pol.first_pupil_opens,
-            # platforms whose rejoins can fail (a dispatcher or front-end fault is declared)
-            [any(getattr(f, "platform", None) == pl.name for f in scenario.faults)
-             for pl in platforms],
-            rng_reconnect,
-            draws_returns or UnitDraws(np.random.Generator(np.random.PCG64(0)), "uniform"),
-            b.give_up_return_share, b.give_up_return_after_s,
-            settle=b.retries and settle.joins,
-        )
-        self.logins = Logins(env, demand, world.school_frontend, self.pupils.login_at_buf,
-                             rule, b.login_patience_s, scenario.day.end, recorder,
-                             settle.logins)
+            run, self.rooms, world.school_frontend,
+            PupilRules.of(b, pol, settle.joins,
+                          rejoins_fail if rejoins_fail is not None else [False] * len(platforms)),
+            PupilDraws(reconnect=rng_reconnect, returns=draws_returns or UnitDraws(
+                np.random.Generator(np.random.PCG64(0)), "uniform")))
+        self.logins = Logins(run, world.school_frontend, self.pupils.login_at_buf,
+                             b.login_patience_s, scenario.day.end, settle.logins)
         # the stream's handlers
         self.close_meeting = self.rooms.close_meeting
         self.teacher_first_attempt = self.rooms.teacher_first_attempt
@@ -125,6 +149,14 @@ class Behaviour:
     @property
     def reconnects_expected(self) -> float:
         return self.sessions.reconnects_expected
+
+    def outcome(self) -> PeopleOutcome:
+        """What the KPIs read of the people at the end of the run."""
+        p = self.pupils
+        return PeopleOutcome(p.pm_status, p.pm_attempts, p.pm_join_t, p.pupil_lost_s,
+                             self.lg_status, self.lg_t, self.m_state, self.m_open_t, p.trying,
+                             p.lost_s, self.sessions.session_s,
+                             self.sessions.session_s_platform, p.ledger)
 
     def count_reconnects(self) -> None:
         """Draw the counted reconnects of every session ended (end of run)."""

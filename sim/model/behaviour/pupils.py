@@ -20,18 +20,14 @@ from array import array
 
 import numpy as np
 
-from sim.config import MediaConfig
-from sim.model.behaviour.lobby import Lobby
-from sim.model.behaviour.retry import RetryRule, settle_while_down
+from sim.model.behaviour.context import PupilDraws, PupilRules, Shared
+from sim.model.behaviour.retry import settle_while_down
 from sim.model.behaviour.rooms import Rooms
-from sim.model.behaviour.sessions import Sessions
-from sim.model.causes import CAPACITY, DISPATCHER, MODERATOR_LATE, NODE_LOSS, RATE_LIMITED, Ledger
+from sim.model.causes import MODERATOR_LATE, NODE_LOSS, OK, Ledger
 from sim.model.components.conference import join_load_mbit_s
 from sim.model.components.request_queue import RequestQueue
 from sim.model.demand import Demand
-from sim.model.draws import UnitDraws
-from sim.model.engine import Engine, call_at, call_later
-from sim.model.policies import CameraRule, JoinLimiter
+from sim.model.engine import call_at, call_later
 from sim.model.recorder import Code, Recorder
 from sim.model.states import (
     DONE,
@@ -51,40 +47,48 @@ _INF = float("inf")
 class Pupils:
     """The join chains of all pupil-meetings of one run."""
 
-    def __init__(self, env: Engine, demand: Demand, rooms: Rooms, lobby: Lobby,
-                 sessions: Sessions, frontend_of_school: list[RequestQueue], recorder: Recorder,
-                 rule: RetryRule, patience_s: float, media: MediaConfig, n_pupils: int,
-                 limiter: JoinLimiter | None, camera: CameraRule | None,
-                 first_pupil_opens: bool, drops_simulated_on: list[bool],
-                 rng_reconnect: np.random.Generator, draws_returns: UnitDraws,
-                 return_share: float, return_after_s: float, settle: bool):
-        self.env = env
+    def __init__(self, run: Shared, rooms: Rooms, frontend_of_school: list[RequestQueue],
+                 rules: PupilRules, draws: PupilDraws):
+        self.env = run.env
         self.rooms = rooms
-        self._lobby = lobby
-        self._sessions = sessions
-        self._rule = rule
-        self.patience = patience_s
-        self._media = media
-        self._limiter = limiter
-        self._camera = camera
-        self.first_pupil_opens = first_pupil_opens
+        self._lobby, self._sessions, self._rule = run.lobby, run.sessions, run.retry
+        self._media = run.media
+        self.patience = rules.patience_s
+        self.return_share, self.return_after = rules.return_share, rules.return_after_s
+        self._limiter, self._camera = rules.limiter, rules.camera
+        self.first_pupil_opens = rules.first_pupil_opens
         self.settle_outages = True  # False: event by event (the reference for the tests)
-        self._settle = settle  # retries on, and the run's faults and policies allow it
-        self.return_share = return_share
-        self.return_after = return_after_s
-        self._returns = draws_returns
-        self._rc_rng = rng_reconnect  # drops simulated event by event
-        self.reconnect_rate_s = sessions.reconnect_rate_s
-        # platforms whose rejoins can fail (a dispatcher or front-end fault is declared)
-        self._sim_drops_platform = drops_simulated_on
-        # the rooms' state, shared (the same lists)
+        self._settle = rules.settle  # retries on, and the run's faults and policies allow it
+        # platforms whose way in can fail a rejoin: their drops are simulated event by event
+        self._sim_drops_platform = list(rules.rejoins_fail) or [False] * len(rooms.disp)
+        self._rc_rng, self._returns = draws.reconnect, draws.returns
+        self.reconnect_rate_s = run.sessions.reconnect_rate_s
+        self._share_rooms(rooms)
+        self._bind_channels(run.recorder)
+        self._chain_state(run.demand, run.n_pupils, frontend_of_school)
+        # live counters for the per-minute series
+        self.trying = 0  # pupil chains in progress (incl. lobby)
+        self.in_session = 0  # pupils in a conference
+        self.lost_s = 0.0
+        # direct accounting (sim.model.causes): the cause of each chain's first failure (0: none)
+        self._cause = bytearray(run.demand.n_pm)
+        self._m_cause = rooms.m_cause
+        self.ledger = Ledger()
+        self.failed_by_cause = self.ledger.failed
+        run.lobby.attach(self.admit, self.give_up, self.pm_chain)
+        rooms.attach(self.eject, self.end_sessions)
+
+    def _share_rooms(self, rooms: Rooms) -> None:
+        """The rooms' state, shared (the same lists)."""
         self.m_state, self.m_end, self.m_start = rooms.m_state, rooms.m_end, rooms.m_start
         self.m_platform, self.m_pool, self.m_node = rooms.m_platform, rooms.m_pool, rooms.m_node
         self.m_U, self.m_W, self.m_screen = rooms.m_U, rooms.m_W, rooms.m_screen
         self.m_t_chain, self.m_teacher_t = rooms.m_t_chain, rooms.m_teacher_t
         self._m_pm_lo, self._m_pm_hi = rooms.m_pm_lo, rooms.m_pm_hi
         self._disp = rooms.disp
-        # recorder channels of the hot paths, bound once (one list append per outcome)
+
+    def _bind_channels(self, recorder: Recorder) -> None:
+        """The recorder channels of the hot paths, bound once (one list append per outcome)."""
         self._c_attempt = recorder.channel(Code.ATTEMPT)
         self._c_join = recorder.channel(Code.JOIN_OK)
         self._c_fail_fe = recorder.channel(Code.FAIL_FRONTEND)
@@ -94,6 +98,10 @@ class Pupils:
         self._c_gave_up = recorder.channel(Code.GAVE_UP)
         self._c_rate = recorder.channel(Code.RATE_LIMITED)
 
+    def _chain_state(self, demand: Demand, n_pupils: int,
+                     frontend_of_school: list[RequestQueue]) -> None:
+        """Per pupil-meeting and per pupil: hot state in Python buffers (fast scalar access)
+        with numpy views (fast vector ops)."""
         n_pm = demand.n_pm
         self.pm_meeting = demand.pm_meeting.tolist()
         self.pm_pupil = demand.pm_pupil.tolist()
@@ -101,7 +109,6 @@ class Pupils:
         self._cam_eff = bytearray(n_pm)  # camera of the current session (policy may switch off)
         self._counted = bytearray(n_pm)  # reconnects of the current session are counted
         self.pm_counted = np.frombuffer(self._counted, dtype=np.uint8)
-        # Hot state in Python buffers (fast scalar access) with numpy views (fast vector ops).
         self._st = bytearray(n_pm)
         self.pm_status = np.frombuffer(self._st, dtype=np.int8)
         self._att = array("i", bytes(4 * n_pm))
@@ -122,17 +129,6 @@ class Pupils:
         # every attempt: three random reads over arrays of a million entries)
         self._pm_fe = [frontend_of_school[s]
                        for s in demand.pupil_school[demand.pm_pupil].tolist()]
-        # live counters for the per-minute series
-        self.trying = 0  # pupil chains in progress (incl. lobby)
-        self.in_session = 0  # pupils in a conference
-        self.lost_s = 0.0
-        # direct accounting (sim.model.causes): the cause of each chain's first failure (0: none)
-        self._cause = bytearray(n_pm)
-        self._m_cause = rooms.m_cause
-        self.ledger = Ledger()
-        self.failed_by_cause = self.ledger.failed
-        lobby.attach(self.admit, self.give_up, self.pm_chain)
-        rooms.attach(self.eject, self.end_sessions)
 
     # ---------------------------------------------------------------- attempts
     def first_attempt(self, pm: int) -> None:
@@ -190,13 +186,12 @@ class Pupils:
             return False
         p = self.m_platform[m]
         att0 = self._att[pm]
-        att, t, gave_up = settle_while_down(
+        att, t, gave_up, cause = settle_while_down(
             self._rule, fe, now, att0, self.pm_chain[pm], self.patience, end, until,
-            self._c_attempt[p].append, self._c_fail_fe[p].append)
+            self._c_attempt[p].append, self._c_fail_fe[p].append, self.failed_by_cause)
         self._att[pm] = att
-        self.failed_by_cause[fe.outage_cause] += att - att0
         if not self._cause[pm]:
-            self._cause[pm] = fe.outage_cause
+            self._cause[pm] = cause
         if not gave_up:
             call_at(self.env, t, self._attempt, pm)
         elif t > now:
@@ -208,14 +203,13 @@ class Pupils:
     def _give_up_now(self, pm: int) -> None:
         self.give_up(pm, self.env.now)
 
-    def _frontend_done(self, pm: int, ok: bool) -> None:
+    def _frontend_done(self, pm: int, outcome: int) -> None:
         m = self.pm_meeting[pm]
         p = self.m_platform[m]
         now = self.env.now
-        if not ok:
+        if outcome != OK:  # the front end's cause of the failure
             self._c_fail_fe[p].append(now)
-            fe = self._pm_fe[pm]
-            self._failed(pm, fe.cause if fe.up else fe.outage_cause)
+            self._failed(pm, outcome)
             return
         pupil = self.pm_pupil[pm]
         if self._login_at[pupil] > now:
@@ -223,20 +217,20 @@ class Pupils:
         st = self.m_state[m]
         if st == M_OPEN:
             disp = self._disp[p]
-            if disp.fail_join_share > 0.0 and not disp.route_join():
+            if disp.failure_join_share > 0.0 and (outcome := disp.route_join()) != OK:
                 self._c_fail_disp[p].append(now)
-                self._failed(pm, DISPATCHER)
+                self._failed(pm, outcome)
                 return
             self.admit(pm, m, now)
         elif st in (M_FAILED, M_CLOSED):
             self.give_up(pm, now)
-        elif not self._disp[p].route_join():
+        elif (outcome := self._disp[p].route_join()) != OK:
             self._c_fail_disp[p].append(now)
-            self._failed(pm, DISPATCHER)
+            self._failed(pm, outcome)
         elif self.first_pupil_opens:  # policy: the first to arrive creates the room
-            if not self.rooms.create_room(m):
+            if (outcome := self.rooms.create_room(m)) != OK:
                 self._c_fail_disp[p].append(now)
-                self._failed(pm, DISPATCHER)
+                self._failed(pm, outcome)
                 return
             if self.admit(pm, m, now):
                 self.rooms.room_opened(m, now)
@@ -253,14 +247,15 @@ class Pupils:
             cam = self._camera.camera(cam, u)  # policy: no camera in large rooms
         d = join_load_mbit_s(u, w, cam, self.m_screen[m], self._media)
         node = self.m_node[m]
-        if self._limiter is not None and not self._limiter.allow(self.m_platform[m], node, m,
-                                                                   now):
+        limiter = self._limiter
+        if limiter is not None and (
+                outcome := limiter.admit(self.m_platform[m], node, m, now)) != OK:
             self._c_rate[self.m_platform[m]].append(now)
-            self._failed(pm, RATE_LIMITED)
+            self._failed(pm, outcome)
             return False
-        if not self.m_pool[m].try_admit(node, d):
+        if (outcome := self.m_pool[m].try_admit(node, d)) != OK:
             self._c_fail_cap[self.m_platform[m]].append(now)
-            self._failed(pm, CAPACITY)
+            self._failed(pm, outcome)
             return False
         self._cam_eff[pm] = cam
         self.m_U[m] = u + 1

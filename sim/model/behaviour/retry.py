@@ -60,23 +60,29 @@ class RetryRule:
 
 def settle_while_down(rule: RetryRule, fe: RequestQueue, t: float, att: int, chain: float,
                       patience: float, end: float, until: float,
-                      attempt: Callable[[float], None],
-                      fail: Callable[[float], None]) -> tuple[int, float, bool]:
+                      attempt: Callable[[float], None], fail: Callable[[float], None],
+                      failed_by_cause: list[int] | None = None) -> tuple[int, float, bool, int]:
     """Settle a chain whose attempt at ``t`` finds ``fe`` down, up to ``until`` (before which
     every attempt fails on arrival): each attempt is recorded (``attempt``, ``fail``) and
-    counted at the front end, with the same back-off draws as event by event.
+    counted at the front end, with the same back-off draws as event by event, and charged to
+    the cause the front end refuses it for at its time (``failed_by_cause``, if given).
 
-    Returns ``(attempts so far, time, gave_up)``: the give-up's time, or the first retry at or
-    after ``until`` (to be scheduled as an event).
+    Returns ``(attempts so far, time, gave_up, cause of the first attempt's refusal)``: the
+    give-up's time, or the first retry at or after ``until`` (to be scheduled as an event).
     """
+    first = 0
     while True:
         att += 1
         attempt(t)
-        fe.reject_down(t)
+        cause = fe.reject_down(t)
         fail(t)
+        if failed_by_cause is not None:
+            failed_by_cause[cause] += 1
+        if not first:
+            first = cause
         t_next = rule.next_try(att, t, chain, patience, end)
         if t_next is None:
-            return att, t, True
+            return att, t, True, first
         if t_next >= until:
-            return att, t_next, False
+            return att, t_next, False, first
         t = t_next

@@ -14,16 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sim.config import MediaConfig
-from sim.model.behaviour.lobby import Lobby
-from sim.model.behaviour.retry import RetryRule
-from sim.model.behaviour.sessions import Sessions
-from sim.model.causes import CAPACITY, DISPATCHER, RATE_LIMITED
+from sim.model.behaviour.context import Shared
+from sim.model.causes import OK
 from sim.model.components.conference import NodePool, meeting_load_mbit_s
-from sim.model.demand import KIND_POISSON, Demand
-from sim.model.engine import Engine, call_at, call_later
+from sim.model.demand import KIND_POISSON
+from sim.model.engine import call_at, call_later
 from sim.model.policies import JoinLimiter
-from sim.model.recorder import Code, Recorder
+from sim.model.recorder import Code
 from sim.model.states import M_CLOSED, M_FAILED, M_OPEN, M_OPENING, M_PENDING
 from sim.model.world import World
 
@@ -31,17 +28,17 @@ from sim.model.world import World
 class Rooms:
     """The meetings of one run: their rooms, their teachers' attempt chains, their ends."""
 
-    def __init__(self, env: Engine, demand: Demand, world: World, recorder: Recorder,
-                 rule: RetryRule, teacher_patience_s: float, media: MediaConfig,
-                 limiter: JoinLimiter | None, sessions: Sessions, lobby: Lobby):
-        self.env = env
-        self.rec = recorder
-        self._rule = rule
+    def __init__(self, run: Shared, world: World, teacher_patience_s: float,
+                 limiter: JoinLimiter | None):
+        self.env = run.env
+        self.rec = run.recorder
+        self._rule = run.retry
         self.teacher_patience = teacher_patience_s
-        self._media = media
+        self._media = run.media
         self._limiter = limiter
-        self._sessions = sessions
-        self._lobby = lobby
+        self._sessions = run.sessions
+        self._lobby = run.lobby
+        demand = run.demand
         platforms = world.platforms
         self.platforms = platforms
         n_m = demand.n_meetings
@@ -109,42 +106,41 @@ class Rooms:
         fe = self.m_frontend[m]
         fe.submit(m, fe.join_service_s, self._teacher_frontend_done)
 
-    def create_room(self, m: int) -> bool:
-        """Have the dispatcher place the room on a node (once); False if it fails."""
+    def create_room(self, m: int) -> int:
+        """Have the dispatcher place the room on a node (once): ``OK``, or the cause the
+        dispatcher refused it for."""
         if self.m_node[m] >= 0:
-            return True
-        node = self.disp[self.m_platform[m]].place()
-        if node < 0:
-            return False
-        self.m_node[m] = node
-        return True
+            return OK
+        node, outcome = self.disp[self.m_platform[m]].place()
+        if outcome == OK:
+            self.m_node[m] = node
+        return outcome
 
-    def _teacher_frontend_done(self, m: int, ok: bool) -> None:
+    def _teacher_frontend_done(self, m: int, outcome: int) -> None:
         if not self._teacher_wants_in(m):
             return  # the meeting ended while the request was in the front end
         p = self.m_platform[m]
         now = self.env.now
-        if not ok:
+        if outcome != OK:  # the front end's cause of the failure
             self.rec.rec(self.host_code(m, Code.FAIL_FRONTEND, Code.T_FAIL), p, now)
-            fe = self.m_frontend[m]
-            self._teacher_failed(m, fe.cause if fe.up else fe.outage_cause)
+            self._teacher_failed(m, outcome)
             return
         opened = self.m_state[m] == M_OPEN  # by the first pupil (policy)
-        if not opened and not self.create_room(m):
+        if not opened and (outcome := self.create_room(m)) != OK:
             self.rec.rec(self.host_code(m, Code.FAIL_DISPATCH, Code.T_FAIL), p, now)
-            self._teacher_failed(m, DISPATCHER)
+            self._teacher_failed(m, outcome)
             return
         cam = self.m_tcam[m]
         u, w = self.m_U[m], self.m_W[m]
         d = self.load(m, u + 1, w + cam) - self.load(m, u, w)
         node = self.m_node[m]
-        if self._limiter is not None and not self._limiter.allow(p, node, m, now):
+        if self._limiter is not None and (outcome := self._limiter.admit(p, node, m, now)) != OK:
             self.rec.rec(self.host_code(m, Code.FAIL_CAPACITY, Code.T_FAIL), p, now)
-            self._teacher_failed(m, RATE_LIMITED)
+            self._teacher_failed(m, outcome)
             return
-        if not self.m_pool[m].try_admit(node, d):
+        if (outcome := self.m_pool[m].try_admit(node, d)) != OK:
             self.rec.rec(self.host_code(m, Code.FAIL_CAPACITY, Code.T_FAIL), p, now)
-            self._teacher_failed(m, CAPACITY)
+            self._teacher_failed(m, outcome)
             return
         self.m_U[m] = u + 1
         self.m_W[m] = w + int(cam)

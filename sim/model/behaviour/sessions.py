@@ -5,10 +5,10 @@ law against the sampled occupancy. Every session that ends is accounted here
 (:meth:`Sessions.add`), whatever ended it: the meeting's end, a lost node, a drop.
 
 A participant's client drops and reconnects at ``reconnect_per_h`` (a Poisson process, not
-in the last minute). Where no fault can touch the way back in (no dispatcher or front-end
-fault on the platform, the school's server not subject to an outage), a reconnect always
-succeeds within a fraction of a second, so it is counted (as a drop, a join attempt and a
-join, at a uniform time within the session) instead of simulated event by event; elsewhere
+in the last minute). Where no fault can touch the way back in (no dispatcher failure or
+front-end outage on the platform, the school's server not subject to an outage), a reconnect
+always succeeds within a fraction of a second, so it is counted (as a drop, a join attempt and
+a join, at a uniform time within the session) instead of simulated event by event; elsewhere
 the pupils' chain simulates it (``sim.model.behaviour.pupils``). Nothing in the run depends on
 these counts, so they are drawn for all sessions at once at the end
 (:meth:`Sessions.count_reconnects`): one vectorised draw instead of a few numpy calls per

@@ -30,6 +30,7 @@ import math
 import numpy as np
 
 from sim.config import ClusterConfig, MediaConfig
+from sim.model.causes import CAPACITY, NODE_LOSS, OK
 from sim.model.seeds import SeedTree
 
 
@@ -221,11 +222,13 @@ class NodePool:
         cpu = self._ca[node] * p + self._cc[node] * load
         return max(p / self._cap_p[node], load / self._cap_b[node], cpu / self._cap_c[node])
 
-    def try_admit(self, node: int, d_load: float) -> bool:
-        """Add one participant (egress grows by ``d_load``) if the node has room."""
+    def try_admit(self, node: int, d_load: float) -> int:
+        """Add one participant (egress grows by ``d_load``) if the node has room: ``OK``, or
+        the refusal's cause — ``CAPACITY`` (participants, bandwidth or CPU), ``NODE_LOSS``
+        (the node is down)."""
         if not self._up[node]:
             self.refused += 1
-            return False
+            return NODE_LOSS
         p = self._p[node] + 1
         load = self._load[node] + d_load
         cap_p = self._cap_p[node]
@@ -234,7 +237,7 @@ class NodePool:
         cpu = self._ca[node] * p + self._cc[node] * load
         if p > cap_p or load > cap_b or cpu > cap_c:
             self.refused += 1
-            return False
+            return CAPACITY
         self._p[node] = p
         self._load[node] = load
         self._joins[node] += 1
@@ -256,7 +259,7 @@ class NodePool:
             u = ub
         if u > self.peak_utilisation:
             self.peak_utilisation = u
-        return True
+        return OK
 
     def release(self, node: int, participants: int, d_load: float) -> None:
         """Remove participants whose meeting egress was ``d_load``."""

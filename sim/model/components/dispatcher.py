@@ -6,8 +6,15 @@ Placement policies:
   running meetings; a create goes to the least-loaded server and counts immediately.
 - ``least_participants`` — the later Scalelite rule (load = attendees), by utilisation.
 
-Ties go to the lowest node index, so placement is deterministic. Faults (``sim.model.faults``) set
-``fail_create_share``/``fail_join_share``: that share of creations/joins fails while active.
+Ties go to the lowest node index, so placement is deterministic. A dispatcher failure
+(``sim.model.faults``) sets ``failure_create_share``/``failure_join_share``: that share of
+creations/joins fails while it lasts.
+
+Each outcome carries its reason (``sim.model.causes``): a refused creation or join is
+``DISPATCHER_FAILURE`` when the dispatcher failure refused it; a creation finding no node up is
+``NODE_LOSS`` — the platform's nodes are all lost (every cluster has at least one regular node,
+and only a lost node is down; reserve nodes that were never started add none), so it is the
+loss of nodes, not the dispatcher, that a planner would have to prevent.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import heapq
 
 import numpy as np
 
+from sim.model.causes import DISPATCHER_FAILURE, NODE_LOSS, OK
 from sim.model.components.conference import NodePool
 from sim.model.draws import UnitDraws
 
@@ -25,8 +33,8 @@ class Dispatcher:
         self.pool = pool
         self.policy = policy
         self._u = draws  # uniform draws for partial failures
-        self.fail_create_share = 0.0
-        self.fail_join_share = 0.0
+        self.failure_create_share = 0.0
+        self.failure_join_share = 0.0
         self.failed_creates = 0
         self.failed_joins = 0
         # least_meetings on a large pool: a heap of (meetings, node), see _place_least_meetings
@@ -35,20 +43,28 @@ class Dispatcher:
         self._counts: list[int] = []
         self._seen_up_changes = -1
 
-    def place(self) -> int:
-        """Choose a node for a new room; -1 when the dispatcher fails or no node is up."""
-        if self.fail_create_share > 0.0 and self._u.next() < self.fail_create_share:
+    def place(self) -> tuple[int, int]:
+        """Choose a node for a new room: ``(node, OK)``, or ``(-1, cause)`` — ``DISPATCHER_FAILURE``
+        when the dispatcher failure refuses it, ``NODE_LOSS`` when no node is up."""
+        if self.failure_create_share > 0.0 and self._u.next() < self.failure_create_share:
             self.failed_creates += 1
-            return -1
+            return -1, DISPATCHER_FAILURE
         if self._heap_in_use:
-            return self._place_least_meetings()
+            node = self._place_least_meetings()
+        elif self.pool.n_nodes <= 8:  # small pools: a Python scan beats numpy's call overhead
+            node = self._place_small()
+        else:
+            node = self._place_least_used()
+        if node < 0:
+            self.failed_creates += 1
+            return -1, NODE_LOSS
+        return node, OK
+
+    def _place_least_used(self) -> int:
         pool = self.pool
-        if pool.n_nodes <= 8:  # small pools: a Python scan beats numpy's call overhead
-            return self._place_small()
         score = np.where(pool.up, pool.participants / pool.cap_participants, np.inf)
         node = int(np.argmin(score))
         if not pool.up[node]:
-            self.failed_creates += 1
             return -1
         pool.meetings[node] += 1
         return node
@@ -77,7 +93,6 @@ class Dispatcher:
             pool.meetings[node] = c + 1
             heapq.heapreplace(heap, (c + 1, node))
             return node
-        self.failed_creates += 1
         return -1
 
     def _rebuild(self) -> list[tuple[int, int]]:
@@ -101,17 +116,17 @@ class Dispatcher:
             if score < best_score:
                 best, best_score = node, score
         if best < 0:
-            self.failed_creates += 1
             return -1
         pool.meetings[best] += 1
         return best
 
-    def route_join(self) -> bool:
-        """Whether a join gets through the dispatcher (False during a dispatcher fault)."""
-        if self.fail_join_share > 0.0 and self._u.next() < self.fail_join_share:
+    def route_join(self) -> int:
+        """A join through the dispatcher: ``OK``, or ``DISPATCHER_FAILURE`` when the dispatcher
+        failure refuses it."""
+        if self.failure_join_share > 0.0 and self._u.next() < self.failure_join_share:
             self.failed_joins += 1
-            return False
-        return True
+            return DISPATCHER_FAILURE
+        return OK
 
     def close(self, node: int) -> None:
         pool = self.pool

@@ -10,6 +10,7 @@ from __future__ import annotations
 import simpy
 
 from sim.config import PlatformConfig
+from sim.model.causes import LOGIN_SERVICE
 from sim.model.components.conference import NodePool, ParticipantCount
 from sim.model.components.dispatcher import Dispatcher
 from sim.model.components.request_queue import RequestQueue
@@ -38,6 +39,7 @@ class Platform:
             workers=fe.workers,
             timeout_s=fe.timeout_s,
             draws=UnitDraws.for_cv(seeds.rng(f"platform.{cfg.name}.frontend"), fe.service_cv),
+            timeout_cause=LOGIN_SERVICE + index,
             login_service_s=fe.login_service_s,
             join_service_s=fe.join_service_s,
         )

@@ -14,22 +14,47 @@ the request starts (a processor-sharing approximation).
 
 Statistics: arrivals, served, timed out, waited, total wait, total busy time, and the queue
 length at any instant (``waiting_at``), for Little's law and the Erlang-C oracle.
+
+Every outcome carries its reason: :data:`OK`, or the cause code (``sim.model.causes``) of
+the failure — the queue's own ``timeout_cause`` for a request that waited too long, the
+cause of the hold that refused it for a request that found the service down. The service is
+down while any *hold* is on (:meth:`RequestQueue.hold`, :meth:`RequestQueue.release`): each
+fault holds it down for its own reason and cause, and overlapping holds keep it down until the
+last one is released. A request refused while several holds are on is charged to the hold that
+began first; holds that began at the same instant go to the lowest cause code (a fixed order,
+independent of the order in which faults were installed).
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import simpy
 
+from sim.model.causes import OK
 from sim.model.draws import UnitDraws
 from sim.model.engine import Outcome, deliver_later
 
-OnDone = Callable[[Any, bool], None]
+OnDone = Callable[[Any, int], None]
 _heappop = heapq.heappop
+
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    """A queue's counters, for the arrivals from ``count_from`` on (a snapshot)."""
+
+    count_from: float
+    arrivals: int
+    served: int
+    timed_out: int
+    waited: int
+    wait_sum_s: float  # over served and timed-out requests
+    busy_sum_s: float
 
 
 class RequestQueue:
@@ -42,6 +67,8 @@ class RequestQueue:
         workers: int,
         timeout_s: float,
         draws: UnitDraws,
+        *,
+        timeout_cause: int,
         login_service_s: float = 1.0,
         join_service_s: float = 1.0,
         link_mbit_s: float = 0.0,
@@ -56,11 +83,12 @@ class RequestQueue:
         self._draws = draws
         self.link_mbit_s = link_mbit_s
         self.transfer_mbit = transfer_mbit
-        self.up = True
-        # cause codes (sim.model.causes) of a request failing here: up, and down; set by the world
-        self.cause = 0
-        self.outage_cause = 0
-        self._down: dict[Any, float] = {}  # why it is down → when that ends (inf: unknown)
+        if timeout_cause == OK:
+            raise ValueError(f"{name}: a time-out needs a cause code other than OK")
+        self.timeout_cause = timeout_cause  # the cause of a request that waited too long
+        self.up = True  # no hold is on
+        # the holds keeping it down: reason → (since, cause, until (inf: not known))
+        self._holds: dict[Any, tuple[float, int, float]] = {}
         self._busy_until: list[float] = []  # heap: when each busy worker frees up
         self._waiting_until: list[float] = []  # heap: when each queued request leaves the queue
         # statistics (for arrivals at or after count_from)
@@ -79,8 +107,9 @@ class RequestQueue:
         self._last_service = 0.0
 
     # -- the queue ---------------------------------------------------------------------------
-    def request(self, mean_service_s: float) -> tuple[bool, float]:
-        """A request arriving now: ``(True, completion time)`` or ``(False, failure time)``."""
+    def request(self, mean_service_s: float) -> tuple[int, float]:
+        """A request arriving now: ``(OK, completion time)`` or ``(cause, failure time)``
+        — the cause of the hold that refuses it, or the time-out's."""
         now = self.env.now
         counted = now >= self.count_from
         if counted:
@@ -88,7 +117,7 @@ class RequestQueue:
         if not self.up:
             if counted:
                 self.rejected_down += 1
-            return False, now
+            return self.cause_at(now), now
         heap = self._busy_until
         while heap and heap[0] <= now:  # workers done by now are free
             _heappop(heap)
@@ -105,7 +134,7 @@ class RequestQueue:
                 self.timed_out += 1
                 self.waited += 1
                 self.wait_sum_s += self.timeout_s
-            return False, fail_t
+            return self.timeout_cause, fail_t
         draws = self._draws  # UnitDraws.next, inlined (≈1.8 M requests a day)
         k = draws._i
         buf = draws._buf
@@ -134,7 +163,7 @@ class RequestQueue:
             if start > now:
                 self.waited += 1
                 self.wait_sum_s += start - now
-        return True, done
+        return OK, done
 
     def request_batch(self, times: np.ndarray, mean_service_s: float) -> np.ndarray | None:
         """Requests arriving at ``times`` (sorted, from now on, with nothing observing the queue
@@ -178,12 +207,13 @@ class RequestQueue:
         return done
 
     def submit(self, token: Any, mean_service_s: float, on_done: OnDone) -> None:
-        """Submit a request; ``on_done(token, ok)`` is called at completion or time-out."""
+        """Submit a request; ``on_done(token, outcome)`` is called at completion or failure
+        (``outcome``: :data:`OK` or the failure's cause code)."""
         now = self.env.now
-        ok, t = self.request(mean_service_s)
-        out = Outcome(on_done, token, ok)
+        cause, t = self.request(mean_service_s)
+        out = Outcome(on_done, token, cause)
         if self.tracked:
-            out.start = t - (self._last_service if ok else 0.0)
+            out.start = t - (self._last_service if cause == OK else 0.0)
             out.done = t
             inflight = self._inflight
             inflight.append(out)
@@ -215,35 +245,38 @@ class RequestQueue:
             heapq.heappop(h)
         return len(h)
 
+    def stats(self) -> QueueStats:
+        """The counters now."""
+        return QueueStats(self.count_from, self.arrivals, self.served, self.timed_out,
+                          self.waited, self.wait_sum_s, self.busy_sum_s)
+
     # -- faults ----------------------------------------------------------------------------
     def enable_outages(self) -> None:
-        """Track in-flight requests so that :meth:`set_up` can fail them (costs a little)."""
+        """Track in-flight requests so that :meth:`hold` can fail them (costs a little)."""
         self.tracked = True
 
-    def set_up(self, up: bool, fail_in_service: bool = True, reason: Any = "manual",
-               until: float = float("inf")) -> None:
-        """Take the service down for ``reason`` or end that reason's outage.
+    def hold(self, reason: Any, cause: int, until: float = float("inf"),
+             fail_in_service: bool = True) -> None:
+        """Hold the service down for ``reason`` (a key of the caller's: one fault, one crash),
+        charging the requests it refuses to ``cause``, until :meth:`release` of that reason.
 
-        The service is up only while no reason holds it down: a crash and an uplink outage
-        that overlap keep the server down until both are over. ``until``: when this reason's
-        outage will end, if known (a scheduled restart or repair); callers may then settle
-        requests that fall within the outage at once (see :attr:`down_until`).
+        The service is up only while no hold is on: a crash and an uplink outage that overlap
+        keep the server down until both are over. ``until``: when this hold will be released,
+        if known (a scheduled restart or repair); callers may then settle requests that fall
+        within the outage at once (see :attr:`down_until`, :meth:`cause_at`).
 
-        Going down (the first reason), every queued request fails now (the client sees an
-        error), and so do the requests in service unless ``fail_in_service`` is False (a
-        graceful stop). New requests fail at once while down. Coming back, the workers start
-        empty apart from requests that survived a graceful stop.
+        The first hold takes the service down: every queued request fails now with ``cause``
+        (the client sees an error), and so do the requests in service unless
+        ``fail_in_service`` is False (a graceful stop). New requests fail at once while down.
+        Coming back, the workers start empty apart from requests that survived a graceful stop.
         """
         if not self.tracked:
             raise RuntimeError(f"{self.name}: enable_outages() before the run to model outages")
+        if cause == OK:
+            raise ValueError(f"{self.name}: a hold needs a cause code other than OK")
         now = self.env.now
-        if up:
-            self._down.pop(reason, None)
-            if not self._down:
-                self.up = True
-            return
-        was_up = not self._down
-        self._down[reason] = until
+        was_up = not self._holds
+        self._holds[reason] = (now, cause, until)
         if not was_up:
             return
         self.up = False
@@ -252,7 +285,7 @@ class RequestQueue:
         for o in self._inflight:
             if o.cancelled or o.done <= now:
                 continue
-            if o.ok and o.start <= now and not fail_in_service:
+            if o.cause == OK and o.start <= now and not fail_in_service:
                 survivors.append(o)
             else:
                 o.cancelled = True
@@ -262,20 +295,40 @@ class RequestQueue:
         self._waiting_until = []
         self._inflight = survivors
         for o in failing:
-            o.fn(o.token, False)
+            o.fn(o.token, cause)
+
+    def release(self, reason: Any) -> None:
+        """End the hold of ``reason`` (nothing if it is not on); up when no hold is left."""
+        self._holds.pop(reason, None)
+        if not self._holds:
+            self.up = True
 
     @property
     def down_until(self) -> float:
-        """While down: the earliest time it can be up again (``inf``: not known — a reason
-        set down without ``until`` may be cleared at any time)."""
-        return max(self._down.values()) if self._down else self.env.now
+        """While down: the earliest time it can be up again (``inf``: not known — a hold
+        without ``until`` may be released at any time)."""
+        return max(h[2] for h in self._holds.values()) if self._holds else self.env.now
 
-    def reject_down(self, t: float) -> None:
-        """Count a request at ``t`` that found the service down, without making it (the
-        caller settled a request falling within a known outage ahead of time)."""
+    def cause_at(self, t: float) -> int:
+        """The cause a request refused at ``t`` (now, or within the holds on now) is charged
+        to: of the holds still on at ``t``, the one that began first; at a tie, the lowest
+        cause code. (A hold that begins after now can begin first at no later ``t``, so this
+        is what the request will be told.) :data:`OK` if no hold is on."""
+        holds = self._holds
+        if len(holds) == 1:
+            for _, cause, _ in holds.values():
+                return cause
+        on = [h for h in holds.values() if h[2] > t] or list(holds.values())
+        return min(on)[1] if on else OK
+
+    def reject_down(self, t: float) -> int:
+        """Count a request at ``t`` that finds the service down, without making it (the
+        caller settles a request falling within a known outage ahead of time); returns the
+        cause it is refused for (:meth:`cause_at`)."""
         if t >= self.count_from:
             self.arrivals += 1
             self.rejected_down += 1
+        return self.cause_at(t)
 
     def finish(self) -> None:
         """End of run (nothing to flush: outcomes were decided at arrival)."""

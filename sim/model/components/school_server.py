@@ -11,6 +11,7 @@ from __future__ import annotations
 import simpy
 
 from sim.config import ServerTierConfig
+from sim.model.causes import SERVER_TIER_CAUSE
 from sim.model.components.request_queue import RequestQueue
 from sim.model.draws import UnitDraws
 
@@ -32,6 +33,7 @@ class SchoolServer(RequestQueue):
             workers=tier.workers,
             timeout_s=tier.timeout_s,
             draws=draws,
+            timeout_cause=SERVER_TIER_CAUSE[tier_name],  # its workers or its uplink
             login_service_s=tier.login_service_s,
             join_service_s=tier.join_service_s,
             link_mbit_s=uplink_mbit_s * max(1e-3, 1.0 - background_share),
