@@ -444,98 +444,147 @@ def size_capacity(
     tgt = Target.parse(target) if isinstance(target, str) else target
     if replications < 2:
         raise ValueError("sizing needs at least 2 replications per candidate (a CI)")
-    given = param
-    param = positional_param(scenario, param)  # names → positions; printed with names
-    shown = named_in(scenario, param)
-    factor = factor_of(scenario)
-    central = factor != 1.0 and bool(_CENTRAL.match(param))
-    whole_now = current_value(scenario, param)
-    # search the miniature's own counts (a whole-state count would plateau over 1/s values)
-    scenario = faithful(scenario)
-    now = current_value(scenario, param)
-    scenario_from_dict(scenario.model_dump(mode="json"), "<sizing>", [f"{param}={now}"])
+    p = _searched(scenario, param)
     seeds = replication_seeds(seed, replications)
-    bound, why, baseline = analytic_bound(scenario, param, tgt, seeds[0])
-    cache: dict[int, Evidence] = {}
-
-    def meets(value: int) -> bool:
-        if value not in cache:
-            if len(cache) >= max_candidates:
-                raise _Budget
-            tasks = [
-                task_for(
-                    scenario,
-                    s,
-                    [f"{param}={value}"],
-                    key=f"{value}-{r}",
-                    labels={"replication": r, "name": f"{param}={value}"},
-                )
-                for r, s in enumerate(seeds)
-            ]
-            v = kpi_values(run_tasks(tasks, executor, run_progress), tgt.kpi)
-            iv = kpi_interval(tgt.kpi, v)
-            cache[value] = Evidence(
-                value,
-                float(v.mean()),
-                mean_interval(v).half_width,
-                tgt.interval_bound(iv),
-                # a replication where the KPI is undefined leaves the candidate unproven
-                tgt.met_by(iv) and bool(np.isfinite(v).all()),
-                v.tolist(),
-                iv.lo,
-                iv.hi,
-            )
-            if progress is not None:
-                progress(cache[value])
-        return cache[value].met
-
-    def gains(smaller: int, larger: int) -> bool:
-        """Is ``larger`` significantly better than ``smaller`` (paired, same seeds)?"""
-        a, b = cache[smaller].per_replication, cache[larger].per_replication
-        diff = paired_difference(np.array(a), np.array(b))
-        # better means up for a >= target, down for a <= target
-        return bool(diff.lo > 0 if tgt.op == ">=" else diff.hi < 0)
-
-    hi = max(minimum, bound.value if bound else now)
-    assumed = bound.lower_value if bound and bound.lower_value is not None else None
-    note, outcome = "", "answer"
-    answer: int | None = None
-    try:
-        answer = search_minimum(
-            meets,
-            hi,
-            assumed if assumed is not None and assumed < hi else None,
-            minimum,
-            gains,
-            maximum if maximum is not None else 64 * max(hi, now),
-        )
-    except _Budget:
-        outcome = "budget"
-        note = (
-            f"stopped after {max_candidates} candidates before the bracket closed; "
-            "raise --max-candidates or start nearer the answer"
-        )
-    except Unreachable as exc:
-        outcome = "unreachable"
-        note = f"target not reachable through {shown}: {exc}"
+    bound, why, baseline = analytic_bound(p.scenario, p.path, tgt, seeds[0])
+    trials = _Trials(p.scenario, p.path, tgt, seeds, executor, max_candidates, progress,
+                     run_progress)
+    answer, outcome, note = _search(trials, bound, p, minimum, maximum)
     return SizingResult(
-        param=param,
+        param=p.path,
         target=tgt,
         answer=answer,
-        current_value=now,
+        current_value=p.now,
         analytic=bound,
-        candidates=cache,
+        candidates=trials.cache,
         replications=replications,
         seed=seed,
         note=note,
         outcome=outcome,
         analytic_note=why,
         baseline=baseline,
-        param_named=shown if given == param else given,
-        scale=factor,
-        central=central,
-        current_whole_state=whole_now,
+        param_named=p.shown if p.given == p.path else p.given,
+        scale=p.factor,
+        central=p.central,
+        current_whole_state=p.whole_now,
     )
+
+
+@dataclass(frozen=True)
+class _Searched:
+    """The parameter a search sizes: as given, by position and by name; the scenario it is
+    searched on (the faithful miniature) and its value there and in the whole state."""
+
+    given: str
+    path: str
+    shown: str
+    factor: float
+    central: bool
+    """A central capacity at a scale below 1: searched in the miniature's own counts."""
+    whole_now: int
+    scenario: Scenario
+    now: int
+
+
+def _searched(scenario: Scenario, param: str) -> _Searched:
+    """Where the search runs and in whose counts: the miniature's own counts (a whole-state
+    count would plateau over 1/s values); :class:`ConfigError` for a parameter it cannot set."""
+    path = positional_param(scenario, param)  # names → positions; printed with names
+    shown = named_in(scenario, path)
+    factor = factor_of(scenario)
+    whole_now = current_value(scenario, path)
+    mini = faithful(scenario)
+    now = current_value(mini, path)
+    scenario_from_dict(mini.model_dump(mode="json"), "<sizing>", [f"{path}={now}"])
+    return _Searched(given=param, path=path, shown=shown, factor=factor,
+                     central=factor != 1.0 and bool(_CENTRAL.match(path)),
+                     whole_now=whole_now, scenario=mini, now=now)
+
+
+@dataclass
+class _Trials:
+    """Candidate values of ``param`` run on the same seeds (paired replications), at most
+    ``most`` of them; the :class:`Evidence` of each in ``cache``."""
+
+    scenario: Scenario
+    param: str
+    target: Target
+    seeds: list[int]
+    executor: Any | None
+    most: int
+    progress: Callable[[Evidence], None] | None
+    run_progress: Callable[[int, int], None] | None
+    cache: dict[int, Evidence] = field(default_factory=dict)
+
+    def meets(self, value: int) -> bool:
+        """Does ``value`` meet the target (run once; :class:`_Budget` past ``most``)?"""
+        if value not in self.cache:
+            if len(self.cache) >= self.most:
+                raise _Budget
+            self.cache[value] = self._run(value)
+            if self.progress is not None:
+                self.progress(self.cache[value])
+        return self.cache[value].met
+
+    def _run(self, value: int) -> Evidence:
+        """The target KPI of ``value`` over the replications, and whether it meets."""
+        tgt, param = self.target, self.param
+        tasks = [
+            task_for(
+                self.scenario,
+                s,
+                [f"{param}={value}"],
+                key=f"{value}-{r}",
+                labels={"replication": r, "name": f"{param}={value}"},
+            )
+            for r, s in enumerate(self.seeds)
+        ]
+        v = kpi_values(run_tasks(tasks, self.executor, self.run_progress), tgt.kpi)
+        iv = kpi_interval(tgt.kpi, v)
+        return Evidence(
+            value,
+            float(v.mean()),
+            mean_interval(v).half_width,
+            tgt.interval_bound(iv),
+            # a replication where the KPI is undefined leaves the candidate unproven
+            tgt.met_by(iv) and bool(np.isfinite(v).all()),
+            v.tolist(),
+            iv.lo,
+            iv.hi,
+        )
+
+    def gains(self, smaller: int, larger: int) -> bool:
+        """Is ``larger`` significantly better than ``smaller`` (paired, same seeds)?"""
+        a, b = self.cache[smaller].per_replication, self.cache[larger].per_replication
+        diff = paired_difference(np.array(a), np.array(b))
+        # better means up for a >= target, down for a <= target
+        return bool(diff.lo > 0 if self.target.op == ">=" else diff.hi < 0)
+
+
+def _search(trials: _Trials, bound: AnalyticBound | None, p: _Searched, minimum: int,
+            maximum: int | None) -> tuple[int | None, str, str]:
+    """The smallest value meeting the target, searched from the analytic bracket (else from
+    the current value), and how the search ended: (answer, outcome, note) with the outcome
+    ``answer``, ``budget`` or ``unreachable``."""
+    hi = max(minimum, bound.value if bound else p.now)
+    assumed = bound.lower_value if bound and bound.lower_value is not None else None
+    try:
+        answer = search_minimum(
+            trials.meets,
+            hi,
+            assumed if assumed is not None and assumed < hi else None,
+            minimum,
+            trials.gains,
+            maximum if maximum is not None else 64 * max(hi, p.now),
+        )
+    except _Budget:
+        return None, "budget", (
+            f"stopped after {trials.most} candidates before the bracket closed; "
+            "raise --max-candidates or start nearer the answer"
+        )
+    except Unreachable as exc:
+        return None, "unreachable", f"target not reachable through {p.shown}: {exc}"
+    return answer, "answer", ""
 
 
 def confirm_at_full_scale(
