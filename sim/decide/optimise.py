@@ -66,7 +66,7 @@ from sim.decide.optimum import (  # re-exported: sim.decide.optimise's results
 from sim.decide.search import Outcome, choose, optuna_search
 from sim.experiments.comparisons import run_tasks
 from sim.experiments.executors import task_for
-from sim.experiments.sizing import Target
+from sim.experiments.targets import Target
 from sim.model.costs import scenario_cost
 from sim.model.seeds import replication_seeds
 from sim.runs.stats import kpi_interval

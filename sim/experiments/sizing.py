@@ -1,12 +1,8 @@
 """Capacity sizing: the smallest integer setting that meets a service target at 95 % confidence.
 
-1. **Analytic bracket** (for ``platforms[i].clusters[j].nodes`` or ``.node_max_participants``
-   and a target that maps to a blocking probability): the offered load ``A`` of the platform —
-   ``rate × holding`` for Poisson validation demand, else the peak concurrent participants of
-   an unconstrained baseline run — gives Erlang-B's minimum number of participant slots ``c*``
-   for the target blocking ``B``; a loss system can never meet ``B`` with ``c ≤ A(1 − B)``
-   slots (carried load ``A(1 − B)`` must fit below ``c``). Slots become the parameter's value
-   via the cluster's node size (``nodes = ⌈slots / node_max_participants⌉``) or node count.
+1. **Analytic bracket** (:mod:`sim.experiments.capacity_bound`): for a cluster's node count or
+   node size and a target that maps to a blocking probability, Erlang-B's slot count for the
+   platform's offered load, and a value that cannot meet the target.
 2. **Search with paired replications**: every candidate runs the same R seeds (common random
    numbers). A candidate *meets* the target when the 95 % CI bound does — the lower bound for
    ``>=``, the upper bound for ``<=``. The bracket is checked (and widened if the model
@@ -21,10 +17,9 @@ that implies (one miniature node is ``1 / s`` whole-state nodes). ``confirm_at_f
 runs that whole-state figure at scale 1 on the search's seeds and says whether it meets the
 target there (queueing is not scale-free: see docs/scale.md).
 
-Targets and their blocking equivalents: ``blocking_probability<=B`` → ``B``;
-``join_success_rate>=p`` → ``1 − p``; ``pQ_time_to_join_s<=T`` → ``1 − Q/100`` (a join that
-succeeds at the first attempt takes about no time, so Q % must not be refused). Other KPIs and
-parameters are searched from the scenario's current value without an analytic bound.
+Targets (:class:`~sim.experiments.targets.Target`) with a blocking equivalent get the
+bracket; other KPIs and parameters are searched from the scenario's current value without an
+analytic bound.
 """
 
 from __future__ import annotations
@@ -41,85 +36,25 @@ import pandas as pd
 from sim.config import ConfigError, Scenario, parse_override, scenario_from_dict
 from sim.config.loading import _defaults_as_data
 from sim.config.paths import named_in, positional
-from sim.experiments.analytic import min_servers_erlang_b
+from sim.experiments.capacity_bound import AnalyticBound, analytic_bound
 from sim.experiments.comparisons import kpi_values, run_tasks
 from sim.experiments.executors import task_for
-from sim.model.metrics import KPI_NAMES
+from sim.experiments.targets import Target
 from sim.model.scale import factor_of, faithful, with_scale
 from sim.model.seeds import replication_seeds
-from sim.model.simulation import simulate_once
-from sim.runs.stats import Interval, kpi_interval, mean_interval, paired_difference
+from sim.runs.stats import kpi_interval, mean_interval, paired_difference
 
-_TARGET = re.compile(r"^\s*([a-z0-9_]+)\s*(>=|<=)\s*([-+0-9.eE]+)\s*$")
-_CAPACITY = re.compile(r"^platforms\[(\d+)\]\.clusters\[(\d+)\]\.(nodes|node_max_participants)$")
-_PCT = re.compile(r"^p(\d+)_time_to_join_s$")
+__all__ = [  # Target, AnalyticBound and analytic_bound are re-exported from their homes
+    "AnalyticBound", "Evidence", "SizingResult", "Target", "Unreachable", "analytic_bound",
+    "confirm_at_full_scale", "current_value", "positional_param", "search_minimum",
+    "size_capacity",
+]
+
 # the central capacities sim.model.scale scales with demand (searched in miniature units)
 _CENTRAL = re.compile(
     r"^(platforms\[\d+\]\.(frontend\.workers|clusters\[\d+\]\.nodes)"
     r"|policies\.scale_up\[\d+\]\.(reserve_nodes|step_nodes))$"
 )
-
-
-@dataclass(frozen=True)
-class Target:
-    """A service target such as ``join_success_rate>=0.99``."""
-
-    kpi: str
-    op: str
-    value: float
-
-    @classmethod
-    def parse(cls, text: str) -> Target:
-        """Parse ``KPI>=value`` or ``KPI<=value`` (:class:`ConfigError` if malformed)."""
-        m = _TARGET.match(text)
-        if not m:
-            raise ConfigError([f"--target {text}: expected KPI>=value or KPI<=value"])
-        kpi, op, raw = m.groups()
-        if kpi not in KPI_NAMES:
-            raise ConfigError(
-                [f"--target {text}: unknown KPI {kpi!r} (known: {', '.join(KPI_NAMES)})"]
-            )
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ConfigError([f"--target {text}: {raw!r} is not a number"]) from None
-        if not math.isfinite(value):
-            raise ConfigError([f"--target {text}: the value must be finite"])
-        return cls(kpi, op, value)
-
-    def bound(self, mean: float, half: float) -> float:
-        """The CI bound that must meet the target (lower for ``>=``, upper for ``<=``)."""
-        return mean - half if self.op == ">=" else mean + half
-
-    def met(self, mean: float, half: float) -> bool:
-        return self._meets(self.bound(mean, half))
-
-    def interval_bound(self, iv: Interval) -> float:
-        """The end of ``iv`` that must meet the target (``lo`` for ``>=``, ``hi`` for ``<=``)."""
-        return iv.lo if self.op == ">=" else iv.hi
-
-    def met_by(self, iv: Interval) -> bool:
-        """Does the interval's relevant end meet the target?"""
-        return self._meets(self.interval_bound(iv))
-
-    def _meets(self, b: float) -> bool:
-        if not math.isfinite(b):
-            return False
-        return b >= self.value if self.op == ">=" else b <= self.value
-
-    def blocking(self) -> float | None:
-        """The Erlang-B blocking target equivalent to this target (None if there is none)."""
-        if self.kpi == "blocking_probability" and self.op == "<=":
-            return self.value
-        if self.kpi == "join_success_rate" and self.op == ">=":
-            return 1.0 - self.value
-        m = _PCT.match(self.kpi)
-        if m and self.op == "<=":
-            return 1.0 - int(m[1]) / 100.0
-        return None
-
-    def __str__(self) -> str:
-        return f"{self.kpi}{self.op}{self.value:g}"
 
 
 @dataclass(frozen=True)
@@ -138,21 +73,6 @@ class Evidence:
     per_replication: list[float]
     lo: float = math.nan
     hi: float = math.nan
-
-
-@dataclass(frozen=True)
-class AnalyticBound:
-    """Erlang-B's answer for the parameter, and a value that cannot meet the target."""
-
-    offered_erlangs: float
-    load_source: str
-    target_blocking: float
-    slots: int
-    """Erlang-B minimum participant slots for the target blocking."""
-    value: int
-    """``slots`` expressed as the parameter's value."""
-    lower_value: int | None
-    """Largest value with at most ``A(1 − B)`` slots (cannot meet the target)."""
 
 
 @dataclass
@@ -264,79 +184,6 @@ def current_value(scenario: Scenario, param: str) -> int:
     if not isinstance(node, int) or isinstance(node, bool):
         raise ConfigError([f"--param {param}: not an integer setting (sizing searches integers)"])
     return node
-
-
-def _offered_load(
-    scenario: Scenario, param: str, platform: int, seed: int
-) -> tuple[float, str, dict[str, Any]]:
-    """Offered load (Erlangs) of the platform that ``param`` belongs to."""
-    plat = scenario.platforms[platform]
-    poisson = scenario.demand.poisson
-    if scenario.demand.kind == "poisson" and poisson is not None:
-        if poisson.platform == plat.name:
-            a = poisson.arrival_rate_per_s * poisson.holding_mean_s
-            src = f"Poisson demand: {poisson.arrival_rate_per_s:g}/s × {poisson.holding_mean_s:g} s"
-            return a, src, {}
-        return 0.0, f"the Poisson demand goes to {poisson.platform}, not {plat.name}", {}
-    # Timetable demand: the peak of an unconstrained baseline run (capacity ×4 until no node of
-    # the platform was full), treated as a stationary offered load — conservative.
-    value = current_value(scenario, param)
-    runs = []
-    for _ in range(4):
-        sc = scenario_from_dict(
-            scenario.model_dump(mode="json"), "<baseline>", [f"{param}={value}"]
-        )
-        sc.source_path = scenario.source_path
-        r = simulate_once(sc, seed)
-        peak = r.extra["peak_participants_per_platform"][plat.name]
-        util = r.extra["peak_node_utilisation_per_platform"][plat.name]
-        runs.append({"value": value, "peak_participants": peak, "peak_node_utilisation": util})
-        if util < 0.95:
-            break
-        value *= 4
-    return (
-        float(runs[-1]["peak_participants"]),
-        (
-            f"peak concurrent participants on {plat.name} in a baseline run with "
-            f"{named_in(scenario, param)}={runs[-1]['value']}"
-        ),
-        {"runs": runs},
-    )
-
-
-def analytic_bound(
-    scenario: Scenario, param: str, target: Target, seed: int = 1
-) -> tuple[AnalyticBound | None, str, dict[str, Any]]:
-    """Erlang-B bracket for ``param`` (None with the reason when there is none)."""
-    m = _CAPACITY.match(param)
-    b = target.blocking()
-    if not m:
-        return None, "no analytic bound for this parameter (only cluster nodes / node size)", {}
-    if b is None or not 0.0 < b < 1.0:
-        return None, f"no blocking equivalent of the target {target}", {}
-    i, j, kind = int(m[1]), int(m[2]), m[3]
-    if i >= len(scenario.platforms) or j >= len(scenario.platforms[i].clusters):
-        raise ConfigError([f"--param {param}: no such platform/cluster in the scenario"])
-    a, source, baseline = _offered_load(scenario, param, i, seed)
-    if a <= 0.0:
-        return None, f"no offered load on that platform ({source})", baseline
-    cluster = scenario.platforms[i].clusters[j]
-    per = cluster.node_max_participants if kind == "nodes" else cluster.nodes
-    slots = min_servers_erlang_b(a, b)
-    floor_slots = math.floor(a * (1.0 - b))
-    lower = floor_slots // per
-    return (
-        AnalyticBound(
-            offered_erlangs=a,
-            load_source=source,
-            target_blocking=b,
-            slots=slots,
-            value=max(1, math.ceil(slots / per)),
-            lower_value=lower if lower >= 1 else None,
-        ),
-        "",
-        baseline,
-    )
 
 
 class _Budget(Exception):
