@@ -37,7 +37,7 @@ from sim.config import Scenario, load_scenario
 from sim.model.components.conference import participants_per_node
 from sim.model.simulation import RunResult, simulate_once
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "configs"
 DEFAULT_DAY = CONFIGS / "lower-saxony-scenario-c.yaml"
 

@@ -217,3 +217,14 @@ def test_layering_check_catches_a_planted_upward_import(tmp_path: Path, planted:
     engine.write_text(engine.read_text() + "\n" + planted)
     found = upward_imports(import_graph(copy))
     assert len(found) == 1 and found[0].startswith("sim.model.engine (model) → "), found
+
+
+def test_modules_find_the_repository_from_their_new_place() -> None:
+    """Modules that find the repository from their own file (configs, docs, the git commit
+    stamped on results) look two levels up since the regroup put them in a layer's folder."""
+    from sim.experiments.validation import CONFIGS, REPO
+    from sim.runs.provenance import git_commit
+
+    assert SIM.parent == REPO and CONFIGS.is_dir()
+    if (SIM.parent / ".git").exists():  # a checkout (a worktree's .git is a file)
+        assert git_commit() is not None
