@@ -265,7 +265,7 @@ def sweep(
 
     Rows are stored as runs finish: an interrupted sweep resumes where it stopped.
     """
-    from sim.experiments.sweep import SweepStore, load_sweep, run_sweep
+    from sim.experiments.sweep import SweepStore, load_sweep
     from sim.report.i18n import Tr
 
     _check_executor_options(workers, scheduler)
@@ -274,59 +274,84 @@ def sweep(
     tr = Tr(lang or sw.base.report.lang)  # the summary and the report alike
     # refuse another sweep's DIR before starting, but write nothing until the executor is up
     SweepStore(out_dir).check(sw, force=force)
-    total = len(sw.tasks)
-    show = err.is_terminal and not os.environ.get("CI")
-    state = {"errors": 0, "reported": -1}
-    bar: Progress | None = None
-    task_id: Any = None
-
-    def progress(done: int, _total: int, row: dict[str, Any] | None) -> None:
-        if row is not None and row.get("error"):
-            state["errors"] += 1
-        if bar is not None and row is None:  # resumed: the stored runs do not count for the ETA
-            bar.reset(task_id, completed=done, errors=0)
-        elif bar is not None:
-            bar.update(task_id, completed=done, errors=state["errors"])
-        elif row is not None and done * 10 // total > state["reported"]:
-            state["reported"] = done * 10 // total  # without a terminal: a line per 10 %
-            _note(f"sweep {sw.name}: {done}/{total} runs, {state['errors']} errors")
-
     with _executor(workers, scheduler) as ex:
         _note(
             f"sweep {sw.name}: {len(sw.points)} points × {sw.spec.replications} "
-            f"replications = {total} runs on {ex.name} → {out_dir}"
+            f"replications = {len(sw.tasks)} runs on {ex.name} → {out_dir}"
         )
-        try:
-            if show:
-                with Progress(
-                    TextColumn("[bold]sweep[/bold] {task.description}"),
-                    BarColumn(bar_width=20),
-                    MofNCompleteColumn(),
-                    TextColumn("{task.fields[errors]} errors"),
-                    TimeElapsedColumn(),
-                    TimeRemainingColumn(),
-                    console=err,
-                    transient=True,
-                ) as bar:
-                    task_id = bar.add_task(_u(sw.name), total=total, errors=0)
-                    res = run_sweep(sw, out_dir, ex, force, retry_errors, progress)
+        res = _run_sweep(sw, out_dir, ex, force, retry_errors)
+    _print_sweep_result(res, sw, out_dir, tr, no_report)
+
+
+def _run_sweep(sw: Any, out_dir: Path, ex: Any, force: bool, retry_errors: bool) -> Any:
+    """Run the sweep into ``out_dir`` showing its progress; an interruption or a failing
+    disk ends the command saying how many runs are stored and how to resume."""
+    from sim.experiments.sweep import run_sweep
+
+    total = len(sw.tasks)
+    try:
+        with _sweep_progress(sw.name, total) as progress:
+            return run_sweep(sw, out_dir, ex, force, retry_errors, progress)
+    except KeyboardInterrupt:
+        stored = len(list((out_dir / "parts").glob("*.parquet")))
+        _note(
+            f"interrupted: {stored} of {total} runs are stored in {out_dir}/parts; "
+            "run the same command again to resume"
+        )
+        raise SystemExit(130) from None  # past typer: its 130 would add a second message
+    except OSError as exc:  # disk full, directory gone or read-only
+        stored = len(list((out_dir / "parts").glob("*.parquet")))
+        raise _fail(
+            f"--out {out_dir}: cannot store results ({exc.strerror or exc}); the {stored} "
+            f"runs stored so far are intact; fix that and run the same command again to "
+            "resume",
+            code=1,
+        ) from None
+
+
+@contextlib.contextmanager
+def _sweep_progress(
+    name: str, total: int
+) -> Iterator[Callable[[int, int, dict[str, Any] | None], None]]:
+    """How a sweep shows its progress: on a terminal a bar of runs with the errors so far
+    (a resumed sweep's stored runs do not count for the ETA), else a line per 10 %."""
+    state = {"errors": 0, "reported": -1}
+    if not _show_progress():
+        def note(done: int, _total: int, row: dict[str, Any] | None) -> None:
+            if row is not None and row.get("error"):
+                state["errors"] += 1
+            if row is not None and done * 10 // total > state["reported"]:
+                state["reported"] = done * 10 // total  # without a terminal: a line per 10 %
+                _note(f"sweep {name}: {done}/{total} runs, {state['errors']} errors")
+
+        yield note
+        return
+    with Progress(
+        TextColumn("[bold]sweep[/bold] {task.description}"),
+        BarColumn(bar_width=20),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[errors]} errors"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task_id = bar.add_task(_u(name), total=total, errors=0)
+
+        def update(done: int, _total: int, row: dict[str, Any] | None) -> None:
+            if row is not None and row.get("error"):
+                state["errors"] += 1
+            if row is None:  # resumed: the stored runs do not count for the ETA
+                bar.reset(task_id, completed=done, errors=0)
             else:
-                res = run_sweep(sw, out_dir, ex, force, retry_errors, progress)
-        except KeyboardInterrupt:
-            stored = len(list((out_dir / "parts").glob("*.parquet")))
-            _note(
-                f"interrupted: {stored} of {total} runs are stored in {out_dir}/parts; "
-                "run the same command again to resume"
-            )
-            raise SystemExit(130) from None  # past typer: its 130 would add a second message
-        except OSError as exc:  # disk full, directory gone or read-only
-            stored = len(list((out_dir / "parts").glob("*.parquet")))
-            raise _fail(
-                f"--out {out_dir}: cannot store results ({exc.strerror or exc}); the {stored} "
-                f"runs stored so far are intact; fix that and run the same command again to "
-                "resume",
-                code=1,
-            ) from None
+                bar.update(task_id, completed=done, errors=state["errors"])
+
+        yield update
+
+
+def _print_sweep_result(res: Any, sw: Any, out_dir: Path, tr: Any, no_report: bool) -> None:
+    """What the sweep found and where it is: the summary per point, the runs computed and
+    stored, the files and the report; exit 1 if runs were lost to cluster failures."""
     if res.damaged:
         _note(
             f"note: {len(res.damaged)} stored runs had damaged part files (moved to "
@@ -338,8 +363,9 @@ def sweep(
     out.print(_u(tr("Scale: {s}", s=describe(sw.base, tr))))  # wrapped at the terminal
     out.print(_u(tr(
         "{total} runs: {computed} computed now, {skipped} already stored, {errors} with "
-        "errors; {s} on {executor}", total=total, computed=res.computed, skipped=res.skipped,
-        errors=res.errors, s=tr.seconds(res.wall_s, 1), executor=res.executor)))
+        "errors; {s} on {executor}", total=len(sw.tasks), computed=res.computed,
+        skipped=res.skipped, errors=res.errors, s=tr.seconds(res.wall_s, 1),
+        executor=res.executor)))
     out.print(f"{tr('results'):>10}: {res.results_path}\n{tr('summary'):>10}: "
               f"{res.summary_path}", markup=False, soft_wrap=True)
     if not no_report and len(res.results):
