@@ -182,6 +182,34 @@ def compare(
             keep_runs=out_dir is not None, progress=tick,
         )
     few = replications < MIN_MEANINGFUL_REPLICATIONS
+    t = _comparison_table(res, replications, seed, tr)
+    out.print(f"A: {_u(res.a)} ({res.a_config_hash})\nB: {_u(res.b)} ({res.b_config_hash})")
+    from sim.model.scale import describe
+
+    scale_a, scale_b = describe(a, tr), describe(b, tr)
+    out.print(_u(tr("Scale: {s}", s=scale_a)) if scale_a == scale_b  # wrapped at the terminal
+              else _u(tr("Scale: A {a}; B {b}", a=scale_a, b=scale_b)))
+    out.print(t)
+    out.print(_u(
+        tr("Bold: the interval excludes 0 (paired t-test, common random numbers); pp = "
+           "percentage points.")
+        + (
+            tr(" * With {n} replications the interval says little: use at least {k}.",
+               n=replications, k=MIN_MEANINGFUL_REPLICATIONS)
+            if few
+            else ""
+        )
+    ))
+    if out_dir is not None:
+        _save_comparison(res, out_dir, no_report, lang, tr)
+
+
+def _comparison_table(res: Any, replications: int, seed: int, tr: Any) -> Table:
+    """Per KPI: A, B, the difference B − A (bold when its interval excludes 0), its 95 %
+    interval and the p-value."""
+    from sim.runs.stats import MIN_MEANINGFUL_REPLICATIONS
+
+    few = replications < MIN_MEANINGFUL_REPLICATIONS
     t = Table(title=_u(tr("B − A over {n} paired replications (seed {seed})", n=replications,
                              seed=seed)))
     t.add_column(_u(tr("KPI")), justify="left", ratio=1)
@@ -202,38 +230,26 @@ def compare(
             _u(interval),
             "–" if not math.isfinite(k.p_value) else _p_value(k.p_value, tr),
         )
-    out.print(f"A: {_u(res.a)} ({res.a_config_hash})\nB: {_u(res.b)} ({res.b_config_hash})")
-    from sim.model.scale import describe
+    return t
 
-    scale_a, scale_b = describe(a, tr), describe(b, tr)
-    out.print(_u(tr("Scale: {s}", s=scale_a)) if scale_a == scale_b  # wrapped at the terminal
-              else _u(tr("Scale: A {a}; B {b}", a=scale_a, b=scale_b)))
-    out.print(t)
-    out.print(_u(
-        tr("Bold: the interval excludes 0 (paired t-test, common random numbers); pp = "
-           "percentage points.")
-        + (
-            tr(" * With {n} replications the interval says little: use at least {k}.",
-               n=replications, k=MIN_MEANINGFUL_REPLICATIONS)
-            if few
-            else ""
-        )
-    ))
-    if out_dir is not None:
-        try:
-            saved = res.save(out_dir)
-        except OSError as exc:
-            raise _fail(
-                f"--out {out_dir}: cannot write the results ({exc.strerror or exc}); "
-                "comparison.json is written last, so an older one still matches its runs",
-                code=1,
-            ) from None
-        for name, p in saved.items():
-            out.print(f"{name:>10}: {p}", markup=False, soft_wrap=True)
-        if not no_report:
-            report = _report(out_dir, lang).resolve()
-            out.print(f"{_u(tr('report')):>10}: [bold]{escape(str(report))}[/bold]",
-                      soft_wrap=True)
+
+def _save_comparison(res: Any, out_dir: Path, no_report: bool, lang: str | None,
+                     tr: Any) -> None:
+    """--out: the comparison's files (A's and B's runs, comparison.json) and its report."""
+    try:
+        saved = res.save(out_dir)
+    except OSError as exc:
+        raise _fail(
+            f"--out {out_dir}: cannot write the results ({exc.strerror or exc}); "
+            "comparison.json is written last, so an older one still matches its runs",
+            code=1,
+        ) from None
+    for name, p in saved.items():
+        out.print(f"{name:>10}: {p}", markup=False, soft_wrap=True)
+    if not no_report:
+        report = _report(out_dir, lang).resolve()
+        out.print(f"{_u(tr('report')):>10}: [bold]{escape(str(report))}[/bold]",
+                  soft_wrap=True)
 
 
 def _p_value(p: float, tr: Any) -> str:
