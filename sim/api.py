@@ -159,9 +159,31 @@ def sweep(
         A bad path, value or combination (one line per problem).
     """
     from sim.experiments.sweep.runner import run_sweep
-    from sim.experiments.sweep.spec import PARAM, build_sweep, check_spec
 
-    base = _scenario(scenario, overrides)
+    sw = _sweep_of(_scenario(scenario, overrides), parameters, sampling, points, replications,
+                   seed)
+    with tempfile.TemporaryDirectory(prefix="dlsim-sweep-") as tmp:
+        where = Path(out) if out is not None else Path(tmp)
+        with _executor(workers, scheduler) as ex:
+            res = run_sweep(sw, where, ex, progress=progress)
+        if res.lost:
+            raise RuntimeError(
+                f"{len(res.lost)} runs were lost to cluster failures (first: {res.lost[0]})"
+            )
+        results = res.results
+    tidy = _tidy_sweep(results, sw)
+    tidy.attrs.update(
+        name=sw.name, replications=replications, seeds=list(sw.seeds),
+        out=str(out) if out is not None else None,
+    )
+    return tidy
+
+
+def _sweep_of(base: Scenario, parameters: Mapping[str, Sequence[Any] | Mapping[str, Any]],
+              sampling: str, points: int | None, replications: int, seed: int) -> Any:
+    """The sweep the arguments describe, checked as a sweep file would be."""
+    from sim.experiments.sweep.spec import build_sweep, check_spec
+
     src = "sim.sweep"
     data: dict[str, Any] = {
         "name": base.name,
@@ -175,17 +197,15 @@ def sweep(
     if points is not None:
         data["points"] = points
     spec = check_spec(data, src)
-    sw = build_sweep(spec, base, Path(src), base.name)
+    return build_sweep(spec, base, Path(src), base.name)
+
+
+def _tidy_sweep(results: pd.DataFrame, sw: Any) -> pd.DataFrame:
+    """The sweep's results in long form: one row per point × replication × KPI (KPIs in
+    their order), parameters named by path with list elements by name."""
+    from sim.experiments.sweep.spec import PARAM
+
     names = sw.named_parameters
-    with tempfile.TemporaryDirectory(prefix="dlsim-sweep-") as tmp:
-        where = Path(out) if out is not None else Path(tmp)
-        with _executor(workers, scheduler) as ex:
-            res = run_sweep(sw, where, ex, progress=progress)
-        if res.lost:
-            raise RuntimeError(
-                f"{len(res.lost)} runs were lost to cluster failures (first: {res.lost[0]})"
-            )
-        results = res.results
     cols = [PARAM + p for p in sw.parameters]
     keep = ["point", *cols, "replication", "seed", "error"]
     tidy = results[keep + list(KPI_NAMES)].melt(
@@ -201,12 +221,7 @@ def sweep(
     )
     tidy["value"] = tidy["value"].astype(float)
     tidy["error"] = tidy["error"].astype(object).where(tidy["error"].notna(), None)
-    tidy = tidy[["point", *names.values(), "replication", "seed", "kpi", "value", "error"]]
-    tidy.attrs.update(
-        name=sw.name, replications=replications, seeds=list(sw.seeds),
-        out=str(out) if out is not None else None,
-    )
-    return tidy
+    return tidy[["point", *names.values(), "replication", "seed", "kpi", "value", "error"]]
 
 
 def compare(

@@ -6,9 +6,10 @@ Exit codes: 0 success; 2 bad input (config, data, arguments) with one line per p
 could not be written; 130 interrupted.
 
 Layout: ``common`` (the app, consoles, option types, error helpers), ``scenario`` (validate,
-run, report), ``experiments`` (compare, sweep, size, replications), ``whatif`` (the what-if
-page), ``optimise``, ``explain``; ``help_doc`` writes ``docs/reference/cli.md`` from the app's
-help. :func:`main` is the console script's entry point and enforces the exit-code contract.
+run, report), ``experiments`` (compare, sweep), ``sizing`` (size, replications), ``whatif``
+(the what-if page), ``optimise``, ``explain``; ``help_doc`` writes ``docs/reference/cli.md``
+from the app's help. :func:`main` is the console script's entry point and enforces the
+exit-code contract.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sim.cli.common import app, err
 from sim.config import ConfigError
 
 # importing registers the commands, in this order
-for _module in ("scenario", "experiments", "whatif", "optimise", "explain"):
+for _module in ("scenario", "experiments", "sizing", "whatif", "optimise", "explain"):
     importlib.import_module(f"sim.cli.{_module}")
 
 __all__ = ["app", "main"]

@@ -1,4 +1,4 @@
-"""``dlsim compare | sweep | size | replications``: many runs, on this machine or on Dask."""
+"""``dlsim compare | sweep``: many runs, on this machine or on Dask."""
 
 from __future__ import annotations
 
@@ -23,8 +23,6 @@ from rich.progress import (
 from rich.table import Table
 
 from sim.cli.common import (
-    ConfigArg,
-    JsonOut,
     LangOpt,
     ReplicationsOpt,
     SchedulerOpt,
@@ -37,7 +35,6 @@ from sim.cli.common import (
     _load,
     _note,
     _u,
-    _write_json,
     app,
     err,
     out,
@@ -185,6 +182,34 @@ def compare(
             keep_runs=out_dir is not None, progress=tick,
         )
     few = replications < MIN_MEANINGFUL_REPLICATIONS
+    t = _comparison_table(res, replications, seed, tr)
+    out.print(f"A: {_u(res.a)} ({res.a_config_hash})\nB: {_u(res.b)} ({res.b_config_hash})")
+    from sim.model.scale import describe
+
+    scale_a, scale_b = describe(a, tr), describe(b, tr)
+    out.print(_u(tr("Scale: {s}", s=scale_a)) if scale_a == scale_b  # wrapped at the terminal
+              else _u(tr("Scale: A {a}; B {b}", a=scale_a, b=scale_b)))
+    out.print(t)
+    out.print(_u(
+        tr("Bold: the interval excludes 0 (paired t-test, common random numbers); pp = "
+           "percentage points.")
+        + (
+            tr(" * With {n} replications the interval says little: use at least {k}.",
+               n=replications, k=MIN_MEANINGFUL_REPLICATIONS)
+            if few
+            else ""
+        )
+    ))
+    if out_dir is not None:
+        _save_comparison(res, out_dir, no_report, lang, tr)
+
+
+def _comparison_table(res: Any, replications: int, seed: int, tr: Any) -> Table:
+    """Per KPI: A, B, the difference B − A (bold when its interval excludes 0), its 95 %
+    interval and the p-value."""
+    from sim.runs.stats import MIN_MEANINGFUL_REPLICATIONS
+
+    few = replications < MIN_MEANINGFUL_REPLICATIONS
     t = Table(title=_u(tr("B − A over {n} paired replications (seed {seed})", n=replications,
                              seed=seed)))
     t.add_column(_u(tr("KPI")), justify="left", ratio=1)
@@ -205,38 +230,26 @@ def compare(
             _u(interval),
             "–" if not math.isfinite(k.p_value) else _p_value(k.p_value, tr),
         )
-    out.print(f"A: {_u(res.a)} ({res.a_config_hash})\nB: {_u(res.b)} ({res.b_config_hash})")
-    from sim.model.scale import describe
+    return t
 
-    scale_a, scale_b = describe(a, tr), describe(b, tr)
-    out.print(_u(tr("Scale: {s}", s=scale_a)) if scale_a == scale_b  # wrapped at the terminal
-              else _u(tr("Scale: A {a}; B {b}", a=scale_a, b=scale_b)))
-    out.print(t)
-    out.print(_u(
-        tr("Bold: the interval excludes 0 (paired t-test, common random numbers); pp = "
-           "percentage points.")
-        + (
-            tr(" * With {n} replications the interval says little: use at least {k}.",
-               n=replications, k=MIN_MEANINGFUL_REPLICATIONS)
-            if few
-            else ""
-        )
-    ))
-    if out_dir is not None:
-        try:
-            saved = res.save(out_dir)
-        except OSError as exc:
-            raise _fail(
-                f"--out {out_dir}: cannot write the results ({exc.strerror or exc}); "
-                "comparison.json is written last, so an older one still matches its runs",
-                code=1,
-            ) from None
-        for name, p in saved.items():
-            out.print(f"{name:>10}: {p}", markup=False, soft_wrap=True)
-        if not no_report:
-            report = _report(out_dir, lang).resolve()
-            out.print(f"{_u(tr('report')):>10}: [bold]{escape(str(report))}[/bold]",
-                      soft_wrap=True)
+
+def _save_comparison(res: Any, out_dir: Path, no_report: bool, lang: str | None,
+                     tr: Any) -> None:
+    """--out: the comparison's files (A's and B's runs, comparison.json) and its report."""
+    try:
+        saved = res.save(out_dir)
+    except OSError as exc:
+        raise _fail(
+            f"--out {out_dir}: cannot write the results ({exc.strerror or exc}); "
+            "comparison.json is written last, so an older one still matches its runs",
+            code=1,
+        ) from None
+    for name, p in saved.items():
+        out.print(f"{name:>10}: {p}", markup=False, soft_wrap=True)
+    if not no_report:
+        report = _report(out_dir, lang).resolve()
+        out.print(f"{_u(tr('report')):>10}: [bold]{escape(str(report))}[/bold]",
+                  soft_wrap=True)
 
 
 def _p_value(p: float, tr: Any) -> str:
@@ -268,7 +281,7 @@ def sweep(
 
     Rows are stored as runs finish: an interrupted sweep resumes where it stopped.
     """
-    from sim.experiments.sweep import SweepStore, load_sweep, run_sweep
+    from sim.experiments.sweep import SweepStore, load_sweep
     from sim.report.i18n import Tr
 
     _check_executor_options(workers, scheduler)
@@ -277,59 +290,84 @@ def sweep(
     tr = Tr(lang or sw.base.report.lang)  # the summary and the report alike
     # refuse another sweep's DIR before starting, but write nothing until the executor is up
     SweepStore(out_dir).check(sw, force=force)
-    total = len(sw.tasks)
-    show = err.is_terminal and not os.environ.get("CI")
-    state = {"errors": 0, "reported": -1}
-    bar: Progress | None = None
-    task_id: Any = None
-
-    def progress(done: int, _total: int, row: dict[str, Any] | None) -> None:
-        if row is not None and row.get("error"):
-            state["errors"] += 1
-        if bar is not None and row is None:  # resumed: the stored runs do not count for the ETA
-            bar.reset(task_id, completed=done, errors=0)
-        elif bar is not None:
-            bar.update(task_id, completed=done, errors=state["errors"])
-        elif row is not None and done * 10 // total > state["reported"]:
-            state["reported"] = done * 10 // total  # without a terminal: a line per 10 %
-            _note(f"sweep {sw.name}: {done}/{total} runs, {state['errors']} errors")
-
     with _executor(workers, scheduler) as ex:
         _note(
             f"sweep {sw.name}: {len(sw.points)} points × {sw.spec.replications} "
-            f"replications = {total} runs on {ex.name} → {out_dir}"
+            f"replications = {len(sw.tasks)} runs on {ex.name} → {out_dir}"
         )
-        try:
-            if show:
-                with Progress(
-                    TextColumn("[bold]sweep[/bold] {task.description}"),
-                    BarColumn(bar_width=20),
-                    MofNCompleteColumn(),
-                    TextColumn("{task.fields[errors]} errors"),
-                    TimeElapsedColumn(),
-                    TimeRemainingColumn(),
-                    console=err,
-                    transient=True,
-                ) as bar:
-                    task_id = bar.add_task(_u(sw.name), total=total, errors=0)
-                    res = run_sweep(sw, out_dir, ex, force, retry_errors, progress)
+        res = _run_sweep(sw, out_dir, ex, force, retry_errors)
+    _print_sweep_result(res, sw, out_dir, tr, no_report)
+
+
+def _run_sweep(sw: Any, out_dir: Path, ex: Any, force: bool, retry_errors: bool) -> Any:
+    """Run the sweep into ``out_dir`` showing its progress; an interruption or a failing
+    disk ends the command saying how many runs are stored and how to resume."""
+    from sim.experiments.sweep import run_sweep
+
+    total = len(sw.tasks)
+    try:
+        with _sweep_progress(sw.name, total) as progress:
+            return run_sweep(sw, out_dir, ex, force, retry_errors, progress)
+    except KeyboardInterrupt:
+        stored = len(list((out_dir / "parts").glob("*.parquet")))
+        _note(
+            f"interrupted: {stored} of {total} runs are stored in {out_dir}/parts; "
+            "run the same command again to resume"
+        )
+        raise SystemExit(130) from None  # past typer: its 130 would add a second message
+    except OSError as exc:  # disk full, directory gone or read-only
+        stored = len(list((out_dir / "parts").glob("*.parquet")))
+        raise _fail(
+            f"--out {out_dir}: cannot store results ({exc.strerror or exc}); the {stored} "
+            f"runs stored so far are intact; fix that and run the same command again to "
+            "resume",
+            code=1,
+        ) from None
+
+
+@contextlib.contextmanager
+def _sweep_progress(
+    name: str, total: int
+) -> Iterator[Callable[[int, int, dict[str, Any] | None], None]]:
+    """How a sweep shows its progress: on a terminal a bar of runs with the errors so far
+    (a resumed sweep's stored runs do not count for the ETA), else a line per 10 %."""
+    state = {"errors": 0, "reported": -1}
+    if not _show_progress():
+        def note(done: int, _total: int, row: dict[str, Any] | None) -> None:
+            if row is not None and row.get("error"):
+                state["errors"] += 1
+            if row is not None and done * 10 // total > state["reported"]:
+                state["reported"] = done * 10 // total  # without a terminal: a line per 10 %
+                _note(f"sweep {name}: {done}/{total} runs, {state['errors']} errors")
+
+        yield note
+        return
+    with Progress(
+        TextColumn("[bold]sweep[/bold] {task.description}"),
+        BarColumn(bar_width=20),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[errors]} errors"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task_id = bar.add_task(_u(name), total=total, errors=0)
+
+        def update(done: int, _total: int, row: dict[str, Any] | None) -> None:
+            if row is not None and row.get("error"):
+                state["errors"] += 1
+            if row is None:  # resumed: the stored runs do not count for the ETA
+                bar.reset(task_id, completed=done, errors=0)
             else:
-                res = run_sweep(sw, out_dir, ex, force, retry_errors, progress)
-        except KeyboardInterrupt:
-            stored = len(list((out_dir / "parts").glob("*.parquet")))
-            _note(
-                f"interrupted: {stored} of {total} runs are stored in {out_dir}/parts; "
-                "run the same command again to resume"
-            )
-            raise SystemExit(130) from None  # past typer: its 130 would add a second message
-        except OSError as exc:  # disk full, directory gone or read-only
-            stored = len(list((out_dir / "parts").glob("*.parquet")))
-            raise _fail(
-                f"--out {out_dir}: cannot store results ({exc.strerror or exc}); the {stored} "
-                f"runs stored so far are intact; fix that and run the same command again to "
-                "resume",
-                code=1,
-            ) from None
+                bar.update(task_id, completed=done, errors=state["errors"])
+
+        yield update
+
+
+def _print_sweep_result(res: Any, sw: Any, out_dir: Path, tr: Any, no_report: bool) -> None:
+    """What the sweep found and where it is: the summary per point, the runs computed and
+    stored, the files and the report; exit 1 if runs were lost to cluster failures."""
     if res.damaged:
         _note(
             f"note: {len(res.damaged)} stored runs had damaged part files (moved to "
@@ -341,8 +379,9 @@ def sweep(
     out.print(_u(tr("Scale: {s}", s=describe(sw.base, tr))))  # wrapped at the terminal
     out.print(_u(tr(
         "{total} runs: {computed} computed now, {skipped} already stored, {errors} with "
-        "errors; {s} on {executor}", total=total, computed=res.computed, skipped=res.skipped,
-        errors=res.errors, s=tr.seconds(res.wall_s, 1), executor=res.executor)))
+        "errors; {s} on {executor}", total=len(sw.tasks), computed=res.computed,
+        skipped=res.skipped, errors=res.errors, s=tr.seconds(res.wall_s, 1),
+        executor=res.executor)))
     out.print(f"{tr('results'):>10}: {res.results_path}\n{tr('summary'):>10}: "
               f"{res.summary_path}", markup=False, soft_wrap=True)
     if not no_report and len(res.results):
@@ -399,217 +438,3 @@ def _print_sweep_summary(res: Any, params: dict[str, str], limit: int = 40,
     if len(res.summary) > limit:
         out.print(_u(tr("… {n} more points in {path}", n=len(res.summary) - limit,
                         path=res.summary_path)))
-
-
-@app.command()
-def size(
-    config: ConfigArg,
-    param: Annotated[
-        str,
-        typer.Option(
-            "--param",
-            help="Integer setting to size, e.g. platforms[iserv].clusters[iserv-bbb].nodes "
-            "(list elements by name or position).",
-        ),
-    ],
-    target: Annotated[
-        str,
-        typer.Option("--target", help="KPI>=value or KPI<=value, e.g. join_success_rate>=0.99."),
-    ],
-    replications: ReplicationsOpt = 5,
-    seed: Annotated[int, typer.Option(help="Root seed.", min=0, max=MAX_SEED)] = 1,
-    set_: SetOpt = None,
-    max_candidates: Annotated[int, typer.Option(help="Most values to simulate.", min=1)] = 16,
-    confirm: Annotated[
-        bool,
-        typer.Option("--confirm", help="Run the whole-state answer of a search at "
-                     "population.scale < 1 at scale 1 (same replications) and say if it meets."),
-    ] = False,
-    out_file: JsonOut = None,
-    workers: WorkersOpt = None,
-    scheduler: SchedulerOpt = None,
-) -> None:
-    """Smallest value of --param meeting --target at 95 % confidence, with the Erlang-B bound.
-
-    At population.scale < 1 the search runs on the faithful miniature and a central capacity
-    (nodes, workers) is answered for the whole state (miniature answer / scale).
-
-    "answer: none" (exit 0) when more of --param stops helping before the target is met;
-    exit 1 if the candidate budget ran out first.
-    """
-    from sim.config.paths import named_in
-    from sim.experiments.sizing import (
-        Target,
-        confirm_at_full_scale,
-        current_value,
-        positional_param,
-        size_capacity,
-    )
-
-    tgt = Target.parse(target)
-    sc = _load(config, set_ or [])
-    shown = escape(named_in(sc, positional_param(sc, param)))  # a bad name: exit 2 now
-    current_value(sc, param)
-
-    def show(e: Any) -> None:
-        verdict = "[green]meets[/green]" if e.met else "[red]fails[/red]"
-        band = (
-            f" (95 % interval {_fmt(tgt.kpi, e.lo)} to {_fmt(tgt.kpi, e.hi)})"
-            if math.isfinite(e.lo) and math.isfinite(e.hi)
-            else ""
-        )
-        out.print(f"  {shown}={e.value}: {_kpi_name(tgt.kpi)} {_fmt(tgt.kpi, e.mean)}"
-                      f"{band} → {verdict}", soft_wrap=True)
-
-    with _executor(workers, scheduler) as ex, contextlib.ExitStack() as stack:
-        tick: Callable[[int, int], None] | None = None
-        if _show_progress():
-            bar = stack.enter_context(
-                Progress(
-                    TextColumn("[bold]sizing[/bold] {task.description}"),
-                    BarColumn(bar_width=20),
-                    MofNCompleteColumn(),
-                    TimeElapsedColumn(),
-                    console=err,
-                    transient=True,
-                )
-            )
-            task_id = bar.add_task(f"candidate 1 of at most {max_candidates}",
-                                   total=replications)
-            state = {"candidate": 1}
-
-            def tick(done: int, of: int) -> None:
-                bar.update(task_id, completed=done, total=of)
-
-            def show_and_advance(e: Any, _show: Callable[[Any], None] = show) -> None:
-                _show(e)
-                state["candidate"] += 1
-                bar.update(task_id, completed=0, description=(
-                    f"candidate {state['candidate']} of at most {max_candidates}"))
-
-            on_candidate: Callable[[Any], None] = show_and_advance
-        else:
-            on_candidate = show
-        res = size_capacity(
-            sc,
-            param,
-            tgt,
-            replications=replications,
-            seed=seed,
-            executor=ex,
-            max_candidates=max_candidates,
-            progress=on_candidate,
-            run_progress=tick,
-        )
-    param = escape(res.param_named)
-    a = res.analytic
-    if a is not None:
-        out.print(
-            f"Erlang-B bound: {param}={a.value} ({a.slots} slots for blocking ≤ "
-            f"{a.target_blocking:g} at A = {a.offered_erlangs:,.1f} Erlangs: "
-            f"{escape(a.load_source)})"
-        )
-    else:
-        out.print(f"Erlang-B bound: none ({escape(res.analytic_note)})")
-    _write_json(out_file, res.to_dict())
-    if res.answer is None:
-        out.print(f"[bold]answer: none[/bold] — {escape(res.note)}")
-        raise typer.Exit(1 if res.outcome == "budget" else 0)
-    side = "lower" if tgt.op == ">=" else "upper"
-    if res.central and res.answer_whole_state is not None:
-        whole = res.answer_whole_state
-        out.print(
-            f"[bold]answer: ≈ {whole:,.0f} for the whole state[/bold] ({param}; searched at "
-            f"population scale {res.scale:g}: {res.answer} there, smallest value whose 95 % "
-            f"CI {side} bound meets {_u(tgt)}; one step there is {1 / res.scale:,.0f} for the "
-            f"state; current value {res.current_whole_state:,} for the whole state, "
-            f"{res.current_value} at this scale)"
-        )
-    else:
-        scale_note = f"; population scale {res.scale:g}" if res.scale != 1.0 else ""
-        out.print(
-            f"[bold]answer: {param}={res.answer}[/bold] (smallest value whose 95 % CI {side} "
-            f"bound meets {_u(tgt)}; current value {res.current_value}{scale_note})"
-        )
-    if confirm:
-        if not res.central:
-            out.print("--confirm: nothing to confirm (the search ran at scale 1, or the "
-                      "setting is not a central capacity)")
-        else:
-            with _executor(workers, scheduler) as ex:
-                c = confirm_at_full_scale(res, sc, ex)
-            verdict = "[green]meets[/green]" if c["met"] else "[red]fails[/red]"
-            out.print(
-                f"confirmed at scale 1 ({c['replications']} replications, the search's seeds): "
-                f"{param}={c['value']:,}: {_kpi_name(tgt.kpi)} {_fmt(tgt.kpi, c['mean'])} "
-                f"(95 % interval {_fmt(tgt.kpi, c['lo'])} to {_fmt(tgt.kpi, c['hi'])}) → "
-                f"{verdict}", soft_wrap=True)
-            _write_json(out_file, res.to_dict())
-
-
-@app.command()
-def replications(
-    config: ConfigArg,
-    kpi: Annotated[
-        list[str],
-        typer.Option("--kpi", help="KPI that must be precise (repeatable)."),
-    ],
-    precision: Annotated[
-        float,
-        typer.Option(help="Target CI half-width: relative to the mean (0.05 = ±5 %)."),
-    ] = 0.05,
-    absolute: Annotated[
-        bool, typer.Option("--absolute", help="--precision in the KPI's own unit.")
-    ] = False,
-    budget: Annotated[int, typer.Option(help="Most replications to run.", min=3)] = 50,
-    look_ahead: Annotated[
-        int, typer.Option(help="Replications the precision must survive.", min=0)
-    ] = 5,
-    seed: Annotated[int, typer.Option(help="Root seed.", min=0, max=MAX_SEED)] = 1,
-    set_: SetOpt = None,
-    out_file: JsonOut = None,
-    workers: WorkersOpt = None,
-    scheduler: SchedulerOpt = None,
-) -> None:
-    """How many replications the KPIs need for a target 95 % CI half-width.
-
-    Hoad, Robinson & Davies (2010), the confidence-interval method with look-ahead.
-    Exit 1 if the budget ran out first.
-    """
-    from sim.experiments.comparisons import replications_for_precision
-    from sim.model.metrics import KPI_NAMES
-
-    unknown = [k for k in kpi if k not in KPI_NAMES]
-    if unknown:
-        raise _fail(f"--kpi {', '.join(unknown)}: unknown KPI (known: {', '.join(KPI_NAMES)})")
-    if not (math.isfinite(precision) and precision > 0):
-        raise _fail(f"--precision {precision}: expected a positive number")
-    _check_executor_options(workers, scheduler)
-    sc = _load(config, set_ or [])
-    with _executor(workers, scheduler) as ex:
-        res = replications_for_precision(
-            sc, kpi, precision=precision, relative=not absolute, seed=seed,
-            look_ahead=look_ahead, budget=budget, executor=ex,
-            progress=lambda done, total: _note(f"  {done} replications run (budget {total})"),
-        )
-    unit = f"±{precision:.1%} of the mean" if not absolute else f"±{precision:g}"
-    t = Table(title=f"replications for a 95 % CI half-width {unit} ({res.runs} runs)")
-    for col in ("KPI", "needed", f"mean after {res.runs}", "half-width"):
-        t.add_column(col, justify="left" if col == "KPI" else "right")
-    for k in kpi:
-        last = res.trace[res.trace["kpi"] == k].iloc[-1]
-        n = res.needed[k]
-        t.add_row(_kpi_name(k), "not reached" if n is None else str(n),
-                  _fmt(k, float(last["mean"])), _fmt(k, float(last["half_width"])))
-    out.print(t)
-    _write_json(out_file, {
-        "scenario": sc.name, "config_hash": sc.config_hash(), "seed": seed,
-        "precision": precision, "relative": not absolute, "budget": budget, "runs": res.runs,
-        "needed": res.needed, "replications": res.replications,
-    })
-    if res.replications is None:
-        out.print(f"[bold]answer: none[/bold] — the budget of {budget} replications ran out")
-        raise typer.Exit(1)
-    out.print(f"[bold]answer: --replications {res.replications}[/bold]")
-
-

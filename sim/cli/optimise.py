@@ -72,7 +72,7 @@ def optimise(
     from sim.decide.levers import load_levers
     from sim.decide.optimise import optimise as run
     from sim.decide.search import SEARCHES
-    from sim.experiments.sizing import Target
+    from sim.experiments.targets import Target
 
     if search not in SEARCHES:
         raise _fail(f"--search {search}: expected one of {', '.join(SEARCHES)}")

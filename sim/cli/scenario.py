@@ -40,13 +40,7 @@ from sim.runs.rundir import RunDirError, check_run_dir
 @app.command()
 def validate(config: ConfigArg, set_: SetOpt = None) -> None:
     """Check a scenario file (and its data files); exit 2 with one line per problem."""
-    try:
-        sc = load_scenario(config, set_ or [])
-        from sim.model.population import load_marginals
-
-        load_marginals(sc)
-    except ConfigError as exc:
-        raise _bad_input(exc) from None
+    sc = _loaded(config, set_ or [])
     out.print(f"{_u(config)}: ok ({_u(sc.name)}, config hash {sc.config_hash()})")
 
 
@@ -73,15 +67,7 @@ def run(
     --out must be new, empty, or hold results of the same scenario (same config
     hash): results of another scenario are never silently replaced (--force).
     """
-    from sim import simulate
-
-    try:
-        sc = load_scenario(config, set_ or [])
-        from sim.model.population import load_marginals
-
-        load_marginals(sc)
-    except ConfigError as exc:
-        raise _bad_input(exc) from None
+    sc = _loaded(config, set_ or [])
     lang = _check_lang(lang) or sc.report.lang
     from sim.report.i18n import Tr
 
@@ -95,33 +81,8 @@ def run(
     except RunDirError as exc:
         raise _fail(str(exc)) from None
     t0 = time.perf_counter()
-    show = err.is_terminal and not os.environ.get("CI")
     try:
-        if show:
-            # the scenario's name on a line of its own (cut to the terminal's width), so the
-            # bar keeps its full width at 80 columns
-            err.print(tr("Simulating: {name}", name=sc.name), markup=False, no_wrap=True,
-                      overflow="ellipsis")
-            with Progress(
-                TextColumn("{task.description}"),
-                BarColumn(bar_width=30),
-                TextColumn("{task.percentage:>5.1f}%"),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-                console=err,
-                transient=True,
-            ) as bar:
-                what = (tr("{n} replications", n=replications) if replications > 1
-                        else tr("one replication"))
-                task = bar.add_task(_u(what), total=1.0)  # a description is markup
-                res = simulate(
-                    sc,
-                    seed=seed,
-                    replications=replications,
-                    progress=lambda f: bar.update(task, completed=f),
-                )
-        else:
-            res = simulate(sc, seed=seed, replications=replications)
+        res = _simulate(sc, seed, replications, tr)
     except ConfigError as exc:
         _remove_if_empty(out_dir, created)
         raise _bad_input(exc) from None
@@ -129,8 +90,64 @@ def run(
         _remove_if_empty(out_dir, created)
         raise
     sim_s = time.perf_counter() - t0
+    paths = _save(res, out_dir, created, not no_report, lang)
+    data = res.to_run_data()
+    _print_summary(data, sim_s, tr)  # its second line states the scale (population_line)
+    for name, p in paths.items():
+        if name != "report":  # printed once, below, as the line to click
+            out.print(f"{name:>10}: {p}", markup=False, soft_wrap=True)
+    _export(data, png, pdf, lang)
+    if "report" in paths:
+        out.print(f"\n{_u(tr('Report'))}: [bold]{_u(paths['report'].resolve())}[/bold]",
+                  soft_wrap=True)
+
+
+def _loaded(config: Path, sets: list[str]) -> Any:
+    """The scenario and its data files, checked (exit 2 with one line per problem)."""
     try:
-        paths = res.save(out_dir, report=not no_report, lang=lang)
+        sc = load_scenario(config, sets)
+        from sim.model.population import load_marginals
+
+        load_marginals(sc)
+    except ConfigError as exc:
+        raise _bad_input(exc) from None
+    return sc
+
+
+def _simulate(sc: Any, seed: int, replications: int, tr: Any) -> Any:
+    """Simulate the replications, with a progress bar on a terminal."""
+    from sim import simulate
+
+    if not (err.is_terminal and not os.environ.get("CI")):
+        return simulate(sc, seed=seed, replications=replications)
+    # the scenario's name on a line of its own (cut to the terminal's width), so the
+    # bar keeps its full width at 80 columns
+    err.print(tr("Simulating: {name}", name=sc.name), markup=False, no_wrap=True,
+              overflow="ellipsis")
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=30),
+        TextColumn("{task.percentage:>5.1f}%"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        what = (tr("{n} replications", n=replications) if replications > 1
+                else tr("one replication"))
+        task = bar.add_task(_u(what), total=1.0)  # a description is markup
+        return simulate(
+            sc,
+            seed=seed,
+            replications=replications,
+            progress=lambda f: bar.update(task, completed=f),
+        )
+
+
+def _save(res: Any, out_dir: Path, created: bool, report: bool, lang: str | None) -> Any:
+    """Write the run's files into --out (all or nothing); the paths written by name."""
+    try:
+        return res.save(out_dir, report=report, lang=lang)
     except OSError as exc:
         _remove_if_empty(out_dir, created)
         raise _fail(
@@ -138,11 +155,10 @@ def run(
             "changed there (files are written to temporaries and moved into place together)",
             code=1,
         ) from None
-    data = res.to_run_data()
-    _print_summary(data, sim_s, tr)  # its second line states the scale (population_line)
-    for name, p in paths.items():
-        if name != "report":  # printed once, below, as the line to click
-            out.print(f"{name:>10}: {p}", markup=False, soft_wrap=True)
+
+
+def _export(data: Any, png: Path | None, pdf: Path | None, lang: str | None) -> None:
+    """--png and --pdf: the figures as PNG files and the one-page PDF."""
     if png is not None:
         from sim.report import export_png, run_figures
 
@@ -156,9 +172,6 @@ def run(
                       soft_wrap=True)
         except (OSError, PdfExportFailed) as exc:
             raise _fail(f"--pdf {pdf}: {exc}", code=1) from None
-    if "report" in paths:
-        out.print(f"\n{_u(tr('Report'))}: [bold]{_u(paths['report'].resolve())}[/bold]",
-                  soft_wrap=True)
 
 
 @app.command()

@@ -46,6 +46,7 @@ import itertools
 import json
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ from sim.decide.optimum import (  # re-exported: sim.decide.optimise's results
 from sim.decide.search import Outcome, choose, optuna_search
 from sim.experiments.comparisons import run_tasks
 from sim.experiments.executors import task_for
-from sim.experiments.sizing import Target
+from sim.experiments.targets import Target
 from sim.model.costs import scenario_cost
 from sim.model.seeds import replication_seeds
 from sim.runs.stats import kpi_interval
@@ -106,15 +107,6 @@ class _Store:
             with self.path.open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps({"key": key, "kpis": kpis}) + "\n")
                 fh.flush()
-
-
-def _ranking(scenario: Scenario, seed: int) -> dict[str, list[int]]:
-    """Schools worst first for each ranked code lever (one baseline run,
-    :func:`sim.decide.levers.rankings`)."""
-    from sim.model.simulation import simulate_once
-
-    s = simulate_once(scenario, seed).schools
-    return rankings(s, [u.mbit_s for u in scenario.assignment.uplink_mix])
 
 
 def optimise(
@@ -172,13 +164,8 @@ def optimise(
 
     See the module docstring for the procedure and its guarantee.
     """
-    if replications < 2 or confirm_replications < 2:
-        raise ValueError("screening and confirmation need at least 2 replications (a CI)")
-    if max_confirm < 1:
-        raise ValueError("max_confirm must be at least 1")
-    looks = _looks(confirm_replications, confirm_max_replications)
-    if batch < 1:
-        raise ValueError("batch must be at least 1")
+    looks = _checked_looks(replications, confirm_replications, confirm_max_replications,
+                           max_confirm, batch)
     tg = [Target.parse(t) if isinstance(t, str) else t for t in targets]
     if not tg:
         raise ConfigError(["--target: give at least one target"])
@@ -189,148 +176,255 @@ def optimise(
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-    store = _Store(out / "runs.jsonl" if out is not None else None)
-    kpis = sorted({t.kpi for t in tg} | {FRONT_KPI})
-    # the config hash leaves the costs section out: re-pricing a lever re-runs nothing
-    base_hash = scenario.config_hash()
-
-    def scaled(scale: float | None) -> list[str]:
-        return [] if scale is None else [f"population.scale={scale}"]
-
-    needs_ranking = any(lev.kind in RANKED_LEVERS for lev in lv)
-    ranked: dict[float | None, dict[str, list[int]]] = {}
-
-    def ranking(scale: float | None) -> dict[str, list[int]]:
-        # school numbers differ between population scales: one baseline run per scale
-        if needs_ranking and scale not in ranked:
-            from sim.config import scenario_from_dict
-
-            rank_sc = scenario_from_dict(scenario.model_dump(mode="json"), "<ranking>",
-                                         scaled(scale))
-            rank_sc.source_path = scenario.source_path
-            ranked[scale] = _ranking(rank_sc, seed)
-        return ranked.get(scale, {})
-
-    def overrides(values: tuple[Any, ...], scale: float | None) -> list[str]:
-        eff = scenario.population.scale if scale is None else scale
-        return [o for lev, v in zip(lv, values, strict=True)
-                for o in lev.overrides(v, ranking(scale), eff)]
-
-    def evaluate(cands: Sequence[Candidate], seeds: list[int], scale: float | None,
-                 phase: str) -> None:
-        tasks, where = [], []
-        for c in cands:
-            ov = overrides(c.values, scale) + scaled(scale)
-            for s in seeds:
-                key = hashlib.sha256(
-                    json.dumps([base_hash, ov, s]).encode()).hexdigest()[:20]
-                if key not in store.rows:
-                    tasks.append(task_for(scenario, s, ov, key=key,
-                                          labels={"name": mix(dict(zip(
-                                              [x.name for x in lv], c.values, strict=True)))}))
-                where.append((c, key))
-        if tasks:
-            if progress is not None:
-                progress(f"{phase}: {len(tasks)} runs")
-            for t, row in zip(tasks, run_tasks(tasks, executor), strict=True):
-                store.add(t.key, {k: float(row[k]) for k in kpis})
-        for c in cands:
-            getattr(c, phase).clear()
-        for c, key in where:
-            for k in kpis:
-                getattr(c, phase).setdefault(k, []).append(store.rows[key][k])
-
-    def candidate(v: tuple[Any, ...]) -> Candidate:
-        return Candidate(v, sum(lev.cost(x) for lev, x in zip(lv, v, strict=True)))
-
-    def slacks(c: Candidate) -> tuple[float, ...]:
-        # per target: how far the optimistic end of the screening interval is from meeting
-        # it, relative to the target (≤ 0: it meets it); a NaN end (no finite value) fails
-        out = []
-        for t in tg:
-            iv = kpi_interval(t.kpi, c.screen[t.kpi])
-            end = iv.hi if t.op == ">=" else iv.lo
-            gap = (t.value - end) if t.op == ">=" else (end - t.value)
-            out.append(gap / max(abs(t.value), 1e-9) if math.isfinite(gap) else 1e9)
-        return tuple(out)
-
-    def survives(c: Candidate) -> bool:
-        return all(x <= 0 for x in slacks(c))
-
-    screen_seeds = replication_seeds(seed, replications)
-    if how == "exhaustive":
-        cands = [candidate(v) for v in itertools.product(*(lev.values for lev in lv))]
-        evaluate(cands, screen_seeds, screen_scale, "screen")
-    else:
-        cands = []
-
-        def screen_batch(combos: list[tuple[Any, ...]]) -> list[Outcome]:
-            new = [candidate(v) for v in combos]
-            evaluate(new, screen_seeds, screen_scale, "screen")
-            cands.extend(new)
-            return [Outcome(c.cost_eur, float(np.mean(c.screen[FRONT_KPI])), slacks(c))
-                    for c in new]
-
-        optuna_search([(lev.name, lev.values) for lev in lv], screen_batch,
-                      budget=screen_most, batch=batch, seed=seed)
-
-    survivors = sorted((c for c in cands if survives(c)), key=lambda c: c.cost_eur)
-    pool = survivors[:max_confirm]
+    runs = _Runs(scenario, lv, sorted({t.kpi for t in tg} | {FRONT_KPI}), seed,
+                 _Store(out / "runs.jsonl" if out is not None else None), executor, progress)
+    cands = _screen(runs, _Screening(how, screen_most, batch,
+                                     replication_seeds(seed, replications), screen_scale), tg)
+    pool = _pool(cands, tg, max_confirm)
     k_tested = max(1, len(pool))
-    alpha_each = ALPHA / (k_tested * len(tg) * len(looks))
     # fresh seeds: the confirmation must not reuse the screening's (selection bias); the
     # seeds of a look are a prefix of the next look's, so a look re-uses the runs before it
-    confirm_seeds = replication_seeds(seed + 7_919_000, looks[-1])
-    best: Candidate | None = None
-    for c in pool:  # sequentially in cost order; stop at the first proven
-        for n in looks:
-            evaluate([c], confirm_seeds[:n], confirm_scale, "confirm")
-            ok, failed = True, False
-            for t in tg:
-                # a one-sided bound at 1 − a is an end of the two-sided interval at 1 − 2a
-                iv = kpi_interval(t.kpi, c.confirm[t.kpi], level=1.0 - 2.0 * alpha_each)
-                b = t.interval_bound(iv)
-                c.bounds[str(t)] = b
-                finite = bool(np.isfinite(c.confirm[t.kpi]).all())
-                ok = ok and t._meets(b) and finite
-                # the other end: even the optimistic bound misses, so it is infeasible
-                other = iv.hi if t.op == ">=" else iv.lo
-                failed = failed or not finite or not t._meets(other)
-            if ok or failed:
-                break
-        c.accepted = ok
-        if ok:
-            best = c
-            break
-    closest = None
-    if best is None:
-        def shortfall(c: Candidate) -> float:
-            sample = c.confirm or c.screen
-            worst = 0.0
-            for t in tg:
-                m = float(np.mean(sample[t.kpi]))
-                gap = (t.value - m) if t.op == ">=" else (m - t.value)
-                worst = max(worst, gap / max(abs(t.value), 1e-9))
-            return worst
-
-        # confirmed candidates carry the better (full-scale, fresh-seed) evidence: prefer them
-        pool_c = [c for c in pool if c.confirm] or cands
-        closest = min(pool_c, key=lambda c: (shortfall(c), c.cost_eur)) if pool_c else None
+    conf = _Confirmation(looks, ALPHA / (k_tested * len(tg) * len(looks)),
+                         replication_seeds(seed + 7_919_000, looks[-1]), confirm_scale)
+    best = _confirm(runs, pool, tg, conf)
     full = confirm_scale == 1.0 or (confirm_scale is None and scenario.population.scale == 1.0)
     res = OptimumResult(
-        levers=lv, targets=tg, candidates=cands, best=best, closest=closest,
+        levers=lv, targets=tg, candidates=cands, best=best,
+        closest=_closest(pool, cands, tg) if best is None else None,
         confirmed_at_full_scale=full and best is not None,
         runs=len(cands) * replications + sum(len(c.confirm[tg[0].kpi]) for c in pool
                                              if c.confirm),
-        pareto=pareto_front(cands), tested=k_tested, alpha_each=alpha_each,
+        pareto=pareto_front(cands), tested=k_tested, alpha_each=conf.alpha_each,
         screen_scale=screen_scale, confirm_scale=confirm_scale,
         baseline_cost=scenario_cost(scenario), search=how, combinations=n_combos,
         looks=tuple(looks),
     )
     if out is not None:
-        from sim.runs.io import write_json
-
-        write_json(out / "optimum.json", res.to_dict())
-        write_report(res, out / "report.html")
+        _save(res, out)
     return res
 
+
+def _ranking(scenario: Scenario, seed: int) -> dict[str, list[int]]:
+    """Schools worst first for each ranked code lever (one baseline run,
+    :func:`sim.decide.levers.rankings`)."""
+    from sim.model.simulation import simulate_once
+
+    s = simulate_once(scenario, seed).schools
+    return rankings(s, [u.mbit_s for u in scenario.assignment.uplink_mix])
+
+
+def _scaled(scale: float | None) -> list[str]:
+    """The override that runs at population scale ``scale`` (None: as given)."""
+    return [] if scale is None else [f"population.scale={scale}"]
+
+
+@dataclass
+class _Runs:
+    """The runs of lever combinations: their overrides, which are stored and which still
+    run, and the KPIs kept of each."""
+
+    scenario: Scenario
+    levers: list[Lever]
+    kpis: list[str]
+    seed: int
+    store: _Store
+    executor: Any | None
+    progress: Callable[[str], None] | None
+    ranked: dict[float | None, dict[str, list[int]]] = field(default_factory=dict)
+    base_hash: str = field(init=False)
+    needs_ranking: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        # the config hash leaves the costs section out: re-pricing a lever re-runs nothing
+        self.base_hash = self.scenario.config_hash()
+        self.needs_ranking = any(lev.kind in RANKED_LEVERS for lev in self.levers)
+
+    def candidate(self, values: tuple[Any, ...]) -> Candidate:
+        """A combination and what its levers cost."""
+        return Candidate(values, sum(lev.cost(x)
+                                     for lev, x in zip(self.levers, values, strict=True)))
+
+    def ranking(self, scale: float | None) -> dict[str, list[int]]:
+        """Which schools the ranked levers pick at ``scale`` (school numbers differ between
+        population scales: one baseline run per scale)."""
+        if self.needs_ranking and scale not in self.ranked:
+            from sim.config import scenario_from_dict
+
+            sc = self.scenario
+            rank_sc = scenario_from_dict(sc.model_dump(mode="json"), "<ranking>",
+                                         _scaled(scale))
+            rank_sc.source_path = sc.source_path
+            self.ranked[scale] = _ranking(rank_sc, self.seed)
+        return self.ranked.get(scale, {})
+
+    def overrides(self, values: tuple[Any, ...], scale: float | None) -> list[str]:
+        """The overrides that set the levers to ``values`` at ``scale``."""
+        eff = self.scenario.population.scale if scale is None else scale
+        return [o for lev, v in zip(self.levers, values, strict=True)
+                for o in lev.overrides(v, self.ranking(scale), eff)]
+
+    def evaluate(self, cands: Sequence[Candidate], seeds: list[int], scale: float | None,
+                 phase: str) -> None:
+        """Run what is not stored yet and set each candidate's KPI samples of ``phase``
+        (``screen`` or ``confirm``) to its runs on ``seeds``, in seed order."""
+        tasks, where = [], []
+        names = [x.name for x in self.levers]
+        for c in cands:
+            ov = self.overrides(c.values, scale) + _scaled(scale)
+            for s in seeds:
+                key = hashlib.sha256(
+                    json.dumps([self.base_hash, ov, s]).encode()).hexdigest()[:20]
+                if key not in self.store.rows:
+                    tasks.append(task_for(self.scenario, s, ov, key=key, labels={
+                        "name": mix(dict(zip(names, c.values, strict=True)))}))
+                where.append((c, key))
+        if tasks:
+            if self.progress is not None:
+                self.progress(f"{phase}: {len(tasks)} runs")
+            for t, row in zip(tasks, run_tasks(tasks, self.executor), strict=True):
+                self.store.add(t.key, {k: float(row[k]) for k in self.kpis})
+        for c in cands:
+            getattr(c, phase).clear()
+        for c, key in where:
+            for k in self.kpis:
+                getattr(c, phase).setdefault(k, []).append(self.store.rows[key][k])
+
+
+def _slacks(c: Candidate, tg: Sequence[Target]) -> tuple[float, ...]:
+    """Per target: how far the optimistic end of the screening interval is from meeting it,
+    relative to the target (≤ 0: it meets it); a NaN end (no finite value) fails."""
+    out = []
+    for t in tg:
+        iv = kpi_interval(t.kpi, c.screen[t.kpi])
+        end = iv.hi if t.op == ">=" else iv.lo
+        gap = (t.value - end) if t.op == ">=" else (end - t.value)
+        out.append(gap / max(abs(t.value), 1e-9) if math.isfinite(gap) else 1e9)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class _Screening:
+    """Which combinations are screened (``how``, at most ``most``; Optuna asks ``batch`` at a
+    time), on which seeds and at which population scale."""
+
+    how: str
+    most: int
+    batch: int
+    seeds: list[int]
+    scale: float | None
+
+
+def _screen(runs: _Runs, screening: _Screening, tg: Sequence[Target]) -> list[Candidate]:
+    """The screened combinations with their screening samples: every combination, or those
+    the Optuna search asks for (in the order they were asked)."""
+    sc = screening
+    if sc.how == "exhaustive":
+        cands = [runs.candidate(v) for v in itertools.product(*(lev.values
+                                                                for lev in runs.levers))]
+        runs.evaluate(cands, sc.seeds, sc.scale, "screen")
+        return cands
+    cands = []
+
+    def screen_batch(combos: list[tuple[Any, ...]]) -> list[Outcome]:
+        new = [runs.candidate(v) for v in combos]
+        runs.evaluate(new, sc.seeds, sc.scale, "screen")
+        cands.extend(new)
+        return [Outcome(c.cost_eur, float(np.mean(c.screen[FRONT_KPI])), _slacks(c, tg))
+                for c in new]
+
+    optuna_search([(lev.name, lev.values) for lev in runs.levers], screen_batch,
+                  budget=sc.most, batch=sc.batch, seed=runs.seed)
+    return cands
+
+
+def _pool(cands: list[Candidate], tg: Sequence[Target], k: int) -> list[Candidate]:
+    """The candidates to confirm: the ``k`` cheapest whose screening does not clearly fail a
+    target (K is fixed before any confirmation run)."""
+    survivors = (c for c in cands if all(x <= 0 for x in _slacks(c, tg)))
+    return sorted(survivors, key=lambda c: c.cost_eur)[:k]
+
+
+@dataclass(frozen=True)
+class _Confirmation:
+    """How candidates are confirmed: the replications at each look, the level ``1 − α_each``
+    of each one-sided bound, the fresh seeds (a look's are a prefix of the next look's) and
+    the population scale."""
+
+    looks: list[int]
+    alpha_each: float
+    seeds: list[int]
+    scale: float | None
+
+
+def _confirm(runs: _Runs, pool: list[Candidate], tg: Sequence[Target],
+             conf: _Confirmation) -> Candidate | None:
+    """The first candidate of ``pool`` (in cost order) proven to meet every target, or None;
+    each candidate tried gets ``accepted`` and its bounds."""
+    for c in pool:  # sequentially in cost order; stop at the first proven
+        for n in conf.looks:
+            runs.evaluate([c], conf.seeds[:n], conf.scale, "confirm")
+            ok, failed = _look(c, tg, conf.alpha_each)
+            if ok or failed:
+                break
+        c.accepted = ok
+        if ok:
+            return c
+    return None
+
+
+def _look(c: Candidate, tg: Sequence[Target], alpha_each: float) -> tuple[bool, bool]:
+    """After a look at ``c``'s confirmation samples: (proven to meet every target, proven
+    to fail one); neither means another look. Sets ``c.bounds``."""
+    ok, failed = True, False
+    for t in tg:
+        # a one-sided bound at 1 − a is an end of the two-sided interval at 1 − 2a
+        iv = kpi_interval(t.kpi, c.confirm[t.kpi], level=1.0 - 2.0 * alpha_each)
+        b = t.interval_bound(iv)
+        c.bounds[str(t)] = b
+        finite = bool(np.isfinite(c.confirm[t.kpi]).all())
+        ok = ok and t._meets(b) and finite
+        # the other end: even the optimistic bound misses, so it is infeasible
+        other = iv.hi if t.op == ">=" else iv.lo
+        failed = failed or not finite or not t._meets(other)
+    return ok, failed
+
+
+def _closest(pool: list[Candidate], cands: list[Candidate],
+             tg: Sequence[Target]) -> Candidate | None:
+    """When none is proven: the candidate whose worst relative shortfall of the mean is
+    least (then the cheapest), among the confirmed ones if any, else all screened."""
+    def shortfall(c: Candidate) -> float:
+        sample = c.confirm or c.screen
+        worst = 0.0
+        for t in tg:
+            m = float(np.mean(sample[t.kpi]))
+            gap = (t.value - m) if t.op == ">=" else (m - t.value)
+            worst = max(worst, gap / max(abs(t.value), 1e-9))
+        return worst
+
+    # confirmed candidates carry the better (full-scale, fresh-seed) evidence: prefer them
+    pool_c = [c for c in pool if c.confirm] or cands
+    return min(pool_c, key=lambda c: (shortfall(c), c.cost_eur)) if pool_c else None
+
+
+def _checked_looks(replications: int, confirm_replications: int,
+                   confirm_max_replications: int | None, max_confirm: int,
+                   batch: int) -> list[int]:
+    """The confirmation's looks, once the counts are checked (ValueError names the first
+    that cannot work)."""
+    if replications < 2 or confirm_replications < 2:
+        raise ValueError("screening and confirmation need at least 2 replications (a CI)")
+    if max_confirm < 1:
+        raise ValueError("max_confirm must be at least 1")
+    looks = _looks(confirm_replications, confirm_max_replications)
+    if batch < 1:
+        raise ValueError("batch must be at least 1")
+    return looks
+
+
+def _save(res: OptimumResult, out: Path) -> None:
+    """Write ``optimum.json`` and ``report.html`` into ``out``."""
+    from sim.runs.io import write_json
+
+    write_json(out / "optimum.json", res.to_dict())
+    write_report(res, out / "report.html")

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from sim.decide.levers import Lever
-from sim.experiments.sizing import Target
+from sim.experiments.targets import Target
 from sim.runs.stats import difference_bounds, kpi_interval, welch_difference
 
 ALPHA = 0.05

@@ -8,7 +8,9 @@ Imports the layers below it: :mod:`sim.config`, :mod:`sim.model`, :mod:`sim.runs
 - ``comparisons`` — paired comparisons on common random numbers;
 - ``executors`` — serial, Dask ``LocalCluster`` or a remote Dask cluster;
 - ``sweep/`` — grids and Latin hypercubes into a resumable store;
-- ``sizing`` — the smallest capacity meeting a target (Erlang-B bracket + bisection);
+- ``targets`` — service targets (``KPI>=value``) and their blocking equivalents;
+- ``capacity_bound`` — Erlang-B's bracket for a cluster's capacity from the offered load;
+- ``sizing`` — the smallest capacity meeting a target (that bracket + paired bisection);
 - ``attribution`` — ``explain``: lost minutes by cause, direct and counterfactual;
 - ``analytic`` — Erlang-B/C, M/M/c/K, Engset;
 - ``verification`` — the model against queueing theory (``docs/verification.md``);

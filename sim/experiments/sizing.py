@@ -1,12 +1,8 @@
 """Capacity sizing: the smallest integer setting that meets a service target at 95 % confidence.
 
-1. **Analytic bracket** (for ``platforms[i].clusters[j].nodes`` or ``.node_max_participants``
-   and a target that maps to a blocking probability): the offered load ``A`` of the platform —
-   ``rate × holding`` for Poisson validation demand, else the peak concurrent participants of
-   an unconstrained baseline run — gives Erlang-B's minimum number of participant slots ``c*``
-   for the target blocking ``B``; a loss system can never meet ``B`` with ``c ≤ A(1 − B)``
-   slots (carried load ``A(1 − B)`` must fit below ``c``). Slots become the parameter's value
-   via the cluster's node size (``nodes = ⌈slots / node_max_participants⌉``) or node count.
+1. **Analytic bracket** (:mod:`sim.experiments.capacity_bound`): for a cluster's node count or
+   node size and a target that maps to a blocking probability, Erlang-B's slot count for the
+   platform's offered load, and a value that cannot meet the target.
 2. **Search with paired replications**: every candidate runs the same R seeds (common random
    numbers). A candidate *meets* the target when the 95 % CI bound does — the lower bound for
    ``>=``, the upper bound for ``<=``. The bracket is checked (and widened if the model
@@ -21,10 +17,9 @@ that implies (one miniature node is ``1 / s`` whole-state nodes). ``confirm_at_f
 runs that whole-state figure at scale 1 on the search's seeds and says whether it meets the
 target there (queueing is not scale-free: see docs/scale.md).
 
-Targets and their blocking equivalents: ``blocking_probability<=B`` → ``B``;
-``join_success_rate>=p`` → ``1 − p``; ``pQ_time_to_join_s<=T`` → ``1 − Q/100`` (a join that
-succeeds at the first attempt takes about no time, so Q % must not be refused). Other KPIs and
-parameters are searched from the scenario's current value without an analytic bound.
+Targets (:class:`~sim.experiments.targets.Target`) with a blocking equivalent get the
+bracket; other KPIs and parameters are searched from the scenario's current value without an
+analytic bound.
 """
 
 from __future__ import annotations
@@ -41,85 +36,25 @@ import pandas as pd
 from sim.config import ConfigError, Scenario, parse_override, scenario_from_dict
 from sim.config.loading import _defaults_as_data
 from sim.config.paths import named_in, positional
-from sim.experiments.analytic import min_servers_erlang_b
+from sim.experiments.capacity_bound import AnalyticBound, analytic_bound
 from sim.experiments.comparisons import kpi_values, run_tasks
 from sim.experiments.executors import task_for
-from sim.model.metrics import KPI_NAMES
+from sim.experiments.targets import Target
 from sim.model.scale import factor_of, faithful, with_scale
 from sim.model.seeds import replication_seeds
-from sim.model.simulation import simulate_once
-from sim.runs.stats import Interval, kpi_interval, mean_interval, paired_difference
+from sim.runs.stats import kpi_interval, mean_interval, paired_difference
 
-_TARGET = re.compile(r"^\s*([a-z0-9_]+)\s*(>=|<=)\s*([-+0-9.eE]+)\s*$")
-_CAPACITY = re.compile(r"^platforms\[(\d+)\]\.clusters\[(\d+)\]\.(nodes|node_max_participants)$")
-_PCT = re.compile(r"^p(\d+)_time_to_join_s$")
+__all__ = [  # Target, AnalyticBound and analytic_bound are re-exported from their homes
+    "AnalyticBound", "Evidence", "SizingResult", "Target", "Unreachable", "analytic_bound",
+    "confirm_at_full_scale", "current_value", "positional_param", "search_minimum",
+    "size_capacity",
+]
+
 # the central capacities sim.model.scale scales with demand (searched in miniature units)
 _CENTRAL = re.compile(
     r"^(platforms\[\d+\]\.(frontend\.workers|clusters\[\d+\]\.nodes)"
     r"|policies\.scale_up\[\d+\]\.(reserve_nodes|step_nodes))$"
 )
-
-
-@dataclass(frozen=True)
-class Target:
-    """A service target such as ``join_success_rate>=0.99``."""
-
-    kpi: str
-    op: str
-    value: float
-
-    @classmethod
-    def parse(cls, text: str) -> Target:
-        """Parse ``KPI>=value`` or ``KPI<=value`` (:class:`ConfigError` if malformed)."""
-        m = _TARGET.match(text)
-        if not m:
-            raise ConfigError([f"--target {text}: expected KPI>=value or KPI<=value"])
-        kpi, op, raw = m.groups()
-        if kpi not in KPI_NAMES:
-            raise ConfigError(
-                [f"--target {text}: unknown KPI {kpi!r} (known: {', '.join(KPI_NAMES)})"]
-            )
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ConfigError([f"--target {text}: {raw!r} is not a number"]) from None
-        if not math.isfinite(value):
-            raise ConfigError([f"--target {text}: the value must be finite"])
-        return cls(kpi, op, value)
-
-    def bound(self, mean: float, half: float) -> float:
-        """The CI bound that must meet the target (lower for ``>=``, upper for ``<=``)."""
-        return mean - half if self.op == ">=" else mean + half
-
-    def met(self, mean: float, half: float) -> bool:
-        return self._meets(self.bound(mean, half))
-
-    def interval_bound(self, iv: Interval) -> float:
-        """The end of ``iv`` that must meet the target (``lo`` for ``>=``, ``hi`` for ``<=``)."""
-        return iv.lo if self.op == ">=" else iv.hi
-
-    def met_by(self, iv: Interval) -> bool:
-        """Does the interval's relevant end meet the target?"""
-        return self._meets(self.interval_bound(iv))
-
-    def _meets(self, b: float) -> bool:
-        if not math.isfinite(b):
-            return False
-        return b >= self.value if self.op == ">=" else b <= self.value
-
-    def blocking(self) -> float | None:
-        """The Erlang-B blocking target equivalent to this target (None if there is none)."""
-        if self.kpi == "blocking_probability" and self.op == "<=":
-            return self.value
-        if self.kpi == "join_success_rate" and self.op == ">=":
-            return 1.0 - self.value
-        m = _PCT.match(self.kpi)
-        if m and self.op == "<=":
-            return 1.0 - int(m[1]) / 100.0
-        return None
-
-    def __str__(self) -> str:
-        return f"{self.kpi}{self.op}{self.value:g}"
 
 
 @dataclass(frozen=True)
@@ -138,21 +73,6 @@ class Evidence:
     per_replication: list[float]
     lo: float = math.nan
     hi: float = math.nan
-
-
-@dataclass(frozen=True)
-class AnalyticBound:
-    """Erlang-B's answer for the parameter, and a value that cannot meet the target."""
-
-    offered_erlangs: float
-    load_source: str
-    target_blocking: float
-    slots: int
-    """Erlang-B minimum participant slots for the target blocking."""
-    value: int
-    """``slots`` expressed as the parameter's value."""
-    lower_value: int | None
-    """Largest value with at most ``A(1 − B)`` slots (cannot meet the target)."""
 
 
 @dataclass
@@ -266,79 +186,6 @@ def current_value(scenario: Scenario, param: str) -> int:
     return node
 
 
-def _offered_load(
-    scenario: Scenario, param: str, platform: int, seed: int
-) -> tuple[float, str, dict[str, Any]]:
-    """Offered load (Erlangs) of the platform that ``param`` belongs to."""
-    plat = scenario.platforms[platform]
-    poisson = scenario.demand.poisson
-    if scenario.demand.kind == "poisson" and poisson is not None:
-        if poisson.platform == plat.name:
-            a = poisson.arrival_rate_per_s * poisson.holding_mean_s
-            src = f"Poisson demand: {poisson.arrival_rate_per_s:g}/s × {poisson.holding_mean_s:g} s"
-            return a, src, {}
-        return 0.0, f"the Poisson demand goes to {poisson.platform}, not {plat.name}", {}
-    # Timetable demand: the peak of an unconstrained baseline run (capacity ×4 until no node of
-    # the platform was full), treated as a stationary offered load — conservative.
-    value = current_value(scenario, param)
-    runs = []
-    for _ in range(4):
-        sc = scenario_from_dict(
-            scenario.model_dump(mode="json"), "<baseline>", [f"{param}={value}"]
-        )
-        sc.source_path = scenario.source_path
-        r = simulate_once(sc, seed)
-        peak = r.extra["peak_participants_per_platform"][plat.name]
-        util = r.extra["peak_node_utilisation_per_platform"][plat.name]
-        runs.append({"value": value, "peak_participants": peak, "peak_node_utilisation": util})
-        if util < 0.95:
-            break
-        value *= 4
-    return (
-        float(runs[-1]["peak_participants"]),
-        (
-            f"peak concurrent participants on {plat.name} in a baseline run with "
-            f"{named_in(scenario, param)}={runs[-1]['value']}"
-        ),
-        {"runs": runs},
-    )
-
-
-def analytic_bound(
-    scenario: Scenario, param: str, target: Target, seed: int = 1
-) -> tuple[AnalyticBound | None, str, dict[str, Any]]:
-    """Erlang-B bracket for ``param`` (None with the reason when there is none)."""
-    m = _CAPACITY.match(param)
-    b = target.blocking()
-    if not m:
-        return None, "no analytic bound for this parameter (only cluster nodes / node size)", {}
-    if b is None or not 0.0 < b < 1.0:
-        return None, f"no blocking equivalent of the target {target}", {}
-    i, j, kind = int(m[1]), int(m[2]), m[3]
-    if i >= len(scenario.platforms) or j >= len(scenario.platforms[i].clusters):
-        raise ConfigError([f"--param {param}: no such platform/cluster in the scenario"])
-    a, source, baseline = _offered_load(scenario, param, i, seed)
-    if a <= 0.0:
-        return None, f"no offered load on that platform ({source})", baseline
-    cluster = scenario.platforms[i].clusters[j]
-    per = cluster.node_max_participants if kind == "nodes" else cluster.nodes
-    slots = min_servers_erlang_b(a, b)
-    floor_slots = math.floor(a * (1.0 - b))
-    lower = floor_slots // per
-    return (
-        AnalyticBound(
-            offered_erlangs=a,
-            load_source=source,
-            target_blocking=b,
-            slots=slots,
-            value=max(1, math.ceil(slots / per)),
-            lower_value=lower if lower >= 1 else None,
-        ),
-        "",
-        baseline,
-    )
-
-
 class _Budget(Exception):
     pass
 
@@ -444,98 +291,147 @@ def size_capacity(
     tgt = Target.parse(target) if isinstance(target, str) else target
     if replications < 2:
         raise ValueError("sizing needs at least 2 replications per candidate (a CI)")
-    given = param
-    param = positional_param(scenario, param)  # names → positions; printed with names
-    shown = named_in(scenario, param)
-    factor = factor_of(scenario)
-    central = factor != 1.0 and bool(_CENTRAL.match(param))
-    whole_now = current_value(scenario, param)
-    # search the miniature's own counts (a whole-state count would plateau over 1/s values)
-    scenario = faithful(scenario)
-    now = current_value(scenario, param)
-    scenario_from_dict(scenario.model_dump(mode="json"), "<sizing>", [f"{param}={now}"])
+    p = _searched(scenario, param)
     seeds = replication_seeds(seed, replications)
-    bound, why, baseline = analytic_bound(scenario, param, tgt, seeds[0])
-    cache: dict[int, Evidence] = {}
-
-    def meets(value: int) -> bool:
-        if value not in cache:
-            if len(cache) >= max_candidates:
-                raise _Budget
-            tasks = [
-                task_for(
-                    scenario,
-                    s,
-                    [f"{param}={value}"],
-                    key=f"{value}-{r}",
-                    labels={"replication": r, "name": f"{param}={value}"},
-                )
-                for r, s in enumerate(seeds)
-            ]
-            v = kpi_values(run_tasks(tasks, executor, run_progress), tgt.kpi)
-            iv = kpi_interval(tgt.kpi, v)
-            cache[value] = Evidence(
-                value,
-                float(v.mean()),
-                mean_interval(v).half_width,
-                tgt.interval_bound(iv),
-                # a replication where the KPI is undefined leaves the candidate unproven
-                tgt.met_by(iv) and bool(np.isfinite(v).all()),
-                v.tolist(),
-                iv.lo,
-                iv.hi,
-            )
-            if progress is not None:
-                progress(cache[value])
-        return cache[value].met
-
-    def gains(smaller: int, larger: int) -> bool:
-        """Is ``larger`` significantly better than ``smaller`` (paired, same seeds)?"""
-        a, b = cache[smaller].per_replication, cache[larger].per_replication
-        diff = paired_difference(np.array(a), np.array(b))
-        # better means up for a >= target, down for a <= target
-        return bool(diff.lo > 0 if tgt.op == ">=" else diff.hi < 0)
-
-    hi = max(minimum, bound.value if bound else now)
-    assumed = bound.lower_value if bound and bound.lower_value is not None else None
-    note, outcome = "", "answer"
-    answer: int | None = None
-    try:
-        answer = search_minimum(
-            meets,
-            hi,
-            assumed if assumed is not None and assumed < hi else None,
-            minimum,
-            gains,
-            maximum if maximum is not None else 64 * max(hi, now),
-        )
-    except _Budget:
-        outcome = "budget"
-        note = (
-            f"stopped after {max_candidates} candidates before the bracket closed; "
-            "raise --max-candidates or start nearer the answer"
-        )
-    except Unreachable as exc:
-        outcome = "unreachable"
-        note = f"target not reachable through {shown}: {exc}"
+    bound, why, baseline = analytic_bound(p.scenario, p.path, tgt, seeds[0])
+    trials = _Trials(p.scenario, p.path, tgt, seeds, executor, max_candidates, progress,
+                     run_progress)
+    answer, outcome, note = _search(trials, bound, p, minimum, maximum)
     return SizingResult(
-        param=param,
+        param=p.path,
         target=tgt,
         answer=answer,
-        current_value=now,
+        current_value=p.now,
         analytic=bound,
-        candidates=cache,
+        candidates=trials.cache,
         replications=replications,
         seed=seed,
         note=note,
         outcome=outcome,
         analytic_note=why,
         baseline=baseline,
-        param_named=shown if given == param else given,
-        scale=factor,
-        central=central,
-        current_whole_state=whole_now,
+        param_named=p.shown if p.given == p.path else p.given,
+        scale=p.factor,
+        central=p.central,
+        current_whole_state=p.whole_now,
     )
+
+
+@dataclass(frozen=True)
+class _Searched:
+    """The parameter a search sizes: as given, by position and by name; the scenario it is
+    searched on (the faithful miniature) and its value there and in the whole state."""
+
+    given: str
+    path: str
+    shown: str
+    factor: float
+    central: bool
+    """A central capacity at a scale below 1: searched in the miniature's own counts."""
+    whole_now: int
+    scenario: Scenario
+    now: int
+
+
+def _searched(scenario: Scenario, param: str) -> _Searched:
+    """Where the search runs and in whose counts: the miniature's own counts (a whole-state
+    count would plateau over 1/s values); :class:`ConfigError` for a parameter it cannot set."""
+    path = positional_param(scenario, param)  # names → positions; printed with names
+    shown = named_in(scenario, path)
+    factor = factor_of(scenario)
+    whole_now = current_value(scenario, path)
+    mini = faithful(scenario)
+    now = current_value(mini, path)
+    scenario_from_dict(mini.model_dump(mode="json"), "<sizing>", [f"{path}={now}"])
+    return _Searched(given=param, path=path, shown=shown, factor=factor,
+                     central=factor != 1.0 and bool(_CENTRAL.match(path)),
+                     whole_now=whole_now, scenario=mini, now=now)
+
+
+@dataclass
+class _Trials:
+    """Candidate values of ``param`` run on the same seeds (paired replications), at most
+    ``most`` of them; the :class:`Evidence` of each in ``cache``."""
+
+    scenario: Scenario
+    param: str
+    target: Target
+    seeds: list[int]
+    executor: Any | None
+    most: int
+    progress: Callable[[Evidence], None] | None
+    run_progress: Callable[[int, int], None] | None
+    cache: dict[int, Evidence] = field(default_factory=dict)
+
+    def meets(self, value: int) -> bool:
+        """Does ``value`` meet the target (run once; :class:`_Budget` past ``most``)?"""
+        if value not in self.cache:
+            if len(self.cache) >= self.most:
+                raise _Budget
+            self.cache[value] = self._run(value)
+            if self.progress is not None:
+                self.progress(self.cache[value])
+        return self.cache[value].met
+
+    def _run(self, value: int) -> Evidence:
+        """The target KPI of ``value`` over the replications, and whether it meets."""
+        tgt, param = self.target, self.param
+        tasks = [
+            task_for(
+                self.scenario,
+                s,
+                [f"{param}={value}"],
+                key=f"{value}-{r}",
+                labels={"replication": r, "name": f"{param}={value}"},
+            )
+            for r, s in enumerate(self.seeds)
+        ]
+        v = kpi_values(run_tasks(tasks, self.executor, self.run_progress), tgt.kpi)
+        iv = kpi_interval(tgt.kpi, v)
+        return Evidence(
+            value,
+            float(v.mean()),
+            mean_interval(v).half_width,
+            tgt.interval_bound(iv),
+            # a replication where the KPI is undefined leaves the candidate unproven
+            tgt.met_by(iv) and bool(np.isfinite(v).all()),
+            v.tolist(),
+            iv.lo,
+            iv.hi,
+        )
+
+    def gains(self, smaller: int, larger: int) -> bool:
+        """Is ``larger`` significantly better than ``smaller`` (paired, same seeds)?"""
+        a, b = self.cache[smaller].per_replication, self.cache[larger].per_replication
+        diff = paired_difference(np.array(a), np.array(b))
+        # better means up for a >= target, down for a <= target
+        return bool(diff.lo > 0 if self.target.op == ">=" else diff.hi < 0)
+
+
+def _search(trials: _Trials, bound: AnalyticBound | None, p: _Searched, minimum: int,
+            maximum: int | None) -> tuple[int | None, str, str]:
+    """The smallest value meeting the target, searched from the analytic bracket (else from
+    the current value), and how the search ended: (answer, outcome, note) with the outcome
+    ``answer``, ``budget`` or ``unreachable``."""
+    hi = max(minimum, bound.value if bound else p.now)
+    assumed = bound.lower_value if bound and bound.lower_value is not None else None
+    try:
+        answer = search_minimum(
+            trials.meets,
+            hi,
+            assumed if assumed is not None and assumed < hi else None,
+            minimum,
+            trials.gains,
+            maximum if maximum is not None else 64 * max(hi, p.now),
+        )
+    except _Budget:
+        return None, "budget", (
+            f"stopped after {trials.most} candidates before the bracket closed; "
+            "raise --max-candidates or start nearer the answer"
+        )
+    except Unreachable as exc:
+        return None, "unreachable", f"target not reachable through {p.shown}: {exc}"
+    return answer, "answer", ""
 
 
 def confirm_at_full_scale(

@@ -37,7 +37,7 @@ from sim.config import Scenario, load_scenario
 from sim.model.components.conference import participants_per_node
 from sim.model.simulation import RunResult, simulate_once
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "configs"
 DEFAULT_DAY = CONFIGS / "lower-saxony-scenario-c.yaml"
 
@@ -146,7 +146,25 @@ def run_all(
 ) -> tuple[list[Row], dict[str, float]]:
     """The replays (the Thursday and the Wednesday with ``seeds``; the Wednesday also on
     further generated populations) and the rows of the table."""
-    say = log or (lambda _m: None)
+    runs, timing = _replays(scale, seeds, population_seeds, log or (lambda _m: None))
+    f = 1.0 / scale  # figures of a reduced run are scaled back up to the whole population
+    mon, tue, wed = runs["mon"][0], runs["tue"][0], runs["wed"][0]
+    # the ordinary day: its replications and its generated populations together
+    wed_all = runs["wed"] + [runs[f"wed-pop{ps}"][0] for ps in population_seeds]
+    rows = [
+        *_thursday_rows(runs["thu"], f),
+        _bbb_reference_row(),
+        *_monday_rows(mon, wed, wed_all, f),
+        _tuesday_row(tue, mon),
+        *_wednesday_rows(runs["wed"], wed_all, f, len(population_seeds)),
+    ]
+    return rows, timing
+
+
+def _replays(scale: float, seeds: Sequence[int], population_seeds: Sequence[int],
+             say: Callable[[str], None]) -> tuple[dict[str, list[RunResult]], dict[str, float]]:
+    """Which replays run — each day, on which seeds and populations — and how long each
+    took (seconds)."""
     timing: dict[str, float] = {}
     runs: dict[str, list[RunResult]] = {}
     plan: list[tuple[str, str, list[int], list[str]]] = [
@@ -164,10 +182,12 @@ def run_all(
         runs[key] = [simulate_once(sc, s) for s in run_seeds]
         timing[key] = time.perf_counter() - t0
         say(f"{key}: {len(run_seeds)} run(s) in {timing[key]:.0f} s")
-    f = 1.0 / scale  # figures of a reduced run are scaled back up to the whole population
-    rows: list[Row] = []
+    return runs, timing
 
-    thu = runs["thu"]
+
+def _thursday_rows(thu: list[RunResult], f: float) -> list[Row]:
+    """Thursday 14 Jan, national IServ: the population's inputs and the calibrated load
+    (peak, joins, hours, minutes per join)."""
     i_pupils = [float(r.schools[r.schools.platform == "iserv"].pupils.sum()) for r in thu[:1]]
     i_schools = [float((r.schools.platform == "iserv").sum()) for r in thu[:1]]
     peak = [r.extra["peak_participants_per_platform"]["iserv"] for r in thu]
@@ -178,7 +198,7 @@ def run_all(
     per_join = [60 * h / j for h, j in zip(hours, joins, strict=True)]
     rejoin = [r.extra["dropped_and_rejoined"] / max(1, sum(r.extra["joins_per_platform"].values()))
               for r in thu]
-    rows += [
+    return [
         Row("IServ pupils (national)", "> 2.3 M", fmt(i_pupils, f / 1e6, " M"), "input",
             _within([x * f for x in i_pupils], 2.3e6, 0.03),
             "Lower Saxony's IServ schools + other states' block (own school-type mix, A50)"),
@@ -199,19 +219,25 @@ def run_all(
             _within(per_join, 24, 0.15)),
     ]
 
-    # a component check nothing was tuned to: BBB's "≈150 per server in a typical mix"
+
+def _bbb_reference_row() -> Row:
+    """A component check nothing was tuned to: BBB's "≈150 per server in a typical mix"."""
     sc_def = load_scenario(DEFAULT_DAY)
     nbc = sc_def.platform("bildungscloud").clusters[0]
     b = sc_def.behaviour
     typical = participants_per_node(nbc, sc_def.media, 25,
                                     b.webcam_share_teachers + 24 * b.webcam_share_pupils,
                                     b.screenshare_share)
-    rows.append(Row("Participants per BBB reference server, 6 rooms of 25, the day's camera mix",
-                    "≈ 150 (S78)", f"{typical:.0f}", "held out", _within([typical], 150, 0.15),
-                    "the CPU rule (A53) was fitted to the cameras-off and all-video load tests "
-                    "(S89), not to this figure"))
+    return Row("Participants per BBB reference server, 6 rooms of 25, the day's camera mix",
+               "≈ 150 (S78)", f"{typical:.0f}", "held out", _within([typical], 150, 0.15),
+               "the CPU rule (A53) was fitted to the cameras-off and all-video load tests "
+               "(S89), not to this figure")
 
-    mon, tue, wed = runs["mon"][0], runs["tue"][0], runs["wed"][0]
+
+def _monday_rows(mon: RunResult, wed: RunResult, wed_all: list[RunResult],
+                 f: float) -> list[Row]:
+    """Monday 11 Jan, the dispatcher failure: when nobody got in and when joins came back
+    (against Wednesday's), what it cost, and Bildungscloud's scale-up and problem phase."""
     jm = _series(mon, "platform:iserv", "joins_succeeded")
     jw = _series(wed, "platform:iserv", "joins_succeeded")
     window = jm[(jm.index >= 7 * 3600) & (jm.index < 15 * 3600)]
@@ -221,8 +247,7 @@ def run_all(
     ratio = jm / jw.replace(0, float("nan"))
     back = ratio[(ratio.index >= 12 * 3600) & (ratio >= 0.9)]
     recovered = float(back.index.min()) if len(back) else float("nan")
-    wed_all = runs["wed"] + [runs[f"wed-pop{ps}"][0] for ps in population_seeds]
-    rows += [
+    rows = [
         Row("Mon: nobody reaches an IServ room", "from ≈ 08:00",
             _hhmm(first_dead) if first_dead == first_dead else "–", "as configured", "–",
             "fault starts 07:50 (the 08:00 rush)"),
@@ -246,21 +271,32 @@ def run_all(
                     f"{problem} minutes with refused joins", "held out",
                     _within([problem], 30, 0.5) if problem else "no problem phase",
                     "scale-up trigger and delay are assumptions (A41), not tuned to it"))
+    return rows
+
+
+def _tuesday_row(tue: RunResult, mon: RunResult) -> Row:
+    """Tuesday 12 Jan: IServ's conference load against Monday's (reported: three times)."""
     j_tue = tue.extra["joins_per_platform"]["iserv"]
     j_mon = mon.extra["joins_per_platform"]["iserv"]
-    rows.append(Row("Tue: IServ conference load vs Monday", "3 ×",
-                    f"{j_tue / max(j_mon, 1):.1f} × (joins)", "held out",
-                    _within([j_tue / max(j_mon, 1)], 3.0, 0.34),
-                    "Monday's joins all came after the repair"))
+    return Row("Tue: IServ conference load vs Monday", "3 ×",
+               f"{j_tue / max(j_mon, 1):.1f} × (joins)", "held out",
+               _within([j_tue / max(j_mon, 1)], 3.0, 0.34),
+               "Monday's joins all came after the repair")
+
+
+def _wednesday_rows(wed_runs: list[RunResult], wed_all: list[RunResult], f: float,
+                    n_populations: int) -> list[Row]:
+    """Wednesday 13 Jan, the stable day: the central servers' utilisation at the peak, the
+    schools with problems (outdated local servers) and where the lost minutes fall."""
     util = []
-    for r in runs["wed"]:
+    for r in wed_runs:
         cpu = _series(r, "cluster:iserv-bbb", "cpu")
         cap = _series(r, "cluster:iserv-bbb", "capacity_cpu")
         util.append(float((cpu / cap).max()))
     affected = [_iserv_affected(r) for r in wed_all]
     crashed = [r.extra["schools_with_crashed_server"] * f for r in wed_all]
     outdated = [float((r.schools.server == "outdated").sum()) * f for r in wed_all]
-    rows += [
+    return [
         Row("Wed: central IServ servers at the peak", "only half utilised",
             f"{fmt(util, pct=True)} of CPU", "as configured", _within(util, 0.5, 0.2),
             "the fleet was sized from this figure (A40)"),
@@ -270,13 +306,12 @@ def run_all(
             f"schools); {fmt(crashed)} servers crashed of {fmt(outdated)} outdated",
             "calibrated",
             "within range" if 0.02 <= float(np.mean(affected)) <= 0.03 else "outside 2–3 %",
-            f"SOURCES A24, A44; {len(wed_all)} runs: {len(runs['wed'])} replications + "
-            f"{len(population_seeds)} other generated populations"),
+            f"SOURCES A24, A44; {len(wed_all)} runs: {len(wed_runs)} replications + "
+            f"{n_populations} other generated populations"),
         Row("Wed: share of lost minutes at schools with an outdated server", "—",
             fmt([_lost_share_outdated(r) for r in wed_all], pct=True), "model only", "–",
             "the attribution's headline: read with the sensitivity table below"),
     ]
-    return rows, timing
 
 
 # --------------------------------------------------------------------------- sensitivity

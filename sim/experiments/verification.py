@@ -244,7 +244,7 @@ def write_report(path: Path, replications: int = 10, arrivals_b: int = 20_000,
 
 def main() -> None:
     ap = argparse.ArgumentParser(description="Write docs/verification.md")
-    ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "docs"
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parents[2] / "docs"
                                          / "verification.md"))
     ap.add_argument("--replications", type=int, default=10)
     ap.add_argument("--arrivals-b", type=int, default=20_000)

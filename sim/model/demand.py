@@ -120,44 +120,113 @@ def build_demand(scenario: Scenario, pop: Population, seeds: SeedTree) -> Demand
 
 
 def _timetable_demand(scenario: Scenario, pop: Population, seeds: SeedTree) -> Demand:
-    tt = scenario.timetable
-    beh = scenario.behaviour
-    jit = scenario.jitter
-    n_cls = pop.n_classes
-    cls_school = pop.class_school
-    cls_type = pop.school_type[cls_school]
-    cls_offset = class_start_offsets_s(scenario, pop)
-
+    """The school day's demand: its meetings, who intends to join each, the morning logins."""
     n_home = seeds.rng("demand.at_home").binomial(pop.class_size, scenario.population.at_home_share)
-
-    # --- meetings -----------------------------------------------------------------------
+    cls_offset = class_start_offsets_s(scenario, pop)
     periods = period_starts_s(scenario)
-    period_s = tt.period_min * 60.0
-    m_class_parts: list[np.ndarray] = []
-    m_kind_parts: list[np.ndarray] = []
-    m_start_parts: list[np.ndarray] = []
-    m_end_parts: list[np.ndarray] = []
-    m_group_parts: list[np.ndarray] = []  # 0: check-in, k+1: lessons of period k
-    has_checkin = np.zeros(n_cls, dtype=bool)
-    if tt.checkin.enabled:
-        ci = tt.checkin
-        eligible = (pop.class_year >= ci.min_year) & (pop.class_year <= ci.max_year)
-        has_checkin = eligible & (seeds.rng("demand.checkin").random(n_cls) < ci.video_share)
-        idx = np.flatnonzero(has_checkin)
-        start = periods[0] + cls_offset[idx]
-        m_class_parts.append(idx)
-        m_kind_parts.append(np.full(idx.size, KIND_CHECKIN, np.int8))
-        m_start_parts.append(start)
-        m_end_parts.append(start + ci.duration_min * 60.0)
-        m_group_parts.append(np.zeros(idx.size, np.int16))
+    meetings = _meetings_of_the_day(scenario, pop, seeds, periods, cls_offset)
+    hosts, pms = _hosts_and_participants(scenario, pop, seeds, meetings, n_home)
+    login_pupil, login_t = _morning_logins(scenario, pop, seeds, n_home,
+                                           periods[0] + cls_offset)
+    n_m = meetings.class_idx.size
+    return Demand(
+        m_school=pop.class_school[meetings.class_idx].astype(np.int64),
+        m_class=meetings.class_idx,
+        m_kind=meetings.kind,
+        m_start=meetings.start,
+        m_end=meetings.end,
+        m_hold=np.zeros(n_m),
+        m_teacher_t=hosts.teacher_t,
+        m_teacher_cam=hosts.teacher_cam,
+        m_screen=hosts.screen,
+        m_pm_lo=pms.lo,
+        m_pm_hi=pms.hi,
+        pm_meeting=pms.meeting.astype(np.int64),
+        pm_pupil=pms.pupil.astype(np.int64),
+        pm_first_t=pms.first_t,
+        pm_cam=pms.cam,
+        login_pupil=login_pupil.astype(np.int64),
+        login_t=login_t,
+        pupil_school=np.repeat(pop.class_school, pop.class_size).astype(np.int32),
+        n_at_home=int(n_home.sum()),
+    )
+
+
+@dataclass
+class _Meetings:
+    """Meetings of classes: class, kind, scheduled start and end, and the draw group of each
+    (0: the check-in, k + 1: the lessons of period k; each group draws from its own streams)."""
+
+    class_idx: np.ndarray
+    kind: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    group: np.ndarray
+
+    @classmethod
+    def of(cls, idx: np.ndarray, kind: int, start: np.ndarray, end: np.ndarray,
+           group: int) -> _Meetings:
+        """One group's meetings: classes ``idx``, all of ``kind``."""
+        return cls(idx, np.full(idx.size, kind, np.int8), start, end,
+                   np.full(idx.size, group, np.int16))
+
+
+def _meetings_of_the_day(scenario: Scenario, pop: Population, seeds: SeedTree,
+                         periods: np.ndarray, cls_offset: np.ndarray) -> _Meetings:
+    """Which classes meet when: check-ins and live lessons inside the simulated day, in time
+    order (ties by class)."""
+    has_checkin, checkins = _checkins(scenario, pop, seeds, periods[0] + cls_offset)
+    parts = [checkins] if checkins is not None else []
+    parts += _live_lessons(scenario, pop, seeds, periods, cls_offset, has_checkin)
+    m_class = np.concatenate([p.class_idx for p in parts]).astype(np.int64)
+    m_group = np.concatenate([p.group for p in parts])
+    m_kind = np.concatenate([p.kind for p in parts])
+    m_start = np.concatenate([p.start for p in parts])
+    m_end = np.concatenate([p.end for p in parts])
+    # drop meetings outside the simulated day
+    day = scenario.day
+    keep = (m_start >= day.start) & (m_end <= day.end)
+    order = np.flatnonzero(keep)[np.lexsort((m_class[keep], m_start[keep]))]
+    return _Meetings(m_class[order], m_kind[order], m_start[order], m_end[order],
+                     m_group[order])
+
+
+def _checkins(scenario: Scenario, pop: Population, seeds: SeedTree,
+              first_bell: np.ndarray) -> tuple[np.ndarray, _Meetings | None]:
+    """Which classes hold the daily check-in by video (per class: a flag), and those
+    meetings at each class's first bell (None when the check-in is off)."""
+    ci = scenario.timetable.checkin
+    if not ci.enabled:
+        return np.zeros(pop.n_classes, dtype=bool), None
+    eligible = (pop.class_year >= ci.min_year) & (pop.class_year <= ci.max_year)
+    has_checkin = eligible & (seeds.rng("demand.checkin").random(pop.n_classes) < ci.video_share)
+    idx = np.flatnonzero(has_checkin)
+    start = first_bell[idx]
+    return has_checkin, _Meetings.of(idx, KIND_CHECKIN, start, start + ci.duration_min * 60.0, 0)
+
+
+def _lesson_share_by_class(scenario: Scenario, pop: Population) -> np.ndarray:
+    """Per class: the share of periods its school holds as live lessons."""
+    tt = scenario.timetable
     share = np.full(len(pop.type_names), tt.live_lesson_share)
     for name, value in tt.live_lesson_share_by_type.items():
         if name in pop.type_names:
             share[pop.type_names.index(name)] = value
-    cls_share = share[cls_type]
+    return share[pop.school_type[pop.class_school]]
+
+
+def _live_lessons(scenario: Scenario, pop: Population, seeds: SeedTree, periods: np.ndarray,
+                  cls_offset: np.ndarray, has_checkin: np.ndarray) -> list[_Meetings]:
+    """Per period: which classes hold a live lesson, and when its live phase runs (meetings
+    shorter than 5 minutes are dropped)."""
+    tt = scenario.timetable
+    n_cls = pop.n_classes
+    period_s = tt.period_min * 60.0
+    cls_share = _lesson_share_by_class(scenario, pop)
     rng_lessons = seeds.rng("demand.lessons")
     rng_phase = seeds.rng("demand.lessons.phase")
     checkin_s = tt.checkin.duration_min * 60.0 if tt.checkin.enabled else 0.0
+    out = []
     for k, p_start in enumerate(periods):
         live = rng_lessons.random(n_cls) < cls_share
         idx = np.flatnonzero(live)
@@ -177,40 +246,58 @@ def _timetable_demand(scenario: Scenario, pop: Population, seeds: SeedTree) -> D
             start = start + np.floor(u * (np.floor(slack_min) + 1.0)) * 60.0
             end = np.minimum(end, start + live_s)
         keep = end - start >= 5 * 60.0
-        idx, start, end = idx[keep], start[keep], end[keep]
-        m_class_parts.append(idx)
-        m_kind_parts.append(np.full(idx.size, KIND_LESSON, np.int8))
-        m_start_parts.append(start)
-        m_end_parts.append(end)
-        m_group_parts.append(np.full(idx.size, k + 1, np.int16))
-    m_class = np.concatenate(m_class_parts).astype(np.int64)
-    m_group = np.concatenate(m_group_parts)
-    m_kind = np.concatenate(m_kind_parts)
-    m_start = np.concatenate(m_start_parts)
-    m_end = np.concatenate(m_end_parts)
-    # drop meetings outside the simulated day
-    day = scenario.day
-    keep = (m_start >= day.start) & (m_end <= day.end)
-    order = np.flatnonzero(keep)[np.lexsort((m_class[keep], m_start[keep]))]
-    m_class, m_kind, m_start, m_end = m_class[order], m_kind[order], m_start[order], m_end[order]
-    m_group = m_group[order]
-    n_m = m_class.size
+        out.append(_Meetings.of(idx[keep], KIND_LESSON, start[keep], end[keep], k + 1))
+    return out
 
-    # Teachers and participants are drawn per group of meetings (the check-in, the lessons of
-    # each period) from the group's own stream: changing how many classes hold a check-in
-    # does not reshuffle the draws of any lesson (common random numbers).
-    m_teacher_t = np.empty(n_m)
-    m_teacher_cam = np.empty(n_m, dtype=bool)
-    m_screen = np.empty(n_m, dtype=bool)
+
+@dataclass
+class _Hosts:
+    """Per meeting: when its teacher opens the room, with a webcam or not, and whether the
+    screen is shared."""
+
+    teacher_t: np.ndarray
+    teacher_cam: np.ndarray
+    screen: np.ndarray
+
+
+@dataclass
+class _PupilMeetings:
+    """Pupil-meetings by meeting: pupil, planned first attempt, webcam; meeting m's are
+    ``lo[m]..hi[m]-1``."""
+
+    meeting: np.ndarray
+    pupil: np.ndarray
+    first_t: np.ndarray
+    cam: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+def _hosts_and_participants(scenario: Scenario, pop: Population, seeds: SeedTree,
+                            meetings: _Meetings,
+                            n_home: np.ndarray) -> tuple[_Hosts, _PupilMeetings]:
+    """Who opens each meeting and when, and which pupils at home intend to join it, when
+    and with a webcam or not.
+
+    Teachers and participants are drawn per group of meetings (the check-in, the lessons of
+    each period) from the group's own stream: changing how many classes hold a check-in
+    does not reshuffle the draws of any lesson (common random numbers).
+    """
+    beh = scenario.behaviour
+    jit = scenario.jitter
+    day = scenario.day
+    m_class, m_start = meetings.class_idx, meetings.start
+    n_m = m_class.size
+    hosts = _Hosts(np.empty(n_m), np.empty(n_m, dtype=bool), np.empty(n_m, dtype=bool))
     pm_parts: list[tuple[np.ndarray, ...]] = []
-    for g in np.unique(m_group):
-        sel = np.flatnonzero(m_group == g)
+    for g in np.unique(meetings.group):
+        sel = np.flatnonzero(meetings.group == g)
         sel = sel[np.argsort(m_class[sel], kind="stable")]  # draws keyed by class, not time
         rng_t = seeds.rng(f"demand.teachers.g{g}")
         lead = jit.teacher_lead_mean_s * rng_t.standard_exponential(sel.size)
-        m_teacher_t[sel] = np.maximum(m_start[sel] - lead, day.start)
-        m_teacher_cam[sel] = rng_t.random(sel.size) < beh.webcam_share_teachers
-        m_screen[sel] = rng_t.random(sel.size) < beh.screenshare_share
+        hosts.teacher_t[sel] = np.maximum(m_start[sel] - lead, day.start)
+        hosts.teacher_cam[sel] = rng_t.random(sel.size) < beh.webcam_share_teachers
+        hosts.screen[sel] = rng_t.random(sel.size) < beh.screenshare_share
         # each pupil at home joins with probability `attendance`
         home = n_home[m_class[sel]]
         rep = np.repeat(sel, home)
@@ -223,6 +310,12 @@ def _timetable_demand(scenario: Scenario, pop: Population, seeds: SeedTree) -> D
                          jit.pupil_late_mean_s)
         cam = rng_p.random(meeting.size) < beh.webcam_share_pupils
         pm_parts.append((meeting, pupil, jitter, cam))
+    return hosts, _by_meeting(pm_parts, meetings, day.start)
+
+
+def _by_meeting(pm_parts: list[tuple[np.ndarray, ...]], meetings: _Meetings,
+                day_start: float) -> _PupilMeetings:
+    """The groups' pupil-meetings in meeting order, each with its planned first attempt."""
     if pm_parts:
         pm_meeting = np.concatenate([p[0] for p in pm_parts])
         by_meeting = np.argsort(pm_meeting, kind="stable")
@@ -234,16 +327,21 @@ def _timetable_demand(scenario: Scenario, pop: Population, seeds: SeedTree) -> D
         pm_meeting = pm_pupil = np.zeros(0, dtype=np.int64)
         jitter = np.zeros(0)
         pm_cam = np.zeros(0, dtype=bool)
-    m_s, m_e = m_start[pm_meeting], m_end[pm_meeting]
+    m_s, m_e = meetings.start[pm_meeting], meetings.end[pm_meeting]
     # Nobody plans to arrive in the last minute (or after the end) of a meeting.
-    pm_first_t = np.clip(m_s + jitter, day.start, m_e - 60.0)
-    counts = np.bincount(pm_meeting, minlength=n_m)
+    pm_first_t = np.clip(m_s + jitter, day_start, m_e - 60.0)
+    counts = np.bincount(pm_meeting, minlength=meetings.class_idx.size)
     m_pm_hi = np.cumsum(counts)
-    m_pm_lo = m_pm_hi - counts
+    return _PupilMeetings(pm_meeting, pm_pupil, pm_first_t, pm_cam, m_pm_hi - counts, m_pm_hi)
 
-    # --- morning logins of pupils at home (tasks, messenger): the 08:00 thundering herd ---
+
+def _morning_logins(scenario: Scenario, pop: Population, seeds: SeedTree, n_home: np.ndarray,
+                    first_bell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which pupils at home log in for the day (tasks, messenger: the 08:00 thundering herd)
+    and when, in time order."""
+    day = scenario.day
     rng_l = seeds.rng("demand.logins")
-    cls_of_home = np.repeat(np.arange(n_cls), n_home)
+    cls_of_home = np.repeat(np.arange(pop.n_classes), n_home)
     kk = np.arange(cls_of_home.size) - np.repeat(np.cumsum(n_home) - n_home, n_home)
     logs = rng_l.random(cls_of_home.size) < scenario.login.share
     login_cls = cls_of_home[logs]
@@ -255,34 +353,11 @@ def _timetable_demand(scenario: Scenario, pop: Population, seeds: SeedTree) -> D
         scenario.login.early_mean_s,
         scenario.login.late_mean_s,
     )
-    login_t = np.clip(periods[0] + cls_offset[login_cls] + lj, day.start, day.end - 1.0)
+    login_t = np.clip(first_bell[login_cls] + lj, day.start, day.end - 1.0)
     # In time order (stable: ties keep their order, so the run handles them as before): the
     # run then reads each login's state sequentially instead of at random over ~1 M entries.
     in_time = np.argsort(login_t, kind="stable")
-    login_pupil, login_t = login_pupil[in_time], login_t[in_time]
-
-    pupil_school = np.repeat(cls_school, pop.class_size).astype(np.int32)
-    return Demand(
-        m_school=cls_school[m_class].astype(np.int64),
-        m_class=m_class,
-        m_kind=m_kind,
-        m_start=m_start,
-        m_end=m_end,
-        m_hold=np.zeros(n_m),
-        m_teacher_t=m_teacher_t,
-        m_teacher_cam=m_teacher_cam,
-        m_screen=m_screen,
-        m_pm_lo=m_pm_lo,
-        m_pm_hi=m_pm_hi,
-        pm_meeting=pm_meeting.astype(np.int64),
-        pm_pupil=pm_pupil.astype(np.int64),
-        pm_first_t=pm_first_t,
-        pm_cam=pm_cam,
-        login_pupil=login_pupil.astype(np.int64),
-        login_t=login_t,
-        pupil_school=pupil_school,
-        n_at_home=int(n_home.sum()),
-    )
+    return login_pupil[in_time], login_t[in_time]
 
 
 def _poisson_demand(scenario: Scenario, pop: Population, seeds: SeedTree) -> Demand:

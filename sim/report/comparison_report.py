@@ -159,8 +159,17 @@ def _clear(d: Diff) -> bool:
 def comparison_figures(
     a: RunData, b: RunData, diffs: dict[str, Diff], labels: tuple[str, str], tr: Tr | None = None
 ) -> dict[str, go.Figure]:
+    """The comparison's three figures: A and B over the day, the paired differences, the
+    time to join."""
     tr = tr or Tr()
     la, lb = (esc(x) for x in labels)
+    return {"comparison_timeline": _timeline(a, b, la, lb, tr),
+            "paired_differences": _differences(a, diffs, tr),
+            "time_to_join": _time_to_join(a, b, la, lb, tr)}
+
+
+def _timeline(a: RunData, b: RunData, la: str, lb: str, tr: Tr) -> go.Figure:
+    """A and B over the day: participants against capacity, failed joins, pupils trying."""
     fig = make_subplots(
         rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.08,
         subplot_titles=[
@@ -204,7 +213,11 @@ def comparison_figures(
     fig.update_layout(height=840, hovermode="x unified", margin={"t": 60, "b": 30, "l": 70},
                       title=tr("A and B over the day"), legend={"orientation": "h", "y": -0.06})
     fig.update_xaxes(tickformat="%H:%M")
+    return fig
 
+
+def _differences(a: RunData, diffs: dict[str, Diff], tr: Tr) -> go.Figure:
+    """The paired differences B − A relative to A, coloured by better, worse or unclear."""
     ks = [k for k in KPI_NAMES if diffs.get(k, (None, None))[0] is not None and a.kpis.get(k)]
     rel = [100 * diffs[k][0] / abs(a.kpis[k]) for k in ks]  # type: ignore[operator]
     err = [100 * (diffs[k][1] or 0.0) / abs(a.kpis[k]) for k in ks]
@@ -244,7 +257,11 @@ def comparison_figures(
         xaxis={"title": tr("% of A"), "zeroline": True, "zerolinewidth": 2,
                "range": [-span, span]},
     )
+    return bars
 
+
+def _time_to_join(a: RunData, b: RunData, la: str, lb: str, tr: Tr) -> go.Figure:
+    """A's and B's times to join against the 2-minute target."""
     ttj = go.Figure()
     drawn: list[float] = []
     for d, name, color, hatch in ((a, la, F.BLUE, ""), (b, lb, F.ORANGE, "/")):
@@ -260,7 +277,7 @@ def comparison_figures(
         margin={"t": 50, "b": 40, "l": 70},
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
     )
-    return {"comparison_timeline": fig, "paired_differences": bars, "time_to_join": ttj}
+    return ttj
 
 
 def _config_diff(a: RunData, b: RunData, tr: Tr) -> Markup:

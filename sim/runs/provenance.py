@@ -21,7 +21,7 @@ def package_version() -> str:
 @lru_cache(maxsize=1)
 def git_commit() -> str | None:
     """The commit of the source tree this package runs from (None outside a git checkout)."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     if not (root / ".git").exists():
         return None
     try:

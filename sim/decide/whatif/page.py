@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import math
 import re
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -271,75 +272,19 @@ def page_data(out_dir: str | Path, lang: str | None = None) -> dict[str, Any]:
     """Everything the page shows, from a what-if (or grid sweep) directory, in ``lang`` (else
     the base scenario's ``report.lang``, else English)."""
     d = Path(out_dir)
-    try:
-        meta = json.loads((d / "sweep.json").read_text(encoding="utf-8"))
-        results = pd.read_parquet(d / "results.parquet")
-        summary = pd.read_parquet(d / "summary.parquet")
-    except (OSError, ValueError) as exc:
-        raise ConfigError([f"--from {d}: not a finished sweep or what-if directory ({exc})"]
-                          ) from None
-    if meta.get("sampling", "grid") != "grid":
-        raise ConfigError([f"--from {d}: a {meta.get('sampling')} sweep: the what-if page "
-                           "needs a grid (every combination of the levers' values)"])
-    wpath = d / META
-    try:
-        loaded = json.loads(wpath.read_text(encoding="utf-8")) if wpath.exists() else None
-        wmeta = loaded if isinstance(loaded, dict) else None
-        tr = Tr(_lang_of(wmeta, lang))
-        base_sc: Scenario | None = None
-        if wmeta and isinstance(wmeta.get("base"), dict):
-            try:
-                base_sc = scenario_from_dict(wmeta["base"], META)
-            except ConfigError:
-                base_sc = None
-        levers = _levers_of(meta, wmeta, summary, tr, base_sc)
-        for lv in levers:
-            _ = (lv["path"], lv["label"], lv["values"], lv["value_labels"], lv["control"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ConfigError([f"--from {d}: {wpath.name} or the sweep's parameters are unreadable "
-                           f"({exc.__class__.__name__}: {exc}); run `dlsim whatif` with the "
-                           "grid file again to rewrite it"]) from None
+    meta, results, summary = _read_sweep(d)
+    wmeta, tr, base_sc, levers = _read_whatif(d, meta, summary, lang)
     shape = [len(lv["values"]) for lv in levers]
-    store = SeriesStore(d)
-    have = store.stored_keys()
     ok_rows = results[results["error"].isna()] if len(results) else results
-    frames_all = {k: store.read(k) for k in ok_rows["key"] if k in have} if len(
-        ok_rows) else {}
-    times = np.array(sorted({int(t) for f in frames_all.values() if f is not None
-                             for t in f["t"]}), dtype=np.int64)
-    clusters = sorted({c.split(":", 1)[1] for f in frames_all.values() if f is not None
-                       for c in f.columns if c.startswith("participants:")})
-    at: list[tuple[int, int, list[Any]]] = []  # (summary point, flat index, lever values)
-    for _, row in summary.iterrows():
-        try:
-            values = [_py(row[PARAM + lv["path"]]) for lv in levers]
-            idx = [lv["values"].index(v) for lv, v in zip(levers, values, strict=True)]
-        except (KeyError, ValueError):
-            raise ConfigError([f"--from {d}: point {row['point']} of summary.parquet is not a "
-                               f"setting of {wpath.name}; run `dlsim whatif` with the grid "
-                               "file again"]) from None
-        at.append((int(row["point"]), int(np.ravel_multi_index(idx, shape)) if shape else 0,
-                   values))
+    series = _stored_series(d, ok_rows)
+    times, clusters = series.times, series.clusters
+    at = _grid_positions(d, summary, levers, shape)
     scenarios, why = _scenarios(wmeta, levers, [(p, v) for p, _, v in at], tr)
     points: list[dict[str, Any] | None] = [None] * int(np.prod(shape))
     for point, flat, _values in at:
         sel = ok_rows[ok_rows["point"] == point]
-        if sel.empty:
-            continue
-        kpis, verdict, meaningful, misses = _kpis(sel, tr)
-        frames = [f for k in sel["key"] if (f := frames_all.get(k)) is not None]
-        points[flat] = {
-            "point": point,
-            "n": len(sel),
-            "errors": int(summary.loc[summary["point"] == point, "errors"].iloc[0]),
-            "kpis": kpis,
-            "verdict": verdict,
-            "ci_used": meaningful,
-            "misses": misses,
-            "series": _point_series(frames, times, clusters) if frames else None,
-            "causes": _attribution(sel, tr),
-            "cost": _cost(scenarios.get(point), why or tr("no scenario for it"), sel, tr),
-        }
+        if not sel.empty:
+            points[flat] = _point(point, sel, summary, series, (scenarios.get(point), why), tr)
     causes = sorted({c for p in points if p and p["causes"] for c in p["causes"]["rows"]})
     interval = int(np.median(np.diff(times))) if len(times) > 1 else 60
     return {
@@ -371,6 +316,110 @@ def page_data(out_dir: str | Path, lang: str | None = None) -> dict[str, Any]:
         "version": package_version(),
         "built": tr.datetime(dt.datetime.now(dt.UTC).replace(microsecond=0)) + " UTC",
         "missing": sorted(tr.missing),
+    }
+
+
+def _read_sweep(d: Path) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """The finished grid sweep in ``d``: its description, its runs and its points
+    (:class:`ConfigError` if it is not one)."""
+    try:
+        meta = json.loads((d / "sweep.json").read_text(encoding="utf-8"))
+        results = pd.read_parquet(d / "results.parquet")
+        summary = pd.read_parquet(d / "summary.parquet")
+    except (OSError, ValueError) as exc:
+        raise ConfigError([f"--from {d}: not a finished sweep or what-if directory ({exc})"]
+                          ) from None
+    if meta.get("sampling", "grid") != "grid":
+        raise ConfigError([f"--from {d}: a {meta.get('sampling')} sweep: the what-if page "
+                           "needs a grid (every combination of the levers' values)"])
+    return meta, results, summary
+
+
+def _read_whatif(
+    d: Path, meta: dict[str, Any], summary: pd.DataFrame, lang: str | None
+) -> tuple[dict[str, Any] | None, Tr, Scenario | None, list[dict[str, Any]]]:
+    """What the what-if run recorded beside the sweep: its metadata, the page's language,
+    the base scenario (if it still loads) and the levers with their controls."""
+    wpath = d / META
+    try:
+        loaded = json.loads(wpath.read_text(encoding="utf-8")) if wpath.exists() else None
+        wmeta = loaded if isinstance(loaded, dict) else None
+        tr = Tr(_lang_of(wmeta, lang))
+        base_sc: Scenario | None = None
+        if wmeta and isinstance(wmeta.get("base"), dict):
+            try:
+                base_sc = scenario_from_dict(wmeta["base"], META)
+            except ConfigError:
+                base_sc = None
+        levers = _levers_of(meta, wmeta, summary, tr, base_sc)
+        for lv in levers:
+            _ = (lv["path"], lv["label"], lv["values"], lv["value_labels"], lv["control"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError([f"--from {d}: {wpath.name} or the sweep's parameters are unreadable "
+                           f"({exc.__class__.__name__}: {exc}); run `dlsim whatif` with the "
+                           "grid file again to rewrite it"]) from None
+    return wmeta, tr, base_sc, levers
+
+
+@dataclass(frozen=True)
+class _Series:
+    """The stored per-run series (by run key), the times they cover and the clusters in
+    them."""
+
+    frames: dict[str, Any]
+    times: np.ndarray
+    clusters: list[str]
+
+
+def _stored_series(d: Path, ok_rows: pd.DataFrame) -> _Series:
+    """The per-run series stored for the runs that succeeded."""
+    store = SeriesStore(d)
+    have = store.stored_keys()
+    frames_all = {k: store.read(k) for k in ok_rows["key"] if k in have} if len(
+        ok_rows) else {}
+    times = np.array(sorted({int(t) for f in frames_all.values() if f is not None
+                             for t in f["t"]}), dtype=np.int64)
+    clusters = sorted({c.split(":", 1)[1] for f in frames_all.values() if f is not None
+                       for c in f.columns if c.startswith("participants:")})
+    return _Series(frames_all, times, clusters)
+
+
+def _grid_positions(d: Path, summary: pd.DataFrame, levers: list[dict[str, Any]],
+                    shape: list[int]) -> list[tuple[int, int, list[Any]]]:
+    """Where each point of the sweep sits in the grid of lever values: (summary point, flat
+    index, lever values); :class:`ConfigError` for a point that is no setting of the grid."""
+    at: list[tuple[int, int, list[Any]]] = []
+    for _, row in summary.iterrows():
+        try:
+            values = [_py(row[PARAM + lv["path"]]) for lv in levers]
+            idx = [lv["values"].index(v) for lv, v in zip(levers, values, strict=True)]
+        except (KeyError, ValueError):
+            raise ConfigError([f"--from {d}: point {row['point']} of summary.parquet is not a "
+                               f"setting of {META}; run `dlsim whatif` with the grid "
+                               "file again"]) from None
+        at.append((int(row["point"]), int(np.ravel_multi_index(idx, shape)) if shape else 0,
+                   values))
+    return at
+
+
+def _point(point: int, sel: pd.DataFrame, summary: pd.DataFrame, series: _Series,
+           priced: tuple[Any, str | None], tr: Tr) -> dict[str, Any]:
+    """One grid point as the page shows it: key figures and verdict, the day's series, lost
+    minutes by cause and the cost (``priced``: its scenario, or why there is none)."""
+    scenario, why = priced
+    kpis, verdict, meaningful, misses = _kpis(sel, tr)
+    frames = [f for k in sel["key"] if (f := series.frames.get(k)) is not None]
+    return {
+        "point": point,
+        "n": len(sel),
+        "errors": int(summary.loc[summary["point"] == point, "errors"].iloc[0]),
+        "kpis": kpis,
+        "verdict": verdict,
+        "ci_used": meaningful,
+        "misses": misses,
+        "series": _point_series(frames, series.times, series.clusters) if frames else None,
+        "causes": _attribution(sel, tr),
+        "cost": _cost(scenario, why or tr("no scenario for it"), sel, tr),
     }
 
 
