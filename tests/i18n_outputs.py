@@ -177,20 +177,20 @@ _NORMALISE = [
     (re.compile(r"\b\d{1,2} \w{3} \d{4}, \d{2}:\d{2}:\d{2}"), "<when>"),  # 11 Jan 2021, 10:00:00
     (re.compile(r"\b\d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}:\d{2}"), "<when>"),  # 11.01.2021, 10:00:00
     (re.compile(r"(Simulated in|Simuliert in) [\d.,]+\u202fs"), r"\1 <s>"),
-    (re.compile(r"\b[\d.,]+ s on (\w+)"), r"<s> on \1"),
-    (re.compile(r"[\d.,]+\u202fs auf (\w+)"), r"<s> auf \1"),
+    (re.compile(r"\b[\d.,]+[\u202f ]s (on|auf) (\w+)"), r"<s> \1 \2"),
     (re.compile(r"\(\d+\.\d MB\)"), "(<MB>)"),
     (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<uuid>"),
 ]
-_RUN_TIME = re.compile(r"((?:run time \(s\)|Rechenzeit \(s\))</t[hd]><td[^>]*>)[^<]*")
-_JSON_TIMES = re.compile(r'"(wall_s|run_time_s|built|created|updated|when)": ?"?[^,"}]*"?')
+_RUN_TIME = re.compile(r"((?:run time \(s\)|Rechenzeit \(s\))</t[hd]><td[^>]*>(?:<code>)?)[^<]*")
+_JSON_TIMES = re.compile(r'("|&#34;)(wall_s|run_time_s|built|created|updated|when)\1: ?'
+                         r'(?:"|&#34;)?[^,"&}]*(?:"|&#34;)?')
 
 
 def normalise(text: str) -> str:
     for pat, rep in _NORMALISE:
         text = pat.sub(rep, text)
     text = _RUN_TIME.sub(r"\1<s>", text)
-    return _JSON_TIMES.sub(r'"\1": <t>', text)
+    return _JSON_TIMES.sub(r"\1\2\1: <t>", text)
 
 
 def diff(old: Path, new: Path) -> int:
@@ -209,9 +209,19 @@ def diff(old: Path, new: Path) -> int:
         tb = normalise(b.read_text(encoding="utf-8"))
         if ta != tb:
             bad += 1
-            lines = list(difflib.unified_diff(ta.splitlines(), tb.splitlines(), name, name,
-                                              n=0, lineterm=""))
-            print("\n".join(x[:300] for x in lines[:20]))
+            print(f"--- {name}")
+            la, lb = ta.splitlines(), tb.splitlines()
+            sm = difflib.SequenceMatcher(None, la, lb, autojunk=False)
+            shown = 0
+            for op, i1, i2, j1, j2 in sm.get_opcodes():
+                if op == "equal" or shown >= 5:
+                    continue
+                shown += 1
+                for x, y in zip(la[i1:i2] or [""], lb[j1:j2] or [""], strict=False):
+                    k = next((i for i, (c, d) in enumerate(zip(x, y, strict=False)) if c != d),
+                             min(len(x), len(y)))  # the first differing character
+                    print(f"  line {i1 + 1}: -{x[max(0, k - 80):k + 120]!r}")
+                    print(f"  line {j1 + 1}: +{y[max(0, k - 80):k + 120]!r}")
     print(f"{len(names)} files compared, {bad} differ")
     return 1 if bad else 0
 
