@@ -111,8 +111,8 @@ def run(
                 console=err,
                 transient=True,
             ) as bar:
-                what = (tr("{n} replications", n=replications) if replications > 1
-                        else tr("one replication"))
+                what = tr.ngettext("one replication", "{n} replications", replications,
+                                   n=replications)
                 task = bar.add_task(_u(what), total=1.0)  # a description is markup
                 res = simulate(
                     sc,
@@ -157,8 +157,8 @@ def run(
         except (OSError, PdfExportFailed) as exc:
             raise _fail(f"--pdf {pdf}: {exc}", code=1) from None
     if "report" in paths:
-        out.print(f"\n{_u(tr('Report'))}: [bold]{_u(paths['report'].resolve())}[/bold]",
-                  soft_wrap=True)
+        word = _u(tr("Report"))  # (a message inside an f-string is not extracted)
+        out.print(f"\n{word}: [bold]{_u(paths['report'].resolve())}[/bold]", soft_wrap=True)
 
 
 @app.command()
