@@ -8,7 +8,7 @@ OUT    ?= out/default
 CHROMIUM ?= /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run whatif test lint typecheck fmt bench verification validation reliability optimise-guarantee chromium clean help
+.PHONY: run whatif test lint typecheck fmt i18n bench verification validation reliability optimise-guarantee chromium clean help
 
 help:
 	@echo "make run   - set up .venv and simulate the default scenario into $(OUT)/"
@@ -16,6 +16,8 @@ help:
 	@echo "make test  - set up .venv with test extras and run lint + the whole test suite"
 	@echo "             (installs Debian's chromium with apt-get when $(CHROMIUM) is missing)"
 	@echo "make lint  - ruff + mypy"
+	@echo "make i18n  - extract the messages into sim/report/locale/dlsim.pot and merge them"
+	@echo "             into every language's .po (docs/translations.md); lists what is untranslated"
 	@echo "make bench - performance benchmarks (not part of the tests)"
 	@echo "make verification - regenerate docs/verification.md (model vs Erlang-B/C, Little)"
 	@echo "make validation - regenerate docs/validation.md (Jan 2021 replays vs reported figures)"
@@ -63,6 +65,11 @@ test: $(VENV)/.installed-test lint $(CHROMIUM)
 fmt: $(VENV)/.installed-test
 	$(BIN)/ruff format sim tests benchmarks
 	$(BIN)/ruff check --fix .
+
+# The translations (docs/translations.md): the template from the code, each .po merged with it;
+# exit 1 listing what a translator still has to do (new, changed or untranslated messages)
+i18n: $(VENV)/.installed-run
+	$(BIN)/python -m sim.report.catalogues update
 
 verification: $(VENV)/.installed-test
 	$(BIN)/python -m sim.experiments.verification --out docs/verification.md
