@@ -334,7 +334,8 @@ def config_path(path: str, tr: Tr = EN, scenario: Any = None) -> str:
     last = rest.rsplit(".", 1)[-1] or p
     words = tr(leaf) if leaf else _words(re.sub(r"_(s|min)$", "", last))
     if owner and not owner.endswith(":"):
-        # the word order is the language's: "IServ conference nodes", "Konferenzknoten (IServ)"
+        # translators: a setting with the platform or cluster it belongs to, in your word
+        # order ("IServ conference nodes"); a setting placed first gets a capital letter
         form = tr.pgettext("a setting of a platform or cluster", "{owner} {setting}")
         if form.startswith("{setting}"):  # first in the phrase: a capital
             words = _capital(words)
