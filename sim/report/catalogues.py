@@ -99,7 +99,12 @@ def _text(cat: Catalog) -> bytes:
 def _signature(cat: Catalog) -> list[tuple[object, ...]]:
     """What a catalogue says as written, without its header (dates, tool versions)."""
     return [(m.context, m.id, m.string or "", sorted(m.flags - {"python-format"}), _files(m),
-             m.auto_comments, m.user_comments) for m in cat if m.id]
+             _words(m.auto_comments), _words(m.user_comments)) for m in cat if m.id]
+
+
+def _words(comments: list[str]) -> str:
+    """Comments as their words (a catalogue wraps them at its own width)."""
+    return " ".join(" ".join(comments).split())
 
 
 def _files(m: Message) -> list[str]:
@@ -220,7 +225,7 @@ def stale_template() -> list[str]:
 
 
 def _signature_of(m: Message) -> tuple[object, ...]:
-    return (m.id, _files(m), m.auto_comments)
+    return (m.id, _files(m), _words(m.auto_comments))
 
 
 def _all_problems(messages: Iterable[str]) -> int:

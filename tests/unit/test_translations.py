@@ -159,3 +159,40 @@ def test_no_text_is_chosen_by_language_in_code() -> None:
            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
            if pattern.search(line)]
     assert not bad, bad
+
+
+def test_make_i18n_merges_new_changed_and_vanished_messages(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``update`` (make i18n) on a new language, again on a current tree (nothing written),
+    then after the code changed: a new message empty, a changed one fuzzy with its old
+    translation, a vanished one gone."""
+    code: list[str] = ["Key figures", "{n} schools in all"]
+
+    def extract() -> Catalog:
+        cat = Catalog(domain=I.DOMAIN)
+        for m in code:
+            cat.add(m, None, [("sim/x.py", 1)])
+        return cat
+
+    po = tmp_path / "de" / "LC_MESSAGES" / "dlsim.po"
+    monkeypatch.setattr(C, "extract", extract)
+    monkeypatch.setattr(C, "TEMPLATE", tmp_path / "dlsim.pot")
+    monkeypatch.setattr(C, "po_file", lambda lang: po)
+    monkeypatch.setattr(C, "languages", lambda: ["de"])
+    assert C.update() == [tmp_path / "dlsim.pot", po]
+    assert "nplurals=2; plural=(n != 1)" in po.read_text(encoding="utf-8")
+    assert sorted(C.problems("de")) == [
+        "de: 'Key figures': not translated", "de: '{n} schools in all': not translated"]
+    cat = C.read(po, "de")  # a translator at work
+    cat["Key figures"].string = "Kennzahlen"
+    cat["{n} schools in all"].string = "{n} Schulen insgesamt"
+    po.write_bytes(C._text(cat))
+    assert C.update() == [] and C.problems("de") == []
+    code[:] = ["{n} schools altogether", "Sources"]
+    assert C.update() == [tmp_path / "dlsim.pot", po]
+    cat = C.read(po, "de")
+    assert "Key figures" not in cat and cat["Sources"].string == ""
+    changed = cat["{n} schools altogether"]
+    assert changed.fuzzy and changed.string == "{n} Schulen insgesamt"
+    assert sorted(C.problems("de")) == ["de: 'Sources': not translated",
+                                        "de: '{n} schools altogether': not translated (fuzzy)"]
