@@ -24,8 +24,9 @@ and dates (``11.01.2021`` / ``11 Jan 2021``).
 
 Why gettext: it is what translators and their tools (Poedit, Weblate, Lokalize) expect;
 plural forms and contexts are part of the format rather than ad-hoc code; and Babel, which
-already formats the numbers, extracts the messages (``make i18n``: ``pybabel extract`` with
-``babel.cfg``, then ``pybabel update``) and reads the catalogues. Before, German lived in three
+already formats the numbers, extracts the messages and merges them into each language's
+catalogue (``make i18n``, :mod:`sim.report.catalogues`) and reads the catalogues. The English
+stays where it is used, so a reader of the code sees the words. Before, German lived in three
 shapes — ``(English, German)`` tuples in the label registries, a msgid → German dictionary
 and a key → msgid table for the what-if page — and a translator could use none of them.
 
