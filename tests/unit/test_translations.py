@@ -58,6 +58,11 @@ def test_plural_forms_and_contexts() -> None:
     assert [de.ngettext(one, many, n, n=n) for n in (1, 2, 7)] == [
         "ein Lauf", "2 Wiederholungsläufe", "7 Wiederholungsläufe"]
     assert [en.ngettext(one, many, n, n=n) for n in (1, 2)] == [one, "2 replications"]
+    one = "; one other setting that meets it costs the same"
+    many = "; {n} other settings that meet it cost the same"
+    assert [de.ngettext(one, many, n, n=n) for n in (1, 3)] == [
+        "; eine weitere Einstellung, die es erreicht, kostet gleich viel",
+        "; 3 weitere Einstellungen, die es erreichen, kosten gleich viel"]
     # a context keeps the same English apart; here it decides the German word order
     assert L.config_path("platforms[0].clusters[0].nodes", de) == "Konferenzknoten (IServ)"
     assert L.config_path("platforms[0].clusters[0].nodes") == "IServ conference nodes"
