@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim.model.messages import N_
+from sim.report.i18n import N_
 from sim.runs.rundir import (  # the directory formats live in sim.runs.rundir
     RunDirError,
     StoredComparison,
