@@ -8,7 +8,7 @@ OUT    ?= out/default
 CHROMIUM ?= /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run whatif test lint typecheck fmt bench docs verification validation reliability optimise-guarantee chromium clean help
+.PHONY: run whatif test lint typecheck fmt i18n bench docs verification validation reliability optimise-guarantee chromium clean help
 
 help:
 	@echo "make run   - set up .venv and simulate the default scenario into $(OUT)/"
@@ -16,6 +16,8 @@ help:
 	@echo "make test  - set up .venv with test extras and run lint + the whole test suite"
 	@echo "             (installs Debian's chromium with apt-get when $(CHROMIUM) is missing)"
 	@echo "make lint  - ruff + mypy"
+	@echo "make i18n  - extract the messages into sim/report/locale/dlsim.pot and merge them"
+	@echo "             into every language's .po (docs/translations.md); lists what is untranslated"
 	@echo "make bench - performance benchmarks (not part of the tests)"
 	@echo "make docs  - regenerate docs/reference/scenario.md and cli.md from the code"
 	@echo "make verification - regenerate docs/verification.md (model vs Erlang-B/C, Little)"
@@ -69,6 +71,11 @@ fmt: $(VENV)/.installed-test
 docs: $(VENV)/.installed-run
 	$(BIN)/python -m sim.config.schema_doc docs/reference/scenario.md
 	$(BIN)/python -m sim.cli.help_doc docs/reference/cli.md
+
+# The translations (docs/translations.md): the template from the code, each .po merged with it;
+# exit 1 listing what a translator still has to do (new, changed or untranslated messages)
+i18n: $(VENV)/.installed-run
+	$(BIN)/python -m sim.report.catalogues update
 
 verification: $(VENV)/.installed-test
 	$(BIN)/python -m sim.experiments.verification --out docs/verification.md

@@ -248,8 +248,8 @@ def _save_comparison(res: Any, out_dir: Path, no_report: bool, lang: str | None,
         out.print(f"{name:>10}: {p}", markup=False, soft_wrap=True)
     if not no_report:
         report = _report(out_dir, lang).resolve()
-        out.print(f"{_u(tr('report')):>10}: [bold]{escape(str(report))}[/bold]",
-                  soft_wrap=True)
+        word = _u(tr("report"))  # (a message inside an f-string is not extracted)
+        out.print(f"{word:>10}: [bold]{escape(str(report))}[/bold]", soft_wrap=True)
 
 
 def _p_value(p: float, tr: Any) -> str:
@@ -382,12 +382,13 @@ def _print_sweep_result(res: Any, sw: Any, out_dir: Path, tr: Any, no_report: bo
         "errors; {s} on {executor}", total=len(sw.tasks), computed=res.computed,
         skipped=res.skipped, errors=res.errors, s=tr.seconds(res.wall_s, 1),
         executor=res.executor)))
-    out.print(f"{tr('results'):>10}: {res.results_path}\n{tr('summary'):>10}: "
-              f"{res.summary_path}", markup=False, soft_wrap=True)
+    results, summary = tr("results"), tr("summary")
+    out.print(f"{results:>10}: {res.results_path}\n{summary:>10}: {res.summary_path}",
+              markup=False, soft_wrap=True)
     if not no_report and len(res.results):
         report = _report(out_dir, tr.lang).resolve()
-        out.print(f"{_u(tr('report')):>10}: [bold]{escape(str(report))}[/bold]",
-                  soft_wrap=True)
+        word = _u(tr("report"))
+        out.print(f"{word:>10}: [bold]{escape(str(report))}[/bold]", soft_wrap=True)
     if res.lost:
         raise _fail(
             f"{len(res.lost)} runs were lost to cluster failures and not stored (first: "

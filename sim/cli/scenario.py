@@ -98,8 +98,8 @@ def run(
             out.print(f"{name:>10}: {p}", markup=False, soft_wrap=True)
     _export(data, png, pdf, lang)
     if "report" in paths:
-        out.print(f"\n{_u(tr('Report'))}: [bold]{_u(paths['report'].resolve())}[/bold]",
-                  soft_wrap=True)
+        word = _u(tr("Report"))  # (a message inside an f-string is not extracted)
+        out.print(f"\n{word}: [bold]{_u(paths['report'].resolve())}[/bold]", soft_wrap=True)
 
 
 def _loaded(config: Path, sets: list[str]) -> Any:
@@ -133,8 +133,8 @@ def _simulate(sc: Any, seed: int, replications: int, tr: Any) -> Any:
         console=err,
         transient=True,
     ) as bar:
-        what = (tr("{n} replications", n=replications) if replications > 1
-                else tr("one replication"))
+        what = tr.ngettext("one replication", "{n} replications", replications,
+                           n=replications)
         task = bar.add_task(_u(what), total=1.0)  # a description is markup
         return simulate(
             sc,

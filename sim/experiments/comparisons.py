@@ -482,8 +482,8 @@ def replications_for_precision(
         if progress is not None:
             progress(len(rows), budget)
         for k in kpis:
-            tr = precision_trace(kpi_values(rows, k), alpha)
-            dev = tr["deviation"] if relative else tr["half_width"]
+            pt = precision_trace(kpi_values(rows, k), alpha)
+            dev = pt["deviation"] if relative else pt["half_width"]
             needed[k] = solution(dev.tolist(), precision, initial, look_ahead)
         if all(v is not None for v in needed.values()):
             break

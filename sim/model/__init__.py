@@ -15,5 +15,6 @@ Imports only :mod:`sim.config`. Read in this order:
 - ``recorder``, ``sampler``, ``metrics``, ``causes`` — outcomes, per-minute samples, KPIs and
   conservation, lost minutes by cause;
 - ``costs`` — the price of a scenario as configured; ``seeds``, ``draws``, ``states`` — the
-  seed tree, batched draws, status codes.
+  seed tree, batched draws, status codes; ``messages`` — ``N_``, the mark on English text a
+  reader will see (translated in :mod:`sim.report.i18n`).
 """

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sim.config import Scenario
+from sim.model.messages import N_
 
 _CACHE: dict[str, tuple[int, int]] = {}
 """Counts from built populations, by the digest of what they depend on (a report and an
@@ -152,27 +153,29 @@ def scenario_cost(scenario: Scenario, run_result: Any | None = None) -> dict[str
     items: list[dict[str, Any]] = []
 
     def add(item: str, quantity: float, unit: float, **fill: str) -> None:
-        # ``item`` is an English msgid of the report catalogue; ``fill`` its placeholders
+        # ``item`` is an English msgid (N_), translated where shown; ``fill`` its placeholders
         items.append({"item": item, "fill": fill, "quantity": quantity, "unit_eur": unit,
                       "eur": quantity * unit})
 
     nodes = sum(cl.nodes for p in scenario.platforms for cl in p.clusters)
-    add("conference nodes rented (per day)", nodes, c.node_per_day_eur)
+    add(N_("conference nodes rented (per day)"), nodes, c.node_per_day_eur)
     if run_result is not None:
         started = float(run_result.extra.get("nodes_started_by_scale_up", 0) or 0)
         hours = (scenario.day.end - scenario.day.start) / 3600.0
-        add("reserve node-hours started (upper bound)", started * hours, c.reserve_node_hour_eur)
+        add(N_("reserve node-hours started (upper bound)"), started * hours,
+            c.reserve_node_hour_eur)
     replaced, upgraded = lever_changes(scenario)
     if replaced:
-        add("school servers replaced (one-off)", replaced,
+        add(N_("school servers replaced (one-off)"), replaced,
             per_school_eur(scenario, "servers", 1))
     if upgraded:
-        add("school uplinks upgraded (one-off)", upgraded, per_school_eur(scenario, "uplinks", 1))
+        add(N_("school uplinks upgraded (one-off)"), upgraded,
+            per_school_eur(scenario, "uplinks", 1))
     schools, pupils = central_moves(scenario)
     if schools:
-        add("schools moved to a central platform (one-off)", schools, c.central_move_eur)
-        add("pupils moved: central platform licence (one school year)", pupils,
+        add(N_("schools moved to a central platform (one-off)"), schools, c.central_move_eur)
+        add(N_("pupils moved: central platform licence (one school year)"), pupils,
             c.central_per_pupil_year_eur)
     for name in active_policies(scenario):
-        add("policy {name}", 1, c.policy_eur.get(name, 0.0), name=name)
+        add(N_("policy {name}"), 1, c.policy_eur.get(name, 0.0), name=name)
     return {"total_eur": float(sum(i["eur"] for i in items)), "items": items}

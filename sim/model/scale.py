@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim.config import Scenario
+from sim.model.messages import N_
 
 __all__ = [
     "ScaleReport",
@@ -192,22 +193,24 @@ def describe(scenario: Scenario, tr: Any = None) -> str:
     rep = scale_report(scenario)
     s = float(scenario.population.scale)
 
-    def t(msg: str, **kw: Any) -> str:
-        return tr(msg, **kw) if tr is not None else msg.format(**kw)
-
     def num(x: float, digits: int | None) -> str:  # digits None: as few as the value needs
         if tr is None:
             return f"{x:g}" if digits is None else f"{x:.{digits}f}"
         return tr.sig(x, 6) if digits is None else tr.num(x, digits)
 
+    # English msgids (N_), translated by ``tr`` when there is one
+    kw: dict[str, str] = {}
     if rep.mode == "poisson":
-        return t("Poisson demand: capacities as given (not scaled with a population)")
-    if s == 1.0:
-        return t("population scale 1 (the whole state)")
-    if rep.mode == "as_given":
-        return t("population scale {s}; capacities as given (population.capacities: "
-                 "as_given — not scaled with demand)", s=num(s, None))
-    return t("population scale {s}: a faithful miniature — central capacities built at "
-             "{s} of the whole state's (rounding: capacity-to-demand ratio {ratio} at worst); "
-             "figures are for the simulated share", s=num(s, None),
-             ratio=num(rep.worst_ratio, 2))
+        msg = N_("Poisson demand: capacities as given (not scaled with a population)")
+    elif s == 1.0:
+        msg = N_("population scale 1 (the whole state)")
+    elif rep.mode == "as_given":
+        msg = N_("population scale {s}; capacities as given (population.capacities: "
+                 "as_given — not scaled with demand)")
+        kw = {"s": num(s, None)}
+    else:
+        msg = N_("population scale {s}: a faithful miniature — central capacities built at "
+                 "{s} of the whole state's (rounding: capacity-to-demand ratio {ratio} at "
+                 "worst); figures are for the simulated share")
+        kw = {"s": num(s, None), "ratio": num(rep.worst_ratio, 2)}
+    return str(tr(msg, **kw)) if tr is not None else msg.format(**kw)

@@ -397,9 +397,9 @@ def _id_words(token: str, tr: Tr) -> str:
     """An id or config path from SOURCES.md in words (regions, platforms, settings)."""
     for ids in (L.REGIONS, L.SCHOOL_TYPES, L.TIERS):
         if token in ids:
-            return tr.pick(*ids[token])
+            return tr(ids[token])
     if token in L.PLATFORMS:
-        return tr.pick(*L.PLATFORMS[token])
+        return L.PLATFORMS[token]
     if "." in token and not token.endswith((".csv", ".md", ".yaml")):
         return L.config_path(token, tr)
     return token.replace("_", " ")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from sim.report.i18n import N_
 from sim.runs.rundir import (  # the directory formats live in sim.runs.rundir
     RunDirError,
     StoredComparison,
@@ -35,7 +36,8 @@ if TYPE_CHECKING:
 
 
 class Note(str):
-    """A note on a run in English, with the message and values to translate it from."""
+    """A note on a run in English, with the message (a msgid marked with ``N_``) and values to
+    translate it from."""
 
     msgid: str
     values: dict[str, Any]
@@ -173,21 +175,21 @@ def scenario_from_summary(summary: dict[str, Any]) -> tuple[Scenario | None, str
         try:
             return scenario_from_dict(cfg, source="summary.json config"), None
         except ConfigError as exc:
-            return None, Note("the recorded configuration no longer validates: {problems}",
+            return None, Note(N_("the recorded configuration no longer validates: {problems}"),
                               problems="; ".join(exc.problems[:3]))
     path = prov.get("config_file")
     if path and Path(path).is_file():
         try:
             sc = load_scenario(path, check_files=False)
         except ConfigError:
-            return None, Note("the scenario file {path} no longer validates", path=path)
+            return None, Note(N_("the scenario file {path} no longer validates"), path=path)
         if sc.config_hash() == prov.get("config_hash"):
             return sc, None
-        return None, Note(
+        return None, Note(N_(
             "the run's configuration was not recorded and {path} has changed since "
-            "(config hash differs; --set overrides are not recorded)", path=path,
+            "(config hash differs; --set overrides are not recorded)"), path=path,
         )
-    return None, Note("the run's configuration was not recorded")
+    return None, Note(N_("the run's configuration was not recorded"))
 
 
 def _stored(read: Any, path: str | Path) -> Any:
@@ -203,7 +205,7 @@ def _stored(read: Any, path: str | Path) -> Any:
 def run_data(stored: StoredRun) -> RunData:
     """A run directory read by :func:`sim.runs.rundir.read_run` as the report reads it."""
     summary = stored.summary
-    # sim.runs.rundir's notes are plain English; as Notes they are looked up in the catalogue
+    # sim.runs.rundir's notes are English msgids; as Notes they are looked up in the catalogue
     notes: list[str] = [n if isinstance(n, Note) else Note(n) for n in stored.notes]
     sc, why = scenario_from_summary(summary)
     if why:

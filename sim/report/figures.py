@@ -21,7 +21,7 @@ from plotly.subplots import make_subplots
 
 from sim.model.capacity import capacity_at_mix
 from sim.report import labels as L
-from sim.report.i18n import EN, Tr
+from sim.report.i18n import EN, N_, Tr
 from sim.report.layout import esc
 
 BLUE, RED, ORANGE, PURPLE, GREY, GREEN = (
@@ -32,17 +32,12 @@ BLUE, RED, ORANGE, PURPLE, GREY, GREEN = (
     "#7f7f7f",
     "#2ca02c",
 )
-# metric → (English, German, colour, hatching)
+# metric → (English msgid, colour, hatching)
 FAILURES = {
-    "refused_capacity": ("refused: capacity", "abgewiesen: Kapazität", RED, "/"),
-    "failed_frontend": (
-        "failed: login service / school server",
-        "gescheitert: Anmeldedienst / Schulserver",
-        ORANGE,
-        "x",
-    ),
-    "failed_dispatcher": ("failed: dispatcher", "gescheitert: Vermittlung", PURPLE, "."),
-    "gave_up": ("gave up", "aufgegeben", GREY, "-"),
+    "refused_capacity": (N_("refused: capacity"), RED, "/"),
+    "failed_frontend": (N_("failed: login service / school server"), ORANGE, "x"),
+    "failed_dispatcher": (N_("failed: dispatcher"), PURPLE, "."),
+    "gave_up": (N_("gave up"), GREY, "-"),
 }
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 LINE_COLOURS = (BLUE, ORANGE, GREEN, PURPLE, RED, GREY)
@@ -236,11 +231,11 @@ def retry_wave(ts: pd.DataFrame, windows: Sequence[Window] = (), tr: Tr = EN) ->
         ],
     )
     stack = None
-    for metric, (en, de, color, hatch) in FAILURES.items():
+    for metric, (words, color, hatch) in FAILURES.items():
         s = series(ts, "total", metric)
         if not s.empty and s["value"].any():
             fig.add_trace(
-                go.Bar(x=hhmm(s["t"]), y=s["value"], name=tr.pick(en, de), marker_color=color,
+                go.Bar(x=hhmm(s["t"]), y=s["value"], name=tr(words), marker_color=color,
                        marker_line_width=0,
                        marker_pattern={"shape": hatch, "fgcolor": "#222", "size": 5,
                                        "solidity": 0.3}),
@@ -290,18 +285,17 @@ def retry_wave(ts: pd.DataFrame, windows: Sequence[Window] = (), tr: Tr = EN) ->
     return fig
 
 
-TTJ_KPIS = (
-    ("p50_time_to_join_s", "median", "Median"),
-    ("p95_time_to_join_s", "95th pct.", "95. Perzentil"),
-    ("p99_time_to_join_s", "99th pct.", "99. Perzentil"),
-    ("p95_time_to_join_retried_s", "95th pct., pupils who retried",
-     "95. Perzentil, nach erneutem Versuch"),
+TTJ_KPIS = (  # KPI → its bar's English msgid
+    ("p50_time_to_join_s", N_("median")),
+    ("p95_time_to_join_s", N_("95th pct.")),
+    ("p99_time_to_join_s", N_("99th pct.")),
+    ("p95_time_to_join_retried_s", N_("95th pct., pupils who retried")),
 )
 TTJ_FLOOR_S = 0.1  # a log axis cannot show 0 s: shorter times are drawn at 0.1 s
 
 
 def ttj_names(tr: Tr = EN) -> dict[str, str]:
-    return {k: tr.pick(en, de) for k, en, de in TTJ_KPIS}
+    return {k: tr(words) for k, words in TTJ_KPIS}
 
 
 def _ttj_bar(
@@ -310,7 +304,7 @@ def _ttj_bar(
 ) -> tuple[go.Bar, list[float]]:
     """Bars of the time-to-join percentiles with asymmetric 95 % error bars kept above 0."""
     names = ttj_names(tr)
-    ks = [k for k, _, _ in TTJ_KPIS if kpis.get(k) is not None and np.isfinite(kpis[k])]
+    ks = [k for k, _ in TTJ_KPIS if kpis.get(k) is not None and np.isfinite(kpis[k])]
     vals = [max(float(kpis[k]), TTJ_FLOOR_S) for k in ks]
     plus, minus = [], []
     for k, v in zip(ks, vals, strict=True):
@@ -398,22 +392,21 @@ def frontends(ts: pd.DataFrame, scenario: Any = None, tr: Tr = EN) -> go.Figure:
     return fig
 
 
-BREAKDOWNS = (("school_type", "school type", "Schulform"), ("region", "region", "Region"),
-              ("platform", "platform", "Plattform"))
+BREAKDOWNS = ("school_type", "region", "platform")  # columns, named by labels.column
 
 
 def breakdown(schools: pd.DataFrame, scenario: Any = None, tr: Tr = EN) -> go.Figure:
     """Lost pupil-minutes per pupil by school type, region and platform (one panel each)."""
-    present = [b for b in BREAKDOWNS if b[0] in schools.columns]
-    sizes = [schools[c].nunique() for c, _, _ in present] or [1]
+    present = [c for c in BREAKDOWNS if c in schools.columns]
+    sizes = [schools[c].nunique() for c in present] or [1]
     fig = make_subplots(
         rows=max(1, len(present)), cols=1, vertical_spacing=0.08,
         row_heights=[max(2, n) for n in sizes],
-        subplot_titles=[tr("by {what}", what=tr.pick(en, de)) for _, en, de in present],
+        subplot_titles=[tr("by {what}", what=L.column(c, tr)) for c in present],
     )
     if "lost_pupil_minutes" not in schools.columns:
         return fig
-    for j, (col, _, _) in enumerate(present, start=1):
+    for j, col in enumerate(present, start=1):
         g = (schools.groupby(col, observed=True)
              .agg(pupils=("pupils", "sum"), lost=("lost_pupil_minutes", "sum")))
         per = (g["lost"] / g["pupils"].clip(lower=1)).sort_values()

@@ -2,8 +2,10 @@
 
 The simulation names things by id (``hannover_stadt``, ``frontend:iserv``,
 ``platforms[0].clusters[0].nodes``); reports and the CLI show them through this registry in
-the reader's language. Ids without an entry are turned into words generically (``_`` → space,
-first letter capital) rather than shown raw.
+the reader's language. The registry holds each id's English words, a gettext msgid marked
+with ``N_`` (their translations are in sim/report/locale, see :mod:`sim.report.i18n`), and
+what is not words (a KPI's kind of number). Ids without an entry are turned into words
+generically (``_`` → space, first letter capital) rather than shown raw.
 """
 
 from __future__ import annotations
@@ -11,147 +13,127 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sim.report.i18n import EN, Tr
+from sim.report.i18n import EN, N_, Tr
 
-# KPI → (English, German, kind); kind decides the format: share, count, seconds
-KPIS: dict[str, tuple[str, str, str]] = {
-    "join_attempts": ("Join attempts (pupils)", "Beitrittsversuche (Schüler)", "count"),
-    "joins_succeeded": ("Successful joins", "Erfolgreiche Beitritte", "count"),
-    "join_success_rate": (
-        "Pupil-meetings that got in", "Gelungene Schülerteilnahmen", "share"
-    ),
-    "p50_time_to_join_s": ("Median time to join", "Median der Beitrittszeit", "seconds"),
-    "p95_time_to_join_s": ("95th pct. time to join", "Beitrittszeit, 95. Perzentil", "seconds"),
-    "p99_time_to_join_s": ("99th pct. time to join", "Beitrittszeit, 99. Perzentil", "seconds"),
-    "p95_time_to_join_retried_s": (
-        "95th pct. time to join, pupils who retried",
-        "Beitrittszeit, 95. Perzentil, bei erneutem Versuch",
-        "seconds",
-    ),
-    "gave_up": ("Pupil-meetings given up", "Aufgegebene Schülerteilnahmen", "count"),
-    "lost_pupil_minutes": ("Lost pupil-minutes", "Verlorene Schülerminuten", "count"),
-    "peak_concurrent_participants": (
-        "Peak concurrent participants", "Höchstzahl gleichzeitiger Teilnehmender", "count"
-    ),
-    "peak_node_utilisation": (
-        "Busiest single node", "Am stärksten ausgelasteter Einzelknoten", "share"
-    ),
-    "peak_cluster_utilisation": (
-        "Cluster at peak", "Gesamtcluster zur Spitzenzeit", "share"
-    ),
-    "blocking_probability": (
-        "Blocking probability (capacity)", "Abweisungswahrscheinlichkeit (Kapazität)", "share"
-    ),
-    "affected_schools_share": (
-        "Schools affected (>10 % lost >15 min)",
-        "Betroffene Schulen (>10 % verloren >15 min)",
-        "share",
-    ),
+# KPI → (English msgid, kind); kind decides the format: share, count, seconds
+KPIS: dict[str, tuple[str, str]] = {
+    "join_attempts": (N_("Join attempts (pupils)"), "count"),
+    "joins_succeeded": (N_("Successful joins"), "count"),
+    "join_success_rate": (N_("Pupil-meetings that got in"), "share"),
+    "p50_time_to_join_s": (N_("Median time to join"), "seconds"),
+    "p95_time_to_join_s": (N_("95th pct. time to join"), "seconds"),
+    "p99_time_to_join_s": (N_("99th pct. time to join"), "seconds"),
+    "p95_time_to_join_retried_s": (N_("95th pct. time to join, pupils who retried"), "seconds"),
+    "gave_up": (N_("Pupil-meetings given up"), "count"),
+    "lost_pupil_minutes": (N_("Lost pupil-minutes"), "count"),
+    "peak_concurrent_participants": (N_("Peak concurrent participants"), "count"),
+    "peak_node_utilisation": (N_("Busiest single node"), "share"),
+    "peak_cluster_utilisation": (N_("Cluster at peak"), "share"),
+    "blocking_probability": (N_("Blocking probability (capacity)"), "share"),
+    "affected_schools_share": (N_("Schools affected (>10 % lost >15 min)"), "share"),
 }
 
-SCHOOL_TYPES: dict[str, tuple[str, str]] = {
-    "grundschule": ("Primary school (Grundschule)", "Grundschule"),
-    "gymnasium": ("Gymnasium", "Gymnasium"),
-    "oberschule": ("Oberschule", "Oberschule"),
-    "igs": ("Comprehensive school (IGS)", "Integrierte Gesamtschule"),
-    "realschule": ("Realschule", "Realschule"),
-    "foerderschule": ("Special-needs school (Förderschule)", "Förderschule"),
-    "hauptschule": ("Hauptschule", "Hauptschule"),
-    "waldorf": ("Waldorf school", "Freie Waldorfschule"),
-    "abendschule": ("Evening school / college", "Abendgymnasium/Kolleg"),
-    "bbs": ("Vocational school (BBS)", "Berufsbildende Schule (BBS)"),
+SCHOOL_TYPES: dict[str, str] = {
+    "grundschule": N_("Primary school (Grundschule)"),
+    "gymnasium": N_("Gymnasium"),
+    "oberschule": N_("Oberschule"),
+    "igs": N_("Comprehensive school (IGS)"),
+    "realschule": N_("Realschule"),
+    "foerderschule": N_("Special-needs school (Förderschule)"),
+    "hauptschule": N_("Hauptschule"),
+    "waldorf": N_("Waldorf school"),
+    "abendschule": N_("Evening school / college"),
+    "bbs": N_("Vocational school (BBS)"),
 }
-REGIONS: dict[str, tuple[str, str]] = {
-    "braunschweig": ("Braunschweig", "Braunschweig"),
-    "hannover": ("Hannover (region, without the city)", "Hannover (Region ohne Stadt)"),
-    "hannover_stadt": ("Hannover (city)", "Hannover (Stadt)"),
-    "lueneburg": ("Lüneburg", "Lüneburg"),
-    "osnabrueck": ("Osnabrück", "Osnabrück"),
+REGIONS: dict[str, str] = {
+    "braunschweig": N_("Braunschweig"),
+    "hannover": N_("Hannover (region, without the city)"),
+    "hannover_stadt": N_("Hannover (city)"),
+    "lueneburg": N_("Lüneburg"),
+    "osnabrueck": N_("Osnabrück"),
 }
-TIERS: dict[str, tuple[str, str]] = {
-    "none": ("no school server", "kein Schulserver"),
-    "current": ("current school server", "aktueller Schulserver"),
-    "outdated": ("outdated school server", "veralteter Schulserver"),
-    "cloud": ("hosted (no school server)", "gehostet (kein Schulserver)"),
-    "hosted": ("hosted by the platform", "beim Plattformbetreiber"),
+TIERS: dict[str, str] = {
+    "none": N_("no school server"),
+    "current": N_("current school server"),
+    "outdated": N_("outdated school server"),
+    "cloud": N_("hosted (no school server)"),
+    "hosted": N_("hosted by the platform"),
 }
-SERVER_GROUPS: dict[str, tuple[str, str]] = {
-    "current": ("current school servers", "aktuelle Schulserver"),
-    "outdated": ("outdated school servers", "veraltete Schulserver"),
-    "hosted": ("servers hosted by the platform", "Server beim Plattformbetreiber"),
+SERVER_GROUPS: dict[str, str] = {
+    "current": N_("current school servers"),
+    "outdated": N_("outdated school servers"),
+    "hosted": N_("servers hosted by the platform"),
 }
-PLATFORMS: dict[str, tuple[str, str]] = {
-    "iserv": ("IServ", "IServ"),
-    "bildungscloud": ("Bildungscloud", "Bildungscloud"),
-    "hannover-city": ("schulen-hannover.de", "schulen-hannover.de"),
+# the platforms' names: product names, the same in every language (not messages)
+PLATFORMS: dict[str, str] = {
+    "iserv": "IServ",
+    "bildungscloud": "Bildungscloud",
+    "hannover-city": "schulen-hannover.de",
 }
-COLUMNS: dict[str, tuple[str, str]] = {
-    "school": ("school", "Schule"),
-    "school_type": ("school type", "Schulform"),
-    "region": ("region", "Region"),
-    "platform": ("platform", "Plattform"),
-    "server": ("school server", "Schulserver"),
-    "uplink_mbit_s": ("uplink", "Anbindung"),
-    "pupils": ("pupils", "Schüler"),
+COLUMNS: dict[str, str] = {
+    "school": N_("school"),
+    "school_type": N_("school type"),
+    "region": N_("region"),
+    "platform": N_("platform"),
+    "server": N_("school server"),
+    "uplink_mbit_s": N_("uplink"),
+    "pupils": N_("pupils"),
 }
-FAULT_KINDS: dict[str, tuple[str, str]] = {
-    "dispatcher_failure": ("dispatcher failure", "Ausfall der Vermittlung"),
-    "node_loss": ("loss of conference nodes", "Ausfall von Konferenzknoten"),
-    "node_degradation": ("slow conference nodes", "langsame Konferenzknoten"),
-    "frontend_outage": ("login service outage", "Ausfall des Anmeldedienstes"),
-    "uplink_outage": ("school uplink outage", "Ausfall der Schulanbindung"),
-    "overload_crash": ("school servers crash under load", "Absturz überlasteter Schulserver"),
+FAULT_KINDS: dict[str, str] = {
+    "dispatcher_failure": N_("dispatcher failure"),
+    "node_loss": N_("loss of conference nodes"),
+    "node_degradation": N_("slow conference nodes"),
+    "frontend_outage": N_("login service outage"),
+    "uplink_outage": N_("school uplink outage"),
+    "overload_crash": N_("school servers crash under load"),
 }
 
-# config path leaves → words (the owner, a platform or cluster, is put in front)
-_LEAVES: dict[str, tuple[str, str]] = {
-    "nodes": ("conference nodes", "Konferenzknoten"),
-    "node_max_participants": ("participants per node", "Teilnehmende je Knoten"),
-    "node_capacity_mbit_s": ("bandwidth per node", "Bandbreite je Knoten"),
-    "frontend.workers": ("login workers", "Anmelde-Worker"),
-    "frontend.timeout_s": ("login time-out", "Zeitlimit der Anmeldung"),
-    "policies.stagger.school_number_slots": (
-        "staggered start slots", "Zeitfenster des gestaffelten Beginns"
-    ),
-    "policies.stagger.slot_min": ("minutes between start slots", "Minuten zwischen Zeitfenstern"),
-    "population.scale": ("population scale", "Skalierung der Bevölkerung"),
-    "population.at_home_share": ("share of pupils at home", "Anteil der Schüler zu Hause"),
-    "behaviour.patience_s": ("pupils' patience", "Geduld der Schüler"),
-    "behaviour.attendance": ("attendance", "Teilnahmequote"),
-    "behaviour.webcam_share_pupils": ("pupils with webcam on", "Schüler mit Kamera"),
-    "timetable.live_lesson_share": ("share of live lessons", "Anteil der Live-Stunden"),
-    "timetable.school_start_spread_min": ("spread of school bells", "Streuung des Schulbeginns"),
-    "workers": ("workers", "Worker"),
-    "kind": ("kind", "Art"),
-    "label": ("description", "Beschreibung"),
-    "start": ("start", "Beginn"),
-    "end": ("end", "Ende"),
-    "creates": ("room creation fails", "Raumanlage scheitert"),
-    "joins": ("joins fail", "Beitritte scheitern"),
-    "share": ("share affected", "betroffener Anteil"),
-    "repair_stages": ("repair stages", "Reparaturstufen"),
-    "repair_interval_min": ("minutes between repair stages", "Minuten zwischen Reparaturstufen"),
-    "repair_min": ("repair time", "Reparaturdauer"),
-    "queue_threshold": ("queue that crashes a server", "Warteschlange, ab der ein Server abstürzt"),
-    "sustain_s": ("time the queue must last", "Dauer der Warteschlange"),
-    "tier": ("school servers", "Schulserver"),
-    "cluster": ("cluster", "Cluster"),
-    "platform": ("platform", "Plattform"),
-    "reserve_nodes": ("reserve nodes", "Reserveknoten"),
-    "step_nodes": ("nodes per step", "Knoten je Schritt"),
-    "threshold": ("load that triggers it", "auslösende Auslastung"),
-    "delay_min": ("delay", "Verzögerung"),
-    "check_interval_s": ("check interval", "Prüfabstand"),
-    "give_up_return_share": ("share who come back after giving up",
-                             "Anteil, der nach Aufgeben wiederkommt"),
-    "give_up_return_after_s": ("comeback after", "Rückkehr nach"),
-    "policies.scale_up": ("emergency scale-up", "Notfall-Erweiterung"),
-    "faults": ("faults", "Störungen"),
+# config path leaves → words (with their owner, a platform or cluster, in the language's order)
+_LEAVES: dict[str, str] = {
+    "nodes": N_("conference nodes"),
+    "node_max_participants": N_("participants per node"),
+    "node_capacity_mbit_s": N_("bandwidth per node"),
+    "frontend.workers": N_("login workers"),
+    "frontend.timeout_s": N_("login time-out"),
+    "policies.stagger.school_number_slots": N_("staggered start slots"),
+    "policies.stagger.slot_min": N_("minutes between start slots"),
+    "population.scale": N_("population scale"),
+    "population.at_home_share": N_("share of pupils at home"),
+    "behaviour.patience_s": N_("pupils' patience"),
+    "behaviour.attendance": N_("attendance"),
+    "behaviour.webcam_share_pupils": N_("pupils with webcam on"),
+    "timetable.live_lesson_share": N_("share of live lessons"),
+    "timetable.school_start_spread_min": N_("spread of school bells"),
+    "workers": N_("workers"),
+    "kind": N_("kind"),
+    "label": N_("description"),
+    "start": N_("start"),
+    "end": N_("end"),
+    "creates": N_("room creation fails"),
+    "joins": N_("joins fail"),
+    "share": N_("share affected"),
+    "repair_stages": N_("repair stages"),
+    "repair_interval_min": N_("minutes between repair stages"),
+    "repair_min": N_("repair time"),
+    "queue_threshold": N_("queue that crashes a server"),
+    "sustain_s": N_("time the queue must last"),
+    "tier": N_("school servers"),
+    "cluster": N_("cluster"),
+    "platform": N_("platform"),
+    "reserve_nodes": N_("reserve nodes"),
+    "step_nodes": N_("nodes per step"),
+    "threshold": N_("load that triggers it"),
+    "delay_min": N_("delay"),
+    "check_interval_s": N_("check interval"),
+    "give_up_return_share": N_("share who come back after giving up"),
+    "give_up_return_after_s": N_("comeback after"),
+    "policies.scale_up": N_("emergency scale-up"),
+    "faults": N_("faults"),
 }
 # list owners shown by position ("Fault 1: start")
-_LIST_OWNERS: dict[str, tuple[str, str]] = {
-    "faults": ("Fault {n}", "Störung {n}"),
-    "scale_up": ("Emergency scale-up {n}", "Notfall-Erweiterung {n}"),
+_LIST_OWNERS: dict[str, str] = {
+    "faults": N_("Fault {n}"),
+    "scale_up": N_("Emergency scale-up {n}"),
 }
 _TIME_OF_DAY = {"start", "end", "day.start", "day.end", "timetable.first_period_start"}
 
@@ -161,22 +143,21 @@ def _words(ident: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _pick(table: dict[str, tuple[str, str]], key: str, tr: Tr) -> str:
+def _pick(table: dict[str, str], key: str, tr: Tr) -> str:
     if key in table:
-        return tr.pick(*table[key])
+        return tr(table[key])
     return _words(key)
 
 
 def kpi_label(kpi: str, tr: Tr = EN) -> str:
     if kpi in KPIS:
-        en, de, _ = KPIS[kpi]
-        return tr.pick(en, de)
+        return tr(KPIS[kpi][0])
     return _words(kpi)
 
 
 def kpi_kind(kpi: str) -> str:
     if kpi in KPIS:
-        return KPIS[kpi][2]
+        return KPIS[kpi][1]
     if kpi.endswith(("_rate", "_share", "_probability", "_utilisation")):
         return "share"
     return "seconds" if kpi.endswith("_s") else "count"
@@ -210,7 +191,7 @@ def tier(x: Any, tr: Tr = EN) -> str:
 def platform(x: Any, tr: Tr = EN, scenario: Any = None) -> str:
     key = str(x)
     if key in PLATFORMS:
-        return tr.pick(*PLATFORMS[key])
+        return PLATFORMS[key]
     for p in getattr(scenario, "platforms", None) or []:
         if p.name == key and p.label:
             return str(p.label)
@@ -270,7 +251,7 @@ def value_words(v: Any, tr: Tr = EN, scenario: Any = None) -> str:
         return tr.plain(v)
     for table in (FAULT_KINDS, REGIONS, SCHOOL_TYPES, TIERS):
         if v in table:
-            return tr.pick(*table[v])
+            return tr(table[v])
     if v in PLATFORMS:
         return platform(v, tr, scenario)
     if re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", v):
@@ -287,9 +268,9 @@ def cluster(name: str, tr: Tr = EN, scenario: Any = None) -> str:
                 if len(p.clusters) == 1:
                     return owner
                 return tr("{platform}, cluster {n}", platform=owner, n=j + 1)
-    for key, (en, de) in PLATFORMS.items():  # cluster names start with their platform's
+    for key, words in PLATFORMS.items():  # cluster names start with their platform's
         if name.startswith(key.split("-")[0]):
-            return tr.pick(en, de)
+            return words
     return _words(name)
 
 
@@ -340,7 +321,7 @@ def config_path(path: str, tr: Tr = EN, scenario: Any = None) -> str:
         j = 0 if segs[0][0] in _LIST_OWNERS else 1
         name, idx = segs[j]
         if idx is not None and idx.isdigit():
-            owner = tr.pick(*_LIST_OWNERS[name]).format(n=int(idx) + 1) + ":"
+            owner = tr(_LIST_OWNERS[name], n=int(idx) + 1) + ":"
             rest = ".".join(x for x, _ in segs[j + 1:])
         else:
             rest = p
@@ -351,10 +332,19 @@ def config_path(path: str, tr: Tr = EN, scenario: Any = None) -> str:
         return owner
     leaf = _LEAVES.get(rest) or _LEAVES.get(rest.rsplit(".", 1)[-1])
     last = rest.rsplit(".", 1)[-1] or p
-    words = tr.pick(*leaf) if leaf else _words(re.sub(r"_(s|min)$", "", last))
-    if owner and tr.lang == "de" and not owner.endswith(":"):
-        return f"{words[:1].upper() + words[1:]} ({owner})"  # "Konferenzknoten (IServ)"
-    return f"{owner} {words}".strip() if owner else words[:1].upper() + words[1:]
+    words = tr(leaf) if leaf else _words(re.sub(r"_(s|min)$", "", last))
+    if owner and not owner.endswith(":"):
+        # translators: a setting with the platform or cluster it belongs to, in your word
+        # order ("IServ conference nodes"); a setting placed first gets a capital letter
+        form = tr.pgettext("a setting of a platform or cluster", "{owner} {setting}")
+        if form.startswith("{setting}"):  # first in the phrase: a capital
+            words = _capital(words)
+        return form.format(owner=owner, setting=words)
+    return f"{owner} {words}".strip() if owner else _capital(words)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _resolve(items: Any, key: str) -> Any:
@@ -366,20 +356,18 @@ def _resolve(items: Any, key: str) -> Any:
 
 
 # the causes of lost pupil-minutes (sim.model.causes); login_service:<platform> is composed
-CAUSES: dict[str, tuple[str, str]] = {
-    "moderator_late": ("teachers opening their rooms late",
-                       "Lehrkräfte, die ihren Raum spät öffnen"),
-    "school_server:current": ("current school servers", "aktuelle Schulserver"),
-    "school_server:outdated": ("outdated school servers", "veraltete Schulserver"),
-    "school_server_outage": ("school servers down", "ausgefallene Schulserver"),
-    "school_server_crash": ("school servers crashing under overload",
-                            "unter Überlast abstürzende Schulserver"),
-    "uplink_outage": ("school uplink outages", "Ausfälle der Schulanbindung"),
-    "frontend_outage": ("platform login service outage", "Ausfall des Anmeldedienstes"),
-    "dispatcher": ("the dispatcher", "die Vermittlung"),
-    "conference_capacity": ("conference capacity", "Konferenzkapazität"),
-    "rate_limited": ("the join-rate limit", "die Beitrittsbegrenzung"),
-    "node_loss": ("lost conference nodes", "ausgefallene Konferenzknoten"),
+CAUSES: dict[str, str] = {
+    "moderator_late": N_("teachers opening their rooms late"),
+    "school_server:current": N_("current school servers"),
+    "school_server:outdated": N_("outdated school servers"),
+    "school_server_outage": N_("school servers down"),
+    "school_server_crash": N_("school servers crashing under overload"),
+    "uplink_outage": N_("school uplink outages"),
+    "frontend_outage": N_("platform login service outage"),
+    "dispatcher": N_("the dispatcher"),
+    "conference_capacity": N_("conference capacity"),
+    "rate_limited": N_("the join-rate limit"),
+    "node_loss": N_("lost conference nodes"),
 }
 
 
@@ -388,5 +376,5 @@ def cause(x: Any, tr: Tr = EN, scenario: Any = None) -> str:
     key = str(x)
     if key.startswith("login_service:"):
         p = platform(key.split(":", 1)[1], tr, scenario)
-        return tr.pick(f"login service of {p}", f"Anmeldedienst von {p}")
+        return tr("login service of {platform}", platform=p)
     return _pick(CAUSES, key, tr)

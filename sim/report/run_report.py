@@ -21,7 +21,7 @@ from sim.report import labels as L
 from sim.report.assumptions import assumptions_html, sources_appendix
 from sim.report.briefing import briefing, causes_table, read_attribution
 from sim.report.data import Note, RunData, as_run_data
-from sim.report.i18n import Tr
+from sim.report.i18n import N_, Tr
 from sim.report.layout import (
     Card,
     Section,
@@ -181,8 +181,7 @@ def population_line(d: RunData, tr: Tr) -> str:
         tr("{n} pupils ({home} at home)", n=tr.count(det.get("pupils", 0)),
            home=tr.count(det.get("pupils_at_home", 0))),
         tr("{n} video meetings", n=tr.count(det.get("meetings", 0))),
-        tr("{n} replications", n=d.replications) if d.replications != 1
-        else tr("one replication"),
+        tr.ngettext("one replication", "{n} replications", d.replications, n=d.replications),
     ]
     line = " · ".join(parts)
     if scale is not None and float(scale) != 1.0:
@@ -190,10 +189,10 @@ def population_line(d: RunData, tr: Tr) -> str:
         # scenario keeps them as given
         kept = (d.scenario is not None
                 and getattr(d.scenario.population, "capacities", "") == "as_given")
-        msg = ("Simulated at population scale {s} on capacities as given (not scaled with "
-               "demand): " if kept else
-               "Simulated at population scale {s} (a faithful miniature: central capacities "
-               "at the same scale): ")
+        msg = (N_("Simulated at population scale {s} on capacities as given (not scaled with "
+                  "demand): ") if kept else
+               N_("Simulated at population scale {s} (a faithful miniature: central capacities "
+                  "at the same scale): "))
         line = tr(msg, s=tr.plain(float(scale))) + line
     return line
 
@@ -269,9 +268,9 @@ def render_report(results: Any, lang: str | None = None) -> str:
         cited = []
     muted = "<p class=muted>{t}</p>"
     breakdown_body = fig.get("breakdown", Markup("")) + join(
-        html("<h3>{t}</h3>", t=tr("By {what}", what=tr.pick(en, de))) +
+        html("<h3>{t}</h3>", t=tr("By {what}", what=L.column(c, tr))) +
         breakdown_table(d.schools, c, tr, d.scenario)
-        for c, en, de in (*F.BREAKDOWNS, ("server", "school server", "Schulserver"))
+        for c in (*F.BREAKDOWNS, "server")
     )
     sections = [
         Section("kpis", tr("Key figures"), kpi_table(d, tr)),

@@ -28,7 +28,7 @@ from sim.report import figures as F
 from sim.report import labels as L
 from sim.report.briefing import TOP
 from sim.report.data import ReportInputError
-from sim.report.i18n import EN, Tr
+from sim.report.i18n import EN, N_, Tr
 from sim.report.layout import (
     SERVICE_TARGET,
     SERVICE_TARGET_TEXT,
@@ -337,9 +337,10 @@ def _shortfall(r: pd.Series, target: Target, tr: Tr) -> str:
         if not meets({k: r[k]}, {k: iv}, ((k, op, thr),)):
             sign = "≥" if op == ">=" else "≤"
             rng = interval_range(k, iv, tr) if iv.meaningful else ""
+            rng = f" ({rng})" if rng else ""
             missed.append(tr("{kpi} {value}{range} (needs {sign} {thr})", kpi=kpi_label(k, tr),
-                             value=fmt_kpi(k, r[k], tr), range=f" ({rng})" if rng else "",
-                             sign=sign, thr=fmt_kpi(k, thr, tr)))
+                             value=fmt_kpi(k, r[k], tr), range=rng, sign=sign,
+                             thr=fmt_kpi(k, thr, tr)))
     return "; ".join(missed) or "–"
 
 
@@ -406,11 +407,11 @@ def _scale_note(data: SweepData, tr: Tr) -> Markup:
     if not isinstance(scale, int | float) or scale == 1 or any(
             p.endswith("population.scale") for p in data.params):
         return Markup("")
-    msg = ("Simulated at population scale {s} on capacities as given (not scaled with "
-           "demand); the figures are for the simulated share."
+    msg = (N_("Simulated at population scale {s} on capacities as given (not scaled with "
+              "demand); the figures are for the simulated share.")
            if data.meta.get("capacities") == "as_given" else
-           "Simulated at population scale {s}: a faithful miniature (central capacities at "
-           "the same scale); the figures are for the simulated share.")
+           N_("Simulated at population scale {s}: a faithful miniature (central capacities at "
+              "the same scale); the figures are for the simulated share."))
     return html("<p class=muted>{t}</p>", t=tr(msg, s=tr.plain(float(scale))))
 
 
@@ -457,7 +458,7 @@ def _amount(k: str, op: str, v: float, thr: float, tr: Tr) -> str:
         amount = tr.seconds(d)
     else:
         amount = tr.sig(d)
-    msg = "{amount} short of {sign} {thr}" if op == ">=" else "{amount} over {sign} {thr}"
+    msg = N_("{amount} short of {sign} {thr}") if op == ">=" else N_("{amount} over {sign} {thr}")
     return tr(msg, amount=amount, sign=sign, thr=fmt_kpi(k, thr, tr))
 
 
@@ -520,10 +521,10 @@ def _cheapest(stats: pd.DataFrame, ok: Sequence[bool], params: Sequence[str], tr
     text = tr("The cheapest setting that meets it: {setting}, {eur} (the scenario's costs: "
               "running costs of the day plus one-off costs)", eur=_eur(float(cost.min()), tr),
               setting=_setting_words(best, params, tr, names))
-    if ties == 1:
-        text += tr("; one other setting that meets it costs the same")
-    elif ties:
-        text += tr("; {n} other settings that meet it cost the same", n=tr.count(ties))
+    if ties:
+        text += tr.ngettext("; one other setting that meets it costs the same",
+                            "; {n} other settings that meet it cost the same", ties,
+                            n=tr.count(ties))
     return text + "."
 
 
@@ -560,10 +561,10 @@ def _causes_html(stats: pd.DataFrame, ok: Sequence[bool], causes: Sequence[str],
     if len(met):
         named, total = _top_causes(met, causes, tr)
         if named:
-            msg = ("Where it is met ({k} points), the {n} pupil-minutes still lost are mostly: "
-                   "{causes}." if len(miss) else
-                   "Who lost the {n} pupil-minutes still lost ({k} points, direct accounting): "
-                   "{causes}.")
+            msg = (N_("Where it is met ({k} points), the {n} pupil-minutes still lost are "
+                      "mostly: {causes}.") if len(miss) else
+                   N_("Who lost the {n} pupil-minutes still lost ({k} points, direct "
+                      "accounting): {causes}."))
             out.append(tr(msg, k=tr.count(len(met)), n=tr.count(total), causes=named))
     return out
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.model.messages import N_
 from sim.runs.io import (
     StagedFiles,
     json_writer,
@@ -246,7 +247,7 @@ def read_run(path: str | Path) -> StoredRun:
         schools = read_parquet_checked(schools_path)
     else:
         schools = pd.DataFrame()
-        notes.append("schools.parquet is missing: no breakdown by school")
+        notes.append(N_("schools.parquet is missing: no breakdown by school"))
     return StoredRun(p, summary, ts, schools, notes)
 
 
@@ -337,7 +338,8 @@ def read_sweep(path: str | Path) -> StoredSweep:
         try:
             summary = read_parquet_checked(p / SWEEP_SUMMARY)
         except RunDirError:
-            notes.append("summary.parquet cannot be read: intervals are computed from the runs")
+            notes.append(N_("summary.parquet cannot be read: intervals are computed from the "
+                            "runs"))
     meta = _optional_object(p / SWEEP_META)
     if meta is None and (p / "sweep.yaml").is_file():
         meta = _sweep_file(p / "sweep.yaml")

@@ -26,7 +26,7 @@ import pytest
 
 from sim.report import Tr, report_directory
 from sim.report import i18n as I
-from sim.report.catalogue import DE
+from sim.report.i18n import load_catalogue
 from sim.report.labels import PLATFORMS, REGIONS, SCHOOL_TYPES, TIERS
 from tests.e2e.browser import chromium_args, require_chromium
 
@@ -228,6 +228,23 @@ def test_no_raw_config_path_or_id_in_visible_text(pages: dict, kind: str, lang: 
             if m and "http" not in t:  # source URLs may hold anything
                 bad.append(f"{what}: {m[0]!r} in {t[:120]!r}")
     assert not bad, "\n".join(bad[:20])
+
+
+def _german() -> dict[str, str]:
+    """English → German for every message of the German catalogue (a plural message's
+    singular and plural each with their form)."""
+    out: dict[str, str] = {}
+    for m in load_catalogue("de"):
+        if not m.id:
+            continue
+        if isinstance(m.id, str):
+            out[m.id] = str(m.string)
+        else:
+            out[m.id[0]], out[m.id[1]] = m.string[0], m.string[-1]
+    return out
+
+
+DE = _german()
 
 
 def _fragments(msgid: str) -> list[str]:

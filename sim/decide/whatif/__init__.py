@@ -4,7 +4,8 @@
 - ``sim.decide.whatif.series`` — per-minute series of each run, ``DIR/series/<key>.parquet``;
 - ``sim.decide.whatif.run``    — the sweep with series kept beside each row;
 - ``sim.decide.whatif.page``   — ``DIR/whatif.html`` from a what-if or grid sweep directory;
-- ``sim.decide.whatif.labels`` — the page's own messages (German in the report catalogue).
+- ``sim.decide.whatif.labels`` — the page's own messages (English msgids; their German in
+  the report's gettext catalogue).
 
 ```python
 from sim.decide.whatif import load_grid, run_whatif
