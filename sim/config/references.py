@@ -16,7 +16,6 @@ from typing import Any
 import pandas as pd
 
 from sim.config.base import ConfigError
-from sim.config.interventions import UplinkOutage
 from sim.config.models import Scenario
 
 FIRST_SCHOOL_YEAR, LAST_SCHOOL_YEAR = 1, 13
@@ -89,16 +88,20 @@ def reference_problems(scenario: Scenario, type_names: set[str], region_names: s
     for region in scenario.assignment.region_moves:
         if region not in state_regions:
             unknown(f"assignment.region_moves.{region}", "region", region, state_regions)
+    selected = set(pop.school_types) if pop.school_types else type_names
     for i, f in enumerate(scenario.faults):
-        if isinstance(f, UplinkOutage):
-            if f.region is not None and f.region not in region_names:
-                unknown(f"faults[{i}].region", "region", f.region, region_names)
-            if f.school_type is not None and f.school_type not in type_names:
-                unknown(f"faults[{i}].school_type", "school type", f.school_type, type_names)
-            selected = set(pop.school_types) if pop.school_types else type_names
-            if f.school_type in type_names and f.school_type not in selected:
-                out.append(f"{source}: faults[{i}].school_type: {f.school_type!r} is not "
-                           "simulated (population.school_types leaves it out)")
+        # every fault kind that targets schools by region or school type (a field of that
+        # name), not a list of kinds: a new kind is checked without an edit here
+        region = getattr(f, "region", None) if "region" in type(f).model_fields else None
+        stype = (getattr(f, "school_type", None) if "school_type" in type(f).model_fields
+                 else None)
+        if region is not None and region not in region_names:
+            unknown(f"faults[{i}].region", "region", region, region_names)
+        if stype is not None and stype not in type_names:
+            unknown(f"faults[{i}].school_type", "school type", stype, type_names)
+        if stype in type_names and stype not in selected:
+            out.append(f"{source}: faults[{i}].school_type: {stype!r} is not "
+                       "simulated (population.school_types leaves it out)")
     return out
 
 
