@@ -92,11 +92,12 @@ def reference_problems(scenario: Scenario, type_names: set[str], region_names: s
     for i, f in enumerate(scenario.faults):
         # every fault kind that targets schools by region or school type (a field of that
         # name), not a list of kinds: a new kind is checked without an edit here
-        region = getattr(f, "region", None) if "region" in type(f).model_fields else None
-        stype = (getattr(f, "school_type", None) if "school_type" in type(f).model_fields
-                 else None)
-        if region is not None and region not in region_names:
-            unknown(f"faults[{i}].region", "region", region, region_names)
+        f_region: str | None = (getattr(f, "region", None)
+                                if "region" in type(f).model_fields else None)
+        stype: str | None = (getattr(f, "school_type", None)
+                             if "school_type" in type(f).model_fields else None)
+        if f_region is not None and f_region not in region_names:
+            unknown(f"faults[{i}].region", "region", f_region, region_names)
         if stype is not None and stype not in type_names:
             unknown(f"faults[{i}].school_type", "school type", stype, type_names)
         if stype in type_names and stype not in selected:
