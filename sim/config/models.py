@@ -518,6 +518,34 @@ class DispatcherConfig(Strict):
         "as deployed in January 2021); `least_participants`: the least-utilised node (the "
         "later Scalelite rule).",
     )
+    mode: Literal["scalelite_poll", "live"] = Field(
+        default="scalelite_poll",
+        description="What the `least_meetings` rule sees. `scalelite_poll`: Scalelite as it "
+        "ran in January 2021 — each server's meetings as of its last poll, plus one at once "
+        "for each meeting it placed itself since (meetings that ended are seen at the next "
+        "poll); a server is taken offline after `failed_polls_offline` failed polls, so a "
+        "lost node keeps getting new rooms until then (SOURCES S86, S87, A72–A74). `live`: "
+        "every node's running meetings at every instant and a lost node at once (an ideal "
+        "dispatcher). `least_participants` always sees live counts.",
+    )
+    poll_interval_s: PositiveFloat = Field(
+        default=60.0,
+        description="Seconds between two polls of every server (Scalelite's `POLL_INTERVAL`, "
+        "default 60; SOURCES A72). Polls start at the day's start.",
+    )
+    failed_polls_offline: PositiveInt = Field(
+        default=2,
+        description="Failed polls in a row after which a server is taken offline and gets "
+        "no new rooms (Scalelite's `SERVER_UNHEALTHY_THRESHOLD`, default 2; SOURCES A73). "
+        "One successful poll brings it back.",
+    )
+    load_multiplier: Literal["by_size", "none"] = Field(
+        default="by_size",
+        description="A server's load is its meetings × its load multiplier. `by_size`: the "
+        "multiplier is 1 / the node's size factor (the operator set it so, SOURCES A74; node "
+        "sizes vary by the cluster's `heterogeneity_cv`); `none`: 1 for every node, so small "
+        "nodes get as many meetings as large ones.",
+    )
 
 
 class PlatformConfig(Strict):

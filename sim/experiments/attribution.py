@@ -19,6 +19,8 @@ Each removal is one small function below, registered for the causes it removes:
 - ``conference_capacity`` — every cluster's nodes × 10 and no per-node participant limit
   binding (× 10).
 - ``rate_limited`` — the join-rate limit policy off.
+- ``node_loss_unseen`` — every dispatcher with live counts (``dispatcher.mode: live``): a lost
+  node seen at once (this also removes the placement lag between polls).
 
 ``moderator_late`` (a teacher arriving after the start, by the timetable's own jitter) and
 ``school_server_outage`` have no removal: they are reported with their direct share only.
@@ -93,6 +95,14 @@ def _capacity_unbounded(sc: Scenario) -> Scenario:
     return out
 
 
+def _live_dispatcher(sc: Scenario) -> Scenario:
+    """Every platform's dispatcher sees live counts and a lost node at once."""
+    out = sc.model_copy(deep=True)
+    for p in out.platforms:
+        p.dispatcher.mode = "live"
+    return out
+
+
 def _no_rate_limit(sc: Scenario) -> Scenario:
     """The join-rate limit policy off."""
     out = sc.model_copy(deep=True)
@@ -111,6 +121,7 @@ REMOVALS: dict[str, Removal] = {
     "dispatcher": _without_faults("dispatcher_failure"),
     "conference_capacity": _capacity_unbounded,
     "rate_limited": _no_rate_limit,
+    "node_loss_unseen": _live_dispatcher,
 }
 
 

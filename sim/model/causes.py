@@ -23,11 +23,15 @@ pupil-minute is charged to one cause. The taxonomy (names are stable, used in
 - ``rate_limited`` — the join-rate policy refused the join.
 - ``node_loss`` — the pupil's node was lost (the minutes until the rejoin), or the room could
   not be created because no node was up (every node of the platform lost).
+- ``node_loss_unseen`` — the dispatcher placed the room on a node lost since its last poll
+  (``dispatcher.mode: scalelite_poll``: a lost node gets rooms until it has failed
+  ``failed_polls_offline`` polls), and the creation failed there.
 
 Each failure site reports its cause with the outcome (``OK`` for none): a front end its
 time-out's, or the cause of the hold keeping it down — when several faults hold it down at
 once, the hold that began first (at a tie, the lowest code; ``RequestQueue.cause_at``); the
-dispatcher ``dispatcher`` or, with no node up, ``node_loss``; a node ``conference_capacity``
+dispatcher ``dispatcher`` or, with no node up, ``node_loss`` (on a node it has not yet seen
+lost, ``node_loss_unseen``); a node ``conference_capacity``
 (``node_loss`` if it is down); the join-rate limit ``rate_limited``. The behaviour records
 what it is told and decides no cause itself (it names one only for what it does itself: the
 people it sends out of a lost node's room, ``node_loss``).
@@ -64,7 +68,8 @@ RATE_LIMITED = 7
 NODE_LOSS = 8
 SERVER_CRASH = 9
 UPLINK_OUTAGE = 10
-LOGIN_SERVICE = 11  # + the platform's index
+NODE_UNSEEN = 11  # named "node_loss_unseen" in results
+LOGIN_SERVICE = 12  # + the platform's index
 
 STATIC_CAUSES = (
     "moderator_late",
@@ -78,6 +83,7 @@ STATIC_CAUSES = (
     "node_loss",
     "school_server_crash",
     "uplink_outage",
+    "node_loss_unseen",
 )
 
 COLUMN = "cause:"

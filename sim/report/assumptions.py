@@ -63,6 +63,32 @@ _FAULT_IDS = {
 }
 
 
+def _dispatcher(p: Any, dp: Any, tr: Tr, sc: Any) -> Assumption:
+    """How platform ``p``'s dispatcher sees its nodes (its mode, poll, load multiplier)."""
+    dc = p.dispatcher
+    mult = (tr("1 / the node's size (sizes vary by {cv})", cv=", ".join(
+        tr.pct(c.heterogeneity_cv, 0) for c in p.clusters))
+        if dc.load_multiplier == "by_size" else tr("1 for every node"))
+    if dc.policy != "least_meetings":
+        text = tr("Live counts of every node's participants; a lost node is seen at once.")
+    elif dc.mode == "scalelite_poll":
+        text = tr("Scalelite as it ran in January 2021: a new room goes to the server with the "
+                  "fewest meetings × its load multiplier ({mult}) as of its last poll, every "
+                  "{poll}, plus one for each room it placed since; a lost server is taken "
+                  "offline after {k} failed polls, so it gets new rooms for up to {lag}.",
+                  mult=mult, poll=tr.seconds(dc.poll_interval_s, 0),
+                  k=tr.count(dc.failed_polls_offline),
+                  lag=tr.seconds(dc.poll_interval_s * dc.failed_polls_offline, 0))
+    else:
+        text = tr("Live counts: a new room goes to the node with the fewest running meetings × "
+                  "its load multiplier ({mult}); a lost node is seen at once.", mult=mult)
+    return Assumption(
+        tr("Dispatcher of {name}", name=L.platform(p.name, tr, sc)), text,
+        ("S86", "S87", "A72", "A73", "A74"),
+        dp is None or dp.dispatcher != dc,
+    )
+
+
 def assumptions(sc: Any, tr: Tr = EN) -> list[Assumption]:
     """The assumptions of scenario ``sc`` in planners' words, with source ids."""
     from sim.config import Scenario
@@ -225,6 +251,7 @@ def assumptions(sc: Any, tr: Tr = EN) -> list[Assumption]:
                 changed,
             )
         )
+        items.append(_dispatcher(p, dp, tr, sc))
     tiers = "; ".join(
         tr("{tier}: {w} workers, a login takes {s}", tier=L.tier(n, tr), w=tr.count(t.workers),
            s=tr.seconds(t.login_service_s, 1))

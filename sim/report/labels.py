@@ -368,6 +368,7 @@ CAUSES: dict[str, str] = {
     "conference_capacity": N_("conference capacity"),
     "rate_limited": N_("the join-rate limit"),
     "node_loss": N_("lost conference nodes"),
+    "node_loss_unseen": N_("rooms placed on lost nodes the dispatcher had not yet noticed"),
 }
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import simpy
 
-from sim.config import ClusterConfig, MediaConfig
+from sim.config import ClusterConfig, DispatcherConfig, MediaConfig
 from sim.model.causes import CAPACITY, DISPATCHER_FAILURE, NODE_LOSS, OK
 from sim.model.components.conference import (
     NodePool,
@@ -438,7 +438,8 @@ def test_join_load_is_the_difference_of_meeting_loads(u: int, w: int, cam: bool,
 
 def _dispatcher(nodes: int = 4, policy: str = "least_meetings") -> Dispatcher:
     pool = NodePool([_cluster(nodes=nodes, node_max_participants=10)], SeedTree(1))
-    return Dispatcher(pool, policy, UnitDraws(np.random.default_rng(9), "uniform"))
+    cfg = DispatcherConfig(policy=policy, mode="live", load_multiplier="none")
+    return Dispatcher(pool, cfg, UnitDraws(np.random.default_rng(9), "uniform"))
 
 
 def _place(d: Dispatcher) -> int:
