@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from sim import simulate
+from sim.model.simulation import simulate_once
 from tests.conftest import small_scenario
 
 SEED = 3
@@ -109,6 +110,20 @@ def test_node_loss_drops_meetings_and_they_come_back() -> None:
     assert nodes.loc[10 * 3600 + 60] == full
     dropped = _per_min(ts, "platform:iserv", "dropped").loc[9 * 3600: 9 * 3600 + 60].sum()
     assert dropped > 0
+
+
+def test_rooms_placed_on_a_lost_node_before_the_dispatcher_notices_have_their_cause() -> None:
+    """Half of IServ's nodes lost at 07:59, in the morning's creates: Scalelite's poll places
+    rooms on them for up to two minutes (``node_loss_unseen``); a live dispatcher never."""
+    over = ['faults=[{kind: node_loss, cluster: iserv-bbb, share: 0.5, start: "07:59", '
+            'end: "09:00"}]']
+    polled = simulate_once(small_scenario(0.02, over), SEED)
+    live = simulate_once(small_scenario(0.02, [*over, "platforms[iserv].dispatcher.mode=live"]),
+                         SEED)
+    # the teachers' creations failed there; their lobbies' minutes are charged to it
+    assert polled.extra["lost_pupil_minutes_by_cause"].get("node_loss_unseen", 0.0) > 0.0
+    assert "node_loss_unseen" not in live.extra["lost_pupil_minutes_by_cause"]
+    assert live.extra["lost_pupil_minutes_by_cause"]["node_loss"] > 0.0
 
 
 def test_overload_crash_hits_outdated_servers_only() -> None:
