@@ -66,7 +66,7 @@ _FAULT_IDS = {
 def _dispatcher(p: Any, dp: Any, tr: Tr, sc: Any) -> Assumption:
     """How platform ``p``'s dispatcher sees its nodes (its mode, poll, load multiplier)."""
     dc = p.dispatcher
-    mult = (tr("1 / the node's size (sizes vary by {cv})", cv=", ".join(
+    mult = (tr("1 / the node's size; sizes vary by {cv}", cv=", ".join(
         tr.pct(c.heterogeneity_cv, 0) for c in p.clusters))
         if dc.load_multiplier == "by_size" else tr("1 for every node"))
     if dc.policy != "least_meetings":
