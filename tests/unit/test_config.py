@@ -235,7 +235,8 @@ def test_config_hash_is_stable() -> None:
         "platforms[0].clusters[0].nodes=601",
         "population.seed=2022",
         "day.end=16:00",
-        "timetable.checkin.enabled=false",
+        "timetable.checkin.enabled=true",
+        "policies.stagger.within_school_slots=3",
     ],
 )
 def test_config_hash_changes_with_a_setting(override: str) -> None:
