@@ -174,6 +174,33 @@ class StaggerPolicy(Strict):
         default_factory=dict,
         description="School year → minutes by which that year's timetable is shifted.",
     )
+    within_school_slots: Annotated[StrictInt, Field(ge=1, le=13)] = Field(
+        default=1,
+        description="Every school spreads its own classes over this many start slots, "
+        "`within_school_slot_min` apart — IServ's advice of 8 Jan 2021: stagger by year or "
+        "class (unlike `school_number_slots`, this relieves a school's own server and "
+        "uplink); 1: no stagger within schools.",
+    )
+    within_school_by: Literal["year", "class"] = Field(
+        default="year",
+        description="How a school's classes go to its start slots: `year` — year y to slot "
+        "(y − 1) mod slots (years 5, 8, 11 start together with 3 slots); `class` — the "
+        "school's classes in turn (the parallel classes of a year start apart).",
+    )
+    within_school_slot_min: Annotated[float, Field(ge=0.0, le=120.0)] = Field(
+        default=10.0,
+        description="Minutes between two start slots within a school.",
+    )
+
+    def staggers_within_schools(self) -> bool:
+        """Whether the school's own classes start apart (by year or class)."""
+        return self.within_school_slots > 1
+
+    def is_on(self) -> bool:
+        """Whether any staggering is asked for (by school number, year offsets or within
+        schools)."""
+        return (self.school_number_slots > 1 or bool(self.offset_min_by_year)
+                or self.staggers_within_schools())
 
 
 class JoinRateLimit(Strict):

@@ -236,9 +236,16 @@ class AssignmentConfig(Strict):
 
 
 class CheckInConfig(Strict):
-    """The daily digital check-in for years 1–10 (2021 decree) at the first period."""
+    """The daily digital check-in for years 1–10 at the first period: a decree of about
+    mid-February 2021, *not* in force in January 2021 (off by default; on for February)."""
 
-    enabled: bool = Field(default=True, description="Whether classes hold the daily check-in.")
+    enabled: bool = Field(
+        default=False,
+        description="Whether classes hold the daily check-in. Off by default: the decree "
+        "that years 1–10 start each day with a digital meeting came about mid-February 2021, "
+        "after the January week the replays and the default day describe "
+        "(`configs/2021-02-february-checkin.yaml` switches it on).",
+    )
     min_year: Annotated[StrictInt, Field(ge=1, le=13)] = Field(
         default=1, description="Youngest school year with a check-in."
     )
@@ -920,6 +927,9 @@ class Scenario(Strict):
               for name, m in tt.start_offset_min_by_type.items()),
             *((f"policies.stagger.offset_min_by_year.{y}", m, "that year group's timetable")
               for y, m in st.offset_min_by_year.items()),
+            ("policies.stagger.within_school_slots",
+             (st.within_school_slots - 1) * st.within_school_slot_min,
+             "a school's last start slot"),
         ]
         for where, minutes, what in shifts:
             if starts[0] + minutes * 60.0 >= day.end:
@@ -946,6 +956,10 @@ class Scenario(Strict):
         for hook in ("upgraded_uplinks", "region_moves"):
             if not dump["assignment"][hook]:
                 del dump["assignment"][hook]
+        # so is staggering within schools while it is off (its settings then change nothing)
+        if not self.policies.stagger.staggers_within_schools():
+            for key in ("within_school_slots", "within_school_by", "within_school_slot_min"):
+                del dump["policies"]["stagger"][key]
         payload = json.dumps(dump, sort_keys=True, separators=(",", ":"))
         h = hashlib.sha256(payload.encode())
         for digest in self.data_digests().values():

@@ -155,7 +155,8 @@ def assumptions(sc: Any, tr: Tr = EN) -> list[Assumption]:
             tr("Years {a}–{b}: {share} of classes hold it as a video conference of {len}",
                a=tt.checkin.min_year, b=tt.checkin.max_year,
                share=tr.pct(tt.checkin.video_share, 0), len=tr.minutes(tt.checkin.duration_min))
-            + ("" if tt.checkin.enabled else tr(" (disabled here)"))
+            + ("" if tt.checkin.enabled else tr(" (off here: a decree of about mid-February "
+                                                "2021, not in force in January)"))
             + ".",
             ("S103", "A28", "A31"),
             _changed(sc, d, "timetable.checkin"),
@@ -323,6 +324,24 @@ def assumptions(sc: Any, tr: Tr = EN) -> list[Assumption]:
     return items
 
 
+def _stagger_text(st: Any, tr: Tr) -> str:
+    """The staggered start in words: schools by number, year offsets, slots within schools."""
+    parts = []
+    if st.school_number_slots > 1:
+        parts.append(tr("staggered start: schools spread over {n} start slots {m} apart by "
+                        "school number", n=st.school_number_slots, m=tr.minutes(st.slot_min)))
+    if st.offset_min_by_year:
+        parts.append(tr("year groups shifted ") + ", ".join(
+            tr("year {y}: {m}", y=y, m=tr.minutes(m)) for y, m in st.offset_min_by_year.items()))
+    if st.staggers_within_schools():
+        msg = (tr("each school starts its years in {n} slots {m} apart", n=st.within_school_slots,
+                  m=tr.minutes(st.within_school_slot_min)) if st.within_school_by == "year" else
+               tr("each school starts its classes in turn in {n} slots {m} apart",
+                  n=st.within_school_slots, m=tr.minutes(st.within_school_slot_min)))
+        parts.append(msg)
+    return "; ".join(parts) or tr("staggered start: none")
+
+
 def _policy_text(pol: Any, tr: Tr = EN, sc: Any = None) -> str:
     """The policies that differ from the default, in words (generic for unknown ones)."""
     d = type(pol)()
@@ -332,13 +351,7 @@ def _policy_text(pol: Any, tr: Tr = EN, sc: Any = None) -> str:
         if v == dv:
             continue
         if name == "stagger":
-            text = tr("staggered start: schools spread over {n} start slots {m} apart by school "
-                      "number", n=v.school_number_slots, m=tr.minutes(v.slot_min))
-            if v.offset_min_by_year:
-                text += tr("; year groups shifted ") + ", ".join(
-                    tr("year {y}: {m}", y=y, m=tr.minutes(m))
-                    for y, m in v.offset_min_by_year.items()
-                )
+            text = _stagger_text(v, tr)
         elif name == "scale_up":
             text = "; ".join(
                 tr("emergency scale-up of {cluster}: up to {n} reserve nodes in steps of {step} "

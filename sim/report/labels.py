@@ -97,6 +97,8 @@ _LEAVES: dict[str, str] = {
     "frontend.timeout_s": N_("login time-out"),
     "policies.stagger.school_number_slots": N_("staggered start slots"),
     "policies.stagger.slot_min": N_("minutes between start slots"),
+    "policies.stagger.within_school_slots": N_("start slots within each school"),
+    "policies.stagger.within_school_slot_min": N_("minutes between start slots within a school"),
     "population.scale": N_("population scale"),
     "population.at_home_share": N_("share of pupils at home"),
     "behaviour.patience_s": N_("pupils' patience"),

@@ -49,7 +49,8 @@ def _queue_minutes(schools: pd.DataFrame) -> pd.Series:
     return schools[cols].sum(axis=1)
 
 
-@pytest.mark.parametrize("seed", [2, 3])  # seeds whose baseline charges minutes there
+@pytest.mark.parametrize("seed", [2, 18])  # seeds whose baseline charges minutes there (3 did
+# while the default day had the February check-in)
 def test_upgrading_uplinks_never_adds_minutes_at_the_uplinks(tmp_path, seed: int) -> None:  # type: ignore[no-untyped-def]
     """The minutes charged to the upgraded schools' own server queues (which hold the uplink
     transfer, ``sim/model/causes.py``) do not rise, on the same seed. Only at those schools: the
