@@ -111,9 +111,10 @@ def test_node_loss_drops_meetings_and_they_come_back() -> None:
     assert dropped > 0
 
 
-def test_overload_crash_hits_outdated_servers_only() -> None:
-    over = ['faults=[{kind: overload_crash, tier: outdated, queue_threshold: 1, sustain_s: 60, '
-            'repair_min: 20}]', "school_servers.tiers.outdated.workers=1",
+def test_overload_crash_of_one_tier_hits_that_tier_only() -> None:
+    over = ['faults=[{kind: overload_crash, tier: outdated, load_threshold: 0.5, '
+            'response_share: 0.1, sustain_s: 60, repair_min: 20}]',
+            "school_servers.tiers.outdated.workers=1",
             "school_servers.tiers.outdated.login_service_s=6", "assignment.outdated_share=0.3"]
     r = simulate(small_scenario(0.02, over), seed=SEED)
     d = r.summary["details"]
@@ -121,6 +122,7 @@ def test_overload_crash_hits_outdated_servers_only() -> None:
     schools = r.schools
     crashed = d["schools_with_crashed_server"]
     assert crashed <= int((schools["server"] == "outdated").sum())
+    assert d["server_crashes_by_tier"]["current"] == 0
 
 
 def test_first_pupil_opens_room_removes_lobby_waits() -> None:
