@@ -10,9 +10,11 @@ import typer
 
 from sim.cli.common import (
     ConfigArg,
+    LangOpt,
     SchedulerOpt,
     SetOpt,
     WorkersOpt,
+    _check_lang,
     _executor,
     _fail,
     _load,
@@ -60,6 +62,7 @@ def optimise(
     set_: SetOpt = None,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
+    lang: LangOpt = None,
 ) -> None:
     """Cheapest combination of --levers meeting every --target at 95 % confidence.
 
@@ -79,6 +82,7 @@ def optimise(
     if confirm_max_replications is not None and confirm_max_replications < confirm_replications:
         raise _fail(f"--confirm-max-replications {confirm_max_replications}: below "
                     f"--confirm-replications ({confirm_replications})")
+    lang = _check_lang(lang)
     tgs = [Target.parse(t) for t in target]
     sc = _load(config, set_ or [])
     lv = load_levers(levers, sc)
@@ -88,7 +92,7 @@ def optimise(
                   confirm_max_replications=confirm_max_replications, seed=seed,
                   screen_scale=screen_scale, confirm_scale=confirm_scale,
                   max_confirm=max_confirm, budget_runs=budget_runs, executor=ex,
-                  out_dir=out_dir, progress=_note, search=search, batch=batch)
+                  out_dir=out_dir, progress=_note, search=search, batch=batch, lang=lang)
     out.print(f"[bold]{_u(res.sentence())}[/bold]", soft_wrap=True)
     searched = ("every combination" if res.search == "exhaustive" else
                 f"{len(res.candidates)} of {res.combinations} combinations (Optuna)")
