@@ -78,12 +78,24 @@ def explain(
             "–" if rec is None else tr("{lo} to {hi}", lo=tr.count(c["recovered_lo"]),
                                        hi=tr.count(c["recovered_hi"])),
         )
-    # piped or redirected, rich assumes 80 columns: give the table the width it needs
-    width = None if out.is_terminal else max(out.width, Measurement.get(out, out.options,
-                                                                        t).maximum)
-    out.print(t, width=width, crop=out.is_terminal)
+    _print_unclipped(t)
     out.print(_u(additivity_words(res, tr, sc)), soft_wrap=not out.is_terminal)
     if out_dir is not None:
         path = write_attribution(out_dir, res)
         page = write_text(Path(out_dir) / "explain.html", render_attribution(res, sc, lang))
         out.print(f"{_u(tr('written'))}: {_u(path)}, {_u(page)}", soft_wrap=True)
+
+
+def _print_unclipped(t: Table) -> None:
+    """Print ``t``; piped or redirected (rich then assumes 80 columns) at the width it needs,
+    so no cell is folded or cut."""
+    if out.is_terminal:
+        out.print(t)
+        return
+    old = out.width
+    out.width = max(old, len(str(t.title or "")),
+                    Measurement.get(out, out.options.update_width(10_000), t).maximum)
+    try:
+        out.print(t)
+    finally:
+        out.width = old

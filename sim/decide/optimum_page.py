@@ -150,8 +150,8 @@ def method_html(res: OptimumResult, tr: Tr) -> Markup:
                    "(Optuna)", k=len(res.candidates), n=res.combinations))
     text = tr(
         "{searched} ({r} replications each, common random numbers). Up to {k} that passed "
-        "the screening were to be confirmed in cost order on fresh seeds; {m} were confirmed "
-        "before the answer was settled. Each target is checked with a one-sided bound at "
+        "the screening were to be confirmed in cost order on fresh seeds; the answer was "
+        "settled after {m} of them. Each target is checked with a one-sided bound at "
         "{level} (Bonferroni over {k} candidates × {t} targets × {l} looks). {runs} "
         "simulation runs in all; confirmed at full scale: {full}.",
         searched=searched, r=_screen_n(res), k=res.tested, m=confirmed,

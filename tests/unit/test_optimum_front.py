@@ -15,9 +15,12 @@ import pytest
 import yaml
 
 from sim.decide import optimise as opt
+from sim.decide.lever_labels import lever_words, value_words
+from sim.decide.levers import Lever
 from sim.decide.optimum import dominates, dominating
-from sim.decide.optimum_page import write_report
+from sim.decide.optimum_page import render, write_report
 from sim.experiments.verification import loss_scenario
+from sim.report.i18n import Tr
 
 SERVERS = "platforms[p].clusters[c].node_max_participants"
 HOLDING = "demand.poisson.holding_mean_s"
@@ -75,3 +78,35 @@ def test_dominates() -> None:
     assert dominates(a, b) and not dominates(b, a)
     assert dominates(c, b) and not dominates(a, c) and not dominates(c, a)
     assert not dominates(a, a)
+
+
+def test_the_page_says_what_happened_in_words(tmp_path: Path, fake_runs: None) -> None:
+    res = opt.optimise(loss_scenario(2.0, 1, arrivals=100), _levers(tmp_path),
+                       ["blocking_probability<=0.05"], replications=3, confirm_replications=8,
+                       confirm_scale=None)
+    en = render(res, "en")
+    # the target in words, not the raw expression; the counts as they happened: two
+    # candidates could be confirmed, the first one tried settled it
+    assert "blocking_probability&lt;=" not in en and "Blocking probability" in en
+    assert "Up to 2 that passed" in en and "settled after 1 of them" in en
+    assert en.count("95 % CI ") >= 2  # the answer's own intervals (target KPI, lost minutes)
+    assert 'data-figure="front"' in en  # the chart of the front
+    de = render(res, "de")
+    assert '<html lang="de">' in de and "Günstigste Abhilfe" in de
+    assert "Cheapest fix" not in de and "settled after" not in de
+
+
+def test_lever_values_and_faults_in_words() -> None:
+    from sim.config import load_scenario
+    from tests.conftest import REPO
+
+    move = Lever("move_region_to_platform", "move_region_to_platform", None,
+                 ("none", "hannover_stadt"), None, None, {"none": 0, "hannover_stadt": 1},
+                 platform="hannover-city")
+    assert value_words(move, "none") == "no region moved"  # not "no school server"
+    assert value_words(move, "none", Tr("de")) == "keine Region umgezogen"
+    sc = load_scenario(REPO / "configs" / "2021-01-11-monday-dispatcher-failure.yaml")
+    end = Lever("faults[0].end", "path", "faults[0].end", ("12:00", "09:00"), None, None,
+                {"12:00": 0, "09:00": 1})
+    words = lever_words(end, scenario=sc)
+    assert not words.startswith("Fault 1") and "(fault 1): repair begins at" in words
