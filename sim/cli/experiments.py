@@ -203,7 +203,8 @@ def _print_verdict_causes_costs(res: Any, tr: Any, scenario: Any) -> None:
     )
 
     for k in VERDICT_KPIS:
-        out.print(_u(verdict_line(k, res.a_values[k], res.b_values[k], tr)), soft_wrap=True)
+        out.print(_u(verdict_line(k, res.a_values[k], res.b_values[k], tr)),
+                  soft_wrap=not out.is_terminal)  # wrapped at a terminal, whole in a pipe
     for title, rows in ((tr("Lost pupil-minutes by cause"),
                          causes_rows(res.causes["a"], res.causes["b"], tr, scenario)),
                         (tr("Cost of the scenario as configured"),
