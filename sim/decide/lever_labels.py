@@ -1,8 +1,8 @@
 """Levers, their values and service targets in a planner's words, in the reader's language.
 
 A config path lever reads as the report names the setting ("IServ conference nodes"); a
-fault's setting names the fault ("IServ dispatcher failure (fault 1): repair begins at" rather than
-"Fault 1: end"); a region move's ``none`` reads "no region moved" (the label registry's
+fault's setting names the fault ("IServ dispatcher failure (fault 1), start of the repair"
+rather than "Fault 1: end"); a region move's ``none`` reads "no region moved" (the label registry's
 ``none`` is a server tier, "no school server"); a target reads "Pupil-meetings that got in
 ≥ 80 %" rather than ``join_success_rate>=0.8``.
 """
@@ -33,7 +33,7 @@ def _fault_name(i: int, tr: Tr, scenario: Any) -> str:
         return tr("Fault {n}", n=i + 1)
     f = faults[i]
     if getattr(f, "label", ""):
-        return str(f.label)
+        return str(f.label)[:1].upper() + str(f.label)[1:]
     kind = labels.fault_kind(f.kind, tr)
     plat = getattr(f, "platform", None)
     return (f"{labels.platform(plat, tr, scenario)} {kind}" if plat else
@@ -47,9 +47,9 @@ def lever_words(lev: Lever, tr: Tr = EN, scenario: Any = None) -> str:
         m = _FAULT.match(path)
         if m:
             name, n = _fault_name(int(m[1]), tr, scenario), int(m[1]) + 1
-            return (tr("{fault} (fault {n}): repair begins at", fault=name, n=n)
+            return (tr("{fault} (fault {n}), start of the repair", fault=name, n=n)
                     if m[2] == "end" else
-                    tr("{fault} (fault {n}): starts at", fault=name, n=n))
+                    tr("{fault} (fault {n}), start", fault=name, n=n))
         return labels.config_path(path, tr, scenario)
     words = tr(_CODE_LEVER_WORDS[lev.kind]) if lev.kind in _CODE_LEVER_WORDS \
         else lev.kind.replace("_", " ")

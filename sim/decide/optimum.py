@@ -76,7 +76,7 @@ class OptimumResult:
         from sim.decide.lever_labels import lever_words, value_words
 
         sc = self.scenario
-        return "; ".join(f"{lever_words(lv, scenario=sc)} {value_words(lv, v, scenario=sc)}"
+        return "; ".join(f"{lever_words(lv, scenario=sc)}: {value_words(lv, v, scenario=sc)}"
                          for lv, v in zip(self.levers, c.values, strict=True))
 
     def sentence(self) -> str:

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from sim.decide.lever_labels import lever_words, target_words, value_words
 from sim.decide.optimum import FRONT_KPI, Candidate, OptimumResult, lost_mean
+from sim.report.comparison_verdict import delta_text
 from sim.report.i18n import Tr
 from sim.report.labels import fmt_kpi, kpi_label
 from sim.report.layout import Card, Section, cards, embed, html, interval_range, page, table
@@ -32,9 +33,10 @@ def _eur(v: float, tr: Tr) -> str:
 
 
 def mix_words(res: OptimumResult, c: Candidate, tr: Tr) -> str:
-    """A combination in words: "IServ conference nodes 350; no region moved"."""
+    """A combination in words: "IServ conference nodes: 350; Regions moved to …: no region
+    moved"."""
     sc = res.scenario
-    return "; ".join(f"{lever_words(lv, tr, sc)} {value_words(lv, v, tr, sc)}"
+    return "; ".join(f"{lever_words(lv, tr, sc)}: {value_words(lv, v, tr, sc)}"
                      for lv, v in zip(res.levers, c.values, strict=True))
 
 
@@ -68,7 +70,10 @@ def answer_cards(res: OptimumResult, tr: Tr) -> Markup:
             continue
         iv = kpi_interval(kpi, samples[kpi])
         rng = interval_range(kpi, iv, tr)
-        items.append(Card(kpi_label(kpi, tr), fmt_kpi(kpi, float(np.mean(samples[kpi])), tr),
+        scale = res.confirm_scale if shown.confirm else res.screen_scale
+        label = (tr("lost pupil-minutes (miniature at scale {s})", s=tr.plain(scale))
+                 if kpi == FRONT_KPI and scale is not None and scale < 1 else kpi_label(kpi, tr))
+        items.append(Card(label, fmt_kpi(kpi, float(np.mean(samples[kpi])), tr),
                           tr("95 % CI {range}", range=rng) if rng and iv.meaningful else ""))
     return cards(items)
 
@@ -96,6 +101,7 @@ def front_figure(res: OptimumResult, tr: Tr) -> go.Figure:
     fig.update_layout(
         height=380, margin={"l": 60, "r": 20, "t": 10, "b": 50}, template="plotly_white",
         xaxis_title=tr("cost of the levers (€)"), yaxis_title=_lost_title(res, tr),
+        xaxis_tickformat=",.0f", yaxis_tickformat=",.0f",
         legend={"orientation": "h", "y": -0.25})
     return fig
 
@@ -152,7 +158,8 @@ def method_html(res: OptimumResult, tr: Tr) -> Markup:
         "{searched} ({r} replications each, common random numbers). Up to {k} that passed "
         "the screening were to be confirmed in cost order on fresh seeds; the answer was "
         "settled after {m} of them. Each target is checked with a one-sided bound at "
-        "{level} (Bonferroni over {k} candidates × {t} targets × {l} looks). {runs} "
+        "{level} (Bonferroni over K × T × L = {k} × {t} × {l}: candidates, targets, "
+        "looks). {runs} "
         "simulation runs in all; confirmed at full scale: {full}.",
         searched=searched, r=_screen_n(res), k=res.tested, m=confirmed,
         level=tr.pct(1 - res.alpha_each, 2), t=len(res.targets), l=max(1, len(res.looks)),
@@ -177,10 +184,11 @@ def bias_html(res: OptimumResult, tr: Tr) -> Markup:
     rows = []
     for c, row in zip(res.candidates_confirmed(), res.screening_bias(), strict=True):
         for kpi, b in row["kpis"].items():
-            rows.append([mix_words(res, c, tr), kpi_label(kpi, tr), tr.sig(b["screen_mean"]),
-                         tr.sig(b["confirm_mean"]),
-                         tr("{d} ({lo} to {hi})", d=tr.sig(b["difference"]),
-                            lo=tr.sig(b["lo"]), hi=tr.sig(b["hi"])), tr.sig(b["ratio"])])
+            rows.append([mix_words(res, c, tr), kpi_label(kpi, tr),
+                         fmt_kpi(kpi, b["screen_mean"], tr), fmt_kpi(kpi, b["confirm_mean"], tr),
+                         tr("{d} ({lo} to {hi})", d=delta_text(kpi, b["difference"], tr),
+                            lo=delta_text(kpi, b["lo"], tr), hi=delta_text(kpi, b["hi"], tr)),
+                         "–" if b["ratio"] is None else tr.num(b["ratio"], 3)])
     if not rows:
         return html("<p class=muted>{t}</p>", t=tr(
             "No candidate was confirmed, so there is nothing to compare."))

@@ -109,4 +109,4 @@ def test_lever_values_and_faults_in_words() -> None:
     end = Lever("faults[0].end", "path", "faults[0].end", ("12:00", "09:00"), None, None,
                 {"12:00": 0, "09:00": 1})
     words = lever_words(end, scenario=sc)
-    assert not words.startswith("Fault 1") and "(fault 1): repair begins at" in words
+    assert not words.startswith("Fault 1") and "(fault 1), start of the repair" in words
