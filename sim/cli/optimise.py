@@ -74,8 +74,10 @@ def optimise(
     """
     from sim.decide.levers import load_levers
     from sim.decide.optimise import optimise as run
+    from sim.decide.optimum_page import sentence
     from sim.decide.search import SEARCHES
     from sim.experiments.targets import Target
+    from sim.report.i18n import Tr
 
     if search not in SEARCHES:
         raise _fail(f"--search {search}: expected one of {', '.join(SEARCHES)}")
@@ -93,9 +95,12 @@ def optimise(
                   screen_scale=screen_scale, confirm_scale=confirm_scale,
                   max_confirm=max_confirm, budget_runs=budget_runs, executor=ex,
                   out_dir=out_dir, progress=_note, search=search, batch=batch, lang=lang)
-    out.print(f"[bold]{_u(res.sentence())}[/bold]", soft_wrap=True)
-    searched = ("every combination" if res.search == "exhaustive" else
-                f"{len(res.candidates)} of {res.combinations} combinations (Optuna)")
-    out.print(f"screened {searched}; {res.runs} runs; confirmed at full scale: "
-              f"{'yes' if res.confirmed_at_full_scale else 'no'}; "
-              f"{_u(out_dir / 'optimum.json')}, {_u(out_dir / 'report.html')}")
+    tr = Tr(lang or sc.report.lang)
+    out.print(f"[bold]{_u(sentence(res, tr))}[/bold]", soft_wrap=True)
+    searched = (tr("every combination") if res.search == "exhaustive" else
+                tr("{k} of {n} combinations (Optuna)", k=len(res.candidates),
+                   n=res.combinations))
+    out.print(_u(tr("screened {what}; {runs} runs; confirmed at full scale: {full}",
+                    what=searched, runs=tr.count(res.runs),
+                    full=tr("yes") if res.confirmed_at_full_scale else tr("no")))
+              + f"; {_u(out_dir / 'optimum.json')}, {_u(out_dir / 'report.html')}")

@@ -151,6 +151,7 @@ class OptimumResult:
                 "search": self.search, "combinations": self.combinations,
                 "screened": len(self.candidates),
                 "alpha": ALPHA, "candidates_tested_K": self.tested,
+                "candidates_confirmed": len(self.candidates_confirmed()),
                 "alpha_per_bound": self.alpha_each,
                 "screen_scale": self.screen_scale, "confirm_scale": self.confirm_scale,
             },
