@@ -39,6 +39,8 @@ class PlatformOutcome:
     peak_utilisation: float  # the busiest node's
     peak_participants: int
     peak_joins_per_node_interval: int
+    degraded_pupil_s: float = 0.0  # pupil-seconds on degraded nodes
+    pupil_meeting_s: float = 0.0  # pupil-seconds in meetings on the platform's nodes
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,11 @@ class World:
     # ------------------------------------------------------------------ the end
     def outcome(self) -> WorldOutcome:
         """The counters and peaks the KPIs read (a snapshot, no component)."""
+        for p in self.platforms:
+            p.pool.degradation.flush()
         return WorldOutcome(self.count_from, self.participants.peak, [
             PlatformOutcome(p.name, p.index, p.frontend.stats(), p.pool.peak_utilisation,
-                            p.pool.peak_participants, p.pool.peak_joins_per_node_interval)
+                            p.pool.peak_participants, p.pool.peak_joins_per_node_interval,
+                            sum(p.pool.degradation.pupil_s),
+                            p.pool.degradation.pupil_meeting_s)
             for p in self.platforms])
