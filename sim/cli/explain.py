@@ -77,6 +77,14 @@ def explain(
         how = "close to what was lost: the causes act nearly independently"
     out.print(f"Recovered, summed over the causes removed one at a time: {rsum:,.0f} against "
               f"{total:,.0f} lost — {how}.")
+    deg = res["degraded"]
+    if deg["direct"] > 0:
+        rec = deg["recovered_mean"]
+        out.print(f"Degraded, not lost ({deg['cause']}): {deg['direct']:,.0f} pupil-minutes on "
+                  "overloaded nodes"
+                  + ("" if rec is None else f"; {rec:,.0f} recovered with ten times each "
+                     f"node's CPU and bandwidth ({deg['recovered_lo']:,.0f} to "
+                     f"{deg['recovered_hi']:,.0f})") + ".")
     if out_dir is not None:
         path = write_attribution(out_dir, res)
         out.print(f"written: {_u(path)}")
