@@ -6,10 +6,10 @@ S screen shares (:func:`meeting_load_mbit_s`, the one load function of the model
 
 A node's CPU load is ``a·participants + c·egress`` (:func:`node_cpu_load`): a cost per
 participant (audio mixing, signalling) and a cost per Mbit/s of media forwarded (an SFU's
-work grows with the packets it relays). With ``a`` and ``c`` fitted to BBB's load-test figures
-(SOURCES A53) a reference server (BBB 2.2's minimum, 8 cores) holds ≈640 people with cameras
-off, ≈40 all on camera, and ≈120–150 in a typical class mix, so that turning cameras off (the
-advice IServ gave in Jan 2021) raises what a node holds. Utilisation is the largest of the
+work grows with the packets it relays). With ``a`` and ``c`` a least-squares fit to three load
+figures (SOURCES A53) a reference server (BBB 2.2's minimum, 8 cores) holds ≈530 people with
+cameras off, ≈70 all on camera, and ≈180 in a typical class mix (at full CPU), so that
+turning cameras off (the advice IServ gave in Jan 2021) raises what a node holds. Utilisation is the largest of the
 three shares (participants, bandwidth, CPU).
 
 A join is refused only at a hard limit — the node's participant limit
