@@ -31,9 +31,9 @@ Each failure site reports its cause with the outcome (``OK`` for none): a front 
 time-out's, or the cause of the hold keeping it down — when several faults hold it down at
 once, the hold that began first (at a tie, the lowest code; ``RequestQueue.cause_at``); the
 dispatcher ``dispatcher`` or, with no node up, ``node_loss``; a node ``conference_capacity``
-at its hard limit (``node_loss`` if it is down); the join-rate limit ``rate_limited``. The behaviour records
-what it is told and decides no cause itself (it names one only for what it does itself: the
-people it sends out of a lost node's room, ``node_loss``).
+at its hard limit (``node_loss`` if it is down); the join-rate limit ``rate_limited``. The
+behaviour records what it is told and decides no cause itself (it names one only for what
+it does itself: the people it sends out of a lost node's room, ``node_loss``).
 
 Which failure a chain's lost minutes are charged to: the **first** failure of the chain of
 attempts (for a pupil who never failed but whose room was late or never opened: the

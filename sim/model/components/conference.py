@@ -9,8 +9,8 @@ participant (audio mixing, signalling) and a cost per Mbit/s of media forwarded 
 work grows with the packets it relays). With ``a`` and ``c`` a least-squares fit to three load
 figures (SOURCES A53) a reference server (BBB 2.2's minimum, 8 cores) holds ≈530 people with
 cameras off, ≈70 all on camera, and ≈180 in a typical class mix (at full CPU), so that
-turning cameras off (the advice IServ gave in Jan 2021) raises what a node holds. Utilisation is the largest of the
-three shares (participants, bandwidth, CPU).
+turning cameras off (the advice IServ gave in Jan 2021) raises what a node holds.
+Utilisation is the largest of the three shares (participants, bandwidth, CPU).
 
 A join is refused only at a hard limit — the node's participant limit
 (``node_max_participants``) — or when the node is down. Load never refuses one: as with BBB
