@@ -85,17 +85,19 @@ def test_join_rate_limit_lowers_peak_node_stress() -> None:
     assert limited.summary["details"]["rate_limited"] > 0
 
 
-def test_shorter_scale_up_delay_loses_fewer_minutes() -> None:
-    def lost(delay: float) -> float:
+def test_shorter_scale_up_delay_degrades_fewer_minutes() -> None:
+    """Reserve nodes started sooner relieve the overloaded ones sooner: fewer pupil-minutes
+    on degraded nodes (load refuses no one, so no minute was lost to capacity either way)."""
+    def degraded(delay: float) -> float:
         over = ["policies.scale_up=[{cluster: iserv-bbb, reserve_nodes: 12, step_nodes: 4, "
                 f"threshold: 0.5, delay_min: {delay}}}]"]
         r = simulate(small_scenario(0.02, over, capacity_factor=0.35), seed=SEED)
         assert r.summary["details"]["nodes_started_by_scale_up"] > 0
-        return float(r.kpis["lost_pupil_minutes"])
+        return float(r.kpis["degraded_pupil_minutes"])
 
     no_reserve = simulate(small_scenario(0.02, capacity_factor=0.35), seed=SEED)
-    fast, slow = lost(5), lost(60)
-    assert fast < slow <= no_reserve.kpis["lost_pupil_minutes"] * 1.001, (fast, slow)
+    fast, slow = degraded(5), degraded(60)
+    assert fast < slow < no_reserve.kpis["degraded_pupil_minutes"], (fast, slow)
 
 
 def test_node_loss_drops_meetings_and_they_come_back() -> None:
