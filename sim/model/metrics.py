@@ -16,8 +16,7 @@ KPI definitions (pupils only; teachers are reported under ``teacher_*``):
 - ``lost_pupil_minutes`` — meeting minutes pupils missed because they could not get in.
 - ``peak_concurrent_participants`` — most people (pupils and teachers) in conferences at once.
 - ``peak_node_utilisation`` — highest utilisation (max of participant, bandwidth and CPU
-  share) any node reached at a join: the busiest single node (above 1 when load drove a node
-  past its CPU or bandwidth: it ran degraded, it did not refuse).
+  share) any node reached at a join (above 1: load took it past its CPU or bandwidth).
 - ``peak_cluster_utilisation`` — the whole cluster at its peak: the highest ratio, over the
   sampled minutes and the clusters, of what a cluster carries to what its nodes that are up
   can carry — the largest of its participant, bandwidth and CPU shares, as a node's
@@ -25,10 +24,9 @@ KPI definitions (pupils only; teachers are reported under ``teacher_*``):
   the participant ceiling alone would understate it several-fold).
 - ``blocking_probability`` — share of attempts that reached a node and were refused at a
   hard limit (the node's participant limit; load never refuses unless ``refuse_overload``).
-- ``degraded_pupil_minutes`` — pupil-minutes spent in meetings on a node running degraded:
-  its CPU above ``stress_threshold`` (BBB audio degrades above ≈ 80 % CPU) or its egress past
-  its bandwidth. Integrated event by event (``sim.model.components.degradation``).
-- ``degraded_share`` — ``degraded_pupil_minutes`` over all pupil-minutes spent in meetings.
+- ``degraded_pupil_minutes`` — pupil-minutes in meetings on a degraded node (CPU above
+  ``stress_threshold``, or egress past its bandwidth; ``sim.model.components.degradation``);
+  ``degraded_share`` — their share of all pupil-minutes in meetings.
 - ``affected_schools_share`` — schools where more than 10 % of the pupils who intended to
   join lost more than 15 minutes in the day.
 
@@ -53,6 +51,7 @@ import pandas as pd
 
 from sim.model.capacity import peak_cluster_utilisation
 from sim.model.causes import attribution, cause_names
+from sim.model.components.degradation import degraded_share
 from sim.model.population import TIER_NAMES
 from sim.model.recorder import Code, Recorder
 from sim.model.states import DONE, GAVE_UP, IN_SESSION, LOBBY, M_FAILED, TRYING
@@ -301,15 +300,9 @@ def _kpis(run: RunEnd, joins: _Joins, affected: _Affected,
         "blocking_probability": refused / reached if reached else 0.0,
         "affected_schools_share": affected.share,
         "degraded_pupil_minutes": sum(p.degraded_pupil_s for p in platforms) / 60.0,
-        "degraded_share": _degraded_share(platforms),
+        "degraded_share": degraded_share(platforms),
     }
     return {k: kpis[k] for k in KPI_NAMES}
-
-
-def _degraded_share(platforms: list[Any]) -> float:
-    """Degraded pupil-time over all pupil-time in meetings (0 with no pupil in a meeting)."""
-    total = sum(p.pupil_meeting_s for p in platforms)
-    return min(1.0, sum(p.degraded_pupil_s for p in platforms) / total) if total > 0 else 0.0
 
 
 def _frontends(run: RunEnd) -> dict[str, dict[str, float]]:

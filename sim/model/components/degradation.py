@@ -102,3 +102,10 @@ class DegradedTime:
         mark_p, mark_n = self._marks[c]
         self._marks[c] = (pupil_s, node_s)
         return pupil_s - mark_p, node_s - mark_n, self._deg_pupils[c], self._deg_nodes[c]
+
+
+def degraded_share(platforms: list[Any]) -> float:
+    """Degraded pupil-time over all pupil-time in meetings, over platforms' outcomes with
+    ``degraded_pupil_s`` and ``pupil_meeting_s`` (0 with no pupil in a meeting)."""
+    total = sum(p.pupil_meeting_s for p in platforms)
+    return min(1.0, sum(p.degraded_pupil_s for p in platforms) / total) if total > 0 else 0.0
