@@ -3,8 +3,8 @@
 Queueing is not scale-free: s of the demand on s of the servers is overloaded more often than
 the whole (as Erlang-B: a small system needs relatively more spare capacity for the same
 service). Load refuses no one (issue 24), so the bias shows in the degraded share. The case:
-no faults, no outdated school servers, the IServ cluster at 300
-of its 450 nodes (whole-state units; 6 and 30 simulated at 0.02 and 0.1, so no rounding
+no faults, no outdated school servers, the IServ cluster at 200
+of its 450 nodes (whole-state units; 4 and 20 simulated at 0.02 and 0.1, so no rounding
 error in the capacity), the morning only.
 """
 
@@ -17,7 +17,7 @@ from sim.model.simulation import build
 from tests.conftest import DEFAULT_CONFIG
 
 LOSS = ["day.end=09:30", "faults=[]", "assignment.outdated_share=0",
-        "platforms[0].clusters[0].nodes=300"]
+        "platforms[0].clusters[0].nodes=200"]
 
 
 def _runs(scale: float, seeds: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, float]:
@@ -26,8 +26,8 @@ def _runs(scale: float, seeds: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray,
     for seed in seeds:
         sim = build(sc, seed)
         built = sim.world.platforms[0].pool
-        # central capacity follows demand exactly here (300 × s is an integer)
-        assert built.n_nodes == round(300 * scale)
+        # central capacity follows demand exactly here (200 × s is an integer)
+        assert built.n_nodes == round(200 * scale)
         ratios.append(next(i.ratio for i in sim.scale.items if i.name == "iserv-bbb nodes"))
         r = sim.run()
         blocking.append(r.kpis["degraded_share"])
@@ -40,7 +40,8 @@ def test_a_smaller_miniature_degrades_more() -> None:
     large_b, large_lost, large_ratio = _runs(0.1, (1, 2))
     assert small_ratio == large_ratio == 1.0  # the bias is not a rounding error
     # the direction Erlang-B predicts, on the means over seeds (measured on l24a-degrade,
-    # 7 Dec 2026: ≈2.6 % vs ≈1.1 % of pupil-minutes degraded, ≈0.0022 vs ≈0.0018 lost minutes
-    # per pupil; before, when load refused, ≈11.2 % vs ≈7.9 % blocking; docs/scale.md)
+    # 7 Dec 2026 after issue 24's merges: ≈13 % vs ≈3.6 % of pupil-minutes degraded, ≈0.0018
+    # vs ≈0.0016 lost minutes per pupil; before, when load refused and the cluster had 300
+    # nodes, ≈11.2 % vs ≈7.9 % blocking; docs/scale.md)
     assert small_b.mean() > large_b.mean()
     assert small_lost.mean() > large_lost.mean()
