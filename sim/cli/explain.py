@@ -80,6 +80,16 @@ def explain(
         )
     _print_unclipped(t)
     out.print(_u(additivity_words(res, tr, sc)), soft_wrap=not out.is_terminal)
+    deg = res["degraded"]
+    if deg["direct"] > 0:
+        rec = deg["recovered_mean"]
+        line = tr("Degraded, not lost ({cause}): {minutes} pupil-minutes on overloaded nodes",
+                  cause=deg["cause"], minutes=tr.count(deg["direct"]))
+        if rec is not None:
+            line += tr("; {minutes} recovered with ten times each node's CPU and bandwidth "
+                       "({lo} to {hi})", minutes=tr.count(rec), lo=tr.count(deg["recovered_lo"]),
+                       hi=tr.count(deg["recovered_hi"]))
+        out.print(_u(line + "."), soft_wrap=not out.is_terminal)
     if out_dir is not None:
         path = write_attribution(out_dir, res)
         page = write_text(Path(out_dir) / "explain.html", render_attribution(res, sc, lang))

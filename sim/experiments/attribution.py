@@ -27,6 +27,12 @@ Each removal is one small function below, registered for the causes it removes:
 ``moderator_late`` (a teacher arriving after the start, by the timetable's own jitter) and
 ``school_server_outage`` have no removal: they are reported with their direct share only.
 
+**Degraded minutes** (``conference:degraded``) are not lost: the pupils got in, on a node
+past its audio-degradation CPU or its bandwidth. They are a cause of their own, reported
+beside the lost minutes (``degraded`` in the result: direct ``degraded_pupil_minutes`` and
+the degraded minutes recovered when every node has ten times its CPU and bandwidth), never
+added into the lost minutes' shares or ``interaction``.
+
 **Interaction**: removing causes one at a time need not add up. A pupil whose chain first failed
 at an overloaded school server may, with the server fixed, fail next at the dispatcher: the
 recovered minutes of one cause can exceed or fall short of its direct share, and their sum
@@ -124,6 +130,21 @@ def _capacity_unbounded(sc: Scenario) -> Scenario:
     return out
 
 
+def _overload_unbounded(sc: Scenario) -> Scenario:
+    """Every node with ten times its CPU and bandwidth (no node runs degraded)."""
+    out = sc.model_copy(deep=True)
+    for p in out.platforms:
+        for c in p.clusters:
+            c.node_capacity_mbit_s = c.node_capacity_mbit_s * 10
+            if c.node_cpu is not None:
+                c.node_cpu = c.node_cpu * 10
+    return out
+
+
+DEGRADED = "conference:degraded"
+"""The cause name of degraded (not lost) pupil-minutes."""
+
+
 def _live_dispatcher(sc: Scenario) -> Scenario:
     """Every platform's dispatcher sees live counts and a lost node at once."""
     out = sc.model_copy(deep=True)
@@ -162,9 +183,11 @@ def removal_for(cause: str) -> Removal | None:
     return REMOVALS.get(cause)
 
 
-def _by_cause(result: Any) -> dict[str, float]:
-    """What a task keeps of its run: the minutes by cause (module level: picklable)."""
-    return dict(result.extra.get("lost_pupil_minutes_by_cause", {}))
+def _by_cause(result: Any) -> dict[str, Any]:
+    """What a task keeps of its run: the lost minutes by cause and the degraded minutes
+    (module level: picklable)."""
+    return {"causes": dict(result.extra.get("lost_pupil_minutes_by_cause", {})),
+            "degraded": float(result.kpis.get("degraded_pupil_minutes", 0.0))}
 
 
 def _runs(sc: Scenario, seeds: list[int], arm: str, executor: Any | None,
@@ -196,8 +219,10 @@ def explain(scenario: Scenario, replications: int = 3, seed: int = 1,
 
     base = _runs(scenario, seeds, "baseline", executor, step("baseline"))
     lost = np.array([r["lost_pupil_minutes"] for r in base], dtype=float)
-    names = sorted({c for r in base for c in r["extract"]} | set(causes or []))
-    direct = {c: float(np.mean([r["extract"].get(c, 0.0) for r in base])) for c in names}
+    names = sorted({c for r in base for c in r["extract"]["causes"]}
+                   | (set(causes or []) - {DEGRADED}))
+    direct = {c: float(np.mean([r["extract"]["causes"].get(c, 0.0) for r in base]))
+              for c in names}
     total = float(lost.mean())
     out_causes: dict[str, Any] = {}
     recovered_sum = 0.0
@@ -220,6 +245,7 @@ def explain(scenario: Scenario, replications: int = 3, seed: int = 1,
                          recovered_hi=hi)
             recovered_sum += d.mean
         out_causes[c] = entry
+    degraded = _degraded(scenario, seeds, base, executor, step, DEGRADED in (causes or []))
     res = {
         "lost_pupil_minutes": total,
         "lost_pupil_minutes_replications": lost.tolist(),
@@ -230,6 +256,7 @@ def explain(scenario: Scenario, replications: int = 3, seed: int = 1,
         "causes": out_causes,
         "recovered_sum": recovered_sum,
         "interaction": recovered_sum - total,
+        "degraded": degraded,
     }
     res["additivity"] = additivity(res)
     return as_jsonable(res)
@@ -255,6 +282,25 @@ def additivity(att: dict[str, Any]) -> dict[str, Any]:
         verdict = "offsetting" if disagreeing else "independent"
     return {"verdict": verdict, "disagreeing": disagreeing,
             "sum_tolerance": SUM_TOLERANCE, "row_tolerance": ROW_TOLERANCE}
+
+
+def _degraded(scenario: Scenario, seeds: list[int], base: list[dict[str, Any]],
+              executor: Any | None, step: Callable[[str], Any], force: bool) -> dict[str, Any]:
+    """The ``conference:degraded`` entry: direct degraded pupil-minutes and, if any (or
+    ``force``), those recovered by :func:`_overload_unbounded` on the same seeds."""
+    deg = np.array([r["extract"]["degraded"] for r in base], dtype=float)
+    entry: dict[str, Any] = {
+        "cause": DEGRADED, "direct": float(deg.mean()), "removal": None,
+        "recovered_mean": None, "recovered_ci95": None, "recovered_lo": None,
+        "recovered_hi": None, "n": len(seeds),
+    }
+    if deg.mean() > 0 or force:
+        runs = _runs(_overload_unbounded(scenario), seeds, DEGRADED, executor, step(DEGRADED))
+        without = np.array([r["extract"]["degraded"] for r in runs], dtype=float)
+        d = paired_difference(without, deg)
+        entry.update(removal=(_overload_unbounded.__doc__ or "").strip(), recovered_mean=d.mean,
+                     recovered_ci95=(d.hi - d.lo) / 2, recovered_lo=d.lo, recovered_hi=d.hi)
+    return entry
 
 
 def write_attribution(out_dir: str | Path, attribution: dict[str, Any]) -> Path:

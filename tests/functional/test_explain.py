@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.experiments.attribution import REMOVALS, removal_for
+from sim.experiments.attribution import REMOVALS, _overload_unbounded, removal_for
 from tests.conftest import DEFAULT_CONFIG, REPO
 
 MONDAY = REPO / "configs" / "2021-01-11-monday-dispatcher-failure.yaml"
@@ -38,6 +38,12 @@ def test_removing_an_absent_cause_recovers_nothing_and_the_dispatcher_recovers_m
             assert 0.0 <= c["recovered_lo"] <= c["recovered_hi"] <= total
     assert res["additivity"]["verdict"] in ("independent", "offsetting", "overlap",
                                             "shortfall")
+    # degraded minutes are their own cause, beside the lost ones: ten times each node's CPU
+    # and bandwidth leaves no node degraded, so all of them are recovered
+    deg = res["degraded"]
+    assert deg["cause"] == "conference:degraded" and "conference:degraded" not in causes
+    assert deg["direct"] > 0
+    assert deg["recovered_mean"] == pytest.approx(deg["direct"])
 
 
 def test_every_registered_removal_gives_a_valid_scenario() -> None:
@@ -51,6 +57,8 @@ def test_every_registered_removal_gives_a_valid_scenario() -> None:
                                                                   "frontend_outage",
                                                                   "node_loss")
     assert removal_for("moderator_late") is None
+    out = _overload_unbounded(sc)
+    assert out.config_hash() != sc.config_hash() and _overload_unbounded.__doc__
 
 
 def _dlsim(*args: str) -> subprocess.CompletedProcess[str]:

@@ -86,19 +86,19 @@ def test_join_rate_limit_lowers_peak_node_stress() -> None:
     assert limited.summary["details"]["rate_limited"] > 0
 
 
-def test_shorter_scale_up_delay_loses_fewer_minutes() -> None:
-    # without the school servers' crash rule: whether an overloaded server crashes (thousands
-    # of minutes a crash) is noise to a test of the conference fleet's scale-up
-    def lost(delay: float) -> float:
-        over = ["faults=[]", "policies.scale_up=[{cluster: iserv-bbb, reserve_nodes: 12, "
-                f"step_nodes: 4, threshold: 0.5, delay_min: {delay}}}]"]
+def test_shorter_scale_up_delay_degrades_fewer_minutes() -> None:
+    """Reserve nodes started sooner relieve the overloaded ones sooner: fewer pupil-minutes
+    on degraded nodes (load refuses no one, so no minute was lost to capacity either way)."""
+    def degraded(delay: float) -> float:
+        over = ["policies.scale_up=[{cluster: iserv-bbb, reserve_nodes: 12, step_nodes: 4, "
+                f"threshold: 0.5, delay_min: {delay}}}]"]
         r = simulate(small_scenario(0.02, over, capacity_factor=0.35), seed=SEED)
         assert r.summary["details"]["nodes_started_by_scale_up"] > 0
-        return float(r.kpis["lost_pupil_minutes"])
+        return float(r.kpis["degraded_pupil_minutes"])
 
-    no_reserve = simulate(small_scenario(0.02, ["faults=[]"], capacity_factor=0.35), seed=SEED)
-    fast, slow = lost(5), lost(60)
-    assert fast < slow <= no_reserve.kpis["lost_pupil_minutes"] * 1.001, (fast, slow)
+    no_reserve = simulate(small_scenario(0.02, capacity_factor=0.35), seed=SEED)
+    fast, slow = degraded(5), degraded(60)
+    assert fast < slow < no_reserve.kpis["degraded_pupil_minutes"], (fast, slow)
 
 
 def test_node_loss_drops_meetings_and_they_come_back() -> None:
@@ -164,16 +164,16 @@ def test_cameras_off_lowers_bandwidth() -> None:
 def test_cameras_off_raises_node_capacity_when_cpu_binds() -> None:
     """Common random numbers: the same day with many cameras on, on a fleet too small for it,
     once as is and once with cameras off in rooms above 5. Each node's CPU then carries more
-    people: fewer joins are refused for capacity and more pupils get in."""
+    people: far fewer pupil-minutes are spent on overloaded nodes (no join is refused either
+    way: load degrades, it does not refuse)."""
     over = ["behaviour.webcam_share_pupils=0.6"]
     cams = simulate(small_scenario(0.01, over, capacity_factor=0.5), seed=SEED)
     off = simulate(small_scenario(0.01, [*over, "policies.camera.cameras_off_above=5"],
                                   capacity_factor=0.5), seed=SEED)
     refused = lambda r: r.runs[0].extra["refused_capacity"]  # noqa: E731
-    assert refused(cams) > 0
-    assert refused(off) < 0.5 * refused(cams)
-    assert off.kpis["joins_succeeded"] > cams.kpis["joins_succeeded"]
-    assert off.kpis["lost_pupil_minutes"] < cams.kpis["lost_pupil_minutes"]
+    assert refused(cams) == 0 and refused(off) == 0
+    assert cams.kpis["degraded_share"] > 0.3
+    assert off.kpis["degraded_pupil_minutes"] < 0.5 * cams.kpis["degraded_pupil_minutes"]
     cpu = lambda r: (_per_min(r.timeseries, "cluster:iserv-bbb", "cpu")  # noqa: E731
                      / _per_min(r.timeseries, "cluster:iserv-bbb", "participants")).max()
     assert cpu(off) < cpu(cams)  # CPU per participant falls with the cameras
