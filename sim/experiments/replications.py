@@ -23,6 +23,10 @@ from sim.model.simulation import RunResult, simulate_once
 from sim.runs.provenance import provenance
 from sim.runs.stats import Interval, kpi_interval, mean_interval, series_band
 
+# columns of the schools table that describe the school, not the day (equal in every replication)
+SCHOOL_IDENTITY = frozenset(
+    {"school", "school_type", "region", "platform", "server", "uplink_mbit_s", "pupils"})
+
 
 class Results:
     """Replications of one scenario."""
@@ -113,7 +117,26 @@ class Results:
 
     @property
     def schools(self) -> pd.DataFrame:
-        return self.runs[0].schools
+        """One row per school; with R > 1 each outcome is the MEAN over the replications.
+
+        The school registry is the same in every replication (``population.seed``), so the
+        identity columns (type, region, platform, server, uplink, pupils) are the first run's
+        and every other numeric column is averaged row by row: ``affected`` becomes the share of
+        the replications in which the school was affected, so its sum is the mean number of
+        affected schools and every breakdown sums to the mean of ``kpis_per_replication``.
+        """
+        first = self.runs[0].schools
+        if len(self.runs) == 1:
+            return first
+        out = first.copy()
+        for c in first.columns:
+            if c in SCHOOL_IDENTITY or not (pd.api.types.is_numeric_dtype(first[c])
+                                            or pd.api.types.is_bool_dtype(first[c])):
+                continue
+            vals = np.stack([r.schools[c].to_numpy(dtype=float) for r in self.runs])
+            out[c] = vals.mean(axis=0)
+        out.attrs["replications"] = len(self.runs)
+        return out
 
     # ------------------------------------------------------------------ outputs
     def save(

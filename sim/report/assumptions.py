@@ -217,7 +217,7 @@ def assumptions(sc: Any, tr: Tr = EN) -> list[Assumption]:
                 tr("Platform {name}", name=L.platform(p.name, tr, sc)),
                 tr("{label}: {clusters}; login service with {w} workers (time-out {to}); "
                    "rooms placed on the node with the {policy}.",
-                   label=p.label or L.platform(p.name, tr, sc), clusters=cl,
+                   label=tr.text(p.label) or L.platform(p.name, tr, sc), clusters=cl,
                    w=tr.count(p.frontend.workers), to=tr.seconds(p.frontend.timeout_s, 0),
                    policy=tr("fewest meetings") if p.dispatcher.policy == "least_meetings"
                    else tr("fewest participants")),
@@ -259,7 +259,7 @@ def assumptions(sc: Any, tr: Tr = EN) -> list[Assumption]:
                m=tr.minutes(getattr(f, "repair_interval_min", 0)))
             if stages > 1 else ""
         )
-        own = str(getattr(f, "label", "") or "")
+        own = tr.text(getattr(f, "label", "") or "")
         text = (
             L.fault_kind(kind, tr)
             + (f" ({where})" if where else "")
