@@ -327,10 +327,16 @@ def _cost_section(d: Any, tr: Tr) -> list[Section]:
     rows = [(tr(i["item"], **i.get("fill", {})), tr.num(i["quantity"], 1),
              tr.num(i["unit_eur"], 2), tr.num(i["eur"], 0)) for i in cost["items"]]
     rows.append((tr("total"), "", "", tr.num(cost["total_eur"], 0)))
+    text = tr("In €, from the scenario's costs section (data/SOURCES.md A56–A62: assumptions).")
+    s = state_factor(d)
+    if s is not None:  # sim.model.costs prices the whole state's quantities
+        text += " " + tr("Every quantity is the whole state's: the reserve node-hours the "
+                         "miniature at scale {s} started count × {f}.", s=tr.plain(s),
+                         f=tr.sig(1 / s, 4))
     return [Section("cost", tr("Cost of the scenario as configured"), html(
-        "<p class=muted>{t}</p>", t=tr("In €, from the scenario's costs section (data/SOURCES.md "
-                                       "A56–A62: assumptions)."))
-        + table([tr("item"), tr("quantity"), tr("€ each"), tr("€")], rows, num=range(1, 4)))]
+        "<p class=muted>{t}</p>", t=text)
+        + table([tr("item"), tr("quantity (whole state)") if s is not None else tr("quantity"),
+                 tr("€ each"), tr("€")], rows, num=range(1, 4)))]
 
 
 def render_briefing(results: Any, lang: str | None = None) -> str:
