@@ -269,7 +269,7 @@ def setting_value(path: str, v: Any, tr: Tr = EN, scenario: Any = None) -> str:
     if v is None:
         return "–"
     if leaf == "label" and isinstance(v, str):
-        return f"“{v}”"
+        return f"“{tr.text(v)}”"  # the scenario's words; the shipped ones in the catalogue
     return value_words(v, tr, scenario)
 
 
