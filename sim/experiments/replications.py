@@ -129,11 +129,15 @@ class Results:
         if len(self.runs) == 1:
             return first
         out = first.copy()
-        for c in first.columns:
-            if c in SCHOOL_IDENTITY or not (pd.api.types.is_numeric_dtype(first[c])
-                                            or pd.api.types.is_bool_dtype(first[c])):
+        # a cause of lost minutes absent from a replication has no column there: it counts 0
+        extra = sorted({c for r in self.runs[1:] for c in r.schools.columns} - set(first))
+        for c in [*first.columns, *extra]:
+            col = next(r.schools[c] for r in self.runs if c in r.schools.columns)
+            if c in SCHOOL_IDENTITY or not (pd.api.types.is_numeric_dtype(col)
+                                            or pd.api.types.is_bool_dtype(col)):
                 continue
-            vals = np.stack([r.schools[c].to_numpy(dtype=float) for r in self.runs])
+            vals = np.stack([r.schools[c].to_numpy(dtype=float) if c in r.schools.columns
+                             else np.zeros(len(first)) for r in self.runs])
             out[c] = vals.mean(axis=0)
         out.attrs["replications"] = len(self.runs)
         return out

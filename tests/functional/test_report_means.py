@@ -7,6 +7,7 @@ replication 1 alone, unlabelled (194,617 lost minutes in the headline, 201,961 i
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -79,3 +80,14 @@ def test_report_says_which_runs_its_tables_show(res: Results) -> None:
     assert "mean over the 3 replications" in page
     one = render_report(Results(res.runs[:1]), lang="en")
     assert "One replication: the figures are its own." in one
+
+
+def test_a_cause_absent_from_one_replication_counts_zero(res: Results) -> None:
+    """The by-cause columns of the schools table: a cause one replication did not see has no
+    column there and counts 0 (as in the summary's mean by cause)."""
+    cause = next(c for c in res.runs[0].schools.columns if c.startswith("lost_pupil_minutes:"))
+    runs = [dataclasses.replace(r) for r in res.runs]  # the fixture's runs stay as they are
+    runs[1].schools = runs[1].schools.drop(columns=[cause])  # as if the cause were absent
+    s = Results(runs).schools
+    want = (res.runs[0].schools[cause].to_numpy() + res.runs[2].schools[cause].to_numpy()) / 3
+    np.testing.assert_allclose(s[cause].to_numpy(), want)
