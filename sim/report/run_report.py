@@ -96,6 +96,12 @@ def schools_basis(d: RunData, tr: Tr) -> Markup:
     n = d.replications
     if n == 1:
         return html("<p class=muted>{t}</p>", t=tr("One replication: the figures are its own."))
+    if "affected" in d.schools.columns and pd.api.types.is_bool_dtype(d.schools["affected"]):
+        # a run directory written before Results.schools was the mean: replication 1's table
+        return html("<p class=note>{t}</p>", t=tr(
+            "These tables show replication 1 of {n} only (a run directory from an older dlsim, "
+            "which stored one replication's schools): they need not add up to the key figures, "
+            "which are means. Run the scenario again for tables of the mean.", n=n))
     return html("<p class=muted>{t}</p>", t=tr(
         "Each figure is the mean over the {n} replications (a school counts as affected in the "
         "share of the replications in which it was), so the tables add up to the key figures.",

@@ -91,3 +91,13 @@ def test_a_cause_absent_from_one_replication_counts_zero(res: Results) -> None:
     s = Results(runs).schools
     want = (res.runs[0].schools[cause].to_numpy() + res.runs[2].schools[cause].to_numpy()) / 3
     np.testing.assert_allclose(s[cause].to_numpy(), want)
+
+
+def test_an_older_run_directory_says_its_tables_are_replication_1(res: Results) -> None:
+    """A directory written before the mean (replication 1's schools, boolean ``affected``)
+    says so rather than passing replication 1 off as the mean."""
+    old = res.to_run_data()
+    old.schools = res.runs[0].schools
+    page = render_report(old, lang="en")
+    assert "These tables show replication 1 of 3 only" in page
+    assert "mean over the 3 replications" not in page
