@@ -22,6 +22,8 @@ SCENARIO_TEXTS = (
     N_("IServ national platform, Thursday 14 Jan 2021"),
     N_("Staggered start in 15-minute slots by school number"),
     N_("Szenario C day with an IServ dispatcher fault of chosen length"),
+    N_("February 2021 — Szenario C with the daily check-in of years 1–10"),
+    N_("Staggered start within schools, by year (IServ's advice)"),
     # descriptions
     N_("Lower Saxony, Szenario C. IServ's dispatcher fails every room creation and join from "
        "07:50; a third of the capacity to place rooms comes back at 12:00, 13:00 and 14:00. "
@@ -46,13 +48,20 @@ SCENARIO_TEXTS = (
        "slots 15 minutes apart, by school number."),
     N_("Lower Saxony, Szenario C, an ordinary day; IServ's dispatcher fails every room "
        "creation and join from 07:50 until the end the what-if grid sets."),
+    N_("The default ordinary day with the February decree's daily check-in: every class of "
+       "years 1–10 begins the school day with a digital meeting at its first bell; 3 % of them "
+       "hold it as a 20-minute video conference before their first lesson. Not in force on "
+       "11–15 January 2021."),
+    N_("The default ordinary day with every school's year groups in three start slots 10 "
+       "minutes apart (IServ's advice of 8 January 2021: stagger start times by year or "
+       "class)."),
     # platform labels
     N_("IServ (central BigBlueButton)"),
     N_("IServ (central BigBlueButton, national)"),
     N_("schulen-hannover.de (city data centre)"),
     # fault labels
     N_("faulty setting in IServ's dispatcher"),
-    N_("outdated local servers overloaded by the morning rush"),
+    N_("school servers overloaded by the morning rush"),
     N_("rented external servers fail"),
     N_("IServ dispatcher fault"),
 )
