@@ -36,7 +36,8 @@ multiple comparisons):
 
 No candidate accepted is an answer too (``none within the levers given``), with the
 candidate that came closest. Runs are stored in ``out_dir/runs.jsonl`` keyed by their
-configuration and seed, so an interrupted optimisation resumes where it stopped.
+configuration, seed and the model's version (a changed model or scenario computes them again,
+never reuses them), so an interrupted optimisation resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ from sim.experiments.executors import task_for
 from sim.experiments.targets import Target
 from sim.model.costs import scenario_cost
 from sim.model.seeds import replication_seeds
+from sim.runs.provenance import model_version
 from sim.runs.stats import kpi_interval
 
 __all__ = ["ALPHA", "FRONT_KPI", "Candidate", "OptimumResult", "optimise", "pareto_front",
@@ -88,7 +90,8 @@ def _looks(first: int, most: int | None) -> list[int]:
 
 
 class _Store:
-    """Rows of finished runs, keyed by configuration and seed (``runs.jsonl``, append-only)."""
+    """Rows of finished runs, keyed by configuration, seed and model version (``runs.jsonl``,
+    append-only)."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -272,8 +275,9 @@ class _Runs:
         for c in cands:
             ov = self.overrides(c.values, scale) + _scaled(scale)
             for s in seeds:
-                key = hashlib.sha256(
-                    json.dumps([self.base_hash, ov, s]).encode()).hexdigest()[:20]
+                # keyed by the model's version too: runs of another model are computed again
+                key = hashlib.sha256(json.dumps(
+                    [self.base_hash, ov, s, model_version()]).encode()).hexdigest()[:20]
                 if key not in self.store.rows:
                     tasks.append(task_for(self.scenario, s, ov, key=key, labels={
                         "name": mix(dict(zip(names, c.values, strict=True)))}))

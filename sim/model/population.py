@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import ConfigError, Scenario
-from sim.config.references import check_against_data
+from sim.config.references import check_against_data, region_school_counts
 from sim.model.seeds import SeedTree
 
 SCHOOL_TYPE_COLUMNS = {
@@ -306,12 +306,7 @@ def _assign_regions(
     """
     n_s = school_pupils.size
     n_r = len(regions)
-    share = regions["schools_share"].to_numpy(float)
-    exact = share / share.sum() * n_s
-    counts = np.floor(exact).astype(np.int64)
-    short = n_s - int(counts.sum())
-    if short > 0:
-        counts[np.argsort(counts - exact, kind="stable")[:short]] += 1
+    counts = region_school_counts(regions["schools_share"].to_numpy(float), n_s)
     region = np.repeat(np.arange(n_r), counts)[rng.permutation(n_s)].astype(np.int16)
     pshare = regions["pupil_share"].to_numpy(float)
     size = school_pupils.astype(np.int64)
