@@ -1,9 +1,3 @@
-import sys
-
-try:
-    from sim.cli import main
-except KeyboardInterrupt:  # Ctrl-C while the command line is still being imported
-    sys.stderr.write("interrupted: no partial results were written\n")
-    raise SystemExit(130) from None
+from sim.cli import main  # light: the commands load inside main, which handles Ctrl-C
 
 main()

@@ -17,46 +17,73 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-
-import typer
-
-from sim.cli.common import app, err
-from sim.config import ConfigError
-
-# importing registers the commands, in this order
-for _module in ("scenario", "experiments", "sizing", "whatif", "optimise", "explain"):
-    importlib.import_module(f"sim.cli.{_module}")
+from typing import Any
 
 __all__ = ["app", "main"]
 
+COMMAND_MODULES = ("scenario", "experiments", "sizing", "whatif", "optimise", "explain")
+
+
+def _load() -> Any:
+    """The app with every command registered (importing a module registers its commands, in
+    this order). Imported on first use, inside :func:`main`'s handling of Ctrl-C."""
+    for module in COMMAND_MODULES:
+        importlib.import_module(f"sim.cli.{module}")
+    return importlib.import_module("sim.cli.common").app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return _load()
+    raise AttributeError(f"module 'sim.cli' has no attribute {name!r}")
+
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point with the exit-code contract (never a traceback for bad input)."""
+    """Entry point with the exit-code contract (never a traceback for bad input).
+
+    Run as the program (``argv`` None), a Ctrl-C after the outcome is decided is ignored:
+    the results are complete (or the message printed), and the interpreter's shutdown must
+    not turn it into a traceback or a death by SIGINT."""
+    code = _main(argv)
+    if argv is None:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
+
+
+def _main(argv: list[str] | None) -> int:
+    try:
+        app = _load()
+        from sim.cli.common import err
+        from sim.config import ConfigError
+    except KeyboardInterrupt:  # Ctrl-C while the command line is still being imported
+        sys.stderr.write("interrupted: no partial results were written\n")
+        return 130
+    import typer
+
     try:
         rc = app(args=argv, standalone_mode=False)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Abort):
         err.print("interrupted: no partial results were written")
-        sys.exit(130)
+        return 130
     except ConfigError as exc:
         for line in exc.problems:
             err.print(f"error: {line}", soft_wrap=True, markup=False)
-        sys.exit(2)
-    except typer.Abort:
-        err.print("interrupted: no partial results were written")
-        sys.exit(130)
+        return 2
     except Exception as exc:  # usage errors (exit 2) and internal errors (exit 1)
         show = getattr(exc, "show", None)
         code = getattr(exc, "exit_code", None)
         if callable(show) and isinstance(code, int):  # click/typer usage errors
             show()
-            sys.exit(code)
+            return code
         if os.environ.get("DLSIM_DEBUG"):
             raise
         err.print(
             f"internal error: {exc.__class__.__name__}: {exc} (set DLSIM_DEBUG=1 for a traceback)",
             markup=False,
         )
-        sys.exit(1)
+        return 1
     if rc == 130:  # typer turns Ctrl-C inside a command into a return value of 130
         err.print("interrupted: no partial results were written")
-    sys.exit(rc if isinstance(rc, int) else 0)
+    return rc if isinstance(rc, int) else 0

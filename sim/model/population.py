@@ -624,6 +624,37 @@ _SETTINGS = {
 }
 
 
+def event_budget() -> tuple[int, str]:
+    """Most events one run may process (the stream entries and everything scheduled), and
+    the setting that says so: ``DLSIM_MAX_EVENTS`` if set, else :data:`MAX_EVENTS`."""
+    env = os.environ.get("DLSIM_MAX_EVENTS")
+    if not env:
+        return MAX_EVENTS, f"the default of {MAX_EVENTS:,}; DLSIM_MAX_EVENTS sets another"
+    try:
+        n = int(env.replace("_", ""))
+    except ValueError:
+        raise ConfigError([f"DLSIM_MAX_EVENTS={env!r}: expected a whole number of events"]
+                          ) from None
+    if n < 1:
+        raise ConfigError([f"DLSIM_MAX_EVENTS={env!r}: expected a whole number ≥ 1"])
+    return n, "DLSIM_MAX_EVENTS"
+
+
+def over_budget(scenario: Scenario, budget: int, setting: str, now: float) -> str:
+    """The one line for a run stopped by its event budget: when, and the setting that drives
+    most of its events (the worst-case estimate's largest part)."""
+    src = scenario.source_path or "<scenario>"
+    try:
+        drivers = estimate_work(scenario, load_marginals(scenario)[0]).drivers
+        top = max(drivers, key=lambda k: drivers[k])
+        fix = f"most of them are {top}: change {_SETTINGS[top]}, or lower population.scale"
+    except (ConfigError, OSError, ValueError, KeyError):  # the estimate is a hint only
+        fix = "lower population.scale or the behaviour's retry and reconnect rates"
+    t = int(now) % 86400
+    return (f"{src}: the run needed more than {budget:,} events ({setting}) and was stopped "
+            f"at {t // 3600:02d}:{t % 3600 // 60:02d} of the simulated day; {fix}")
+
+
 def available_memory_bytes() -> float:
     """Memory one run may use: ``DLSIM_MAX_MEMORY_GB`` if set, else 80 % of the smaller of the
     machine's RAM and the cgroup limit of this process."""
