@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 __all__ = ["app", "main"]
@@ -52,6 +53,30 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code)
 
 
+def _out_option(args: list[str]) -> Path | None:
+    """The ``--out`` a command line names (the last one, as click takes it), if any."""
+    out = None
+    for i, a in enumerate(args):
+        if a == "--":
+            break
+        if a == "--out" and i + 1 < len(args):
+            out = args[i + 1]
+        elif a.startswith("--out="):
+            out = a[len("--out="):]
+    return Path(out) if out else None
+
+
+def _one_writer(args: list[str]) -> Any:
+    """Every command that writes ``--out`` holds its lock for the whole command: of two
+    processes writing the same ``--out`` at once, the second is refused (exit 2)."""
+    import contextlib
+
+    from sim.runs.io import exclusive_output
+
+    out = _out_option(args)
+    return exclusive_output(out) if out is not None else contextlib.nullcontext()
+
+
 def _main(argv: list[str] | None) -> int:
     try:
         app = _load()
@@ -63,7 +88,8 @@ def _main(argv: list[str] | None) -> int:
     import typer
 
     try:
-        rc = app(args=argv, standalone_mode=False)
+        with _one_writer(sys.argv[1:] if argv is None else argv):
+            rc = app(args=argv, standalone_mode=False)
     except (KeyboardInterrupt, typer.Abort):
         err.print("interrupted: no partial results were written")
         return 130

@@ -70,6 +70,7 @@ from sim.experiments.executors import task_for
 from sim.experiments.targets import Target
 from sim.model.costs import scenario_cost
 from sim.model.seeds import replication_seeds
+from sim.runs.io import write_text
 from sim.runs.provenance import model_version
 from sim.runs.stats import kpi_interval
 
@@ -97,7 +98,11 @@ class _Store:
         self.path = path
         self.rows: dict[str, dict[str, float]] = {}
         if path is not None and path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if text and not text.endswith("\n"):  # a line cut short by kill -9: drop it, so
+                text = text[: text.rfind("\n") + 1]  # the next row starts a line of its own
+                write_text(path, text)
+            for line in text.splitlines():
                 try:
                     rec = json.loads(line)
                 except json.JSONDecodeError:  # a line cut short by an interruption
