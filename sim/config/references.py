@@ -122,12 +122,12 @@ def region_school_counts(schools_share: Any, n_schools: int) -> Any:
 
 def override_problems(scenario: Scenario, types: pd.DataFrame, regions: pd.DataFrame,
                       types_file: Path, source: str) -> list[str]:
-    """Region overrides asking for more schools than their region has (at scale 1, the
-    schools of the school types simulated): never cut silently to what there is."""
-    pop = scenario.population
-    sel = types if not pop.school_types else types[types["school_type"].isin(pop.school_types)]
+    """Region overrides asking for more schools than their region has (the whole state at
+    scale 1, as ``schools`` is given): never cut silently to what there is. With
+    ``population.school_types`` selecting some types, an override places those of its
+    schools that are simulated (the default's 99 city schools are not all Gymnasien)."""
     try:
-        n = int(sum(float(x) for x in sel["schools"]))
+        n = int(sum(float(x) for x in types["schools"]))
     except (TypeError, ValueError):  # the table's own check names the bad cell
         return []
     if n <= 0 or regions.empty or float(regions["schools_share"].sum()) <= 0:

@@ -96,7 +96,10 @@ def _read_csv(path: Path, columns: dict[str, type], field_name: str) -> pd.DataF
     try:
         df = pd.read_csv(path)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ConfigError([f"{where}: cannot read as CSV ({exc.__class__.__name__})"]) from None
+        why = {"UnicodeDecodeError": "not a UTF-8 text file",
+               "EmptyDataError": "the file is empty"}.get(type(exc).__name__,
+                                                        type(exc).__name__)
+        raise ConfigError([f"{where}: cannot read as CSV ({why})"]) from None
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise ConfigError([f"{where}: missing column(s) {', '.join(missing)}"])
