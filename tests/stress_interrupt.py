@@ -6,8 +6,8 @@
 For each long command (run, sweep, whatif, optimise, explain) at a tiny scale, the script
 first times one uninterrupted run, then starts the command N times in a fresh output
 directory and sends SIGINT at a moment drawn uniformly from the command's working time (after
-its interpreter started, before it would have finished). Each child gets SIGINT at its
-default (tests/signals.py), so the script's own shell does not matter. Every interruption
+dlsim's own code started — Python's start-up is not dlsim's — and before it would have
+finished). Each child gets SIGINT at its default (tests/signals.py), so the script's own shell does not matter. Every interruption
 must give:
 
 - exit code 130 and the one ``interrupted: …`` line on stderr, no traceback;
@@ -44,7 +44,6 @@ from tests.whatif_grid import write_grid
 
 NODES = "platforms[0].clusters[0].nodes"
 TINY = ["population.scale=0.005", "day.end=10:00"]
-START_S = 0.3  # the interpreter itself (before Python's SIGINT handler exists)
 
 
 def _sweep(d: Path) -> Path:
@@ -92,9 +91,16 @@ class Tally:
     failures: list[str] | None = None
 
 
+# what the ``dlsim`` console script does, plus one line on stdout once dlsim's own code runs:
+# before it are Python's start-up and site (the editable install's .pth imports pathlib), where
+# a Ctrl-C is Python's own KeyboardInterrupt, not dlsim's to handle
+LAUNCH = ("import sys; from sim.cli import main; print('ready', flush=True); "
+          "sys.argv[0] = 'dlsim'; main()")
+
+
 def _start(argv: list[str]) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "sim", *argv], cwd=REPO, env=ENV, text=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-c", LAUNCH, *argv], cwd=REPO, env=ENV, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             preexec_fn=default_signals)
 
 
@@ -144,7 +150,9 @@ def stress(name: str, n: int, rng: random.Random, scratch: Path) -> Tally:
     for i in range(n):
         out = scratch / f"out-{i}"
         proc = _start(make_argv(scratch, out))
-        at = rng.uniform(START_S, max(START_S, 0.9 * duration))
+        assert proc.stdout is not None
+        proc.stdout.readline()  # dlsim's code runs from here
+        at = rng.uniform(0.0, 0.9 * duration)
         time.sleep(at)
         if proc.poll() is not None:
             proc.communicate()

@@ -13,6 +13,8 @@ from sim.model.engine import Engine, EventBudgetExceeded, events_processed, run_
 from tests.conftest import DEFAULT_CONFIG
 from tests.reliability import cli
 
+pytestmark = pytest.mark.reliability
+
 SMALL = ["--set", "population.scale=0.01", "--set", "day.end=10:00", "--no-report"]
 
 

@@ -17,6 +17,8 @@ from sim.experiments.verification import loss_scenario
 from tests.conftest import DEFAULT_CONFIG
 from tests.reliability import cli
 
+pytestmark = pytest.mark.reliability
+
 NODES = "platforms[0].clusters[0].nodes"
 
 
