@@ -7,8 +7,8 @@ For each long command (run, sweep, whatif, optimise, explain) at a tiny scale, t
 first times one uninterrupted run, then starts the command N times in a fresh output
 directory and sends SIGINT at a moment drawn uniformly from the command's working time (after
 dlsim's own code started — Python's start-up is not dlsim's — and before it would have
-finished). Each child gets SIGINT at its default (tests/signals.py), so the script's own shell does not matter. Every interruption
-must give:
+finished). Each child gets SIGINT at its default (tests/signals.py), so the script's own
+shell does not matter. Every interruption must give:
 
 - exit code 130 and the one ``interrupted: …`` line on stderr, no traceback;
 - nothing half-written: no temporary file left anywhere under the output directory, none of
