@@ -45,12 +45,42 @@ def main(argv: list[str] | None = None) -> None:
     Run as the program (``argv`` None), a Ctrl-C after the outcome is decided is ignored:
     the results are complete (or the message printed), and the interpreter's shutdown must
     not turn it into a traceback or a death by SIGINT."""
+    if argv is None:  # the program: note every Ctrl-C (a C extension may hide it, below)
+        import signal
+
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _ctrl_c)
     code = _main(argv)
     if argv is None:
         import signal
 
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.exit(code)
+
+
+_CTRL_C: list[int] = []
+
+
+def _ctrl_c(signum: int, frame: Any) -> None:
+    """Python's SIGINT handler, noting that Ctrl-C was pressed."""
+    _CTRL_C.append(signum)
+    raise KeyboardInterrupt
+
+
+def _by_ctrl_c(exc: BaseException) -> bool:
+    """Whether ``exc`` came of a Ctrl-C: a ``KeyboardInterrupt`` in its chain, or one noted by
+    :func:`_ctrl_c` (a C extension's import interrupted by Ctrl-C raises an ImportError that
+    does not chain it: pandas' "could not import module")."""
+    if _CTRL_C:
+        return True
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
 
 
 def _out_option(args: list[str]) -> Path | None:
@@ -82,6 +112,11 @@ def _main(argv: list[str] | None) -> int:
         app = _load()
         from sim.cli.common import err
         from sim.config import ConfigError
+    except Exception as exc:  # a Ctrl-C inside a C extension's import becomes an ImportError
+        if not _by_ctrl_c(exc):
+            raise
+        sys.stderr.write("interrupted: no partial results were written\n")
+        return 130
     except KeyboardInterrupt:  # Ctrl-C while the command line is still being imported
         sys.stderr.write("interrupted: no partial results were written\n")
         return 130
@@ -98,6 +133,9 @@ def _main(argv: list[str] | None) -> int:
             err.print(f"error: {line}", soft_wrap=True, markup=False)
         return 2
     except Exception as exc:  # usage errors (exit 2) and internal errors (exit 1)
+        if _by_ctrl_c(exc):  # e.g. pandas' "could not import module" after a Ctrl-C
+            err.print("interrupted: no partial results were written")
+            return 130
         show = getattr(exc, "show", None)
         code = getattr(exc, "exit_code", None)
         if callable(show) and isinstance(code, int):  # click/typer usage errors

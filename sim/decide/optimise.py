@@ -62,6 +62,7 @@ from sim.decide.optimum import (  # re-exported: sim.decide.optimise's results
     OptimumResult,
     mix,
     pareto_front,
+    render_report,
     write_report,
 )
 from sim.decide.search import Outcome, choose, optuna_search
@@ -432,8 +433,10 @@ def _checked_looks(replications: int, confirm_replications: int,
 
 
 def _save(res: OptimumResult, out: Path) -> None:
-    """Write ``optimum.json`` and ``report.html`` into ``out``."""
-    from sim.runs.io import write_json
+    """Write ``report.html`` and ``optimum.json`` into ``out``, all or nothing (an interruption
+    leaves neither new; ``optimum.json``, renamed last, marks a complete answer)."""
+    from sim.runs.io import StagedFiles, json_writer, text_writer
 
-    write_json(out / "optimum.json", res.to_dict())
-    write_report(res, out / "report.html")
+    with StagedFiles() as files:
+        files.stage(out / "report.html", text_writer(render_report(res)))
+        files.stage(out / "optimum.json", json_writer(res.to_dict()))

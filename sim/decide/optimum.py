@@ -228,11 +228,16 @@ def value_words(lev: Lever, v: object) -> str:
 
 
 def write_report(res: OptimumResult, path: Path) -> Path:
+    """Write :func:`render_report`'s page to ``path`` (atomically)."""
+    from sim.runs.io import write_text
+
+    return write_text(path, render_report(res))
+
+
+def render_report(res: OptimumResult) -> str:
     """A self-contained HTML page: the answer in one sentence, the front, what each buys,
     the measured screening bias."""
     from jinja2 import Environment
-
-    from sim.runs.io import write_text
 
     def lost(c: Candidate) -> float:
         return float(np.mean(c.screen[FRONT_KPI]))
@@ -285,4 +290,4 @@ def write_report(res: OptimumResult, path: Path) -> Path:
         buys=buys, bias=bias,
         buys_note=(f"{missing} neighbouring combinations were not screened by the search "
                    "and are left out." if missing else ""))
-    return write_text(path, html)
+    return html
