@@ -13,6 +13,13 @@ The front door::
     sim.size(sc, "platforms[iserv].clusters[iserv-bbb].nodes", "join_success_rate>=0.99")
     sim.optimise(sc, "configs/levers/lower-saxony.yaml", ["join_success_rate>=0.99"])
     sim.explain(sc, replications=3)   # lost minutes by cause, and what removing each recovers
+
+    # what a notebook reads off its runs (sim.views), without a module behind ``sim``
+    small = sim.scaled(sc, 0.02)                     # the faithful miniature (sim.model.scale)
+    a, b = sim.simulate(small, replications=3), sim.simulate(other, replications=3)
+    sim.kpi_table({"A": a, "B": b})                  # means with their 95 % intervals
+    sim.compare(a, b)                                # paired B − A of the runs made
+    sim.compare_report(a, b, "cmp.html"); a.plot(); sim.figures.retry_wave(a.timeseries)
 """
 
 from __future__ import annotations
@@ -26,24 +33,44 @@ from sim.model.seeds import replication_seeds
 from sim.model.simulation import RunResult, simulate_once
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from sim.api import compare, config_dir, config_path, size, sweep
+    from sim.model.scale import describe, scaled
+    from sim.views import (
+        compare_report,
+        kpi_table,
+        report_directory,
+        summarise,
+        whatif,
+    )
+
+    figures: ModuleType
     from sim.decide.optimise import optimise
     from sim.experiments.attribution import explain
 
 # Imported on first use: they pull in the executors, pandas frames and scipy.
 _LAZY = {"compare": "sim.api", "size": "sim.api", "sweep": "sim.api",
          "config_path": "sim.api", "config_dir": "sim.api",
-         "optimise": "sim.decide.optimise", "explain": "sim.experiments.attribution"}
+         "optimise": "sim.decide.optimise", "explain": "sim.experiments.attribution",
+         # the miniature (sim.model.scale) and what notebooks read off runs (sim.views)
+         "scaled": "sim.model.scale", "describe": "sim.model.scale",
+         "kpi_table": "sim.views", "compare_report": "sim.views", "summarise": "sim.views",
+         "whatif": "sim.views", "report_directory": "sim.views"}
+# Whole modules: the report's charts (plotly figures), for a notebook to show or restyle.
+_MODULES = {"figures": "sim.report.figures"}
 
 
 def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        return importlib.import_module(_MODULES[name])
     if name not in _LAZY:
         raise AttributeError(f"module 'sim' has no attribute {name!r}")
     return getattr(importlib.import_module(_LAZY[name]), name)
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_MODULES))
 
 
 __all__ = [
@@ -52,15 +79,23 @@ __all__ = [
     "RunResult",
     "Scenario",
     "compare",
+    "compare_report",
     "config_dir",
     "config_path",
+    "describe",
     "explain",
+    "figures",
+    "kpi_table",
     "load_scenario",
     "optimise",
     "replication_seeds",
+    "report_directory",
+    "scaled",
     "scenario_from_dict",
     "simulate",
     "simulate_once",
     "size",
+    "summarise",
     "sweep",
+    "whatif",
 ]

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from sim.config import ConfigError, Scenario, load_scenario, with_overrides
+from sim.experiments.replications import Results
 from sim.model.metrics import KPI_NAMES
 
 #: Columns of :func:`sweep`'s frame, around the parameter columns (named config paths).
@@ -222,8 +223,8 @@ def _tidy_sweep(results: pd.DataFrame, sw: Any) -> pd.DataFrame:
 
 
 def compare(
-    a: Scenario | str | Path,
-    b: Scenario | str | Path,
+    a: Scenario | str | Path | Results,
+    b: Scenario | str | Path | Results,
     replications: int = 5,
     workers: int | None = None,
     seed: int = 1,
@@ -231,6 +232,10 @@ def compare(
     scheduler: str | None = None,
 ) -> pd.DataFrame:
     """Paired comparison B − A on common random numbers, one row per KPI.
+
+    ``a`` and ``b`` are scenarios (or their files), simulated here, or two
+    :class:`~sim.experiments.replications.Results` already simulated on the same seeds
+    (compared as they are: ``replications``, ``seed`` and the executor are not used).
 
     Columns (:data:`COMPARE_COLUMNS`): ``kpi``; ``a``, ``b`` (means) with ``a_lo``/``a_hi``,
     ``b_lo``/``b_hi`` (95 % intervals inside the KPI's bounds); ``diff`` (mean of B − A per
@@ -240,6 +245,12 @@ def compare(
     """
     from sim.experiments.comparisons import compare as run_compare
 
+    if isinstance(a, Results) and isinstance(b, Results):
+        from sim.views import compare_runs
+
+        return compare_runs(a, b)
+    if isinstance(a, Results) or isinstance(b, Results):
+        raise TypeError("compare two Results, or two scenarios, not one of each")
     sa, sb = _scenario(a), _scenario(b)
     with _executor(workers, scheduler) as ex:
         res = run_compare(sa, sb, seed=seed, replications=replications, executor=ex)
