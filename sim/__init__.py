@@ -36,9 +36,12 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     from sim.api import compare, config_dir, config_path, size, sweep
-    from sim.model.scale import describe, scaled
+    from sim.decide.levers import load_levers
+    from sim.experiments.executors import make_executor
+    from sim.model.scale import describe, scale_report, scaled
     from sim.views import (
         compare_report,
+        explain_table,
         kpi_table,
         report_directory,
         summarise,
@@ -55,8 +58,10 @@ _LAZY = {"compare": "sim.api", "size": "sim.api", "sweep": "sim.api",
          "optimise": "sim.decide.optimise", "explain": "sim.experiments.attribution",
          # the miniature (sim.model.scale) and what notebooks read off runs (sim.views)
          "scaled": "sim.model.scale", "describe": "sim.model.scale",
+         "scale_report": "sim.model.scale", "load_levers": "sim.decide.levers",
+         "make_executor": "sim.experiments.executors",
          "kpi_table": "sim.views", "compare_report": "sim.views", "summarise": "sim.views",
-         "whatif": "sim.views", "report_directory": "sim.views"}
+         "whatif": "sim.views", "report_directory": "sim.views", "explain_table": "sim.views"}
 # Whole modules: the report's charts (plotly figures), for a notebook to show or restyle.
 _MODULES = {"figures": "sim.report.figures"}
 
@@ -84,12 +89,16 @@ __all__ = [
     "config_path",
     "describe",
     "explain",
+    "explain_table",
     "figures",
     "kpi_table",
+    "load_levers",
     "load_scenario",
+    "make_executor",
     "optimise",
     "replication_seeds",
     "report_directory",
+    "scale_report",
     "scaled",
     "scenario_from_dict",
     "simulate",

@@ -114,6 +114,7 @@ def sweep(
     sampling: str = "grid",
     points: int | None = None,
     out: str | Path | None = None,
+    force: bool = False,
     scheduler: str | None = None,
     progress: Callable[[int, int, dict[str, Any] | None], None] | None = None,
 ) -> pd.DataFrame:
@@ -137,7 +138,9 @@ def sweep(
     out
         A sweep directory to keep the runs in (resumable: calling again with the same sweep
         computes only what is missing; results.parquet and summary.parquet as
-        ``dlsim sweep`` writes them). Default: a temporary directory, removed afterwards.
+        ``dlsim sweep`` writes them; ``sim.report_directory(out)`` writes its report).
+        Default: a temporary directory, removed afterwards. ``force``: replace another
+        sweep's results in ``out`` instead of refusing.
     progress
         ``progress(done, total, row)`` after each run.
 
@@ -163,7 +166,7 @@ def sweep(
     with tempfile.TemporaryDirectory(prefix="dlsim-sweep-") as tmp:
         where = Path(out) if out is not None else Path(tmp)
         with _executor(workers, scheduler) as ex:
-            res = run_sweep(sw, where, ex, progress=progress)
+            res = run_sweep(sw, where, ex, force=force, progress=progress)
         if res.lost:
             raise RuntimeError(
                 f"{len(res.lost)} runs were lost to cluster failures (first: {res.lost[0]})"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -73,6 +74,23 @@ def compare_runs(a: Results, b: Results) -> pd.DataFrame:
     return df
 
 
+def explain_table(attribution: Mapping[str, Any], scenario: Any = None,
+                  lang: str | None = None) -> pd.DataFrame:
+    """What :func:`sim.explain` returned, one row per cause (in words, as the report names
+    it): the minutes charged to it directly and their share of the loss, and what removing
+    it recovers (mean over the paired replications, 95 % interval ``lo``/``hi``; empty
+    where it cannot be removed)."""
+    from sim.report.i18n import Tr
+    from sim.report.labels import cause
+
+    tr = Tr(lang)
+    rows = [{"cause": cause(c, tr, scenario), "direct": e["direct"],
+             "direct_share": e["direct_share"], "recovered": e["recovered_mean"],
+             "recovered_lo": e["recovered_lo"], "recovered_hi": e["recovered_hi"]}
+            for c, e in attribution["causes"].items()]
+    return pd.DataFrame(rows).set_index("cause")
+
+
 def compare_report(a: Results, b: Results, path: str | Path,
                    labels: tuple[str, str] | None = None, lang: str | None = None) -> Path:
     """Write the comparison page of ``b`` against baseline ``a`` (one self-contained HTML
@@ -118,5 +136,5 @@ def report_directory(directory: str | Path, lang: str | None = None) -> Path:
     return write(directory, lang=lang)[1]
 
 
-__all__ = ["SUMMARY_COLUMNS", "compare_report", "compare_runs", "kpi_table",
+__all__ = ["SUMMARY_COLUMNS", "compare_report", "compare_runs", "explain_table", "kpi_table",
            "report_directory", "summarise", "whatif"]

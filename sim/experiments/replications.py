@@ -145,19 +145,28 @@ class Results:
 
     # ------------------------------------------------------------------ outputs
     def save(
-        self, out_dir: str | Path, report: bool = True, lang: str | None = None
+        self, out_dir: str | Path, report: bool = True, lang: str | None = None,
+        attribution: dict[str, Any] | None = None,
     ) -> dict[str, Path]:
-        """Write timeseries.parquet, schools.parquet, report.html and summary.json.
+        """Write timeseries.parquet, schools.parquet, report.html and summary.json, and with
+        ``attribution`` (what :func:`sim.explain` returned for this scenario)
+        attribution.json, which the report then shows (``dlsim explain DIR``'s files).
 
         All or nothing: every file is written to a temporary first and the set is moved into
         place only when all were written (summary.json last, it marks a complete run). A
         failure (disk full, Ctrl-C) leaves the files of an earlier run in ``out_dir`` intact.
         """
-        from sim.report import render_report
-        from sim.runs.rundir import write_run
+        from sim.report import render_report, report_directory
+        from sim.runs.rundir import write_attribution, write_run
 
-        html = render_report(self.to_run_data(), lang=lang) if report else None
-        return write_run(out_dir, self.summary, self.timeseries, self.schools, html)
+        later = report and attribution is not None  # the report reads attribution.json
+        html = render_report(self.to_run_data(), lang=lang) if report and not later else None
+        paths = write_run(out_dir, self.summary, self.timeseries, self.schools, html)
+        if attribution is not None:
+            paths["attribution"] = write_attribution(out_dir, attribution)
+        if later:
+            paths["report"] = report_directory(out_dir, lang=lang)[1]
+        return paths
 
     def to_run_data(self) -> Any:
         """The plain data the report renders (``sim.report.data.RunData``; frames not copied)."""
