@@ -23,8 +23,9 @@
 # capacity and stagger the start of school, and compare.
 #
 # **Size.** The parameter cell below sets `SCALE`, the share of the state's schools simulated.
-# The test suite runs this notebook at `SCALE = 0.02` (about 60 schools, seconds per run);
-# set `SCALE = 1.0` for the whole state (≈2,900 schools, minutes per run). Conference
+# The test suite runs this notebook at `SCALE = 0.02` (about 60 schools, about half a second
+# of computing per run); set `SCALE = 1.0` for the whole state (≈2,900 schools, about half a
+# minute per run; run times: benchmarks/README.md). Conference
 # nodes and front-end workers are scaled with the population, so a small run is stressed as
 # the full state would be. Every case runs `REPLICATIONS` independent replications, so that
 # each figure comes with its 95 % interval and a difference can be told from chance.

@@ -30,8 +30,9 @@
 # are `configs/2021-01-1*.yaml`; where one is missing, the day is built from the default
 # scenario with the same faults via overrides.
 #
-# **Size.** `SCALE = 0.02` in the tests (a few seconds per day); `SCALE = 1.0` for the whole
-# state. Capacities are scaled with the population.
+# **Size.** `SCALE = 0.02` in the tests (about half a second of computing per day);
+# `SCALE = 1.0` for the whole state (about half a minute per day; run times:
+# benchmarks/README.md). Capacities are scaled with the population.
 
 # %% tags=["parameters"]
 SCALE = 0.02  # share of Lower Saxony's schools; 1.0 = the whole state

@@ -37,8 +37,9 @@
 # **Size.** `SCALE = 0.02` (about 60 schools) is what the test suite runs: every number below
 # is then a *miniature's* and moves with the handful of schools drawn. For figures to quote set
 # `SCALE = 1.0`, `CONFIRM_SCALE = 1.0` and `WORKERS = 2` (or more) in the parameter cell: the
-# answer is then confirmed for the whole state (≈ 50 runs of ≈ 3 min each at scale 1,
-# docs/scale.md: over an hour on 2 workers).
+# answer is then confirmed for the whole state (≈ 50 runs of the Monday replay at scale 1,
+# each several times the default day's half minute — its retry wave is most of the work;
+# docs/scale.md measured ≈ 3 min a run: over an hour on 2 workers).
 
 # %% tags=["parameters"]
 SCALE = 0.02  # share of Lower Saxony's schools; 1.0 = the whole state
