@@ -327,9 +327,14 @@ def read_config_file(path: str | Path) -> str:
 
 
 def scenario_from_dict(
-    data: Mapping[str, Any], source: str = "<dict>", overrides: Iterable[str] = ()
+    data: Mapping[str, Any], source: str = "<dict>", overrides: Iterable[str] = (),
+    *, user_overrides: bool = False,
 ) -> Scenario:
-    """Validate a raw mapping (plus overrides) into a :class:`Scenario`."""
+    """Validate a raw mapping (plus overrides) into a :class:`Scenario`.
+
+    ``user_overrides``: the overrides are the user's (``--set``, ``overrides=``), so a problem
+    they cause is reported as ``--set <as written>: …``; otherwise (a sweep's point, a lever's
+    value) it is reported against ``source``, which names where they came from."""
     try:
         raw: dict[str, Any] = json.loads(json.dumps(dict(data), default=str))
     except (TypeError, ValueError, RecursionError) as exc:  # keys that are not text, cycles
@@ -356,7 +361,8 @@ def scenario_from_dict(
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(_format_validation_error(err, source, overrides, given)) from None
+        blamed = (overrides, given) if user_overrides else ((), ())
+        raise ConfigError(_format_validation_error(err, source, *blamed)) from None
     return scenario
 
 
@@ -367,8 +373,8 @@ def with_overrides(scenario: Scenario, overrides: Iterable[str]) -> Scenario:
     given = list(overrides)
     if not given:
         return scenario
-    out = scenario_from_dict(scenario.model_dump(mode="json"),
-                             scenario.name, given)
+    out = scenario_from_dict(scenario.model_dump(mode="json"), scenario.name, given,
+                             user_overrides=True)
     out.source_path = scenario.source_path
     return out
 
@@ -396,7 +402,7 @@ def load_scenario(
     text = read_config_file(p)
     data = load_yaml_text(text, str(p))
     data = _resolve_extends(data, p, [])
-    scenario = scenario_from_dict(data, str(p), overrides)
+    scenario = scenario_from_dict(data, str(p), overrides, user_overrides=True)
     scenario.source_path = str(p.resolve())
     if check_files:
         check_data_files(scenario, str(p))
