@@ -17,7 +17,7 @@
 # # 01 · Explore a school day
 #
 # One ordinary Szenario C school day in Lower Saxony (like Wednesday 13 January 2021): about
-# 94 % of pupils at home, every class of years 1–10 starting with a digital check-in, live
+# 94 % of pupils at home (no daily check-in yet: that decree came in mid-February), live
 # lessons on the central BigBlueButton clusters of IServ, the Bildungscloud and the city of
 # Hannover. We run the default day, look at the 08:00 peak, then change the conference
 # capacity and stagger the start of school, and compare.
@@ -83,7 +83,7 @@ sim.kpi_table({"default day": default})
 # ## The peak
 #
 # Concurrent participants against the capacity of the nodes that are up, for all platforms
-# and per cluster. The peak comes with the first period and the check-in.
+# and per cluster. The peak comes with the first period.
 
 # %%
 ts = default.timeseries  # per minute: the mean over the replications and its 95 % band

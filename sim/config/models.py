@@ -236,9 +236,16 @@ class AssignmentConfig(Strict):
 
 
 class CheckInConfig(Strict):
-    """The daily digital check-in for years 1–10 (2021 decree) at the first period."""
+    """The daily digital check-in for years 1–10 at the first period: a decree of about
+    mid-February 2021, *not* in force in January 2021 (off by default; on for February)."""
 
-    enabled: bool = Field(default=True, description="Whether classes hold the daily check-in.")
+    enabled: bool = Field(
+        default=False,
+        description="Whether classes hold the daily check-in. Off by default: the decree "
+        "that years 1–10 start each day with a digital meeting came about mid-February 2021, "
+        "after the January week the replays and the default day describe "
+        "(`configs/2021-02-february-checkin.yaml` switches it on).",
+    )
     min_year: Annotated[StrictInt, Field(ge=1, le=13)] = Field(
         default=1, description="Youngest school year with a check-in."
     )
@@ -518,6 +525,34 @@ class DispatcherConfig(Strict):
         "as deployed in January 2021); `least_participants`: the least-utilised node (the "
         "later Scalelite rule).",
     )
+    mode: Literal["scalelite_poll", "live"] = Field(
+        default="scalelite_poll",
+        description="What the `least_meetings` rule sees. `scalelite_poll`: Scalelite as it "
+        "ran in January 2021 — each server's meetings as of its last poll, plus one at once "
+        "for each meeting it placed itself since (meetings that ended are seen at the next "
+        "poll); a server is taken offline after `failed_polls_offline` failed polls, so a "
+        "lost node keeps getting new rooms until then (SOURCES S86, S87, A72–A74). `live`: "
+        "every node's running meetings at every instant and a lost node at once (an ideal "
+        "dispatcher). `least_participants` always sees live counts.",
+    )
+    poll_interval_s: PositiveFloat = Field(
+        default=60.0,
+        description="Seconds between two polls of every server (Scalelite's `POLL_INTERVAL`, "
+        "default 60; SOURCES A72). Polls start at the day's start.",
+    )
+    failed_polls_offline: PositiveInt = Field(
+        default=2,
+        description="Failed polls in a row after which a server is taken offline and gets "
+        "no new rooms (Scalelite's `SERVER_UNHEALTHY_THRESHOLD`, default 2; SOURCES A73). "
+        "One successful poll brings it back.",
+    )
+    load_multiplier: Literal["by_size", "none"] = Field(
+        default="by_size",
+        description="A server's load is its meetings × its load multiplier. `by_size`: the "
+        "multiplier is 1 / the node's size factor (the operator set it so, SOURCES A74; node "
+        "sizes vary by the cluster's `heterogeneity_cv`); `none`: 1 for every node, so small "
+        "nodes get as many meetings as large ones.",
+    )
 
 
 class PlatformConfig(Strict):
@@ -575,6 +610,32 @@ class ServerTierConfig(Strict):
         description="A request waiting longer than this many seconds fails (the browser "
         "gives up).",
     )
+    memory_mb: PositiveFloat = Field(
+        default=16384.0,
+        description="Working memory of the server, MB: with `overload_crash`, a server whose "
+        "requests held at once (in service and queued) need more than this falls over "
+        "(assumption, SOURCES A81).",
+    )
+
+
+class ShareRange(Strict):
+    """A share drawn uniformly between ``min`` and ``max`` (a plain number: always that)."""
+
+    min: Share = Field(description="Lowest share drawn.")
+    max: Share = Field(description="Highest share drawn.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _number_is_fixed(cls, v: object) -> object:
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return {"min": v, "max": v}
+        return v
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ShareRange:
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
 
 
 class SchoolServersConfig(Strict):
@@ -584,15 +645,17 @@ class SchoolServersConfig(Strict):
         default_factory=lambda: {
             "current": ServerTierConfig(),
             # 1/20 of a current server's throughput (plausible 1/4–1/20, SOURCES A44)
-            "outdated": ServerTierConfig(workers=4, login_service_s=7.5, join_service_s=1.5),
+            "outdated": ServerTierConfig(workers=4, login_service_s=7.5, join_service_s=1.5,
+                                         memory_mb=4096.0),
         },
         description="Tier → server. The default outdated server has 1/20 of a current one's "
-        "throughput (plausible 1/4–1/20, SOURCES A44).",
+        "throughput (plausible 1/4–1/20, SOURCES A44) and a quarter of its memory (A81).",
     )
-    uplink_background_share: Share = Field(
-        default=0.3,
-        description="Share of a school's uplink taken by other traffic (task up- and "
-        "downloads, staff) during the day.",
+    uplink_background_share: ShareRange = Field(
+        default_factory=lambda: ShareRange(min=0.15, max=0.45),
+        description="Share of a school's upload bandwidth taken by other traffic (task up- and "
+        "downloads, staff) during the day: drawn per school and replication between `min` and "
+        "`max` (a plain number: the same for every school; SOURCES A82).",
     )
 
     @field_validator("tiers")
@@ -841,7 +904,8 @@ class Scenario(Strict):
                     f"faults[{i}].cluster: unknown cluster {f.cluster!r} "
                     f"(known: {', '.join(sorted(clusters))})"
                 )
-            if f.kind == "overload_crash" and f.tier not in self.school_servers.tiers:
+            if (f.kind == "overload_crash" and f.tier is not None
+                    and f.tier not in self.school_servers.tiers):
                 raise ValueError(f"faults[{i}].tier: unknown server tier {f.tier!r}")
         seen_scale: set[str] = set()
         for i, s in enumerate(self.policies.scale_up):
@@ -892,6 +956,9 @@ class Scenario(Strict):
               for name, m in tt.start_offset_min_by_type.items()),
             *((f"policies.stagger.offset_min_by_year.{y}", m, "that year group's timetable")
               for y, m in st.offset_min_by_year.items()),
+            ("policies.stagger.within_school_slots",
+             (st.within_school_slots - 1) * st.within_school_slot_min,
+             "a school's last start slot"),
         ]
         for where, minutes, what in shifts:
             if starts[0] + minutes * 60.0 >= day.end:
@@ -918,6 +985,10 @@ class Scenario(Strict):
         for hook in ("upgraded_uplinks", "region_moves"):
             if not dump["assignment"][hook]:
                 del dump["assignment"][hook]
+        # so is staggering within schools while it is off (its settings then change nothing)
+        if not self.policies.stagger.staggers_within_schools():
+            for key in ("within_school_slots", "within_school_by", "within_school_slot_min"):
+                del dump["policies"]["stagger"][key]
         payload = json.dumps(dump, sort_keys=True, separators=(",", ":"))
         h = hashlib.sha256(payload.encode())
         for digest in self.data_digests().values():

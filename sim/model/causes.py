@@ -6,12 +6,14 @@ pupil-minute is charged to one cause. The taxonomy (names are stable, used in
 
 - ``moderator_late`` — no failure at all: the pupil waited in the lobby because the teacher
   had not opened the room yet (the teacher came late by the timetable's own jitter).
-- ``school_server:current`` / ``school_server:outdated`` — a request failed or timed out at
-  the school's own server (its workers or its uplink: the server's response includes the page
-  transfer over the school's uplink, so the two are one queue and are not told apart here;
-  ``sim.explain`` still offers the uplink as a separate counterfactual).
+- ``school_server:current`` / ``school_server:outdated`` — a request timed out waiting for a
+  worker of the school's own server.
+- ``uplink_congestion`` — the server answered, but the answer waited so long for the school's
+  upload bandwidth (its own resource, shared with the day's other traffic) that the client's
+  time-out ran out first.
 - ``school_server_crash`` — the school's server was down after an overload crash (the
-  ``overload_crash`` fault: an overloaded server that falls over and is restarted).
+  ``overload_crash`` fault: any school server overloaded relative to its own capacity falls
+  over and is restarted).
 - ``uplink_outage`` — the school's uplink was down (an ``uplink_outage`` fault window).
 - ``school_server_outage`` — the school's server was down for another reason (no fault type
   holds a server down for another reason yet; the name is kept for one that will).
@@ -23,11 +25,15 @@ pupil-minute is charged to one cause. The taxonomy (names are stable, used in
 - ``rate_limited`` — the join-rate policy refused the join.
 - ``node_loss`` — the pupil's node was lost (the minutes until the rejoin), or the room could
   not be created because no node was up (every node of the platform lost).
+- ``node_loss_unseen`` — the dispatcher placed the room on a node lost since its last poll
+  (``dispatcher.mode: scalelite_poll``: a lost node gets rooms until it has failed
+  ``failed_polls_offline`` polls), and the creation failed there.
 
 Each failure site reports its cause with the outcome (``OK`` for none): a front end its
 time-out's, or the cause of the hold keeping it down — when several faults hold it down at
 once, the hold that began first (at a tie, the lowest code; ``RequestQueue.cause_at``); the
-dispatcher ``dispatcher`` or, with no node up, ``node_loss``; a node ``conference_capacity``
+dispatcher ``dispatcher`` or, with no node up, ``node_loss`` (on a node it has not yet seen
+lost, ``node_loss_unseen``); a node ``conference_capacity``
 (``node_loss`` if it is down); the join-rate limit ``rate_limited``. The behaviour records
 what it is told and decides no cause itself (it names one only for what it does itself: the
 people it sends out of a lost node's room, ``node_loss``).
@@ -64,7 +70,9 @@ RATE_LIMITED = 7
 NODE_LOSS = 8
 SERVER_CRASH = 9
 UPLINK_OUTAGE = 10
-LOGIN_SERVICE = 11  # + the platform's index
+NODE_UNSEEN = 11  # named "node_loss_unseen" in results
+UPLINK_CONGESTION = 12
+LOGIN_SERVICE = 13  # + the platform's index (stays last)
 
 STATIC_CAUSES = (
     "moderator_late",
@@ -78,6 +86,8 @@ STATIC_CAUSES = (
     "node_loss",
     "school_server_crash",
     "uplink_outage",
+    "node_loss_unseen",
+    "uplink_congestion",
 )
 
 COLUMN = "cause:"

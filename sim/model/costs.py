@@ -130,7 +130,7 @@ def active_policies(scenario: Scenario) -> list[str]:
     """The policies switched on in ``scenario`` (priced by ``costs.policy_eur``)."""
     p = scenario.policies
     on = []
-    if p.stagger.school_number_slots > 1 or p.stagger.offset_min_by_year:
+    if p.stagger.is_on():  # by school number, year offsets or within schools: one price
         on.append("stagger")
     if p.camera.cameras_off_above is not None:
         on.append("camera")

@@ -92,7 +92,8 @@ def school_start_offsets_s(scenario: Scenario, pop: Population) -> np.ndarray:
 
 
 def class_start_offsets_s(scenario: Scenario, pop: Population) -> np.ndarray:
-    """Per class: the school's shift plus the staggering of its year group."""
+    """Per class: the school's shift plus the staggering of its year group and the school's
+    own start slots (by year or class)."""
     off = school_start_offsets_s(scenario, pop)[pop.class_school]
     by_year = scenario.policies.stagger.offset_min_by_year
     if by_year:
@@ -100,7 +101,35 @@ def class_start_offsets_s(scenario: Scenario, pop: Population) -> np.ndarray:
         for y, minutes in by_year.items():
             years[y] = minutes * 60.0
         off = off + years[pop.class_year]
+    if scenario.policies.stagger.staggers_within_schools():
+        off = off + within_school_offsets_s(scenario, pop)
     return off
+
+
+def within_school_offsets_s(scenario: Scenario, pop: Population) -> np.ndarray:
+    """Per class: its start slot within its school × the slot length (seconds).
+
+    ``by: year`` — year y starts in slot (y − 1) mod slots, so a school's year groups spread
+    evenly whatever its first year; ``by: class`` — a school's classes (ordered by year,
+    then parallel class) take the slots in turn, so parallel classes of a year start apart.
+    The rule is fixed, not drawn: it changes no random number."""
+    st = scenario.policies.stagger
+    if st.within_school_by == "year":
+        slot = (pop.class_year.astype(np.int64) - 1) % st.within_school_slots
+    else:
+        slot = class_rank_in_school(pop.class_school) % st.within_school_slots
+    return slot * st.within_school_slot_min * 60.0
+
+
+def class_rank_in_school(class_school: np.ndarray) -> np.ndarray:
+    """Per class: its position among its school's classes (0, 1, …, in class order)."""
+    n = class_school.size
+    order = np.argsort(class_school, kind="stable")
+    sorted_school = class_school[order]
+    first = np.searchsorted(sorted_school, sorted_school, side="left")
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n) - first
+    return rank
 
 
 def period_starts_s(scenario: Scenario) -> np.ndarray:

@@ -5,7 +5,10 @@
 - :class:`ScaleUpController` — emergency scale-up of reserve nodes;
 - :class:`CameraRule` — no camera for pupils joining large rooms;
 - :class:`FirstPupilOpens` — the first to arrive creates the room, nobody waits for the teacher;
-- :class:`Stagger` — staggered start (applied where the demand is drawn, ``sim.model.demand``).
+- :class:`Stagger` — staggered start of whole schools by number, or of year groups by given
+  offsets (applied where the demand is drawn, ``sim.model.demand``);
+- :class:`StaggerWithinSchool` — each school starts its years or classes in slots (IServ's
+  advice, January 2021; also applied where the demand is drawn).
 
 :func:`build` makes the policies a scenario asks for; the behaviour receives the join limiter,
 the camera rule and the first-pupil flag, and the scale-up controllers act on the world.
@@ -142,6 +145,15 @@ class Stagger(Declares):
     effects: ClassVar[frozenset[Effect] | None] = frozenset()
 
 
+class StaggerWithinSchool(Declares):
+    """IServ's advice of 8 Jan 2021 (S104): each school starts its years (or classes) in
+    slots a few minutes apart, so its own server and uplink see the morning rush spread out
+    — staggering whole schools by number cannot do that, it only moves each school's rush
+    (applied where the demand is drawn, ``sim.model.demand.within_school_offsets_s``)."""
+
+    effects: ClassVar[frozenset[Effect] | None] = frozenset()  # moves demand in time only
+
+
 @dataclass
 class PolicySet:
     """The policies one run applies."""
@@ -171,8 +183,11 @@ def build(scenario: Scenario, world: World) -> PolicySet:
     if pol.first_pupil_opens_room:
         out.first_pupil_opens = True
         out.types.append(FirstPupilOpens)
-    if pol.stagger.school_number_slots > 1 or pol.stagger.offset_min_by_year:
+    st = pol.stagger
+    if st.school_number_slots > 1 or st.offset_min_by_year:
         out.types.append(Stagger)
+    if st.staggers_within_schools():
+        out.types.append(StaggerWithinSchool)
     out.scale_ups = [ScaleUpController(world, s) for s in pol.scale_up]
     if out.scale_ups:
         out.types.append(ScaleUpController)

@@ -59,8 +59,34 @@ _FAULT_IDS = {
     "node_degradation": ("S57",),
     "frontend_outage": ("S67",),
     "uplink_outage": ("S70", "S71"),
-    "overload_crash": ("S60", "S70", "S71"),
+    "overload_crash": ("S60", "S70", "S71", "A80", "A81", "A83", "A84"),
 }
+
+
+def _dispatcher(p: Any, dp: Any, tr: Tr, sc: Any) -> Assumption:
+    """How platform ``p``'s dispatcher sees its nodes (its mode, poll, load multiplier)."""
+    dc = p.dispatcher
+    mult = (tr("1 / the node's size; sizes vary by {cv}", cv=", ".join(
+        tr.pct(c.heterogeneity_cv, 0) for c in p.clusters))
+        if dc.load_multiplier == "by_size" else tr("1 for every node"))
+    if dc.policy != "least_meetings":
+        text = tr("Live counts of every node's participants; a lost node is seen at once.")
+    elif dc.mode == "scalelite_poll":
+        text = tr("Scalelite as it ran in January 2021: a new room goes to the server with the "
+                  "fewest meetings × its load multiplier ({mult}) as of its last poll, every "
+                  "{poll}, plus one for each room it placed since; a lost server is taken "
+                  "offline after {k} failed polls, so it gets new rooms for up to {lag}.",
+                  mult=mult, poll=tr.seconds(dc.poll_interval_s, 0),
+                  k=tr.count(dc.failed_polls_offline),
+                  lag=tr.seconds(dc.poll_interval_s * dc.failed_polls_offline, 0))
+    else:
+        text = tr("Live counts: a new room goes to the node with the fewest running meetings × "
+                  "its load multiplier ({mult}); a lost node is seen at once.", mult=mult)
+    return Assumption(
+        tr("Dispatcher of {name}", name=L.platform(p.name, tr, sc)), text,
+        ("S86", "S87", "A72", "A73", "A74"),
+        dp is None or dp.dispatcher != dc,
+    )
 
 
 def assumptions(sc: Any, tr: Tr = EN) -> list[Assumption]:
@@ -104,9 +130,11 @@ def assumptions(sc: Any, tr: Tr = EN) -> list[Assumption]:
         ),
         Assumption(
             tr("School uplinks"),
-            tr("Internet connections of the schools: {mix}; {bg} taken by other traffic.",
-               mix=uplinks, bg=tr.pct(sc.school_servers.uplink_background_share, 0)),
-            ("A25", "A45", "S96", "S97"),
+            tr("Internet connections of the schools: {mix}; {lo}–{hi} of the upload taken "
+               "by other traffic (drawn per school).", mix=uplinks,
+               lo=tr.pct(sc.school_servers.uplink_background_share.min, 0),
+               hi=tr.pct(sc.school_servers.uplink_background_share.max, 0)),
+            ("A25", "A45", "A82", "S96", "S97"),
             _changed(sc, d, "assignment.uplink_mix", "school_servers.uplink_background_share"),
         ),
         Assumption(
@@ -129,7 +157,8 @@ def assumptions(sc: Any, tr: Tr = EN) -> list[Assumption]:
             tr("Years {a}–{b}: {share} of classes hold it as a video conference of {len}",
                a=tt.checkin.min_year, b=tt.checkin.max_year,
                share=tr.pct(tt.checkin.video_share, 0), len=tr.minutes(tt.checkin.duration_min))
-            + ("" if tt.checkin.enabled else tr(" (disabled here)"))
+            + ("" if tt.checkin.enabled else tr(" (off here: a decree of about mid-February "
+                                                "2021, not in force in January)"))
             + ".",
             ("S103", "A28", "A31"),
             _changed(sc, d, "timetable.checkin"),
@@ -225,6 +254,7 @@ def assumptions(sc: Any, tr: Tr = EN) -> list[Assumption]:
                 changed,
             )
         )
+        items.append(_dispatcher(p, dp, tr, sc))
     tiers = "; ".join(
         tr("{tier}: {w} workers, a login takes {s}", tier=L.tier(n, tr), w=tr.count(t.workers),
            s=tr.seconds(t.login_service_s, 1))
@@ -296,6 +326,24 @@ def assumptions(sc: Any, tr: Tr = EN) -> list[Assumption]:
     return items
 
 
+def _stagger_text(st: Any, tr: Tr) -> str:
+    """The staggered start in words: schools by number, year offsets, slots within schools."""
+    parts = []
+    if st.school_number_slots > 1:
+        parts.append(tr("staggered start: schools spread over {n} start slots {m} apart by "
+                        "school number", n=st.school_number_slots, m=tr.minutes(st.slot_min)))
+    if st.offset_min_by_year:
+        parts.append(tr("year groups shifted ") + ", ".join(
+            tr("year {y}: {m}", y=y, m=tr.minutes(m)) for y, m in st.offset_min_by_year.items()))
+    if st.staggers_within_schools():
+        msg = (tr("each school starts its years in {n} slots {m} apart", n=st.within_school_slots,
+                  m=tr.minutes(st.within_school_slot_min)) if st.within_school_by == "year" else
+               tr("each school starts its classes in turn in {n} slots {m} apart",
+                  n=st.within_school_slots, m=tr.minutes(st.within_school_slot_min)))
+        parts.append(msg)
+    return "; ".join(parts) or tr("staggered start: none")
+
+
 def _policy_text(pol: Any, tr: Tr = EN, sc: Any = None) -> str:
     """The policies that differ from the default, in words (generic for unknown ones)."""
     d = type(pol)()
@@ -305,13 +353,7 @@ def _policy_text(pol: Any, tr: Tr = EN, sc: Any = None) -> str:
         if v == dv:
             continue
         if name == "stagger":
-            text = tr("staggered start: schools spread over {n} start slots {m} apart by school "
-                      "number", n=v.school_number_slots, m=tr.minutes(v.slot_min))
-            if v.offset_min_by_year:
-                text += tr("; year groups shifted ") + ", ".join(
-                    tr("year {y}: {m}", y=y, m=tr.minutes(m))
-                    for y, m in v.offset_min_by_year.items()
-                )
+            text = _stagger_text(v, tr)
         elif name == "scale_up":
             text = "; ".join(
                 tr("emergency scale-up of {cluster}: up to {n} reserve nodes in steps of {step} "

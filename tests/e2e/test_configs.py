@@ -23,6 +23,19 @@ def test_the_replays_exist() -> None:
         assert required in names
 
 
+def test_january_configs_have_no_daily_checkin() -> None:
+    """The check-in of years 1–10 came with a decree of about mid-February 2021 (S103): every
+    shipped day of January (the default, the replays, the national Thursday, the variants of
+    the default) runs without it; only a February file has it."""
+    january = [p for p in CONFIGS if not p.name.startswith("2021-02-")]
+    assert len(january) >= 7
+    for path in january:
+        assert not load_scenario(path).timetable.checkin.enabled, path.name
+    february = [p for p in CONFIGS if p.name.startswith("2021-02-")]
+    assert february
+    assert all(load_scenario(p).timetable.checkin.enabled for p in february)
+
+
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
 def test_config_runs(path: Path) -> None:
     load_scenario(path)  # the full-size file validates as shipped

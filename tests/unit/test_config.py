@@ -254,7 +254,8 @@ def test_config_hash_is_stable() -> None:
         "platforms[0].clusters[0].nodes=601",
         "population.seed=2022",
         "day.end=16:00",
-        "timetable.checkin.enabled=false",
+        "timetable.checkin.enabled=true",
+        "policies.stagger.within_school_slots=3",
     ],
 )
 def test_config_hash_changes_with_a_setting(override: str) -> None:
@@ -431,6 +432,13 @@ BAD_CONFIGS: list[tuple[str, Callable[[Path], str | bytes], str, str, str | None
     ("checkin-max-year-below-min-year",
      _mutated(_set("timetable.checkin", {"min_year": 5, "max_year": 3})),
      "timetable.checkin", "max_year must not be below min_year", None),
+    ("within-school-slots-beyond-day",
+     _mutated(_set("policies", {"stagger": {"within_school_slots": 13,
+                                            "within_school_slot_min": 120}})),
+     "policies.stagger.within_school_slots", "a school's last start slot starts at", None),
+    ("within-school-by-unknown",
+     _mutated(_set("policies", {"stagger": {"within_school_by": "form"}})),
+     "policies.stagger.within_school_by", "'year' or 'class'", None),
     ("negative-seed", _mutated(_set("population.seed", -1)), "population.seed",
      "greater than or equal to 0", None),
     ("school-server-tier-missing",

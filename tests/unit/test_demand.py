@@ -52,7 +52,8 @@ def test_meetings_sorted_and_consistent() -> None:
 
 
 def test_no_class_holds_two_meetings_at_once() -> None:
-    _, _, d = _build(("timetable.checkin.video_share=1", "timetable.live_lesson_share=0.5"))
+    _, _, d = _build(("timetable.checkin.enabled=true", "timetable.checkin.video_share=1",
+                      "timetable.live_lesson_share=0.5"))
     order = np.lexsort((d.m_start, d.m_class))
     cls, start, end = d.m_class[order], d.m_start[order], d.m_end[order]
     same = cls[1:] == cls[:-1]
@@ -73,8 +74,8 @@ def test_first_attempts_within_meeting_window() -> None:
 
 
 def test_checkins_only_for_configured_years() -> None:
-    sc, pop, d = _build(("timetable.checkin.min_year=5", "timetable.checkin.max_year=7",
-                         "timetable.checkin.video_share=1"))
+    sc, pop, d = _build(("timetable.checkin.enabled=true", "timetable.checkin.min_year=5",
+                         "timetable.checkin.max_year=7", "timetable.checkin.video_share=1"))
     ci = d.m_kind == KIND_CHECKIN
     years = pop.class_year[d.m_class[ci]]
     assert set(np.unique(years)) == {5, 6, 7}
@@ -84,8 +85,23 @@ def test_checkins_only_for_configured_years() -> None:
     np.testing.assert_allclose(d.m_end[ci] - d.m_start[ci], sc.timetable.checkin.duration_min * 60)
 
 
-def test_default_checkins_years_1_to_10() -> None:
-    _, pop, d = _build()
+def test_default_day_has_no_checkin() -> None:
+    """January 2021: the daily check-in came with a decree of about mid-February."""
+    sc, _, d = _build()
+    assert not sc.timetable.checkin.enabled
+    assert not (d.m_kind == KIND_CHECKIN).any()
+    assert (d.m_kind == KIND_LESSON).sum() > 50
+
+
+def test_february_config_checkins_years_1_to_10() -> None:
+    from sim import load_scenario
+    from tests.conftest import REPO
+
+    sc = load_scenario(REPO / "configs" / "2021-02-february-checkin.yaml",
+                       [f"population.scale={SCALE}"])
+    assert sc.timetable.checkin.enabled
+    pop = build_population(sc)
+    d = build_demand(sc, pop, SeedTree(1))
     ci = d.m_kind == KIND_CHECKIN
     assert ci.any()
     years = pop.class_year[d.m_class[ci]]
@@ -206,20 +222,86 @@ def test_start_offset_by_type_shifts_exactly_that_type() -> None:
 
 
 def test_without_spread_all_bells_ring_together() -> None:
-    sc, _, d = _build(("timetable.school_start_spread_min=0",))
+    sc, _, d = _build(("timetable.school_start_spread_min=0", "timetable.checkin.enabled=true"))
     ci = d.m_kind == KIND_CHECKIN
     assert ci.any()
     assert (d.m_start[ci] == sc.timetable.first_period_start).all()
 
 
 def test_bell_spread_whole_minutes_within_bound() -> None:
-    sc, _, d = _build(("timetable.checkin.video_share=1",))
+    sc, _, d = _build(("timetable.checkin.enabled=true", "timetable.checkin.video_share=1"))
     ci = d.m_kind == KIND_CHECKIN
     off = d.m_start[ci] - sc.timetable.first_period_start
     spread = sc.timetable.school_start_spread_min * 60
     assert (np.abs(off) <= spread).all()
     assert (off % 60 == 0).all()
     assert np.unique(off).size > 3
+
+
+# ---------------------------------------------------------------------- stagger within schools
+
+_BY_YEAR = ("policies.stagger.within_school_slots=3", "policies.stagger.within_school_slot_min=10")
+
+
+def _shifted_by(a: Demand, b: Demand, shift: np.ndarray) -> None:
+    """``b``'s meetings and logins are ``a``'s, each class's moved by ``shift`` (seconds)."""
+    key_a = np.lexsort((a.m_start, a.m_class))
+    key_b = np.lexsort((b.m_start, b.m_class))
+    np.testing.assert_array_equal(a.m_class[key_a], b.m_class[key_b])
+    np.testing.assert_array_equal(a.m_start[key_a] + shift[a.m_class[key_a]], b.m_start[key_b])
+    np.testing.assert_array_equal(np.sort(a.login_pupil), np.sort(b.login_pupil))
+
+
+def test_stagger_by_year_moves_each_year_to_its_slot() -> None:
+    from sim.model.demand import within_school_offsets_s
+
+    sc, pop, flat = _build()
+    sc_y, _, by_year = _build(_BY_YEAR)
+    shift = within_school_offsets_s(sc_y, pop)
+    np.testing.assert_array_equal(shift, ((pop.class_year - 1) % 3) * 600.0)
+    _shifted_by(flat, by_year, shift)
+    # the morning logins follow the class's first bell: the same pupils, later by the shift
+    pupil_class = np.repeat(np.arange(pop.n_classes), pop.class_size)
+    a, b = np.argsort(flat.login_pupil), np.argsort(by_year.login_pupil)
+    t_flat, t_year = flat.login_t[a], by_year.login_t[b]
+    inside = t_flat > sc.day.start  # not clipped at the start of the simulated day
+    assert inside.mean() > 0.9
+    np.testing.assert_allclose((t_year - t_flat)[inside],
+                               shift[pupil_class[flat.login_pupil[a]]][inside])
+    assert np.unique(shift).size == 3
+
+
+def test_stagger_by_class_spreads_parallel_classes() -> None:
+    from sim.model.demand import class_rank_in_school, within_school_offsets_s
+
+    sc, pop, _ = _build((*_BY_YEAR, "policies.stagger.within_school_by=class"))
+    shift = within_school_offsets_s(sc, pop)
+    rank = class_rank_in_school(pop.class_school)
+    np.testing.assert_array_equal(shift, (rank % 3) * 600.0)
+    # a year group with parallel classes starts in more than one slot
+    same = (pop.class_school[1:] == pop.class_school[:-1]) & (
+        pop.class_year[1:] == pop.class_year[:-1])
+    assert same.any()
+    assert (shift[1:][same] != shift[:-1][same]).all()
+
+
+def test_class_rank_in_school() -> None:
+    from sim.model.demand import class_rank_in_school
+
+    np.testing.assert_array_equal(class_rank_in_school(np.array([0, 0, 1, 0, 2, 1])),
+                                  [0, 1, 0, 2, 0, 1])
+
+
+def test_stagger_within_schools_off_changes_nothing() -> None:
+    """One slot (the default) or settings without slots leave the demand and the hash as
+    they were."""
+    sc, _, flat = _build()
+    sc1, _, same = _build(("policies.stagger.within_school_slots=1",
+                           "policies.stagger.within_school_slot_min=30",
+                           "policies.stagger.within_school_by=class"))
+    _shifted_by(flat, same, np.zeros(flat.m_class.max() + 1))
+    assert sc.config_hash() == sc1.config_hash()
+    assert _build(_BY_YEAR)[0].config_hash() != sc.config_hash()
 
 
 # ------------------------------------------------------------------------------ seed tree
@@ -286,7 +368,8 @@ def test_checkin_share_does_not_reshuffle_lessons() -> None:
     from tests.conftest import small_scenario
 
     def lesson_arrivals(share: float) -> np.ndarray:
-        sc = small_scenario(0.01, [f"timetable.checkin.video_share={share}"])
+        sc = small_scenario(0.01, ["timetable.checkin.enabled=true",
+                                   f"timetable.checkin.video_share={share}"])
         d = build_demand(sc, population_for(sc), SeedTree(5))
         # from period 3 on (period-1 lessons of check-in classes legitimately start later)
         lesson = (d.m_kind[d.pm_meeting] == KIND_LESSON) & (d.m_start[d.pm_meeting] >= 9 * 3600)

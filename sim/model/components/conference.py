@@ -115,6 +115,7 @@ class NodePool:
         cluster_of: list[np.ndarray] = []
         stress: list[float] = []
         is_reserve: list[np.ndarray] = []
+        sizes: list[np.ndarray] = []
         reserve = reserve or {}
         for i, c in enumerate(clusters):
             # Node sizes vary (mixed fleets, rented servers): lognormal factor, fixed per cluster.
@@ -130,6 +131,7 @@ class NodePool:
                     f = np.exp(s * rng.standard_normal(count) - s * s / 2)
                 else:
                     f = np.ones(count)
+                sizes.append(f)
                 caps_p.append(
                     np.maximum(1, np.rint(c.node_max_participants * f)).astype(np.int64)
                 )
@@ -148,6 +150,9 @@ class NodePool:
         self.cpu_per_participant = np.concatenate(cost_a)
         self.cpu_per_mbit_s = np.concatenate(cost_c)
         self.cluster_of = np.concatenate(cluster_of)
+        # each node's size factor (1 = the cluster's configured node): the dispatcher's load
+        # multiplier is its inverse (Scalelite's per-server `load_multiplier`)
+        self.size = np.concatenate(sizes)
         self.stress_threshold = np.array(stress)[self.cluster_of]
         n = self.cap_participants.size
         self.n_nodes = n

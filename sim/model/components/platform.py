@@ -46,6 +46,7 @@ class Platform:
         self.pool = NodePool(cfg.clusters, infra_seeds, shared, reserve)
         self.dispatcher = Dispatcher(
             self.pool,
-            cfg.dispatcher.policy,
+            cfg.dispatcher,
             UnitDraws(seeds.rng(f"platform.{cfg.name}.dispatcher"), "uniform"),
+            env,
         )
