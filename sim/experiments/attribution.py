@@ -31,6 +31,20 @@ Each removal is one small function below, registered for the causes it removes:
 at an overloaded school server may, with the server fixed, fail next at the dispatcher: the
 recovered minutes of one cause can exceed or fall short of its direct share, and their sum
 differs from the total lost. ``interaction`` in the result is ``Σ recovered − lost``.
+
+**Additivity** (``additivity`` in the result, :func:`additivity`): the causes are said to act
+nearly independently only when both the sum and every row agree — Σ recovered is within
+±5 % of the total lost (:data:`SUM_TOLERANCE`), and for every cause with a removal its
+direct minutes lie within its recovered 95 % interval widened by 5 % of the total lost
+(:data:`ROW_TOLERANCE`; the widening keeps a cause of a few minutes from failing the check
+by the interval's width alone). A sum that agrees while rows disagree is *offsetting*: one
+removal recovers more than its direct share and another less.
+
+**Bounded intervals**: a recovered-minutes interval is the paired t interval clipped to
+[0, mean lost]: removing a cause
+cannot recover more than was lost, and a recovery below zero — the day worse without the
+cause — is not what the interval is asked about; a mean that noise puts below zero is kept
+as measured (its interval then reads 0 to 0 or 0 to a small number).
 """
 
 from __future__ import annotations
@@ -50,6 +64,11 @@ from sim.model.seeds import replication_seeds
 from sim.runs.stats import paired_difference
 
 Removal = Callable[[Scenario], Scenario]
+SUM_TOLERANCE = 0.05
+"""Σ recovered within ±5 % of the total lost counts as adding up (assumption, A107)."""
+ROW_TOLERANCE = 0.05
+"""A row agrees when its direct minutes lie within its recovered interval widened by this
+share of the total lost (assumption, A107)."""
 
 
 def _without_faults(kind: str) -> Removal:
@@ -194,12 +213,14 @@ def explain(scenario: Scenario, replications: int = 3, seed: int = 1,
             runs = _runs(remove(scenario), seeds, c, executor, step(c))
             without = np.array([r["lost_pupil_minutes"] for r in runs], dtype=float)
             d = paired_difference(without, lost)  # baseline − without, per seed
+            # bounded: nothing below 0, nothing above the loss (the module docstring)
+            lo, hi = (min(max(x, 0.0), max(total, 0.0)) for x in (d.lo, d.hi))
             entry.update(removal=(remove.__doc__ or "").strip(), recovered_mean=d.mean,
-                         recovered_ci95=(d.hi - d.lo) / 2, recovered_lo=d.lo,
-                         recovered_hi=d.hi)
+                         recovered_ci95=(d.hi - d.lo) / 2, recovered_lo=lo,
+                         recovered_hi=hi)
             recovered_sum += d.mean
         out_causes[c] = entry
-    return as_jsonable({
+    res = {
         "lost_pupil_minutes": total,
         "lost_pupil_minutes_replications": lost.tolist(),
         "replications": len(seeds),
@@ -209,7 +230,31 @@ def explain(scenario: Scenario, replications: int = 3, seed: int = 1,
         "causes": out_causes,
         "recovered_sum": recovered_sum,
         "interaction": recovered_sum - total,
-    })
+    }
+    res["additivity"] = additivity(res)
+    return as_jsonable(res)
+
+
+def additivity(att: dict[str, Any]) -> dict[str, Any]:
+    """Whether the causes act nearly independently (see the module docstring): ``verdict``
+    ``independent`` (sum and rows agree), ``offsetting`` (the sum agrees, some row does not),
+    ``overlap`` (Σ recovered above the loss) or ``shortfall`` (below it); ``disagreeing``:
+    the causes whose direct minutes lie outside their widened recovered interval."""
+    total = float(att["lost_pupil_minutes"])
+    rsum = float(att["recovered_sum"])
+    slack = ROW_TOLERANCE * total
+    disagreeing = [
+        name for name, c in att["causes"].items()
+        if c.get("recovered_mean") is not None
+        and not (c["recovered_lo"] - slack <= c["direct"] <= c["recovered_hi"] + slack)]
+    if rsum > (1 + SUM_TOLERANCE) * total:
+        verdict = "overlap"
+    elif rsum < (1 - SUM_TOLERANCE) * total:
+        verdict = "shortfall"
+    else:
+        verdict = "offsetting" if disagreeing else "independent"
+    return {"verdict": verdict, "disagreeing": disagreeing,
+            "sum_tolerance": SUM_TOLERANCE, "row_tolerance": ROW_TOLERANCE}
 
 
 def write_attribution(out_dir: str | Path, attribution: dict[str, Any]) -> Path:

@@ -32,6 +32,12 @@ def test_removing_an_absent_cause_recovers_nothing_and_the_dispatcher_recovers_m
     assert disp["recovered_mean"] >= 0.9 * total
     assert sum(c["direct"] for c in causes.values()) == pytest.approx(total, rel=1e-9)
     assert res["interaction"] == pytest.approx(res["recovered_sum"] - total)
+    # bounded intervals: nothing recovered below 0 or above what was lost
+    for c in causes.values():
+        if c["recovered_mean"] is not None:
+            assert 0.0 <= c["recovered_lo"] <= c["recovered_hi"] <= total
+    assert res["additivity"]["verdict"] in ("independent", "offsetting", "overlap",
+                                            "shortfall")
 
 
 def test_every_registered_removal_gives_a_valid_scenario() -> None:
@@ -61,7 +67,11 @@ def test_cli_writes_attribution_json(tmp_path: Path) -> None:
     assert data["lost_pupil_minutes"] > 0
     for c in data["causes"].values():
         assert {"direct", "recovered_mean", "recovered_ci95"} <= set(c)
-    assert "Recovered, summed" in p.stdout
+    # piped, the table is not cut at 80 columns: every header and row on one line
+    lines = p.stdout.splitlines()
+    assert any("recovered if removed" in x and "95 % interval" in x for x in lines)
+    assert any(x.startswith("Recovered, summed") and x.rstrip().endswith(".") for x in lines)
+    assert (tmp_path / "explain.html").is_file()
 
 
 @pytest.mark.parametrize("args", [("--replications", "1"), ("--set", "population.scale=-1"),
