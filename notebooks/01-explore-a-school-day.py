@@ -23,14 +23,19 @@
 # capacity and stagger the start of school, and compare.
 #
 # **Size.** The parameter cell below sets `SCALE`, the share of the state's schools simulated.
-# The test suite runs this notebook at `SCALE = 0.02` (about 60 schools, a second per run);
-# set `SCALE = 1.0` for the whole state (≈2,900 schools, a few minutes per run). Conference
+# The test suite runs this notebook at `SCALE = 0.02` (about 60 schools, about half a second
+# of computing per run); set `SCALE = 1.0` for the whole state (≈2,900 schools, about half a
+# minute per run; run times: benchmarks/README.md). Conference
 # nodes and front-end workers are scaled with the population, so a small run is stressed as
-# the full state would be.
+# the full state would be. Every case runs `REPLICATIONS` independent replications, so that
+# each figure comes with its 95 % interval and a difference can be told from chance.
+#
+# Everything here comes through the front door, `import sim` (README): no module behind it.
 
 # %% tags=["parameters"]
 SCALE = 0.02  # share of Lower Saxony's schools; 1.0 = the whole state
 SEED = 1
+REPLICATIONS = 3  # per case, on the same seeds in every case (common random numbers)
 CONFIG = "lower-saxony-scenario-c.yaml"  # a shipped scenario (sim.config_path) or a file path
 NODE_SHARE = 0.5  # the "less capacity" case: this share of today's conference nodes
 STAGGER_SLOTS = 3  # the "staggered start" case: schools spread over this many start slots
@@ -40,44 +45,39 @@ SLOT_MIN = 15  # minutes between start slots
 from pathlib import Path
 
 import ipywidgets as widgets
-import pandas as pd
 import plotly.graph_objects as go
 from IPython.display import display
 
-from sim import config_path, load_scenario, simulate
-from sim.model.scale import scaled
-from sim.report import figures, render_comparison, write_report
-from sim.report.layout import fmt_kpi, kpi_label
-from sim.runs.io import write_text
+import sim
 
 # the shipped scenarios are found through the installed package, wherever this notebook is
-SCENARIO = Path(CONFIG) if Path(CONFIG).is_file() else config_path(CONFIG)
+SCENARIO = Path(CONFIG) if Path(CONFIG).is_file() else sim.config_path(CONFIG)
 OUT = Path.cwd() / "out" / "notebooks"
 
 
 def scenario(overrides=(), node_share=1.0):
-    """The scenario at population SCALE: a faithful miniature (``sim.model.scale`` builds SCALE of
+    """The scenario at population SCALE: a faithful miniature (``sim.scaled`` builds SCALE of
     every central capacity), with ``node_share`` of every cluster's nodes."""
-    base = load_scenario(SCENARIO, list(overrides))
+    base = sim.load_scenario(SCENARIO, list(overrides))
     nodes = [f"platforms[{i}].clusters[{j}].nodes={max(1, round(c.nodes * node_share))}"
              for i, p in enumerate(base.platforms) for j, c in enumerate(p.clusters)
              if node_share != 1.0]
-    return scaled(load_scenario(SCENARIO, [*overrides, *nodes]), SCALE)
+    return sim.scaled(sim.load_scenario(SCENARIO, [*overrides, *nodes]), SCALE)
 
 
-def kpi_frame(results: dict) -> pd.DataFrame:
-    """KPIs of several runs side by side, formatted for reading."""
-    rows = {name: {kpi_label(k): fmt_kpi(k, v) for k, v in r.summary["kpis"].items()}
-            for name, r in results.items()}
-    return pd.DataFrame(rows)
+def run(sc):
+    """REPLICATIONS replications of ``sc`` on the notebook's seeds."""
+    return sim.simulate(sc, seed=SEED, replications=REPLICATIONS)
 
 
 # %% [markdown]
 # ## The default day
+#
+# Each figure is the mean over the replications with its 95 % interval in brackets.
 
 # %%
-default = simulate(scenario(), seed=SEED)
-kpi_frame({"default day": default})
+default = run(scenario())
+sim.kpi_table({"default day": default})
 
 # %% [markdown]
 # ## The peak
@@ -86,20 +86,20 @@ kpi_frame({"default day": default})
 # and per cluster. The peak comes with the first period.
 
 # %%
-ts = default.timeseries
-total = figures.series(ts, "total", "participants").set_index("t")["value"]
-cap = figures.series(ts, "total", "capacity_participants").set_index("t")["value"]
+ts = default.timeseries  # per minute: the mean over the replications and its 95 % band
+total = sim.figures.series(ts, "total", "participants").set_index("t")["value"]
+cap = sim.figures.series(ts, "total", "capacity_participants").set_index("t")["value"]
 t_peak = total.idxmax()
 print(f"Peak at {int(t_peak // 3600):02d}:{int(t_peak % 3600 // 60):02d}: {total.max():,.0f} "
       f"participants, {total.max() / cap.loc[t_peak]:.0%} of the conference capacity.")
-figures.capacity_timeline(ts, default.scenario).show()
+default.plot().show()
 
 # %% [markdown]
 # Failed joins per minute and the pupils still trying: on an ordinary day the failures come
 # from outdated local servers that crash under the morning login rush (the orange bars).
 
 # %%
-figures.retry_wave(ts).show()
+default.plot("retries").show()
 
 # %% [markdown]
 # ## What if: less capacity, staggered start
@@ -110,10 +110,17 @@ figures.retry_wave(ts).show()
 
 
 # %%
+_runs = {}
+
+
 def what_if(node_share=1.0, stagger_slots=1, slot_min=SLOT_MIN):
-    overrides = [f"policies.stagger.school_number_slots={stagger_slots}",
-                 f"policies.stagger.slot_min={slot_min}"]
-    return simulate(scenario(overrides, node_share=node_share), seed=SEED)
+    """The case's replications (each case is run once, then reused)."""
+    key = (node_share, stagger_slots, slot_min)
+    if key not in _runs:
+        overrides = [f"policies.stagger.school_number_slots={stagger_slots}",
+                     f"policies.stagger.slot_min={slot_min}"]
+        _runs[key] = run(scenario(overrides, node_share=node_share))
+    return _runs[key]
 
 
 variants = {
@@ -122,19 +129,43 @@ variants = {
     f"{NODE_SHARE:.0%} of the nodes, {STAGGER_SLOTS} start slots": what_if(
         NODE_SHARE, STAGGER_SLOTS),
 }
-kpi_frame(variants)
+sim.kpi_table(variants)
 
 # %% [markdown]
-# The same seed is used for every variant (common random numbers), so differences come from
-# the change, not from chance. Participants over the morning:
+# ## Change or chance?
+#
+# Every case ran on the same seeds (common random numbers), so replication *i* of each case
+# met the same pupils and the same random events, and the cases can be compared pair by
+# pair: `sim.compare` gives the mean difference B − A over the pairs with its 95 % interval.
+# Only where that interval excludes zero is the difference unlikely to be chance; with
+# `REPLICATIONS = 3` many are not, and more replications (or `dlsim replications`) tell.
+
+# %%
+KEY = ["join_success_rate", "lost_pupil_minutes", "p95_time_to_join_s", "gave_up"]
+
+
+def change_or_chance(a, b):
+    d = sim.compare(a, b).set_index("kpi").loc[KEY, ["a", "b", "diff", "lo", "hi", "p_value"]]
+    d["verdict"] = [("change" if lo > 0 or hi < 0 else "could be chance")
+                    for lo, hi in zip(d["lo"], d["hi"], strict=True)]
+    return d
+
+
+names = list(variants)
+for a, b in ((names[0], names[1]), (names[1], names[2])):
+    print(f"{b}  −  {a}")
+    display(change_or_chance(variants[a], variants[b]).round(4))
+
+# %% [markdown]
+# Participants over the day (means over the replications):
 
 # %%
 fig = go.Figure()
 for name, r in variants.items():
-    s = figures.series(r.timeseries, "total", "participants")
-    fig.add_trace(go.Scatter(x=figures.hhmm(s["t"]), y=s["value"], name=name))
-    c = figures.series(r.timeseries, "total", "capacity_participants")
-    fig.add_trace(go.Scatter(x=figures.hhmm(c["t"]), y=c["value"], name=f"capacity: {name}",
+    s = sim.figures.series(r.timeseries, "total", "participants")
+    fig.add_trace(go.Scatter(x=sim.figures.hhmm(s["t"]), y=s["value"], name=name))
+    c = sim.figures.series(r.timeseries, "total", "capacity_participants")
+    fig.add_trace(go.Scatter(x=sim.figures.hhmm(c["t"]), y=c["value"], name=f"capacity: {name}",
                              line={"dash": "dash", "width": 1}))
 fig.update_layout(title="Concurrent participants", xaxis={"tickformat": "%H:%M"}, height=420)
 fig.show()
@@ -142,15 +173,17 @@ fig.show()
 # %% [markdown]
 # ## Try it yourself
 #
-# Move the sliders and press *Run Interact* (each run takes about a second at `SCALE = 0.02`).
-# The cell below also runs once without the sliders, so that it is tested.
+# Move the sliders and press *Run Interact* (each choice runs `REPLICATIONS` replications,
+# seconds at `SCALE = 0.02`). The cell below also runs once without the sliders, so that it
+# is tested.
 
 
 # %%
 def explore(node_share=NODE_SHARE, stagger_slots=STAGGER_SLOTS, slot_min=SLOT_MIN):
     r = what_if(node_share, stagger_slots, slot_min)
-    display(kpi_frame({"default day": default, "your choice": r}))
-    figures.retry_wave(r.timeseries).show()
+    display(sim.kpi_table({"default day": default, "your choice": r}))
+    display(change_or_chance(default, r).round(4))
+    r.plot("retries").show()
     return r
 
 
@@ -169,9 +202,7 @@ _ = widgets.interact_manual(
 # capacity (self-contained HTML files: they open offline and can be sent on).
 
 # %%
-names = list(variants)
-p1 = write_report(default, OUT / "01-default-day.html")
-p2 = write_text(OUT / "01-staggering-vs-less-capacity.html",
-                render_comparison(variants[names[1]], variants[names[2]],
-                                  labels=(names[1], names[2])))
+p1 = default.report(OUT / "01-default-day.html")
+p2 = sim.compare_report(variants[names[1]], variants[names[2]],
+                        OUT / "01-staggering-vs-less-capacity.html", labels=(names[1], names[2]))
 print(p1, p2, sep="\n")

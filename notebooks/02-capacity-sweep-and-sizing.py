@@ -34,8 +34,9 @@
 #
 # **Size.** `SCALE` sets the share of the state's schools (the tests use 0.02 and 3
 # replications; for a decision use `SCALE = 1.0` and 5–10 replications, or `dlsim sweep` on
-# a cluster). Nodes and front-end workers are scaled with the population; the node counts in
-# the sweep are *at this scale* and are converted back to the whole state at the end.
+# a cluster). Nodes and front-end workers are scaled with the population. Every node count
+# here is the **whole state's** (what `sim.sweep` takes and `sim.size` answers in); at a small
+# `SCALE` the miniature runs `SCALE` of them, so only counts whose miniatures differ are swept.
 
 # %% tags=["parameters"]
 SCALE = 0.02  # share of Lower Saxony's schools; 1.0 = the whole state
@@ -49,118 +50,95 @@ DAY_END = "10:30"  # the morning peak is what needs sizing; "15:30" simulates th
 TARGET = (("degraded_share", "<=", 0.01), ("p95_time_to_join_s", "<=", 120.0))
 
 # %%
-import math
 from pathlib import Path
 
 import pandas as pd
+import plotly.express as px
 
-from sim import config_path, load_scenario, simulate
-from sim.model.scale import scale_count, scaled
-from sim.report import (
-    SweepData,
-    kpi_vs_param,
-    point_stats,
-    render_sweep,
-    sizing_answer,
-    target_text,
-)
-from sim.runs.io import write_parquet, write_text
+import sim
 
 # the shipped scenarios are found through the installed package, wherever this notebook is
-SCENARIO = Path(CONFIG) if Path(CONFIG).is_file() else config_path(CONFIG)
+SCENARIO = Path(CONFIG) if Path(CONFIG).is_file() else sim.config_path(CONFIG)
 OUT = Path.cwd() / "out" / "notebooks" / "02-sweep"
-base = load_scenario(SCENARIO)
+base = sim.load_scenario(SCENARIO)
 ISERV = next(i for i, p in enumerate(base.platforms) if p.name == "iserv")
 FULL_NODES = base.platforms[ISERV].clusters[0].nodes
-PARTICIPANTS_PER_NODE = base.platforms[ISERV].clusters[0].node_max_participants
-ISERV_NODES = f"platforms[iserv].clusters[{base.platforms[ISERV].clusters[0].name}].nodes"
-NODES_PARAM = f"param:{ISERV_NODES}"  # config paths by name, as the report prints them
-SLOTS_PARAM = "param:policies.stagger.school_number_slots"
-
-
-def at_scale(overrides=()):
-    """The scenario at population SCALE, a faithful miniature (``sim.model.scale`` builds SCALE of
-    every central capacity); node counts in ``overrides`` are the whole state's."""
-    return scaled(load_scenario(SCENARIO, [f"day.end={DAY_END}", *overrides]), SCALE)
-
+NODES = f"platforms[iserv].clusters[{base.platforms[ISERV].clusters[0].name}].nodes"
+SLOTS = "policies.stagger.school_number_slots"
+small = sim.scaled(sim.load_scenario(SCENARIO, [f"day.end={DAY_END}",
+                                                f"policies.stagger.slot_min={SLOT_MIN}"]), SCALE)
 
 # %% [markdown]
 # ## The sweep
 #
-# One row per (point, replication), in the same long format `dlsim sweep` writes
-# (`results.parquet`: parameter columns `param:<config path>`, one column per KPI), so the
-# same report functions read both.
+# `sim.sweep` runs every point × replication (the same seeds at every point: common random
+# numbers) and returns one row per point × replication × KPI. With `out=` it keeps the runs in
+# the same directory `dlsim sweep` writes (`results.parquet`, resumable).
 
 # %%
 # whole-state node counts whose miniatures differ (SCALE of them is what is simulated)
 node_counts = sorted({round(max(1, round(FULL_NODES * SCALE * s)) / SCALE) for s in NODE_SHARES})
-rows = []
-for nodes in node_counts:
-    for slots in STAGGER_SLOTS:
-        sc = at_scale([f"{ISERV_NODES}={nodes}",
-                       f"policies.stagger.school_number_slots={slots}",
-                       f"policies.stagger.slot_min={SLOT_MIN}"])
-        res = simulate(sc, seed=SEED, replications=REPLICATIONS)
-        for rep, run in enumerate(res.runs):
-            iserv_peak = run.extra.get("peak_participants_per_platform", {}).get("iserv")
-            rows.append({NODES_PARAM: nodes, SLOTS_PARAM: slots, "replication": rep,
-                         "seed": run.seed, **run.kpis, "iserv_peak_participants": iserv_peak})
-results = pd.DataFrame(rows)
-write_parquet(OUT / "results.parquet", results)
-print(f"{len(results)} runs at {len(node_counts) * len(STAGGER_SLOTS)} points")
+runs = sim.sweep(small, {NODES: node_counts, SLOTS: STAGGER_SLOTS}, replications=REPLICATIONS,
+                 seed=SEED, out=OUT, force=True)
+print(f"{runs['point'].nunique()} points × {REPLICATIONS} replications; whole-state IServ "
+      f"nodes {node_counts} (today {FULL_NODES})")
 
 # %% [markdown]
-# ## KPIs vs nodes, with 95 % confidence bands
+# ## KPIs vs nodes, with 95 % confidence intervals
 #
-# One line per staggering option; the dotted red lines are the service target.
+# `sim.summarise` gives each point's mean and 95 % interval per KPI; one line per staggering
+# option, the dotted line is the target.
 
 # %%
-sweep = SweepData(results, name="IServ nodes × staggered start",
-                  description=f"Population scale {SCALE}, {REPLICATIONS} replications per point.")
-stats = point_stats(sweep)
-kpi_vs_param(stats, NODES_PARAM, target=TARGET).show()
+stats = sim.summarise(runs)
+for kpi, _op, threshold in TARGET:
+    d = stats[stats["kpi"] == kpi].assign(**{SLOTS: lambda f: f[SLOTS].astype(str)})
+    fig = px.line(d, x=NODES, y="mean", color=SLOTS, markers=True,
+                  error_y=d["hi"] - d["mean"], error_y_minus=d["mean"] - d["lo"],
+                  labels={NODES: "IServ nodes (whole state)", "mean": kpi, SLOTS: "start slots"},
+                  title=f"{kpi} (mean and 95 % interval, {REPLICATIONS} replications)")
+    fig.add_hline(y=threshold, line_dash="dot", line_color="red")
+    fig.show()
 
 # %%
-cols = [NODES_PARAM, SLOTS_PARAM, "n", "degraded_share", "degraded_share:ci95",
-        "p95_time_to_join_s", "p95_time_to_join_s:ci95", "join_success_rate"]
-stats[cols].round(4)
+wide = stats.pivot_table(index=[NODES, SLOTS], columns="kpi", values=["mean", "lo", "hi"])
+wide.loc[:, (slice(None), [k for k, _, _ in TARGET] + ["join_success_rate"])].round(4)
 
 # %% [markdown]
 # ## The sizing answer
 #
-# The smallest node count whose conservative 95 % bound meets `TARGET` (every larger swept
-# count meeting it too), per staggering option, and what it means for the whole state. Beside
-# it a plain lower bound: the peak number of IServ participants divided by the participants a
-# node takes — no configuration below it can work, whatever the dispatcher does.
+# The smallest whole-state node count whose conservative 95 % bound meets every part of
+# `TARGET` (the upper end of the interval for a "≤" target, the lower for "≥"), every larger
+# swept count meeting it too, per staggering option. `sim.size(small, NODES, target)` searches
+# the same answer one target at a time, with the Erlang-B bound beside it.
+
 
 # %%
-# The IServ peak hardly depends on the node count (load refuses no one; only the participant
-# limit per node does); the largest peak over the sweep gives the bound.
-peak = results.groupby(SLOTS_PARAM)["iserv_peak_participants"].max()
+def meets(row_stats):
+    by = row_stats.set_index("kpi")
+    return all(by.loc[k, "hi"] <= t if op == "<=" else by.loc[k, "lo"] >= t
+               for k, op, t in TARGET)
+
+
 answer = []
-print("Target:", target_text(TARGET))
-for (label, nodes, _), slots in zip(sizing_answer(stats, NODES_PARAM, TARGET),
-                                    sorted(STAGGER_SLOTS), strict=True):
-    lower = math.ceil(peak[slots] / PARTICIPANTS_PER_NODE)
-    answer.append({
-        "option": label,
-        "≈ nodes for the whole state": nodes,
-        "simulated at this scale": None if nodes is None else scale_count(nodes, SCALE),
-        "lower bound (this scale)": lower,
-        "today's nodes (whole state)": FULL_NODES,
-    })
+for slots, g in stats.groupby(SLOTS):
+    ok = g.groupby(NODES).apply(meets, include_groups=False).sort_index()
+    enough = [n for n in ok.index if ok.loc[n:].all()]
+    answer.append({"start slots": slots,
+                   "IServ nodes for the whole state": enough[0] if enough else "not reached",
+                   f"simulated at scale {SCALE:g}": round(enough[0] * SCALE) if enough else None,
+                   "today's nodes (whole state)": FULL_NODES})
 pd.DataFrame(answer)
 
 # %% [markdown]
-# At small scale the node counts are small integers, so the answer moves in coarse steps;
-# the full-size run gives the figure to plan with. The report below has every point and the
-# same charts; it is one self-contained HTML file. For bigger grids use the command line,
-# which runs in parallel (Dask) and resumes: `dlsim sweep SWEEP.yaml --out DIR --workers 8`
-# then `dlsim report DIR` (e.g. `configs/sweeps/nodes-x-stagger.yaml`).
+# At small scale the node counts move in coarse steps (one miniature node is `1 / SCALE`
+# of the state's); the full-size run gives the figure to plan with. The report below has
+# every point and the same charts; it is one self-contained HTML file. For bigger grids use
+# the command line, which runs in parallel (Dask) and resumes: `dlsim sweep SWEEP.yaml --out
+# DIR --workers 8` then `dlsim report DIR` (e.g. `configs/sweeps/nodes-x-stagger.yaml`).
 
 # %%
-path = write_text(OUT / "report.html", render_sweep(sweep, target=TARGET))
-print(path)
+print(sim.report_directory(OUT))
 
 # %% [markdown]
 # ## The what-if page for the planning meeting
@@ -175,14 +153,12 @@ print(path)
 # %%
 import yaml
 
-from sim.decide.whatif import load_grid, run_whatif
-
 WHATIF = OUT / "whatif"
 grid_file = OUT / "whatif-grid.yaml"
 OUT.mkdir(parents=True, exist_ok=True)
 grid_file.write_text(yaml.safe_dump({
     "name": "notebook what-if (2 × 2, scale 0.01)",
-    "base": str(config_path("whatif/scenario-c-dispatcher-fault.yaml")),
+    "base": str(sim.config_path("whatif/scenario-c-dispatcher-fault.yaml")),
     "overrides": ["population.scale=0.01", f"day.end={DAY_END}",
                   "policies.stagger.school_number_slots=3"],
     # whole-state node counts (a faithful miniature: 1 and 3 nodes are simulated)
@@ -197,5 +173,5 @@ grid_file.write_text(yaml.safe_dump({
 }, sort_keys=False), encoding="utf-8")
 # the notebook's own scratch folder: the same grid resumes at once, a changed grid or model
 # (another config hash) replaces it instead of refusing
-outcome, page = run_whatif(load_grid(grid_file), WHATIF, force=True)
+page = sim.whatif(grid_file, WHATIF, force=True)
 print(f"{page} ({page.stat().st_size / 1e6:.1f} MB): open it in any browser, offline")

@@ -30,8 +30,9 @@
 # are `configs/2021-01-1*.yaml`; where one is missing, the day is built from the default
 # scenario with the same faults via overrides.
 #
-# **Size.** `SCALE = 0.02` in the tests (a few seconds per day); `SCALE = 1.0` for the whole
-# state. Capacities are scaled with the population.
+# **Size.** `SCALE = 0.02` in the tests (about half a second of computing per day);
+# `SCALE = 1.0` for the whole state (about half a minute per day; run times:
+# benchmarks/README.md). Capacities are scaled with the population.
 
 # %% tags=["parameters"]
 SCALE = 0.02  # share of Lower Saxony's schools; 1.0 = the whole state
@@ -44,11 +45,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from sim import config_dir, config_path, load_scenario, simulate
-from sim.model.scale import scaled
-from sim.report import figures, render_comparison, write_report
-from sim.report.layout import fmt_kpi, kpi_label
-from sim.runs.io import write_text
+import sim
 
 OUT = Path.cwd() / "out" / "notebooks"
 
@@ -56,7 +53,7 @@ OUT = Path.cwd() / "out" / "notebooks"
 def at_scale(config, overrides=()):
     """``config`` at population SCALE: a faithful miniature (``sim.model.scale`` builds SCALE of
     every central capacity: nodes, reserve nodes, front-end workers, the external block)."""
-    return scaled(load_scenario(config, list(overrides)), SCALE)
+    return sim.scaled(sim.load_scenario(config, list(overrides)), SCALE)
 
 
 # Where a replay scenario file is missing: the same day from the default scenario + overrides.
@@ -75,10 +72,10 @@ PATTERN = {"Mon 11 Jan": "2021-01-11-*.yaml", "Tue 12 Jan": "2021-01-12-*.yaml",
 
 def day_scenario(day):
     # the shipped replays, found through the installed package wherever this notebook is
-    found = sorted(config_dir().glob(PATTERN[day]))
+    found = sorted(sim.config_dir().glob(PATTERN[day]))
     if found:
         return at_scale(found[0]), found[0].name
-    return at_scale(config_path(DEFAULT_CONFIG), FALLBACK[day]), "default + overrides"
+    return at_scale(sim.config_path(DEFAULT_CONFIG), FALLBACK[day]), "default + overrides"
 
 
 # %%
@@ -86,15 +83,14 @@ days, how = {}, {}
 for day in PATTERN:
     sc, how[day] = day_scenario(day)
     if sc is not None:
-        days[day] = simulate(sc, seed=SEED)
+        days[day] = sim.simulate(sc, seed=SEED)
 pd.DataFrame({"scenario": {d: r.scenario.name for d, r in days.items()}, "from": how})
 
 # %% [markdown]
 # ## The three days side by side
 
 # %%
-pd.DataFrame({d: {kpi_label(k): fmt_kpi(k, v) for k, v in r.summary["kpis"].items()}
-              for d, r in days.items()})
+sim.kpi_table(days)
 
 # %% [markdown]
 # ## Monday: the dispatcher failure and the retry wave
@@ -106,9 +102,8 @@ pd.DataFrame({d: {kpi_label(k): fmt_kpi(k, v) for k, v in r.summary["kpis"].item
 # %%
 if "Mon 11 Jan" in days:
     mon = days["Mon 11 Jan"]
-    windows = figures.fault_windows(mon.scenario)
-    figures.retry_wave(mon.timeseries, windows).show()
-    figures.capacity_timeline(mon.timeseries, mon.scenario, windows).show()
+    mon.plot("retries").show()  # the fault's window shaded
+    mon.plot().show()
 else:
     display(Markdown("_Monday needs the faults feature (see above)._"))
 
@@ -117,9 +112,7 @@ else:
 
 # %%
 if "Tue 12 Jan" in days:
-    tue = days["Tue 12 Jan"]
-    windows = figures.fault_windows(tue.scenario)
-    figures.capacity_timeline(tue.timeseries, tue.scenario, windows).show()
+    days["Tue 12 Jan"].plot().show()
 else:
     display(Markdown("_Tuesday needs the faults feature (see above)._"))
 
@@ -140,8 +133,9 @@ def iserv_figures(r):
     pupils = float(schools.loc[schools["platform"] == "iserv", "pupils"].sum())
     joins = det.get("joins_per_platform", {}).get("iserv", det.get("rooms_opened", 0))
     hours = det.get("conference_hours_per_platform", {}).get("iserv", det["conference_hours"])
-    part = figures.series(ts, "cluster:iserv-bbb", "participants").set_index("t")["value"]
-    cap = figures.series(ts, "cluster:iserv-bbb", "capacity_participants").set_index("t")["value"]
+    series = sim.figures.series
+    part = series(ts, "cluster:iserv-bbb", "participants").set_index("t")["value"]
+    cap = series(ts, "cluster:iserv-bbb", "capacity_participants").set_index("t")["value"]
     return {
         "joins_per_pupil": joins / pupils,
         "hours_per_pupil": hours / pupils,
@@ -149,7 +143,7 @@ def iserv_figures(r):
         "peak_share": part.max() / pupils,
         "util_at_peak": part.max() / cap.loc[part.idxmax()],
         "affected": r.summary["kpis"]["affected_schools_share"],
-        "morning_joins": figures.series(ts, "platform:iserv", "joins_succeeded")
+        "morning_joins": series(ts, "platform:iserv", "joins_succeeded")
         .query("8 * 3600 <= t < 12 * 3600")["value"].sum(),
         "hours": hours,
     }
@@ -186,9 +180,9 @@ pd.DataFrame(rows, columns=["figure", "reported", "model", "source"])
 # ## Reports to forward
 
 # %%
-paths = [write_report(r, OUT / f"03-{d.replace(' ', '-').lower()}.html") for d, r in days.items()]
+paths = [r.report(OUT / f"03-{d.replace(' ', '-').lower()}.html") for d, r in days.items()]
 if "Mon 11 Jan" in days:
-    paths.append(write_text(OUT / "03-monday-vs-wednesday.html",
-                            render_comparison(days["Wed 13 Jan"], days["Mon 11 Jan"],
-                                              labels=("Wed 13 Jan", "Mon 11 Jan"))))
+    paths.append(sim.compare_report(days["Wed 13 Jan"], days["Mon 11 Jan"],
+                                    OUT / "03-monday-vs-wednesday.html",
+                                    labels=("Wed 13 Jan", "Mon 11 Jan")))
 print(*paths, sep="\n")

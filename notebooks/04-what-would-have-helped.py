@@ -37,8 +37,9 @@
 # **Size.** `SCALE = 0.02` (about 60 schools) is what the test suite runs: every number below
 # is then a *miniature's* and moves with the handful of schools drawn. For figures to quote set
 # `SCALE = 1.0`, `CONFIRM_SCALE = 1.0` and `WORKERS = 2` (or more) in the parameter cell: the
-# answer is then confirmed for the whole state (≈ 50 runs of ≈ 3 min each at scale 1,
-# docs/scale.md: over an hour on 2 workers).
+# answer is then confirmed for the whole state (≈ 50 runs of the Monday replay at scale 1,
+# each several times the default day's half minute — its retry wave is most of the work;
+# docs/scale.md measured ≈ 3 min a run: over an hour on 2 workers).
 
 # %% tags=["parameters"]
 SCALE = 0.02  # share of Lower Saxony's schools; 1.0 = the whole state
@@ -57,19 +58,9 @@ from pathlib import Path
 
 import pandas as pd
 import plotly.express as px
-from IPython.display import HTML, Markdown, display
+from IPython.display import Markdown, display
 
 import sim
-from sim.decide.levers import load_levers, move_regions
-from sim.experiments.attribution import write_attribution
-from sim.experiments.executors import make_executor
-from sim.model.costs import central_moves
-from sim.model.scale import describe, full_state_count, scale_report, scaled
-from sim.report import figures, report_directory
-from sim.report.briefing import briefing, causes_table
-from sim.report.labels import cause
-from sim.report.layout import fmt_kpi, kpi_label
-from sim.runs.stats import kpi_interval
 
 # shipped files are found through the installed package, wherever this notebook is
 SCENARIO = Path(CONFIG) if Path(CONFIG).is_file() else sim.config_path(CONFIG)
@@ -77,8 +68,19 @@ LEVERS_FILE = Path(LEVERS) if Path(LEVERS).is_file() else sim.config_path(LEVERS
 OUT = Path.cwd() / "out" / "notebooks"
 RUN_DIR, OPT_DIR = OUT / "04-monday", OUT / "04-optimise"
 
-monday = scaled(sim.load_scenario(SCENARIO), SCALE)
-print(monday.name, "—", describe(monday))
+monday = sim.scaled(sim.load_scenario(SCENARIO), SCALE)
+print(monday.name, "—", sim.describe(monday))
+
+
+def mean(values):
+    """The mean over replications (NaN where a KPI is undefined in one)."""
+    return pd.Series(values, dtype=float).mean()
+
+
+def fmt(kpi, v):
+    """A KPI value for a sentence: shares as percentages."""
+    share = kpi.endswith(("_rate", "_share", "_probability", "_utilisation"))
+    return f"{v:.1%}" if share else f"{v:,.4g}"
 
 # %% [markdown]
 # ## 1 · What failed
@@ -86,8 +88,8 @@ print(monday.name, "—", describe(monday))
 # The replay as configured: the dispatcher fails every IServ room creation and join from
 # 07:50; a third of the capacity to place rooms returns at 12:00, 13:00 and 14:00. Pupils and
 # teachers retry after back-offs until their patience runs out (A37); some of those who gave up
-# try again later (A48). The verdict and the key figures, with 95 % intervals over the
-# replications:
+# try again later (A48). The key figures, with 95 % intervals over the replications (the
+# report written in section 2 leads with the verdict):
 
 # %%
 b = monday.behaviour
@@ -95,21 +97,16 @@ print(f"Pupils give up after {b.patience_s / 60:.0f} min of trying; "
       f"{b.give_up_return_share:.0%} of them try again {b.give_up_return_after_s / 60:.0f} min "
       "later.")
 mon = sim.simulate(monday, seed=SEED, replications=REPLICATIONS)
-iv = mon.kpi_intervals()
-display(HTML(briefing(mon.kpis, mon.summary["details"], iv, scenario=monday)))
-display(pd.DataFrame.from_dict(
-    {kpi_label(k): {"mean": fmt_kpi(k, mon.kpis[k]),
-                    "95 % interval": f"{fmt_kpi(k, iv[k].lo)} – {fmt_kpi(k, iv[k].hi)}"}
-     for k in ("join_success_rate", "p95_time_to_join_s", "lost_pupil_minutes", "gave_up",
-               "affected_schools_share")}, orient="index"))
+display(sim.kpi_table({"Monday (mean, 95 % interval)": mon},
+                      kpis=["join_success_rate", "p95_time_to_join_s", "lost_pupil_minutes",
+                            "gave_up", "affected_schools_share"]))
 
 # %% [markdown]
 # The shaded window is the fault. While the dispatcher refuses every join, attempts pile up as
 # retries; when the repair comes, those still trying arrive at once.
 
 # %%
-windows = figures.fault_windows(monday)
-figures.retry_wave(mon.timeseries, windows).show()
+mon.plot("retries").show()
 
 # %% [markdown]
 # ## 2 · Why: who lost the minutes, and what removing each cause recovers
@@ -122,29 +119,28 @@ figures.retry_wave(mon.timeseries, windows).show()
 # overloaded school server.
 
 # %%
-with make_executor(workers=WORKERS) as ex:
+with sim.make_executor(workers=WORKERS) as ex:
     attribution = sim.explain(monday, replications=REPLICATIONS, seed=SEED, executor=ex)
-display(HTML(causes_table(mon.summary["details"], attribution=attribution, scenario=monday)))
+causes = sim.explain_table(attribution, scenario=monday)
+causes.style.format({"direct": "{:,.0f}", "direct_share": "{:.0%}", "recovered": "{:,.0f}",
+                     "recovered_lo": "{:,.0f}", "recovered_hi": "{:,.0f}"}, na_rep="–")
 
 # %%
 lost = attribution["lost_pupil_minutes"]
-recovered = sorted(((c, e) for c, e in attribution["causes"].items()
-                    if e["recovered_mean"] is not None), key=lambda ce: -ce[1]["recovered_mean"])
-lines = [f"- removing **{cause(c, scenario=monday)}** would have recovered "
-         f"**{e['recovered_mean'] / lost:.0%}** of the lost minutes "
+recovered = causes.dropna(subset=["recovered"]).sort_values("recovered", ascending=False)
+lines = [f"- removing **{c}** would have recovered "
+         f"**{e['recovered'] / lost:.0%}** of the lost minutes "
          f"(95 %: {e['recovered_lo'] / lost:.0%} to {e['recovered_hi'] / lost:.0%}; "
-         f"directly charged to it: {e['direct_share']:.0%})" for c, e in recovered]
+         f"directly charged to it: {e['direct_share']:.0%})" for c, e in recovered.iterrows()]
 display(Markdown(
     f"Of **{lost:,.0f}** lost pupil-minutes in this miniature (≈ "
-    f"{full_state_count(lost, SCALE) / 1e6:.1f} M for the whole state if scaled up, a rough "
+    f"{lost / SCALE / 1e6:.1f} M for the whole state if scaled up, a rough "
     f"figure: see *Scale* below), one cause at a time:\n\n" + "\n".join(lines)
     + f"\n\nSummed, the recoveries come to {attribution['recovered_sum'] / lost:.0%} of the "
     "loss: the causes overlap, so they do not add up exactly."))
 
 # %%
-mon.save(RUN_DIR, report=False)
-write_attribution(RUN_DIR, attribution)
-_, monday_report, _ = report_directory(RUN_DIR)  # the run's report, with the attribution
+monday_report = mon.save(RUN_DIR, attribution=attribution)["report"]  # with the attribution
 print(monday_report)
 
 # %% [markdown]
@@ -164,19 +160,19 @@ print(monday_report)
 # `SCALE = 0.05` or more on workers.
 
 # %%
-levers = load_levers(LEVERS_FILE, monday)
+levers = sim.load_levers(LEVERS_FILE, monday)
 display(pd.DataFrame([{"lever": lv.name, "value": str(v), "cost €": f"{lv.cost(v):,.0f}"}
                       for lv in levers for v in lv.values]).set_index(["lever", "value"]))
 for lv in levers:
     if lv.kind == "move_region_to_platform":
         for v in lv.values:
-            schools, pupils = central_moves(sim.load_scenario(SCENARIO, lv.overrides(v, [])))
-            here = mon.schools[mon.schools["region"].isin(move_regions(v))
+            moved = sim.load_scenario(SCENARIO, lv.overrides(v, [])).assignment.region_moves
+            here = mon.schools[mon.schools["region"].isin(list(moved))
                                & (mon.schools["platform"] != lv.platform)]
-            if schools:
-                print(f"{lv.name} = {v}: {schools} schools with {pupils:,} pupils move in the "
-                      f"whole state; in this miniature {len(here)} school(s), "
-                      f"{here['pupils'].sum() / mon.schools['pupils'].sum():.1%} of its pupils")
+            if moved:
+                print(f"{lv.name} = {v}: ≈ {len(here) / SCALE:,.0f} schools move in the "
+                      f"whole state ({len(here)} in this miniature, "
+                      f"{here['pupils'].sum() / mon.schools['pupils'].sum():.1%} of its pupils)")
 
 # %% [markdown]
 # `sim.optimise` runs every combination of these values on common random numbers (the same
@@ -190,7 +186,7 @@ for lv in levers:
 # %%
 if not RESUME:
     (OPT_DIR / "runs.jsonl").unlink(missing_ok=True)
-with make_executor(workers=WORKERS) as ex:
+with sim.make_executor(workers=WORKERS) as ex:
     opt = sim.optimise(monday, levers, TARGETS, replications=REPLICATIONS,
                        confirm_replications=CONFIRM_REPLICATIONS, seed=SEED,
                        confirm_scale=CONFIRM_SCALE, executor=ex, out_dir=OPT_DIR)
@@ -202,7 +198,7 @@ for c in opt.candidates:
     row = {n: str(v) for n, v in opt.lever_values(c).items()}
     row["cost €"] = c.cost_eur
     for k in sorted({t.kpi for t in opt.targets} | {"lost_pupil_minutes"}):
-        row[k] = kpi_interval(k, c.screen[k]).mean
+        row[k] = mean(c.screen[k])
     row["on the front"] = c.values in front
     row["confirmed"] = {None: "", True: "proven", False: "not proven"}[c.accepted]
     rows.append(row)
@@ -219,8 +215,8 @@ fig = px.scatter(options, x="cost €", y="lost_pupil_minutes", color=names[0],
                  symbol=names[-1], hover_data=names + [t.kpi for t in opt.targets],
                  title="What each combination buys (screening means)")
 fig.add_scatter(x=[c.cost_eur for c in opt.pareto],
-                y=[kpi_interval("lost_pupil_minutes", c.screen["lost_pupil_minutes"]).mean
-                   for c in opt.pareto], mode="lines", name="front", line={"dash": "dot"})
+                y=[mean(c.screen["lost_pupil_minutes"]) for c in opt.pareto], mode="lines",
+                name="front", line={"dash": "dot"})
 fig.update_layout(yaxis_title=f"lost pupil-minutes (population scale {SCALE:g})",
                   xaxis_tickformat=",")
 fig.show()
@@ -230,8 +226,8 @@ fig.show()
 
 # %%
 shown = opt.best or opt.closest
-kpi_rows = {kpi_label(k): {"mean": fmt_kpi(k, v["mean"]),
-                           "95 % interval": f"{fmt_kpi(k, v['lo'])} – {fmt_kpi(k, v['hi'])}"}
+kpi_rows = {k: {"mean": fmt(k, v["mean"]), "95 % interval": f"{fmt(k, v['lo'])} – "
+                                                              f"{fmt(k, v['hi'])}"}
             for k, v in answer["kpis"].items()}
 parts = [f"**{answer['answer']}**"]
 if shown is not None:
@@ -276,9 +272,8 @@ for i, lv in enumerate(levers):
         c = by_values[repr((*shown.values[:i], v, *shown.values[i + 1:]))]
         buys.append({"lever": lv.name, "value": str(v),
                      "the answer's": "●" if v == shown.values[i] else "",
-                     "cost €": c.cost_eur, key_kpi: kpi_interval(key_kpi, c.screen[key_kpi]).mean,
-                     "lost_pupil_minutes": kpi_interval("lost_pupil_minutes",
-                                                        c.screen["lost_pupil_minutes"]).mean})
+                     "cost €": c.cost_eur, key_kpi: mean(c.screen[key_kpi]),
+                     "lost_pupil_minutes": mean(c.screen["lost_pupil_minutes"])})
 buys = pd.DataFrame(buys)
 said = []
 for i, lv in enumerate(levers):
@@ -290,9 +285,9 @@ for i, lv in enumerate(levers):
                     "values would add.")
     else:
         said.append(f"- **{lv.name} = {mine['value']}** costs €{lv.cost(shown.values[i]):,.0f}"
-                    f"; without it ({free}) {kpi_label(key_kpi).lower()} would be "
-                    f"{fmt_kpi(key_kpi, alt[key_kpi])} instead of "
-                    f"{fmt_kpi(key_kpi, mine[key_kpi])}.")
+                    f"; without it ({free}) {key_kpi} would be "
+                    f"{fmt(key_kpi, alt[key_kpi])} instead of "
+                    f"{fmt(key_kpi, mine[key_kpi])}.")
 display(Markdown("\n".join(said)))
 buys.style.format({"cost €": "{:,.0f}", "lost_pupil_minutes": "{:,.0f}", key_kpi: "{:.1%}"})
 
@@ -338,7 +333,7 @@ buys.style.format({"cost €": "{:,.0f}", "lost_pupil_minutes": "{:,.0f}", key_k
 # %%
 built = pd.DataFrame([{"capacity": i.name, "whole state": i.full, "built here": i.built,
                        "built / exact share": round(i.ratio, 2)}
-                      for i in scale_report(monday).items])
+                      for i in sim.scale_report(monday).items])
 display(built)
 
 # %% [markdown]

@@ -26,7 +26,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.config import ConfigError, Scenario, load_scenario, scenario_from_dict
+from sim.config import ConfigError, Scenario, load_scenario, with_overrides
+from sim.experiments.replications import Results
 from sim.model.metrics import KPI_NAMES
 
 #: Columns of :func:`sweep`'s frame, around the parameter columns (named config paths).
@@ -37,7 +38,8 @@ COMPARE_COLUMNS = (
     "significant", "meaningful",
 )
 #: Columns of :func:`size`'s frame.
-SIZE_COLUMNS = ("param", "value", "kpi", "mean", "lo", "hi", "bound", "meets", "answer")
+SIZE_COLUMNS = ("param", "value", "kpi", "mean", "lo", "hi", "bound", "meets", "answer",
+                "value_miniature")
 
 def _config_dirs() -> list[Path]:
     """Where the shipped configs may be, in order: the repository this package sits in (a
@@ -88,11 +90,7 @@ def config_path(name: str) -> Path:
 
 def _scenario(scenario: Scenario | str | Path, overrides: Sequence[str] = ()) -> Scenario:
     if isinstance(scenario, Scenario):
-        if not overrides:
-            return scenario
-        sc = scenario_from_dict(scenario.model_dump(mode="json"), scenario.name, overrides)
-        sc.source_path = scenario.source_path
-        return sc
+        return with_overrides(scenario, overrides)
     return load_scenario(scenario, overrides)
 
 
@@ -116,6 +114,7 @@ def sweep(
     sampling: str = "grid",
     points: int | None = None,
     out: str | Path | None = None,
+    force: bool = False,
     scheduler: str | None = None,
     progress: Callable[[int, int, dict[str, Any] | None], None] | None = None,
 ) -> pd.DataFrame:
@@ -139,7 +138,9 @@ def sweep(
     out
         A sweep directory to keep the runs in (resumable: calling again with the same sweep
         computes only what is missing; results.parquet and summary.parquet as
-        ``dlsim sweep`` writes them). Default: a temporary directory, removed afterwards.
+        ``dlsim sweep`` writes them; ``sim.report_directory(out)`` writes its report).
+        Default: a temporary directory, removed afterwards. ``force``: replace another
+        sweep's results in ``out`` instead of refusing.
     progress
         ``progress(done, total, row)`` after each run.
 
@@ -165,7 +166,7 @@ def sweep(
     with tempfile.TemporaryDirectory(prefix="dlsim-sweep-") as tmp:
         where = Path(out) if out is not None else Path(tmp)
         with _executor(workers, scheduler) as ex:
-            res = run_sweep(sw, where, ex, progress=progress)
+            res = run_sweep(sw, where, ex, force=force, progress=progress)
         if res.lost:
             raise RuntimeError(
                 f"{len(res.lost)} runs were lost to cluster failures (first: {res.lost[0]})"
@@ -225,8 +226,8 @@ def _tidy_sweep(results: pd.DataFrame, sw: Any) -> pd.DataFrame:
 
 
 def compare(
-    a: Scenario | str | Path,
-    b: Scenario | str | Path,
+    a: Scenario | str | Path | Results,
+    b: Scenario | str | Path | Results,
     replications: int = 5,
     workers: int | None = None,
     seed: int = 1,
@@ -234,6 +235,10 @@ def compare(
     scheduler: str | None = None,
 ) -> pd.DataFrame:
     """Paired comparison B − A on common random numbers, one row per KPI.
+
+    ``a`` and ``b`` are scenarios (or their files), simulated here, or two
+    :class:`~sim.experiments.replications.Results` already simulated on the same seeds
+    (compared as they are: ``replications``, ``seed`` and the executor are not used).
 
     Columns (:data:`COMPARE_COLUMNS`): ``kpi``; ``a``, ``b`` (means) with ``a_lo``/``a_hi``,
     ``b_lo``/``b_hi`` (95 % intervals inside the KPI's bounds); ``diff`` (mean of B − A per
@@ -243,6 +248,12 @@ def compare(
     """
     from sim.experiments.comparisons import compare as run_compare
 
+    if isinstance(a, Results) and isinstance(b, Results):
+        from sim.views import compare_runs
+
+        return compare_runs(a, b)
+    if isinstance(a, Results) or isinstance(b, Results):
+        raise TypeError("compare two Results, or two scenarios, not one of each")
     sa, sb = _scenario(a), _scenario(b)
     with _executor(workers, scheduler) as ex:
         res = run_compare(sa, sb, seed=seed, replications=replications, executor=ex)
@@ -278,16 +289,20 @@ def size(
     """Smallest integer value of ``param`` meeting ``target`` (e.g. ``"join_success_rate>=0.99"``)
     at 95 % confidence, as one row per candidate value simulated.
 
-    Columns (:data:`SIZE_COLUMNS`): ``param`` (named path), ``value``, ``kpi``, ``mean``,
-    ``lo``/``hi`` (95 % interval inside the KPI's bounds), ``bound`` (the end that must
-    meet the target), ``meets``, ``answer`` (True on the row of the answer). ``df.attrs``:
-    ``answer`` (None if not reached), ``outcome``, ``note``, ``current_value``, ``target``,
-    and the Erlang-B ``analytic`` bound where there is one.
+    Every count is the whole state's, as :func:`sweep` takes them. At ``population.scale``
+    < 1 the search runs on the faithful miniature (``sim.model.scale``), whose counts are
+    small integers: for a central capacity (nodes, workers) one miniature node stands for
+    ``1 / scale`` of the state's, and the miniature's own count is kept beside it in
+    ``value_miniature`` (equal to ``value`` at scale 1 or for a setting that is not scaled).
 
-    At ``population.scale`` < 1 the search runs on the faithful miniature (``sim.model.scale``):
-    ``value`` and ``answer`` are the miniature's counts; ``df.attrs["answer_whole_state"]``
-    is the answer for the whole state (``answer / scale`` for a central capacity), and
-    ``confirm=True`` runs it at scale 1 (``df.attrs["confirmation"]``).
+    Columns (:data:`SIZE_COLUMNS`): ``param`` (named path), ``value`` (whole state),
+    ``kpi``, ``mean``, ``lo``/``hi`` (95 % interval inside the KPI's bounds), ``bound`` (the
+    end that must meet the target), ``meets``, ``answer`` (True on the row of the answer),
+    ``value_miniature``. ``df.attrs``: ``answer`` and ``current_value`` (whole state; the
+    answer None if not reached), ``answer_miniature`` and ``current_miniature`` (what was
+    simulated), ``outcome``, ``note``, ``target``, ``scale``, ``central``, the Erlang-B
+    ``analytic`` bound where there is one (in the miniature's counts) and, with
+    ``confirm=True``, ``confirmation``: the whole-state answer run at scale 1.
     """
     from dataclasses import asdict
 
@@ -303,7 +318,7 @@ def size(
     df = pd.DataFrame(
         {
             "param": res.param_named,
-            "value": t["value"],
+            "value": [_count(res.whole_state(int(v))) for v in t["value"]],
             "kpi": res.target.kpi,
             "mean": t["mean"],
             "lo": t["lo"],
@@ -311,17 +326,28 @@ def size(
             "bound": t["bound"],
             "meets": t["meets"].astype(bool),
             "answer": t["value"] == res.answer,
+            "value_miniature": t["value"],
         },
         columns=list(SIZE_COLUMNS),
     )
+    whole = res.answer_whole_state
     df.attrs.update(
-        answer=res.answer, outcome=res.outcome, note=res.note, current_value=res.current_value,
-        target=str(res.target), param=res.param_named,
+        answer=None if whole is None else _count(whole), answer_miniature=res.answer,
+        outcome=res.outcome, note=res.note, target=str(res.target), param=res.param_named,
+        current_value=res.current_whole_state if res.central else res.current_value,
+        current_miniature=res.current_value,
         analytic=asdict(res.analytic) if res.analytic else None,
-        scale=res.scale, central=res.central, answer_whole_state=res.answer_whole_state,
-        current_whole_state=res.current_whole_state, confirmation=res.confirmation,
+        scale=res.scale, central=res.central, confirmation=res.confirmation,
+        # the names before every count was the whole state's (kept for older notebooks)
+        answer_whole_state=whole, current_whole_state=res.current_whole_state,
     )
     return df
+
+
+def _count(v: float) -> int | float:
+    """A whole-state count as an int where it is one (3 miniature nodes at scale 0.02 are
+    150.0), else the float (a scale that does not divide evenly)."""
+    return round(v) if abs(v - round(v)) < 1e-9 else v
 
 
 __all__ = [

@@ -14,9 +14,12 @@ from rich.markup import escape
 
 from sim.config import ConfigError, load_scenario
 
+# Plain help (click's formatter), not rich's panels: rich cuts long option names to fit 80
+# columns ("--confirm-replicatio…") and reads config paths' "[iserv]" as markup, dropping it.
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    rich_markup_mode=None,
     help="dlsim: simulate distance-learning infrastructure load (Szenario C school days).",
     pretty_exceptions_enable=False,
 )

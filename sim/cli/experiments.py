@@ -291,18 +291,20 @@ def sweep(
     ] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip report.html.")] = False,
     lang: LangOpt = None,
+    set_: SetOpt = None,
 ) -> None:
     """Run a parameter sweep; one row per (point, replication) in DIR/results.parquet, a
     summary per point in DIR/summary.parquet and the report in DIR/report.html.
 
-    Rows are stored as runs finish: an interrupted sweep resumes where it stopped.
+    Rows are stored as runs finish: an interrupted sweep resumes where it stopped. --set
+    applies to the base scenario after the sweep file's own overrides.
     """
     from sim.experiments.sweep import SweepStore, load_sweep
     from sim.report.i18n import Tr
 
     _check_executor_options(workers, scheduler)
     lang = _check_lang(lang)
-    sw = load_sweep(sweep_file)
+    sw = load_sweep(sweep_file, overrides=set_ or [])
     tr = Tr(lang or sw.base.report.lang)  # the summary and the report alike
     # refuse another sweep's DIR before starting, but write nothing until the executor is up
     SweepStore(out_dir).check(sw, force=force)

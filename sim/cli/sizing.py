@@ -73,22 +73,28 @@ def size(
     exit 1 if the candidate budget ran out first.
     """
     from sim.config.paths import named_in
-    from sim.experiments.sizing import current_value, positional_param, size_capacity
+    from sim.experiments.sizing import (
+        current_value,
+        positional_param,
+        size_capacity,
+        whole_state_step,
+    )
     from sim.experiments.targets import Target
 
     tgt = Target.parse(target)
     sc = _load(config, set_ or [])
     shown = escape(named_in(sc, positional_param(sc, param)))  # a bad name: exit 2 now
     current_value(sc, param)
+    step = whole_state_step(sc, param)  # every count printed is the whole state's first
     with (
         _executor(workers, scheduler) as ex,
-        _sizing_progress(lambda e: _print_candidate(shown, tgt, e), max_candidates,
+        _sizing_progress(lambda e: _print_candidate(shown, tgt, e, step, sc), max_candidates,
                          replications) as (on_candidate, tick),
     ):
         res = size_capacity(sc, param, tgt, replications=replications, seed=seed, executor=ex,
                             max_candidates=max_candidates, progress=on_candidate,
                             run_progress=tick)
-    _print_bound(res)
+    _print_bound(res, step)
     _write_json(out_file, res.to_dict())
     if res.answer is None:
         out.print(f"[bold]answer: none[/bold] — {escape(res.note)}")
@@ -131,24 +137,34 @@ def _sizing_progress(
         yield show_and_advance, tick
 
 
-def _print_candidate(shown: str, tgt: Any, e: Any) -> None:
-    """One candidate's line: its value, the KPI's mean and interval, and whether it meets."""
+def _whole(value: int, step: float, scale: float) -> str:
+    """A searched count for the whole state, the miniature's own beside it in brackets."""
+    if step == 1.0:
+        return f"{value}"
+    return f"{value * step:,.0f} for the whole state ({value} at scale {scale:g})"
+
+
+def _print_candidate(shown: str, tgt: Any, e: Any, step: float = 1.0, sc: Any = None) -> None:
+    """One candidate's line: its value (the whole state's), the KPI's mean and interval,
+    and whether it meets."""
     verdict = "[green]meets[/green]" if e.met else "[red]fails[/red]"
     band = (
         f" (95 % interval {_fmt(tgt.kpi, e.lo)} to {_fmt(tgt.kpi, e.hi)})"
         if math.isfinite(e.lo) and math.isfinite(e.hi)
         else ""
     )
-    out.print(f"  {shown}={e.value}: {_kpi_name(tgt.kpi)} {_fmt(tgt.kpi, e.mean)}"
-              f"{band} → {verdict}", soft_wrap=True)
+    scale = sc.population.scale if sc is not None else 1.0
+    out.print(f"  {shown}={_whole(e.value, step, scale)}: {_kpi_name(tgt.kpi)} "
+              f"{_fmt(tgt.kpi, e.mean)}{band} → {verdict}", soft_wrap=True)
 
 
-def _print_bound(res: Any) -> None:
-    """The Erlang-B bound beside the answer, or why there is none."""
+def _print_bound(res: Any, step: float = 1.0) -> None:
+    """The Erlang-B bound beside the answer (the whole state's count), or why there is none."""
     a = res.analytic
     if a is not None:
         out.print(
-            f"Erlang-B bound: {escape(res.param_named)}={a.value} ({a.slots} slots for "
+            f"Erlang-B bound: {escape(res.param_named)}={_whole(a.value, step, res.scale)} "
+            f"({'' if step == 1.0 else f'miniature at scale {res.scale:g}: '}{a.slots} slots for "
             f"blocking ≤ {a.target_blocking:g} at A = {a.offered_erlangs:,.1f} Erlangs: "
             f"{escape(a.load_source)})"
         )

@@ -24,6 +24,7 @@ from sim.config.loading import (
     parse_override,
     read_config_file,
     scenario_from_dict,
+    with_overrides,
 )
 from sim.config.models import *  # noqa: F403
 from sim.config.models import Scenario
@@ -44,4 +45,5 @@ __all__ = [
     "parse_override",
     "read_config_file",
     "scenario_from_dict",
+    "with_overrides",
 ]

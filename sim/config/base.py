@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic import Strict as _StrictType
 
 # --------------------------------------------------------------------------------------------
@@ -100,6 +100,21 @@ Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.
 
 
 class Strict(BaseModel):
-    """Base: unknown keys are errors, no silent coercion of floats to ints."""
+    """Base: unknown keys are errors, no silent coercion of floats to ints; an assignment
+    (``sc.platforms[0].clusters[0].nodes = 300``) is checked as the file would be."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, validate_assignment=True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # pydantic keeps a value that a model-level check (``day.end`` after ``day.start``)
+        # refuses: put the old one back, so a refused assignment changes nothing
+        old = self.__dict__.get(name, _UNSET)
+        try:
+            super().__setattr__(name, value)
+        except ValidationError:
+            if old is not _UNSET:
+                self.__dict__[name] = old
+            raise
+
+
+_UNSET = object()

@@ -6,14 +6,14 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from sim.config import paths
+from sim.config import override_errors, paths
 from sim.config.base import ConfigError
 from sim.config.models import Scenario
 
@@ -102,19 +102,28 @@ def _format_loc(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
-def _format_validation_error(err: ValidationError, source: str) -> list[str]:
+def _format_validation_error(
+    err: ValidationError, source: str, positional: Sequence[str] = (), given: Sequence[str] = ()
+) -> list[str]:
+    """One line per problem; a problem at or under an override's path is the override's
+    (``--set <as written>: …``, :mod:`sim.config.override_errors`)."""
     problems = []
     for e in err.errors(include_url=False):
         loc = tuple(e["loc"])
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
-            msg = "unknown key (typo?)"
-        elif msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-        elif msg.startswith("Assertion failed, "):
-            msg = msg[len("Assertion failed, ") :]
-        if not loc and re.match(r"^[A-Za-z_][\w.\[\]]*: ", msg):
-            problems.append(f"{source}: {msg}")  # a cross-field check names its own path
+            hint = override_errors.suggestion(Scenario, loc)
+            msg = f"unknown key{hint}" if hint else "unknown key (typo?)"
+        msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        named = re.match(r"^([A-Za-z_][\w.\[\]]*): (.*)$", msg) if not loc else None
+        if named and paths.is_path(named[1]):  # a cross-field check names its own path
+            toks = paths.split(named[1])
+            if not any(isinstance(t, paths.ByName) for t in toks):
+                loc, msg = tuple(toks), named[2]
+        set_by = override_errors.owner(loc, positional, given) if loc else None
+        if set_by is not None:  # the override's problem, not the file's
+            where, field = set_by
+            problems.append(f"--set {where}: {field}: {msg}")
         else:
             problems.append(f"{source}: {_format_loc(loc)}: {msg}")
     return problems
@@ -318,9 +327,14 @@ def read_config_file(path: str | Path) -> str:
 
 
 def scenario_from_dict(
-    data: Mapping[str, Any], source: str = "<dict>", overrides: Iterable[str] = ()
+    data: Mapping[str, Any], source: str = "<dict>", overrides: Iterable[str] = (),
+    *, user_overrides: bool = False,
 ) -> Scenario:
-    """Validate a raw mapping (plus overrides) into a :class:`Scenario`."""
+    """Validate a raw mapping (plus overrides) into a :class:`Scenario`.
+
+    ``user_overrides``: the overrides are the user's (``--set``, ``overrides=``), so a problem
+    they cause is reported as ``--set <as written>: …``; otherwise (a sweep's point, a lever's
+    value) it is reported against ``source``, which names where they came from."""
     try:
         raw: dict[str, Any] = json.loads(json.dumps(dict(data), default=str))
     except (TypeError, ValueError, RecursionError) as exc:  # keys that are not text, cycles
@@ -347,8 +361,22 @@ def scenario_from_dict(
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(_format_validation_error(err, source)) from None
+        blamed = (overrides, given) if user_overrides else ((), ())
+        raise ConfigError(_format_validation_error(err, source, *blamed)) from None
     return scenario
+
+
+
+def with_overrides(scenario: Scenario, overrides: Iterable[str]) -> Scenario:
+    """``scenario`` with ``--set``-style overrides applied (validated afresh; it keeps the
+    file it came from, so relative data paths still resolve)."""
+    given = list(overrides)
+    if not given:
+        return scenario
+    out = scenario_from_dict(scenario.model_dump(mode="json"), scenario.name, given,
+                             user_overrides=True)
+    out.source_path = scenario.source_path
+    return out
 
 
 def load_scenario(
@@ -374,7 +402,7 @@ def load_scenario(
     text = read_config_file(p)
     data = load_yaml_text(text, str(p))
     data = _resolve_extends(data, p, [])
-    scenario = scenario_from_dict(data, str(p), overrides)
+    scenario = scenario_from_dict(data, str(p), overrides, user_overrides=True)
     scenario.source_path = str(p.resolve())
     if check_files:
         check_data_files(scenario, str(p))

@@ -9,14 +9,14 @@ plain t half-width (``kpis_ci95``); the time series is the per-minute mean with 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.config import Scenario
+from sim.config import Scenario, load_scenario, with_overrides
 from sim.model.metrics import KPI_NAMES, as_jsonable
 from sim.model.seeds import replication_seeds
 from sim.model.simulation import RunResult, simulate_once
@@ -26,6 +26,23 @@ from sim.runs.stats import Interval, kpi_interval, mean_interval, series_band
 # columns of the schools table that describe the school, not the day (equal in every replication)
 SCHOOL_IDENTITY = frozenset(
     {"school", "school_type", "region", "platform", "server", "uplink_mbit_s", "pupils"})
+
+
+class _Deprecated(dict[str, Any]):
+    """A view that was a method: ``res.kpi_intervals()`` still works, with a warning."""
+
+    def __init__(self, data: dict[str, Any], name: str, call: Callable[..., Any]):
+        super().__init__(data)
+        self._name, self._call = name, call
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        import warnings
+
+        hint = ("res.kpi_intervals (a property), or res.intervals(level)"
+                if self._name == "kpi_intervals" else f"res.{self._name} (a property)")
+        warnings.warn(f"res.{self._name}() is deprecated: use {hint}", DeprecationWarning,
+                      stacklevel=2)
+        return self._call(*args, **kwargs) if args or kwargs else dict(self)
 
 
 class Results:
@@ -38,19 +55,30 @@ class Results:
         self.scenario = runs[0].scenario
 
     # ------------------------------------------------------------------ views
+    # Every view is a property (``res.kpis``, ``res.kpi_intervals``, ``res.kpi_ci95``); an
+    # interval at another level is the method ``res.intervals(level)``.
     @property
     def kpis(self) -> dict[str, float]:
+        """Per KPI the mean over the replications (a single run's value when R = 1)."""
         if len(self.runs) == 1:
             return dict(self.runs[0].kpis)
         # the plain mean: a KPI undefined in one replication is undefined (NaN) in the mean
         return {k: float(self._values(k).mean()) for k in self.runs[0].kpis}
 
+    @property
     def kpi_ci95(self) -> dict[str, float]:
         """Plain t half-widths (symmetric, unbounded): the compatibility figure."""
-        return {k: self._plain(k).half_width for k in self.runs[0].kpis}
+        return _Deprecated({k: self._plain(k).half_width for k in self.runs[0].kpis},
+                           "kpi_ci95", lambda: self.kpi_ci95)
 
-    def kpi_intervals(self, level: float = 0.95) -> dict[str, Interval]:
-        """Per KPI the interval across replications inside the KPI's bounds (``lo``/``hi``)."""
+    @property
+    def kpi_intervals(self) -> dict[str, Interval]:
+        """Per KPI the 95 % interval across replications inside the KPI's bounds
+        (``lo``/``hi``); :meth:`intervals` gives another level."""
+        return _Deprecated(self.intervals(), "kpi_intervals", self.intervals)
+
+    def intervals(self, level: float = 0.95) -> dict[str, Interval]:
+        """Per KPI the interval at ``level`` across replications inside the KPI's bounds."""
         return {k: kpi_interval(k, self._values(k), level) for k in self.runs[0].kpis}
 
     def _plain(self, k: str) -> Interval:
@@ -73,9 +101,9 @@ class Results:
             "kpis": {k: self.kpis[k] for k in KPI_NAMES},
         }
         if len(self.runs) > 1:
-            ci = self.kpi_ci95()
+            ci = self.kpi_ci95
             out["kpis_ci95"] = {k: ci[k] for k in KPI_NAMES}
-            ivs = self.kpi_intervals()
+            ivs = self.kpi_intervals
             out["kpis_interval95"] = {k: ivs[k].as_dict() for k in KPI_NAMES}
             out["kpis_per_replication"] = {k: self._values(k).tolist() for k in KPI_NAMES}
         extra = {k: v for k, v in first.extra.items()}
@@ -144,19 +172,28 @@ class Results:
 
     # ------------------------------------------------------------------ outputs
     def save(
-        self, out_dir: str | Path, report: bool = True, lang: str | None = None
+        self, out_dir: str | Path, report: bool = True, lang: str | None = None,
+        attribution: dict[str, Any] | None = None,
     ) -> dict[str, Path]:
-        """Write timeseries.parquet, schools.parquet, report.html and summary.json.
+        """Write timeseries.parquet, schools.parquet, report.html and summary.json, and with
+        ``attribution`` (what :func:`sim.explain` returned for this scenario)
+        attribution.json, which the report then shows (``dlsim explain DIR``'s files).
 
         All or nothing: every file is written to a temporary first and the set is moved into
         place only when all were written (summary.json last, it marks a complete run). A
         failure (disk full, Ctrl-C) leaves the files of an earlier run in ``out_dir`` intact.
         """
-        from sim.report import render_report
-        from sim.runs.rundir import write_run
+        from sim.report import render_report, report_directory
+        from sim.runs.rundir import write_attribution, write_run
 
-        html = render_report(self.to_run_data(), lang=lang) if report else None
-        return write_run(out_dir, self.summary, self.timeseries, self.schools, html)
+        later = report and attribution is not None  # the report reads attribution.json
+        html = render_report(self.to_run_data(), lang=lang) if report and not later else None
+        paths = write_run(out_dir, self.summary, self.timeseries, self.schools, html)
+        if attribution is not None:
+            paths["attribution"] = write_attribution(out_dir, attribution)
+        if later:
+            paths["report"] = report_directory(out_dir, lang=lang)[1]
+        return paths
 
     def to_run_data(self) -> Any:
         """The plain data the report renders (``sim.report.data.RunData``; frames not copied)."""
@@ -175,16 +212,40 @@ class Results:
 
         return write_report(self.to_run_data(), path, lang=lang)
 
+    def plot(self, kind: str = "capacity", lang: str | None = None) -> Any:
+        """The day's main time series as a plotly figure, as the report draws it:
+        ``"capacity"`` (concurrent participants against the capacity of the nodes up, all
+        platforms then each cluster) or ``"retries"`` (failed joins per minute and the pupils
+        still trying); fault windows shaded, the 95 % band where R > 1. ``.show()`` it."""
+        from sim.report import figures
+        from sim.report.i18n import Tr
+
+        draw = {"capacity": figures.capacity_timeline, "retries": figures.retry_wave}
+        if kind not in draw:
+            raise ValueError(f"kind {kind!r}: expected one of {', '.join(draw)}")
+        tr = Tr(lang)
+        windows = figures.fault_windows(self.scenario, tr)
+        if kind == "capacity":
+            return figures.capacity_timeline(self.timeseries, self.scenario, windows, tr)
+        return figures.retry_wave(self.timeseries, windows, tr)
+
 
 def simulate(
-    scenario: Scenario,
+    scenario: Scenario | str | Path,
     seed: int = 1,
     replications: int = 1,
     progress: Callable[[float], None] | None = None,
+    *,
+    overrides: Sequence[str] = (),
 ) -> Results:
-    """Simulate ``replications`` independent replications of ``scenario`` (seeds from
-    :func:`sim.model.seeds.replication_seeds`, so replication i of every scenario shares its
-    random numbers)."""
+    """Simulate ``replications`` independent replications of ``scenario`` (a
+    :class:`~sim.config.Scenario` or the path of a scenario file, with ``--set``-style
+    ``overrides``; seeds from :func:`sim.model.seeds.replication_seeds`, so replication i of
+    every scenario shares its random numbers)."""
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario, overrides)
+    elif overrides:
+        scenario = with_overrides(scenario, overrides)
     if replications < 1:
         raise ValueError("replications must be at least 1")
     runs = []

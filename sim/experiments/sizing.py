@@ -47,7 +47,7 @@ from sim.runs.stats import kpi_interval, mean_interval, paired_difference
 __all__ = [  # Target, AnalyticBound and analytic_bound are re-exported from their homes
     "AnalyticBound", "Evidence", "SizingResult", "Target", "Unreachable", "analytic_bound",
     "confirm_at_full_scale", "current_value", "positional_param", "search_minimum",
-    "size_capacity",
+    "size_capacity", "whole_state_step",
 ]
 
 # the central capacities sim.model.scale scales with demand (searched in miniature units)
@@ -108,7 +108,12 @@ class SizingResult:
         """The answer in whole-state units: ``answer / scale`` for a central capacity."""
         if self.answer is None:
             return None
-        return self.answer / self.scale if self.central else float(self.answer)
+        return self.whole_state(self.answer)
+
+    def whole_state(self, value: int) -> float:
+        """A searched value in whole-state units: ``value / scale`` for a central capacity
+        searched in miniature, else the value itself."""
+        return value / self.scale if self.central else float(value)
 
     def table(self) -> pd.DataFrame:
         """The candidates by value: mean, lo, hi, ci95, CI bound, meets."""
@@ -346,6 +351,13 @@ def _searched(scenario: Scenario, param: str) -> _Searched:
     return _Searched(given=param, path=path, shown=shown, factor=factor,
                      central=factor != 1.0 and bool(_CENTRAL.match(path)),
                      whole_now=whole_now, scenario=mini, now=now)
+
+
+def whole_state_step(scenario: Scenario, param: str) -> float:
+    """Whole-state units per unit of ``param`` as a search simulates it: ``1 / scale`` for a
+    central capacity searched in miniature (one node there stands for that many), else 1."""
+    p = _searched(scenario, param)
+    return 1.0 / p.factor if p.central else 1.0
 
 
 @dataclass

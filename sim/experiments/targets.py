@@ -16,12 +16,10 @@ from dataclasses import dataclass
 
 from sim.config import ConfigError
 from sim.model.metrics import KPI_NAMES
-from sim.runs.stats import Interval
+from sim.runs.stats import Interval, is_share
 
-_TARGET = re.compile(r"^\s*([a-z0-9_]+)\s*(>=|<=)\s*([-+0-9.eE]+)\s*$")
+_TARGET = re.compile(r"^\s*([a-z0-9_]+)\s*(>=|<=)\s*([-+0-9.eE]+)\s*(%?)\s*$")
 _PCT = re.compile(r"^p(\d+)_time_to_join_s$")
-SHARE_KPIS = ("join_success_rate", "blocking_probability", "affected_schools_share")
-"""KPIs that are shares (0 to 1); every KPI is non-negative."""
 
 
 @dataclass(frozen=True)
@@ -34,11 +32,15 @@ class Target:
 
     @classmethod
     def parse(cls, text: str) -> Target:
-        """Parse ``KPI>=value`` or ``KPI<=value`` (:class:`ConfigError` if malformed)."""
+        """Parse ``KPI>=value`` or ``KPI<=value`` (:class:`ConfigError` if malformed).
+
+        A share (``join_success_rate``, ``blocking_probability``, …) is a fraction of 1;
+        written as a percentage (``join_success_rate>=99%``) it is read as 0.99, and a share
+        above 1 without the ``%`` is refused saying so."""
         m = _TARGET.match(text)
         if not m:
             raise ConfigError([f"--target {text}: expected KPI>=value or KPI<=value"])
-        kpi, op, raw = m.groups()
+        kpi, op, raw, pct = m.groups()
         if kpi not in KPI_NAMES:
             raise ConfigError(
                 [f"--target {text}: unknown KPI {kpi!r} (known: {', '.join(KPI_NAMES)})"]
@@ -53,9 +55,16 @@ class Target:
         # answer known before the first)
         if value < 0:
             raise ConfigError([f"--target {text}: {kpi} is never negative (got {value:g})"])
-        if kpi in SHARE_KPIS and value > 1:
-            raise ConfigError([f"--target {text}: {kpi} is a share from 0 to 1 (got "
-                               f"{value:g}; for {value:g} % write {value / 100:g})"])
+        if pct and not is_share(kpi):
+            raise ConfigError([f"--target {text}: {kpi} is not a share; give it without %"])
+        if pct:
+            value /= 100.0
+        if is_share(kpi) and not 0.0 <= value <= 1.0:
+            raise ConfigError([f"--target {text}: {kpi} is a share, a fraction of 1 "
+                               f"(write {value / 100:g} or {value:g}%)"
+                               if 1.0 < value <= 100.0 and not pct else
+                               f"--target {text}: {kpi} is a share: between 0 and 1 (0 % and "
+                               "100 %)"])
         return cls(kpi, op, value)
 
     def bound(self, mean: float, half: float) -> float:

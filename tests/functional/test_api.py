@@ -3,6 +3,7 @@ frames."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -82,10 +83,17 @@ def test_compare_and_size_frames(scenario: sim.Scenario) -> None:
                    max_candidates=8)
     assert tuple(fit.columns) == SIZE_COLUMNS and (fit["param"] == NODES_NAMED).all()
     assert fit.attrs["scale"] == 0.01 and fit.attrs["central"]
-    if fit.attrs["answer"] is not None:
-        assert fit.attrs["answer_whole_state"] == pytest.approx(fit.attrs["answer"] / 0.01)
+    # every count is the whole state's, as sweep takes them; the miniature's beside it
+    assert fit["value"].tolist() == pytest.approx((fit["value_miniature"] / 0.01).tolist())
+    assert fit["value_miniature"].max() <= 40 and fit["value"].min() >= 100
+    assert fit.attrs["current_value"] == scenario.platforms[0].clusters[0].nodes
+    assert fit.attrs["current_miniature"] == math.floor(fit.attrs["current_value"] * 0.01 + 0.5)
+    if fit.attrs["answer_miniature"] is not None:  # reached within the candidate budget
+        assert fit.attrs["answer"] == round(fit.attrs["answer_miniature"] / 0.01)
         assert fit.loc[fit["answer"], "value"].tolist() == [fit.attrs["answer"]]
         assert fit.loc[fit["answer"], "meets"].all()
+    else:
+        assert fit.attrs["answer"] is None and not fit["answer"].any()
 
 
 def test_config_path_finds_the_shipped_files_and_says_what_is_shipped() -> None:
@@ -94,3 +102,66 @@ def test_config_path_finds_the_shipped_files_and_says_what_is_shipped() -> None:
         sim.config_path("nope.yaml")
     with pytest.raises(FileNotFoundError):
         sim.config_path("../pyproject.toml")
+
+
+# ---------------------------------------------------------------- the front door (issue 25)
+def test_simulate_takes_a_path_like_sweep_compare_and_size() -> None:
+    path = sim.config_path("lower-saxony-scenario-c.yaml")
+    by_path = sim.simulate(str(path), overrides=SMALL)
+    by_object = sim.simulate(sim.load_scenario(path, SMALL))
+    assert by_path.kpis == by_object.kpis
+    assert by_path.scenario.config_hash() == by_object.scenario.config_hash()
+    with pytest.raises(sim.ConfigError, match=r"day\.end"):
+        sim.simulate(path, overrides=["day.end=07:00"])
+
+
+def test_an_assignment_is_checked_as_the_file_would_be(scenario: sim.Scenario) -> None:
+    sc = scenario.model_copy(deep=True)
+    with pytest.raises(ValueError, match="nodes"):
+        sc.platforms[0].clusters[0].nodes = "300"  # type: ignore[assignment]
+    with pytest.raises(ValueError, match="end"):
+        sc.day.end = sc.day.start
+    sc.platforms[0].clusters[0].nodes = 300
+    assert sc.platforms[0].clusters[0].nodes == 300
+    # a valid assignment changes nothing else: the same hash as loading it with --set
+    same = sim.load_scenario(sim.config_path("lower-saxony-scenario-c.yaml"),
+                             [*SMALL, f"{NODES}=300"])
+    assert sc.config_hash() == same.config_hash()
+
+
+def test_results_views_are_all_properties_and_the_old_calls_still_work(
+    scenario: sim.Scenario,
+) -> None:
+    res = sim.simulate(scenario, replications=2)
+    iv = res.kpi_intervals
+    assert set(iv) == set(res.kpis) and iv["join_success_rate"].lo <= res.kpis[
+        "join_success_rate"] <= iv["join_success_rate"].hi
+    assert set(res.kpi_ci95) == set(res.kpis)
+    assert res.intervals(0.8)["join_success_rate"].level == 0.8
+    with pytest.warns(DeprecationWarning, match="kpi_intervals"):
+        old = res.kpi_intervals()
+    assert old == dict(iv)
+    with pytest.warns(DeprecationWarning, match="intervals"):
+        assert res.kpi_intervals(0.8)["join_success_rate"].level == 0.8
+    with pytest.warns(DeprecationWarning, match="kpi_ci95"):
+        assert res.kpi_ci95() == dict(res.kpi_ci95)
+
+
+def test_results_plot_draws_the_main_time_series(scenario: sim.Scenario) -> None:
+    res = sim.simulate(scenario)
+    fig = res.plot()
+    names = {t.name for t in fig.data}
+    assert {"participants", "capacity (nodes up)"} <= names
+    assert len(fig.data[0].x) > 10
+    assert "Failed" in res.plot("retries").layout.title.text
+    assert "Kapazität" in res.plot(lang="de").layout.title.text
+    with pytest.raises(ValueError, match="capacity"):
+        res.plot("nope")
+
+
+def test_every_front_door_name_is_in_dir_and_works() -> None:
+    names = dir(sim)
+    for name in ("simulate", "sweep", "compare", "size", "optimise", "explain",
+                 "config_path", "load_scenario"):
+        assert name in names and callable(getattr(sim, name)), name
+    assert set(sim.__all__) <= set(names)

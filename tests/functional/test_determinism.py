@@ -32,5 +32,5 @@ def test_replications_share_first_seed() -> None:
     three = simulate(sc, seed=5, replications=3)
     assert three.runs[0].kpis == one.kpis
     assert len({r.seed for r in three.runs}) == 3
-    ci = three.kpi_ci95()
+    ci = three.kpi_ci95
     assert set(ci) == set(one.kpis)

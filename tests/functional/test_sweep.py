@@ -255,7 +255,8 @@ def test_bad_sweep_files(tmp_path: Path) -> None:
     cases = {
         "replicatons: 2\nparameters: {day.end: [1]}\n": "replicatons: unknown key",
         f"parameters:\n  {NODES}: [0, 2]\n": f"parameters.{NODES}=0: {NODES}: Input should be",
-        "parameters:\n  timetable.school_start_sprad_min: [0]\n": "unknown key (typo?)",
+        "parameters:\n  timetable.school_start_sprad_min: [0]\n": (
+            "unknown key; did you mean 'school_start_spread_min'?"),
         "parameters:\n  platforms[7].nodes: [1]\n": "no list element [7]",
         "parameters:\n  x.y: {low: 1, hi: 2}\n": "x.y.hi: unknown key",
         f"sampling: lhs\nparameters:\n  {NODES}: [1, 2]\n": "takes a range",

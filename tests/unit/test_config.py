@@ -154,10 +154,29 @@ def test_malformed_override_is_a_config_error(override: str, fragment: str) -> N
 def test_override_of_unknown_key_is_refused() -> None:
     with pytest.raises(ConfigError) as info:
         load_scenario(DEFAULT_CONFIG, ["behaviour.attendence=1"])
-    msg = str(info.value)
-    assert DEFAULT_CONFIG.name in msg
-    assert "behaviour.attendence" in msg
-    assert "unknown key" in msg
+    # the override's problem, not the file's: named by what was typed, with the nearest key
+    assert info.value.problems == [
+        "--set behaviour.attendence=1: behaviour.attendence: unknown key; "
+        "did you mean 'attendance'?"]
+    assert DEFAULT_CONFIG.name not in str(info.value)
+
+
+def test_an_override_problem_is_named_as_the_user_wrote_it() -> None:
+    given = "platforms[iserv].clusters[iserv-bbb].nodez=3"
+    with pytest.raises(ConfigError) as info:
+        load_scenario(DEFAULT_CONFIG, [given])
+    assert info.value.problems == [
+        f"--set {given}: platforms[iserv].clusters[iserv-bbb].nodez: unknown key; "
+        "did you mean 'nodes'?"]
+    with pytest.raises(ConfigError) as info:
+        load_scenario(DEFAULT_CONFIG, ["populaton.scale=0.02"])
+    assert info.value.problems == [
+        "--set populaton.scale=0.02: populaton: unknown key; did you mean 'population'?"]
+    with pytest.raises(ConfigError) as info:
+        load_scenario(DEFAULT_CONFIG, ["platforms[iserv].clusters[0].nodes=abc"])
+    (line,) = info.value.problems
+    assert line.startswith("--set platforms[iserv].clusters[0].nodes=abc: "
+                           "platforms[iserv].clusters[0].nodes: Input should be a valid integer")
 
 
 # ------------------------------------------------------------------------------ time of day

@@ -29,6 +29,7 @@ import hashlib
 import itertools
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -382,7 +383,8 @@ def check_spec(data: dict[str, Any], src: str) -> SweepSpec:
 
 
 def load_sweep(
-    path: str | Path, replications: int | None = None, data: dict[str, Any] | None = None
+    path: str | Path, replications: int | None = None, data: dict[str, Any] | None = None,
+    overrides: Sequence[str] = (),
 ) -> Sweep:
     """Read and validate a sweep file; build its points and tasks.
 
@@ -396,6 +398,9 @@ def load_sweep(
         The file's contents already parsed (a what-if grid file is a sweep file with keys of
         its own, which its reader removes first); ``path`` still names the file in errors
         and resolves ``base``.
+    overrides
+        ``--set`` overrides applied to the base after the file's own ``overrides`` (they
+        become part of the sweep: another config hash, another sweep directory).
 
     Raises
     ------
@@ -412,6 +417,8 @@ def load_sweep(
         raise ConfigError(_spec_problems(err, src, data)) from None
     if replications is not None:
         spec = spec.model_copy(update={"replications": replications})
+    if overrides:
+        spec = spec.model_copy(update={"overrides": [*spec.overrides, *overrides]})
     problems = _check_spec(spec, src)
     if problems:
         raise ConfigError(problems)
