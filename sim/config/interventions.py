@@ -13,7 +13,6 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from sim.config.base import (
-    MAX_COUNT,
     Name,
     NonNegFloat,
     PositiveFloat,
@@ -117,29 +116,54 @@ class UplinkOutage(_Windowed):
 
 
 class OverloadCrash(Strict):
-    """Outdated local servers crash when overloaded for a while, then restart after repair.
+    """Any school server falls over when overloaded relative to its own capacity, then restarts.
 
-    A server of ``tier`` whose workers are all busy with at least ``queue_threshold`` requests
-    waiting at ``sustain_s`` consecutive per-minute checks crashes: in-flight requests fail, it
-    is down for ``repair_min``, then comes back empty (Wed 13 Jan 2021: 2–3 % of schools)."""
+    One rule for every tier (an outdated server fails sooner because it is smaller). Checked
+    every minute for each school server that is up:
+
+    - **memory**: the requests it holds at once (in service and queued, including those whose
+      clients are about to give up) × `request_mb` exceed the tier's `memory_mb` → it crashes
+      at once;
+    - **sustained overload**: the work offered to it over the last minute (every request,
+      retries included, at its mean service time) is at least `load_threshold` × what its
+      workers can do in a minute, *and* a request arriving now would wait at least
+      `response_share` × the client's time-out (clients are timing out and retrying) — at
+      `sustain_s` / 60 consecutive checks → it crashes.
+
+    A crash fails every request queued or in service; the server is down for `repair_min`, then
+    comes back empty (Wed 13 Jan 2021: problems at 2–3 % of schools). The parameters are
+    assumptions with ranges (SOURCES A80–A84)."""
 
     kind: Literal["overload_crash"] = Field(description="`overload_crash`.")
     label: str = Field(default="", description="Name shown in reports.")
-    tier: Name = Field(
-        default="outdated",
-        description="Which schools' servers can crash (a `school_servers` tier)."
+    tier: Name | None = Field(
+        default=None,
+        description="Only the servers of this `school_servers` tier; empty: every school server.",
     )
-    queue_threshold: Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)] = Field(
-        default=5,
-        description="Requests waiting (with every worker busy) that count as overloaded.",
+    load_threshold: Annotated[float, Field(gt=0.0, le=1000.0, allow_inf_nan=False)] = Field(
+        default=1.0,
+        description="Work offered in a minute, relative to what the server's workers can do in "
+        "a minute, that counts as overloaded (1 = exactly its capacity; SOURCES A80).",
+    )
+    response_share: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] = Field(
+        default=0.5,
+        description="Wait for a worker, as a share of the client's time-out, that a request "
+        "arriving now must face for the server to count as overloaded (1: clients are timing "
+        "out and retrying; SOURCES A80).",
+    )
+    request_mb: Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)] = Field(
+        default=16.0,
+        description="Memory one request held by the server takes, MB (0: memory never "
+        "limits; SOURCES A81).",
     )
     sustain_s: Annotated[float, Field(ge=60.0, le=7200.0)] = Field(
         default=120.0,
         description="Seconds a server must stay overloaded, at per-minute checks, before it "
-        "crashes.",
+        "crashes (SOURCES A83).",
     )
     repair_min: PositiveFloat = Field(
-        default=30.0, description="Minutes a crashed server is down before it restarts empty."
+        default=30.0,
+        description="Minutes a crashed server is down before it restarts empty (SOURCES A84).",
     )
     start: TimeOfDay = Field(default=0.0, description="From when crashes can happen (time of day).")
     end: TimeOfDay | None = Field(

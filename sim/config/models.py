@@ -610,6 +610,32 @@ class ServerTierConfig(Strict):
         description="A request waiting longer than this many seconds fails (the browser "
         "gives up).",
     )
+    memory_mb: PositiveFloat = Field(
+        default=16384.0,
+        description="Working memory of the server, MB: with `overload_crash`, a server whose "
+        "requests held at once (in service and queued) need more than this falls over "
+        "(assumption, SOURCES A81).",
+    )
+
+
+class ShareRange(Strict):
+    """A share drawn uniformly between ``min`` and ``max`` (a plain number: always that)."""
+
+    min: Share = Field(description="Lowest share drawn.")
+    max: Share = Field(description="Highest share drawn.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _number_is_fixed(cls, v: object) -> object:
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return {"min": v, "max": v}
+        return v
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ShareRange:
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
 
 
 class SchoolServersConfig(Strict):
@@ -619,15 +645,17 @@ class SchoolServersConfig(Strict):
         default_factory=lambda: {
             "current": ServerTierConfig(),
             # 1/20 of a current server's throughput (plausible 1/4–1/20, SOURCES A44)
-            "outdated": ServerTierConfig(workers=4, login_service_s=7.5, join_service_s=1.5),
+            "outdated": ServerTierConfig(workers=4, login_service_s=7.5, join_service_s=1.5,
+                                         memory_mb=4096.0),
         },
         description="Tier → server. The default outdated server has 1/20 of a current one's "
-        "throughput (plausible 1/4–1/20, SOURCES A44).",
+        "throughput (plausible 1/4–1/20, SOURCES A44) and a quarter of its memory (A81).",
     )
-    uplink_background_share: Share = Field(
-        default=0.3,
-        description="Share of a school's uplink taken by other traffic (task up- and "
-        "downloads, staff) during the day.",
+    uplink_background_share: ShareRange = Field(
+        default_factory=lambda: ShareRange(min=0.15, max=0.45),
+        description="Share of a school's upload bandwidth taken by other traffic (task up- and "
+        "downloads, staff) during the day: drawn per school and replication between `min` and "
+        "`max` (a plain number: the same for every school; SOURCES A82).",
     )
 
     @field_validator("tiers")
@@ -876,7 +904,8 @@ class Scenario(Strict):
                     f"faults[{i}].cluster: unknown cluster {f.cluster!r} "
                     f"(known: {', '.join(sorted(clusters))})"
                 )
-            if f.kind == "overload_crash" and f.tier not in self.school_servers.tiers:
+            if (f.kind == "overload_crash" and f.tier is not None
+                    and f.tier not in self.school_servers.tiers):
                 raise ValueError(f"faults[{i}].tier: unknown server tier {f.tier!r}")
         seen_scale: set[str] = set()
         for i, s in enumerate(self.policies.scale_up):

@@ -24,10 +24,9 @@ docs/optimise.md):
   :func:`rankings`; ``round(N × scale)`` schools at a smaller scale) are replaced by current
   ones (``assignment.replaced_servers``); cost N × ``costs.server_replacement_eur
   ["outdated"]`` unless ``cost_eur`` is given.
-- ``upgrade_uplinks``: N — the uplinks of the N on-premise schools whose own server queue
-  lost the most pupil-minutes (``school_server:current`` + ``school_server:outdated``: the
-  direct attribution charges a school's uplink congestion to that queue, the page transfer
-  being part of the server's response, ``sim/model/causes.py``), among those not already in the
+- ``upgrade_uplinks``: N — the uplinks of the N on-premise schools whose uplink lost the most
+  pupil-minutes (``uplink_congestion``: answers that waited for the school's upload bandwidth
+  past the client's time-out, ``sim/model/causes.py``), among those not already in the
   fastest class, go to the next faster class of ``assignment.uplink_mix``
   (``assignment.upgraded_uplinks``); same scale rule; cost N × ``costs.uplink_upgrade_eur``.
 - ``move_region_to_platform`` (with ``platform: P``): each value is ``none``, a region or a
@@ -148,8 +147,8 @@ def move_regions(value: Any) -> list[str]:
 
 SERVER_CAUSES = ("school_server_crash", "school_server:outdated")
 """Minutes charged to a school's own server by the direct attribution (``sim/model/causes.py``)."""
-QUEUE_CAUSES = ("school_server:current", "school_server:outdated")
-"""Minutes charged to a school's own server queue, which includes its uplink's transfer."""
+QUEUE_CAUSES = ("uplink_congestion",)
+"""Minutes charged to a school's uplink (its upload bandwidth, a resource of its own)."""
 
 
 def rankings(schools: Any, uplink_mix: Sequence[float] | None = None) -> dict[str, list[int]]:
@@ -159,9 +158,8 @@ def rankings(schools: Any, uplink_mix: Sequence[float] | None = None) -> dict[st
     - ``replace_outdated_servers``: outdated servers by the minutes charged to the school's
       server (:data:`SERVER_CAUSES`: its overload crashes and its slow service);
     - ``upgrade_uplinks``: on-premise schools not in the fastest uplink class (of
-      ``uplink_mix``, default: the fastest in the table) by the minutes charged to their own
-      server queue (:data:`QUEUE_CAUSES`; the attribution does not tell the uplink's share of
-      that queue apart, ``sim/model/causes.py``); ties: the slower uplink first.
+      ``uplink_mix``, default: the fastest in the table) by the minutes charged to their
+      uplink (:data:`QUEUE_CAUSES`); ties: the slower uplink first.
 
     Schools with no such minutes come last, so N schools change as long as N schools can
     (a lever value above the list's length changes only the schools listed, but is priced at

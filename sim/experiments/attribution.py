@@ -10,8 +10,10 @@ numbers), and the recovered minutes are the paired difference ``baseline − wit
 Each removal is one small function below, registered for the causes it removes:
 
 - ``school_server:outdated`` — every outdated server replaced by a current one
-  (``assignment.outdated_share = 0``; the overload-crash faults of that tier then hit none).
+  (``assignment.outdated_share = 0``; the overload-crash rule then judges them as current ones).
 - ``school_server:current`` — the current tier's workers × 10.
+- ``uplink_congestion`` — every school's uplink ten times as fast (each class of
+  ``assignment.uplink_mix``; the same schools in each class).
 - ``school_server_crash`` — the ``overload_crash`` faults removed.
 - ``uplink_outage`` / ``frontend_outage`` / ``node_loss`` / ``dispatcher`` — the faults of
   that kind removed (``dispatcher_failure`` for the dispatcher).
@@ -74,6 +76,14 @@ def _current_servers_unbounded(sc: Scenario) -> Scenario:
     return out
 
 
+def _uplinks_unbounded(sc: Scenario) -> Scenario:
+    """Every school's uplink ten times as fast."""
+    out = sc.model_copy(deep=True)
+    for u in out.assignment.uplink_mix:
+        u.mbit_s = u.mbit_s * 10
+    return out
+
+
 def _login_service_unbounded(platform: str) -> Removal:
     def remove(sc: Scenario) -> Scenario:
         out = sc.model_copy(deep=True)
@@ -114,6 +124,7 @@ def _no_rate_limit(sc: Scenario) -> Scenario:
 REMOVALS: dict[str, Removal] = {
     "school_server:outdated": _outdated_replaced,
     "school_server:current": _current_servers_unbounded,
+    "uplink_congestion": _uplinks_unbounded,
     "school_server_crash": _without_faults("overload_crash"),
     "uplink_outage": _without_faults("uplink_outage"),
     "frontend_outage": _without_faults("frontend_outage"),

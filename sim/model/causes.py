@@ -6,12 +6,14 @@ pupil-minute is charged to one cause. The taxonomy (names are stable, used in
 
 - ``moderator_late`` — no failure at all: the pupil waited in the lobby because the teacher
   had not opened the room yet (the teacher came late by the timetable's own jitter).
-- ``school_server:current`` / ``school_server:outdated`` — a request failed or timed out at
-  the school's own server (its workers or its uplink: the server's response includes the page
-  transfer over the school's uplink, so the two are one queue and are not told apart here;
-  ``sim.explain`` still offers the uplink as a separate counterfactual).
+- ``school_server:current`` / ``school_server:outdated`` — a request timed out waiting for a
+  worker of the school's own server.
+- ``uplink_congestion`` — the server answered, but the answer waited so long for the school's
+  upload bandwidth (its own resource, shared with the day's other traffic) that the client's
+  time-out ran out first.
 - ``school_server_crash`` — the school's server was down after an overload crash (the
-  ``overload_crash`` fault: an overloaded server that falls over and is restarted).
+  ``overload_crash`` fault: any school server overloaded relative to its own capacity falls
+  over and is restarted).
 - ``uplink_outage`` — the school's uplink was down (an ``uplink_outage`` fault window).
 - ``school_server_outage`` — the school's server was down for another reason (no fault type
   holds a server down for another reason yet; the name is kept for one that will).
@@ -69,7 +71,8 @@ NODE_LOSS = 8
 SERVER_CRASH = 9
 UPLINK_OUTAGE = 10
 NODE_UNSEEN = 11  # named "node_loss_unseen" in results
-LOGIN_SERVICE = 12  # + the platform's index
+UPLINK_CONGESTION = 12
+LOGIN_SERVICE = 13  # + the platform's index (stays last)
 
 STATIC_CAUSES = (
     "moderator_late",
@@ -84,6 +87,7 @@ STATIC_CAUSES = (
     "school_server_crash",
     "uplink_outage",
     "node_loss_unseen",
+    "uplink_congestion",
 )
 
 COLUMN = "cause:"

@@ -237,8 +237,10 @@ class UplinkFault(Fault):
 
 
 class OverloadCrashFault(Fault):
-    """Servers of a tier crash when their queue stays long, and restart after a repair time;
-    a crash fails every request queued or in service."""
+    """Any school server crashes when overloaded relative to its own capacity (its memory at
+    once; its workers and the client's time-out when sustained), and restarts after a repair
+    time; a crash fails every request queued or in service. The rule is the configuration's
+    (``sim.config.interventions.OverloadCrash``), the same for every tier."""
 
     config = OverloadCrash
     effects = frozenset({Effect.FAILS_REQUESTS})
@@ -254,30 +256,44 @@ class OverloadCrashFault(Fault):
         for s in servers:
             s.enable_outages()
         strikes = [0] * len(servers)
+        offered = [s.offered_s for s in servers]
         need = max(1, round(f.sustain_s / 60.0))
         end = f.end if f.end is not None else self.world.day_end
         env = self.env
-        why = self.why
         crashes = self.crashes
+
+        def crash(s: SchoolServer, now: float) -> None:
+            s.hold(self.why, SERVER_CRASH, until=now + f.repair_min * 60.0)
+            crashes.append((now, s.school))
+            call_urgent(env, f.repair_min * 60.0, _restart, (s, self.why))
 
         def check(_: Any = None) -> None:
             now = env.now
             for k, s in enumerate(servers):
+                work_s = s.offered_s - offered[k]  # offered since the last check
+                offered[k] = s.offered_s
                 if not s.up:
+                    strikes[k] = 0
                     continue
-                if s.waiting >= f.queue_threshold and s.busy >= s.workers:
+                if (s.busy + s.waiting) * f.request_mb > s.memory_mb:
+                    strikes[k] = 0
+                    crash(s, now)
+                elif (work_s >= f.load_threshold * s.workers * 60.0
+                      and s.wait_now_s >= f.response_share * s.timeout_s):
                     strikes[k] += 1
                     if strikes[k] >= need:
                         strikes[k] = 0
-                        s.hold(why, SERVER_CRASH, until=now + f.repair_min * 60.0)
-                        crashes.append((now, s.school))
-                        call_urgent(env, f.repair_min * 60.0, _restart, (s, why))
+                        crash(s, now)
                 else:
                     strikes[k] = 0
             if now + 60.0 <= end:
                 call_urgent(env, 60.0, check)
 
-        call_urgent(env, max(0.0, f.start - env.now) + 60.0, check)
+        def begin(_: Any = None) -> None:  # the offered work counts from the fault's start
+            offered[:] = [s.offered_s for s in servers]
+            call_urgent(env, 60.0, check)
+
+        call_urgent(env, max(0.0, f.start - env.now), begin)
 
 
 def _restart(item: tuple[SchoolServer, Any]) -> None:

@@ -48,6 +48,7 @@ import pandas as pd
 
 from sim.model.capacity import peak_cluster_utilisation
 from sim.model.causes import attribution, cause_names
+from sim.model.population import TIER_NAMES
 from sim.model.recorder import Code, Recorder
 from sim.model.states import DONE, GAVE_UP, IN_SESSION, LOBBY, M_FAILED, TRYING
 
@@ -365,12 +366,22 @@ def _extra(run: RunEnd, joins: _Joins, affected: _Affected, cons: dict[str, int]
         "peak_joins_per_node_per_interval": max(
             p.peak_joins_per_node_interval for p in platforms),
         "server_crashes": len(run.crashes),
+        "server_crashes_by_tier": _crashes_by_tier(run),
         "schools_with_crashed_server": len({s for _, s in run.crashes}),
+        **run.world.uplinks,
         "nodes_started_by_scale_up": run.scale_up_nodes,
         **by_cause,
         "rooms_failed_share": (float(np.sum(m_state == M_FAILED)) / d.n_meetings
                                if d.n_meetings else 0.0),
     }
+
+
+def _crashes_by_tier(run: RunEnd) -> dict[str, int]:
+    """Overload crashes by the crashed server's tier (``current``, ``outdated``)."""
+    out = dict.fromkeys(TIER_NAMES.values(), 0)
+    for _, s in run.crashes:
+        out[TIER_NAMES[int(run.population.school_tier[s])]] += 1
+    return out
 
 
 def _schools(run: RunEnd, affected: _Affected,

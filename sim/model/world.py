@@ -13,7 +13,7 @@ everyone to rejoin) is registered by the model with :meth:`World.on_node_lost`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -48,6 +48,7 @@ class WorldOutcome:
     count_from: float  # statistics count from here (a validation run's warm-up)
     peak_participants: int  # most people in conferences at once, all platforms
     platforms: list[PlatformOutcome]
+    uplinks: dict[str, float] = field(default_factory=dict)  # schools' uplinks, summed
 
 
 class World:
@@ -84,6 +85,11 @@ class World:
         draws = UnitDraws.for_cv(
             seeds.rng("school_servers.service"), sc.school_servers.tiers["current"].service_cv
         )
+        # the other traffic's share of each school's uplink, drawn for every school (hosted ones
+        # too: the same draws whichever schools have their own server)
+        bg = sc.school_servers.uplink_background_share
+        background = seeds.rng("school_servers.background").uniform(bg.min, bg.max,
+                                                                     pop.n_schools)
         for s in range(pop.n_schools):
             plat = self.platforms[int(pop.school_platform[s])]
             tier = int(pop.school_tier[s])
@@ -95,7 +101,7 @@ class World:
                     tname,
                     sc.school_servers.tiers[tname],
                     float(pop.school_uplink_mbit_s[s]),
-                    sc.school_servers.uplink_background_share,
+                    float(background[s]),
                     draws,
                 )
                 self.school_servers.append(server)
@@ -177,7 +183,12 @@ class World:
     # ------------------------------------------------------------------ the end
     def outcome(self) -> WorldOutcome:
         """The counters and peaks the KPIs read (a snapshot, no component)."""
+        ups = [s.uplink for s in self.school_servers if s.uplink is not None]
+        uplinks = {"uplink_transfers": float(sum(u.transfers for u in ups)),
+                   "uplink_transfers_waited": float(sum(u.waited for u in ups)),
+                   "uplink_wait_s": float(sum(u.wait_sum_s for u in ups)),
+                   "uplink_transfers_given_up": float(sum(u.given_up for u in ups))}
         return WorldOutcome(self.count_from, self.participants.peak, [
             PlatformOutcome(p.name, p.index, p.frontend.stats(), p.pool.peak_utilisation,
                             p.pool.peak_participants, p.pool.peak_joins_per_node_interval)
-            for p in self.platforms])
+            for p in self.platforms], uplinks)

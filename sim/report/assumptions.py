@@ -59,7 +59,7 @@ _FAULT_IDS = {
     "node_degradation": ("S57",),
     "frontend_outage": ("S67",),
     "uplink_outage": ("S70", "S71"),
-    "overload_crash": ("S60", "S70", "S71"),
+    "overload_crash": ("S60", "S70", "S71", "A80", "A81", "A83", "A84"),
 }
 
 
@@ -130,9 +130,11 @@ def assumptions(sc: Any, tr: Tr = EN) -> list[Assumption]:
         ),
         Assumption(
             tr("School uplinks"),
-            tr("Internet connections of the schools: {mix}; {bg} taken by other traffic.",
-               mix=uplinks, bg=tr.pct(sc.school_servers.uplink_background_share, 0)),
-            ("A25", "A45", "S96", "S97"),
+            tr("Internet connections of the schools: {mix}; {lo}–{hi} of the upload taken "
+               "by other traffic (drawn per school).", mix=uplinks,
+               lo=tr.pct(sc.school_servers.uplink_background_share.min, 0),
+               hi=tr.pct(sc.school_servers.uplink_background_share.max, 0)),
+            ("A25", "A45", "A82", "S96", "S97"),
             _changed(sc, d, "assignment.uplink_mix", "school_servers.uplink_background_share"),
         ),
         Assumption(

@@ -126,9 +126,10 @@ def test_rooms_placed_on_a_lost_node_before_the_dispatcher_notices_have_their_ca
     assert live.extra["lost_pupil_minutes_by_cause"]["node_loss"] > 0.0
 
 
-def test_overload_crash_hits_outdated_servers_only() -> None:
-    over = ['faults=[{kind: overload_crash, tier: outdated, queue_threshold: 1, sustain_s: 60, '
-            'repair_min: 20}]', "school_servers.tiers.outdated.workers=1",
+def test_overload_crash_of_one_tier_hits_that_tier_only() -> None:
+    over = ['faults=[{kind: overload_crash, tier: outdated, load_threshold: 0.5, '
+            'response_share: 0.1, sustain_s: 60, repair_min: 20}]',
+            "school_servers.tiers.outdated.workers=1",
             "school_servers.tiers.outdated.login_service_s=6", "assignment.outdated_share=0.3"]
     r = simulate(small_scenario(0.02, over), seed=SEED)
     d = r.summary["details"]
@@ -136,6 +137,7 @@ def test_overload_crash_hits_outdated_servers_only() -> None:
     schools = r.schools
     crashed = d["schools_with_crashed_server"]
     assert crashed <= int((schools["server"] == "outdated").sum())
+    assert d["server_crashes_by_tier"]["current"] == 0
 
 
 def test_first_pupil_opens_room_removes_lobby_waits() -> None:

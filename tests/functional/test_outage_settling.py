@@ -15,7 +15,8 @@ from sim.model.simulation import Simulation, build
 from tests.conftest import small_scenario
 
 FAULTS = (
-    'faults=[{kind: overload_crash, tier: outdated, queue_threshold: 1, sustain_s: 60, '
+    'faults=[{kind: overload_crash, tier: outdated, load_threshold: 0.5, response_share: 0.1, '
+    'sustain_s: 60, '
     'repair_min: 20}, {kind: uplink_outage, share: 0.3, start: "07:58", end: "08:20", '
     'repair_stages: 2, repair_interval_min: 10}]'
 )

@@ -22,7 +22,8 @@ from sim.model.simulation import Simulation, build
 from tests.conftest import small_scenario
 
 UPLINK = '{kind: uplink_outage, share: 1.0, start: "08:00", end: "08:30"}'
-CRASH = '{kind: overload_crash, tier: outdated, queue_threshold: 3, sustain_s: 60, repair_min: 15}'
+CRASH = ('{kind: overload_crash, tier: outdated, load_threshold: 0.5, response_share: 0.3, '
+         'sustain_s: 60, repair_min: 15}')
 UP_FROM, UP_TO, REPAIR_S = 8 * 3600.0, 8.5 * 3600.0, 15 * 60.0
 OUTAGES = (UPLINK_OUTAGE, SERVER_CRASH)
 

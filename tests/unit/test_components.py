@@ -13,7 +13,7 @@ import pytest
 import simpy
 
 from sim.config import ClusterConfig, DispatcherConfig, MediaConfig
-from sim.model.causes import CAPACITY, DISPATCHER_FAILURE, NODE_LOSS, OK
+from sim.model.causes import CAPACITY, DISPATCHER_FAILURE, NODE_LOSS, OK, UPLINK_CONGESTION
 from sim.model.components.conference import (
     NodePool,
     ParticipantCount,
@@ -24,6 +24,7 @@ from sim.model.components.conference import (
 )
 from sim.model.components.dispatcher import Dispatcher
 from sim.model.components.request_queue import RequestQueue
+from sim.model.components.uplink import Uplink
 from sim.model.draws import UnitDraws
 from sim.model.engine import call_later, call_urgent
 from sim.model.seeds import SeedTree
@@ -100,14 +101,37 @@ def test_deterministic_service_with_two_workers() -> None:
     assert q.wait_sum_s == 3.0
 
 
-def test_transfer_over_shared_link_adds_processor_sharing_time() -> None:
+def test_answers_queue_for_the_uplink_not_for_workers() -> None:
     env = simpy.Environment()
-    q = _queue(env, workers=4, link_mbit_s=10.0, transfer_mbit=8.0)
+    q = _queue(env, workers=4, uplink=Uplink(10.0), uplink_cause=UPLINK_CONGESTION,
+               transfer_mbit=8.0)
     log = Log(env)
-    q.submit("a", 1.0, log)  # busy=1: 1 + 8·1/10
-    q.submit("b", 1.0, log)  # busy=2: 1 + 8·2/10
+    q.submit("a", 1.0, log)  # answer ready at 1, sent 1–1.8
+    q.submit("b", 1.0, log)  # ready at 1 too: waits for the link, sent 1.8–2.6
     env.run()
     assert log.events == [(pytest.approx(1.8), "a", True), (pytest.approx(2.6), "b", True)]
+    assert q.busy_sum_s == 2.0  # the workers were free once the answers were ready
+    assert q.uplink is not None and q.uplink.waited == 1
+    assert q.uplink.wait_sum_s == pytest.approx(0.8)
+
+
+def test_an_answer_ready_earlier_takes_an_earlier_gap_on_the_uplink() -> None:
+    up = Uplink(1.0)
+    assert up.reserve(0.0, 10.0, 2.0, math.inf) == (10.0, 12.0)  # reserved first, ready late
+    assert up.reserve(0.0, 1.0, 2.0, math.inf) == (1.0, 3.0)  # fits before it
+    assert up.reserve(0.0, 9.0, 2.0, math.inf) == (12.0, 14.0)  # no gap of 2 s before 12
+    assert up.waited == 1
+
+
+def test_an_answer_that_cannot_be_sent_in_time_fails_as_uplink_congestion() -> None:
+    env = simpy.Environment()
+    q = _queue(env, workers=4, timeout_s=5.0, uplink=Uplink(1.0), uplink_cause=UPLINK_CONGESTION,
+               transfer_mbit=4.0)
+    outcomes = [q.request(1.0) for _ in range(3)]
+    # a: sent 1–5; b: waits 4 s, sent 5–9; c: would wait 8 s > 5 s → gives up at 1 + 5
+    assert outcomes[:2] == [(OK, 5.0), (OK, 9.0)]
+    assert outcomes[2] == (UPLINK_CONGESTION, 6.0)
+    assert q.uplink is not None and q.uplink.given_up == 1
 
 
 def test_never_more_than_workers_busy() -> None:

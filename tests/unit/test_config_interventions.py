@@ -24,6 +24,12 @@ BAD = [
     ('faults=[{kind: dispatcher_failure, platform: iserv, start: "08:00", repair_stages: 3}]',
      "faults[0]", "staged repair needs an end time"),
     ('faults=[{kind: overload_crash, tier: ancient}]', "faults[0].tier", "unknown server tier"),
+    ('faults=[{kind: overload_crash, load_threshold: 0}]',
+     "faults[0].overload_crash.load_threshold", "greater than 0"),
+    ('faults=[{kind: overload_crash, queue_threshold: 5}]',
+     "faults[0].overload_crash.queue_threshold", "unknown key"),
+    ("school_servers.uplink_background_share={min: 0.5, max: 0.2}",
+     "school_servers.uplink_background_share", "above max"),
     ('faults=[{kind: node_degradation, cluster: iserv-bbb, share: 0.5, start: "08:00", '
      'capacity_factor: 0}]', "faults[0].node_degradation.capacity_factor", "greater than 0"),
     (f'faults=[{DISP[:-1]}, sharee: 0.5}}]', "faults[0].dispatcher_failure.sharee",

@@ -292,11 +292,14 @@ def test_rankings_use_the_minutes_charged_to_server_and_queue() -> None:
         "lost_pupil_minutes:school_server_crash": [0.0, 60.0, 0.0, 0.0, 0.0],
         "lost_pupil_minutes:school_server:outdated": [10.0, 40.0, 0.0, 0.0, 80.0],
         "lost_pupil_minutes:school_server:current": [0.0, 0.0, 50.0, 0.0, 0.0],
+        # the uplink's own minutes (school 1 lost more at its server, school 2 at its uplink)
+        "lost_pupil_minutes:uplink_congestion": [5.0, 1.0, 30.0, 0.0, 70.0],
     })
     r = rankings(s, [500.0, 50.0, 40.0, 5.0])
     assert r["replace_outdated_servers"] == [1, 4, 0]
-    # uplinks: on-premise, not in the fastest class (school 4 is), by the server queue's minutes
-    assert r["upgrade_uplinks"] == [2, 1, 0]
+    # uplinks: on-premise, not in the fastest class (school 4 is), by the uplink's own minutes
+    # (not the server queue's: a faster line does not shorten a wait for a worker)
+    assert r["upgrade_uplinks"] == [2, 0, 1]
     lv = load_levers(ROOT / "configs" / "levers" / "lower-saxony.yaml",
                      load_scenario(SCENARIO))[-1]
     assert lv.overrides(2, r) == ["assignment.replaced_servers=[1, 4]"]

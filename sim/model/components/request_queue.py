@@ -8,9 +8,11 @@ else's start. So a request costs at most one scheduled event (its completion or 
 time-out), and a caller that only needs the outcome (a morning login) costs none:
 :meth:`RequestQueue.request` returns it, :meth:`RequestQueue.submit` schedules a callback.
 
-Optionally a request also carries data over a shared link (a school's uplink used by pupils
-at home): transfer time ``transfer_mbit × busy workers / available link Mbit/s`` taken when
-the request starts (a processor-sharing approximation).
+Optionally the answer then crosses a link of its own (a school's uplink, used by pupils at
+home: :class:`~sim.model.components.uplink.Uplink`): the worker is free once the answer is
+ready, and the answer's ``transfer_mbit`` queues for the link's bandwidth. The client's time-out
+covers the whole wait — for a worker, then for the link; an answer that cannot start its
+transfer in time fails with ``uplink_cause`` at the moment the time-out runs out.
 
 Statistics: arrivals, served, timed out, waited, total wait, total busy time, and the queue
 length at any instant (``waiting_at``), for Little's law and the Erlang-C oracle.
@@ -36,6 +38,7 @@ import numpy as np
 import simpy
 
 from sim.model.causes import OK
+from sim.model.components.uplink import Uplink
 from sim.model.draws import UnitDraws
 from sim.model.engine import Outcome, deliver_later
 
@@ -71,7 +74,8 @@ class RequestQueue:
         timeout_cause: int,
         login_service_s: float = 1.0,
         join_service_s: float = 1.0,
-        link_mbit_s: float = 0.0,
+        uplink: Uplink | None = None,
+        uplink_cause: int = OK,
         transfer_mbit: float = 0.0,
     ):
         self.env = env
@@ -81,10 +85,13 @@ class RequestQueue:
         self.login_service_s = login_service_s
         self.join_service_s = join_service_s
         self._draws = draws
-        self.link_mbit_s = link_mbit_s
+        self.uplink = uplink if transfer_mbit > 0.0 else None
+        self.uplink_cause = uplink_cause
         self.transfer_mbit = transfer_mbit
         if timeout_cause == OK:
             raise ValueError(f"{name}: a time-out needs a cause code other than OK")
+        if self.uplink is not None and uplink_cause == OK:
+            raise ValueError(f"{name}: an uplink needs a cause code other than OK")
         self.timeout_cause = timeout_cause  # the cause of a request that waited too long
         self.up = True  # no hold is on
         # the holds keeping it down: reason → (since, cause, until (inf: not known))
@@ -100,6 +107,7 @@ class RequestQueue:
         self.waited = 0
         self.wait_sum_s = 0.0  # over served and timed-out requests
         self.busy_sum_s = 0.0
+        self.offered_s = 0.0  # work offered while up (every request at its mean service time)
         # outages (faults): in-flight requests are tracked only when enabled
         self.tracked = False
         self._inflight: list[Outcome] = []
@@ -118,6 +126,7 @@ class RequestQueue:
             if counted:
                 self.rejected_down += 1
             return self.cause_at(now), now
+        self.offered_s += mean_service_s
         heap = self._busy_until
         while heap and heap[0] <= now:  # workers done by now are free
             _heappop(heap)
@@ -144,11 +153,6 @@ class RequestQueue:
             k = 0
         draws._i = k + 1
         service = mean_service_s * buf[k]
-        if self.transfer_mbit > 0.0:
-            # busy at start: all workers when queued (the freed one is taken at once),
-            # otherwise those in service now plus this request
-            busy = len(heap) if reuse else len(heap) + 1
-            service += self.transfer_mbit * min(busy, self.workers) / self.link_mbit_s
         done = start + service
         self._last_service = service
         if reuse:
@@ -163,6 +167,14 @@ class RequestQueue:
             if start > now:
                 self.waited += 1
                 self.wait_sum_s += start - now
+        if self.uplink is not None:
+            # the answer queues for the upload; the client waits at most timeout_s in all
+            latest = done + self.timeout_s - (start - now)
+            sent = self.uplink.reserve(now, done, self.transfer_mbit, latest)
+            if sent is None:
+                return self.uplink_cause, latest
+            self._last_service = sent[1] - start
+            return OK, sent[1]
         return OK, done
 
     def request_batch(self, times: np.ndarray, mean_service_s: float) -> np.ndarray | None:
@@ -174,7 +186,7 @@ class RequestQueue:
         vectorised pass instead of a heap operation per request when the queue is unsaturated.
         """
         n = times.size
-        if n == 0 or not self.up or self.tracked or self.transfer_mbit > 0.0:
+        if n == 0 or not self.up or self.tracked or self.uplink is not None:
             return None if n else times.copy()
         heap = self._busy_until
         service = mean_service_s * self._draws.peek(n)
@@ -186,6 +198,7 @@ class RequestQueue:
         if in_service >= self.workers:
             return None
         self._draws.skip(n)
+        self.offered_s += mean_service_s * n
         done = times + service
         counted = times >= self.count_from
         if counted.all():
@@ -235,6 +248,13 @@ class RequestQueue:
         while h and h[0] <= now:
             heapq.heappop(h)
         return len(h)
+
+    @property
+    def wait_now_s(self) -> float:
+        """How long a request arriving now would wait for a worker."""
+        if self.busy < self.workers:
+            return 0.0
+        return self._busy_until[0] - self.env.now
 
     @property
     def waiting(self) -> int:
@@ -293,6 +313,8 @@ class RequestQueue:
         self._busy_until = [o.done for o in survivors]
         heapq.heapify(self._busy_until)
         self._waiting_until = []
+        if self.uplink is not None:  # the answers not yet sent are not sent
+            self.uplink.clear()
         self._inflight = survivors
         for o in failing:
             o.fn(o.token, cause)
