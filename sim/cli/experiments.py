@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -102,21 +101,10 @@ def _fmt(kpi: str, v: float | None, tr: Any = None) -> str:
 
 def _fmt_delta(kpi: str, v: float | None, tr: Any = None) -> str:
     """A difference of a KPI, signed, with its unit (shares in percentage points)."""
-    from sim.report import KPI_LABELS
+    from sim.report.comparison_verdict import delta_text
     from sim.report.i18n import EN
-    from sim.runs.stats import is_share
 
-    tr = tr or EN
-    if v is None or not math.isfinite(v):
-        return "–"
-    if is_share(kpi):
-        m = re.search(r"\.(\d)%", KPI_LABELS.get(kpi, ("", "{:.2%}"))[1])
-        text = f"{tr.num(abs(v) * 100, int(m[1]) if m else 2)} {tr('pp')}"
-    else:
-        text = _fmt(kpi, abs(v), tr)
-    if v == 0 or set(re.sub(r"[^0-9]", "", text)) <= {"0"}:
-        return text
-    return ("+" if v > 0 else "−") + text
+    return delta_text(kpi, v, tr or EN)
 
 
 def _report(directory: Path, lang: str | None) -> Path:
@@ -200,8 +188,36 @@ def compare(
             else ""
         )
     ))
+    _print_verdict_causes_costs(res, tr, b)
     if out_dir is not None:
         _save_comparison(res, out_dir, no_report, lang, tr)
+
+
+def _print_verdict_causes_costs(res: Any, tr: Any, scenario: Any) -> None:
+    """The verdict on the headline figures, then causes and costs of A and B side by side."""
+    from sim.report.comparison_verdict import (
+        VERDICT_KPIS,
+        causes_rows,
+        costs_rows,
+        verdict_line,
+    )
+
+    for k in VERDICT_KPIS:
+        out.print(_u(verdict_line(k, res.a_values[k], res.b_values[k], tr)),
+                  soft_wrap=not out.is_terminal)  # wrapped at a terminal, whole in a pipe
+    for title, rows in ((tr("Lost pupil-minutes by cause"),
+                         causes_rows(res.causes["a"], res.causes["b"], tr, scenario)),
+                        (tr("Cost of the scenario as configured"),
+                         costs_rows(res.costs["a"], res.costs["b"], tr))):
+        if not rows:
+            continue
+        t = Table(title=_u(title))
+        t.add_column("", justify="left", ratio=1)
+        for col in ("A", "B", "B − A"):
+            t.add_column(col, justify="right")
+        for r in rows:
+            t.add_row(*(_u(x) for x in r))
+        out.print(t)
 
 
 def _comparison_table(res: Any, replications: int, seed: int, tr: Any) -> Table:

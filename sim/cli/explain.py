@@ -6,15 +6,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.measure import Measurement
 from rich.table import Table
 
 from sim.cli.common import (
     ConfigArg,
+    LangOpt,
     ReplicationsOpt,
     SchedulerOpt,
     SetOpt,
     WorkersOpt,
     _check_executor_options,
+    _check_lang,
     _executor,
     _load,
     _u,
@@ -32,18 +35,25 @@ def explain(
     replications: ReplicationsOpt = 3,
     set_: SetOpt = None,
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Write DIR/attribution.json.")
+        Path | None, typer.Option("--out", help="Write DIR/attribution.json and DIR/explain.html.")
     ] = None,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
+    lang: LangOpt = None,
 ) -> None:
     """Lost pupil-minutes by cause (direct accounting) and the minutes recovered by removing
     each cause, ± 95 % CI (paired replications on common random numbers)."""
     from sim.experiments.attribution import explain as run_explain
     from sim.experiments.attribution import write_attribution
+    from sim.report.attribution_report import additivity_words, render_attribution
+    from sim.report.i18n import Tr
+    from sim.report.labels import cause
+    from sim.runs.io import write_text
 
     _check_executor_options(workers, scheduler)
+    lang = _check_lang(lang)
     sc = _load(config, list(set_ or []))
+    tr = Tr(lang or sc.report.lang)
 
     def progress(what: str, done: int, total: int) -> None:
         if done == total:
@@ -53,30 +63,49 @@ def explain(
         res = run_explain(sc, replications=replications, seed=seed, executor=ex,
                           progress=progress)
     total = res["lost_pupil_minutes"]
-    t = Table(title=f"{_u(sc.name)}: {total:,.0f} lost pupil-minutes "
-                    f"(mean of {replications} replications, seed {seed})")
-    for col in ("cause", "direct", "share", "recovered if removed", "95 % interval"):
-        t.add_column(col, justify="left" if col == "cause" else "right",
-                     overflow="fold", min_width=22 if col == "cause" else None)
+    t = Table(title=_u(tr("{name}: {n} lost pupil-minutes (mean of {r} replications, seed "
+                          "{seed})", name=sc.name, n=tr.count(total), r=replications,
+                          seed=seed)))
+    for col in (tr("cause"), tr("direct"), tr("share"), tr("recovered if removed"),
+                tr("95 % interval")):
+        t.add_column(_u(col), justify="left" if col == tr("cause") else "right",
+                     overflow="fold", min_width=22 if col == tr("cause") else None)
     for name, c in res["causes"].items():
         rec = c["recovered_mean"]
         t.add_row(
-            _u(name), f"{c['direct']:,.0f}", f"{c['direct_share']:.1%}",
-            "– (no removal)" if rec is None else f"{rec:,.0f}",
-            "–" if rec is None else f"{c['recovered_lo']:,.0f} to {c['recovered_hi']:,.0f}",
+            _u(cause(name, tr, sc)), tr.count(c["direct"]), tr.pct(c["direct_share"]),
+            tr("– (no removal)") if rec is None else tr.count(rec),
+            "–" if rec is None else tr("{lo} to {hi}", lo=tr.count(c["recovered_lo"]),
+                                       hi=tr.count(c["recovered_hi"])),
         )
-    out.print(t)
-    rsum = res["recovered_sum"]
-    if rsum > 1.05 * total:
-        how = ("more than was lost: the causes overlap (removing one also removes much of "
-               "another's minutes), so their recoveries do not add up")
-    elif rsum < 0.95 * total:
-        how = ("less than was lost: part of the loss needs more than one cause removed, or "
-               "comes from causes without a removal")
-    else:
-        how = "close to what was lost: the causes act nearly independently"
-    out.print(f"Recovered, summed over the causes removed one at a time: {rsum:,.0f} against "
-              f"{total:,.0f} lost — {how}.")
+    _print_unclipped(t)
+    out.print(_u(additivity_words(res, tr, sc)), soft_wrap=not out.is_terminal)
+    deg = res["degraded"]
+    if deg["direct"] > 0:
+        rec = deg["recovered_mean"]
+        line = tr("Degraded, not lost ({cause}): {minutes} pupil-minutes on overloaded nodes",
+                  cause=deg["cause"], minutes=tr.count(deg["direct"]))
+        if rec is not None:
+            line += tr("; {minutes} recovered with ten times each node's CPU and bandwidth "
+                       "({lo} to {hi})", minutes=tr.count(rec), lo=tr.count(deg["recovered_lo"]),
+                       hi=tr.count(deg["recovered_hi"]))
+        out.print(_u(line + "."), soft_wrap=not out.is_terminal)
     if out_dir is not None:
         path = write_attribution(out_dir, res)
-        out.print(f"written: {_u(path)}")
+        page = write_text(Path(out_dir) / "explain.html", render_attribution(res, sc, lang))
+        out.print(f"{_u(tr('written'))}: {_u(path)}, {_u(page)}", soft_wrap=True)
+
+
+def _print_unclipped(t: Table) -> None:
+    """Print ``t``; piped or redirected (rich then assumes 80 columns) at the width it needs,
+    so no cell is folded or cut."""
+    if out.is_terminal:
+        out.print(t)
+        return
+    old = out.width
+    out.width = max(old, len(str(t.title or "")),
+                    Measurement.get(out, out.options.update_width(10_000), t).maximum)
+    try:
+        out.print(t)
+    finally:
+        out.width = old

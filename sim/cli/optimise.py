@@ -10,9 +10,11 @@ import typer
 
 from sim.cli.common import (
     ConfigArg,
+    LangOpt,
     SchedulerOpt,
     SetOpt,
     WorkersOpt,
+    _check_lang,
     _executor,
     _fail,
     _load,
@@ -60,6 +62,7 @@ def optimise(
     set_: SetOpt = None,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
+    lang: LangOpt = None,
 ) -> None:
     """Cheapest combination of --levers meeting every --target at 95 % confidence.
 
@@ -71,14 +74,17 @@ def optimise(
     """
     from sim.decide.levers import load_levers
     from sim.decide.optimise import optimise as run
+    from sim.decide.optimum_page import sentence
     from sim.decide.search import SEARCHES
     from sim.experiments.targets import Target
+    from sim.report.i18n import Tr
 
     if search not in SEARCHES:
         raise _fail(f"--search {search}: expected one of {', '.join(SEARCHES)}")
     if confirm_max_replications is not None and confirm_max_replications < confirm_replications:
         raise _fail(f"--confirm-max-replications {confirm_max_replications}: below "
                     f"--confirm-replications ({confirm_replications})")
+    lang = _check_lang(lang)
     tgs = [Target.parse(t) for t in target]
     sc = _load(config, set_ or [])
     lv = load_levers(levers, sc)
@@ -88,10 +94,13 @@ def optimise(
                   confirm_max_replications=confirm_max_replications, seed=seed,
                   screen_scale=screen_scale, confirm_scale=confirm_scale,
                   max_confirm=max_confirm, budget_runs=budget_runs, executor=ex,
-                  out_dir=out_dir, progress=_note, search=search, batch=batch)
-    out.print(f"[bold]{_u(res.sentence())}[/bold]", soft_wrap=True)
-    searched = ("every combination" if res.search == "exhaustive" else
-                f"{len(res.candidates)} of {res.combinations} combinations (Optuna)")
-    out.print(f"screened {searched}; {res.runs} runs; confirmed at full scale: "
-              f"{'yes' if res.confirmed_at_full_scale else 'no'}; "
-              f"{_u(out_dir / 'optimum.json')}, {_u(out_dir / 'report.html')}")
+                  out_dir=out_dir, progress=_note, search=search, batch=batch, lang=lang)
+    tr = Tr(lang or sc.report.lang)
+    out.print(f"[bold]{_u(sentence(res, tr))}[/bold]", soft_wrap=True)
+    searched = (tr("every combination") if res.search == "exhaustive" else
+                tr("{k} of {n} combinations (Optuna)", k=len(res.candidates),
+                   n=res.combinations))
+    out.print(_u(tr("screened {what}; {runs} runs; confirmed at full scale: {full}",
+                    what=searched, runs=tr.count(res.runs),
+                    full=tr("yes") if res.confirmed_at_full_scale else tr("no")))
+              + f"; {_u(out_dir / 'optimum.json')}, {_u(out_dir / 'report.html')}")

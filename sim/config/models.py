@@ -481,8 +481,9 @@ class ClusterConfig(Strict):
     # (real BBB nodes hold ≈200); times any node count it stays far inside int64
     node_max_participants: Annotated[StrictInt, Field(gt=0, le=10_000_000)] = Field(
         default=250,
-        description="Hard limit of participants per node. With `node_cpu` set it is only a "
-        "ceiling (the media mix decides first); without it, it is the node's whole capacity.",
+        description="Hard limit of participants per node: the one load at which a node "
+        "refuses a join (a server's `maxParticipants`; SOURCES A66). CPU and bandwidth load "
+        "never refuse (the node runs degraded) unless `refuse_overload` is set.",
     )
     node_capacity_mbit_s: PositiveFloat = Field(
         default=1000.0, description="Outgoing bandwidth of one node, Mbit/s."
@@ -490,19 +491,19 @@ class ClusterConfig(Strict):
     node_cpu: PositiveFloat | None = Field(
         default=None,
         description="CPU of one node in BBB reference servers (1 = BBB 2.2's minimum, "
-        "8 cores). A node then admits a join only while `cpu_per_participant × participants "
-        "+ cpu_per_mbit_s × egress` stays within it, so capacity depends on the media mix "
-        "(cameras). Empty: no CPU limit (participants and bandwidth only).",
+        "8 cores). A node whose `cpu_per_participant × participants + cpu_per_mbit_s × "
+        "egress` exceeds `stress_threshold` of it runs degraded (it still admits joins), so "
+        "what a node holds well depends on the media mix (cameras). Empty: no CPU limit.",
     )
     cpu_per_participant: PositiveFloat = Field(
-        default=1.574e-3,
+        default=1.771e-3,
         description="CPU per participant (audio mixing, signalling), in reference servers "
-        "(SOURCES A53).",
+        "(SOURCES A53: a least-squares fit to three load figures).",
     )
     cpu_per_mbit_s: PositiveFloat = Field(
-        default=6.10e-3,
+        default=3.287e-3,
         description="CPU per Mbit/s of media forwarded (cameras, screen share, audio), in "
-        "reference servers (SOURCES A53).",
+        "reference servers (SOURCES A53: a least-squares fit to three load figures).",
     )
     heterogeneity_cv: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
         default=0.25,
@@ -511,8 +512,15 @@ class ClusterConfig(Strict):
     )
     stress_threshold: Share = Field(
         default=0.8,
-        description="Utilisation above which a node counts as stressed (BBB audio degrades "
-        "above ≈ 80 % CPU): counted in the series, never refused.",
+        description="Utilisation above which a node counts as stressed, and CPU share above "
+        "which it runs degraded (BBB audio degrades above ≈ 80 % CPU): counted in the series "
+        "and in `degraded_pupil_minutes`, never refused.",
+    )
+    refuse_overload: bool = Field(
+        default=False,
+        description="Refuse a join that would take a node past its CPU or bandwidth (the "
+        "model's rule before issue 24). Real BBB and Scalelite never refuse for load; off, "
+        "an overloaded node admits and runs degraded.",
     )
 
 

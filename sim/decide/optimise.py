@@ -32,7 +32,12 @@ multiple comparisons):
    that level already fails a target is dropped at once: clear failures cost no more runs,
    close calls get the replications they need (in the spirit of Andradóttir & Kim's fully
    sequential feasibility check, with a Bonferroni continuation region instead of theirs).
-3. **Front** — the screening means give the cost–lost-pupil-minutes Pareto front.
+3. **Front** — the screening means give the cost–lost-pupil-minutes Pareto front of the
+   combinations that may meet every target (passed the screening and were not turned down
+   at confirmation; every combination when none did). Candidates are confirmed in the
+   order (cost, screening mean of lost minutes), so among equal-cost feasible combinations
+   the one that loses least is recommended, and no row of the front dominates the answer
+   (a cheaper or equal-cost row that loses less was confirmed first and turned down).
 
 No candidate accepted is an answer too (``none within the levers given``), with the
 candidate that came closest. Runs are stored in ``out_dir/runs.jsonl`` keyed by their
@@ -59,10 +64,11 @@ from sim.decide.optimum import (  # re-exported: sim.decide.optimise's results
     FRONT_KPI,
     Candidate,
     OptimumResult,
+    lost_mean,
     mix,
     pareto_front,
-    write_report,
 )
+from sim.decide.optimum_page import write_report
 from sim.decide.search import Outcome, choose, optuna_search
 from sim.experiments.comparisons import run_tasks
 from sim.experiments.executors import task_for
@@ -127,6 +133,7 @@ def optimise(
     progress: Callable[[str], None] | None = None,
     search: str = "auto",
     batch: int = 8,
+    lang: str | None = None,
 ) -> OptimumResult:
     """The cheapest combination of ``levers`` meeting every target at 95 % confidence.
 
@@ -161,6 +168,8 @@ def optimise(
         Where the runs go (the sweep executors; default this process).
     out_dir
         Where runs are stored (resumable); None keeps them in memory.
+    lang
+        Language of ``out_dir/report.html`` (None: the scenario's ``report.lang``, else en).
 
     See the module docstring for the procedure and its guarantee.
     """
@@ -187,6 +196,7 @@ def optimise(
     conf = _Confirmation(looks, ALPHA / (k_tested * len(tg) * len(looks)),
                          replication_seeds(seed + 7_919_000, looks[-1]), confirm_scale)
     best = _confirm(runs, pool, tg, conf)
+    front, front_of = _feasible_front(cands, tg)
     full = confirm_scale == 1.0 or (confirm_scale is None and scenario.population.scale == 1.0)
     res = OptimumResult(
         levers=lv, targets=tg, candidates=cands, best=best,
@@ -194,13 +204,13 @@ def optimise(
         confirmed_at_full_scale=full and best is not None,
         runs=len(cands) * replications + sum(len(c.confirm[tg[0].kpi]) for c in pool
                                              if c.confirm),
-        pareto=pareto_front(cands), tested=k_tested, alpha_each=conf.alpha_each,
+        pareto=front, front_of=front_of, tested=k_tested, alpha_each=conf.alpha_each,
         screen_scale=screen_scale, confirm_scale=confirm_scale,
         baseline_cost=scenario_cost(scenario), search=how, combinations=n_combos,
-        looks=tuple(looks),
+        looks=tuple(looks), scenario=scenario,
     )
     if out is not None:
-        _save(res, out)
+        _save(res, out, lang)
     return res
 
 
@@ -341,7 +351,16 @@ def _pool(cands: list[Candidate], tg: Sequence[Target], k: int) -> list[Candidat
     """The candidates to confirm: the ``k`` cheapest whose screening does not clearly fail a
     target (K is fixed before any confirmation run)."""
     survivors = (c for c in cands if all(x <= 0 for x in _slacks(c, tg)))
-    return sorted(survivors, key=lambda c: c.cost_eur)[:k]
+    # among equal costs the one that loses least first: it is the one to recommend
+    return sorted(survivors, key=lambda c: (c.cost_eur, lost_mean(c)))[:k]
+
+
+def _feasible_front(cands: list[Candidate], tg: Sequence[Target]) -> tuple[list[Candidate], str]:
+    """The cost–lost-minutes front of the combinations that may meet every target (passed
+    the screening, not turned down at confirmation), so no row of it dominates the answer;
+    when there are none, the front of every combination screened. Returns (front, which)."""
+    ok = [c for c in cands if all(x <= 0 for x in _slacks(c, tg)) and c.accepted is not False]
+    return (pareto_front(ok), "feasible") if ok else (pareto_front(cands), "all")
 
 
 @dataclass(frozen=True)
@@ -422,9 +441,9 @@ def _checked_looks(replications: int, confirm_replications: int,
     return looks
 
 
-def _save(res: OptimumResult, out: Path) -> None:
+def _save(res: OptimumResult, out: Path, lang: str | None) -> None:
     """Write ``optimum.json`` and ``report.html`` into ``out``."""
     from sim.runs.io import write_json
 
     write_json(out / "optimum.json", res.to_dict())
-    write_report(res, out / "report.html")
+    write_report(res, out / "report.html", lang)

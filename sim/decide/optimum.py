@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -63,17 +62,27 @@ class OptimumResult:
     """The size of the space (the product of the levers' value counts)."""
     looks: tuple[int, ...] = ()
     """Confirmation replications at each sequential look (one look: one entry)."""
+    front_of: str = "feasible"
+    """``pareto`` is the front of the combinations that may meet the targets (``feasible``)
+    or, when none may, of every combination screened (``all``)."""
+    scenario: Any = field(default=None, repr=False)
+    """The scenario as given (names the levers' platforms and faults on the page)."""
 
     def lever_values(self, c: Candidate) -> dict[str, Any]:
         return {lv.name: v for lv, v in zip(self.levers, c.values, strict=True)}
 
     def words(self, c: Candidate) -> str:
-        """A combination as a planner reads it: "IServ conference nodes 350; …"."""
-        return "; ".join(f"{lever_words(lv)} {value_words(lv, v)}"
+        """A combination as a planner reads it: "IServ conference nodes 350; …" (English)."""
+        from sim.decide.lever_labels import lever_words, value_words
+
+        sc = self.scenario
+        return "; ".join(f"{lever_words(lv, scenario=sc)}: {value_words(lv, v, scenario=sc)}"
                          for lv, v in zip(self.levers, c.values, strict=True))
 
     def sentence(self) -> str:
-        tg = ", ".join(str(t) for t in self.targets)
+        from sim.decide.lever_labels import target_words
+
+        tg = " and ".join(target_words(t) for t in self.targets)
         if self.best is None:
             near = (f"; closest: {self.words(self.closest)} at "
                     f"€{self.closest.cost_eur:,.0f}" if self.closest else "")
@@ -123,6 +132,7 @@ class OptimumResult:
             "targets": [str(t) for t in self.targets],
             "confirmed_at_full_scale": self.confirmed_at_full_scale and self.best is not None,
             "runs": self.runs,
+            "pareto_of": self.front_of,
             "pareto": [
                 {"levers": self.lever_values(c), "cost_eur": c.cost_eur,
                  FRONT_KPI: _num(float(np.mean(c.screen[FRONT_KPI])))}
@@ -141,6 +151,7 @@ class OptimumResult:
                 "search": self.search, "combinations": self.combinations,
                 "screened": len(self.candidates),
                 "alpha": ALPHA, "candidates_tested_K": self.tested,
+                "candidates_confirmed": len(self.candidates_confirmed()),
                 "alpha_per_bound": self.alpha_each,
                 "screen_scale": self.screen_scale, "confirm_scale": self.confirm_scale,
             },
@@ -157,132 +168,30 @@ def mix(values: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in values.items())
 
 
+def lost_mean(c: Candidate) -> float:
+    """A combination's screening mean of lost pupil-minutes (the front's second axis)."""
+    return float(np.mean(c.screen[FRONT_KPI]))
+
+
 def pareto_front(cands: Sequence[Candidate]) -> list[Candidate]:
     """Combinations no other is both cheaper (or as cheap) and better in lost minutes."""
-    pts = sorted(cands, key=lambda c: (c.cost_eur, float(np.mean(c.screen[FRONT_KPI]))))
+    pts = sorted(cands, key=lambda c: (c.cost_eur, lost_mean(c)))
     front, best = [], math.inf
     for c in pts:
-        m = float(np.mean(c.screen[FRONT_KPI]))
+        m = lost_mean(c)
         if m < best:
             front.append(c)
             best = m
     return front
 
 
-_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>dlsim optimise</title><style>body{font-family:sans-serif;max-width:60em;margin:2em auto}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:right}
-th{background:#eee}</style></head><body>
-<h1>Cheapest fix</h1><p><strong>{{ sentence }}</strong></p>
-<p>{{ how }}</p>
-<h2>Cost–lost-minutes front (screening{{ scale }})</h2>
-<p>{{ lost_note }}</p>
-<table><tr>{% for n in names %}<th>{{ n }}</th>{% endfor %}<th>cost €</th>
-<th>lost pupil-minutes{{ lost_where }}</th></tr>
-{% for r in front %}<tr>{% for v in r.vals %}<td>{{ v }}</td>{% endfor %}
-<td>{{ "{:,.0f}".format(r.cost) }}</td><td>{{ "{:,.0f}".format(r.lost) }}</td></tr>{% endfor %}
-</table>
-<h2>What each lever buys (others at the answer, screening means)</h2>
-{% for b in buys %}<h3>{{ b.name }}</h3><table><tr><th>value</th><th>cost €</th>
-<th>lost pupil-minutes{{ lost_where }}</th></tr>{% for r in b.rows %}<tr><td>{{ r.value }}</td>
-<td>{{ "{:,.0f}".format(r.cost) }}</td><td>{{ "{:,.0f}".format(r.lost) }}</td></tr>
-{% endfor %}</table>{% endfor %}
-{% if buys_note %}<p>{{ buys_note }}</p>{% endif %}
-<h2>Screening bias (screening{{ scale }} against the confirmation{{ cscale }})</h2>
-{% if bias %}<table><tr><th>candidate</th><th>KPI</th><th>screening mean</th>
-<th>confirmation mean</th><th>difference (95 % interval)</th><th>ratio</th></tr>
-{% for r in bias %}<tr><td>{{ r.name }}</td><td>{{ r.kpi }}</td><td>{{ r.s }}</td>
-<td>{{ r.f }}</td><td>{{ r.d }}</td><td>{{ r.ratio }}</td></tr>{% endfor %}</table>
-{% else %}<p>No candidate was confirmed, so there is nothing to compare.</p>{% endif %}
-</body></html>"""
+def dominates(a: Candidate, b: Candidate) -> bool:
+    """``a`` costs no more than ``b`` and loses fewer minutes, or costs less and loses no
+    more (screening means)."""
+    la, lb = lost_mean(a), lost_mean(b)
+    return (a.cost_eur <= b.cost_eur and la < lb) or (a.cost_eur < b.cost_eur and la <= lb)
 
 
-def _g(x: float | None) -> str:
-    return "–" if x is None else f"{x:.4g}"
-
-
-_CODE_LEVER_WORDS = {
-    "replace_outdated_servers": "Outdated school servers replaced (worst first, whole state)",
-    "upgrade_uplinks": "School uplinks upgraded (worst first, whole state)",
-    "move_region_to_platform": "Regions moved to {platform}",
-}
-
-
-def lever_words(lev: Lever) -> str:
-    """A lever as a planner reads it (the report's words for config paths, no path syntax)."""
-    from sim.report import labels
-
-    if lev.kind == "path":
-        return labels.config_path(lev.path or lev.name)
-    words = _CODE_LEVER_WORDS.get(lev.kind, lev.kind.replace("_", " "))
-    return words.format(platform=labels.platform(lev.platform) if lev.platform else "")
-
-
-def value_words(lev: Lever, v: object) -> str:
-    """A lever's value in words (clock times, durations, regions; "–" for none)."""
-    from sim.report import labels
-
-    if lev.kind == "path":
-        return labels.setting_value(lev.path or lev.name, v)
-    return labels.value_words(list(v) if isinstance(v, tuple) else v)
-
-
-def write_report(res: OptimumResult, path: Path) -> Path:
-    """A self-contained HTML page: the answer in one sentence, the front, what each buys,
-    the measured screening bias."""
-    from jinja2 import Environment
-
-    from sim.runs.io import write_text
-
-    def lost(c: Candidate) -> float:
-        return float(np.mean(c.screen[FRONT_KPI]))
-
-    ref = res.best or res.closest
-    by_values = {c.values: c for c in res.candidates}
-    buys, missing = [], 0
-    if ref is not None:
-        for i, lev in enumerate(res.levers):
-            rows = []
-            for v in lev.values:
-                c = by_values.get((*ref.values[:i], v, *ref.values[i + 1:]))
-                if c is None:  # the search did not screen this neighbour
-                    missing += 1
-                    continue
-                rows.append({"value": value_words(lev, v), "cost": c.cost_eur,
-                             "lost": lost(c)})
-            buys.append({"name": lever_words(lev), "rows": rows})
-    searched = ("all combinations screened" if res.search == "exhaustive" else
-                f"{len(res.candidates)} of {res.combinations} combinations screened, chosen "
-                f"by a constrained TPE search (Optuna)")
-    looks = (f" × {len(res.looks)} looks at {', '.join(map(str, res.looks))} replications"
-             if len(res.looks) > 1 else "")
-    how = (f"{searched}; {res.tested} confirmed in cost order "
-           f"with one-sided bounds at {1 - res.alpha_each:.4f} each (Bonferroni over "
-           f"{res.tested} candidates × {len(res.targets)} targets"
-           f"{looks}"
-           f"); {res.runs} runs; "
-           f"confirmed at full scale: {'yes' if res.confirmed_at_full_scale else 'no'}.")
-    bias = []
-    for c, row in zip(res.candidates_confirmed(), res.screening_bias(), strict=True):
-        for kpi, b in row["kpis"].items():
-            bias.append({"name": res.words(c), "kpi": kpi, "s": _g(b["screen_mean"]),
-                         "f": _g(b["confirm_mean"]), "ratio": _g(b["ratio"]),
-                         "d": f"{_g(b['difference'])} ({_g(b['lo'])} to {_g(b['hi'])})"})
-    html = Environment(autoescape=True).from_string(_PAGE).render(
-        sentence=res.sentence(), how=how, names=[lever_words(lev) for lev in res.levers],
-        lost_where=(f" (in the miniature at scale {res.screen_scale:g})"
-                    if res.screen_scale and res.screen_scale < 1 else ""),
-        lost_note=(f"Lost pupil-minutes here are those of the screening runs, a faithful "
-                   f"miniature at population scale {res.screen_scale:g}: roughly "
-                   f"{1 / res.screen_scale:g} times as many for the whole state, and biased by "
-                   f"the miniature's sample of schools (see the screening bias below)."
-                   if res.screen_scale and res.screen_scale < 1 else ""),
-        scale=f", population scale {res.screen_scale:g}" if res.screen_scale else "",
-        cscale=f", population scale {res.confirm_scale:g}" if res.confirm_scale else "",
-        front=[{"vals": [value_words(lev, v) for lev, v in zip(res.levers, c.values,
-                                                                 strict=True)],
-                "cost": c.cost_eur, "lost": lost(c)} for c in res.pareto],
-        buys=buys, bias=bias,
-        buys_note=(f"{missing} neighbouring combinations were not screened by the search "
-                   "and are left out." if missing else ""))
-    return write_text(path, html)
+def dominating(res: OptimumResult) -> list[Candidate]:
+    """The rows of ``res``'s front that dominate its answer (empty: the answer is on it)."""
+    return [] if res.best is None else [c for c in res.pareto if dominates(c, res.best)]

@@ -27,10 +27,30 @@ Each removal is one small function below, registered for the causes it removes:
 ``moderator_late`` (a teacher arriving after the start, by the timetable's own jitter) and
 ``school_server_outage`` have no removal: they are reported with their direct share only.
 
+**Degraded minutes** (``conference:degraded``) are not lost: the pupils got in, on a node
+past its audio-degradation CPU or its bandwidth. They are a cause of their own, reported
+beside the lost minutes (``degraded`` in the result: direct ``degraded_pupil_minutes`` and
+the degraded minutes recovered when every node has ten times its CPU and bandwidth), never
+added into the lost minutes' shares or ``interaction``.
+
 **Interaction**: removing causes one at a time need not add up. A pupil whose chain first failed
 at an overloaded school server may, with the server fixed, fail next at the dispatcher: the
 recovered minutes of one cause can exceed or fall short of its direct share, and their sum
 differs from the total lost. ``interaction`` in the result is ``Σ recovered − lost``.
+
+**Additivity** (``additivity`` in the result, :func:`additivity`): the causes are said to act
+nearly independently only when both the sum and every row agree — Σ recovered is within
+±5 % of the total lost (:data:`SUM_TOLERANCE`), and for every cause with a removal its
+direct minutes lie within its recovered 95 % interval widened by 5 % of the total lost
+(:data:`ROW_TOLERANCE`; the widening keeps a cause of a few minutes from failing the check
+by the interval's width alone). A sum that agrees while rows disagree is *offsetting*: one
+removal recovers more than its direct share and another less.
+
+**Bounded intervals**: a recovered-minutes interval is the paired t interval clipped to
+[0, mean lost]: removing a cause
+cannot recover more than was lost, and a recovery below zero — the day worse without the
+cause — is not what the interval is asked about; a mean that noise puts below zero is kept
+as measured (its interval then reads 0 to 0 or 0 to a small number).
 """
 
 from __future__ import annotations
@@ -50,6 +70,11 @@ from sim.model.seeds import replication_seeds
 from sim.runs.stats import paired_difference
 
 Removal = Callable[[Scenario], Scenario]
+SUM_TOLERANCE = 0.05
+"""Σ recovered within ±5 % of the total lost counts as adding up (assumption, A107)."""
+ROW_TOLERANCE = 0.05
+"""A row agrees when its direct minutes lie within its recovered interval widened by this
+share of the total lost (assumption, A107)."""
 
 
 def _without_faults(kind: str) -> Removal:
@@ -105,6 +130,21 @@ def _capacity_unbounded(sc: Scenario) -> Scenario:
     return out
 
 
+def _overload_unbounded(sc: Scenario) -> Scenario:
+    """Every node with ten times its CPU and bandwidth (no node runs degraded)."""
+    out = sc.model_copy(deep=True)
+    for p in out.platforms:
+        for c in p.clusters:
+            c.node_capacity_mbit_s = c.node_capacity_mbit_s * 10
+            if c.node_cpu is not None:
+                c.node_cpu = c.node_cpu * 10
+    return out
+
+
+DEGRADED = "conference:degraded"
+"""The cause name of degraded (not lost) pupil-minutes."""
+
+
 def _live_dispatcher(sc: Scenario) -> Scenario:
     """Every platform's dispatcher sees live counts and a lost node at once."""
     out = sc.model_copy(deep=True)
@@ -143,9 +183,11 @@ def removal_for(cause: str) -> Removal | None:
     return REMOVALS.get(cause)
 
 
-def _by_cause(result: Any) -> dict[str, float]:
-    """What a task keeps of its run: the minutes by cause (module level: picklable)."""
-    return dict(result.extra.get("lost_pupil_minutes_by_cause", {}))
+def _by_cause(result: Any) -> dict[str, Any]:
+    """What a task keeps of its run: the lost minutes by cause and the degraded minutes
+    (module level: picklable)."""
+    return {"causes": dict(result.extra.get("lost_pupil_minutes_by_cause", {})),
+            "degraded": float(result.kpis.get("degraded_pupil_minutes", 0.0))}
 
 
 def _runs(sc: Scenario, seeds: list[int], arm: str, executor: Any | None,
@@ -177,8 +219,10 @@ def explain(scenario: Scenario, replications: int = 3, seed: int = 1,
 
     base = _runs(scenario, seeds, "baseline", executor, step("baseline"))
     lost = np.array([r["lost_pupil_minutes"] for r in base], dtype=float)
-    names = sorted({c for r in base for c in r["extract"]} | set(causes or []))
-    direct = {c: float(np.mean([r["extract"].get(c, 0.0) for r in base])) for c in names}
+    names = sorted({c for r in base for c in r["extract"]["causes"]}
+                   | (set(causes or []) - {DEGRADED}))
+    direct = {c: float(np.mean([r["extract"]["causes"].get(c, 0.0) for r in base]))
+              for c in names}
     total = float(lost.mean())
     out_causes: dict[str, Any] = {}
     recovered_sum = 0.0
@@ -194,12 +238,15 @@ def explain(scenario: Scenario, replications: int = 3, seed: int = 1,
             runs = _runs(remove(scenario), seeds, c, executor, step(c))
             without = np.array([r["lost_pupil_minutes"] for r in runs], dtype=float)
             d = paired_difference(without, lost)  # baseline − without, per seed
+            # bounded: nothing below 0, nothing above the loss (the module docstring)
+            lo, hi = (min(max(x, 0.0), max(total, 0.0)) for x in (d.lo, d.hi))
             entry.update(removal=(remove.__doc__ or "").strip(), recovered_mean=d.mean,
-                         recovered_ci95=(d.hi - d.lo) / 2, recovered_lo=d.lo,
-                         recovered_hi=d.hi)
+                         recovered_ci95=(d.hi - d.lo) / 2, recovered_lo=lo,
+                         recovered_hi=hi)
             recovered_sum += d.mean
         out_causes[c] = entry
-    return as_jsonable({
+    degraded = _degraded(scenario, seeds, base, executor, step, DEGRADED in (causes or []))
+    res = {
         "lost_pupil_minutes": total,
         "lost_pupil_minutes_replications": lost.tolist(),
         "replications": len(seeds),
@@ -209,7 +256,51 @@ def explain(scenario: Scenario, replications: int = 3, seed: int = 1,
         "causes": out_causes,
         "recovered_sum": recovered_sum,
         "interaction": recovered_sum - total,
-    })
+        "degraded": degraded,
+    }
+    res["additivity"] = additivity(res)
+    return as_jsonable(res)
+
+
+def additivity(att: dict[str, Any]) -> dict[str, Any]:
+    """Whether the causes act nearly independently (see the module docstring): ``verdict``
+    ``independent`` (sum and rows agree), ``offsetting`` (the sum agrees, some row does not),
+    ``overlap`` (Σ recovered above the loss) or ``shortfall`` (below it); ``disagreeing``:
+    the causes whose direct minutes lie outside their widened recovered interval."""
+    total = float(att["lost_pupil_minutes"])
+    rsum = float(att["recovered_sum"])
+    slack = ROW_TOLERANCE * total
+    disagreeing = [
+        name for name, c in att["causes"].items()
+        if c.get("recovered_mean") is not None
+        and not (c["recovered_lo"] - slack <= c["direct"] <= c["recovered_hi"] + slack)]
+    if rsum > (1 + SUM_TOLERANCE) * total:
+        verdict = "overlap"
+    elif rsum < (1 - SUM_TOLERANCE) * total:
+        verdict = "shortfall"
+    else:
+        verdict = "offsetting" if disagreeing else "independent"
+    return {"verdict": verdict, "disagreeing": disagreeing,
+            "sum_tolerance": SUM_TOLERANCE, "row_tolerance": ROW_TOLERANCE}
+
+
+def _degraded(scenario: Scenario, seeds: list[int], base: list[dict[str, Any]],
+              executor: Any | None, step: Callable[[str], Any], force: bool) -> dict[str, Any]:
+    """The ``conference:degraded`` entry: direct degraded pupil-minutes and, if any (or
+    ``force``), those recovered by :func:`_overload_unbounded` on the same seeds."""
+    deg = np.array([r["extract"]["degraded"] for r in base], dtype=float)
+    entry: dict[str, Any] = {
+        "cause": DEGRADED, "direct": float(deg.mean()), "removal": None,
+        "recovered_mean": None, "recovered_ci95": None, "recovered_lo": None,
+        "recovered_hi": None, "n": len(seeds),
+    }
+    if deg.mean() > 0 or force:
+        runs = _runs(_overload_unbounded(scenario), seeds, DEGRADED, executor, step(DEGRADED))
+        without = np.array([r["extract"]["degraded"] for r in runs], dtype=float)
+        d = paired_difference(without, deg)
+        entry.update(removal=(_overload_unbounded.__doc__ or "").strip(), recovered_mean=d.mean,
+                     recovered_ci95=(d.hi - d.lo) / 2, recovered_lo=d.lo, recovered_hi=d.hi)
+    return entry
 
 
 def write_attribution(out_dir: str | Path, attribution: dict[str, Any]) -> Path:

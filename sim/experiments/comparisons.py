@@ -13,6 +13,7 @@ target precision needs.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,8 +26,10 @@ import pandas as pd
 from sim.config import Scenario
 from sim.experiments.executors import SerialExecutor, Task, task_for
 from sim.experiments.replications import Results
+from sim.model.costs import scenario_cost
 from sim.model.metrics import KPI_NAMES
 from sim.model.seeds import replication_seeds
+from sim.runs.power import verdict
 from sim.runs.rundir import write_comparison
 from sim.runs.stats import (
     difference_bounds,
@@ -192,6 +195,10 @@ class Comparison:
     b_values: dict[str, list[float]] = field(default_factory=dict)
     a_results: Results | None = None
     b_results: Results | None = None
+    causes: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Mean lost pupil-minutes by cause of ``a`` and ``b``."""
+    costs: dict[str, Any] = field(default_factory=dict)
+    """``scenario_cost`` of ``a`` and ``b``."""
     """The replications themselves (with time series) when ``compare(keep_runs=True)``."""
 
     def table(self) -> pd.DataFrame:
@@ -235,6 +242,11 @@ class Comparison:
                 for k in self.kpis
             },
             "per_replication": {"a": self.a_values, "b": self.b_values},
+            # the verdict per KPI (sim.runs.power): detectable, or how many pairs would show 5 %
+            "verdict": {k: verdict(k, self.a_values.get(k, []), self.b_values.get(k, []))
+                        for k in self.a_values},
+            "causes": self.causes,
+            "costs": self.costs,
             # B − A per KPI as `dlsim report` reads a comparison: the 95 % half-width, the
             # interval, the paired t-test's p-value and the number of pairs
             "diffs": {
@@ -309,6 +321,7 @@ def compare(
         for arm, sc in (("a", a), ("b", b))
         for i, s in enumerate(seeds)
     ]
+    tasks = [dataclasses.replace(t, extract=_by_cause) for t in tasks]
     rows = run_tasks(tasks, executor, progress)
     ra = [r for r in rows if r["arm"] == "a"]
     rb = [r for r in rows if r["arm"] == "b"]
@@ -327,7 +340,20 @@ def compare(
         b_values={k: kpi_values(rb, k).tolist() for k in KPI_NAMES},
         a_results=Results([r.pop("result") for r in ra]) if keep_runs else None,
         b_results=Results([r.pop("result") for r in rb]) if keep_runs else None,
+        causes={"a": _mean_causes(ra), "b": _mean_causes(rb)},
+        costs={"a": scenario_cost(a), "b": scenario_cost(b)},
     )
+
+
+def _by_cause(result: Any) -> dict[str, float]:
+    """What a task keeps of its run besides the KPIs: the minutes by cause (picklable)."""
+    return dict(result.extra.get("lost_pupil_minutes_by_cause", {}))
+
+
+def _mean_causes(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
+    names = sorted({c for r in rows for c in r.get("extract") or {}})
+    return {c: float(np.mean([(r.get("extract") or {}).get(c, 0.0) for r in rows]))
+            for c in names}
 
 
 # ------------------------------------------------------------ number of replications

@@ -6,7 +6,10 @@ of single-person rooms, exponential holding times, no retries — so that
 - a conference cluster with c participant slots is M/M/c/c: blocking = Erlang-B(A, c);
 - a platform front end with c workers and no time-out is M/M/c: P(wait) = Erlang-C(A, c),
   mean wait = C / (cμ − λ);
-- Little's law L = λW holds on the queue and on the cluster.
+- Little's law L = λW holds on the queue and on the cluster;
+- a node without a participant limit is M/M/∞, and the share of time it runs degraded (above
+  ``k`` people, by its CPU) is the Poisson tail P(N > k) with mean A = λ/μ — the degraded-time
+  measure behind ``degraded_pupil_minutes``.
 
 Estimates come from independent replications (the blocking indicators of successive arrivals
 are correlated, so a binomial CI would be far too narrow): mean and t-based 95 % and 99 %
@@ -166,6 +169,59 @@ def erlang_b_case(offered_erlangs: float, servers: int, replications: int = 10,
     }
 
 
+def infinite_server_scenario(offered_erlangs: float, threshold: int, holding_s: float = 10.0,
+                             arrivals: int = 50_000, warmup_holdings: float = 10.0) -> Scenario:
+    """M/M/∞ through the model's own conference cluster: one node with no participant limit
+    whose CPU makes it degraded exactly while it holds more than ``threshold`` people
+    (single-person rooms, audio only: each adds ``a + c·audio`` of CPU)."""
+    rate = offered_erlangs / holding_s
+    warmup = warmup_holdings * holding_s
+    d = _base(arrivals / rate, warmup, sample_s=5)
+    per_person = 1e-3 + 1e-3 * 0.04  # cpu_per_participant + cpu_per_mbit_s × audio
+    stress = 0.8
+    d["platforms"] = [{
+        "name": "p",
+        "frontend": {"workers": 1_000_000, "join_service_s": 1e-9, "service_cv": 0.0},
+        "clusters": [{"name": "c", "nodes": 1, "node_max_participants": 10_000_000,
+                      "node_capacity_mbit_s": 1e12, "heterogeneity_cv": 0.0,
+                      "cpu_per_participant": 1e-3, "cpu_per_mbit_s": 1e-3,
+                      "stress_threshold": stress,
+                      # degraded from threshold + 1 people on: CPU share above 0.8
+                      "node_cpu": (threshold + 0.5) * per_person / stress}],
+    }]
+    d["media"] = {"audio_mbit_s": 0.04}
+    d["demand"] = {"kind": "poisson", "poisson": {
+        "platform": "p", "arrival_rate_per_s": rate, "holding_mean_s": holding_s,
+        "warmup_s": warmup}}
+    return scenario_from_dict(d, "<validation:infinite>")
+
+
+def degraded_case(offered_erlangs: float, threshold: int, replications: int = 10,
+                  arrivals: int = 50_000, seed: int = 2021) -> dict[str, Estimate]:
+    """The degraded-time measure on M/M/∞: the time-average share of time the node is
+    degraded (more than ``threshold`` people on it) against the Poisson tail P(N > k), N with
+    mean A = λ/μ; read from the run's time series (``degraded_node_minutes`` per interval,
+    integrated event by event) after the warm-up; and the mean occupancy against A."""
+    from scipy.stats import poisson
+
+    sc = infinite_server_scenario(offered_erlangs, threshold, arrivals=arrivals)
+    warm = sc.day.start + (sc.demand.poisson.warmup_s if sc.demand.poisson else 0.0)
+    horizon_min = (sc.day.end - warm) / 60.0
+    share, occupancy = [], []
+    for r in _run_all(sc, _seeds(seed, replications), _workers()):
+        ts = r.timeseries
+        deg = ts[(ts.component == "cluster:c") & (ts.metric == "degraded_node_minutes")
+                 & (ts.t > warm)]
+        share.append(float(deg["value"].sum()) / horizon_min)
+        sel = ts[(ts.component == "total") & (ts.metric == "participants") & (ts.t >= warm)]
+        occupancy.append(float(sel["value"].mean()))
+    return {
+        "degraded": _estimate("time share degraded (P(N > k))",
+                              float(poisson.sf(threshold, offered_erlangs)), share),
+        "occupancy": _estimate("mean occupancy (A)", offered_erlangs, occupancy),
+    }
+
+
 def erlang_c_case(offered_erlangs: float, workers: int, replications: int = 10,
                   arrivals: int = 50_000, seed: int = 2021) -> dict[str, Estimate]:
     """P(wait), mean wait and Little's law (Lq = λWq) on the front end."""
@@ -193,6 +249,8 @@ def erlang_c_case(offered_erlangs: float, workers: int, replications: int = 10,
 # Cases spanning light to heavy load (A/c from 0.5 to 1.1 for the loss system; the queue
 # needs A/c < 1 to be stable).
 ERLANG_B_CASES = ((5.0, 10), (16.0, 20), (45.0, 50), (50.0, 50), (55.0, 50))
+# M/M/∞ with a degradation threshold k: P(N > k) from ≈ 0.5 down to ≈ 0.1
+DEGRADED_CASES = ((20.0, 20), (20.0, 25), (50.0, 55))
 ERLANG_C_CASES = ((5.0, 10), (6.0, 10), (7.0, 10), (8.0, 10), (8.5, 10))
 
 

@@ -21,7 +21,10 @@ pupil-minute is charged to one cause. The taxonomy (names are stable, used in
 - ``frontend_outage`` — the platform's front end was down (a fault window).
 - ``dispatcher`` — a dispatcher failure (the ``dispatcher_failure`` fault) refused to route a
   join or to create the room.
-- ``conference_capacity`` — the room's node refused the join (participants or bandwidth).
+- ``conference_capacity`` — the room's node refused the join at its hard limit (its
+  participant limit; CPU or bandwidth only with ``refuse_overload``). Load past the CPU or
+  bandwidth refuses no one: those minutes are degraded, not lost (``degraded_pupil_minutes``;
+  ``conference:degraded`` in ``dlsim explain``).
 - ``rate_limited`` — the join-rate policy refused the join.
 - ``node_loss`` — the pupil's node was lost (the minutes until the rejoin), or the room could
   not be created because no node was up (every node of the platform lost).
@@ -33,10 +36,10 @@ Each failure site reports its cause with the outcome (``OK`` for none): a front 
 time-out's, or the cause of the hold keeping it down — when several faults hold it down at
 once, the hold that began first (at a tie, the lowest code; ``RequestQueue.cause_at``); the
 dispatcher ``dispatcher`` or, with no node up, ``node_loss`` (on a node it has not yet seen
-lost, ``node_loss_unseen``); a node ``conference_capacity``
-(``node_loss`` if it is down); the join-rate limit ``rate_limited``. The behaviour records
-what it is told and decides no cause itself (it names one only for what it does itself: the
-people it sends out of a lost node's room, ``node_loss``).
+lost, ``node_loss_unseen``); a node ``conference_capacity`` at its hard limit (``node_loss``
+if it is down); the join-rate limit ``rate_limited``. The behaviour records what it is told
+and decides no cause itself (it names one only for what it does itself: the people it sends
+out of a lost node's room, ``node_loss``).
 
 Which failure a chain's lost minutes are charged to: the **first** failure of the chain of
 attempts (for a pupil who never failed but whose room was late or never opened: the

@@ -15,15 +15,18 @@ KPI definitions (pupils only; teachers are reported under ``teacher_*``):
 - ``gave_up`` — pupil-meetings whose last chain of attempts ended without getting in.
 - ``lost_pupil_minutes`` — meeting minutes pupils missed because they could not get in.
 - ``peak_concurrent_participants`` — most people (pupils and teachers) in conferences at once.
-- ``peak_node_utilisation`` — highest utilisation (max of participant and bandwidth share)
-  any node reached: the busiest single node.
+- ``peak_node_utilisation`` — highest utilisation (max of participant, bandwidth and CPU
+  share) any node reached at a join (above 1: load took it past its CPU or bandwidth).
 - ``peak_cluster_utilisation`` — the whole cluster at its peak: the highest ratio, over the
   sampled minutes and the clusters, of what a cluster carries to what its nodes that are up
   can carry — the largest of its participant, bandwidth and CPU shares, as a node's
   utilisation is (a cluster can be "half used" while one node is full; with CPU-bound nodes
   the participant ceiling alone would understate it several-fold).
-- ``blocking_probability`` — share of attempts that reached a node and were refused for
-  capacity.
+- ``blocking_probability`` — share of attempts that reached a node and were refused at a
+  hard limit (the node's participant limit; load never refuses unless ``refuse_overload``).
+- ``degraded_pupil_minutes`` — pupil-minutes in meetings on a degraded node (CPU above
+  ``stress_threshold``, or egress past its bandwidth; ``sim.model.components.degradation``);
+  ``degraded_share`` — their share of all pupil-minutes in meetings.
 - ``affected_schools_share`` — schools where more than 10 % of the pupils who intended to
   join lost more than 15 minutes in the day.
 
@@ -48,6 +51,7 @@ import pandas as pd
 
 from sim.model.capacity import peak_cluster_utilisation
 from sim.model.causes import attribution, cause_names
+from sim.model.components.degradation import degraded_share
 from sim.model.population import TIER_NAMES
 from sim.model.recorder import Code, Recorder
 from sim.model.states import DONE, GAVE_UP, IN_SESSION, LOBBY, M_FAILED, TRYING
@@ -76,6 +80,8 @@ KPI_NAMES = (
     "peak_cluster_utilisation",
     "blocking_probability",
     "affected_schools_share",
+    "degraded_pupil_minutes",
+    "degraded_share",
 )
 
 
@@ -293,6 +299,8 @@ def _kpis(run: RunEnd, joins: _Joins, affected: _Affected,
         "peak_cluster_utilisation": peak_cluster_utilisation(timeseries),
         "blocking_probability": refused / reached if reached else 0.0,
         "affected_schools_share": affected.share,
+        "degraded_pupil_minutes": sum(p.degraded_pupil_s for p in platforms) / 60.0,
+        "degraded_share": degraded_share(platforms),
     }
     return {k: kpis[k] for k in KPI_NAMES}
 

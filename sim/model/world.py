@@ -39,6 +39,8 @@ class PlatformOutcome:
     peak_utilisation: float  # the busiest node's
     peak_participants: int
     peak_joins_per_node_interval: int
+    degraded_pupil_s: float = 0.0  # pupil-seconds on degraded nodes
+    pupil_meeting_s: float = 0.0  # pupil-seconds in meetings on the platform's nodes
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,8 @@ class World:
     # ------------------------------------------------------------------ the end
     def outcome(self) -> WorldOutcome:
         """The counters and peaks the KPIs read (a snapshot, no component)."""
+        for p in self.platforms:
+            p.pool.degradation.flush()
         ups = [s.uplink for s in self.school_servers if s.uplink is not None]
         uplinks = {"uplink_transfers": float(sum(u.transfers for u in ups)),
                    "uplink_transfers_waited": float(sum(u.waited for u in ups)),
@@ -190,5 +194,7 @@ class World:
                    "uplink_transfers_given_up": float(sum(u.given_up for u in ups))}
         return WorldOutcome(self.count_from, self.participants.peak, [
             PlatformOutcome(p.name, p.index, p.frontend.stats(), p.pool.peak_utilisation,
-                            p.pool.peak_participants, p.pool.peak_joins_per_node_interval)
+                            p.pool.peak_participants, p.pool.peak_joins_per_node_interval,
+                            sum(p.pool.degradation.pupil_s),
+                            p.pool.degradation.pupil_meeting_s)
             for p in self.platforms], uplinks)

@@ -64,6 +64,13 @@ def briefing(kpis: Mapping[str, Any], details: Mapping[str, Any],
                              share=tr.pct(v / total)) for c, v in top)
         parts.append(html("<p>{t}</p>", t=tr(
             "Who lost the {n} pupil-minutes: {causes}.", n=tr.count(lost), causes=named)))
+    degraded = float(kpis.get("degraded_pupil_minutes") or 0.0)
+    if degraded > 0:
+        parts.append(html("<p>{t}</p>", t=tr(
+            "Overload degrades, it does not refuse: {n} pupil-minutes ({share} of the time "
+            "pupils spent in meetings) were on overloaded nodes, with degraded audio and "
+            "video.", n=tr.count(degraded), share=tr.pct(float(kpis.get("degraded_share")
+                                                               or 0.0)))))
     if attribution and not compact:
         rows = []
         for c, e in attribution["causes"].items():

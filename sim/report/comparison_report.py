@@ -22,13 +22,13 @@ from sim.model.metrics import KPI_NAMES
 from sim.report import figures as F
 from sim.report import labels as L
 from sim.report.briefing import briefing, read_attribution
+from sim.report.comparison_verdict import VERDICT_KPIS, causes_costs_html, delta_text, verdict_line
 from sim.report.data import RunData, as_run_data
 from sim.report.i18n import Tr
 from sim.report.layout import (
     Section,
     embed,
     esc,
-    fmt_kpi,
     fmt_with_interval,
     html,
     kpi_label,
@@ -135,8 +135,9 @@ def _diff_cell(k: str, d: Diff, base: float | None, tr: Tr) -> tuple[Any, str, s
     mean, half = d
     if mean is None:
         return "–", "–", ""
-    sign = "+" if mean > 0 else ("−" if mean < 0 else "")
-    txt = sign + fmt_kpi(k, abs(mean), tr) + (f" ± {fmt_kpi(k, half, tr)}" if half else "")
+    # shares differ in percentage points ("pp"), not "%"
+    txt = delta_text(k, mean, tr) + (f" ± {delta_text(k, half, tr).lstrip('+')}" if half
+                                     else "")
     r = round(mean / base, 3) if base else None
     rel = (("+" if r > 0 else "−" if r < 0 else "") + tr.pct(abs(r), 1)) if r is not None \
         else "–"
@@ -360,12 +361,16 @@ def render_comparison(
                    read_attribution(rb.source), rb.scenario, prefix="B:")
     )
     n = min(ra.replications, rb.replications)
+    head += _verdict(ra, rb, tr)
     sections = [
         Section("kpis", tr("Key figures side by side"),
                 html("<p class=muted>{t}</p>", t=tr("Differences: {how}.", how=how))
                 + too_few_note(n, tr) + kpis + fig["paired_differences"]),
         Section("day", tr("Over the day"), fig["comparison_timeline"]),
         Section("time-to-join", tr("Time to join"), fig["time_to_join"]),
+        Section("causes-costs", tr("Causes and costs side by side"), causes_costs_html(
+            (_causes(ra), _causes(rb)), (ra.summary.get("cost"), rb.summary.get("cost")), tr,
+            rb.scenario)),
         Section("settings", tr("What differs between the scenarios"), _config_diff(ra, rb, tr)),
         Section("provenance", tr("Provenance"),
                 html("<h3>A</h3>") + provenance_table(ra.provenance, tr, ra.source)
@@ -373,3 +378,19 @@ def render_comparison(
     ]
     return page(tr("dlsim comparison – {a} vs {b}", a=labels[0], b=labels[1]), head, sections,
                 tr, kind="comparison")
+
+
+def _causes(d: RunData) -> dict[str, float]:
+    return {str(c): float(v) for c, v in
+            (d.details.get("lost_pupil_minutes_by_cause") or {}).items()}
+
+
+def _verdict(a: RunData, b: RunData, tr: Tr) -> Markup:
+    """The verdict on the headline figures, when both ran the same seeds (paired)."""
+    seeds = a.provenance.get("seeds")
+    if seeds is None or seeds != b.provenance.get("seeds"):
+        return Markup("")
+    lines = [verdict_line(k, a.per_replication[k], b.per_replication[k], tr)
+             for k in VERDICT_KPIS
+             if len(a.per_replication.get(k, [])) == len(b.per_replication.get(k, [])) >= 2]
+    return html("<p class=note>{t}</p>", t=" ".join(lines)) if lines else Markup("")

@@ -204,6 +204,13 @@ def capacity_timeline(
                            legendgroup="c", showlegend=i == 1),
                 row=i, col=1,
             )
+        d = series(ts, comp, "degraded_pupils")  # clusters only: pupils on overloaded nodes
+        if not d.empty and d["value"].any():
+            fig.add_trace(
+                go.Scatter(x=hhmm(d["t"]), y=d["value"], name=tr("pupils on degraded nodes"),
+                           line={"color": ORANGE, "width": 1.5}, legendgroup="d"),
+                row=i, col=1,
+            )
         top = [*p["value"], *(p["hi"] if "hi" in p.columns else []), *c["value"]]
         rng, step = linear_range(top, headroom=1.25)  # headroom: the fault labels sit on top
         fig.update_yaxes(range=rng, dtick=step, row=i, col=1, title_text=tr("people"),

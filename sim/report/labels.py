@@ -31,6 +31,8 @@ KPIS: dict[str, tuple[str, str]] = {
     "peak_cluster_utilisation": (N_("Cluster at peak"), "share"),
     "blocking_probability": (N_("Blocking probability (capacity)"), "share"),
     "affected_schools_share": (N_("Schools affected (>10 % lost >15 min)"), "share"),
+    "degraded_pupil_minutes": (N_("Pupil-minutes on overloaded nodes (degraded)"), "count"),
+    "degraded_share": (N_("Share of pupil-minutes degraded"), "share"),
 }
 
 SCHOOL_TYPES: dict[str, str] = {

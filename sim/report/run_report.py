@@ -45,6 +45,7 @@ HEADLINE = (
     "peak_node_utilisation",
     "peak_cluster_utilisation",
     "affected_schools_share",
+    "degraded_share",
 )
 
 

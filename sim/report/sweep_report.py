@@ -57,6 +57,7 @@ SWEEP_KPIS = (
     "peak_node_utilisation",
     "blocking_probability",
     "affected_schools_share",
+    "degraded_share",
 )
 PALETTE = (F.BLUE, F.ORANGE, F.GREEN, F.RED, F.PURPLE, "#8c564b", "#e377c2", F.GREY)
 

@@ -48,8 +48,11 @@ KPI_BOUNDS: dict[str, tuple[float, float]] = {
     "join_success_rate": (0.0, 1.0),
     "blocking_probability": (0.0, 1.0),
     "affected_schools_share": (0.0, 1.0),
-    "peak_node_utilisation": (0.0, 1.0),
-    "peak_cluster_utilisation": (0.0, 1.0),
+    # a node or cluster past its CPU or bandwidth runs degraded (no refusal): above 1
+    "peak_node_utilisation": (0.0, math.inf),
+    "peak_cluster_utilisation": (0.0, math.inf),
+    "degraded_share": (0.0, 1.0),
+    "degraded_pupil_minutes": (0.0, math.inf),
     "join_attempts": (0.0, math.inf),
     "joins_succeeded": (0.0, math.inf),
     "gave_up": (0.0, math.inf),

@@ -62,8 +62,14 @@ def test_books_balance(regime: str) -> None:
 
 
 def test_overload_actually_loses_minutes() -> None:
-    """The regimes above are not vacuous: an undersized cluster refuses and loses minutes."""
+    """The regimes above are not vacuous: an undersized cluster runs degraded (load never
+    refuses) and its undersized front ends lose minutes; with ``refuse_overload`` (the old
+    rule) the same cluster refuses and pupils give up."""
     res = simulate_once(small_scenario(0.01, capacity_factor=0.25), seed=3)
-    assert res.kpis["blocking_probability"] > 0.05
+    assert res.kpis["degraded_share"] > 0.5
     assert res.kpis["lost_pupil_minutes"] > 100
-    assert res.kpis["gave_up"] > 0
+    refuse = [f"platforms[{i}].clusters[0].refuse_overload=true" for i in range(3)]
+    old = simulate_once(small_scenario(0.01, refuse, capacity_factor=0.25), seed=3)
+    assert old.kpis["blocking_probability"] > 0.05
+    assert old.kpis["lost_pupil_minutes"] > res.kpis["lost_pupil_minutes"]
+    assert old.kpis["gave_up"] > 0

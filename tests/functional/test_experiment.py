@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim import Scenario, simulate
@@ -53,15 +54,16 @@ def test_more_nodes_is_a_significant_paired_improvement() -> None:
     more = small_scenario(0.01, SETS, capacity_factor=1.0)
     cmp = compare(fewer, more, seed=3, replications=3)
     by = {k.kpi: k for k in cmp.kpis}
-    rate = by["join_success_rate"]
-    assert rate.diff > 0 and rate.significant
-    assert by["lost_pupil_minutes"].diff < 0
+    # load refuses no one: more nodes show as fewer pupil-minutes on overloaded nodes
+    deg = by["degraded_share"]
+    assert deg.diff < 0 and deg.significant
+    assert by["degraded_pupil_minutes"].diff < 0 and by["degraded_pupil_minutes"].significant
     # the paired CI uses the per-replication differences
-    d = np.array(cmp.b_values["join_success_rate"]) - np.array(cmp.a_values["join_success_rate"])
-    assert rate.diff == pytest.approx(d.mean())
+    d = np.array(cmp.b_values["degraded_share"]) - np.array(cmp.a_values["degraded_share"])
+    assert deg.diff == pytest.approx(d.mean())
     table = cmp.table()
     assert list(table["kpi"]) == list(KPI_NAMES) and "significant" in table
-    assert cmp.to_dict()["kpis"]["join_success_rate"]["significant"] is True
+    assert cmp.to_dict()["kpis"]["degraded_share"]["significant"] is True
 
 
 def test_paired_difference_statistics() -> None:
@@ -152,5 +154,10 @@ def test_replicated_outputs_carry_bounded_intervals(tight: Scenario) -> None:
             assert lo_b <= iv["lo"] <= iv["mean"] <= iv["hi"] <= hi_b
     ts = res.timeseries
     assert (ts["lo"] >= 0).all() and (ts["lo"] <= ts["value"] + 1e-12).all()
-    util = ts[ts["metric"].str.startswith("utilisation")]
-    assert not util.empty and (util["hi"] <= np.maximum(1.0, util["value"]) + 1e-12).all()
+    # a utilisation's band stays within 1, or within what a replication reached above it (an
+    # overloaded node runs past its CPU: it degrades, it does not refuse)
+    keys = ["t", "component", "metric"]
+    seen = (pd.concat([r.timeseries for r in res.runs]).groupby(keys)["value"].max()
+            .rename("seen").reset_index())
+    util = ts[ts["metric"].str.startswith("utilisation")].merge(seen, on=keys)
+    assert not util.empty and (util["hi"] <= np.maximum(1.0, util["seen"]) + 1e-12).all()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.experiments.attribution import REMOVALS, removal_for
+from sim.experiments.attribution import REMOVALS, _overload_unbounded, removal_for
 from tests.conftest import DEFAULT_CONFIG, REPO
 
 MONDAY = REPO / "configs" / "2021-01-11-monday-dispatcher-failure.yaml"
@@ -32,6 +32,18 @@ def test_removing_an_absent_cause_recovers_nothing_and_the_dispatcher_recovers_m
     assert disp["recovered_mean"] >= 0.9 * total
     assert sum(c["direct"] for c in causes.values()) == pytest.approx(total, rel=1e-9)
     assert res["interaction"] == pytest.approx(res["recovered_sum"] - total)
+    # bounded intervals: nothing recovered below 0 or above what was lost
+    for c in causes.values():
+        if c["recovered_mean"] is not None:
+            assert 0.0 <= c["recovered_lo"] <= c["recovered_hi"] <= total
+    assert res["additivity"]["verdict"] in ("independent", "offsetting", "overlap",
+                                            "shortfall")
+    # degraded minutes are their own cause, beside the lost ones: ten times each node's CPU
+    # and bandwidth leaves no node degraded, so all of them are recovered
+    deg = res["degraded"]
+    assert deg["cause"] == "conference:degraded" and "conference:degraded" not in causes
+    assert deg["direct"] > 0
+    assert deg["recovered_mean"] == pytest.approx(deg["direct"])
 
 
 def test_every_registered_removal_gives_a_valid_scenario() -> None:
@@ -45,6 +57,8 @@ def test_every_registered_removal_gives_a_valid_scenario() -> None:
                                                                   "frontend_outage",
                                                                   "node_loss")
     assert removal_for("moderator_late") is None
+    out = _overload_unbounded(sc)
+    assert out.config_hash() != sc.config_hash() and _overload_unbounded.__doc__
 
 
 def _dlsim(*args: str) -> subprocess.CompletedProcess[str]:
@@ -61,7 +75,11 @@ def test_cli_writes_attribution_json(tmp_path: Path) -> None:
     assert data["lost_pupil_minutes"] > 0
     for c in data["causes"].values():
         assert {"direct", "recovered_mean", "recovered_ci95"} <= set(c)
-    assert "Recovered, summed" in p.stdout
+    # piped, the table is not cut at 80 columns: every header and row on one line
+    lines = p.stdout.splitlines()
+    assert any("recovered if removed" in x and "95 % interval" in x for x in lines)
+    assert any(x.startswith("Recovered, summed") and x.rstrip().endswith(".") for x in lines)
+    assert (tmp_path / "explain.html").is_file()
 
 
 @pytest.mark.parametrize("args", [("--replications", "1"), ("--set", "population.scale=-1"),

@@ -70,6 +70,9 @@ def test_targets() -> None:
     assert p95.met(100.0, 19.0) and not p95.met(100.0, 21.0)  # upper CI bound
     assert p95.blocking() == pytest.approx(0.05)
     assert Target.parse("gave_up<=10").blocking() is None
+    deg = Target.parse("degraded_share<=0.01")
+    assert (deg.kpi, deg.op, deg.value) == ("degraded_share", "<=", 0.01)
+    assert deg.met(0.004, 0.005) and not deg.met(0.008, 0.005) and deg.blocking() is None
     for bad in ("join_success_rate>0.99", "nope>=1", "join_success_rate>=x", "gave_up<=inf"):
         with pytest.raises(ConfigError):
             Target.parse(bad)
@@ -124,6 +127,22 @@ def test_miniature_answers_for_the_whole_state_and_confirms_at_scale_1() -> None
     conf = confirm_at_full_scale(res, sc)
     assert conf["value"] == round(res.answer / 0.1) and conf["scale"] == 1.0
     assert len(conf["per_replication"]) == 2 and res.confirmation is conf
+
+
+def test_nodes_sized_for_degraded_share() -> None:
+    """``degraded_share<=0.01`` works as a sizing target: with 30 % of the IServ nodes many
+    pupils sit on overloaded nodes (admitted, degraded); the answer brings the share's upper
+    95 % bound under 1 %, and every smaller value simulated misses it."""
+    sc = small_scenario(0.05, ["day.end=09:30", "faults=[]",
+                               "platforms[0].clusters[0].nodes=135"])
+    param = "platforms[iserv].clusters[iserv-bbb].nodes"
+    res = size_capacity(sc, param, "degraded_share<=0.01", replications=3, max_candidates=12)
+    assert res.answer is not None and res.answer > res.current_value
+    t = res.table()
+    at = t[t["value"] == res.answer].iloc[0]
+    assert at["meets"] and at["hi"] <= 0.01
+    below = t[t["value"] < res.answer]
+    assert len(below) and not below["meets"].any() and (below["mean"] > 0).all()
 
 
 def test_per_node_settings_are_not_converted() -> None:

@@ -11,14 +11,17 @@ from __future__ import annotations
 import pytest
 
 from sim.experiments.verification import (
+    DEGRADED_CASES,
     ERLANG_B_CASES,
     ERLANG_C_CASES,
+    degraded_case,
     erlang_b_case,
     erlang_c_case,
 )
 
 B_REPLICATIONS, B_ARRIVALS = 10, 20_000
 C_REPLICATIONS, C_ARRIVALS = 10, 60_000
+D_REPLICATIONS, D_ARRIVALS = 10, 20_000
 
 
 @pytest.mark.slow
@@ -46,3 +49,18 @@ def test_frontend_is_erlang_c(offered: float, workers: int) -> None:
     # Little's law on the queue, with the queue length sampled independently every second
     lq = res["queue_length"]
     assert lq.inside99, f"Lq={lq.mean:.4f} vs λWq={lq.analytic:.4f} ± {lq.half99:.4f}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("offered", "threshold"), DEGRADED_CASES,
+                         ids=[f"A={a:g},k={k}" for a, k in DEGRADED_CASES])
+def test_degraded_time_is_the_poisson_tail(offered: float, threshold: int) -> None:
+    """A node with no participant limit is M/M/∞: the share of time it runs degraded (more
+    than k people by its CPU), integrated by the same accounts as degraded_pupil_minutes and
+    read from the run's time series, is P(N > k) for N ~ Poisson(A); no join is refused."""
+    res = degraded_case(offered, threshold, D_REPLICATIONS, D_ARRIVALS)
+    e = res["degraded"]
+    assert e.rel_half95 < 0.10, f"run too short: ±{e.rel_half95:.1%}"
+    assert e.inside99, f"P(N>k) {e.analytic:.5f} outside {e.mean:.5f} ± {e.half99:.5f}"
+    occ = res["occupancy"]
+    assert occ.inside99, f"L={occ.mean:.3f} vs A={occ.analytic:.3f} ± {occ.half99:.3f}"

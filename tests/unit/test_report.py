@@ -167,6 +167,9 @@ def test_comparison_paired_differences(plain_run: Results) -> None:
     assert "paired over 2 replications on common random numbers" in html
     assert "B − A" in html and "IServ conference nodes" in html  # settings diff, in words
     assert "platforms[0]" not in html
+    # issue 25, point 7: the verdict on the headline figures, causes and costs side by side
+    assert "Lost pupil-minutes: " in html and ("detectable effect" in html)
+    assert 'id="causes-costs"' in html and "conference nodes rented (per day)" in html
 
 
 def test_normalise_diffs_accepts_the_usual_shapes() -> None:

@@ -83,11 +83,11 @@ def test_recorded_intervals_are_read_when_present() -> None:
 
 def test_sweep_bands_are_clipped_to_the_kpi_bounds() -> None:
     rows = [{"param:platforms[0].clusters[0].nodes": n, "join_success_rate": v,
-             "peak_node_utilisation": u, "gave_up": g}
+             "degraded_share": u, "gave_up": g}
             for n in (2, 4) for v, u, g in ((0.9999, 0.99, 0.0), (1.0002, 1.08, 0.0),
                                             (0.9, 0.97, 30.0))]
     stats = point_stats(SweepData(pd.DataFrame(rows)))
-    for k in ("join_success_rate", "peak_node_utilisation"):
+    for k in ("join_success_rate", "degraded_share"):
         assert (stats[f"{k}:lo"] >= 0).all() and (stats[f"{k}:hi"] <= 1).all()
     assert (stats["gave_up:lo"] >= 0).all()
     assert stats["join_success_rate"].max() <= 1

@@ -42,6 +42,7 @@ CARD_KPIS = (
     "blocking_probability",
     "peak_node_utilisation",
     "affected_schools_share",
+    "degraded_share",
     "peak_concurrent_participants",
 )
 

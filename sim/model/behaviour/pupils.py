@@ -253,7 +253,7 @@ class Pupils:
             self._c_rate[self.m_platform[m]].append(now)
             self._failed(pm, outcome)
             return False
-        if (outcome := self.m_pool[m].try_admit(node, d)) != OK:
+        if (outcome := self.m_pool[m].try_admit(node, d, True)) != OK:
             self._c_fail_cap[self.m_platform[m]].append(now)
             self._failed(pm, outcome)
             return False
@@ -302,7 +302,7 @@ class Pupils:
         cam = self._cam_eff[pm]
         rooms = self.rooms
         d = rooms.load(m, u, w) - rooms.load(m, u - 1, w - cam)
-        self.m_pool[m].release(self.m_node[m], 1, d)
+        self.m_pool[m].release(self.m_node[m], 1, d, 1)
         now = self.env.now
         self._sessions.add(self.m_platform[m], now - self._sess_start[pm])
         self.m_U[m] = u - 1

@@ -180,6 +180,11 @@ class Rooms:
             self.m_node[m] = -1
         self._lobby.release(m, now, opened=False)
 
+    def _pupils_in(self, m: int) -> int:
+        """Pupils in open room ``m``: its participants but the teacher, if in."""
+        host_in = self.m_host_in[m]
+        return self.m_U[m] - (host_in == host_in)
+
     def _host_leaves(self, m: int, now: float) -> None:
         host_in = self.m_host_in[m]
         if host_in == host_in:  # not NaN: the teacher was in
@@ -198,7 +203,7 @@ class Rooms:
                   if n == node and self.m_platform[m] == platform]:
             if self.m_state[m] == M_OPEN:
                 u, w = self.m_U[m], self.m_W[m]
-                pool.release(node, u, self.load(m, u, w))
+                pool.release(node, u, self.load(m, u, w), self._pupils_in(m))
                 self._host_leaves(m, now)
                 self.m_host_in[m] = float("nan")
                 self.m_U[m] = self.m_W[m] = 0
@@ -219,7 +224,7 @@ class Rooms:
         if st == M_OPEN:
             node = self.m_node[m]
             u, w = self.m_U[m], self.m_W[m]
-            self.m_pool[m].release(node, u, self.load(m, u, w))
+            self.m_pool[m].release(node, u, self.load(m, u, w), self._pupils_in(m))
             self.disp[self.m_platform[m]].close(node)
             self.m_U[m] = self.m_W[m] = 0
             self._host_leaves(m, now)

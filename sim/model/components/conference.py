@@ -6,13 +6,21 @@ S screen shares (:func:`meeting_load_mbit_s`, the one load function of the model
 
 A node's CPU load is ``a·participants + c·egress`` (:func:`node_cpu_load`): a cost per
 participant (audio mixing, signalling) and a cost per Mbit/s of media forwarded (an SFU's
-work grows with the packets it relays). With ``a`` and ``c`` fitted to BBB's load-test figures
-(SOURCES A53) a reference server (BBB 2.2's minimum, 8 cores) holds ≈640 people with cameras
-off, ≈40 all on camera, and ≈120–150 in a typical class mix, so that turning cameras off (the
-advice IServ gave in Jan 2021) raises what a node holds. A join is admitted only if the node
-stays within its CPU, its bandwidth and its participant ceiling; utilisation is the largest
-of the three shares. Above ``stress_threshold`` quality degrades (BBB audio degrades above
-80 % CPU): counted, not refused.
+work grows with the packets it relays). With ``a`` and ``c`` a least-squares fit to three load
+figures (SOURCES A53) a reference server (BBB 2.2's minimum, 8 cores) holds ≈530 people with
+cameras off, ≈70 all on camera, and ≈180 in a typical class mix (at full CPU), so that
+turning cameras off (the advice IServ gave in Jan 2021) raises what a node holds.
+Utilisation is the largest of the three shares (participants, bandwidth, CPU).
+
+A join is refused only at a hard limit — the node's participant limit
+(``node_max_participants``) — or when the node is down. Load never refuses one: as with BBB
+and Scalelite, a node past its CPU or bandwidth keeps admitting and everyone on it has
+degraded audio and video. A node whose CPU exceeds ``stress_threshold`` of its CPU (BBB audio
+degrades above ≈ 80 %) or whose egress exceeds its bandwidth is **degraded**; the pupil-time
+spent on degraded nodes is integrated event by event
+(:class:`sim.model.components.degradation.DegradedTime`, the KPIs ``degraded_pupil_minutes``
+and ``degraded_share``). ``refuse_overload: true`` on a cluster restores the old rule
+(refuse a join that would take the node past its CPU or bandwidth).
 
 Call sites pass, per join, the growth of the meeting's egress
 (``meeting_load_mbit_s(u + 1, w + cam, …) − meeting_load_mbit_s(u, w, …)``, with ``cam``
@@ -26,11 +34,13 @@ the least-loaded node with one ``argmin``.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from sim.config import ClusterConfig, MediaConfig
 from sim.model.causes import CAPACITY, NODE_LOSS, OK
+from sim.model.components.degradation import DegradedTime
 from sim.model.seeds import SeedTree
 
 
@@ -104,7 +114,10 @@ class NodePool:
         seeds: SeedTree,
         shared: ParticipantCount | None = None,
         reserve: dict[str, int] | None = None,
+        env: Any = None,
     ):
+        """``env``: the simulation's clock (``env.now``) for the degraded-time accounts
+        (None: a clock standing at 0, for a pool used outside a run)."""
         self.shared = shared if shared is not None else ParticipantCount()
         self.cluster_names = [c.name for c in clusters]
         caps_p: list[np.ndarray] = []
@@ -115,6 +128,7 @@ class NodePool:
         cluster_of: list[np.ndarray] = []
         stress: list[float] = []
         is_reserve: list[np.ndarray] = []
+        refuse: list[bool] = []
         sizes: list[np.ndarray] = []
         reserve = reserve or {}
         for i, c in enumerate(clusters):
@@ -144,6 +158,7 @@ class NodePool:
                 cluster_of.append(np.full(count, i, dtype=np.int32))
                 is_reserve.append(np.full(count, k == 1))
             stress.append(c.stress_threshold)
+            refuse.append(c.refuse_overload)
         self.cap_participants = np.concatenate(caps_p)
         self.cap_mbit_s = np.concatenate(caps_b)
         self.cap_cpu = np.concatenate(caps_c)
@@ -165,6 +180,12 @@ class NodePool:
         self._ca: list[float] = self.cpu_per_participant.tolist()
         self._cc: list[float] = self.cpu_per_mbit_s.tolist()
         self._up: list[bool] = [True] * n
+        self._pp: list[int] = [0] * n  # pupils per node (degraded time counts pupils)
+        # CPU above which a node is degraded (stress_threshold of its CPU)
+        self._deg_cpu: list[float] = (self.stress_threshold * self.cap_cpu).tolist()
+        cl = self.cluster_of.tolist()
+        self._refuse: list[bool] = [refuse[i] for i in cl]
+        self.degradation = DegradedTime(env, cl, len(clusters))
         self.meetings = np.zeros(n, dtype=np.int64)  # the dispatcher's argmin works on these
         self.up = np.ones(n, dtype=bool)
         self.up_changes = 0
@@ -211,6 +232,16 @@ class NodePool:
         self.cap_participants[node] = cp
         self.cap_mbit_s[node] = cb
         self.cap_cpu[node] = cc
+        self._deg_cpu[node] = float(self.stress_threshold[node]) * cc
+        pp = self._pp[node]
+        self.degradation.change(node, pp, pp, self.degraded(node))
+
+    def degraded(self, node: int) -> bool:
+        """Whether ``node`` runs degraded: its CPU above ``stress_threshold`` of its CPU, or
+        its egress above its bandwidth."""
+        load = self._load[node]
+        return (self._ca[node] * self._p[node] + self._cc[node] * load > self._deg_cpu[node]
+                or load > self._cap_b[node])
 
     @property
     def cpu(self) -> np.ndarray:
@@ -227,10 +258,12 @@ class NodePool:
         cpu = self._ca[node] * p + self._cc[node] * load
         return max(p / self._cap_p[node], load / self._cap_b[node], cpu / self._cap_c[node])
 
-    def try_admit(self, node: int, d_load: float) -> int:
-        """Add one participant (egress grows by ``d_load``) if the node has room: ``OK``, or
-        the refusal's cause — ``CAPACITY`` (participants, bandwidth or CPU), ``NODE_LOSS``
-        (the node is down)."""
+    def try_admit(self, node: int, d_load: float, pupil: bool = False) -> int:
+        """Add one participant (egress grows by ``d_load``; ``pupil``: a pupil, whose time
+        on a degraded node counts) unless a hard limit stops it: ``OK``, or the refusal's
+        cause — ``CAPACITY`` (the node's participant limit; with ``refuse_overload`` also its
+        bandwidth or CPU), ``NODE_LOSS`` (the node is down). CPU and bandwidth load never
+        refuse by default: the node runs degraded."""
         if not self._up[node]:
             self.refused += 1
             return NODE_LOSS
@@ -240,11 +273,16 @@ class NodePool:
         cap_b = self._cap_b[node]
         cap_c = self._cap_c[node]
         cpu = self._ca[node] * p + self._cc[node] * load
-        if p > cap_p or load > cap_b or cpu > cap_c:
+        if p > cap_p or (self._refuse[node] and (load > cap_b or cpu > cap_c)):
             self.refused += 1
             return CAPACITY
         self._p[node] = p
         self._load[node] = load
+        pp = self._pp[node]
+        if pupil:
+            self._pp[node] = pp + 1
+        self.degradation.change(node, pp, pp + pupil,
+                                cpu > self._deg_cpu[node] or load > cap_b)
         self._joins[node] += 1
         self.admitted += 1
         n = self.total_participants + 1
@@ -266,19 +304,36 @@ class NodePool:
             self.peak_utilisation = u
         return OK
 
-    def release(self, node: int, participants: int, d_load: float) -> None:
-        """Remove participants whose meeting egress was ``d_load``."""
+    def release(self, node: int, participants: int, d_load: float, pupils: int = 0) -> None:
+        """Remove ``participants`` (``pupils`` of them pupils) whose meeting egress was
+        ``d_load``."""
         self._p[node] -= participants
         self.total_participants -= participants
         self.shared.now -= participants
         v = self._load[node] - d_load
         self._load[node] = v if v > 1e-9 else 0.0
+        pp = self._pp[node]
+        self._pp[node] = pp - pupils
+        self.degradation.change(node, pp, pp - pupils, self.degraded(node))
+
+    def _degraded_view(self, out: list[dict[str, float]]) -> list[dict[str, float]]:
+        """Add each cluster's degraded time in the interval since the last view (minutes)
+        and its degraded pupils and nodes now."""
+        deg = self.degradation
+        deg.flush()
+        for i, view in enumerate(out):
+            pupil_s, node_s, pupils, nodes = deg.interval(i)
+            view["degraded_pupil_minutes"] = pupil_s / 60.0
+            view["degraded_node_minutes"] = node_s / 60.0
+            view["degraded_pupils"] = float(pupils)
+            view["degraded_nodes"] = float(nodes)
+        return out
 
     # -- per-minute views --------------------------------------------------------------------
     def cluster_view(self) -> list[dict[str, float]]:
         """Per cluster: participants, capacity, load, utilisation (max and mean), nodes up."""
         if self.n_nodes < 8:
-            return self._cluster_view_small()
+            return self._degraded_view(self._cluster_view_small())
         out = []
         part = self.participants
         load = self.load_mbit_s
@@ -310,7 +365,7 @@ class NodePool:
             if self._cluster_has_cpu[i]:
                 out[-1]["cpu"] = float(cpu[sel].sum())
                 out[-1]["capacity_cpu"] = float(self.cap_cpu[up].sum())
-        return out
+        return self._degraded_view(out)
 
     def _cluster_view_small(self) -> list[dict[str, float]]:
         """cluster_view of a pool of fewer than 8 nodes in plain Python (numpy's call overhead

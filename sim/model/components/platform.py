@@ -43,7 +43,7 @@ class Platform:
             login_service_s=fe.login_service_s,
             join_service_s=fe.join_service_s,
         )
-        self.pool = NodePool(cfg.clusters, infra_seeds, shared, reserve)
+        self.pool = NodePool(cfg.clusters, infra_seeds, shared, reserve, env)
         self.dispatcher = Dispatcher(
             self.pool,
             cfg.dispatcher,
