@@ -5,7 +5,11 @@ Small scale to save CPU: population.scale=0.05 with 3 replications, a faithful m
 too, so that 5 % of the pupils meet 5 % of the infrastructure). The sweep is
 configs/sweeps/nodes-x-stagger.yaml with 3 spreads (0, 20, 45 min) and 3 replications.
 
-    .venv/bin/python docs/screenshots/make_screenshots.py [WORKDIR]
+    .venv/bin/python docs/screenshots/make_screenshots.py [WORKDIR] [--no-sweep]
+
+``--no-sweep`` keeps the sweep's screenshots as they are (the sweep is most of the time). The
+one-page briefing of the Monday is written as PDF and, to be seen on GitHub, as PNG
+(``monday-briefing-*.png``: the page at A4 width).
 """
 
 from __future__ import annotations
@@ -40,7 +44,23 @@ def screenshot(page: Path, png: Path) -> None:
         )
 
 
-def main(work: Path) -> None:
+def briefing_png(run: Path, lang: str, png: Path) -> None:
+    """The one-page briefing as Chromium shows it at A4 width (what ``--pdf`` prints)."""
+    from sim.report import load_run_dir
+    from sim.report.run_report import render_briefing
+
+    page = run.parent / f"briefing-{lang}.html"
+    page.write_text(render_briefing(load_run_dir(run), lang=lang), encoding="utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [find_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             f"--user-data-dir={tmp}", "--hide-scrollbars", "--virtual-time-budget=10000",
+             f"--screenshot={png}", "--window-size=794,1123", page.as_uri()],
+            capture_output=True, timeout=180, check=True,
+        )
+
+
+def main(work: Path, sweep: bool = True) -> None:
     work.mkdir(parents=True, exist_ok=True)
     runs = {"default": "lower-saxony-scenario-c.yaml",
             "monday": "2021-01-11-monday-dispatcher-failure.yaml"}
@@ -52,6 +72,22 @@ def main(work: Path) -> None:
     shutil.rmtree(comp, ignore_errors=True)
     shutil.copytree(work / "default", comp / "a-ordinary-day")
     shutil.copytree(work / "monday", comp / "b-monday")
+    for lang in ("en", "de"):
+        briefing_png(work / "monday", lang, HERE / f"monday-briefing-{lang}.png")
+    if sweep:
+        _sweep(work)
+    kinds = ("default", "monday", "comparison", "sweep") if sweep else (
+        "default", "monday", "comparison")
+    for kind in kinds:
+        for lang in ("en", "de"):
+            pdf = HERE / f"{kind}-{lang}.pdf" if kind == "monday" else None
+            _, page, _ = report_directory(work / kind, work / f"{kind}-{lang}.html", lang=lang,
+                                          pdf=pdf)
+            screenshot(page, HERE / f"{kind}-{lang}.png")
+            print(HERE / f"{kind}-{lang}.png")
+
+
+def _sweep(work: Path) -> None:
     spec = (REPO / "configs" / "sweeps" / "nodes-x-stagger.yaml").read_text(encoding="utf-8")
     spec = spec.replace("base: ../lower-saxony-scenario-c.yaml",
                         f"base: {REPO / 'configs' / 'lower-saxony-scenario-c.yaml'}")
@@ -61,14 +97,9 @@ def main(work: Path) -> None:
     subprocess.run([sys.executable, "-m", "sim", "sweep", str(work / "sweep.yaml"), "--out",
                     str(work / "sweep")], check=True, cwd=REPO,
                    env={"CI": "1", "PATH": "/usr/bin:/bin"})
-    for kind in ("default", "monday", "comparison", "sweep"):
-        for lang in ("en", "de"):
-            pdf = HERE / f"{kind}-{lang}.pdf" if kind == "monday" else None
-            _, page, _ = report_directory(work / kind, work / f"{kind}-{lang}.html", lang=lang,
-                                          pdf=pdf)
-            screenshot(page, HERE / f"{kind}-{lang}.png")
-            print(HERE / f"{kind}-{lang}.png")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="shots-")))
+    args = [a for a in sys.argv[1:] if a != "--no-sweep"]
+    main(Path(args[0]) if args else Path(tempfile.mkdtemp(prefix="shots-")),
+         sweep="--no-sweep" not in sys.argv[1:])

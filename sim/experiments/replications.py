@@ -23,6 +23,10 @@ from sim.model.simulation import RunResult, simulate_once
 from sim.runs.provenance import provenance
 from sim.runs.stats import Interval, kpi_interval, mean_interval, series_band
 
+# columns of the schools table that describe the school, not the day (equal in every replication)
+SCHOOL_IDENTITY = frozenset(
+    {"school", "school_type", "region", "platform", "server", "uplink_mbit_s", "pupils"})
+
 
 class Results:
     """Replications of one scenario."""
@@ -113,7 +117,30 @@ class Results:
 
     @property
     def schools(self) -> pd.DataFrame:
-        return self.runs[0].schools
+        """One row per school; with R > 1 each outcome is the MEAN over the replications.
+
+        The school registry is the same in every replication (``population.seed``), so the
+        identity columns (type, region, platform, server, uplink, pupils) are the first run's
+        and every other numeric column is averaged row by row: ``affected`` becomes the share of
+        the replications in which the school was affected, so its sum is the mean number of
+        affected schools and every breakdown sums to the mean of ``kpis_per_replication``.
+        """
+        first = self.runs[0].schools
+        if len(self.runs) == 1:
+            return first
+        out = first.copy()
+        # a cause of lost minutes absent from a replication has no column there: it counts 0
+        extra = sorted({c for r in self.runs[1:] for c in r.schools.columns} - set(first))
+        for c in [*first.columns, *extra]:
+            col = next(r.schools[c] for r in self.runs if c in r.schools.columns)
+            if c in SCHOOL_IDENTITY or not (pd.api.types.is_numeric_dtype(col)
+                                            or pd.api.types.is_bool_dtype(col)):
+                continue
+            vals = np.stack([r.schools[c].to_numpy(dtype=float) if c in r.schools.columns
+                             else np.zeros(len(first)) for r in self.runs])
+            out[c] = vals.mean(axis=0)
+        out.attrs["replications"] = len(self.runs)
+        return out
 
     # ------------------------------------------------------------------ outputs
     def save(

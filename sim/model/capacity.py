@@ -35,6 +35,10 @@ def peak_cluster_utilisation(ts: pd.DataFrame) -> float:
 #: What binds a conference node besides its participant ceiling: (used, capacity) metrics of
 #: the sampled cluster views. A cluster without a CPU limit samples no ``cpu``.
 _BINDING = (("load_mbit_s", "capacity_mbit_s"), ("cpu", "capacity_cpu"))
+#: Minutes with fewer participants than this share of the day's peak take the media mix of
+#: the nearest minute with more (issue 25: a dispatcher fault's few teachers with cameras drew
+#: the capacity line down by 75 %, read as lost servers)
+MIX_FLOOR = 0.05
 
 
 def capacity_at_mix(ts: pd.DataFrame, component: str) -> pd.DataFrame:
@@ -42,7 +46,8 @@ def capacity_at_mix(ts: pd.DataFrame, component: str) -> pd.DataFrame:
 
     The participant ceiling (``capacity_participants``), lowered where bandwidth or CPU binds
     first: that resource's capacity over what one participant uses of it at that minute
-    (``used / participants``; minutes without participants take the nearest minute's mix).
+    (``used / participants``; minutes with fewer than :data:`MIX_FLOOR` of the day's peak
+    participants take the nearest such minute's mix).
     ``component`` is ``cluster:<name>`` or ``total`` (the sum over the clusters). Returns
     columns ``t`` and ``value``, sorted by ``t``; the one rule the reports and the what-if
     page draw as "capacity".
@@ -64,12 +69,17 @@ def capacity_at_mix(ts: pd.DataFrame, component: str) -> pd.DataFrame:
     if ceiling.empty:
         return pd.DataFrame({"t": [], "value": []})
     part = metric("participants").reindex(ceiling.index)
+    # the mix of a handful of people (teachers' cameras before the lessons or while a fault
+    # keeps the pupils out) is not the cluster's: minutes below MIX_FLOOR of the day's peak take
+    # the nearest representative minute's, so the line moves with nodes and lessons, not with
+    # who happens to be in early
+    floor = max(MIX_FLOOR * float(part.max() if part.notna().any() else 0.0), 1e-9)
     held = ceiling.astype(float)
     for used_m, cap_m in _BINDING:
         used, cap = metric(used_m), metric(cap_m)
         if used.empty or cap.empty:
             continue
-        per = (used.reindex(ceiling.index) / part.where(part > 0)).ffill().bfill()
+        per = (used.reindex(ceiling.index) / part.where(part >= floor)).ffill().bfill()
         limit = cap.reindex(ceiling.index).ffill().fillna(0.0) / per.where(per > 0)
         held = held.where(~np.isfinite(limit) | (held <= limit), limit)
     return pd.DataFrame({"t": held.index.to_numpy(), "value": held.to_numpy(float)})

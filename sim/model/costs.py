@@ -7,7 +7,9 @@ switched on. Defaults and their sources: data/SOURCES.md A56–A62.
 
 Every figure is the **state's** (population scale 1), whatever scale the run has:
 
-- conference nodes are state counts already (faithful scale, ``sim/model/scale.py``);
+- conference nodes are state counts already (faithful scale, ``sim/model/scale.py``); the
+  reserve nodes a run started are the miniature's, so they count ``1/s`` each
+  (:func:`sim.model.scale.full_state_count`);
 - ``assignment.replaced_servers`` / ``upgraded_uplinks`` list schools of the run's population:
   those the hook changes (an outdated server; an uplink below the fastest class — a hosted
   school's number changes nothing and costs nothing) are counted, and at scale s each stands
@@ -34,6 +36,7 @@ from typing import Any
 
 from sim.config import Scenario
 from sim.model.messages import N_
+from sim.model.scale import factor_of, full_state_count
 
 _CACHE: dict[str, tuple[int, int]] = {}
 """Counts from built populations, by the digest of what they depend on (a report and an
@@ -160,7 +163,10 @@ def scenario_cost(scenario: Scenario, run_result: Any | None = None) -> dict[str
     nodes = sum(cl.nodes for p in scenario.platforms for cl in p.clusters)
     add(N_("conference nodes rented (per day)"), nodes, c.node_per_day_eur)
     if run_result is not None:
-        started = float(run_result.extra.get("nodes_started_by_scale_up", 0) or 0)
+        # the run's reserve nodes are the miniature's: priced as the whole state's, like the
+        # nodes above (sim.model.scale builds s of each central capacity)
+        started = full_state_count(
+            float(run_result.extra.get("nodes_started_by_scale_up", 0) or 0), factor_of(scenario))
         hours = (scenario.day.end - scenario.day.start) / 3600.0
         add(N_("reserve node-hours started (upper bound)"), started * hours,
             c.reserve_node_hour_eur)

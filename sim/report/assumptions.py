@@ -246,7 +246,7 @@ def assumptions(sc: Any, tr: Tr = EN) -> list[Assumption]:
                 tr("Platform {name}", name=L.platform(p.name, tr, sc)),
                 tr("{label}: {clusters}; login service with {w} workers (time-out {to}); "
                    "rooms placed on the node with the {policy}.",
-                   label=p.label or L.platform(p.name, tr, sc), clusters=cl,
+                   label=tr.text(p.label) or L.platform(p.name, tr, sc), clusters=cl,
                    w=tr.count(p.frontend.workers), to=tr.seconds(p.frontend.timeout_s, 0),
                    policy=tr("fewest meetings") if p.dispatcher.policy == "least_meetings"
                    else tr("fewest participants")),
@@ -289,7 +289,7 @@ def assumptions(sc: Any, tr: Tr = EN) -> list[Assumption]:
                m=tr.minutes(getattr(f, "repair_interval_min", 0)))
             if stages > 1 else ""
         )
-        own = str(getattr(f, "label", "") or "")
+        own = tr.text(getattr(f, "label", "") or "")
         text = (
             L.fault_kind(kind, tr)
             + (f" ({where})" if where else "")
@@ -384,7 +384,8 @@ def _policy_text(pol: Any, tr: Tr = EN, sc: Any = None) -> str:
 
 @lru_cache(maxsize=1)
 def source_rows() -> dict[str, dict[str, str]]:
-    """id → {what, value, basis, confidence} from data/SOURCES.md (empty if not shipped)."""
+    """id → {what, value, basis, confidence} from data/SOURCES.md (empty if not shipped),
+    without the notes on what a figure used to be (:func:`without_history`)."""
     try:
         text = SOURCES_MD.read_text(encoding="utf-8")
     except OSError:
@@ -399,8 +400,8 @@ def source_rows() -> dict[str, dict[str, str]]:
             continue
         what, value, mid, last, conf = (
             cells[0],
-            cells[1],
-            cells[2],
+            without_history(cells[1]),
+            without_history(cells[2]),
             " | ".join(cells[3:-1]),
             cells[-1],
         )
@@ -447,9 +448,22 @@ def _id_words(token: str, tr: Tr) -> str:
     return token.replace("_", " ")
 
 
+# the project's history in SOURCES.md ("Was 1/75 (2 workers, 14 s) …", "(was 0.40, …)",
+# "Until Dec 2026 …"): for its maintainers, not for the reader of a report
+_HISTORY = re.compile(
+    r"(?:^|(?<=[.;] ))(?:Was|Before [A-Z][a-z]+ \d{4}|Until [A-Z][a-z]+ \d{4}) .*?"
+    r"(?:\.(?=\s+[A-Z(]|\s*$)|$)\s*|\s*\(was [^()]*\)", re.S)
+
+
+def without_history(text: str) -> str:
+    """A SOURCES.md cell without its notes on what the figure used to be."""
+    return _HISTORY.sub("", text).strip()
+
+
 def _clean(text: str, tr: Tr = EN) -> str:
     """A SOURCES.md cell as text a reader reads: no Markdown marks, ids and config paths in
-    words (``assignment.platform_shares`` → "Platform shares")."""
+    words (``assignment.platform_shares`` → "Platform
+    shares")."""
     out = []
     pos = 0
     for m in _URL.finditer(text):  # addresses stay as they are
@@ -511,8 +525,16 @@ def sources_appendix(ids: list[str], tr: Tr = EN) -> Markup:
     note = tr("Copied from the project's list of sources (data/SOURCES.md, in English). "
               "Confidence: high = published figure, medium = published but indirect, low = "
               "our estimate.")
-    # the rows are the project's list of sources as written (English): marked as such
-    return html('<div lang="en">') + table(
+    # the rows are the project's list of sources as written (English): marked as such; a page
+    # in another language keeps them folded, under a heading in its own language
+    rows_html = table(
         [tr("id"), tr("figure / assumption"), tr("value"), tr("source / reasoning"),
          tr("confidence")], body,
-    ) + html("</div><p class='muted small'>{t}</p>", t=note)
+    )
+    if tr.lang == "en":
+        return html('<div lang="en">') + rows_html + html(
+            "</div><p class='muted small'>{t}</p>", t=note)
+    return html("<p>{t}</p><details lang=\"en\"><summary lang=\"{lang}\">{s}</summary>",
+                t=note, lang=tr.lang,
+                s=tr("The {n} cited rows in the English original (click to open)",
+                     n=len(known))) + rows_html + html("</details>")

@@ -13,6 +13,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from sim.model.scale import full_state_count
 from sim.report.i18n import EN, Tr
 from sim.report.labels import cause, fmt_kpi, kpi_label
 from sim.report.layout import SERVICE_TARGET, html, join, table, verdict
@@ -46,10 +47,11 @@ def failed_criteria(kpis: Mapping[str, Any], tr: Tr = EN) -> list[str]:
 def briefing(kpis: Mapping[str, Any], details: Mapping[str, Any],
              intervals: Mapping[str, Interval | None] | None = None, tr: Tr = EN,
              attribution: Mapping[str, Any] | None = None, scenario: Any = None,
-             prefix: str = "", compact: bool = False) -> Markup:
+             prefix: str = "", compact: bool = False, state: float | None = None) -> Markup:
     """The verdict line, then the failed criteria, the top causes and what removing them
     recovers (``compact``, for the one-page PDF: the verdict and the causes only — the KPI
-    cards beside it show the criteria's values)."""
+    cards beside it show the criteria's values). ``state``: the scale of a faithful miniature,
+    whose lost minutes are then given as the whole state's estimate (``minutes / state``)."""
     parts = [verdict(kpis, intervals, tr, prefix=prefix, see=False)]
     failed = [] if compact else failed_criteria(kpis, tr)
     if failed:
@@ -62,15 +64,21 @@ def briefing(kpis: Mapping[str, Any], details: Mapping[str, Any],
         top = sorted(by_cause.items(), key=lambda kv: -kv[1])[:TOP]
         named = ", ".join(tr("{cause} ({share})", cause=cause(c, tr, scenario),
                              share=tr.pct(v / total)) for c, v in top)
-        parts.append(html("<p>{t}</p>", t=tr(
-            "Who lost the {n} pupil-minutes: {causes}.", n=tr.count(lost), causes=named)))
+        if state is None:
+            text = tr("Who lost the {n} pupil-minutes: {causes}.", n=tr.count(lost),
+                      causes=named)
+        else:
+            text = tr("Who lost the ≈ {n} pupil-minutes of the whole state (estimated): "
+                      "{causes}.", n=tr.count(full_state_count(lost, state)), causes=named)
+        parts.append(html("<p>{t}</p>", t=text))
     degraded = float(kpis.get("degraded_pupil_minutes") or 0.0)
     if degraded > 0:
+        n_deg = degraded if state is None else full_state_count(degraded, state)
         parts.append(html("<p>{t}</p>", t=tr(
             "Overload degrades, it does not refuse: {n} pupil-minutes ({share} of the time "
             "pupils spent in meetings) were on overloaded nodes, with degraded audio and "
-            "video.", n=tr.count(degraded), share=tr.pct(float(kpis.get("degraded_share")
-                                                               or 0.0)))))
+            "video.", n=tr.count(n_deg), share=tr.pct(float(kpis.get("degraded_share")
+                                                            or 0.0)))))
     if attribution and not compact:
         rows = []
         for c, e in attribution["causes"].items():

@@ -330,7 +330,7 @@ def render_comparison(
     ra, rb = as_run_data(a), as_run_data(b)
     tr = Tr(lang or rb.lang or ra.lang)
     nd, how = resolve_diffs(ra, rb, diffs, tr)
-    labels = labels or (ra.name, rb.name)
+    labels = labels or (tr.text(ra.name), tr.text(rb.name))
     if labels[0] == labels[1]:  # same scenario name: tell them apart by directory or letter
         dirs = [Path(d.source).name if d.source not in ("", "in memory") else "" for d in (ra, rb)]
         if all(dirs) and dirs[0] != dirs[1]:
@@ -351,9 +351,9 @@ def render_comparison(
     head = (
         html("<h1>{a} <span class=muted>{vs}</span> {b}</h1>", a=labels[0], vs=tr("vs"),
              b=labels[1])
-        + html("<p class=lead><b>A:</b> {d}</p><p class=muted>{p}</p>", d=ra.description,
+        + html("<p class=lead><b>A:</b> {d}</p><p class=muted>{p}</p>", d=tr.text(ra.description),
                p=population_line(ra, tr))
-        + html("<p class=lead><b>B:</b> {d}</p><p class=muted>{p}</p>", d=rb.description,
+        + html("<p class=lead><b>B:</b> {d}</p><p class=muted>{p}</p>", d=tr.text(rb.description),
                p=population_line(rb, tr))
         + briefing(ra.kpis, ra.summary.get("details") or {}, ra.intervals, tr,
                    read_attribution(ra.source), ra.scenario, prefix="A:")

@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from sim.config import Scenario
 
 
+#: ``RunData.source`` of results handed over from memory (``Results.to_run_data()``)
+IN_MEMORY = "in memory"
+
+
 class Note(str):
     """A note on a run in English, with the message (a msgid marked with ``N_``) and values to
     translate it from."""

@@ -118,8 +118,8 @@ def fault_windows(scenario: Any, tr: Tr = EN) -> list[Window]:
         where = getattr(f, "platform", None)
         label = L.fault_kind(kind, tr) + (f" ({L.platform(where, tr, scenario)})" if where else "")
         own = str(getattr(f, "label", None) or "")
-        if tr.lang == "en" and own:  # the scenario's own words, when they are English
-            label = own
+        if own and (tr.lang == "en" or tr.text(own) != own):  # the scenario's own words, when
+            label = tr.text(own)  # they are English or the catalogue has them in German
         out.append(Window(start, end, label))
         stages = int(getattr(f, "repair_stages", 1) or 1)
         step_s = 60.0 * float(getattr(f, "repair_interval_min", 0.0) or 0.0)
@@ -179,10 +179,13 @@ def cluster_titles(ts: pd.DataFrame, scenario: Any = None, tr: Tr = EN) -> dict[
 
 
 def capacity_timeline(
-    ts: pd.DataFrame, scenario: Any = None, windows: Sequence[Window] = (), tr: Tr = EN
+    ts: pd.DataFrame, scenario: Any = None, windows: Sequence[Window] = (), tr: Tr = EN,
+    total_only: bool = False,
 ) -> go.Figure:
-    """Concurrent participants vs capacity: all platforms, then each platform's cluster."""
-    titles = cluster_titles(ts, scenario, tr)
+    """Concurrent participants vs capacity: all platforms, then each platform's cluster
+    (``total_only``: the first panel alone; its capacity is still summed over the clusters'
+    series, so ``ts`` keeps them)."""
+    titles = {} if total_only else cluster_titles(ts, scenario, tr)
     panels = [("total", tr("All platforms")), *titles.items()]
     fig = make_subplots(
         rows=len(panels), cols=1, shared_xaxes=True, vertical_spacing=0.06,

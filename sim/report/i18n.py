@@ -171,6 +171,17 @@ class Tr:
                 self._miss(None, singular)
         return text.format(**kw) if kw else text
 
+    def text(self, words: Any) -> str:
+        """A user's text (a scenario's name, description or label) in this language when the
+        catalogue has it (the shipped scenarios', ``sim.report.scenario_texts``), else as
+        written: a user's own words are not a missing message."""
+        raw = "" if words is None else str(words)
+        key = " ".join(raw.split())
+        cat = _compiled(self.lang)
+        if cat is not None and key and (None, key) in cat.singular:
+            return cat.translations.gettext(key)
+        return raw.strip()
+
     def _miss(self, context: str | None, msgid: str) -> None:
         key = msgid if context is None else f"{context}\x04{msgid}"  # gettext's own joint
         self.missing.add(key)

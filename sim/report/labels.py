@@ -35,6 +35,31 @@ KPIS: dict[str, tuple[str, str]] = {
     "degraded_share": (N_("Share of pupil-minutes degraded"), "share"),
 }
 
+# KPI → what it counts, in a few words (the key-figures table; attempts, successful joins and
+# the share that got in count different things: joins ÷ attempts is not the share)
+KPI_MEANINGS: dict[str, str] = {
+    "join_attempts": N_("every try to enter a conference: first tries, retries after a failure "
+                        "and rejoins after a drop"),
+    "joins_succeeded": N_("tries that got in, rejoins included (not a share of the attempts)"),
+    "join_success_rate": N_("share of the pupils' meetings in which the pupil got in at least "
+                            "once"),
+    "p50_time_to_join_s": N_("half of those who got in waited less; those who never got in are "
+                             "not counted"),
+    "p95_time_to_join_s": N_("95 % of those who got in waited less; those who never got in are "
+                             "not counted"),
+    "p99_time_to_join_s": N_("99 % of those who got in waited less"),
+    "p95_time_to_join_retried_s": N_("the same, among those who needed more than one try"),
+    "gave_up": N_("pupils' meetings whose tries ended without getting in"),
+    "lost_pupil_minutes": N_("lesson minutes pupils missed because they could not get in"),
+    "peak_concurrent_participants": N_("most people in conferences at the same minute"),
+    "peak_node_utilisation": N_("the fullest one node was at any minute (one full node is not "
+                                "a full cluster)"),
+    "peak_cluster_utilisation": N_("the fullest a whole cluster was, of the nodes that were up"),
+    "blocking_probability": N_("tries that reached a node and were refused for lack of room"),
+    "affected_schools_share": N_("schools where more than 10 % of the pupils lost more than "
+                                 "15 minutes"),
+}
+
 SCHOOL_TYPES: dict[str, str] = {
     "grundschule": N_("Primary school (Grundschule)"),
     "gymnasium": N_("Gymnasium"),
@@ -161,6 +186,11 @@ def kpi_label(kpi: str, tr: Tr = EN) -> str:
     return _words(kpi)
 
 
+def kpi_meaning(kpi: str, tr: Tr = EN) -> str:
+    """What a KPI counts, in a few words ("" for a KPI without a description)."""
+    return tr(KPI_MEANINGS[kpi]) if kpi in KPI_MEANINGS else ""
+
+
 def kpi_kind(kpi: str) -> str:
     if kpi in KPIS:
         return KPIS[kpi][1]
@@ -200,7 +230,7 @@ def platform(x: Any, tr: Tr = EN, scenario: Any = None) -> str:
         return PLATFORMS[key]
     for p in getattr(scenario, "platforms", None) or []:
         if p.name == key and p.label:
-            return str(p.label)
+            return tr.text(p.label)
     return _words(key)
 
 
@@ -245,7 +275,7 @@ def setting_value(path: str, v: Any, tr: Tr = EN, scenario: Any = None) -> str:
     if v is None:
         return "–"
     if leaf == "label" and isinstance(v, str):
-        return f"“{v}”"
+        return f"“{tr.text(v)}”"  # the scenario's words; the shipped ones in the catalogue
     return value_words(v, tr, scenario)
 
 

@@ -20,12 +20,11 @@ from sim.report import figures as F
 from sim.report import labels as L
 from sim.report.assumptions import assumptions_html, sources_appendix
 from sim.report.briefing import briefing, causes_table, read_attribution
-from sim.report.data import Note, RunData, as_run_data
+from sim.report.data import IN_MEMORY, Note, RunData, as_run_data
+from sim.report.headline import kpi_cards, lead, state_factor
 from sim.report.i18n import N_, Tr
 from sim.report.layout import (
-    Card,
     Section,
-    cards,
     embed,
     fmt_kpi,
     html,
@@ -37,16 +36,12 @@ from sim.report.layout import (
     too_few_note,
 )
 
-HEADLINE = (
-    "join_success_rate",
-    "p95_time_to_join_s",
-    "lost_pupil_minutes",
-    "peak_concurrent_participants",
-    "peak_node_utilisation",
-    "peak_cluster_utilisation",
-    "affected_schools_share",
-    "degraded_share",
-)
+# what the dashed capacity line is, and why it moves without a server lost (issue 25, point 5)
+CAPACITY_LINE = N_(
+    "The dashed line is how many people the nodes that are up can hold at that minute's mix "
+    "of cameras and screen shares. It follows the mix: far higher before the lessons (audio "
+    "only), lower whenever cameras come on — as when lessons resume after a fault is repaired. "
+    "A drop with no fault shaded is the mix, not lost servers.")
 
 
 def _tr(d: RunData, lang: str | None) -> Tr:
@@ -78,7 +73,8 @@ def kpi_table(d: RunData, tr: Tr) -> Markup:
     rows = []
     for k in KPI_NAMES:
         v = d.kpis.get(k)
-        row: list[Any] = [kpi_label(k, tr), fmt_kpi(k, v, tr)]
+        row: list[Any] = [html("{l}<br><span class='muted small'>{m}</span>",
+                               l=kpi_label(k, tr), m=L.kpi_meaning(k, tr)), fmt_kpi(k, v, tr)]
         if n > 1:
             iv = d.interval(k)
             if iv is not None and iv.meaningful:
@@ -94,23 +90,35 @@ def kpi_table(d: RunData, tr: Tr) -> Markup:
     ) + too_few_note(n, tr)
 
 
-def kpi_cards(d: RunData, tr: Tr) -> Markup:
-    items = []
-    for k in HEADLINE:
-        iv = d.interval(k)
-        note = ""
-        if iv is not None:
-            note = (tr("95 % CI {range}", range=interval_range(k, iv, tr)) if iv.meaningful
-                    else tr("{n} replications: no interval", n=iv.n))
-        items.append(Card(kpi_label(k, tr), fmt_kpi(k, d.kpis.get(k), tr), note))
-    return cards(items)
+def schools_basis(d: RunData, tr: Tr) -> Markup:
+    """Which runs the school tables show: the mean over the replications (``Results.schools``),
+    or one replication when that is all there is."""
+    n = d.replications
+    if n == 1:
+        return html("<p class=muted>{t}</p>", t=tr("One replication: the figures are its own."))
+    if "affected" in d.schools.columns and pd.api.types.is_bool_dtype(d.schools["affected"]):
+        # a run directory written before Results.schools was the mean: replication 1's table
+        return html("<p class=note>{t}</p>", t=tr(
+            "These tables show replication 1 of {n} only (a run directory from an older dlsim, "
+            "which stored one replication's schools): they need not add up to the key figures, "
+            "which are means. Run the scenario again for tables of the mean.", n=n))
+    return html("<p class=muted>{t}</p>", t=tr(
+        "Each figure is the mean over the {n} replications (a school counts as affected in the "
+        "share of the replications in which it was), so the tables add up to the key figures.",
+        n=n))
+
+
+def _count(x: float, tr: Tr) -> str:
+    """A count, or a mean of counts: one decimal where the mean is not a whole number."""
+    return tr.count(x) if abs(x - round(x)) < 1e-9 or abs(x) >= 100 else tr.num(x, 1)
 
 
 def breakdown_table(schools: pd.DataFrame, by: str, tr: Tr, scenario: Any = None) -> Markup:
     need = {"school", "pupils", "pupil_meetings", "gave_up", "lost_pupil_minutes", "affected"}
     if by not in schools.columns or not need <= set(schools.columns):
         return html("<p class=muted>{t}</p>", t=tr("Not available for this run."))
-    g = schools.groupby(by, observed=True).agg(
+    g = schools.assign(affected=schools["affected"].astype(float)).groupby(
+        by, observed=True).agg(
         schools=("school", "size"), pupils=("pupils", "sum"), pm=("pupil_meetings", "sum"),
         gave_up=("gave_up", "sum"), lost=("lost_pupil_minutes", "sum"),
         affected=("affected", "sum"),
@@ -119,7 +127,7 @@ def breakdown_table(schools: pd.DataFrame, by: str, tr: Tr, scenario: Any = None
         (
             L.value_label(by, k, tr, scenario), tr.count(r.schools), tr.count(r.pupils),
             tr.count(r.pm), tr.pct(r.gave_up / r.pm if r.pm else 0.0, 2), tr.count(r.lost),
-            tr.num(r.lost / max(1, r.pupils), 2), tr.count(r.affected),
+            tr.num(r.lost / max(1, r.pupils), 2), _count(r.affected, tr),
         )
         for k, r in g.iterrows()
     ]
@@ -134,7 +142,8 @@ def affected_html(d: RunData, tr: Tr, top: int = 15) -> Markup:
     s = d.schools
     if "affected" not in s.columns:
         return html("<p class=muted>{t}</p>", t=tr("Not available for this run."))
-    n_aff, n = int(s["affected"].sum()), len(s)
+    aff = s["affected"].astype(float)  # with R > 1: the share of replications affected
+    n_aff, n = float(aff.sum()), len(s)
     text = html(
         "<p>{t}</p>",
         t=Markup(tr(
@@ -142,19 +151,20 @@ def affected_html(d: RunData, tr: Tr, top: int = 15) -> Markup:
             "their pupils lost more than 15 minutes in the day. For comparison: on Wed "
             "{date} about 2–3 % of schools had problems, due to outdated local servers "
             "(sources, S60).",
-            date=tr.date(_dt.date(2021, 1, 13)), k=tr.count(n_aff), n=tr.count(n),
+            date=tr.date(_dt.date(2021, 1, 13)), k=_count(n_aff, tr), n=tr.count(n),
             share=tr.pct(n_aff / max(1, n), 1),
         )),
     )
     if n_aff and {"server", "school_type"} <= set(s.columns):
-        ct = pd.crosstab(s.loc[s["affected"], "school_type"], s.loc[s["affected"], "server"])
+        ct = pd.crosstab(s["school_type"], s["server"], values=aff, aggfunc="sum").fillna(0.0)
+        ct = ct.loc[ct.sum(axis=1) > 0, ct.sum(axis=0) > 0]
         text += html("<h3>{t}</h3>", t=tr("Affected schools by school type and server")) + table(
             [L.column("school_type", tr), *(L.tier(c, tr) for c in ct.columns)],
-            [(L.school_type(k, tr), *(tr.count(x) for x in r)) for k, r in ct.iterrows()],
+            [(L.school_type(k, tr), *(_count(x, tr) for x in r)) for k, r in ct.iterrows()],
             num=range(1, len(ct.columns) + 1),
         )
     if n_aff and "lost_pupil_minutes" in s.columns:
-        w = s[s["affected"]].assign(
+        w = s[aff > 0].assign(
             share=lambda x: x["pupils_lost_over_15min"] / x["intending_pupils"].clip(lower=1)
         )
         w = w.sort_values("share", ascending=False).head(top)
@@ -208,10 +218,9 @@ def header(d: RunData, tr: Tr) -> Markup:
     notes = join(html("<p class=note>{t}</p>", t=tr("Note: {n}.", n=_note(n, tr)))
                  for n in d.notes)
     return (
-        html("<h1>{n}</h1><p class=lead>{d}</p><p class=muted>{m}</p>", n=d.name,
-             d=d.description, m=population_line(d, tr))
+        lead(d, tr, population_line(d, tr))
         + briefing(d.kpis, d.details, d.intervals, tr, read_attribution(d.source),
-                   d.scenario)
+                   d.scenario, state=state_factor(d))
         + kpi_cards(d, tr)
         + notes
     )
@@ -234,10 +243,21 @@ def provenance_names(tr: Tr) -> dict[str, str]:
         "replications": tr("replications"), "tasks": tr("runs"), "last_run": tr("last run"),
     }
 
+def _prov_value(v: Any, tr: Tr) -> Markup:
+    """A provenance value as recorded (to be copied); a measured number in the reader's
+    format ("Rechenzeit (s) 1,71")."""
+    if isinstance(v, float):
+        return html("{v}", v=tr.plain(v))
+    return html("<code>{v}</code>", v=v)
+
+
 def provenance_table(prov: dict[str, Any], tr: Tr, source: str = "") -> Markup:
     names = provenance_names(tr)
-    rows = [(names.get(k, L._words(k)), html("<code>{v}</code>", v=v)) for k, v in prov.items()]
-    if source:
+    rows: list[tuple[str, Any]] = [(names.get(k, L._words(k)), _prov_value(v, tr))
+                                   for k, v in prov.items()]
+    if source == IN_MEMORY:  # Results.to_run_data(): not read from a directory
+        rows.append((tr("read from"), tr("memory (the run was not saved to a directory)")))
+    elif source:
         rows.append((tr("read from"), html("<code>{v}</code>", v=source)))
     return table(["", ""], rows)
 
@@ -268,7 +288,7 @@ def render_report(results: Any, lang: str | None = None) -> str:
                                                           "available."))
         cited = []
     muted = "<p class=muted>{t}</p>"
-    breakdown_body = fig.get("breakdown", Markup("")) + join(
+    breakdown_body = schools_basis(d, tr) + fig.get("breakdown", Markup("")) + join(
         html("<h3>{t}</h3>", t=tr("By {what}", what=L.column(c, tr))) +
         breakdown_table(d.schools, c, tr, d.scenario)
         for c in (*F.BREAKDOWNS, "server")
@@ -278,9 +298,8 @@ def render_report(results: Any, lang: str | None = None) -> str:
         Section("causes", tr("Who lost the minutes"),
                 causes_table(det, tr, read_attribution(d.source), d.scenario)),
         Section("capacity", tr("Participants vs capacity"), html(muted, t=tr(
-            "Every conference cluster with its platform; the dashed line is how many people the "
-            "nodes that are up can hold at that minute's mix of cameras and screen shares (before "
-            "the lessons, with audio only, that is far more).")) + fig["capacity"]),
+            "Every conference cluster with its platform.") + " " + tr(CAPACITY_LINE))
+            + fig["capacity"]),
         Section("retries", tr("Failed joins and the retry wave"), html(muted, t=tr(
             "Every failed attempt is retried after a back-off until the pupil's patience "
             "({patience}) runs out; retries are what turns a fault into a storm.",
@@ -296,13 +315,14 @@ def render_report(results: Any, lang: str | None = None) -> str:
         Section("breakdown", tr("Breakdown by school type, region and platform"),
                 breakdown_body),
         Section("affected", tr("Schools affected"),
-                fig.get("affected_schools", Markup("")) + affected_html(d, tr)),
+                schools_basis(d, tr) + fig.get("affected_schools", Markup(""))
+                + affected_html(d, tr)),
         Section("assumptions", tr("Scenario and assumptions"), assumptions),
         *_cost_section(d, tr),
         Section("sources", tr("Sources"), sources_appendix(cited, tr)),
         Section("provenance", tr("Provenance"), provenance_table(d.provenance, tr, d.source)),
     ]
-    return page(tr("dlsim report – {name}", name=d.name), header(d, tr), sections, tr)
+    return page(tr("dlsim report – {name}", name=tr.text(d.name)), header(d, tr), sections, tr)
 
 
 def _cost_section(d: Any, tr: Tr) -> list[Section]:
@@ -313,10 +333,16 @@ def _cost_section(d: Any, tr: Tr) -> list[Section]:
     rows = [(tr(i["item"], **i.get("fill", {})), tr.num(i["quantity"], 1),
              tr.num(i["unit_eur"], 2), tr.num(i["eur"], 0)) for i in cost["items"]]
     rows.append((tr("total"), "", "", tr.num(cost["total_eur"], 0)))
+    text = tr("In €, from the scenario's costs section (data/SOURCES.md A56–A62: assumptions).")
+    s = state_factor(d)
+    if s is not None:  # sim.model.costs prices the whole state's quantities
+        text += " " + tr("Every quantity is the whole state's: the reserve node-hours the "
+                         "miniature at scale {s} started count × {f}.", s=tr.plain(s),
+                         f=tr.sig(1 / s, 4))
     return [Section("cost", tr("Cost of the scenario as configured"), html(
-        "<p class=muted>{t}</p>", t=tr("In €, from the scenario's costs section (data/SOURCES.md "
-                                       "A56–A62: assumptions)."))
-        + table([tr("item"), tr("quantity"), tr("€ each"), tr("€")], rows, num=range(1, 4)))]
+        "<p class=muted>{t}</p>", t=text)
+        + table([tr("item"), tr("quantity (whole state)") if s is not None else tr("quantity"),
+                 tr("€ each"), tr("€")], rows, num=range(1, 4)))]
 
 
 def render_briefing(results: Any, lang: str | None = None) -> str:
@@ -324,28 +350,29 @@ def render_briefing(results: Any, lang: str | None = None) -> str:
     d = as_run_data(results)
     tr = _tr(d, lang)
     windows = F.fault_windows(d.scenario, tr)
-    total = d.timeseries[d.timeseries["component"] == "total"]
-    charts = {
+    charts = {  # the capacity line is the clusters' summed: the series keep the clusters
         "capacity": (tr("Concurrent conference participants vs capacity"),
-                     F.capacity_timeline(total, None, windows, tr)),
+                     F.capacity_timeline(d.timeseries, None, windows, tr, total_only=True)),
         "retry_wave": (tr("Failed joins and retries per minute"),
                        F.retry_wave(d.timeseries, windows, tr)),
     }
+    captions = {"capacity": html("<p class='muted small'>{t}</p>", t=tr(CAPACITY_LINE))}
     sections = []
     for name, (title, f) in charts.items():
         # the heading is the page's; the chart keeps its panel titles, small and grey
-        f.update_layout(title=None, height=250 if name == "capacity" else 300, width=710,
+        f.update_layout(title=None, height=220 if name == "capacity" else 270, width=710,
                         margin={"t": 30, "b": 20, "l": 60, "r": 55}, font={"size": 9})
         f.update_annotations(font_size=10)
         # hatching of ~1,000 per-minute bars makes a 10 MB PDF: solid fills, whose colours
         # print as distinct greys (red, orange, purple, grey), and a thin outline instead
         f.update_traces(marker_pattern_shape="", marker_line_width=0, selector={"type": "bar"})
-        sections.append(Section(name, title, embed(name, f, tr, static=True)))
+        sections.append(Section(name, title, captions.get(name, Markup(""))
+                                + embed(name, f, tr, static=True)))
     body = (
-        html("<h1>{n}</h1><p class=lead>{d}</p><p class=muted>{m}</p>", n=d.name,
-             d=d.description, m=population_line(d, tr))
+        lead(d, tr, population_line(d, tr))
         + briefing(d.kpis, d.details, d.intervals, tr, read_attribution(d.source),
-                   d.scenario, compact=True) + kpi_cards(d, tr)
+                   d.scenario, compact=True, state=state_factor(d)) + kpi_cards(d, tr)
         + too_few_note(d.replications, tr)
     )
-    return page(tr("dlsim report – {name}", name=d.name), body, sections, tr, kind="briefing")
+    return page(tr("dlsim report – {name}", name=tr.text(d.name)), body, sections, tr,
+                kind="briefing")

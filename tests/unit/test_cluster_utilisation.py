@@ -60,3 +60,20 @@ def test_capacity_at_mix_is_what_the_binding_resource_holds() -> None:
     assert capacity_at_mix(ts, "cluster:b")["value"].tolist() == [250.0] * 3  # ceiling binds
     assert capacity_at_mix(ts, "total")["value"].tolist() == pytest.approx(
         [650.0, 650.0, 250.0 + 200.0 / 0.3])
+
+
+def test_capacity_line_ignores_the_mix_of_a_handful_of_people() -> None:
+    """A few teachers with cameras before the lessons (or while a fault keeps the pupils out)
+    do not set the cluster's mix: below MIX_FLOOR of the peak the nearest representative
+    minute's mix holds, so the line does not swing as if servers were lost (issue 25)."""
+    from sim.model.capacity import MIX_FLOOR, capacity_at_mix
+
+    rows = []
+    # 2 people with cameras (1 Mbit/s each) at 00:00, then 1,000 pupils at 0.1 Mbit/s each
+    for t, p, mbit in ((0.0, 2.0, 2.0), (60.0, 1000.0, 100.0), (120.0, 1000.0, 100.0)):
+        rows += [("cluster:a", t, m, v) for m, v in {
+            "participants": p, "capacity_participants": 5_000.0, "load_mbit_s": mbit,
+            "capacity_mbit_s": 300.0}.items()]
+    assert MIX_FLOOR * 1000.0 > 2.0
+    assert capacity_at_mix(_ts(rows), "cluster:a")["value"].tolist() == pytest.approx(
+        [3000.0, 3000.0, 3000.0])

@@ -153,8 +153,9 @@ def test_german_briefing() -> None:
                            "Ende ihrer 95-%-Konfidenzintervalle")
     assert "Gelungene Schülerteilnahmen: verfehlt an 3 von 10 Punkten" in text
     assert "Prozentpunkte unter ≥ 99,00 %" in text
-    assert ("Was das Ziel braucht: Konferenzknoten (IServ) ab 8 bei Zeitfenster des gestaffelten "
-            "Beginns 1; Konferenzknoten (IServ) ab 6 bei Zeitfenster des gestaffelten Beginns 3."
+    assert ("Was es braucht, um das Ziel zu erreichen: Konferenzknoten (IServ) ab 8 bei "
+            "Zeitfenster des gestaffelten Beginns 1; Konferenzknoten (IServ) ab 6 bei "
+            "Zeitfenster des gestaffelten Beginns 3."
             ) in text
     assert f"zusammen {lost} verlorene Schülerminuten" in text
     share = de.pct(shares(miss)['cause:conference_capacity']).replace("\u202f", " ")
@@ -227,7 +228,7 @@ def test_the_header_states_the_base_scale_unless_it_is_swept() -> None:
     page = render_sweep(SweepData(results, meta={"scale": 0.05}))
     assert "Simulated at population scale 0.05: a faithful miniature" in page
     de = render_sweep(SweepData(results, meta={"scale": 0.05}), lang="de")
-    assert "Simuliert im Bevölkerungsmaßstab 0,05: eine getreue Miniatur" in de
+    assert "Simuliert im Bevölkerungsmaßstab 0,05: eine maßstabsgetreue Verkleinerung" in de
     assert "Simulated at population scale" not in render_sweep(SweepData(results))
     swept = results.rename(columns={SLOTS: "param:population.scale"})
     assert "Simulated at population scale" not in render_sweep(
