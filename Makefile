@@ -8,7 +8,7 @@ OUT    ?= out/default
 CHROMIUM ?= /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run whatif test lint typecheck fmt i18n bench docs verification validation reliability optimise-guarantee chromium clean help
+.PHONY: run whatif test lint typecheck fmt i18n bench docs verification validation reliability stress-interrupt optimise-guarantee chromium clean help
 
 help:
 	@echo "make run   - set up .venv and simulate the default scenario into $(OUT)/"
@@ -23,6 +23,7 @@ help:
 	@echo "make verification - regenerate docs/verification.md (model vs Erlang-B/C, Little)"
 	@echo "make validation - regenerate docs/validation.md (Jan 2021 replays vs reported figures)"
 	@echo "make reliability - regenerate docs/reliability.md (bad input, interruptions, faults)"
+	@echo "make stress-interrupt - Ctrl-C at STRESS_N (50) random moments of each long command"
 	@echo "make optimise-guarantee - measure dlsim optimise's 95 % guarantee (docs/optimise.md)"
 
 $(BIN)/python:
@@ -86,6 +87,12 @@ validation: $(VENV)/.installed-test
 # docs/reliability.md: the bad-input corpus and the tests marked `reliability`, with outcomes
 reliability: $(VENV)/.installed-test $(CHROMIUM)
 	DLSIM_CHROMIUM=$(CHROMIUM) $(BIN)/python -m tests.reliability
+
+# Ctrl-C at STRESS_N random moments of each long command (tests/stress_interrupt.py): exit 130,
+# nothing half-written. Minutes, not part of `make test`.
+STRESS_N ?= 50
+stress-interrupt: $(VENV)/.installed-test
+	nice -n 10 $(BIN)/python -m tests.stress_interrupt --n $(STRESS_N)
 
 # docs/optimise.md: 50 independent seeds of the whole optimise procedure on two loss systems
 # (one with margin, one close call); CPU heavy, so niced, on 2 processes

@@ -20,20 +20,24 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from sim.config import ConfigError, Scenario, load_scenario, scenario_from_dict
-from sim.experiments.replications import Results, simulate
-from sim.model.seeds import replication_seeds
-from sim.model.simulation import RunResult, simulate_once
-
 if TYPE_CHECKING:
     from sim.api import compare, config_dir, config_path, size, sweep
+    from sim.config import ConfigError, Scenario, load_scenario, scenario_from_dict
     from sim.decide.optimise import optimise
     from sim.experiments.attribution import explain
+    from sim.experiments.replications import Results, simulate
+    from sim.model.seeds import replication_seeds
+    from sim.model.simulation import RunResult, simulate_once
 
-# Imported on first use: they pull in the executors, pandas frames and scipy.
+# Imported on first use: ``import sim`` (and so ``python -m sim`` and the ``dlsim`` script)
+# stays instant, and a Ctrl-C while the command line loads is the command line's to handle.
 _LAZY = {"compare": "sim.api", "size": "sim.api", "sweep": "sim.api",
          "config_path": "sim.api", "config_dir": "sim.api",
-         "optimise": "sim.decide.optimise", "explain": "sim.experiments.attribution"}
+         "optimise": "sim.decide.optimise", "explain": "sim.experiments.attribution",
+         "ConfigError": "sim.config", "Scenario": "sim.config", "load_scenario": "sim.config",
+         "scenario_from_dict": "sim.config", "Results": "sim.experiments.replications",
+         "simulate": "sim.experiments.replications", "replication_seeds": "sim.model.seeds",
+         "RunResult": "sim.model.simulation", "simulate_once": "sim.model.simulation"}
 
 
 def __getattr__(name: str) -> Any:

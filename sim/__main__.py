@@ -1,3 +1,3 @@
-from sim.cli import main
+from sim.cli import main  # light: the commands load inside main, which handles Ctrl-C
 
 main()

@@ -218,6 +218,18 @@ def write_doc(outcomes: list[Outcome], tests: list[tuple[str, str, str, float]])
     ]
     lines += [
         "",
+        "Round three (issue 30) added the classes *levers files* (`dlsim optimise --levers`: "
+        "empty, not a mapping, special files, unknown paths and kinds, values and costs that "
+        "are NaN, infinite, negative or text, ranges of 10^12 values), *targets* (`--target`: "
+        "no operator, unknown KPI, NaN, infinity, a share above 1, negative), *scenario "
+        "composition* (`extends:` of a directory, a list, a number, a binary or invalid file, "
+        "a base with a misspelt key; what-if grids that are special files) and *numbers "
+        "read* (data tables with NaN, infinity, text, negative shares, no rows, not UTF-8; "
+        "`--set` of NaN, infinity, 0, negative, beyond a float); region overrides asking for "
+        "more schools than the region has are under *references and meaning*.",
+    ]
+    lines += [
+        "",
         "## Interruptions, faults, fuzzing and security (tests marked `reliability`)",
         "",
         "| test | what it checks | outcome | s |",

@@ -17,46 +17,137 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-
-import typer
-
-from sim.cli.common import app, err
-from sim.config import ConfigError
-
-# importing registers the commands, in this order
-for _module in ("scenario", "experiments", "sizing", "whatif", "optimise", "explain"):
-    importlib.import_module(f"sim.cli.{_module}")
+from pathlib import Path
+from typing import Any
 
 __all__ = ["app", "main"]
 
+COMMAND_MODULES = ("scenario", "experiments", "sizing", "whatif", "optimise", "explain")
+
+
+def _load() -> Any:
+    """The app with every command registered (importing a module registers its commands, in
+    this order). Imported on first use, inside :func:`main`'s handling of Ctrl-C."""
+    for module in COMMAND_MODULES:
+        importlib.import_module(f"sim.cli.{module}")
+    return importlib.import_module("sim.cli.common").app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return _load()
+    raise AttributeError(f"module 'sim.cli' has no attribute {name!r}")
+
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point with the exit-code contract (never a traceback for bad input)."""
+    """Entry point with the exit-code contract (never a traceback for bad input).
+
+    Run as the program (``argv`` None), a Ctrl-C after the outcome is decided is ignored:
+    the results are complete (or the message printed), and the interpreter's shutdown must
+    not turn it into a traceback or a death by SIGINT."""
+    if argv is None:  # the program: note every Ctrl-C (a C extension may hide it, below)
+        import signal
+
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _ctrl_c)
+    code = _main(argv)
+    if argv is None:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
+
+
+_CTRL_C: list[int] = []
+
+
+def _ctrl_c(signum: int, frame: Any) -> None:
+    """Python's SIGINT handler, noting that Ctrl-C was pressed."""
+    _CTRL_C.append(signum)
+    raise KeyboardInterrupt
+
+
+def _by_ctrl_c(exc: BaseException) -> bool:
+    """Whether ``exc`` came of a Ctrl-C: a ``KeyboardInterrupt`` in its chain, or one noted by
+    :func:`_ctrl_c` (a C extension's import interrupted by Ctrl-C raises an ImportError that
+    does not chain it: pandas' "could not import module")."""
+    if _CTRL_C:
+        return True
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
+
+
+def _out_option(args: list[str]) -> Path | None:
+    """The ``--out`` a command line names (the last one, as click takes it), if any."""
+    out = None
+    for i, a in enumerate(args):
+        if a == "--":
+            break
+        if a == "--out" and i + 1 < len(args):
+            out = args[i + 1]
+        elif a.startswith("--out="):
+            out = a[len("--out="):]
+    return Path(out) if out else None
+
+
+def _one_writer(args: list[str]) -> Any:
+    """Every command that writes ``--out`` holds its lock for the whole command: of two
+    processes writing the same ``--out`` at once, the second is refused (exit 2)."""
+    import contextlib
+
+    from sim.runs.io import exclusive_output
+
+    out = _out_option(args)
+    return exclusive_output(out) if out is not None else contextlib.nullcontext()
+
+
+def _main(argv: list[str] | None) -> int:
     try:
-        rc = app(args=argv, standalone_mode=False)
-    except KeyboardInterrupt:
+        app = _load()
+        from sim.cli.common import err
+        from sim.config import ConfigError
+    except Exception as exc:  # a Ctrl-C inside a C extension's import becomes an ImportError
+        if not _by_ctrl_c(exc):
+            raise
+        sys.stderr.write("interrupted: no partial results were written\n")
+        return 130
+    except KeyboardInterrupt:  # Ctrl-C while the command line is still being imported
+        sys.stderr.write("interrupted: no partial results were written\n")
+        return 130
+    import typer
+
+    try:
+        with _one_writer(sys.argv[1:] if argv is None else argv):
+            rc = app(args=argv, standalone_mode=False)
+    except (KeyboardInterrupt, typer.Abort):
         err.print("interrupted: no partial results were written")
-        sys.exit(130)
+        return 130
     except ConfigError as exc:
         for line in exc.problems:
             err.print(f"error: {line}", soft_wrap=True, markup=False)
-        sys.exit(2)
-    except typer.Abort:
-        err.print("interrupted: no partial results were written")
-        sys.exit(130)
+        return 2
     except Exception as exc:  # usage errors (exit 2) and internal errors (exit 1)
+        if _by_ctrl_c(exc):  # e.g. pandas' "could not import module" after a Ctrl-C
+            err.print("interrupted: no partial results were written")
+            return 130
         show = getattr(exc, "show", None)
         code = getattr(exc, "exit_code", None)
         if callable(show) and isinstance(code, int):  # click/typer usage errors
             show()
-            sys.exit(code)
+            return code
         if os.environ.get("DLSIM_DEBUG"):
             raise
         err.print(
             f"internal error: {exc.__class__.__name__}: {exc} (set DLSIM_DEBUG=1 for a traceback)",
             markup=False,
         )
-        sys.exit(1)
+        return 1
     if rc == 130:  # typer turns Ctrl-C inside a command into a return value of 130
         err.print("interrupted: no partial results were written")
-    sys.exit(rc if isinstance(rc, int) else 0)
+    return rc if isinstance(rc, int) else 0

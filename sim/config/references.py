@@ -106,6 +106,53 @@ def reference_problems(scenario: Scenario, type_names: set[str], region_names: s
     return out
 
 
+def region_school_counts(schools_share: Any, n_schools: int) -> Any:
+    """Schools of each region: its exact share of ``n_schools``, whole numbers by largest
+    remainder (they sum to ``n_schools``); one rule for the population and its checks."""
+    import numpy as np
+
+    share = np.asarray(schools_share, dtype=float)
+    exact = share / share.sum() * n_schools
+    counts = np.floor(exact).astype(np.int64)
+    short = n_schools - int(counts.sum())
+    if short > 0:
+        counts[np.argsort(counts - exact, kind="stable")[:short]] += 1
+    return counts
+
+
+def override_problems(scenario: Scenario, types: pd.DataFrame, regions: pd.DataFrame,
+                      types_file: Path, source: str) -> list[str]:
+    """Region overrides asking for more schools than their region has (the whole state at
+    scale 1, as ``schools`` is given): never cut silently to what there is. With
+    ``population.school_types`` selecting some types, an override places those of its
+    schools that are simulated (the default's 99 city schools are not all Gymnasien)."""
+    try:
+        n = int(sum(float(x) for x in types["schools"]))
+    except (TypeError, ValueError):  # the table's own check names the bad cell
+        return []
+    if n <= 0 or regions.empty or float(regions["schools_share"].sum()) <= 0:
+        return []
+    counts = dict(zip(regions["region"], region_school_counts(regions["schools_share"], n),
+                      strict=True))
+    asked: dict[str, int] = {}
+    told: set[str] = set()
+    out = []
+    for i, o in enumerate(scenario.assignment.region_overrides):
+        if o.region not in counts:
+            continue  # unknown regions (and the external block) are reported elsewhere
+        asked[o.region] = asked.get(o.region, 0) + o.schools
+        has = int(counts[o.region])
+        if asked[o.region] > has and o.region not in told:
+            told.add(o.region)  # one line per region: the overrides after it follow from it
+            before = asked[o.region] - o.schools
+            also = f" (with {before:,} placed by the overrides before it)" if before else ""
+            share = float(regions.loc[regions["region"] == o.region, "schools_share"].iloc[0])
+            out.append(f"{source}: assignment.region_overrides[{i}].schools: asks for "
+                       f"{asked[o.region]:,} schools of region {o.region!r}{also}, which has "
+                       f"{has:,} (schools_share {share:g} of the {n:,} schools in {types_file})")
+    return out
+
+
 def check_against_data(scenario: Scenario, types: pd.DataFrame, regions: pd.DataFrame,
                        types_file: Path, regions_file: Path) -> None:
     """:class:`ConfigError` listing every problem of the tables and of the names the scenario
@@ -115,5 +162,7 @@ def check_against_data(scenario: Scenario, types: pd.DataFrame, regions: pd.Data
     problems += reference_problems(
         scenario, set(types["school_type"]), set(regions["region"]), source
     )
+    if not problems:
+        problems += override_problems(scenario, types, regions, types_file, source)
     if problems:
         raise ConfigError(problems)

@@ -50,10 +50,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from sim.config import ConfigError, Scenario, scenario_from_dict
-from sim.config.loading import _defaults_as_data
+from sim.config.loading import _defaults_as_data, read_config_file
 from sim.config.paths import named, positional, split
 from sim.model.costs import central_moves, move_eur, per_school_eur
 
@@ -68,14 +68,20 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+"""A number that means something: not NaN, not ±infinity."""
+
+
 class _Range(_Strict):
-    low: float
-    high: float
-    step: Annotated[float, Field(gt=0)]
+    low: Finite
+    high: Finite
+    step: Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
 class _PerUnit(_Strict):
-    per_unit: float
+    # ≥ 0: fewer units than the scenario's already cost less (a negative cost); a negative
+    # price per unit would make every added unit a saving
+    per_unit: Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class _LeverSpec(_Strict):
@@ -83,8 +89,20 @@ class _LeverSpec(_Strict):
     lever: Literal["replace_outdated_servers", "upgrade_uplinks",
                    "move_region_to_platform"] | None = None
     platform: str | None = None
-    values: _Range | list[Any]
-    cost_eur: _PerUnit | dict[Any, float] | None = None
+    # which form is meant is told by its keys, so that a problem is reported for that form
+    # only (not "or else it should have been a table" as well)
+    values: Annotated[
+        Annotated[_Range, Tag("range")] | Annotated[list[Any], Tag("list")],
+        Discriminator(lambda v: "range" if isinstance(v, dict | _Range) else "list")]
+    cost_eur: Annotated[
+        Annotated[_PerUnit, Tag("per_unit")] | Annotated[dict[Any, Finite], Tag("table")],
+        Discriminator(lambda v: "per_unit" if isinstance(v, _PerUnit) or (
+            isinstance(v, dict) and "per_unit" in v) else "table")] | None = None
+
+
+_FORMS = ("range", "list", "per_unit", "table")
+"""Tags of the forms ``values`` and ``cost_eur`` take: left out of a problem's field path
+right after ``values``/``cost_eur`` (``per_unit`` is also a key, one level further down)."""
 
 
 class _LeversFile(_Strict):
@@ -227,18 +245,24 @@ def _current(scenario: Scenario, path: str, where: str) -> Any:
 def load_levers(file: str | Path, scenario: Scenario) -> list[Lever]:
     """Read and validate a levers file against ``scenario`` (:class:`ConfigError` if bad)."""
     file = Path(file)
+    # a regular UTF-8 file of bounded size (not a FIFO, /dev/zero or a directory)
+    text = read_config_file(file)
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError([f"{file}: cannot read the levers file ({exc.strerror})"]) from None
+        raw = yaml.safe_load(text)  # not the scenario loader: a cost table may key null
     except yaml.YAMLError as exc:
-        raise ConfigError([f"{file}: not valid YAML ({exc})"]) from None
+        raise ConfigError([f"{file}: not valid YAML ({' '.join(str(exc).split())})"]) from None
+    if not isinstance(raw, dict):
+        got = "an empty file" if raw is None else f"a {type(raw).__name__}"
+        raise ConfigError([f"{file}: expected a mapping with the key levers: (a list of "
+                           f"levers), got {got}"])
     try:
         doc = _LeversFile.model_validate(raw)
     except ValidationError as exc:
         problems = []
         for e in exc.errors():
-            loc = e["loc"]
+            # the discriminators' tags name a form, not a key of the file
+            loc = tuple(x for i, x in enumerate(e["loc"])
+                        if not (i and e["loc"][i - 1] in ("values", "cost_eur") and x in _FORMS))
             at = ".".join(str(x) for x in loc)
             if len(loc) >= 2 and loc[0] == "levers" and isinstance(loc[1], int):
                 at = f"lever {loc[1] + 1}: " + ".".join(str(x) for x in loc[2:])

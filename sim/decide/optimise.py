@@ -41,7 +41,8 @@ multiple comparisons):
 
 No candidate accepted is an answer too (``none within the levers given``), with the
 candidate that came closest. Runs are stored in ``out_dir/runs.jsonl`` keyed by their
-configuration and seed, so an interrupted optimisation resumes where it stopped.
+configuration, seed and the model's version (a changed model or scenario computes them again,
+never reuses them), so an interrupted optimisation resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ from sim.decide.optimum import (  # re-exported: sim.decide.optimise's results
     mix,
     pareto_front,
 )
+from sim.decide.optimum_page import render as render_page
 from sim.decide.optimum_page import write_report
 from sim.decide.search import Outcome, choose, optuna_search
 from sim.experiments.comparisons import run_tasks
@@ -75,6 +77,8 @@ from sim.experiments.executors import task_for
 from sim.experiments.targets import Target
 from sim.model.costs import scenario_cost
 from sim.model.seeds import replication_seeds
+from sim.runs.io import write_text
+from sim.runs.provenance import model_version
 from sim.runs.stats import kpi_interval
 
 __all__ = ["ALPHA", "FRONT_KPI", "Candidate", "OptimumResult", "optimise", "pareto_front",
@@ -94,13 +98,18 @@ def _looks(first: int, most: int | None) -> list[int]:
 
 
 class _Store:
-    """Rows of finished runs, keyed by configuration and seed (``runs.jsonl``, append-only)."""
+    """Rows of finished runs, keyed by configuration, seed and model version (``runs.jsonl``,
+    append-only)."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.rows: dict[str, dict[str, float]] = {}
         if path is not None and path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if text and not text.endswith("\n"):  # a line cut short by kill -9: drop it, so
+                text = text[: text.rfind("\n") + 1]  # the next row starts a line of its own
+                write_text(path, text)
+            for line in text.splitlines():
                 try:
                     rec = json.loads(line)
                 except json.JSONDecodeError:  # a line cut short by an interruption
@@ -282,8 +291,9 @@ class _Runs:
         for c in cands:
             ov = self.overrides(c.values, scale) + _scaled(scale)
             for s in seeds:
-                key = hashlib.sha256(
-                    json.dumps([self.base_hash, ov, s]).encode()).hexdigest()[:20]
+                # keyed by the model's version too: runs of another model are computed again
+                key = hashlib.sha256(json.dumps(
+                    [self.base_hash, ov, s, model_version()]).encode()).hexdigest()[:20]
                 if key not in self.store.rows:
                     tasks.append(task_for(self.scenario, s, ov, key=key, labels={
                         "name": mix(dict(zip(names, c.values, strict=True)))}))
@@ -442,8 +452,10 @@ def _checked_looks(replications: int, confirm_replications: int,
 
 
 def _save(res: OptimumResult, out: Path, lang: str | None) -> None:
-    """Write ``optimum.json`` and ``report.html`` into ``out``."""
-    from sim.runs.io import write_json
+    """Write ``report.html`` and ``optimum.json`` into ``out``, all or nothing (an interruption
+    leaves neither new; ``optimum.json``, renamed last, marks a complete answer)."""
+    from sim.runs.io import StagedFiles, json_writer, text_writer
 
-    write_json(out / "optimum.json", res.to_dict())
-    write_report(res, out / "report.html", lang)
+    with StagedFiles() as files:
+        files.stage(out / "report.html", text_writer(render_page(res, lang)))
+        files.stage(out / "optimum.json", json_writer(res.to_dict()))

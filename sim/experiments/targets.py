@@ -20,6 +20,8 @@ from sim.runs.stats import Interval
 
 _TARGET = re.compile(r"^\s*([a-z0-9_]+)\s*(>=|<=)\s*([-+0-9.eE]+)\s*$")
 _PCT = re.compile(r"^p(\d+)_time_to_join_s$")
+SHARE_KPIS = ("join_success_rate", "blocking_probability", "affected_schools_share")
+"""KPIs that are shares (0 to 1); every KPI is non-negative."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,13 @@ class Target:
             raise ConfigError([f"--target {text}: {raw!r} is not a number"]) from None
         if not math.isfinite(value):
             raise ConfigError([f"--target {text}: the value must be finite"])
+        # a value no run can have: the target is always met or never (hours of runs for an
+        # answer known before the first)
+        if value < 0:
+            raise ConfigError([f"--target {text}: {kpi} is never negative (got {value:g})"])
+        if kpi in SHARE_KPIS and value > 1:
+            raise ConfigError([f"--target {text}: {kpi} is a share from 0 to 1 (got "
+                               f"{value:g}; for {value:g} % write {value / 100:g})"])
         return cls(kpi, op, value)
 
     def bound(self, mean: float, half: float) -> float:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
+from itertools import islice
 from typing import Any
 
 import simpy
@@ -43,6 +44,20 @@ class Engine(simpy.Environment):
 
     def __init__(self, initial_time: float = 0.0):
         super().__init__(initial_time)
+        self.event_budget: int | None = None
+        self.eid_end = 0
+
+    def limit_events(self, n: int) -> None:
+        """Schedule at most ``n`` more events: the id counter ends there (a C iterator, so
+        the loop pays nothing per event), and :func:`run_merged` raises
+        :class:`EventBudgetExceeded` when something asks for one more."""
+        self.event_budget = max(0, n)
+        # the next id, read without drawing one (drawing would shift every later id)
+        self.eid_end = int(repr(self._eid)[len("count("):-1]) + self.event_budget
+        self._eid = islice(self._eid, self.event_budget)  # type: ignore[assignment]
+
+    def budget_spent(self) -> bool:
+        return self.event_budget is not None and next(self._eid, None) is None
 
     @property
     def _now(self) -> float:
@@ -51,6 +66,14 @@ class Engine(simpy.Environment):
     @_now.setter
     def _now(self, t: float) -> None:
         self.now = t
+
+
+class EventBudgetExceeded(Exception):
+    """The run asked for more events than :meth:`Engine.limit_events` allowed."""
+
+    def __init__(self, now: float):
+        super().__init__(f"event budget exceeded at t={now:.0f} s")
+        self.now = now
 
 
 class Call:
@@ -143,7 +166,10 @@ def deliver_later(env: simpy.Environment, delay: float, out: Outcome) -> None:
 def events_processed(env: simpy.Environment) -> int:
     """SimPy events processed so far on ``env``: ids drawn minus events still pending. Call
     it once, after the run (it draws an id itself)."""
-    return next(env._eid) - len(env._queue)
+    drawn = next(env._eid, None)
+    if drawn is None:  # an event budget used to the last id
+        drawn = env.eid_end if isinstance(env, Engine) else 0
+    return drawn - len(env._queue)
 
 
 Handler = Callable[[int], None]
@@ -166,6 +192,7 @@ def run_merged(
     ``Environment.run`` plus one comparison per step; the model's own scheduled objects
     (:class:`Call`, :class:`Outcome`) are dispatched without ``Environment.step``'s generic
     event handling. Returns the number of stream entries handled (those due by ``until``).
+    An event budget (:meth:`Engine.limit_events`) spent: :class:`EventBudgetExceeded`.
     """
     n = len(times)
     queue: list[Any] = env._queue
@@ -175,28 +202,33 @@ def run_merged(
     outcome = Outcome
     i = 0
     inf = float("inf")
-    while True:
-        t_sim = queue[0][0] if queue else inf
-        if i < n and times[i] < t_sim:
-            t = times[i]
-            if t > until:
-                n = i
-                continue
-            env.now = t
-            handlers[kinds[i]](items[i])
-            i += 1
-        elif t_sim > until:
-            break
-        else:
-            cls = type(queue[0][3])
-            if cls is call:
-                env.now, _, _, ev = pop(queue)
-                ev._fn(ev._arg)
-            elif cls is outcome:
-                env.now, _, _, out = pop(queue)
-                if not out.cancelled:
-                    out.fn(out.token, out.cause)
+    try:
+        while True:
+            t_sim = queue[0][0] if queue else inf
+            if i < n and times[i] < t_sim:
+                t = times[i]
+                if t > until:
+                    n = i
+                    continue
+                env.now = t
+                handlers[kinds[i]](items[i])
+                i += 1
+            elif t_sim > until:
+                break
             else:
-                step()
+                cls = type(queue[0][3])
+                if cls is call:
+                    env.now, _, _, ev = pop(queue)
+                    ev._fn(ev._arg)
+                elif cls is outcome:
+                    env.now, _, _, out = pop(queue)
+                    if not out.cancelled:
+                        out.fn(out.token, out.cause)
+                else:
+                    step()
+    except (StopIteration, RuntimeError):  # the id counter ran out (in a process: RuntimeError)
+        if isinstance(env, Engine) and env.budget_spent():
+            raise EventBudgetExceeded(env.now) from None
+        raise
     env.now = until
     return i

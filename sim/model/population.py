@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import ConfigError, Scenario
-from sim.config.references import check_against_data
+from sim.config.references import check_against_data, region_school_counts
 from sim.model.seeds import SeedTree
 
 SCHOOL_TYPE_COLUMNS = {
@@ -96,7 +96,10 @@ def _read_csv(path: Path, columns: dict[str, type], field_name: str) -> pd.DataF
     try:
         df = pd.read_csv(path)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ConfigError([f"{where}: cannot read as CSV ({exc.__class__.__name__})"]) from None
+        why = {"UnicodeDecodeError": "not a UTF-8 text file",
+               "EmptyDataError": "the file is empty"}.get(type(exc).__name__,
+                                                        type(exc).__name__)
+        raise ConfigError([f"{where}: cannot read as CSV ({why})"]) from None
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise ConfigError([f"{where}: missing column(s) {', '.join(missing)}"])
@@ -306,12 +309,7 @@ def _assign_regions(
     """
     n_s = school_pupils.size
     n_r = len(regions)
-    share = regions["schools_share"].to_numpy(float)
-    exact = share / share.sum() * n_s
-    counts = np.floor(exact).astype(np.int64)
-    short = n_s - int(counts.sum())
-    if short > 0:
-        counts[np.argsort(counts - exact, kind="stable")[:short]] += 1
+    counts = region_school_counts(regions["schools_share"].to_numpy(float), n_s)
     region = np.repeat(np.arange(n_r), counts)[rng.permutation(n_s)].astype(np.int16)
     pshare = regions["pupil_share"].to_numpy(float)
     size = school_pupils.astype(np.int64)
@@ -627,6 +625,37 @@ _SETTINGS = {
     "reconnects": "behaviour.reconnect_per_h",
     "Poisson arrivals": "demand.poisson.arrival_rate_per_s or the length of the day",
 }
+
+
+def event_budget() -> tuple[int, str]:
+    """Most events one run may process (the stream entries and everything scheduled), and
+    the setting that says so: ``DLSIM_MAX_EVENTS`` if set, else :data:`MAX_EVENTS`."""
+    env = os.environ.get("DLSIM_MAX_EVENTS")
+    if not env:
+        return MAX_EVENTS, f"the default of {MAX_EVENTS:,}; DLSIM_MAX_EVENTS sets another"
+    try:
+        n = int(env.replace("_", ""))
+    except ValueError:
+        raise ConfigError([f"DLSIM_MAX_EVENTS={env!r}: expected a whole number of events"]
+                          ) from None
+    if n < 1:
+        raise ConfigError([f"DLSIM_MAX_EVENTS={env!r}: expected a whole number ≥ 1"])
+    return n, "DLSIM_MAX_EVENTS"
+
+
+def over_budget(scenario: Scenario, budget: int, setting: str, now: float) -> str:
+    """The one line for a run stopped by its event budget: when, and the setting that drives
+    most of its events (the worst-case estimate's largest part)."""
+    src = scenario.source_path or "<scenario>"
+    try:
+        drivers = estimate_work(scenario, load_marginals(scenario)[0]).drivers
+        top = max(drivers, key=lambda k: drivers[k])
+        fix = f"most of them are {top}: change {_SETTINGS[top]}, or lower population.scale"
+    except (ConfigError, OSError, ValueError, KeyError):  # the estimate is a hint only
+        fix = "lower population.scale or the behaviour's retry and reconnect rates"
+    t = int(now) % 86400
+    return (f"{src}: the run needed more than {budget:,} events ({setting}) and was stopped "
+            f"at {t // 3600:02d}:{t % 3600 // 60:02d} of the simulated day; {fix}")
 
 
 def available_memory_bytes() -> float:

@@ -25,17 +25,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.config import Scenario
+from sim.config import ConfigError, Scenario
 from sim.model.behaviour import Behaviour
 from sim.model.demand import KIND_POISSON, Demand, build_demand
 from sim.model.draws import UnitDraws
 from sim.model.effects import rejoins_can_fail, settling
-from sim.model.engine import Engine, events_processed, run_merged
+from sim.model.engine import Engine, EventBudgetExceeded, events_processed, run_merged
 from sim.model.faults import FaultInjector
 from sim.model.metrics import ConservationError, RunEnd, summarise
 from sim.model.policies import PolicySet
 from sim.model.policies import build as build_policies
-from sim.model.population import Population, build_population
+from sim.model.population import Population, build_population, event_budget, over_budget
 from sim.model.recorder import Recorder
 from sim.model.sampler import start_sampler
 from sim.model.scale import faithful, scale_report
@@ -180,7 +180,14 @@ class Simulation:
             ts, kinds, idxs = self._stream()
             handlers = (beh.close_meeting, beh.teacher_first_attempt, beh.pupil_first_attempt,
                         beh.login_first_attempt)
-            handled = run_merged(self.env, ts, kinds, idxs, handlers, sc.day.end + 1e-6)
+            # the event budget, checked inside the loop: a day that slips past the estimates
+            # (check_size) stops with exit 2 instead of running for hours
+            budget, setting = event_budget()
+            self.env.limit_events(budget - len(ts))
+            try:
+                handled = run_merged(self.env, ts, kinds, idxs, handlers, sc.day.end + 1e-6)
+            except EventBudgetExceeded as exc:
+                raise ConfigError([over_budget(sc, budget, setting, exc.now)]) from None
             del ts, kinds, idxs  # millions of entries: not held while the results are built
             events = handled + events_processed(self.env)
             beh.count_reconnects()

@@ -234,6 +234,7 @@ def provenance_names(tr: Tr) -> dict[str, str]:
         "runtime_s": tr("run time (s)"), "scale": tr("population scale"),
         "capacities": tr("central capacities"),
         "config_file": tr("scenario file"), "git_commit": tr("source version (git)"),
+        "model_version": tr("model version"),
         "python": "Python", "platform": tr("computer"), "created": tr("created"),
         "timestamp": tr("created"), "numpy": "NumPy", "simpy": "SimPy",
         "created_utc": tr("created (UTC)"), "updated_utc": tr("updated (UTC)"),

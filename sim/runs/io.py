@@ -165,3 +165,50 @@ def write_json(path: str | Path, data: Any) -> Path:
 
 def write_parquet(path: str | Path, df: pd.DataFrame) -> Path:
     return atomic_write(path, parquet_writer(df))
+
+
+# ------------------------------------------------------------------------------ one writer
+LOCK_DIR_ENV = "DLSIM_LOCK_DIR"
+"""Where the output locks live (default: ``<tmp>/dlsim-locks``): outside the output directory,
+so that taking one writes nothing of the user's, even for a directory that does not exist yet."""
+
+
+def _lock_path(out: Path) -> Path:
+    import hashlib
+
+    where = Path(os.environ.get(LOCK_DIR_ENV) or Path(tempfile.gettempdir()) / "dlsim-locks")
+    where.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha256(str(out.expanduser().resolve()).encode()).hexdigest()[:24]
+    return where / f"{key}.lock"
+
+
+@contextlib.contextmanager
+def exclusive_output(out: Path, option: str = "--out") -> Any:
+    """Hold the one writer's lock of ``out`` (``fcntl.flock``, released when the process ends,
+    however it ends): a second dlsim writing the same ``out`` at once is refused
+    (:class:`~sim.config.ConfigError`, exit 2) before it reads or writes anything there, so a
+    directory never mixes the files of two processes."""
+    import fcntl
+
+    from sim.config import ConfigError
+
+    try:
+        path = _lock_path(out)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:  # no place for locks (read-only /tmp): the checks of each command remain
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            who = f" (pid {holder})" if holder.isdigit() else ""
+            raise ConfigError([f"{option} {out}: another dlsim process{who} is writing into it "
+                               "right now; wait for it to finish, or choose another "
+                               f"{option}"]) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the last descriptor releases the lock

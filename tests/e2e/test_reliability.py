@@ -30,6 +30,7 @@ from sim.experiments.sweep.store import SweepStore
 from tests.conftest import DEFAULT_CONFIG, REPO
 from tests.e2e.cluster import ENV, dask_cluster, kill_group
 from tests.reliability import cli
+from tests.signals import default_signals
 
 pytestmark = pytest.mark.reliability
 
@@ -68,7 +69,8 @@ def test_ctrl_c_during_run_exits_130_and_writes_nothing(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "sim", "run", str(DEFAULT_CONFIG), "--out", str(out),
          "--no-report"],
-        cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=default_signals)  # not what this test's own shell left (tests/signals.py)
     try:
         deadline = time.monotonic() + 60
         while not out.exists():  # created right before simulating (after the writability check)
@@ -587,7 +589,8 @@ def test_run_killed_with_sigkill_while_saving_can_be_rerun(
     marker = tmp_path / "saving"
     argv = ["run", str(DEFAULT_CONFIG), "--out", str(out), "--no-report", *SMALL]
     proc = subprocess.Popen([sys.executable, "-c", _KILL_WHILE_SAVING, str(marker), *argv],
-                            cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=default_signals)
     try:
         deadline = time.monotonic() + 120
         while not marker.exists():

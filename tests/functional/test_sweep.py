@@ -234,7 +234,7 @@ def test_other_sweep_in_directory_is_refused(grid_file: Path, tmp_path: Path) ->
     out = tmp_path / "out"
     SweepStore(out).prepare(load_sweep(grid_file))
     other = write_sweep(tmp_path, GRID.replace("seed: 5", "seed: 6"), "other.yaml")
-    with pytest.raises(ConfigError, match="another sweep"):
+    with pytest.raises(ConfigError, match="the seed differs \\(5 → 6\\)"):
         SweepStore(out).prepare(load_sweep(other))
     (out / "parts" / "stale.parquet").write_bytes(b"")
     SweepStore(out).prepare(load_sweep(other), force=True)

@@ -281,8 +281,12 @@ class Sweep:
 
 def row_key(point: dict[str, Any], replication: int, seed: int, base_hash: str) -> str:
     """Identity of one (point, replication) row: stable across runs and machines."""
+    from sim.runs.provenance import model_version
+
+    # the model's version too: a row computed by another model never matches (issue 30)
     payload = json.dumps(
-        [sorted(point.items()), replication, seed, base_hash], separators=(",", ":"), default=str
+        [sorted(point.items()), replication, seed, base_hash, model_version()],
+        separators=(",", ":"), default=str,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 

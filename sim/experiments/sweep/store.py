@@ -18,8 +18,10 @@ A run's part file appears only once complete (temporary file + rename), so an in
 sweep — even ``kill -9`` — loses at most the runs in flight; a re-run skips every key that
 has a part file. A part file that cannot be read (truncated or damaged on disk) is moved to
 ``parts/damaged/`` and only its run is computed again: one bad file never blocks a resume.
-``<key>`` is a hash of the point's parameters, the replication, its seed and
-the base scenario's config hash.
+``<key>`` is a hash of the point's parameters, the replication, its seed,
+the base scenario's config hash and the model's version (:func:`sim.runs.provenance.model_version`).
+A directory whose runs were stored by another model, or for a base scenario since edited, is
+refused naming what changed (exit 2); ``--force`` discards them.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import pyarrow.parquet as pq
 from sim.config import ConfigError
 from sim.experiments.sweep.spec import Sweep
 from sim.runs.io import remove_stale_temporaries, write_json, write_parquet
-from sim.runs.provenance import git_commit, package_version
+from sim.runs.provenance import git_commit, model_change, model_version, package_version
 
 OWN_FILES = ("sweep.json", "results.parquet", "summary.parquet")
 
@@ -77,14 +79,12 @@ class SweepStore:
         if force:
             return
         meta = self.read_meta()
-        ident = sweep.identity_hash()
-        if meta is not None and meta.get("identity_hash") != ident:
+        if meta is not None and self.changes(meta, sweep):
             raise ConfigError(
                 [
-                    f"{self.meta_path}: this directory holds another sweep "
-                    f"(identity {meta.get('identity_hash', 'unreadable')}, this sweep {ident}: "
-                    "the base config, parameters, values or seed differ); use --force to "
-                    "discard its results, or another --out"
+                    f"{self.meta_path}: this directory holds runs that cannot be reused: "
+                    f"{'; '.join(self.changes(meta, sweep))}; use --force to discard its "
+                    "results and compute them again, or another --out"
                 ]
             )
         if meta is None and d.is_dir() and any(d.iterdir()):
@@ -94,6 +94,31 @@ class SweepStore:
                     "sweep.json); use --force to write into it anyway, or another --out"
                 ]
             )
+
+    @staticmethod
+    def changes(meta: dict[str, Any], sweep: Sweep) -> list[str]:
+        """What differs between the sweep that stored ``meta`` and ``sweep``, in words (empty:
+        its runs are this sweep's, by this model)."""
+        if meta.get("identity_hash") == sweep.identity_hash():
+            why = model_change(meta.get("model_version"))
+            return [why] if why else []
+        if not meta.get("identity_hash"):
+            return ["its sweep.json is unreadable"]
+        out = []
+        if meta.get("base_config_hash") != sweep.base_config_hash:
+            out.append(
+                f"the base scenario {sweep.base.source_path} was edited (or its data files "
+                f"changed) since they were stored (config hash {meta.get('base_config_hash')} "
+                f"→ {sweep.base_config_hash})"
+            )
+        if meta.get("parameters") != sweep.parameters or meta.get("points") != len(sweep.points):
+            out.append("the swept parameters or their values differ")
+        if meta.get("seed") != sweep.spec.seed:
+            out.append(f"the seed differs ({meta.get('seed')} → {sweep.spec.seed})")
+        return out or [
+            f"another sweep (identity {meta.get('identity_hash')}, this sweep "
+            f"{sweep.identity_hash()}: the parameters' values differ)"
+        ]
 
     def prepare(self, sweep: Sweep, force: bool = False) -> bool:
         """Make ``out_dir`` this sweep's store; True if it holds no stored run yet.
@@ -106,27 +131,10 @@ class SweepStore:
         d = self.dir
         self.check(sweep, force)
         meta = self.read_meta()
-        ident = sweep.identity_hash()
-        if meta is not None and meta.get("identity_hash") != ident:
-            if not force:
-                raise ConfigError(
-                    [
-                        f"{self.meta_path}: this directory holds another sweep "
-                        f"(identity {meta.get('identity_hash', 'unreadable')}, this sweep {ident}: "
-                        "the base config, parameters, values or seed differ); use --force to "
-                        "discard its results, or another --out"
-                    ]
-                )
+        if meta is not None and self.changes(meta, sweep):  # only with force (check refuses)
             self.discard()
             meta = None
         elif meta is None and d.is_dir() and any(d.iterdir()):
-            if not force:
-                raise ConfigError(
-                    [
-                        f"--out {d}: exists, is not empty and is not a sweep directory (no "
-                        "sweep.json); use --force to write into it anyway, or another --out"
-                    ]
-                )
             self.discard()
         fresh = not self.stored_any()
         self.parts.mkdir(parents=True, exist_ok=True)
@@ -179,6 +187,7 @@ class SweepStore:
             "tasks": len(sweep.tasks),
             "version": package_version(),
             "git_commit": git_commit(),
+            "model_version": model_version(),
             "created_utc": old.get("created_utc", _now()),
             "updated_utc": _now(),
         }

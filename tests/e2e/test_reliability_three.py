@@ -1,0 +1,153 @@
+"""Reliability, round three (issue 30): one writer per --out, long jobs killed with
+``kill -9`` at a random moment and resumed, Ctrl-C whatever the test's own shell ignores.
+
+Marked ``reliability``: ``make reliability`` lists them in docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from sim.runs.io import exclusive_output
+from tests.conftest import DEFAULT_CONFIG, REPO
+from tests.e2e.cluster import ENV
+from tests.reliability import cli
+from tests.signals import default_signals
+from tests.whatif_grid import write_grid
+
+pytestmark = pytest.mark.reliability
+
+NODES = "platforms[0].clusters[0].nodes"
+TINY = ["--set", "population.scale=0.005", "--set", "day.end=09:00"]
+
+
+def _start(argv: list[str], **kw: object) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "sim", *argv], cwd=REPO, env=ENV, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=default_signals, **kw)  # type: ignore[call-overload]
+
+
+# ------------------------------------------------------------------------------ one writer
+def test_second_writer_of_the_same_out_is_refused(tmp_path: Path) -> None:
+    """While one dlsim holds --out, another command writing the same --out exits 2 with one
+    line naming it and the holder's pid, and writes nothing there."""
+    out = tmp_path / "out"
+    with exclusive_output(out):
+        code, _, err = cli(["run", str(DEFAULT_CONFIG), "--out", str(out), "--no-report",
+                            *TINY])
+    assert code == 2, err
+    assert err.strip().splitlines() == [
+        f"error: --out {out}: another dlsim process (pid {__import__('os').getpid()}) is "
+        "writing into it right now; wait for it to finish, or choose another --out"]
+    assert not out.exists()
+    code, _, err = cli(["run", str(DEFAULT_CONFIG), "--out", str(out), "--no-report", *TINY])
+    assert code == 0, err  # released with the first writer
+
+
+def test_two_processes_writing_one_out_one_wins(tmp_path: Path) -> None:
+    """Two `dlsim sweep` processes started at once on the same --out: exactly one completes,
+    the other is refused (exit 2) — the directory holds the winner's complete results only."""
+    f = tmp_path / "sweep.yaml"
+    f.write_text(yaml.safe_dump({"name": "race", "base": str(DEFAULT_CONFIG),
+                                 "overrides": ["population.scale=0.005", "day.end='09:00'"],
+                                 "parameters": {NODES: [200, 600]}, "replications": 2,
+                                 "seed": 3}), encoding="utf-8")
+    out = tmp_path / "out"
+    procs = [_start(["sweep", str(f), "--out", str(out), "--no-report"]) for _ in range(2)]
+    results = [p.communicate(timeout=600) for p in procs]
+    codes = sorted(p.returncode for p in procs)
+    assert codes == [0, 2], results
+    loser = results[[p.returncode for p in procs].index(2)][1]
+    assert "another dlsim process" in loser and "Traceback" not in loser, loser
+    df = pd.read_parquet(out / "results.parquet")
+    assert len(df) == 4 and df["key"].is_unique
+    assert len(list((out / "parts").glob("*.parquet"))) == 4
+
+
+# ------------------------------------------------------------------------------ kill -9
+def _kill_when(proc: subprocess.Popen[str], ready: Callable[[], bool], rng: random.Random,
+               what: str) -> None:
+    """SIGKILL ``proc`` a random moment (0–1 s) after ``ready()`` first holds."""
+    try:
+        deadline = time.monotonic() + 300
+        while not ready():
+            assert proc.poll() is None, f"{what} ended before it could be killed"
+            assert time.monotonic() < deadline, f"{what}: nothing stored in time"
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 1.0))
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=30)
+
+
+def _optimise_argv(tmp_path: Path, out: Path) -> list[str]:
+    lv = tmp_path / "levers.yaml"
+    lv.write_text(yaml.safe_dump({"levers": [{"path": NODES, "values": [200, 400, 600],
+                                              "cost_eur": {"per_unit": 1}}]}), encoding="utf-8")
+    return ["optimise", str(DEFAULT_CONFIG), "--levers", str(lv), "--target",
+            "blocking_probability<=0.5", "--out", str(out), "--replications", "2",
+            "--confirm-replications", "2", "--confirm-scale", "0.005", *TINY]
+
+
+def _rows(out: Path) -> list[str]:
+    p = out / "runs.jsonl"
+    return p.read_text(encoding="utf-8").splitlines() if p.exists() else []
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_optimise_killed_and_resumed_gives_the_same_answer(tmp_path: Path, seed: int) -> None:
+    """`dlsim optimise` killed with SIGKILL at a random moment once runs are stored, then the
+    same command: the same optimum.json answer as an uninterrupted run, every run stored
+    before the kill reused (kept byte for byte, none computed twice)."""
+    clean = tmp_path / "clean"
+    code, _, err = cli(_optimise_argv(tmp_path, clean))
+    assert code == 0, err
+    out = tmp_path / "out"
+    proc = _start(_optimise_argv(tmp_path, out))
+    _kill_when(proc, lambda: len(_rows(out)) >= 1, random.Random(seed), "optimise")
+    stored = [r for r in _rows(out) if r.endswith("}")]
+    code, _, err = cli(_optimise_argv(tmp_path, out))
+    assert code == 0, err
+    again = _rows(out)
+    assert again[: len(stored)] == stored  # nothing stored was computed again
+    keys = [json.loads(r)["key"] for r in again]
+    assert len(keys) == len(set(keys)) == len(_rows(clean))  # none lost, none twice
+    a, b = (json.loads((d / "optimum.json").read_text()) for d in (clean, out))
+    assert a["levers"] == b["levers"] and a["kpis"] == b["kpis"]
+
+
+def test_whatif_killed_and_resumed_gives_the_same_results(tmp_path: Path) -> None:
+    """`dlsim whatif` killed with SIGKILL at a random moment once runs are stored, then the
+    same command: results equal to an uninterrupted run's, the part files stored before the
+    kill untouched (not computed again)."""
+    grid = write_grid(tmp_path / "grid.yaml", {NODES: [1, 3]})
+    clean = tmp_path / "clean"
+    code, _, err = cli(["whatif", "--grid", str(grid), "--out", str(clean)])
+    assert code == 0, err
+    out = tmp_path / "out"
+    proc = _start(["whatif", "--grid", str(grid), "--out", str(out)])
+    parts = out / "parts"
+    _kill_when(proc, lambda: parts.is_dir() and any(parts.glob("*.parquet")), random.Random(3),
+               "whatif")
+    before = {p.name: p.stat().st_mtime_ns for p in parts.glob("*.parquet")}
+    code, _, err = cli(["whatif", "--grid", str(grid), "--out", str(out)])
+    assert code == 0, err
+    after = {p.name: p.stat().st_mtime_ns for p in parts.glob("*.parquet")}
+    assert {k: after[k] for k in before} == before
+    cols = ["point", "replication", "key", "blocking_probability", "join_success_rate"]
+    a = pd.read_parquet(clean / "results.parquet")[cols].sort_values("key")
+    b = pd.read_parquet(out / "results.parquet")[cols].sort_values("key")
+    pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
