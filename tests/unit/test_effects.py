@@ -25,7 +25,8 @@ from sim.model.faults import (
 
 ALL_TYPES: list[type[Declares]] = [*FAULT_TYPES, policies.JoinLimiter,
                                    policies.ScaleUpController, policies.CameraRule,
-                                   policies.FirstPupilOpens, policies.Stagger]
+                                   policies.FirstPupilOpens, policies.Stagger,
+                                   policies.StaggerWithinSchool]
 
 
 @pytest.mark.parametrize("cls", ALL_TYPES, ids=lambda c: c.__name__)
@@ -106,3 +107,15 @@ def test_an_undeclared_type_or_one_without_a_platform_fails_every_way_in() -> No
 
     for cls in (Reroute, Everywhere):
         assert rejoins_can_fail([(UplinkFault, None), (cls, None)], PLATFORMS) == [True] * 3
+
+
+def test_stagger_within_schools_is_built_and_declared() -> None:
+    """The scenario's stagger within schools puts its policy type where settling sees it."""
+    from sim.model.simulation import build
+    from tests.conftest import small_scenario
+
+    on = build(small_scenario(0.01, ["policies.stagger.within_school_slots=3"]))
+    off = build(small_scenario(0.01))
+    assert policies.StaggerWithinSchool in on.policies.types
+    assert policies.StaggerWithinSchool not in off.policies.types
+    assert policies.StaggerWithinSchool.effects == frozenset()
