@@ -237,13 +237,8 @@ def explain(scenario: Scenario, replications: int = 3, seed: int = 1,
         if remove is not None and (direct[c] > 0 or c in (causes or [])):
             runs = _runs(remove(scenario), seeds, c, executor, step(c))
             without = np.array([r["lost_pupil_minutes"] for r in runs], dtype=float)
-            d = paired_difference(without, lost)  # baseline − without, per seed
-            # bounded: nothing below 0, nothing above the loss (the module docstring)
-            lo, hi = (min(max(x, 0.0), max(total, 0.0)) for x in (d.lo, d.hi))
-            entry.update(removal=(remove.__doc__ or "").strip(), recovered_mean=d.mean,
-                         recovered_ci95=(d.hi - d.lo) / 2, recovered_lo=lo,
-                         recovered_hi=hi)
-            recovered_sum += d.mean
+            entry.update(_recovered(remove, without, lost))
+            recovered_sum += entry["recovered_mean"]
         out_causes[c] = entry
     degraded = _degraded(scenario, seeds, base, executor, step, DEGRADED in (causes or []))
     res = {
@@ -297,10 +292,20 @@ def _degraded(scenario: Scenario, seeds: list[int], base: list[dict[str, Any]],
     if deg.mean() > 0 or force:
         runs = _runs(_overload_unbounded(scenario), seeds, DEGRADED, executor, step(DEGRADED))
         without = np.array([r["extract"]["degraded"] for r in runs], dtype=float)
-        d = paired_difference(without, deg)
-        entry.update(removal=(_overload_unbounded.__doc__ or "").strip(), recovered_mean=d.mean,
-                     recovered_ci95=(d.hi - d.lo) / 2, recovered_lo=d.lo, recovered_hi=d.hi)
+        entry.update(_recovered(_overload_unbounded, without, deg))
     return entry
+
+
+def _recovered(remove: Callable[..., Any], without: np.ndarray,
+               base: np.ndarray) -> dict[str, Any]:
+    """What a removal recovered on the same seeds: the paired mean of ``base − without``, its
+    t half-width, and the interval bounded to [0, the base's mean] (nothing below 0, nothing
+    above what there was to recover: the module docstring)."""
+    d = paired_difference(without, base)  # baseline − without, per seed
+    top = max(float(base.mean()), 0.0)
+    lo, hi = (min(max(x, 0.0), top) for x in (d.lo, d.hi))
+    return {"removal": (remove.__doc__ or "").strip(), "recovered_mean": d.mean,
+            "recovered_ci95": (d.hi - d.lo) / 2, "recovered_lo": lo, "recovered_hi": hi}
 
 
 def write_attribution(out_dir: str | Path, attribution: dict[str, Any]) -> Path:
