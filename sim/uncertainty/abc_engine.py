@@ -57,7 +57,10 @@ class FrozenRV(pyabc.RVBase):
         return FrozenRV(self.frozen, self.discrete)
 
     def rvs(self, *args: Any, **kwargs: Any) -> float:
-        return float(self.frozen.rvs())
+        # through the quantile function from numpy's global generator: a frozen scipy
+        # distribution carries a *copy* of the generator when pickled to a worker, which the
+        # per-slot seeding would not reach
+        return float(self.frozen.ppf(np.random.random_sample()))
 
     def pmf(self, x: float, *args: Any, **kwargs: Any) -> float:
         return float(self.frozen.pmf(x)) if self.discrete else 0.0
