@@ -22,7 +22,8 @@ from typing import Any
 
 __all__ = ["app", "main"]
 
-COMMAND_MODULES = ("scenario", "experiments", "sizing", "whatif", "optimise", "explain")
+COMMAND_MODULES = ("scenario", "experiments", "sizing", "whatif", "optimise", "explain",
+                   "uncertainty")
 
 
 def _load() -> Any:
