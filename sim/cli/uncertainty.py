@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -60,6 +60,7 @@ def sensitivity(
     from sim.report.i18n import Tr
     from sim.uncertainty.priors import load_priors
     from sim.uncertainty.sensitivity import METHODS, build, make_design, run_sensitivity
+    from sim.uncertainty.sensitivity_page import skipped_words, write_report
     from sim.uncertainty.targets import load_targets
 
     if method not in METHODS:
@@ -79,22 +80,39 @@ def sensitivity(
               f"{sc.population.scale:g} on {ex.name} → {out_dir}")
         try:
             res = run_sensitivity(sc, pr, out_dir, method=method, runs=runs, seed=seed,
-                                  outputs=outputs, executor=ex, force=force, lang=lang)
+                                  outputs=outputs, executor=ex, force=force,
+                                  progress=_progress(design.runs))
         except KeyboardInterrupt:
             stored = len(list((out_dir / "parts").glob("*.parquet")))
             _note(f"interrupted: {stored} of {design.runs} runs are stored in {out_dir}/parts; "
                   "run the same command again to resume")
             raise SystemExit(130) from None
+    write_report(res, out_dir / "report.html", lang)
     tr = Tr(lang or sc.report.lang)
     for o in res.outputs:
         top = res.ranking(o)[:3]
-        if top:
-            out.print(_u(tr("{stat}: {inputs}", stat=tr(_describe(o)),
-                            inputs=", ".join(res.priors.input(p).label or p for p, _ in top))),
+        if o in res.skipped:
+            out.print(_u(tr("{stat}: {why}", stat=tr(_describe(o)),
+                            why=skipped_words(res.skipped[o], tr))), soft_wrap=True)
+        elif top:
+            out.print(_u(tr("{stat}: moved most by {inputs}", stat=tr(_describe(o)),
+                            inputs="; ".join(res.priors.input(p).label or p for p, _ in top))),
                       soft_wrap=True)
     out.print(_u(tr("{n} runs ({c} computed, {r} resumed, {e} failed); {dir}",
                     n=res.design.runs, c=res.computed, r=res.resumed, e=res.errors,
                     dir=str(out_dir / "report.html"))), soft_wrap=True)
+
+
+def _progress(total: int) -> Any:
+    """A line on stderr per 10 % of the runs."""
+    state = {"reported": -1}
+
+    def note(done: int, _total: int, row: dict[str, Any] | None) -> None:
+        if done * 10 // max(1, total) > state["reported"]:
+            state["reported"] = done * 10 // max(1, total)
+            _note(f"sensitivity: {done}/{total} runs")
+
+    return note
 
 
 def _describe(name: str) -> str:

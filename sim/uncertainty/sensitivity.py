@@ -4,8 +4,10 @@ effects (μ*, σ) or Sobol indices (first and total order with intervals), with 
 The design lives on the unit cube, one axis per input of the priors (SALib's problem has
 bounds [0, 1] everywhere); each point is mapped to values through the inputs' quantile
 functions (:meth:`Priors.from_unit`), so a uniform design on the cube is a design with the
-priors' own distributions, and μ* is the change of a statistic over a step of the input's
-prior quantiles (Morris: 4 levels, a step of 2/3). Every point runs once with the same run
+priors' own distributions. Morris (4 levels) steps an input by 2/3 of its prior quantiles
+and, as SALib does, divides the change of a statistic by that step: μ* is in the statistic's
+unit per the input's whole prior range (for an input with a linear effect, exactly the change
+from its lowest to its highest value). Every point runs once with the same run
 seed (common random numbers: the population seed, when it is an input, still varies), so
 differences come from the inputs, not from the noise of different seeds.
 
@@ -106,8 +108,8 @@ def build(scenario: Scenario, priors: Priors, design: Design, seed: int,
     dump = scenario.model_dump(mode="json")
     base_hash = scenario.config_hash()
     bounds = priors.bounds()
-    points = [{k: _plain(v) for k, v in row.items()}
-              for row in design.values.to_dict(orient="records")]
+    points: list[dict[str, Any]] = [{str(k): _plain(v) for k, v in row.items()}
+                                     for row in design.values.to_dict(orient="records")]
     tasks = []
     for i, pt in enumerate(points):
         tasks.append(Task(
@@ -120,7 +122,7 @@ def build(scenario: Scenario, priors: Priors, design: Design, seed: int,
     spec = SweepSpec.model_construct(
         name=name, description=f"{design.method} design over {priors.source}",
         base=str(scenario.source_path or scenario.name), overrides=[],
-        sampling=design.method, points=len(points),  # type: ignore[arg-type]
+        sampling=design.method, points=len(points),
         parameters={p: Range.model_construct(low=lo, high=hi, integer=None)
                     for p, (lo, hi) in bounds.items()},
         replications=1, seed=seed)
@@ -164,11 +166,12 @@ def indices(priors: Priors, design: Design, y: np.ndarray, seed: int) -> dict[st
 
 
 def analyse(priors: Priors, design: Design, results: pd.DataFrame, outputs: Sequence[str],
-            seed: int) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
+            seed: int) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
     """Tidy indices (one row per output and input) and, per output left out, why:
-    ``{"stored": n, "runs": N}`` (runs missing) or ``{"missing": m}`` (runs without a value)."""
+    ``{"stored": n, "runs": N}`` (runs missing), ``{"missing": m}`` (runs without a value)
+    or ``{"constant": v}`` (the same value in every run: no input moves it)."""
     rows: list[dict[str, Any]] = []
-    skipped: dict[str, dict[str, int]] = {}
+    skipped: dict[str, dict[str, float]] = {}
     ok = results.sort_values("point")
     for out in outputs:
         col = STAT + out
@@ -178,6 +181,9 @@ def analyse(priors: Priors, design: Design, results: pd.DataFrame, outputs: Sequ
             continue
         if not np.isfinite(y).all():
             skipped[out] = {"missing": int((~np.isfinite(y)).sum())}
+            continue
+        if np.ptp(y) == 0.0:
+            skipped[out] = {"constant": float(y[0])}
             continue
         ix = indices(priors, design, y, seed)
         key = "mu_star" if design.method == "morris" else "ST"
@@ -202,7 +208,7 @@ class SensitivityResult:
     seed: int
     outputs: list[str]
     table: pd.DataFrame
-    skipped: dict[str, dict[str, int]]
+    skipped: dict[str, dict[str, float]]
     computed: int
     resumed: int
     errors: int
@@ -220,12 +226,13 @@ class SensitivityResult:
 def run_sensitivity(scenario: Scenario, priors: Priors, out_dir: str | Path,
                     method: str = "morris", runs: int = 160, seed: int = 1,
                     outputs: Sequence[str] | None = None, executor: Any = None,
-                    force: bool = False, progress: Callable[..., None] | None = None,
-                    lang: str | None = None) -> SensitivityResult:
+                    force: bool = False, progress: Callable[..., None] | None = None
+                    ) -> SensitivityResult:
     """Run (or resume) the design into ``out_dir`` and write its indices and page.
 
     Writes ``results.parquet`` (a row per run), ``indices.parquet`` (a row per output and
-    input), ``sensitivity.json`` and ``report.html``, each atomically."""
+    input) and ``sensitivity.json``, each atomically; the page is
+    :func:`sim.uncertainty.sensitivity_page.write_report`."""
     from sim.experiments.sweep import run_sweep
 
     t0 = time.perf_counter()
@@ -242,16 +249,15 @@ def run_sensitivity(scenario: Scenario, priors: Priors, out_dir: str | Path,
     result = SensitivityResult(Path(out_dir), priors, design, scenario, seed, outs, table,
                                skipped, res.computed, res.skipped, res.errors,
                                time.perf_counter() - t0, res.executor)
-    write(result, lang)
+    write(result)
     return result
 
 
-def write(result: SensitivityResult, lang: str | None = None) -> None:
-    """``indices.parquet``, ``sensitivity.json`` and ``report.html`` (atomically)."""
+def write(result: SensitivityResult) -> None:
+    """``indices.parquet`` and ``sensitivity.json`` (atomically)."""
     from sim.runs.io import write_json, write_parquet
     from sim.runs.provenance import model_version, package_version
     from sim.uncertainty.priors import describe
-    from sim.uncertainty.sensitivity_page import write_report
 
     d = result.out_dir
     write_parquet(d / "indices.parquet", result.table)
@@ -267,4 +273,3 @@ def write(result: SensitivityResult, lang: str | None = None) -> None:
         "version": package_version(), "model_version": model_version(),
         "indices": result.table.to_dict(orient="records"),
     })
-    write_report(result, d / "report.html", lang)

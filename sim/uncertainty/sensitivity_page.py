@@ -54,8 +54,9 @@ def figure(res: SensitivityResult, tr: Tr) -> go.Figure:
     return fig
 
 
-def _fmt(tr: Tr, v: float) -> str:
-    return tr.sig(v, 3) if np.isfinite(v) else "–"
+def _fmt(tr: Tr, v: object) -> str:
+    x = float(v)  # type: ignore[arg-type]
+    return tr.sig(x, 3) if np.isfinite(x) else "–"
 
 
 def output_table(res: SensitivityResult, output: str, tr: Tr) -> Markup:
@@ -64,16 +65,16 @@ def output_table(res: SensitivityResult, output: str, tr: Tr) -> Markup:
     morris = res.design.method == "morris"
     t = t.sort_values("mu_star" if morris else "ST", ascending=False)
     rows = []
-    for r in t.itertuples():
+    for r in t.to_dict(orient="records"):
+        label = _label(res, str(r["input"]))
         if morris:
-            rows.append([_label(res, r.input), tr("{v} ± {c}", v=_fmt(tr, r.mu_star),
-                                                  c=_fmt(tr, r.mu_star_conf)),
-                         _fmt(tr, r.sigma), _fmt(tr, r.mu), tr.num(r.relative, 2)])
+            rows.append([label, tr("{v} ± {c}", v=_fmt(tr, r["mu_star"]),
+                                   c=_fmt(tr, r["mu_star_conf"])),
+                         _fmt(tr, r["sigma"]), _fmt(tr, r["mu"]), tr.num(r["relative"], 2)])
         else:
-            rows.append([_label(res, r.input),
-                         tr("{v} ± {c}", v=tr.num(r.S1, 2), c=tr.num(r.S1_conf, 2)),
-                         tr("{v} ± {c}", v=tr.num(r.ST, 2), c=tr.num(r.ST_conf, 2)),
-                         tr.num(r.relative, 2)])
+            rows.append([label, tr("{v} ± {c}", v=tr.num(r["S1"], 2), c=tr.num(r["S1_conf"], 2)),
+                         tr("{v} ± {c}", v=tr.num(r["ST"], 2), c=tr.num(r["ST_conf"], 2)),
+                         tr.num(r["relative"], 2)])
     heads = ([tr("input"), tr("μ* (95 % interval)"), tr("σ"), tr("μ"), tr("relative")]
              if morris else [tr("input"), tr("first order S1 (95 % interval)"),
                              tr("total order ST (95 % interval)"), tr("relative")])
@@ -90,11 +91,12 @@ def method_html(res: SensitivityResult, tr: Tr) -> Markup:
     d = res.design
     if d.method == "morris":
         text = tr("Morris elementary effects: {r} trajectories of {k} steps on 4 levels of each "
-                  "input's prior quantiles ({n} runs). μ* is the mean absolute change of a "
-                  "statistic when one input moves by two thirds of its prior's quantiles, in "
-                  "the statistic's own unit; σ their spread (large: the effect depends on the "
-                  "other inputs, or is not linear); μ the signed mean. The interval of μ* is a "
-                  "bootstrap over the trajectories.", r=d.size, k=len(res.priors.paths) + 1,
+                  "input's prior quantiles ({n} runs). μ* is the mean absolute effect of an "
+                  "input on a statistic, in the statistic's unit per the input's whole prior "
+                  "range (for a linear effect: the change from the input's lowest to its "
+                  "highest value); σ the spread of the effects (large: the effect depends on "
+                  "the other inputs, or is not linear); μ the signed mean. The interval of μ* "
+                  "is a bootstrap over the trajectories.", r=d.size, k=len(res.priors.paths) + 1,
                   n=d.runs)
     else:
         text = tr("Sobol indices (Saltelli's design, base sample {N}, {n} runs): S1 is the "
@@ -107,6 +109,16 @@ def method_html(res: SensitivityResult, tr: Tr) -> Markup:
                 "figures are noisier than the whole state's (docs/scale.md).",
                 seed=res.seed, s=tr.plain(res.scenario.population.scale))
     return html("<p>{a}</p><p>{b}</p>", a=text, b=common)
+
+
+def skipped_words(why: dict[str, float], tr: Tr) -> str:
+    """Why a statistic has no indices, in words."""
+    if "constant" in why:
+        return tr("the same value ({v}) in every run: no input moves it",
+                  v=tr.sig(why["constant"], 3))
+    if "missing" in why:
+        return tr("{n} runs without a value", n=int(why["missing"]))
+    return tr("{n} of {total} runs stored", n=int(why["stored"]), total=int(why["runs"]))
 
 
 def render(res: SensitivityResult, lang: str | None = None) -> str:
@@ -132,10 +144,7 @@ def render(res: SensitivityResult, lang: str | None = None) -> str:
         Section("method", tr("How to read it"), method_html(res, tr)),
     ]
     if res.skipped:
-        rows = [[_stat(o, tr), tr("{n} runs without a value", n=why["missing"])
-                 if "missing" in why else tr("{n} of {total} runs stored", n=why["stored"],
-                                             total=why["runs"])]
-                for o, why in res.skipped.items()]
+        rows = [[_stat(o, tr), skipped_words(why, tr)] for o, why in res.skipped.items()]
         sections.append(Section("skipped", tr("Statistics left out"),
                                 table([tr("statistic"), tr("why")], rows)))
     return page(tr("dlsim sensitivity – which inputs matter"), head, sections, tr,
