@@ -66,14 +66,21 @@ def calibrate(
     settings = Settings(scale=scale, population_size=population, generations=generations,
                         budget_runs=budget_runs, min_epsilon=min_epsilon, seed=seed,
                         predictive_draws=predictive)
+    from sim.report.i18n import Tr
+
     result = run(config, priors, targets, out_dir, settings, workers, scheduler, full_scale)
+    tr = Tr(None)
     for r in result["inputs"]:
         if r["identified"]:
-            p = r["posterior"]
-            err.print(f"  {_u(r['path'])}: {p['lo']:.4g} to {p['hi']:.4g} (prior "
-                      f"{r['prior']['lo']:.4g} to {r['prior']['hi']:.4g})", markup=False)
+            p, q = r["posterior"], r["prior"]
+            err.print("  " + tr("{path}: {lo} to {hi} (prior {plo} to {phi})", path=r["path"],
+                                lo=tr.sig(p["lo"], 4), hi=tr.sig(p["hi"], 4),
+                                plo=tr.sig(q["lo"], 4), phi=tr.sig(q["hi"], 4)),
+                      markup=False)
     held = [t for t in result["targets"] if t["held_out"]]
-    out.print(f"{result['generations']} generations, {result['day_runs']} runs; "
-              f"{sum(r['identified'] for r in result['inputs'])} of {len(result['inputs'])} "
-              f"inputs identified; {sum(t['covered'] for t in held)} of {len(held)} held-out "
-              f"figures covered. Written: {_u(out_dir)}/calibration.html", soft_wrap=True)
+    out.print(_u(tr("{g} generations, {r} runs; {i} of {n} inputs identified; {c} of {h} "
+                    "held-out figures covered. Written: {path}", g=result["generations"],
+                    r=tr.count(result["day_runs"]),
+                    i=sum(r["identified"] for r in result["inputs"]), n=len(result["inputs"]),
+                    c=sum(t["covered"] for t in held), h=len(held),
+                    path=out_dir / "calibration.html")), soft_wrap=True)

@@ -60,7 +60,7 @@ class FrozenRV(pyabc.RVBase):
         # through the quantile function from numpy's global generator: a frozen scipy
         # distribution carries a *copy* of the generator when pickled to a worker, which the
         # per-slot seeding would not reach
-        return float(self.frozen.ppf(np.random.random_sample()))
+        return float(self.frozen.ppf(np.random.random_sample()))  # noqa: NPY002 (pyABC draws from the global generator)
 
     def pmf(self, x: float, *args: Any, **kwargs: Any) -> float:
         return float(self.frozen.pmf(x)) if self.discrete else 0.0
@@ -123,7 +123,7 @@ def run_slot(job: tuple[bytes, Any, int, int, int, int]) -> tuple[Sample, int]:
     blob, factory, seed, t, i, cap = job
     simulate_one = _unpickle(blob)
     s = slot_seed(seed, t, i)
-    np.random.seed(s)
+    np.random.seed(s)  # noqa: NPY002 (pyABC draws from it)
     random.seed(s)
     sample, k = factory(), 0
     while k < cap:

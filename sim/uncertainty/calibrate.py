@@ -152,7 +152,7 @@ class ParticleModel:
         """pyABC's model: the seed comes from numpy's generator, seeded per slot."""
         names = parameter_names(self.priors.paths)
         values = {p: float(par[names[p]]) for p in self.priors.paths}
-        return self.simulate(values, int(np.random.randint(1, 2**31 - 1)))
+        return self.simulate(values, int(np.random.randint(1, 2**31 - 1)))  # noqa: NPY002
 
 
 class TargetDistance:

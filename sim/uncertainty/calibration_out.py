@@ -84,7 +84,7 @@ def posterior_draws(post: pd.DataFrame, paths: Sequence[str], n: int, seed: int
     rng = np.random.default_rng([int(seed), 26])
     w = post.weight.to_numpy(dtype=float)
     idx = rng.choice(len(post), size=int(n), replace=True, p=w / w.sum())
-    return [{p: float(post.at[int(i), p]) for p in paths} for i in idx]
+    return [{p: float(post[p].iloc[int(i)]) for p in paths} for i in idx]
 
 
 def _predict_one(job: tuple[ParticleModel, dict[str, float], int]) -> dict[str, float]:
@@ -105,7 +105,7 @@ def overlaps(lo: float, hi: float, target: Target) -> bool:
     return bool(lo <= b and hi >= a)
 
 
-def target_summary(targets: CalibrationTargets, sims: list[Mapping[str, float]]
+def target_summary(targets: CalibrationTargets, sims: Sequence[Mapping[str, float]]
                    ) -> list[dict[str, Any]]:
     """Per target: observed, the predictive mean and 90 % interval, held out, covered."""
     rows = []
@@ -120,7 +120,7 @@ def target_summary(targets: CalibrationTargets, sims: list[Mapping[str, float]]
                      "observed": t.observed, "allowed": [a, b], "error_model": t.error_model,
                      "source": t.source, "grade": t.grade, "held_out": t.held_out,
                      "mean": float(v.mean()) if len(v) else math.nan, "lo": lo, "hi": hi,
-                     "n": int(len(v)),
+                     "n": len(v),
                      "covered": bool(len(v) and overlaps(lo, hi, t))})
     return rows
 

@@ -32,7 +32,7 @@ NAMES = parameter_names(FROZEN)
 
 def toy_model(par: Any) -> dict[str, float]:
     """x ~ N(mu, 0.5) plus the discrete input, noise from numpy's (per-slot seeded) generator."""
-    return {"x": float(par[NAMES["a.mu"]] + np.random.normal(0, 0.5)),
+    return {"x": float(par[NAMES["a.mu"]] + np.random.normal(0, 0.5)),  # noqa: NPY002
             "s": float(par[NAMES["population.seed"]])}
 
 
