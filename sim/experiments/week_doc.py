@@ -131,7 +131,7 @@ def _side_by_side(frame: pd.DataFrame, days: list[str]) -> list[str]:
     out = ["| figure | " + " | ".join(days) + " |", "|---|" + "---|" * len(days)]
     for label, k, f in rows:
         out.append(f"| {label} | " + " | ".join(f(m.loc[k, d]) for d in days) + " |")
-    js = {d: float(v) for d, v in m.loc["join_success_rate"].items()}
+    js = {d: _mean(_vals(frame, "join_success_rate", d)) for d in days}
     out.append("| verdict | " + " | ".join(day_verdict(js[d]) for d in days) + " |")
     return out
 
@@ -164,6 +164,10 @@ def whatif_sections(root: Path) -> list[str]:
                 + ", ".join(f"{v:+,.0f}" for v in diff) + "). Carried over (replication 1): "
                 + (carried or "nothing") + ".", ""]
     return out
+
+
+def _mean(v: list[float]) -> float:
+    return sum(v) / len(v)
 
 
 def _short(v: Any) -> str:
