@@ -22,6 +22,8 @@ def test_corpus_is_large_and_covers_every_kind() -> None:
         "data files", "resources and time", "sweeps and run directories", "command line",
         # round three (issue 30): the decision layer's inputs and every number read
         "levers files", "targets", "scenario composition", "numbers read",
+        # issue 26: the uncertainty layer's inputs
+        "priors files", "calibration targets files",
         # issue 28: week files (days and carry-over rules)
         "week files"}
     assert sum(c["class"] == "week files" for c in CASES) >= 8
