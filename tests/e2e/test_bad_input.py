@@ -21,7 +21,9 @@ def test_corpus_is_large_and_covers_every_kind() -> None:
         "YAML and files", "unknown keys", "types and ranges", "references and meaning",
         "data files", "resources and time", "sweeps and run directories", "command line",
         # round three (issue 30): the decision layer's inputs and every number read
-        "levers files", "targets", "scenario composition", "numbers read"}
+        "levers files", "targets", "scenario composition", "numbers read",
+        # issue 26: the uncertainty layer's inputs
+        "priors files", "calibration targets files"}
     for c in CASES:
         if "file" in c:
             assert (Path(__file__).parents[1] / "fixtures" / "bad" / c["file"]).exists(), c["id"]
