@@ -25,8 +25,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
-import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +55,29 @@ def scaled(path: Path, scale: float, extra: Sequence[str] = ()) -> Scenario:
         return base
     sets = scale_sets(base, scale) if scale != 1.0 else []
     return load_scenario(path, [*sets, *extra])
+
+
+class Runner:
+    """Runs replications, serially or (``jobs`` > 1) on a pool of processes: every run the
+    document needs is submitted first (:meth:`submit`), then read in the document's order
+    (:meth:`get`); a run not submitted runs here."""
+
+    def __init__(self, jobs: int = 1):
+        self.pool = ProcessPoolExecutor(jobs) if jobs > 1 else None
+        self.futures: dict[tuple[str, int], Future[RunResult]] = {}
+
+    def submit(self, sc: Scenario, seed: int) -> None:
+        key = (sc.config_hash(), seed)
+        if self.pool is not None and key not in self.futures:
+            self.futures[key] = self.pool.submit(simulate_once, sc, seed)
+
+    def get(self, sc: Scenario, seed: int) -> RunResult:
+        fut = self.futures.pop((sc.config_hash(), seed), None)
+        return fut.result() if fut is not None else simulate_once(sc, seed)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
 
 
 # --------------------------------------------------------------------------- figures
@@ -155,11 +178,12 @@ def _lost_share_outdated(r: RunResult) -> float:
 
 def run_all(
     scale: float = 1.0, seeds: Sequence[int] = (1, 2), population_seeds: Sequence[int] = (1, 2, 3),
-    log: Callable[[str], None] | None = None,
+    log: Callable[[str], None] | None = None, runner: Runner | None = None,
 ) -> tuple[list[Row], dict[str, float]]:
     """The replays (the Thursday and the Wednesday with ``seeds``; the Wednesday also on
     further generated populations) and the rows of the table."""
-    runs, timing = _replays(scale, seeds, population_seeds, log or (lambda _m: None))
+    runs, timing = _replays(scale, seeds, population_seeds, log or (lambda _m: None),
+                            runner or Runner())
     f = 1.0 / scale  # figures of a reduced run are scaled back up to the whole population
     mon, tue, wed = runs["mon"][0], runs["tue"][0], runs["wed"][0]
     # the ordinary day: its replications and its generated populations together
@@ -175,9 +199,10 @@ def run_all(
 
 
 def _replays(scale: float, seeds: Sequence[int], population_seeds: Sequence[int],
-             say: Callable[[str], None]) -> tuple[dict[str, list[RunResult]], dict[str, float]]:
+             say: Callable[[str], None], runner: Runner,
+             ) -> tuple[dict[str, list[RunResult]], dict[str, float]]:
     """Which replays run — each day, on which seeds and populations — and how long each
-    took (seconds)."""
+    took (seconds of simulation, summed over its runs)."""
     timing: dict[str, float] = {}
     runs: dict[str, list[RunResult]] = {}
     plan: list[tuple[str, str, list[int], list[str]]] = [
@@ -189,11 +214,13 @@ def _replays(scale: float, seeds: Sequence[int], population_seeds: Sequence[int]
     for ps in population_seeds:
         plan.append((f"wed-pop{ps}", "2021-01-13-wednesday-stable.yaml", list(seeds[:1]),
                      [f"population.seed={ps}"]))
-    for key, name, run_seeds, extra in plan:
-        t0 = time.perf_counter()
-        sc = scaled(CONFIGS / name, scale, extra)
-        runs[key] = [simulate_once(sc, s) for s in run_seeds]
-        timing[key] = time.perf_counter() - t0
+    scenarios = {key: scaled(CONFIGS / name, scale, extra) for key, name, _, extra in plan}
+    for key, _, run_seeds, _ in plan:
+        for s in run_seeds:
+            runner.submit(scenarios[key], s)
+    for key, _, run_seeds, _ in plan:
+        runs[key] = [runner.get(scenarios[key], s) for s in run_seeds]
+        timing[key] = sum(r.runtime_s for r in runs[key])
         say(f"{key}: {len(run_seeds)} run(s) in {timing[key]:.0f} s")
     return runs, timing
 
@@ -401,16 +428,29 @@ _KPIS: list[tuple[str, Callable[[RunResult, float], float], Callable[[float], st
 ]
 
 
+def sensitivity_submit(runner: Runner, scale: float = 0.25,
+                       seeds: Sequence[int] = (1, 2)) -> None:
+    """Submit every run of :func:`sensitivity` to ``runner`` (to run beside the replays)."""
+    for extra in [[], *(x for row in SENSITIVITY for x in (row[2], row[4]) if x)]:
+        for s in seeds:
+            runner.submit(scaled(DEFAULT_DAY, scale, extra), s)
+
+
 def sensitivity(scale: float = 0.25, seeds: Sequence[int] = (1, 2),
-                log: Callable[[str], None] | None = None) -> tuple[list[str], float]:
-    """One-at-a-time sensitivity of the default day's headline KPIs (markdown lines)."""
+                log: Callable[[str], None] | None = None,
+                runner: Runner | None = None) -> tuple[list[str], float]:
+    """One-at-a-time sensitivity of the default day's headline KPIs (markdown lines) and the
+    seconds of simulation it took."""
     say = log or (lambda _m: None)
-    t0 = time.perf_counter()
+    runner = runner or Runner()
+    took = 0.0
     f = 1.0 / scale
 
     def run(extra: list[str]) -> list[float]:
+        nonlocal took
         sc = scaled(DEFAULT_DAY, scale, extra)
-        rs = [simulate_once(sc, s) for s in seeds]
+        rs = [runner.get(sc, s) for s in seeds]
+        took += sum(r.runtime_s for r in rs)
         return [float(np.mean([k(r, f) for r in rs])) for _, k, _ in _KPIS]
 
     base = run([])
@@ -427,7 +467,7 @@ def sensitivity(scale: float = 0.25, seeds: Sequence[int] = (1, 2),
         cells = [f"{show(a)} / {show(b) if b == b else '–'}"
                  for (_, _, show), a, b in zip(_KPIS, lo, hi, strict=True)]
         lines.append(f"| {name} | {lo_label} | {hi_label} | " + " | ".join(cells) + " |")
-    return lines, time.perf_counter() - t0
+    return lines, took
 
 
 #: The document's "where model and reality disagree" (static: the figures are in the table)
@@ -467,13 +507,26 @@ DISAGREEMENTS = [
 
 def write_document(path: Path, scale: float = 1.0, seeds: Sequence[int] = (1, 2),
                    sens_scale: float = 0.25, with_sensitivity: bool = True,
-                   log: Callable[[str], None] | None = None) -> str:
-    rows, timing = run_all(scale, seeds, log=log)
+                   log: Callable[[str], None] | None = None, jobs: int = 1) -> str:
+    runner = Runner(jobs)
+    try:
+        if with_sensitivity:  # submitted first: the pool runs them beside the replays
+            sensitivity_submit(runner, sens_scale, seeds)
+        return _write_document(path, scale, seeds, sens_scale, with_sensitivity, log, runner)
+    finally:
+        runner.close()
+
+
+def _write_document(path: Path, scale: float, seeds: Sequence[int], sens_scale: float,
+                    with_sensitivity: bool, log: Callable[[str], None] | None,
+                    runner: Runner) -> str:
+    rows, timing = run_all(scale, seeds, log=log, runner=runner)
     lines = [
         "# Validation: the January 2021 replays against the reported figures",
         "",
         f"Generated by `python -m sim.experiments.validation` on {dt.date.today().isoformat()} "
-        f"(population scale {scale:g}, seeds {', '.join(map(str, seeds))}; run times "
+        f"(population scale {scale:g}, seeds {', '.join(map(str, seeds))}; seconds of "
+        f"simulation per replay, summed over its runs: "
         + ", ".join(f"{k} {v:.0f} s" for k, v in timing.items())
         + "). Do not edit by hand.",
         "",
@@ -507,7 +560,7 @@ def write_document(path: Path, scale: float = 1.0, seeds: Sequence[int] = (1, 2)
         "",
     ]
     if with_sensitivity:
-        sens, took = sensitivity(sens_scale, seeds, log=log)
+        sens, took = sensitivity(sens_scale, seeds, log=log, runner=runner)
         lines += [
             "## Sensitivity of the default day (one assumption at a time)",
             "",
@@ -518,7 +571,7 @@ def write_document(path: Path, scale: float = 1.0, seeds: Sequence[int] = (1, 2)
             f"{', '.join(map(str, seeds))}; lost minutes scaled back to the whole state. Each "
             f"row changes one assumption to the low and the high end of its plausible range "
             f"(SOURCES A24–A84) and leaves the rest at the default; a dash: no second "
-            f"setting. {took / 60:.0f} min of compute.",
+            f"setting. {took / 60:.0f} min of simulation.",
             "",
             *sens,
             "",
@@ -536,9 +589,11 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--sensitivity-scale", type=float, default=0.25)
     ap.add_argument("--no-sensitivity", action="store_true")
+    ap.add_argument("--jobs", type=int, default=1, help="runs at a time (processes)")
     args = ap.parse_args()
     text = write_document(Path(args.out), args.scale, args.seeds, args.sensitivity_scale,
-                          not args.no_sensitivity, log=lambda m: print(m, flush=True))
+                          not args.no_sensitivity, log=lambda m: print(m, flush=True),
+                          jobs=args.jobs)
     print(text)
 
 
