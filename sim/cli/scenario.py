@@ -220,7 +220,7 @@ def report(
                     f"({exc.strerror or exc})", code=1) from None
     for p in pngs:  # the PNGs and the PDF
         out.print(f"{p.suffix[1:]:>10}: {p}", markup=False, soft_wrap=True)
-    what = _u(Tr(lang)(_REPORTS.get(kind, N_("Report"))))
+    what = _u(Tr(lang)(_REPORTS.get(kind, N_("report"))))
     out.print(f"{what}: [bold]{_u(html_path.resolve())}[/bold]", soft_wrap=True)
 
 
@@ -243,9 +243,9 @@ def _need_browser(option: str) -> None:
 
 # the files of a run directory and the kinds of report, as the terminal names them
 _FILES = {"summary": N_("summary"), "timeseries": N_("time series"), "schools": N_("schools")}
-_REPORTS = {"run": N_("Run report"), "sweep": N_("Sweep report"),
-            "comparison": N_("Comparison report"), "optimise": N_("Optimisation report"),
-            "explain": N_("Causes page")}
+_REPORTS = {"run": N_("run report"), "sweep": N_("sweep report"),
+            "comparison": N_("comparison report"), "optimise": N_("optimise report"),
+            "explain": N_("explain report")}
 
 
 def _print_summary(data: Any, sim_s: float, tr: Any) -> None:
