@@ -50,7 +50,9 @@ def sensitivity(
     scheduler: SchedulerOpt = None,
     lang: LangOpt = None,
 ) -> None:
-    """Which uncertain inputs (--priors) move which statistics of CONFIG, with SALib.
+    """Which uncertain inputs move which statistics.
+
+    Which uncertain inputs (--priors) move which statistics of CONFIG, with SALib.
 
     Writes OUT/results.parquet (a row per run), OUT/indices.parquet (a row per statistic and
     input), OUT/sensitivity.json and OUT/report.html. Runs are stored as they finish: an
