@@ -122,12 +122,14 @@ def validation_rows(d: Path) -> list[str]:
     return head + [f"| {' | '.join(r)} |" for r in rows]
 
 
-def _side_by_side(frame: pd.DataFrame, days: list[str]) -> list[str]:
+def _side_by_side(frame: pd.DataFrame, days: list[str], scale: float) -> list[str]:
+    """The days side by side; counts as the whole state's (the miniature's ÷ its scale)."""
     m = frame.groupby(["kpi", "day"], sort=False)["value"].mean().unstack("day")
     rows = [("pupil-meetings that got in", "join_success_rate", lambda v: f"{v:.1%}"),
-            ("lost pupil-minutes", "lost_pupil_minutes", lambda v: f"{v:,.0f}"),
+            ("lost pupil-minutes (whole state)", "lost_pupil_minutes",
+             lambda v: f"{v / scale:,.0f}"),
             ("schools affected", "affected_schools_share", lambda v: f"{v:.1%}"),
-            ("IServ joins", "iserv.joins", lambda v: f"{v:,.0f}")]
+            ("IServ joins (whole state)", "iserv.joins", lambda v: f"{v / scale:,.0f}")]
     out = ["| figure | " + " | ".join(days) + " |", "|---|" + "---|" * len(days)]
     for label, k, f in rows:
         out.append(f"| {label} | " + " | ".join(f(m.loc[k, d]) for d in days) + " |")
@@ -148,17 +150,19 @@ def whatif_sections(root: Path) -> list[str]:
             out += [f"### {what}", "", f"(not run: `{d}` has no week.json)", ""]
             continue
         meta, frame = _load(d)
+        scale = float(meta["provenance"].get("scale", 1.0))
         days = [x["name"] for x in meta["days"]]
         line = " ".join(f'--set "{s}"' for s in sets)
         lost = frame[frame.kpi == "lost_pupil_minutes"].groupby("replication")["value"].sum()
         lost0 = base[base.kpi == "lost_pupil_minutes"].groupby("replication")["value"].sum()
-        diff = (lost - lost0) / float(meta["provenance"].get("scale", 1.0))
+        diff = (lost - lost0) / scale
         carried = "; ".join(f"{x['name']}: " + ", ".join(
             f"{n['rule']} {_short(n['value'])}" for n in (x["carried"] or [[]])[0])
             for x in meta["days"] if x["carried"] and x["carried"][0])
         out += [f"### {what}", "", "```bash",
                 f"dlsim week configs/2021-01-week.yaml --out out/week-{name} --scale 0.1 "
-                f"--replications 2 {line}".rstrip(), "```", "", *_side_by_side(frame, days), "",
+                f"--replications 2 {line}".rstrip(), "```", "",
+                *_side_by_side(frame, days, scale), "",
                 f"Lost pupil-minutes over the week against the baseline, whole state: "
                 f"{diff.mean():+,.0f} (replications: "
                 + ", ".join(f"{v:+,.0f}" for v in diff) + "). Carried over (replication 1): "
