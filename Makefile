@@ -81,8 +81,10 @@ i18n: $(VENV)/.installed-run
 verification: $(VENV)/.installed-test
 	$(BIN)/python -m sim.experiments.verification --out docs/verification.md
 
+# VALIDATION_JOBS runs at a time (processes; the runs are independent, the document the same)
+VALIDATION_JOBS ?= 2
 validation: $(VENV)/.installed-test
-	$(BIN)/python -m sim.experiments.validation --out docs/validation.md
+	nice -n 5 $(BIN)/python -m sim.experiments.validation --out docs/validation.md --jobs $(VALIDATION_JOBS)
 
 # docs/reliability.md: the bad-input corpus and the tests marked `reliability`, with outcomes
 reliability: $(VENV)/.installed-test $(CHROMIUM)
@@ -100,7 +102,7 @@ optimise-guarantee: $(VENV)/.installed-test
 	nice -n 10 $(BIN)/python -m tests.optimise_guarantee 50 2
 
 bench: $(VENV)/.installed-test
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run $(if $(BENCH_BASE),--base $(BENCH_BASE))
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
