@@ -100,7 +100,7 @@ inputs = pd.DataFrame([{"input": r["label"], "prior 5 %": r["prior"]["lo"],
                         "posterior 95 %": r["posterior"]["hi"],
                         "width vs prior": r["width_ratio"], "identified": r["identified"]}
                        for r in res["inputs"]])
-inputs
+inputs.round(4)
 
 # %% [markdown]
 # An input is *identified* when its posterior 90 % interval is at most 60 % as wide as its

@@ -54,7 +54,8 @@ if TYPE_CHECKING:
 
 # Imported on first use: ``import sim`` (and so ``python -m sim`` and the ``dlsim`` script)
 # stays instant, and a Ctrl-C while the command line loads is the command line's to handle.
-_LAZY = {"calibrate": "sim.api", "compare": "sim.api", "size": "sim.api", "sweep": "sim.api", "week": "sim.api",
+_LAZY = {"calibrate": "sim.api", "compare": "sim.api", "size": "sim.api", "sweep": "sim.api",
+         "week": "sim.api",
          "config_path": "sim.api", "config_dir": "sim.api",
          "optimise": "sim.decide.optimise", "explain": "sim.experiments.attribution",
          "ConfigError": "sim.config", "Scenario": "sim.config", "load_scenario": "sim.config",
