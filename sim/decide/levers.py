@@ -53,7 +53,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from sim.config import ConfigError, Scenario, scenario_from_dict
-from sim.config.loading import _defaults_as_data, read_config_file
+from sim.config.files import read_config_file
+from sim.config.overrides import defaults_as_data
 from sim.config.paths import named, positional, split
 from sim.model.costs import central_moves, move_eur, per_school_eur
 
@@ -292,7 +293,7 @@ def load_levers(file: str | Path, scenario: Scenario) -> list[Lever]:
                 raise ConfigError([f"{where}: cost_eur: no cost for the value(s) "
                                    f"{', '.join(repr(m) for m in missing)}"])
         if spec.path is not None:
-            pos = positional(dump, spec.path, _defaults_as_data(), where=where)
+            pos = positional(dump, spec.path, defaults_as_data(), where=where)
             current = _current(scenario, pos, where)
             if isinstance(current, dict | list) and not isinstance(values[0], dict | list):
                 raise ConfigError([f"{where}: path: {spec.path} is a section, not a setting"])

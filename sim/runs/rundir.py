@@ -358,7 +358,7 @@ def _optional_object(path: Path) -> dict[str, Any] | None:
 
 
 def _sweep_file(path: Path) -> dict[str, Any] | None:
-    from sim.config.loading import safe_load
+    from sim.config.safe_yaml import safe_load
 
     try:
         meta = safe_load(path.read_text(encoding="utf-8"))
