@@ -3,7 +3,7 @@
 ``python -m tests.stress_interrupt [--n N] [--commands run,sweep,...] [--seed S]``
 (``make stress-interrupt``; not part of the test suite: it takes minutes).
 
-For each long command (run, sweep, whatif, optimise, explain) at a tiny scale, the script
+For each long command (run, sweep, whatif, optimise, explain, week) at a tiny scale, the script
 first times one uninterrupted run, then starts the command N times in a fresh output
 directory and sends SIGINT at a moment drawn uniformly from the command's working time (after
 dlsim's own code started — Python's start-up is not dlsim's — and before it would have
@@ -81,6 +81,10 @@ COMMANDS: dict[str, tuple[Callable[[Path, Path], list[str]], tuple[str, ...]]] =
                  ("optimum.json", "report.html")),
     "explain": (lambda d, o: ["explain", str(DEFAULT_CONFIG), "--replications", "2", "--out",
                               str(o), *_sets()], ("attribution.json",)),
+    # the week's days: stored run directories under runs/, week.json written last
+    "week": (lambda d, o: ["week", str(REPO / "configs" / "2021-01-week.yaml"), "--out", str(o),
+                           "--no-report", "--replications", "1", "--scale", "0.005", "--set",
+                           "day.end=10:00"], ("week.json", "week.parquet")),
 }
 
 
@@ -138,6 +142,10 @@ def _damaged_parts(out: Path) -> list[str]:
             pq.read_table(f)
         except Exception:  # any reader error is a half-written row
             bad.append(f"unreadable part {f.name}")
+    # stored run directories (a week's runs/<key>/): each complete, with its summary
+    for d in (out / "runs").iterdir() if (out / "runs").is_dir() else []:
+        if d.is_dir() and not (d / "summary.json").exists():
+            bad.append(f"stored run {d.name} without summary.json")
     return bad
 
 

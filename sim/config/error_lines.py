@@ -12,7 +12,8 @@ from sim.config import override_errors, paths
 from sim.config.models import Scenario
 
 
-def _format_loc(loc: tuple[int | str, ...]) -> str:
+def format_loc(loc: tuple[int | str, ...]) -> str:
+    """A field path as written in a scenario: ``platforms[0].clusters[0].nodes``."""
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -48,5 +49,5 @@ def format_validation_error(
             where, field = set_by
             problems.append(f"--set {where}: {field}: {msg}")
         else:
-            problems.append(f"{source}: {_format_loc(loc)}: {msg}")
+            problems.append(f"{source}: {format_loc(loc)}: {msg}")
     return problems
