@@ -232,3 +232,55 @@ def test_explain_killed_then_rerun_gives_the_same_attribution(tmp_path: Path) ->
     assert code == 0, err
     a, b = (json.loads((d / "attribution.json").read_text()) for d in (clean, out))
     assert a == b
+
+
+def test_ctrl_c_between_renames_waits_for_the_set(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while a staged set is being moved into place (here: at the first of three
+    renames) waits until all are in place: the directory never holds some new and some old
+    files; the interruption is raised after (found by ``make stress-interrupt``)."""
+    import os
+
+    from sim.runs import io
+
+    for name in "abc":
+        (tmp_path / name).write_text("old", encoding="utf-8")
+    real = os.replace
+    calls: list[str] = []
+
+    def replace(src: object, dst: object) -> None:
+        calls.append(str(dst))
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # time for Python's handler to run, were the signal not held
+        real(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(io.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt), io.StagedFiles() as files:
+        for name in "abc":
+            files.stage(tmp_path / name, io.text_writer("new"))
+    assert len(calls) == 3
+    assert {p.name: p.read_text(encoding="utf-8") for p in tmp_path.iterdir()} == {
+        "a": "new", "b": "new", "c": "new"}
+
+
+def test_ctrl_c_while_a_run_saves_removes_the_directory_it_made(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while ``dlsim run`` writes its files (after the first one is staged): exit 130
+    and the --out directory it created is gone, as for a Ctrl-C while it simulates (it was
+    left behind, empty or with a file moved in: found by ``make stress-interrupt``)."""
+    from sim.experiments.replications import Results
+
+    def save(self: Results, out: Path, **kw: object) -> object:
+        (Path(out) / "timeseries.parquet").write_text("half", encoding="utf-8")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Results, "save", save)
+    out = tmp_path / "out"
+    code, _, err = cli(["run", str(DEFAULT_CONFIG), "--out", str(out), "--no-report", *TINY])
+    assert code == 130, err
+    assert err.strip().splitlines()[-1].startswith("interrupted"), err
+    assert not out.exists()
+    out.mkdir()  # a directory the run did not make is left in place
+    code, _, err = cli(["run", str(DEFAULT_CONFIG), "--out", str(out), "--no-report", *TINY])
+    assert code == 130 and out.is_dir(), err
