@@ -47,9 +47,11 @@ def week(
         bool, typer.Option("--force", help="Replace the results of another week in --out."),
     ] = False,
 ) -> None:
-    """Run a week: days in order, each a normal scenario run with what carried over from the
-    day before applied; writes DIR/days/<n>-<name>/ (a run directory per day),
-    DIR/week.parquet, DIR/report.html and DIR/week.json (last).
+    """Run a week of school days in order.
+
+    Each day is a normal scenario run with what carried over from the day before applied;
+    writes DIR/days/<n>-<name>/ (a run directory per day), DIR/week.parquet,
+    DIR/report.html and DIR/week.json (last).
 
     --set days[NAME].path=value changes one day, carry_over.RULE.field=value a rule, any
     other path every day. Re-running the same command resumes: stored day runs (DIR/runs/,

@@ -9,10 +9,11 @@ days:                                   # in order; each a scenario file (relati
 set: []                                 # overrides applied to every day
 carry_over:                             # each rule declared once, with its source; a rule
   capacity: {source: A170, add_share: 0.33}         # left out, or `enabled: false`, is off
+                                                    # (faults_repaired left out: repaired)
   stagger_after_trouble: {source: S59}
   video_share: {source: A174, start_factor: 0.9}
   patience: {source: A177}
-  faults_repaired: {source: S57}
+  faults_repaired: {source: A176}
 replications: 1
 seed: 1
 ```
@@ -114,7 +115,8 @@ class RepairRule(Rule):
 
 
 class CarryOver(Strict):
-    """What carries from one day to the next; a rule left out is off."""
+    """What carries from one day to the next; a rule left out is off (``faults_repaired`` left
+    out: faults are repaired, nothing recurs)."""
 
     capacity: CapacityRule | None = Field(default=None, description="Capacity added overnight.")
     stagger_after_trouble: StaggerRule | None = Field(

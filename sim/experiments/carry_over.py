@@ -12,6 +12,9 @@ switching it off changes only what it carries. The day then runs as any scenario
 | ``video_share`` | ``join_success_rate`` ≥ good | live-lesson share × a factor that grows |
 | ``patience`` | ``join_success_rate`` < bad | ``behaviour.patience_s`` × factor (that day) |
 | ``faults_repaired`` | — (off: the day's faults) | off: yesterday's faults happen again |
+
+``faults_repaired`` left out of a week file means repaired (nothing recurs); only a declared
+rule with ``enabled: false`` makes the day's incidents recur.
 """
 
 from __future__ import annotations
@@ -101,12 +104,12 @@ def learn(rules: CarryOver, state: WeekState, day: DayOutcome) -> WeekState:
         new = replace(new, patience_factor=pt.patience_factor if bad else 1.0)
         if bad:
             notes.append(_note("patience", pt.source, pt.patience_factor, join_success_rate=rate))
-    if rules.faults_repaired is None or not rules.faults_repaired.enabled:
+    if rules.faults_repaired is not None and not rules.faults_repaired.enabled:
         incidents = tuple(f.model_dump(mode="json") for f in day.scenario.faults
                           if f.kind not in STANDING_FAULTS)
         new = replace(new, faults=incidents)
         if incidents:
-            notes.append(_note("faults_repaired", getattr(rules.faults_repaired, "source", ""),
+            notes.append(_note("faults_repaired", rules.faults_repaired.source,
                                len(incidents), off=True))
     return replace(new, notes=tuple(notes))
 

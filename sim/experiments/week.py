@@ -114,8 +114,10 @@ class WeekResult:
     """What :func:`run_week` returns: the frame, each day's runs and what carried over."""
 
     def __init__(self, week: Week, runs: list[list[RunResult]], notes: list[list[Any]],
-                 sets: list[list[list[str]]]):
+                 sets: list[list[list[str]]], timing: dict[str, float] | None = None):
         self.week, self.runs, self.notes, self.sets = week, runs, notes, sets
+        self.timing = dict(timing or {})
+        """``wall_s`` of :func:`run_week` and the machine's ``load_1min`` when it began."""
         rows = [r for d, day_runs in enumerate(runs) for rep, res in enumerate(day_runs)
                 for r in _day_rows(week.names[d], _iso(week.spec.days[d].date), rep, res)]
         self.frame = pd.DataFrame(rows, columns=list(WEEK_COLUMNS))
@@ -141,7 +143,7 @@ class WeekResult:
                 "file": str(w.path), "identity": identity(w),
                 "carry_over": w.spec.carry_over.model_dump(mode="json"),
                 "rules_on": w.spec.carry_over.on(), "replications": len(self.runs[0]),
-                "days": days,
+                "days": days, "timing": self.timing,
                 "provenance": provenance(identity(w), w.spec.seed,
                                          scale=w.days[0].population.scale,
                                          config_file=str(w.path))}
@@ -164,6 +166,10 @@ def run_week(week: Week, out: str | Path, replications: int | None = None,
     """Run ``week`` day by day (all replications of a day at once on ``executor``), storing
     each day run under ``out/runs/`` (see the module docstring). Returns a
     :class:`WeekResult`; :func:`save_week` writes the week's own files."""
+    import os
+    import time
+
+    t0, load = time.perf_counter(), os.getloadavg()[0]
     R = int(replications or week.spec.replications)
     rules = week.spec.carry_over
     rep_seeds = replication_seeds(week.spec.seed, R)
@@ -187,7 +193,9 @@ def run_week(week: Week, out: str | Path, replications: int | None = None,
         states = [learn(rules, st, _outcome(r)) for st, r in zip(states, day_runs, strict=True)]
     if progress is not None:
         progress("", len(week.days), len(week.days))
-    return WeekResult(week, runs, notes, sets)
+    timing = {"wall_s": round(time.perf_counter() - t0, 1), "load_1min": round(load, 1),
+              "stored_runs_reused": sum("stored" in r.meta for d in runs for r in d)}
+    return WeekResult(week, runs, notes, sets, timing)
 
 
 def check_week_dir(out: Path, ident: str, force: bool) -> None:

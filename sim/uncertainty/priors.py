@@ -365,10 +365,18 @@ def load_priors(path: str | Path, scenario: Scenario | None = None) -> Priors:
     try:
         spec = PriorsSpec.model_validate(data)
     except ValidationError as err:
-        lines = []
+        lines: list[str] = []
         for e in err.errors(include_url=False):
+            loc = tuple(e["loc"])
+            if len(loc) >= 4 and loc[2] == "params" and loc[-1] in ("float", "list[float]"):
+                # a parameter is a number or a list of numbers: one line, not one per branch
+                if e["type"] == "list_type":
+                    continue
+                loc = loc[:-1]
             msg = "unknown key (typo?)" if e["type"] == "extra_forbidden" else e["msg"]
-            lines.append(f"{src}: {_loc(tuple(e['loc']))}: {msg}")
+            line = f"{src}: {_loc(loc)}: {msg}"
+            if line not in lines:
+                lines.append(line)
         raise ConfigError(lines) from None
     frozen, problems = _check_inputs(spec, src)
     if problems:

@@ -45,6 +45,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.config import ConfigError, load_scenario, load_yaml_text, read_config_file
+from sim.model.messages import N_
 from sim.model.simulation import RunResult
 
 BOUND_SCALE = 0.1
@@ -98,41 +99,41 @@ class Statistic:
 
 STATISTICS: dict[str, Statistic] = {s.name: s for s in (
     Statistic("iserv_peak_participants_per_pupil", "per pupil",
-              "IServ's peak concurrent conference participants per IServ pupil",
+              N_("IServ's peak concurrent conference participants per IServ pupil"),
               lambda r: _per_iserv_pupil(
                   float(r.extra["peak_participants_per_platform"].get("iserv", 0)), r)),
     Statistic("iserv_joins_per_pupil", "per pupil",
-              "IServ conference joins (pupils and teachers) per IServ pupil",
+              N_("IServ conference joins (pupils and teachers) per IServ pupil"),
               lambda r: _per_iserv_pupil(_iserv_joins(r), r)),
     Statistic("iserv_conference_hours_per_pupil", "per pupil",
-              "IServ conference hours per IServ pupil",
+              N_("IServ conference hours per IServ pupil"),
               lambda r: _per_iserv_pupil(
                   float(r.extra["conference_hours_per_platform"].get("iserv", 0.0)), r)),
     Statistic("iserv_minutes_per_join", "ratio",
-              "IServ conference minutes per join",
+              N_("IServ conference minutes per join"),
               lambda r: 60.0 * float(r.extra["conference_hours_per_platform"].get("iserv", 0.0))
               / _iserv_joins(r) if _iserv_joins(r) else math.nan),
     Statistic("iserv_affected_schools_share", "share",
-              "share of IServ schools where > 10 % of pupils lost > 15 minutes",
+              N_("share of IServ schools where > 10 % of pupils lost > 15 minutes"),
               lambda r: float(r.extra["affected_schools_share_per_platform"].get("iserv",
                                                                                  math.nan))),
     Statistic("iserv_peak_cpu_utilisation", "share",
-              "IServ conference cluster: CPU used ÷ CPU of the nodes up, at the busiest minute",
+              N_("IServ conference cluster: CPU used ÷ CPU of the nodes up, at the busiest minute"),
               _peak_cpu_utilisation),
     Statistic("affected_schools_share", "share",
-              "share of all schools where > 10 % of pupils lost > 15 minutes",
+              N_("share of all schools where > 10 % of pupils lost > 15 minutes"),
               lambda r: float(r.kpis["affected_schools_share"])),
-    Statistic("join_success_rate", "share", "share of intending pupil-meetings that got in",
+    Statistic("join_success_rate", "share", N_("share of intending pupil-meetings that got in"),
               lambda r: float(r.kpis["join_success_rate"])),
-    Statistic("degraded_share", "share", "share of pupil-minutes on a degraded node",
+    Statistic("degraded_share", "share", N_("share of pupil-minutes on a degraded node"),
               lambda r: float(r.kpis["degraded_share"])),
-    Statistic("lost_minutes_per_pupil", "per pupil", "lost pupil-minutes per pupil",
+    Statistic("lost_minutes_per_pupil", "per pupil", N_("lost pupil-minutes per pupil"),
               lambda r: float(r.kpis["lost_pupil_minutes"]) / max(1, int(r.extra["pupils"]))),
     Statistic("lost_share_outdated", "share",
-              "share of the lost pupil-minutes at schools with an outdated own server",
+              N_("share of the lost pupil-minutes at schools with an outdated own server"),
               _lost_share_outdated),
     Statistic("server_crashes_per_outdated_server", "ratio",
-              "school server crashes per outdated server",
+              N_("school server crashes per outdated server"),
               lambda r: float(r.extra["server_crashes"])
               / max(1, int((r.schools.server == "outdated").sum()))),
 )}
