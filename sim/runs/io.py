@@ -157,8 +157,8 @@ def _ctrl_c_deferred() -> Any:
     finally:
         for s, handler in old.items():
             signal.signal(s, handler)
-        for s in dict.fromkeys(noted):
-            signal.raise_signal(s)  # handled now by what handles it normally
+        for signum in dict.fromkeys(noted):
+            signal.raise_signal(signum)  # handled now by what handles it normally
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
