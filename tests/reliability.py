@@ -285,7 +285,11 @@ def write_doc(outcomes: list[Outcome], tests: list[tuple[str, str, str, float]])
         "a base with a misspelt key; what-if grids that are special files) and *numbers "
         "read* (data tables with NaN, infinity, text, negative shares, no rows, not UTF-8; "
         "`--set` of NaN, infinity, 0, negative, beyond a float); region overrides asking for "
-        "more schools than the region has are under *references and meaning*.",
+        "more schools than the region has are under *references and meaning*, with the other "
+        "counts the data cannot honour: school numbers beyond the population "
+        "(`assignment.upgraded_uplinks`, `replaced_servers`) and a scale-up step above its "
+        "reserve; ranked levers asking for more uplinks or servers than the state has are "
+        "under *levers files*. Each is exit 2 naming both numbers, never a silent cut.",
     ]
     lines += [
         "",

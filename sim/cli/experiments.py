@@ -29,6 +29,7 @@ from sim.cli.common import (
     WorkersOpt,
     _check_executor_options,
     _check_lang,
+    _decided,
     _executor,
     _fail,
     _load,
@@ -318,7 +319,8 @@ def sweep(
             f"replications = {len(sw.tasks)} runs on {ex.name} → {out_dir}"
         )
         res = _run_sweep(sw, out_dir, ex, force, retry_errors)
-    _print_sweep_result(res, sw, out_dir, tr, no_report)
+    with _decided():  # results.parquet is written: Ctrl-C no longer undoes the sweep
+        _print_sweep_result(res, sw, out_dir, tr, no_report)
 
 
 def _run_sweep(sw: Any, out_dir: Path, ex: Any, force: bool, retry_errors: bool) -> Any:

@@ -18,6 +18,7 @@ from sim.cli.common import (
     WorkersOpt,
     _check_executor_options,
     _check_lang,
+    _decided,
     _executor,
     _load,
     _u,
@@ -50,7 +51,6 @@ def explain(
     from sim.report.attribution_report import additivity_words, render_attribution
     from sim.report.i18n import Tr
     from sim.report.labels import cause
-    from sim.runs.io import write_text
 
     _check_executor_options(workers, scheduler)
     lang = _check_lang(lang)
@@ -92,10 +92,11 @@ def explain(
                        "({lo} to {hi})", minutes=tr.count(rec), lo=tr.count(deg["recovered_lo"]),
                        hi=tr.count(deg["recovered_hi"]))
         out.print(_u(line + "."), soft_wrap=not out.is_terminal)
-    if out_dir is not None:
-        path = write_attribution(out_dir, res)
-        page = write_text(Path(out_dir) / "explain.html", render_attribution(res, sc, lang))
-        out.print(f"{_u(tr('written'))}: {_u(path)}, {_u(page)}", soft_wrap=True)
+    if out_dir is not None:  # the page and attribution.json: both or neither
+        path = write_attribution(out_dir, res, ("explain.html", render_attribution(res, sc, lang)))
+        with _decided():  # written: Ctrl-C no longer undoes them
+            out.print(f"{_u(tr('written'))}: {_u(path)}, {_u(Path(out_dir) / 'explain.html')}",
+                      soft_wrap=True)
 
 
 def _print_unclipped(t: Table) -> None:

@@ -13,6 +13,7 @@ from sim.cli.common import (
     WorkersOpt,
     _check_executor_options,
     _check_lang,
+    _decided,
     _executor,
     _fail,
     _note,
@@ -98,11 +99,12 @@ def whatif(
                 "stored so far are intact; fix that and run the same command again to resume",
                 code=1,
             ) from None
-    out.print(
-        f"{total} runs: {res.computed} computed now, {res.skipped} already stored, "
-        f"{res.errors} with errors; {res.wall_s:.1f} s on {res.executor}"
-    )
-    out.print(f"page: {page} ({page.stat().st_size / 1e6:.1f} MB)")
+    with _decided():  # the page is written: Ctrl-C no longer undoes it
+        out.print(
+            f"{total} runs: {res.computed} computed now, {res.skipped} already stored, "
+            f"{res.errors} with errors; {res.wall_s:.1f} s on {res.executor}"
+        )
+        out.print(f"page: {page} ({page.stat().st_size / 1e6:.1f} MB)")
     if res.lost:
         raise _fail(
             f"{len(res.lost)} runs were lost to cluster failures and not stored (first: "
