@@ -59,14 +59,17 @@ def explain(
 
     def progress(what: str, done: int, total: int) -> None:
         if done == total:
-            err.print(f"  {what}: {total} replications done", markup=False)
+            words = cause(what, tr, sc)  # not inside the call: Babel would miss its plural
+            line = tr.ngettext("{what}: one replication done", "{what}: {n} replications done",
+                               total, what=words, n=tr.count(total))
+            err.print(f"  {line}", markup=False)
 
     with _executor(workers, scheduler) as ex:
         res = run_explain(sc, replications=replications, seed=seed, executor=ex,
                           progress=progress)
     total = res["lost_pupil_minutes"]
     t = Table(title=_u(tr("{name}: {n} lost pupil-minutes (mean of {r} replications, seed "
-                          "{seed})", name=sc.name, n=tr.count(total), r=replications,
+                          "{seed})", name=tr.text(sc.name), n=tr.count(total), r=replications,
                           seed=seed)))
     for col in (tr("cause"), tr("direct"), tr("share"), tr("recovered if removed"),
                 tr("95 % interval")):
@@ -86,7 +89,7 @@ def explain(
     if deg["direct"] > 0:
         rec = deg["recovered_mean"]
         line = tr("Degraded, not lost ({cause}): {minutes} pupil-minutes on overloaded nodes",
-                  cause=deg["cause"], minutes=tr.count(deg["direct"]))
+                  cause=cause(deg["cause"], tr, sc), minutes=tr.count(deg["direct"]))
         if rec is not None:
             line += tr("; {minutes} recovered with ten times each node's CPU and bandwidth "
                        "({lo} to {hi})", minutes=tr.count(rec), lo=tr.count(deg["recovered_lo"]),
@@ -94,8 +97,9 @@ def explain(
         out.print(_u(line + "."), soft_wrap=not out.is_terminal)
     if out_dir is not None:  # the page and attribution.json: both or neither
         path = write_attribution(out_dir, res, ("explain.html", render_attribution(res, sc, lang)))
+        word = tr("written")  # (a message inside an f-string is not extracted)
         with _decided():  # written: Ctrl-C no longer undoes them
-            out.print(f"{_u(tr('written'))}: {_u(path)}, {_u(Path(out_dir) / 'explain.html')}",
+            out.print(f"{_u(word)}: {_u(path)}, {_u(Path(out_dir) / 'explain.html')}",
                       soft_wrap=True)
 
 

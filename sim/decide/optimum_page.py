@@ -22,7 +22,17 @@ from sim.decide.optimum import FRONT_KPI, Candidate, OptimumResult, lost_mean
 from sim.report.comparison_verdict import delta_text
 from sim.report.i18n import Tr
 from sim.report.labels import fmt_kpi, kpi_label
-from sim.report.layout import Card, Section, cards, embed, html, interval_range, page, table
+from sim.report.layout import (
+    Card,
+    Section,
+    cards,
+    embed,
+    fmt_mean,
+    html,
+    interval_range,
+    page,
+    table,
+)
 from sim.runs.stats import kpi_interval
 
 BLUE, GREY, RED = "#1f77b4", "#9aa3ad", "#d62728"
@@ -73,7 +83,7 @@ def answer_cards(res: OptimumResult, tr: Tr) -> Markup:
         scale = res.confirm_scale if shown.confirm else res.screen_scale
         label = (tr("lost pupil-minutes (miniature at scale {s})", s=tr.plain(scale))
                  if kpi == FRONT_KPI and scale is not None and scale < 1 else kpi_label(kpi, tr))
-        items.append(Card(label, fmt_kpi(kpi, float(np.mean(samples[kpi])), tr),
+        items.append(Card(label, fmt_mean(kpi, float(np.mean(samples[kpi])), iv, tr),
                           tr("95 % CI {range}", range=rng) if rng and iv.meaningful else ""))
     return cards(items)
 

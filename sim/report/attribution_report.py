@@ -50,7 +50,7 @@ def render_attribution(att: Mapping[str, Any], scenario: Any = None,
     n = int(att.get("replications", 0))
     causes = att.get("causes", {})
     details = {"lost_pupil_minutes_by_cause": {c: e["direct"] for c, e in causes.items()}}
-    name = str(att.get("scenario", ""))
+    name = tr.text(att.get("scenario", ""))  # the shipped scenarios' names are messages
     head = (html("<h1>{t}</h1>", t=tr("Who lost the pupil-minutes: {name}", name=name))
             + cards([Card(tr("lost pupil-minutes"), tr.count(total),
                           tr.ngettext("mean of one replication", "mean of {n} replications",

@@ -136,8 +136,8 @@ def _diff_cell(k: str, d: Diff, base: float | None, tr: Tr) -> tuple[Any, str, s
     if mean is None:
         return "–", "–", ""
     # shares differ in percentage points ("pp"), not "%"
-    txt = delta_text(k, mean, tr) + (f" ± {delta_text(k, half, tr).lstrip('+')}" if half
-                                     else "")
+    txt = delta_text(k, mean, tr, half) + (f" ± {delta_text(k, half, tr, half).lstrip('+')}"
+                                           if half else "")
     r = round(mean / base, 3) if base else None
     rel = (("+" if r > 0 else "−" if r < 0 else "") + tr.pct(abs(r), 1)) if r is not None \
         else "–"

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from sim.report.i18n import EN, Tr
 from sim.report.labels import cause, fmt_kpi, kpi_label
-from sim.report.layout import html, table
+from sim.report.layout import html, supported_digits, table
 from sim.runs.power import EFFECT, verdict
 from sim.runs.stats import difference_bounds, is_share, paired_difference
 
@@ -23,16 +23,21 @@ VERDICT_KPIS = ("lost_pupil_minutes", "join_success_rate")
 """The key figures a comparison's verdict is given for."""
 
 
-def delta_text(kpi: str, v: float | None, tr: Tr = EN) -> str:
+def delta_text(kpi: str, v: float | None, tr: Tr = EN, half_width: float | None = None) -> str:
     """A difference of a KPI, signed, with its unit: shares in percentage points ("+1.2 pp"),
-    never "%" (a difference of two shares is not a relative change)."""
+    never "%" (a difference of two shares is not a relative change); as precise as its
+    interval's ``half_width`` supports (the one rule: :func:`layout.supported_digits`)."""
     if v is None or not math.isfinite(v):
         return "–"
     if is_share(kpi):
-        digits = 3 if kpi == "blocking_probability" else 2  # as the means are written
-        text = f"{tr.num(abs(v) * 100, digits)} {tr('pp')}"
+        most = 3 if kpi == "blocking_probability" else 2  # as the means are written
+        hw = None if half_width is None else half_width * 100
+        digits = max(0, supported_digits(hw, most))
+        text = f"{tr.num(round(abs(v) * 100, digits), digits)} {tr('pp')}"
     else:
-        text = fmt_kpi(kpi, abs(v), tr)
+        most = 1 if kpi.endswith("_s") else 0
+        digits = supported_digits(half_width, most)
+        text = fmt_kpi(kpi, round(abs(v), digits), tr, max(digits, 0))
     if v == 0 or set(re.sub(r"[^0-9]", "", text)) <= {"0"}:
         return text
     return ("+" if v > 0 else "−") + text
@@ -47,10 +52,11 @@ def verdict_line(kpi: str, a: Sequence[float | None], b: Sequence[float | None],
     v = verdict(kpi, xa, xb)
     d = paired_difference(xa, xb, bounds=difference_bounds(kpi))
     name = kpi_label(kpi, tr)
+    hw = d.half_width
     if v["detectable"]:
         return tr("{kpi}: B − A = {diff} (95 % CI {lo} to {hi}), a detectable effect.",
-                  kpi=name, diff=delta_text(kpi, d.mean, tr), lo=delta_text(kpi, d.lo, tr),
-                  hi=delta_text(kpi, d.hi, tr))
+                  kpi=name, diff=delta_text(kpi, d.mean, tr, hw),
+                  lo=delta_text(kpi, d.lo, tr, hw), hi=delta_text(kpi, d.hi, tr, hw))
     effect = v["effect"]
     need = v["replications_for_effect"]
     pct = tr.pct(EFFECT, 0)
@@ -59,15 +65,15 @@ def verdict_line(kpi: str, a: Sequence[float | None], b: Sequence[float | None],
     if not isinstance(need, int):
         return tr("{kpi}: no detectable effect (B − A = {diff}); how many replications would "
                   "show a {pct} change cannot be said from these.", kpi=name,
-                  diff=delta_text(kpi, d.mean, tr), pct=pct)
+                  diff=delta_text(kpi, d.mean, tr, hw), pct=pct)
     if need <= int(v["n"]):
         return tr("{kpi}: no detectable effect (B − A = {diff}); {n} paired replications "
                   "would most likely have shown a {pct} change ({size}), so any effect is "
-                  "smaller.", kpi=name, diff=delta_text(kpi, d.mean, tr), n=v["n"], pct=pct,
+                  "smaller.", kpi=name, diff=delta_text(kpi, d.mean, tr, hw), n=v["n"], pct=pct,
                   size=size)
     return tr("{kpi}: no detectable effect (B − A = {diff}); about {need} paired replications "
               "would show a {pct} change ({size}).", kpi=name,
-              diff=delta_text(kpi, d.mean, tr), need=tr.count(need), pct=pct, size=size)
+              diff=delta_text(kpi, d.mean, tr, hw), need=tr.count(need), pct=pct, size=size)
 
 
 def causes_rows(a: Mapping[str, float], b: Mapping[str, float], tr: Tr = EN,

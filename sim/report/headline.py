@@ -23,8 +23,8 @@ from markupsafe import Markup
 from sim.model.scale import full_state_count
 from sim.report.data import RunData
 from sim.report.i18n import Tr
-from sim.report.labels import fmt_kpi, kpi_kind, kpi_label
-from sim.report.layout import Card, cards, html, interval_range
+from sim.report.labels import kpi_kind, kpi_label
+from sim.report.layout import Card, cards, estimate, fmt_mean, html, interval_range
 
 HEADLINE = (
     "join_success_rate",
@@ -55,7 +55,7 @@ def state_count(x: Any, s: float | None, tr: Tr) -> str:
     """A miniature's count as the whole state's ("≈ 9,730,850"), or as it is (``s`` None)."""
     if x is None or not tr._ok(x):
         return tr.count(x)
-    return tr.count(x) if s is None else "≈\u202f" + tr.count(full_state_count(float(x), s))
+    return tr.count(x) if s is None else "≈\u202f" + estimate(full_state_count(float(x), s), tr)
 
 
 def whole_state_line(d: RunData, tr: Tr) -> Markup:
@@ -107,11 +107,11 @@ def kpi_cards(d: RunData, tr: Tr) -> Markup:
         if iv is not None:
             notes.append(tr("95 % CI {range}", range=interval_range(k, iv, tr)) if iv.meaningful
                          else tr("{n} replications: no interval", n=iv.n))
-        label, value = kpi_label(k, tr), fmt_kpi(k, v, tr)
+        label, value = kpi_label(k, tr), fmt_mean(k, v, iv, tr)
         if s is not None and kpi_kind(k) == "count":
             label = tr("{kpi}, whole state", kpi=label)
             value = state_count(v, s, tr)
-            notes.insert(0, tr("simulated miniature: {v}", v=fmt_kpi(k, v, tr)))
+            notes.insert(0, tr("simulated miniature: {v}", v=fmt_mean(k, v, iv, tr)))
         if k in _OF_THOSE_IN:
             label = tr("{kpi}, of those who got in", kpi=label)
             if failed is not None:
