@@ -91,7 +91,7 @@ def run(
         raise
     sim_s = time.perf_counter() - t0
     paths = _save(res, out_dir, created, not no_report, lang)
-    data = res.to_run_data()
+    data = res.to_run_data(source=str(out_dir.resolve()))  # saved there (--pdf's provenance)
     _print_summary(data, sim_s, tr)  # its second line states the scale (population_line)
     for name, p in paths.items():
         if name != "report":  # printed once, below, as the line to click

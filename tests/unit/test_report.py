@@ -226,3 +226,13 @@ def test_png_export_needs_kaleido(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "kaleido", None)  # as if not installed
     with pytest.raises(PngExportUnavailable, match=r"dlsim\[report\]"):
         check_png_export()
+
+
+def test_saved_report_says_where_the_run_is(plain_run: Results, tmp_path: Path) -> None:
+    """A report written by ``Results.save`` names its directory in the provenance, never
+    "memory" (issue 25, second pass); one rendered from memory says so."""
+    plain_run.save(tmp_path / "run")
+    html = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    assert str((tmp_path / "run").resolve()) in html
+    assert "not saved to a directory" not in html
+    assert "not saved to a directory" in render_report(plain_run)
