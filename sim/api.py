@@ -345,7 +345,7 @@ def size(
 
 
 def _count(v: float) -> int | float:
-    """A whole-state count as an int where it is one (:func:`sim.experiments.sizing.whole_count`)."""
+    """A whole-state count as an int where it is one (sizing.whole_count)."""
     from sim.experiments.sizing import whole_count
 
     return whole_count(v)

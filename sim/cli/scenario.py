@@ -232,28 +232,37 @@ def _need_browser(option: str) -> None:
 def _print_summary(data: Any, sim_s: float, tr: Any) -> None:
     """The key figures as a table in the report's language; intervals when meaningful."""
     from sim.model.metrics import KPI_NAMES
-    from sim.report.layout import fmt_kpi, interval_range, kpi_label
+    from sim.report.layout import fmt_kpi, interval_range
+    from sim.report.state import interval_whole, kpi_name, kpi_text, run_factor, unit_note
 
     # the name on a line of its own, cut to the terminal (a title never wraps); what was
     # simulated below it, wrapped at words. Both are user text: printed without markup.
     out.print(data.name, markup=False, no_wrap=True, overflow="ellipsis", style="bold")
     out.print(tr("Simulated in {s}. {what}", s=tr.seconds(sim_s, 1), what=data_line(data, tr)),
               markup=False, style="dim")
+    s = run_factor(data)  # a miniature's counts as the whole state's (sim.report.state)
     t = Table(show_lines=False)
     t.add_column(tr("key figure"), overflow="fold")
     t.add_column(tr("value"), justify="right", no_wrap=True)
     if data.replications > 1:
         t.add_column(tr("95 % confidence interval"), justify="right", overflow="fold")
+    if s is not None:
+        t.add_column(tr("simulated miniature"), justify="right", no_wrap=True, style="dim")
     for k in KPI_NAMES:
         if k not in data.kpis:
             continue
-        row = [kpi_label(k, tr), fmt_kpi(k, data.kpis[k], tr)]
+        v = data.kpis[k]
+        row = [kpi_name(k, s, tr), kpi_text(k, v, s, tr)]
         if data.replications > 1:
-            iv = data.interval(k)
+            iv = interval_whole(k, data.interval(k), s)
             row.append(interval_range(k, iv, tr) if iv is not None and iv.meaningful
                        else tr("too few replications"))
+        if s is not None:
+            row.append(fmt_kpi(k, v, tr) if kpi_text(k, v, s, tr) != fmt_kpi(k, v, tr) else "")
         t.add_row(*(_u(c) for c in row))  # table cells are markup
     out.print(t)
+    if s is not None:
+        out.print(unit_note(s, tr), markup=False, style="dim")
 
 
 def data_line(data: Any, tr: Any) -> str:
