@@ -13,6 +13,7 @@ The front door::
     sim.size(sc, "platforms[iserv].clusters[iserv-bbb].nodes", "join_success_rate>=0.99")
     sim.optimise(sc, "configs/levers/lower-saxony.yaml", ["join_success_rate>=0.99"])
     sim.explain(sc, replications=3)   # lost minutes by cause, and what removing each recovers
+    sim.week(sim.config_path("2021-01-week.yaml"), scale=0.02)  # five days, carried over
 
     # what a notebook reads off its runs (sim.views), without a module behind ``sim``
     small = sim.scaled(sc, 0.02)                     # the faithful miniature (sim.model.scale)
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from types import ModuleType
 
-    from sim.api import compare, config_dir, config_path, size, sweep
+    from sim.api import compare, config_dir, config_path, size, sweep, week
     from sim.config import ConfigError, Scenario, load_scenario, scenario_from_dict
     from sim.decide.levers import load_levers
     from sim.decide.optimise import optimise
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
 
 # Imported on first use: ``import sim`` (and so ``python -m sim`` and the ``dlsim`` script)
 # stays instant, and a Ctrl-C while the command line loads is the command line's to handle.
-_LAZY = {"compare": "sim.api", "size": "sim.api", "sweep": "sim.api",
+_LAZY = {"compare": "sim.api", "size": "sim.api", "sweep": "sim.api", "week": "sim.api",
          "config_path": "sim.api", "config_dir": "sim.api",
          "optimise": "sim.decide.optimise", "explain": "sim.experiments.attribution",
          "ConfigError": "sim.config", "Scenario": "sim.config", "load_scenario": "sim.config",
@@ -110,5 +111,6 @@ __all__ = [
     "size",
     "summarise",
     "sweep",
+    "week",
     "whatif",
 ]

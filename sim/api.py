@@ -94,6 +94,28 @@ def _scenario(scenario: Scenario | str | Path, overrides: Sequence[str] = ()) ->
     return load_scenario(scenario, overrides)
 
 
+def week(
+    config: str | Path,
+    out: str | Path | None = None,
+    *,
+    replications: int | None = None,
+    scale: float | None = None,
+    workers: int | None = None,
+    overrides: Sequence[str] = (),
+    lang: str | None = None,
+    force: bool = False,
+) -> pd.DataFrame:
+    """Run a week file (days in order, each carrying over what the day before taught) and
+    return the tidy frame: one row per day × replication × figure (``day``, ``date``,
+    ``replication``, ``seed``, ``kpi``, ``value``; figures are the KPIs and
+    ``<platform>.<figure>``). With ``out``, the week's directory as ``dlsim week`` writes it
+    (resumable). See :func:`sim.experiments.week.week`."""
+    from sim.experiments.week import week as run
+
+    return run(config, out, replications=replications, scale=scale, workers=workers,
+               overrides=overrides, lang=lang, force=force)
+
+
 @contextmanager
 def _executor(workers: int | None, scheduler: str | None) -> Iterator[Any]:
     from sim.experiments.executors import make_executor

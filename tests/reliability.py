@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 BAD = REPO / "tests" / "fixtures" / "bad"
 DEFAULT = REPO / "configs" / "lower-saxony-scenario-c.yaml"
 SWEEP = REPO / "configs" / "sweeps" / "nodes-x-stagger.yaml"
+WEEK = REPO / "configs" / "2021-01-week.yaml"
 DOC = REPO / "docs" / "reliability.md"
 
 
@@ -129,8 +130,13 @@ def run_case(case: dict[str, Any], tmp: Path) -> Outcome:
     elif case["kind"] == "sweep":
         f = str(BAD / case["file"])
         attempts.append(_check(case, ["sweep", f, "--out", str(out_dir)], out_dir, case["file"]))
+    elif case["kind"] == "week":
+        f = str(BAD / case["file"])
+        attempts.append(_check(case, ["week", f, "--out", str(out_dir), "--scale", "0.01",
+                                      "--no-report"], out_dir, case.get("names", case["file"])))
     elif case["kind"] == "arguments":
         subst = {"{default}": str(DEFAULT), "{sweep}": str(SWEEP), "{tmp}": str(out_dir),
+                 "{week}": str(WEEK),
                  "{fixtures}": str(BAD)}
         if "{fifo}" in case["argv"]:  # a named pipe: reading it would block forever
             fifo = tmp / f"fifo-{case['id']}.yaml"

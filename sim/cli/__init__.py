@@ -1,5 +1,5 @@
 """Command line: ``dlsim run | validate | report | compare | sweep | size | replications | whatif
-| optimise | explain``.
+| optimise | explain | week``.
 
 Exit codes: 0 success; 2 bad input (config, data, arguments) with one line per problem;
 1 internal error (a one-line message; ``DLSIM_DEBUG=1`` shows the traceback), or results that
@@ -22,7 +22,8 @@ from typing import Any
 
 __all__ = ["app", "main"]
 
-COMMAND_MODULES = ("scenario", "experiments", "sizing", "whatif", "optimise", "explain")
+COMMAND_MODULES = ("scenario", "experiments", "sizing", "whatif", "optimise", "explain",
+                   "week", "uncertainty")
 
 
 def _load() -> Any:

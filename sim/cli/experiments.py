@@ -150,7 +150,9 @@ def compare(
     ] = False,
     lang: LangOpt = None,
 ) -> None:
-    """Paired comparison B − A per KPI with 95 % CIs (common random numbers)."""
+    """Compare two scenarios: paired differences B − A.
+
+    Per KPI with 95 % CIs (common random numbers)."""
     from sim.experiments.comparisons import compare as run_compare
     from sim.report.i18n import Tr
     from sim.runs.stats import MIN_MEANINGFUL_REPLICATIONS
@@ -306,8 +308,10 @@ def sweep(
     lang: LangOpt = None,
     set_: SetOpt = None,
 ) -> None:
-    """Run a parameter sweep; one row per (point, replication) in DIR/results.parquet, a
-    summary per point in DIR/summary.parquet and the report in DIR/report.html.
+    """Run a parameter sweep.
+
+    One row per (point, replication) in DIR/results.parquet, a summary per point in
+    DIR/summary.parquet and the report in DIR/report.html.
 
     Rows are stored as runs finish: an interrupted sweep resumes where it stopped. --set
     applies to the base scenario after the sweep file's own overrides.

@@ -41,7 +41,9 @@ def explain(
     scheduler: SchedulerOpt = None,
     lang: LangOpt = None,
 ) -> None:
-    """Lost pupil-minutes by cause (direct accounting) and the minutes recovered by removing
+    """Who lost the pupil-minutes: the causes.
+
+    Lost pupil-minutes by cause (direct accounting) and the minutes recovered by removing
     each cause, ± 95 % CI (paired replications on common random numbers)."""
     from sim.experiments.attribution import explain as run_explain
     from sim.experiments.attribution import write_attribution

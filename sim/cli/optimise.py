@@ -64,7 +64,9 @@ def optimise(
     scheduler: SchedulerOpt = None,
     lang: LangOpt = None,
 ) -> None:
-    """Cheapest combination of --levers meeting every --target at 95 % confidence.
+    """Cheapest mix of levers meeting every target.
+
+    The cheapest combination of --levers meeting every --target at 95 % confidence.
 
     Screens every combination on common random numbers (or, for a space too large for
     --budget-runs, the combinations a constrained Optuna search picks), then confirms

@@ -39,7 +39,9 @@ from sim.runs.rundir import RunDirError, check_run_dir
 
 @app.command()
 def validate(config: ConfigArg, set_: SetOpt = None) -> None:
-    """Check a scenario file (and its data files); exit 2 with one line per problem."""
+    """Check a scenario file and its data files.
+
+    Exit 2 with one line per problem."""
     sc = _loaded(config, set_ or [])
     out.print(f"{_u(config)}: ok ({_u(sc.name)}, config hash {sc.config_hash()})")
 
@@ -62,7 +64,9 @@ def run(
         typer.Option("--force", help="Replace the results of another scenario in --out."),
     ] = False,
 ) -> None:
-    """Simulate a scenario; write summary.json, timeseries.parquet and report.html.
+    """Simulate a scenario and write its results.
+
+    Writes summary.json, timeseries.parquet, schools.parquet and report.html.
 
     --out must be new, empty, or hold results of the same scenario (same config
     hash): results of another scenario are never silently replaced (--force).
@@ -187,7 +191,10 @@ def report(
     pdf: PdfOpt = None,
     lang: LangOpt = None,
 ) -> None:
-    """Write the HTML report of a run, sweep or comparison directory (no re-simulation)."""
+    """Write the report of a results directory again.
+
+    The HTML report of a run, sweep or comparison directory, from what it stored (no
+    re-simulation): e.g. in another language (--lang)."""
     from sim.report import PdfExportFailed, report_directory
 
     lang = _check_lang(lang)

@@ -64,7 +64,10 @@ def size(
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
 ) -> None:
-    """Smallest value of --param meeting --target at 95 % confidence, with the Erlang-B bound.
+    """Size a lever: the smallest value meeting a target.
+
+    The smallest value of --param meeting --target at 95 % confidence, with the Erlang-B
+    bound.
 
     At population.scale < 1 the search runs on the faithful miniature and a central capacity
     (nodes, workers) is answered for the whole state (miniature answer / scale).
@@ -240,17 +243,20 @@ def replications(
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
 ) -> None:
-    """How many replications the KPIs need for a target 95 % CI half-width.
+    """Replications needed for a target CI width.
+
+    How many replications the KPIs need for a target 95 % CI half-width.
 
     Hoad, Robinson & Davies (2010), the confidence-interval method with look-ahead.
     Exit 1 if the budget ran out first.
     """
     from sim.experiments.comparisons import replications_for_precision
+    from sim.experiments.targets import unknown_kpi
     from sim.model.metrics import KPI_NAMES
 
     unknown = [k for k in kpi if k not in KPI_NAMES]
     if unknown:
-        raise _fail(f"--kpi {', '.join(unknown)}: unknown KPI (known: {', '.join(KPI_NAMES)})")
+        raise _fail(f"--kpi {unknown[0]}: {unknown_kpi(unknown[0])}")
     if not (math.isfinite(precision) and precision > 0):
         raise _fail(f"--precision {precision}: expected a positive number")
     _check_executor_options(workers, scheduler)

@@ -49,7 +49,9 @@ def whatif(
     ] = False,
     lang: LangOpt = None,
 ) -> None:
-    """Simulate every combination of a grid and write DIR/whatif.html: one offline page with a
+    """Write the offline what-if page of a grid.
+
+    Simulate every combination of a grid and write DIR/whatif.html: one offline page with a
     control per lever, the day's charts, key figures with 95 % CIs and the service verdict.
 
     Runs are stored as they finish: an interrupted run resumes where it stopped.

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from sim.config.base import (
+    MAX_COUNT,
     Name,
     NonNegFloat,
     PositiveFloat,
@@ -214,6 +215,13 @@ class StaggerPolicy(Strict):
     within_school_slot_min: Annotated[float, Field(ge=0.0, le=120.0)] = Field(
         default=10.0,
         description="Minutes between two start slots within a school.",
+    )
+    within_school_only: list[Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)]] | None = Field(
+        default=None,
+        max_length=MAX_COUNT,
+        description="Only these schools stagger within (their numbers: the `school` column "
+        "of schools.parquet, for this population and scale); empty: every school. "
+        "`dlsim week` sets it to the schools that had trouble the day before.",
     )
 
     def staggers_within_schools(self) -> bool:

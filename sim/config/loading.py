@@ -27,11 +27,15 @@ class _ScenarioLoader(yaml.SafeLoader):
       but the text "0450", which a count refuses with a clear message;
     - booleans are only ``true``/``false``: ``nodes: yes`` is not 1 and ``name: no`` is the
       text "no" (a boolean setting still accepts yes/no/on/off, as text);
-    - ``1e20`` is a number (YAML 1.1 needs a dot), so bounds apply to it.
+    - ``1e20`` is a number (YAML 1.1 needs a dot), so bounds apply to it;
+    - no timestamps: ``2021-01-11`` stays text (a field that wants a date parses it), and a
+      date that does not exist (``2021-13-40``) is the field's problem, not a crash of the
+      YAML reader (it was an internal error, exit 1).
     """
 
 
-_DROPPED = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool")
+_DROPPED = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
+            "tag:yaml.org,2002:timestamp")
 _ScenarioLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag not in _DROPPED]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()

@@ -995,8 +995,11 @@ class Scenario(Strict):
                 del dump["assignment"][hook]
         # so is staggering within schools while it is off (its settings then change nothing)
         if not self.policies.stagger.staggers_within_schools():
-            for key in ("within_school_slots", "within_school_by", "within_school_slot_min"):
+            for key in ("within_school_slots", "within_school_by", "within_school_slot_min",
+                        "within_school_only"):
                 del dump["policies"]["stagger"][key]
+        elif self.policies.stagger.within_school_only is None:  # every school: as before
+            del dump["policies"]["stagger"]["within_school_only"]
         payload = json.dumps(dump, sort_keys=True, separators=(",", ":"))
         h = hashlib.sha256(payload.encode())
         for digest in self.data_digests().values():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -102,5 +102,11 @@ def suggestion(root: type[BaseModel], loc: Loc) -> str:
     """``"; did you mean 'population'?"`` for an unknown key at ``loc``, else ``""``."""
     if not loc or not isinstance(loc[-1], str):
         return ""
-    close = difflib.get_close_matches(loc[-1], known_keys(root, loc[:-1]), n=1, cutoff=0.6)
+    return did_you_mean(loc[-1], known_keys(root, loc[:-1]))
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """``"; did you mean 'population'?"`` when one of ``known`` is close to ``word``
+    (:func:`difflib.get_close_matches`), else ``""``: the one rule for every misspelt name."""
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""

@@ -26,6 +26,7 @@ import pandas as pd
 from sim.config import Scenario
 from sim.experiments.executors import SerialExecutor, Task, task_for
 from sim.experiments.replications import Results
+from sim.experiments.targets import unknown_kpi
 from sim.model.costs import scenario_cost
 from sim.model.metrics import KPI_NAMES
 from sim.model.seeds import replication_seeds
@@ -484,7 +485,7 @@ def replications_for_precision(
     """
     unknown = [k for k in kpis if k not in KPI_NAMES]
     if unknown or not kpis:
-        raise ValueError(f"unknown KPI(s) {unknown}; known: {', '.join(KPI_NAMES)}")
+        raise ValueError(unknown_kpi(unknown[0]) if unknown else "no KPI given")
     if not precision > 0:
         raise ValueError("precision must be positive")
     if initial < 3 or budget < initial:

@@ -15,11 +15,18 @@ import re
 from dataclasses import dataclass
 
 from sim.config import ConfigError
+from sim.config.override_errors import did_you_mean
 from sim.model.metrics import KPI_NAMES
 from sim.runs.stats import Interval, is_share
 
 _TARGET = re.compile(r"^\s*([a-z0-9_]+)\s*(>=|<=)\s*([-+0-9.eE]+)\s*(%?)\s*$")
 _PCT = re.compile(r"^p(\d+)_time_to_join_s$")
+
+
+def unknown_kpi(name: str) -> str:
+    """"unknown KPI 'x'; did you mean 'y'? (known: …)": the words for a misspelt KPI name
+    (``--target``, ``--kpi``)."""
+    return f"unknown KPI {name!r}{did_you_mean(name, KPI_NAMES)} (known: {', '.join(KPI_NAMES)})"
 
 
 @dataclass(frozen=True)
@@ -42,9 +49,7 @@ class Target:
             raise ConfigError([f"--target {text}: expected KPI>=value or KPI<=value"])
         kpi, op, raw, pct = m.groups()
         if kpi not in KPI_NAMES:
-            raise ConfigError(
-                [f"--target {text}: unknown KPI {kpi!r} (known: {', '.join(KPI_NAMES)})"]
-            )
+            raise ConfigError([f"--target {text}: {unknown_kpi(kpi)}"])
         try:
             value = float(raw)
         except ValueError:

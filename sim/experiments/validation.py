@@ -403,7 +403,8 @@ def write_document(path: Path, scale: float = 1.0, seeds: Sequence[int] = (1, 2)
         "",
         "Reported figures: `../shared/docs/domain-facts.md`, listed with sources in "
         "`data/SOURCES.md` (S49–S75). Scenarios: `configs/national-iserv-thursday.yaml` and "
-        "`configs/2021-01-1*.yaml`.",
+        "`configs/2021-01-1*.yaml`. The five days as one week, each carrying over what the day "
+        "before taught, with a per-day table of the same kinds: [the week](week.md).",
         "",
         "**Kinds of row.** *calibrated*: an assumption was tuned so that the figure matches — "
         "agreement is no test. *as configured*: the scenario states it (a fault's timing, a "

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.config import Scenario
+from sim.config import ConfigError, Scenario
 from sim.model.population import Population
 from sim.model.seeds import SeedTree
 
@@ -118,6 +118,15 @@ def within_school_offsets_s(scenario: Scenario, pop: Population) -> np.ndarray:
         slot = (pop.class_year.astype(np.int64) - 1) % st.within_school_slots
     else:
         slot = class_rank_in_school(pop.class_school) % st.within_school_slots
+    if st.within_school_only is not None:  # only the schools named (dlsim week's carry-over)
+        only = np.asarray(st.within_school_only, dtype=np.int64)
+        if only.size and int(only.max()) >= pop.n_schools:
+            raise ConfigError([
+                f"policies.stagger.within_school_only: school {int(only.max())} does not exist "
+                f"(this population has schools 0–{pop.n_schools - 1})"])
+        chosen = np.zeros(pop.n_schools, dtype=bool)
+        chosen[only] = True
+        slot = np.where(chosen[pop.class_school], slot, 0)
     return slot * st.within_school_slot_min * 60.0
 
 

@@ -9,10 +9,7 @@ into the report's appendix so that the file stays self-contained.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
@@ -20,8 +17,9 @@ from markupsafe import Markup
 from sim.report import labels as L
 from sim.report.i18n import EN, Tr
 from sim.report.layout import esc, html, table
+from sim.report.sources import source_link, source_rows, sources_appendix
 
-SOURCES_MD = Path(__file__).resolve().parents[2] / "data" / "SOURCES.md"
+__all__ = ["Assumption", "assumptions", "assumptions_html", "source_rows", "sources_appendix"]
 
 
 @dataclass(frozen=True)
@@ -378,106 +376,6 @@ def _policy_text(pol: Any, tr: Tr = EN, sc: Any = None) -> str:
     return text[:1].upper() + text[1:]
 
 
-# --------------------------------------------------------------------------------------------
-# SOURCES.md rows
-
-
-@lru_cache(maxsize=1)
-def source_rows() -> dict[str, dict[str, str]]:
-    """id → {what, value, basis, confidence} from data/SOURCES.md (empty if not shipped),
-    without the notes on what a figure used to be (:func:`without_history`)."""
-    try:
-        text = SOURCES_MD.read_text(encoding="utf-8")
-    except OSError:
-        return {}
-    rows: dict[str, dict[str, str]] = {}
-    for line in text.splitlines():
-        m = re.match(r"^\|\s*([AS]\d+)\s*\|(.*)\|\s*$", line)
-        if not m:
-            continue
-        cells = [c.strip() for c in m[2].split(" | ")]
-        if len(cells) < 5:
-            continue
-        what, value, mid, last, conf = (
-            cells[0],
-            without_history(cells[1]),
-            without_history(cells[2]),
-            " | ".join(cells[3:-1]),
-            cells[-1],
-        )
-        if m[1].startswith("A"):  # assumption: reasoning, S ids
-            basis = mid + (f" (sources: {last})" if last and last != "—" else "")
-        else:  # figure: used for, source
-            basis = last
-        rows[m[1]] = {"what": what, "value": value, "basis": basis, "confidence": conf}
-    return rows
-
-
-def _expand(ids_text: str) -> list[str]:
-    """'S62–S65, S73' → ['S62', 'S63', 'S64', 'S65', 'S73']."""
-    out = []
-    for a, b in re.findall(r"([AS]\d+)(?:\s*[–-]\s*([AS]?\d+))?", ids_text):
-        if b:
-            lo, hi = int(a[1:]), int(b.lstrip("AS"))
-            out += [f"{a[0]}{i}" for i in range(lo, hi + 1)]
-        else:
-            out.append(a)
-    return out
-
-
-def source_link(sid: str) -> Markup:
-    return html('<a class=src href="#src-{i}">{i}</a>', i=sid)
-
-
-_MARKDOWN = re.compile(r"`([^`]*)`")
-
-
-_SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
-_DOTTED = re.compile(r"\b[a-z_]+(?:\[[^\]]*\])?(?:\.[a-z_]+(?:\[[^\]]*\])?)+\b")
-
-
-def _id_words(token: str, tr: Tr) -> str:
-    """An id or config path from SOURCES.md in words (regions, platforms, settings)."""
-    for ids in (L.REGIONS, L.SCHOOL_TYPES, L.TIERS):
-        if token in ids:
-            return tr(ids[token])
-    if token in L.PLATFORMS:
-        return L.PLATFORMS[token]
-    if "." in token and not token.endswith((".csv", ".md", ".yaml")):
-        return L.config_path(token, tr)
-    return token.replace("_", " ")
-
-
-# the project's history in SOURCES.md ("Was 1/75 (2 workers, 14 s) …", "(was 0.40, …)",
-# "Until Dec 2026 …"): for its maintainers, not for the reader of a report
-_HISTORY = re.compile(
-    r"(?:^|(?<=[.;] ))(?:Was|Before [A-Z][a-z]+ \d{4}|Until [A-Z][a-z]+ \d{4}) .*?"
-    r"(?:\.(?=\s+[A-Z(]|\s*$)|$)\s*|\s*\(was [^()]*\)", re.S)
-
-
-def without_history(text: str) -> str:
-    """A SOURCES.md cell without its notes on what the figure used to be."""
-    return _HISTORY.sub("", text).strip()
-
-
-def _clean(text: str, tr: Tr = EN) -> str:
-    """A SOURCES.md cell as text a reader reads: no Markdown marks, ids and config paths in
-    words (``assignment.platform_shares`` → "Platform
-    shares")."""
-    out = []
-    pos = 0
-    for m in _URL.finditer(text):  # addresses stay as they are
-        out += [_clean_words(text[pos:m.start()], tr), m[0]]
-        pos = m.end()
-    return "".join([*out, _clean_words(text[pos:], tr)])
-
-
-def _clean_words(text: str, tr: Tr) -> str:
-    text = _MARKDOWN.sub(lambda m: _id_words(m[1], tr), text).replace("**", "")
-    text = _DOTTED.sub(lambda m: _id_words(m[0], tr), text)
-    return _SNAKE.sub(lambda m: _id_words(m[0], tr), text)
-
-
 def assumptions_html(sc: Any, tr: Tr = EN) -> tuple[Markup, list[str]]:
     """The assumptions table and the source ids it cites."""
     rows, cited = [], []
@@ -487,54 +385,3 @@ def assumptions_html(sc: Any, tr: Tr = EN) -> tuple[Markup, list[str]]:
             else Markup("")
         rows.append((a.topic, esc(a.text) + mark, Markup(" ").join(source_link(i) for i in a.ids)))
     return table([tr("topic"), tr("assumption"), tr("sources")], rows), cited
-
-
-_URL = re.compile(r"https?://[^\s<>&\"]+[^\s<>&\".,;)]")
-
-
-def _linkify(escaped: Markup) -> Markup:
-    return Markup(_URL.sub(lambda m: f'<a href="{m[0]}">{m[0]}</a>', str(escaped)))
-
-
-def sources_appendix(ids: list[str], tr: Tr = EN) -> Markup:
-    """The cited rows of SOURCES.md (and the S rows the cited A rows rest on)."""
-    rows = source_rows()
-    if not rows:
-        return html("<p class=muted>{t}</p>", t=tr("The list of sources is not available in "
-                                                    "this installation."))
-    wanted = list(ids)
-    i = 0
-    while i < len(wanted):  # add what cited rows rest on: an A row's S ids, "same as S49"
-        row = rows.get(wanted[i], {})
-        basis = row.get("basis", "")
-        refs = _expand(basis.split("(sources:")[-1]) if wanted[i].startswith("A") else []
-        refs += re.findall(r"same as (S\d+)", basis)
-        wanted += [r for r in refs if r not in wanted]
-        i += 1
-    known = [i for i in wanted if i in rows]
-    known.sort(key=lambda i: (i[0] != "S", int(i[1:])))
-    conf = {"H": tr("high"), "M": tr("medium"), "L": tr("low")}
-    body = [
-        (html('<b id="src-{i}">{i}</b>', i=i), _linkify(esc(_clean(rows[i]["what"], tr))),
-         _linkify(esc(_clean(rows[i]["value"], tr))),
-         html("<span class=small>{b}</span>",
-              b=_linkify(esc(_clean(rows[i]["basis"], tr)))),
-         conf.get(rows[i]["confidence"].strip()[:1], rows[i]["confidence"]))
-        for i in known
-    ]
-    note = tr("Copied from the project's list of sources (data/SOURCES.md, in English). "
-              "Confidence: high = published figure, medium = published but indirect, low = "
-              "our estimate.")
-    # the rows are the project's list of sources as written (English): marked as such; a page
-    # in another language keeps them folded, under a heading in its own language
-    rows_html = table(
-        [tr("id"), tr("figure / assumption"), tr("value"), tr("source / reasoning"),
-         tr("confidence")], body,
-    )
-    if tr.lang == "en":
-        return html('<div lang="en">') + rows_html + html(
-            "</div><p class='muted small'>{t}</p>", t=note)
-    return html("<p>{t}</p><details lang=\"en\"><summary lang=\"{lang}\">{s}</summary>",
-                t=note, lang=tr.lang,
-                s=tr("The {n} cited rows in the English original (click to open)",
-                     n=len(known))) + rows_html + html("</details>")

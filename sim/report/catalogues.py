@@ -15,7 +15,9 @@ command line gives the same template::
     pybabel extract --no-default-keywords -k tr -k N_ -k ngettext:1,2 -k pgettext:1c,2 \\
         -k npgettext:1c,2,3 -c translators: --add-location=file -o dlsim.pot sim
 
-(the template and the Jinja templates mapped as in :data:`METHOD_MAP`).
+(the template and the Jinja templates mapped as in :data:`METHOD_MAP`), and adds the cells of
+``data/SOURCES.md`` in our own words that a report can show
+(:func:`sim.report.sources.catalogue_messages`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,12 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 from sim.report.i18n import DOMAIN, LANGS, SOURCE_LANG
+from sim.report.sources import catalogue_messages
+
+SOURCES_FILE = "data/SOURCES.md"
+SOURCES_COMMENT = ("A cell of the list of sources in our own words. Keep the `code` marks as "
+                   "they are (settings, ids and values: they are put in words, or kept, on the "
+                   "page) and the ids (S62, A31).")
 
 SIM = Path(__file__).resolve().parents[1]
 LOCALE = SIM / "report" / "locale"
@@ -74,6 +82,9 @@ def extract(root: Path = SIM) -> Catalog:
     ):
         path = f"{root.name}/{filename}".replace("\\", "/")
         cat.add(message, None, [(path, lineno)], auto_comments=comments, context=context)
+    if root == SIM:  # our own words in the list of sources (sim.report.sources)
+        for lineno, message in catalogue_messages():
+            cat.add(message, None, [(SOURCES_FILE, lineno)], auto_comments=[SOURCES_COMMENT])
     return _brace_format_only(cat)
 
 

@@ -147,6 +147,7 @@ _LEAVES: dict[str, str] = {
     "load_threshold": N_("load that crashes a server (× its capacity)"),
     "response_share": N_("wait that counts as overload (× time-out)"),
     "request_mb": N_("memory per request"),
+    "memory_mb": N_("server memory"),
     "sustain_s": N_("time the overload must last"),
     "tier": N_("school servers"),
     "cluster": N_("cluster"),
@@ -336,6 +337,9 @@ def config_path(path: str, tr: Tr = EN, scenario: Any = None) -> str:
     p = str(path)
     if p.startswith("param:"):
         p = p[6:]
+    # a wildcard stands for every item or field: ``platforms[*].frontend`` is the front end
+    # of every platform, ``jitter.*`` every jitter setting, ``tiers.*.memory_mb`` every tier's
+    p = re.sub(r"\[\*\]|(?:\.|_)\*(?=\.|$)", "", p)
     if scenario is None:
         from sim.config import Scenario
 
@@ -362,7 +366,7 @@ def config_path(path: str, tr: Tr = EN, scenario: Any = None) -> str:
         else:
             rest = p
     elif segs and segs[0][0] == "school_servers" and len(segs) > 2:
-        owner = tier(segs[2][0], tr) if segs[1][0] == "tiers" else ""
+        owner = tier(segs[2][0], tr) if segs[1][0] == "tiers" and len(segs) > 3 else ""
         rest = segs[-1][0]
     if owner and not rest:  # the platform or cluster itself
         return owner

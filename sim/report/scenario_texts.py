@@ -24,7 +24,13 @@ SCENARIO_TEXTS = (
     N_("Szenario C day with an IServ dispatcher fault of chosen length"),
     N_("February 2021 — Szenario C with the daily check-in of years 1–10"),
     N_("Staggered start within schools, by year (IServ's advice)"),
+    N_("The week of 11–15 January 2021"),
     # descriptions
+    N_("Lower Saxony, Szenario C, Monday to Friday. Monday's IServ dispatcher fault; rented "
+       "servers added overnight and part of them failing on Tuesday, when schools start a few "
+       "minutes apart; a stable Wednesday; Thursday and Friday as ordinary days — with the "
+       "video share growing as confidence returns, schools that had trouble staggering the "
+       "next day, pupils less patient after a bad day."),
     N_("Lower Saxony, Szenario C. IServ's dispatcher fails every room creation and join from "
        "07:50; a third of the capacity to place rooms comes back at 12:00, 13:00 and 14:00. "
        "The Bildungscloud starts with 250 servers and brings up 750 more, 30 minutes after its "

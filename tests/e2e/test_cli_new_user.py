@@ -46,6 +46,17 @@ def test_help_names_every_option_whole(command: str) -> None:
         assert NODES in text.replace("\n", "").replace(" ", "")
 
 
+def test_the_command_list_is_whole_at_80_columns() -> None:
+    """Each command's summary in ``dlsim --help`` is a short first sentence, never cut with
+    "..." (click cuts a summary longer than the room beside the names; second pass, issue 25)."""
+    text = piped_help()
+    commands = text.split("Commands:", 1)[1].strip().splitlines()
+    assert len(commands) >= 10
+    for line in commands:
+        assert not line.rstrip().endswith("..."), line
+        assert line.rstrip().endswith("."), line
+
+
 def test_a_set_typo_is_the_options_and_says_what_was_meant(tmp_path: Path) -> None:
     code, _, err = cli(["validate", str(DEFAULT_CONFIG), "--set", "populaton.scale=0.02"])
     assert code == 2

@@ -3,10 +3,12 @@
 The catalogue tests (tests/unit/test_translations.py, tests/e2e/test_report_quality.py) find
 every *message* in German; what they could not see was English that never was a message: the
 shipped scenario's name, description, platform and fault labels, "read from in memory", notes
-on earlier values copied from data/SOURCES.md. Here a shipped scenario's run report and
-one-page briefing are rendered in German and their visible text — the page outside scripts,
-the provenance (values to be copied) and the folded English original of the sources — and the
-charts' titles, legends and labels are searched for English words that are not German ones.
+on earlier values copied from data/SOURCES.md, the list of sources itself (second pass: its
+rows in our own words are messages now, its quoted sources marked as English). Here a
+shipped scenario's run report and one-page briefing are rendered in German and their visible
+text — the page outside scripts, the provenance (values to be copied) and the quoted
+sources — and the charts' titles, legends and labels are searched for English words that
+are not German ones.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ ENGLISH = {
 
 class _Visible(HTMLParser):
     """Text a reader sees: not scripts or styles, not the provenance (copied as it is), not
-    code, not a folded <details> but its summary."""
+    code, not a folded <details> but its summary, not a source quoted as published (marked
+    ``lang="en"``: only quoted sources may be, see ``test_only_quoted_sources_are_english``)."""
 
     SKIP = frozenset({"script", "style", "code"})
 
@@ -51,7 +54,8 @@ class _Visible(HTMLParser):
             return
         a = dict(attrs)
         hidden = (tag in self.SKIP or a.get("id") == "provenance"
-                  or (tag == "details" and "open" not in a))
+                  or (tag == "details" and "open" not in a)
+                  or a.get("lang") == "en")  # a source quoted as published
         if tag == "summary":  # a folded block's summary is seen
             hidden = False
         self.stack.append((tag, hidden))
@@ -154,3 +158,18 @@ def test_shipped_scenarios_texts_are_in_german(path: Path) -> None:
             continue
         assert text in SCENARIO_TEXTS, f"{path.name}: {text!r} not in scenario_texts.py"
         assert de.text(text) != text, f"{path.name}: {text!r} has no German translation"
+
+
+def test_only_quoted_sources_are_english(monday: Any) -> None:
+    """What a German page marks as English is a quoted source in the sources table, no more;
+    the table's own words (figures, values, reasoning) are German (second pass, issue 25)."""
+    page = render_report(monday, lang="de")
+    sources = page.split('id="sources"', 1)[1]
+    assert page.count('lang="en"') == sources.count('lang="en"') > 0
+    assert "Übernommen aus" not in page and "auf Englisch" not in page  # no longer folded
+    text = " ".join(visible_text(sources))
+    for english in ("Pupils, general education, total", "no figure found", "Scalelite polling",
+                    "Mon 11 Jan 2021"):
+        assert english not in text, english
+    assert "Schüler an allgemeinbildenden Schulen, insgesamt" in text
+    assert "keine Zahl gefunden" in text

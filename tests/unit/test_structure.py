@@ -160,6 +160,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("runs", ("sim.runs",)),                # records of runs: formats, provenance, intervals
     ("report", ("sim.report",)),            # pages rendered from records
     ("experiments", ("sim.experiments",)),  # many replications: compare, sweep, size, explain
+    ("uncertainty", ("sim.uncertainty",)),  # priors, targets, sensitivity, calibration
     ("decide", ("sim.decide",)),            # decisions: levers, optimise, what-if
     ("front doors", ("sim", "sim.__main__", "sim.api", "sim.cli")),
 )
