@@ -100,7 +100,7 @@ optimise-guarantee: $(VENV)/.installed-test
 	nice -n 10 $(BIN)/python -m tests.optimise_guarantee 50 2
 
 bench: $(VENV)/.installed-test
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run $(if $(BENCH_BASE),--base $(BENCH_BASE))
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

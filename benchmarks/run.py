@@ -111,6 +111,40 @@ def _sweep_workload(runs: int, q: Any) -> None:
     q.put(out)
 
 
+def _rss_mib() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _worker_workload(runs: int, scale: float, q: Any) -> None:
+    """``runs`` replications (seeds 1…runs) of the default day at ``scale`` one after the other
+    in one process, as a sweep's or a calibration's worker runs them (``run_task``: the
+    scenario shipped as plain data and validated in the worker, population cached per
+    process): CPU per run, runs per hour of one core, and the resident memory after each run
+    (flat over the runs = no run leaves anything behind)."""
+    from sim import load_scenario
+    from sim.experiments.executors import run_task, task_for
+
+    sc = load_scenario(str(DEFAULT), [f"population.scale={scale}"])
+    rss: list[float] = []
+    cpu: list[float] = []
+    for seed in range(1, runs + 1):
+        c0 = time.process_time()
+        row = run_task(task_for(sc, seed))
+        cpu.append(time.process_time() - c0)
+        if row["error"]:
+            raise RuntimeError(f"worker benchmark: run {seed} failed: {row['error']}")
+        rss.append(_rss_mib())
+    steady = sorted(cpu[1:])[len(cpu[1:]) // 2] if runs > 1 else cpu[0]
+    q.put({"runs": runs, "scale": scale, "first_run_cpu_s": cpu[0],
+           "median_run_cpu_s": steady, "runs_per_cpu_hour": 3600 / steady,
+           "rss_mib_after_run": rss, "rss_mib_run_10": rss[min(9, runs - 1)],
+           "rss_mib_last": rss[-1]})
+
+
 def _fit_exponent(xs: list[float], ys: list[float]) -> float:
     import numpy as np
 
@@ -122,6 +156,11 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", help="workload names")
     ap.add_argument("--loss-arrivals", type=int, default=1_000_000)
     ap.add_argument("--sweep-runs", type=int, default=16)
+    ap.add_argument("--worker-runs", type=int, default=100)
+    ap.add_argument("--worker-scale", type=float, default=0.02)
+    ap.add_argument("--base", help="a baseline checkout with its own .venv: whole-process "
+                    "A/B pairs against it (benchmarks.ab)")
+    ap.add_argument("--pairs", type=int, default=3, help="A/B pairs per workload (--base)")
     args = ap.parse_args()
     results: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -165,6 +204,18 @@ def main() -> None:
               f"{w1['wall_s']:.1f} s, 2 workers {w2['wall_s']:.1f} s = "
               f"{sw['speedup_2_vs_1']:.2f} × (cluster start {w1['start_s']:.1f} s / "
               f"{w2['start_s']:.1f} s, not included)")
+    if not args.only or "worker" in args.only:
+        wk = run_child(_worker_workload, args.worker_runs, args.worker_scale)
+        results["worker"] = wk
+        print(f"{'worker':>18}: {wk['runs']} runs at scale {wk['scale']} in one process: "
+              f"first {wk['first_run_cpu_s']:.2f} s CPU, then {wk['median_run_cpu_s']:.2f} s "
+              f"(≈ {wk['runs_per_cpu_hour']:.0f} runs per CPU hour); RSS after run 10 "
+              f"{wk['rss_mib_run_10']:.0f} MiB, after run {wk['runs']} "
+              f"{wk['rss_mib_last']:.0f} MiB")
+    if args.base and (not args.only or "ab" in args.only):
+        from benchmarks.ab import compare
+
+        results["ab"] = compare(Path(args.base).resolve(), args.pairs)
     # a subset never overwrites the day's full run
     name = dt.date.today().isoformat() + ("-" + "-".join(args.only) if args.only else "")
     out = REPO / "benchmarks" / "results" / f"{name}.json"

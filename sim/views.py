@@ -129,9 +129,9 @@ def whatif(grid: str | Path, out: str | Path, *, workers: int | None = None,
 
 
 def report_directory(directory: str | Path, lang: str | None = None) -> Path:
-    """Write the report of a run, sweep or comparison directory (``dlsim report DIR``)
-    without re-simulating; returns its path."""
-    from sim.report import report_directory as write
+    """Write the report of a run, sweep, comparison, optimise or explain directory
+    (``dlsim report DIR``) without re-simulating; returns its path."""
+    from sim.decide.directory import report_directory as write
 
     return write(directory, lang=lang)[1]
 

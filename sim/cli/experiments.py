@@ -275,12 +275,13 @@ def _save_comparison(res: Any, out_dir: Path, no_report: bool, lang: str | None,
             "comparison.json is written last, so an older one still matches its runs",
             code=1,
         ) from None
+    files = {"comparison": tr("comparison"), "a": tr("runs of A"), "b": tr("runs of B")}
     for name, p in saved.items():
-        out.print(f"{name:>10}: {p}", markup=False, soft_wrap=True)
+        out.print(f"{files.get(name, name):>14}: {p}", markup=False, soft_wrap=True)
     if not no_report:
         report = _report(out_dir, lang).resolve()
         word = _u(tr("report"))  # (a message inside an f-string is not extracted)
-        out.print(f"{word:>10}: [bold]{escape(str(report))}[/bold]", soft_wrap=True)
+        out.print(f"{word:>14}: [bold]{escape(str(report))}[/bold]", soft_wrap=True)
 
 
 def _p_value(p: float, tr: Any) -> str:
@@ -409,6 +410,7 @@ def _print_sweep_result(res: Any, sw: Any, out_dir: Path, tr: Any, no_report: bo
             f"{out_dir}/parts/damaged/) and were computed again"
         )
     from sim.model.scale import describe
+    from sim.report.labels import executor as executor_words
     from sim.report.state import miniature_factor, unit_note
 
     swept_scale = any(p.endswith("population.scale") for p in sw.named_parameters.values())
@@ -421,7 +423,7 @@ def _print_sweep_result(res: Any, sw: Any, out_dir: Path, tr: Any, no_report: bo
         "{total} runs: {computed} computed now, {skipped} already stored, {errors} with "
         "errors; {s} on {executor}", total=len(sw.tasks), computed=res.computed,
         skipped=res.skipped, errors=res.errors, s=tr.seconds(res.wall_s, 1),
-        executor=res.executor)))
+        executor=executor_words(res.executor, tr))))
     results, summary = tr("results"), tr("summary")
     out.print(f"{results:>10}: {res.results_path}\n{summary:>10}: {res.summary_path}",
               markup=False, soft_wrap=True)
@@ -442,17 +444,19 @@ def _print_sweep_summary(res: Any, params: dict[str, str], limit: int = 40,
     """Per point: the parameters (by named path) and three KPIs, mean over [95 % interval];
     a faithful miniature's counts (``s``) as the whole state's."""
     from sim.report.i18n import EN
+    from sim.report.labels import config_path, setting_value
+    from sim.report.layout import fmt_mean, interval_range
     from sim.report.state import kpi_name, kpi_whole
-    from sim.runs.stats import MIN_MEANINGFUL_REPLICATIONS
+    from sim.runs.stats import MIN_MEANINGFUL_REPLICATIONS, Interval
 
     tr = tr or EN
     kpis = ("join_success_rate", "p95_time_to_join_s", "lost_pupil_minutes")
-    short = {p: named.rsplit(".", 1)[-1] for p, named in params.items()}
-    if len(set(short.values())) < len(short) or len(params) == 1:
+    short = {p: config_path(named, tr) for p, named in params.items()}  # the settings in words
+    if len(set(short.values())) < len(short):
         short = dict(params)
     t = Table(title=_u(tr("per point: mean and 95 % interval")))
     for p in params:
-        t.add_column(escape(short[p]), justify="right")
+        t.add_column(_u(short[p]), justify="right", overflow="fold")
     for k in kpis:
         t.add_column(_u(kpi_name(k, s, tr)), justify="right", overflow="fold")
     t.add_column(_u(tr("runs")), justify="right")
@@ -462,17 +466,19 @@ def _print_sweep_summary(res: Any, params: dict[str, str], limit: int = 40,
         cells = []
         for k in kpis:
             lo, hi = (kpi_whole(k, r.get(f"{k}:{e}"), s) for e in ("lo", "hi"))
-            band = (
-                f"\n[dim]{_u(tr('{lo} to {hi}', lo=_fmt(k, lo, tr), hi=_fmt(k, hi, tr)))}[/dim]"
-                if lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi)
-                and hi > lo
-                else ""
-            )
-            cells.append(_u(_fmt(k, kpi_whole(k, r[k], s), tr)) + band)
+            mean = kpi_whole(k, r[k], s)  # a miniature's count as the whole state's
+            ok = (lo is not None and hi is not None and math.isfinite(lo)
+                  and math.isfinite(hi) and hi > lo)
+            # the mean and its band as precisely as the band supports (one rule, layout)
+            iv = Interval(float(mean), float(lo), float(hi), int(r["n"])) if ok else None
+            band = f"\n[dim]{_u(interval_range(k, iv, tr))}[/dim]" if iv is not None else ""
+            cells.append(_u(fmt_mean(k, mean, iv, tr) if iv is not None else _fmt(k, mean, tr))
+                         + band)
         runs = str(r["n"]) + (_u(tr(" ({n} failed)", n=r["errors"])) if r["errors"] else "")
-        t.add_row(*[escape(str(r[f"param:{p}"])) for p in params], *cells, runs)
+        t.add_row(*[_u(setting_value(params[p], r[f"param:{p}"], tr)) for p in params],
+                  *cells, runs)
     out.print(t)
-    named_cols = [f"{short[p]} = {params[p]}" for p in params if short[p] != params[p]]
+    named_cols = [f"{short[p]}: {params[p]}" for p in params if short[p] != params[p]]
     if named_cols:
         out.print("; ".join(named_cols), markup=False, soft_wrap=True)
     if few:

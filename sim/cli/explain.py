@@ -60,7 +60,10 @@ def explain(
 
     def progress(what: str, done: int, total: int) -> None:
         if done == total:
-            err.print(f"  {what}: {total} replications done", markup=False)
+            words = cause(what, tr, sc)  # not inside the call: Babel would miss its plural
+            line = tr.ngettext("{what}: one replication done", "{what}: {n} replications done",
+                               total, what=words, n=tr.count(total))
+            err.print(f"  {line}", markup=False)
 
     with _executor(workers, scheduler) as ex:
         res = run_explain(sc, replications=replications, seed=seed, executor=ex,
@@ -68,10 +71,11 @@ def explain(
     total = res["lost_pupil_minutes"]
     s = miniature_factor(sc)  # a miniature's minutes as the whole state's (sim.report.state)
     title = (tr("{name}: {n} lost pupil-minutes (mean of {r} replications, seed {seed})",
-                name=sc.name, n=tr.count(total), r=replications, seed=seed) if s is None else
+                name=tr.text(sc.name), n=tr.count(total), r=replications, seed=seed)
+             if s is None else
              tr("{name}: {n} lost pupil-minutes in the whole state (mean of {r} replications, "
-                "seed {seed})", name=sc.name, n=count_text(total, s, tr), r=replications,
-                seed=seed))
+                "seed {seed})", name=tr.text(sc.name), n=count_text(total, s, tr),
+                r=replications, seed=seed))
     t = Table(title=_u(title))
     for col in (tr("cause"), tr("direct"), tr("share"), tr("recovered if removed"),
                 tr("95 % interval")):
@@ -93,7 +97,7 @@ def explain(
     if deg["direct"] > 0:
         rec = deg["recovered_mean"]
         line = tr("Degraded, not lost ({cause}): {minutes} pupil-minutes on overloaded nodes",
-                  cause=deg["cause"], minutes=count_text(deg["direct"], s, tr))
+                  cause=cause(deg["cause"], tr, sc), minutes=count_text(deg["direct"], s, tr))
         if rec is not None:
             line += tr("; {minutes} recovered with ten times each node's CPU and bandwidth "
                        "({lo} to {hi})", minutes=count_text(rec, s, tr),

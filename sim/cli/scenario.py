@@ -34,6 +34,7 @@ from sim.cli.common import (
     out,
 )
 from sim.config import MAX_SEED, ConfigError, load_scenario
+from sim.model.messages import N_
 from sim.runs.rundir import RunDirError, check_run_dir
 
 
@@ -99,7 +100,7 @@ def run(
     _print_summary(data, sim_s, tr)  # its second line states the scale (population_line)
     for name, p in paths.items():
         if name != "report":  # printed once, below, as the line to click
-            out.print(f"{name:>10}: {p}", markup=False, soft_wrap=True)
+            out.print(f"{tr(_FILES.get(name, name)):>14}: {p}", markup=False, soft_wrap=True)
     _export(data, png, pdf, lang)
     if "report" in paths:
         word = _u(tr("Report"))  # (a message inside an f-string is not extracted)
@@ -182,7 +183,8 @@ def _export(data: Any, png: Path | None, pdf: Path | None, lang: str | None) -> 
 def report(
     directory: Annotated[
         Path,
-        typer.Argument(help="A run, sweep or comparison directory.", show_default=False),
+        typer.Argument(help="A run, sweep, comparison, optimise or explain directory.",
+                       show_default=False),
     ],
     out_file: Annotated[
         Path | None, typer.Option("--out", help="HTML file (default: DIR/report.html).")
@@ -193,9 +195,11 @@ def report(
 ) -> None:
     """Write the report of a results directory again.
 
-    The HTML report of a run, sweep or comparison directory, from what it stored (no
-    re-simulation): e.g. in another language (--lang)."""
-    from sim.report import PdfExportFailed, report_directory
+    The HTML report of a run, sweep, comparison, optimise or explain directory, from what
+    it stored (no re-simulation): e.g. in another language (--lang)."""
+    from sim.decide.directory import report_directory
+    from sim.report import PdfExportFailed
+    from sim.report.i18n import Tr
 
     lang = _check_lang(lang)
     if out_file is not None and out_file.is_dir():
@@ -216,7 +220,8 @@ def report(
                     f"({exc.strerror or exc})", code=1) from None
     for p in pngs:  # the PNGs and the PDF
         out.print(f"{p.suffix[1:]:>10}: {p}", markup=False, soft_wrap=True)
-    out.print(f"{kind} report: [bold]{_u(html_path.resolve())}[/bold]", soft_wrap=True)
+    what = _u(Tr(lang)(_REPORTS.get(kind, N_("report"))))
+    out.print(f"{what}: [bold]{_u(html_path.resolve())}[/bold]", soft_wrap=True)
 
 
 def _remove_if_empty(out_dir: Path, created: bool) -> None:
@@ -236,15 +241,30 @@ def _need_browser(option: str) -> None:
         raise _fail(f"{option}: {exc}") from None
 
 
+# the files of a run directory and the kinds of report, as the terminal names them
+_FILES = {"summary": N_("summary"), "timeseries": N_("time series"), "schools": N_("schools")}
+_REPORTS = {"run": N_("run report"), "sweep": N_("sweep report"),
+            "comparison": N_("comparison report"), "optimise": N_("optimise report"),
+            "explain": N_("explain report")}
+
+
 def _print_summary(data: Any, sim_s: float, tr: Any) -> None:
     """The key figures as a table in the report's language; intervals when meaningful."""
     from sim.model.metrics import KPI_NAMES
-    from sim.report.layout import fmt_kpi, interval_range
-    from sim.report.state import interval_whole, kpi_name, kpi_text, run_factor, unit_note
+    from sim.report.layout import fmt_mean, interval_range
+    from sim.report.state import (
+        interval_whole,
+        kpi_name,
+        kpi_text,
+        miniature_note,
+        run_factor,
+        unit_note,
+    )
 
     # the name on a line of its own, cut to the terminal (a title never wraps); what was
     # simulated below it, wrapped at words. Both are user text: printed without markup.
-    out.print(data.name, markup=False, no_wrap=True, overflow="ellipsis", style="bold")
+    out.print(tr.text(data.name), markup=False, no_wrap=True, overflow="ellipsis",
+              style="bold")
     out.print(tr("Simulated in {s}. {what}", s=tr.seconds(sim_s, 1), what=data_line(data, tr)),
               markup=False, style="dim")
     s = run_factor(data)  # a miniature's counts as the whole state's (sim.report.state)
@@ -259,13 +279,14 @@ def _print_summary(data: Any, sim_s: float, tr: Any) -> None:
         if k not in data.kpis:
             continue
         v = data.kpis[k]
-        row = [kpi_name(k, s, tr), kpi_text(k, v, s, tr)]
+        raw = data.interval(k) if data.replications > 1 else None
+        row = [kpi_name(k, s, tr), kpi_text(k, v, s, tr, raw)]
         if data.replications > 1:
-            iv = interval_whole(k, data.interval(k), s)
+            iv = interval_whole(k, raw, s)
             row.append(interval_range(k, iv, tr) if iv is not None and iv.meaningful
                        else tr("too few replications"))
         if s is not None:
-            row.append(fmt_kpi(k, v, tr) if kpi_text(k, v, s, tr) != fmt_kpi(k, v, tr) else "")
+            row.append(miniature_note(k, v, s, tr, raw) and fmt_mean(k, v, raw, tr))
         t.add_row(*(_u(c) for c in row))  # table cells are markup
     out.print(t)
     if s is not None:

@@ -50,7 +50,9 @@ def sensitivity(
     scheduler: SchedulerOpt = None,
     lang: LangOpt = None,
 ) -> None:
-    """Which uncertain inputs (--priors) move which statistics of CONFIG, with SALib.
+    """Which uncertain inputs move which statistics.
+
+    Which uncertain inputs (--priors) move which statistics of CONFIG, with SALib.
 
     Writes OUT/results.parquet (a row per run), OUT/indices.parquet (a row per statistic and
     input), OUT/sensitivity.json and OUT/report.html. Runs are stored as they finish: an
@@ -59,7 +61,13 @@ def sensitivity(
     from sim.experiments.sweep import SweepStore
     from sim.report.i18n import Tr
     from sim.uncertainty.priors import load_priors
-    from sim.uncertainty.sensitivity import METHODS, build, make_design, run_sensitivity
+    from sim.uncertainty.sensitivity import (
+        METHODS,
+        SOBOL_MIN_BASE,
+        build,
+        make_design,
+        run_sensitivity,
+    )
     from sim.uncertainty.sensitivity_page import skipped_words, write_report
     from sim.uncertainty.targets import load_targets
 
@@ -74,6 +82,10 @@ def sensitivity(
         tg = load_targets(targets)
         outputs = list(dict.fromkeys(t.statistic for t in tg.targets))
     design = make_design(pr, method, runs, seed)
+    if method == "sobol" and design.size < SOBOL_MIN_BASE:
+        _note(f"warning: a Sobol base sample of {design.size} (--runs {runs}) gives indices "
+              f"with wide intervals; {SOBOL_MIN_BASE * (len(pr.paths) + 2)} runs give a base of "
+              f"{SOBOL_MIN_BASE}")
     SweepStore(out_dir).check(build(sc, pr, design, seed), force=force)
     with _executor(workers, scheduler) as ex:
         _note(f"sensitivity ({method}): {len(pr.paths)} inputs, {design.runs} runs at scale "

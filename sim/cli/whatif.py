@@ -16,6 +16,7 @@ from sim.cli.common import (
     _executor,
     _fail,
     _note,
+    _u,
     app,
     out,
 )
@@ -57,20 +58,24 @@ def whatif(
     Runs are stored as they finish: an interrupted run resumes where it stopped.
     """
     from sim.decide.whatif import load_grid, run_whatif, write_page
+    from sim.report.i18n import Tr
+    from sim.report.labels import executor as executor_words
 
     lang = _check_lang(lang)  # else the base scenario's report.lang (see page_data)
+    tr = Tr(lang)
     if from_dir is not None:
         if grid is not None or config is not None:
             raise _fail("--from builds the page from stored runs: give no CONFIG or --grid")
         target = out_dir / "whatif.html" if out_dir is not None else None
         page = write_page(from_dir, target, lang)
-        out.print(f"page: {page} ({page.stat().st_size / 1e6:.1f} MB)")
+        _print_page(page, tr)
         return
     if grid is None or out_dir is None:
         raise _fail("give --grid GRID.yaml and --out DIR (or --from DIR)")
     _check_executor_options(workers, scheduler)
     g = load_grid(grid, base=config)  # refuses a bad or too large grid before anything runs
     sw = g.sweep
+    tr = Tr(lang or getattr(getattr(sw.base, "report", None), "lang", None))
     total = len(sw.tasks)
     state = {"reported": -1, "errors": 0}
 
@@ -79,13 +84,14 @@ def whatif(
             state["errors"] += 1
         if row is not None and done * 10 // total > state["reported"]:
             state["reported"] = done * 10 // total
-            _note(f"whatif {sw.name}: {done}/{total} runs, {state['errors']} errors")
+            _note(tr("what-if {name}: {done}/{total} runs, {errors} with errors", name=sw.name,
+                     done=done, total=total, errors=state["errors"]))
 
     with _executor(workers, scheduler) as ex:
-        _note(
-            f"whatif {sw.name}: {len(sw.points)} settings × {sw.spec.replications} "
-            f"replications = {total} runs on {ex.name} → {out_dir}"
-        )
+        _note(tr("what-if {name}: {k} settings × {r} replications = {total} runs, with "
+                 "{executor} → {out}", name=sw.name, k=len(sw.points),
+                 r=sw.spec.replications, total=total, executor=executor_words(ex.name, tr),
+                 out=out_dir))
         try:
             res, page = run_whatif(g, out_dir, ex, force, retry_errors, progress, lang)
         except KeyboardInterrupt:
@@ -98,14 +104,22 @@ def whatif(
                 "stored so far are intact; fix that and run the same command again to resume",
                 code=1,
             ) from None
-    out.print(
-        f"{total} runs: {res.computed} computed now, {res.skipped} already stored, "
-        f"{res.errors} with errors; {res.wall_s:.1f} s on {res.executor}"
-    )
-    out.print(f"page: {page} ({page.stat().st_size / 1e6:.1f} MB)")
+    out.print(_u(tr(
+        "{total} runs: {computed} computed now, {skipped} already stored, {errors} with "
+        "errors; {s} on {executor}", total=total, computed=res.computed, skipped=res.skipped,
+        errors=res.errors, s=tr.seconds(res.wall_s, 1),
+        executor=executor_words(res.executor, tr))))
+    _print_page(page, tr)
     if res.lost:
         raise _fail(
             f"{len(res.lost)} runs were lost to cluster failures and not stored (first: "
             f"{res.lost[0]}); run the same command again to compute them",
             code=1,
         )
+
+
+def _print_page(page: Any, tr: Any) -> None:
+    """The page written, and its size."""
+    word = tr("page")  # (a message inside an f-string is not extracted)
+    size = tr("{mb} MB", mb=tr.num(page.stat().st_size / 1e6, 1))
+    out.print(f"{word}: {page} ({size})", markup=False, soft_wrap=True)

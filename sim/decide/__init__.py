@@ -6,5 +6,7 @@ Imports every layer below it (config, model, runs, report, experiments).
 - ``search`` — which lever combinations are screened (all, or an Optuna search);
 - ``optimise`` — ``dlsim optimise``: screen, confirm at full scale, the cheapest mix;
 - ``optimum`` — its results, ``optimum.json`` and the report page;
+- ``directory`` — the report of any results directory (``dlsim report DIR``), an optimise
+  directory's from the whole result it stored;
 - ``whatif/`` — the offline what-if page for planning meetings.
 """

@@ -63,11 +63,13 @@ from sim.decide.levers import RANKED_LEVERS, Lever, load_levers, rankings
 from sim.decide.optimum import (  # re-exported: sim.decide.optimise's results
     ALPHA,
     FRONT_KPI,
+    RECORD,
     Candidate,
     OptimumResult,
     lost_mean,
     mix,
     pareto_front,
+    to_record,
 )
 from sim.decide.optimum_page import render as render_page
 from sim.decide.optimum_page import write_report
@@ -452,10 +454,12 @@ def _checked_looks(replications: int, confirm_replications: int,
 
 
 def _save(res: OptimumResult, out: Path, lang: str | None) -> None:
-    """Write ``report.html`` and ``optimum.json`` into ``out``, all or nothing (an interruption
+    """Write ``report.html``, the whole result (``optimum-record.json``, for ``dlsim report``)
+    and ``optimum.json`` into ``out``, all or nothing (an interruption
     leaves neither new; ``optimum.json``, renamed last, marks a complete answer)."""
     from sim.runs.io import StagedFiles, json_writer, text_writer
 
     with StagedFiles() as files:
         files.stage(out / "report.html", text_writer(render_page(res, lang)))
+        files.stage(out / RECORD, json_writer(to_record(res)))  # the page in any language
         files.stage(out / "optimum.json", json_writer(res.to_dict()))

@@ -159,6 +159,101 @@ class OptimumResult:
         }
 
 
+RECORD = "optimum-record.json"
+"""The file in an optimise directory that holds the whole result (``dlsim report DIR``
+renders the page again from it, in any language, without simulating)."""
+
+
+def _pairs(d: dict[Any, Any] | None) -> list[list[Any]] | None:
+    """A dict as ``[key, value]`` pairs: JSON keeps the keys' types (a lever value 5 or
+    ``none``) only in a list."""
+    return None if d is None else [[k, v] for k, v in d.items()]
+
+
+def _samples(d: dict[str, list[float]]) -> dict[str, list[float | None]]:
+    """KPI samples for JSON: an undefined value (NaN) as null."""
+    return {k: [_num(float(x)) for x in v] for k, v in d.items()}
+
+
+def _floats(d: dict[str, list[float | None]]) -> dict[str, list[float]]:
+    return {k: [math.nan if x is None else float(x) for x in v] for k, v in d.items()}
+
+
+def _frozen(v: Any) -> Any:
+    """A lever value read back from JSON as the levers file gave it (lists as tuples)."""
+    return tuple(_frozen(x) for x in v) if isinstance(v, list) else v
+
+
+def _candidate(c: Candidate) -> dict[str, Any]:
+    return {"values": list(c.values), "cost_eur": c.cost_eur, "screen": _samples(c.screen),
+            "confirm": _samples(c.confirm), "accepted": c.accepted,
+            "bounds": {k: _num(float(v)) for k, v in c.bounds.items()}}
+
+
+def to_record(res: OptimumResult) -> dict[str, Any]:
+    """The whole of ``res`` as JSON-able data (:data:`RECORD`; :func:`from_record` reads it
+    back): levers, targets, every candidate with its samples, the answer by position."""
+    cands = res.candidates
+    where = {id(c): i for i, c in enumerate(cands)}
+
+    def index(c: Candidate | None) -> int | None:
+        return None if c is None else where[id(c)]
+
+    sc = res.scenario
+    return {
+        "levers": [{"name": lv.name, "kind": lv.kind, "path": lv.path,
+                    "values": list(lv.values), "current": lv.current,
+                    "per_unit": lv.per_unit, "table": _pairs(lv.table),
+                    "platform": lv.platform} for lv in res.levers],
+        "targets": [str(t) for t in res.targets],
+        "candidates": [_candidate(c) for c in cands],
+        "best": index(res.best), "closest": index(res.closest),
+        "pareto": [index(c) for c in res.pareto],
+        "confirmed_at_full_scale": res.confirmed_at_full_scale, "runs": res.runs,
+        "tested": res.tested, "alpha_each": res.alpha_each,
+        "screen_scale": res.screen_scale, "confirm_scale": res.confirm_scale,
+        "baseline_cost": res.baseline_cost, "search": res.search,
+        "combinations": res.combinations, "looks": list(res.looks), "front_of": res.front_of,
+        "config": sc.model_dump(mode="json") if sc is not None else None,
+    }
+
+
+def from_record(rec: dict[str, Any], source: str = RECORD) -> OptimumResult:
+    """An :class:`OptimumResult` from :func:`to_record`'s data (KeyError, TypeError or
+    ValueError when it is not one)."""
+    from sim.config import scenario_from_dict
+
+    levers = [Lever(name=lv["name"], kind=lv["kind"], path=lv["path"],
+                    values=tuple(_frozen(v) for v in lv["values"]),
+                    current=_frozen(lv["current"]), per_unit=lv["per_unit"],
+                    table=None if lv["table"] is None else {
+                        _frozen(k): float(v) for k, v in lv["table"]},
+                    platform=lv.get("platform")) for lv in rec["levers"]]
+    cands = [Candidate(values=tuple(_frozen(v) for v in c["values"]),
+                       cost_eur=float(c["cost_eur"]),
+                       screen=_floats(c["screen"]), confirm=_floats(c["confirm"]),
+                       accepted=c["accepted"],
+                       bounds={k: math.nan if v is None else float(v)
+                               for k, v in c["bounds"].items()}) for c in rec["candidates"]]
+
+    def at(i: int | None) -> Candidate | None:
+        return None if i is None else cands[i]
+
+    cfg = rec.get("config")
+    return OptimumResult(
+        levers=levers, targets=[Target.parse(t) for t in rec["targets"]], candidates=cands,
+        best=at(rec["best"]), closest=at(rec["closest"]),
+        confirmed_at_full_scale=bool(rec["confirmed_at_full_scale"]), runs=int(rec["runs"]),
+        pareto=[c for c in (at(i) for i in rec["pareto"]) if c is not None],
+        tested=int(rec["tested"]), alpha_each=float(rec["alpha_each"]),
+        screen_scale=rec["screen_scale"], confirm_scale=rec["confirm_scale"],
+        baseline_cost=rec["baseline_cost"], search=rec["search"],
+        combinations=int(rec["combinations"]), looks=tuple(rec["looks"]),
+        front_of=rec["front_of"],
+        scenario=None if cfg is None else scenario_from_dict(cfg, source=source),
+    )
+
+
 def _num(x: float) -> float | None:
     return x if math.isfinite(x) else None
 

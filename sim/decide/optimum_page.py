@@ -78,13 +78,14 @@ def answer_cards(res: OptimumResult, tr: Tr) -> Markup:
     for kpi in dict.fromkeys([*(t.kpi for t in res.targets), FRONT_KPI]):
         if kpi not in samples:
             continue
-        mean = float(np.mean(samples[kpi]))
-        iv = interval_whole(kpi, kpi_interval(kpi, samples[kpi]), st)
+        mean, raw = float(np.mean(samples[kpi])), kpi_interval(kpi, samples[kpi])
+        iv = interval_whole(kpi, raw, st)
         rng = interval_range(kpi, iv, tr) if iv is not None else ""
-        notes = [x for x in (miniature_note(kpi, mean, st, tr),
+        notes = [x for x in (miniature_note(kpi, mean, st, tr, raw),
                              tr("95 % CI {range}", range=rng) if rng and iv and iv.meaningful
                              else "") if x]
-        items.append(Card(kpi_name(kpi, st, tr), kpi_text(kpi, mean, st, tr), " · ".join(notes)))
+        items.append(Card(kpi_name(kpi, st, tr), kpi_text(kpi, mean, st, tr, raw),
+                          " · ".join(notes)))
     return cards(items)
 
 

@@ -248,6 +248,7 @@ def explain(scenario: Scenario, replications: int = 3, seed: int = 1,
         "seeds": [int(s) for s in seeds],
         "scenario": scenario.name,
         "config_hash": scenario.config_hash(),
+        "config": scenario.model_dump(mode="json"),  # `dlsim report DIR` names things by it
         "causes": out_causes,
         "recovered_sum": recovered_sum,
         "interaction": recovered_sum - total,

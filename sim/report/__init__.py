@@ -5,7 +5,8 @@
 - :func:`render_briefing` / :func:`write_pdf` — the one-page briefing (PDF via Chromium);
 - :func:`render_comparison` — two scenarios side by side with paired differences;
 - :func:`render_sweep` — KPI vs parameter with CI bands and the sizing answer;
-- :func:`report_directory` — whichever fits a directory (``dlsim report DIR``);
+- :func:`report_directory` — whichever fits a run, sweep, comparison or explain directory
+  (``dlsim report DIR``; an optimise directory's page is :mod:`sim.decide.directory`'s);
 - :func:`export_png` — the figures as PNG files (kaleido with the system's Chromium).
 
 Every function takes ``lang`` ("de" or "en"; default: the scenario's ``report.lang``, else
@@ -26,6 +27,7 @@ from sim.report.comparison_report import (
     resolve_diffs,
 )
 from sim.report.data import (
+    ATTRIBUTION_JSON,
     ReportInputError,
     RunData,
     as_run_data,
@@ -139,6 +141,11 @@ def report_directory(
         html = render_sweep(sweep, lang=lang)
         tr = Tr(lang or sweep.lang)
         figs = {"kpi_vs_param": kpi_vs_param(point_stats(sweep), x_param(sweep), tr=tr)}
+    elif kind == "explain":
+        return kind, _explain_page(p, out, lang), []
+    elif kind == "optimise":  # its page is the decision layer's (sim.decide.directory)
+        raise ReportInputError(f"{p}: an optimise directory; its page is written by "
+                               "sim.decide.directory.report_directory (dlsim report)")
     else:
         a, b, given = load_comparison_dir(p)
         html = render_comparison(a, b, given, lang=lang)
@@ -147,3 +154,25 @@ def report_directory(
     html_path = write_text(Path(out) if out else p / "report.html", html)
     pngs = export_png(figs, png_dir) if png_dir is not None else []
     return kind, html_path, pngs + extra
+
+
+def _explain_page(p: Path, out: str | Path | None, lang: str | None) -> Path:
+    """``DIR/explain.html`` (or ``out``) from ``DIR/attribution.json``, in ``lang``."""
+    from sim.config import ConfigError, scenario_from_dict
+    from sim.report.attribution_report import render_attribution
+    from sim.runs.rundir import read_json_object
+
+    src = p / ATTRIBUTION_JSON
+    att = read_json_object(src)
+    scenario = None
+    if isinstance(att.get("config"), dict):
+        try:
+            scenario = scenario_from_dict(att["config"], source=f"{src} config")
+        except ConfigError:  # a configuration that no longer validates: default labels
+            scenario = None
+    try:
+        html = render_attribution(att, scenario, lang)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ReportInputError(f"{src}: not the attribution dlsim explain writes "
+                               f"({exc.__class__.__name__}: {exc})") from None
+    return write_text(Path(out) if out else p / "explain.html", html)

@@ -61,7 +61,7 @@ def render_attribution(att: Mapping[str, Any], scenario: Any = None,
     n = int(att.get("replications", 0))
     causes = att.get("causes", {})
     details = {"lost_pupil_minutes_by_cause": {c: e["direct"] for c, e in causes.items()}}
-    name = tr.text(str(att.get("scenario", "")))
+    name = tr.text(att.get("scenario", ""))  # the shipped scenarios' names are messages
     s = miniature_factor(scenario)
     reps = tr.ngettext("mean of one replication", "mean of {n} replications", n, n=n)
     head = (html("<h1>{t}</h1>", t=tr("Who lost the pupil-minutes: {name}", name=name))

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from sim.model.scale import full_state_count
 from sim.report.i18n import EN, Tr
 from sim.report.labels import cause, fmt_kpi, kpi_label
-from sim.report.layout import SERVICE_TARGET, html, join, table, verdict
+from sim.report.layout import SERVICE_TARGET, estimate, html, join, table, verdict
 from sim.report.state import count_text
 from sim.runs import rundir
 from sim.runs.stats import Interval
@@ -70,15 +70,16 @@ def briefing(kpis: Mapping[str, Any], details: Mapping[str, Any],
                       causes=named)
         else:
             text = tr("Who lost the ≈ {n} pupil-minutes of the whole state (estimated): "
-                      "{causes}.", n=tr.count(full_state_count(lost, state)), causes=named)
+                      "{causes}.", n=estimate(full_state_count(lost, state), tr), causes=named)
         parts.append(html("<p>{t}</p>", t=text))
     degraded = float(kpis.get("degraded_pupil_minutes") or 0.0)
     if degraded > 0:
-        n_deg = degraded if state is None else full_state_count(degraded, state)
+        n_deg = tr.count(degraded) if state is None else estimate(
+            full_state_count(degraded, state), tr)
         parts.append(html("<p>{t}</p>", t=tr(
             "Overload degrades, it does not refuse: {n} pupil-minutes ({share} of the time "
             "pupils spent in meetings) were on overloaded nodes, with degraded audio and "
-            "video.", n=tr.count(n_deg), share=tr.pct(float(kpis.get("degraded_share")
+            "video.", n=n_deg, share=tr.pct(float(kpis.get("degraded_share")
                                                             or 0.0)))))
     if attribution and not compact:
         rows = []

@@ -145,8 +145,8 @@ def _diff_cell(k: str, d: Diff, base: float | None, tr: Tr,
     if mean is None:
         return "–", "–", ""
     # shares differ in percentage points ("pp"), not "%"; an interval of zero width is shown
-    txt = delta_text(k, mean, tr, s) + (f" ± {delta_text(k, half, tr, s).lstrip('+')}"
-                                        if half is not None else "")
+    txt = delta_text(k, mean, tr, half, s) + (
+        f" ± {delta_text(k, half, tr, half, s).lstrip('+')}" if half is not None else "")
     r = round(mean / base, 3) if base else None
     rel = (("+" if r > 0 else "−" if r < 0 else "") + tr.pct(abs(r), 1)) if r is not None \
         else "–"

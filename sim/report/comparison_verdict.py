@@ -15,8 +15,8 @@ from markupsafe import Markup
 
 from sim.report.i18n import EN, Tr
 from sim.report.labels import cause, cost_item, fmt_kpi, kpi_kind, kpi_label
-from sim.report.layout import html, table
-from sim.report.state import count_text, kpi_name, kpi_whole
+from sim.report.layout import estimate, html, supported_digits, table
+from sim.report.state import count_text, kpi_name, kpi_whole, scales
 from sim.runs.power import EFFECT, verdict
 from sim.runs.stats import difference_bounds, paired_difference
 
@@ -28,17 +28,28 @@ VERDICT_KPIS = ("lost_pupil_minutes", "join_success_rate", "affected_schools_sha
 """The key figures a comparison's verdict is given for."""
 
 
-def delta_text(kpi: str, v: float | None, tr: Tr = EN, s: float | None = None) -> str:
+def delta_text(kpi: str, v: float | None, tr: Tr = EN, half_width: float | None = None,
+               s: float | None = None) -> str:
     """A difference of a KPI, signed, with its unit: shares — utilisations included — in
     percentage points ("+1.2 pp"), never "%" (a difference of two shares is not a relative
-    change); with ``s`` (a faithful miniature) a count as the whole state's."""
+    change); as precise as its interval's ``half_width`` supports (the one rule:
+    :func:`layout.supported_digits`); with ``s`` (a faithful miniature) a count as the whole
+    state's (an estimate without a half-width: :func:`layout.estimate`)."""
     if v is None or not math.isfinite(v):
         return "–"
     if kpi_kind(kpi) == "share":
-        digits = 3 if kpi == "blocking_probability" else 2  # as the means are written
-        text = f"{tr.num(abs(v) * 100, digits)} {tr('pp')}"
+        most = 3 if kpi == "blocking_probability" else 2  # as the means are written
+        hw = None if half_width is None else half_width * 100
+        digits = max(0, supported_digits(hw, most))
+        text = f"{tr.num(round(abs(v) * 100, digits), digits)} {tr('pp')}"
+    elif scales(kpi, s) and half_width is None:
+        text = estimate(abs(kpi_whole(kpi, v, s)), tr)
     else:
-        text = fmt_kpi(kpi, abs(kpi_whole(kpi, v, s)), tr)
+        x = abs(kpi_whole(kpi, v, s))
+        hw = None if half_width is None else kpi_whole(kpi, half_width, s)
+        most = 1 if kpi.endswith("_s") else 0
+        digits = supported_digits(hw, most)
+        text = fmt_kpi(kpi, round(x, digits), tr, max(digits, 0))
     if v == 0 or set(re.sub(r"[^0-9]", "", text)) <= {"0"}:
         return text
     return ("+" if v > 0 else "−") + text
@@ -59,15 +70,16 @@ def verdict_line(kpi: str, a: Sequence[float | None], b: Sequence[float | None],
     as the whole state's)."""
     v, d = _judge(kpi, a, b)
     name = kpi_name(kpi, s, tr)
+    hw = d.half_width
     if v["detectable"]:
         return tr("{kpi}: B − A = {diff} (95 % CI {lo} to {hi}), a detectable effect.",
-                  kpi=name, diff=delta_text(kpi, d.mean, tr, s), lo=delta_text(kpi, d.lo, tr, s),
-                  hi=delta_text(kpi, d.hi, tr, s))
+                  kpi=name, diff=delta_text(kpi, d.mean, tr, hw, s),
+                  lo=delta_text(kpi, d.lo, tr, hw, s), hi=delta_text(kpi, d.hi, tr, hw, s))
     effect, need = v["effect"], v["replications_for_effect"]
     pct = tr.pct(EFFECT, 0)
-    size = (delta_text(kpi, float(effect), tr, s).lstrip("+") if isinstance(effect, float)
+    size = (delta_text(kpi, float(effect), tr, s=s).lstrip("+") if isinstance(effect, float)
             else "–")
-    diff = delta_text(kpi, d.mean, tr, s)
+    diff = delta_text(kpi, d.mean, tr, hw, s)
     if not isinstance(need, int):
         return tr("{kpi}: no detectable difference (B − A = {diff}); these replications "
                   "cannot say how many would detect a change of {pct} of A's value.",
@@ -125,7 +137,7 @@ def causes_rows(a: Mapping[str, float], b: Mapping[str, float], tr: Tr = EN,
     names = sorted(set(a) | set(b), key=lambda c: -max(a.get(c, 0.0), b.get(c, 0.0)))
     return [[cause(c, tr, scenario), count_text(a.get(c, 0.0), s, tr),
              count_text(b.get(c, 0.0), s, tr),
-             delta_text("lost_pupil_minutes", b.get(c, 0.0) - a.get(c, 0.0), tr, s)]
+             delta_text("lost_pupil_minutes", b.get(c, 0.0) - a.get(c, 0.0), tr, s=s)]
             for c in names]
 
 

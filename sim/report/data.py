@@ -151,8 +151,14 @@ def as_run_data(obj: Any) -> RunData:
     raise TypeError(f"cannot report on {type(obj).__name__}: expected RunData or Results")
 
 
+#: the files that mark the directories of ``dlsim optimise`` and ``dlsim explain``
+OPTIMUM_JSON = "optimum.json"
+ATTRIBUTION_JSON = "attribution.json"
+
+
 def report_kind(path: Path) -> str:
-    """``run``, ``sweep`` or ``comparison`` — or :class:`ReportInputError`."""
+    """``run``, ``sweep``, ``optimise``, ``explain`` or ``comparison`` — or
+    :class:`ReportInputError`."""
     if not path.exists():
         raise ReportInputError(f"{path}: no such directory")
     if not path.is_dir():
@@ -161,11 +167,16 @@ def report_kind(path: Path) -> str:
         return "run"
     if is_sweep_dir(path):
         return "sweep"
+    if (path / OPTIMUM_JSON).is_file():
+        return "optimise"
+    if (path / ATTRIBUTION_JSON).is_file():
+        return "explain"
     if len(run_subdirs(path)) >= 2:
         return "comparison"
     raise ReportInputError(
         f"{path}: neither a run directory (summary.json, timeseries.parquet, schools.parquet), "
-        "a sweep directory (results.parquet) nor a comparison (two or more run directories)"
+        "a sweep directory (results.parquet), an optimise directory (optimum.json), an explain "
+        "directory (attribution.json) nor a comparison (two or more run directories)"
     )
 
 

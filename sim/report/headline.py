@@ -105,9 +105,10 @@ def kpi_cards(d: RunData, tr: Tr) -> Markup:
         if iv is not None:
             notes.append(tr("95 % CI {range}", range=interval_range(k, iv, tr)) if iv.meaningful
                          else tr("{n} replications: no interval", n=iv.n))
-        label, value = kpi_name(k, s, tr), kpi_text(k, v, s, tr)
-        if miniature_note(k, v, s, tr):
-            notes.insert(0, miniature_note(k, v, s, tr))
+        label, value = kpi_name(k, s, tr), kpi_text(k, v, s, tr, d.interval(k))
+        mini = miniature_note(k, v, s, tr, d.interval(k))
+        if mini:
+            notes.insert(0, mini)
         if k in _OF_THOSE_IN:
             label = tr("{kpi}, of those who got in", kpi=label)
             if failed is not None:

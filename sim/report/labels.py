@@ -276,7 +276,9 @@ def setting_value(path: str, v: Any, tr: Tr = EN, scenario: Any = None) -> str:
     if v is None:
         return "–"
     if leaf == "label" and isinstance(v, str):
-        return f"“{tr.text(v)}”"  # the scenario's words; the shipped ones in the catalogue
+        # the scenario's words (the shipped ones in the catalogue), in the language's quotes
+        # translators: quotation marks around a scenario's own words (German: „{text}“)
+        return tr("“{text}”", text=tr.text(v))
     return value_words(v, tr, scenario)
 
 
@@ -294,6 +296,21 @@ def value_words(v: Any, tr: Tr = EN, scenario: Any = None) -> str:
     if re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", v):
         return _words(v)
     return v
+
+
+def executor(name: str, tr: Tr = EN) -> str:
+    """Where runs ran (``serial``, ``dask LocalCluster (2 workers)``, ``dask scheduler
+    tcp://…``), in words."""
+    if name == "serial":
+        return tr("one process on this computer")
+    m = re.fullmatch(r"dask LocalCluster \((\d+) workers?\)", name)
+    if m:
+        n = int(m[1])
+        return tr.ngettext("Dask, {n} local worker", "Dask, {n} local workers", n,
+                           n=tr.count(n))
+    if name.startswith("dask scheduler "):
+        return tr("Dask scheduler {address}", address=name[len("dask scheduler "):])
+    return name
 
 
 def cluster(name: str, tr: Tr = EN, scenario: Any = None) -> str:
@@ -410,6 +427,8 @@ CAUSES: dict[str, str] = {
     "rate_limited": N_("the join-rate limit"),
     "node_loss": N_("lost conference nodes"),
     "node_loss_unseen": N_("rooms placed on lost nodes the dispatcher had not yet noticed"),
+    "conference:degraded": N_("overloaded conference nodes"),
+    "baseline": N_("the day as given"),
 }
 
 

@@ -9,6 +9,7 @@ inlined once in the page head, so a report is one file that works offline.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -94,18 +95,85 @@ def cards(items: Sequence[Card]) -> Markup:
 
 
 # ------------------------------------------------------------------------------- intervals
-def interval_range(kpi: str, iv: Interval | None, tr: Tr = EN) -> str:
-    """The 95 % interval of a KPI as a range in its unit ("97.1–99.6 %"), or ``""``."""
-    if iv is None or iv.n < 2 or not (tr._ok(iv.lo) and tr._ok(iv.hi)):
-        return ""
+# ------------------------------------------------------------------------------ precision
+# One rule for how precisely a figure is shown (issue 25, second pass: "≈ 1,049,433"):
+# a mean with a meaningful interval to the leading digit of the interval's half-width, one
+# digit more when that digit is a 1 (a half-width of 12,345 shows 188,332 as 188,000 and
+# the interval to 1,000s; one of 45,000 as 190,000), never finer than the KPI's own format
+# and a share never coarser than whole percent (98 % must not read as 100 %); an estimate
+# without an interval (a whole-state count scaled from the miniature) to 3 significant
+# figures; an exact count (one replication, a number of schools) as it is.
+ESTIMATE_FIGURES = 3
+
+
+def _default_digits(kpi: str) -> int:
+    """The decimals a KPI is shown with (a share in percent)."""
     kind = kpi_kind(kpi)
     if kind == "share":
-        d = 2 if kpi != "blocking_probability" else 3  # as many digits as the mean
-        lo, hi = tr.pct(iv.lo, d), tr.pct(iv.hi, d)
+        return 3 if kpi == "blocking_probability" else 2
+    return 1 if kind == "seconds" else 0
+
+
+def supported_digits(half_width: float | None, most: int) -> int:
+    """Decimals a figure with this 95 % half-width supports: those of the half-width's
+    leading digit, or of its second when the first is a 1 (negative: tens, hundreds, …),
+    at most ``most``."""
+    if half_width is None or not math.isfinite(half_width) or half_width <= 0:
+        return most
+    lead = math.floor(math.log10(half_width))
+    one = half_width / 10.0 ** lead < 2  # a leading 1: two digits of the half-width
+    return min(most, -lead + (1 if one else 0))
+
+
+def _digits(kpi: str, iv: Interval | None) -> int:
+    """The decimals of ``kpi`` as ``iv`` supports it (shares in percent points)."""
+    most = _default_digits(kpi)
+    if iv is None or not iv.meaningful:
+        return most
+    if kpi_kind(kpi) == "share":  # in percent points, never coarser than whole percent
+        return max(0, supported_digits(iv.half_width * 100.0, most))
+    return supported_digits(iv.half_width, most)
+
+
+def _fmt_at(kpi: str, x: Any, digits: int, tr: Tr) -> str:
+    """``x`` in ``kpi``'s unit, rounded to ``digits`` decimals (negative: to tens, …)."""
+    if not tr._ok(x):
+        return fmt_kpi(kpi, x, tr)
+    if kpi_kind(kpi) == "share":
+        return fmt_kpi(kpi, round(float(x) * 100, digits) / 100, tr, max(digits, 0))
+    return fmt_kpi(kpi, round(float(x), digits), tr, max(digits, 0))
+
+
+def fmt_mean(kpi: str, v: Any, iv: Interval | None, tr: Tr = EN) -> str:
+    """A KPI's mean as precisely as its interval supports (as it is without one)."""
+    return _fmt_at(kpi, v, _digits(kpi, iv), tr)
+
+
+def estimate(x: Any, tr: Tr = EN, half_width: float | None = None) -> str:
+    """An estimated count (a whole-state figure scaled from the miniature): to the leading
+    digit of its half-width when it has one, else to :data:`ESTIMATE_FIGURES` significant
+    figures."""
+    if not tr._ok(x) or float(x) == 0:
+        return tr.count(x)
+    f = float(x)
+    if half_width is not None and math.isfinite(half_width) and half_width > 0:
+        d = supported_digits(half_width, 0)
+    else:
+        d = min(0, ESTIMATE_FIGURES - 1 - math.floor(math.log10(abs(f))))
+    return tr.num(round(f, d), 0)
+
+
+def interval_range(kpi: str, iv: Interval | None, tr: Tr = EN) -> str:
+    """The 95 % interval of a KPI as a range in its unit ("97.1–99.6 %"), or ``""``; its
+    bounds as precise as the interval supports (the mean's precision, :func:`fmt_mean`)."""
+    if iv is None or iv.n < 2 or not (tr._ok(iv.lo) and tr._ok(iv.hi)):
+        return ""
+    d = _digits(kpi, iv)
+    lo, hi = _fmt_at(kpi, iv.lo, d, tr), _fmt_at(kpi, iv.hi, d, tr)
+    kind = kpi_kind(kpi)
+    if kind in ("share", "seconds"):  # the unit once, after the upper bound
         return f"{lo.rsplit(chr(0x202F), 1)[0]}–{hi}"
-    if kind == "seconds":
-        return f"{tr.num(iv.lo, 1)}–{tr.seconds(iv.hi, 1)}"
-    return f"{tr.num(iv.lo)}–{tr.num(iv.hi)}"
+    return f"{lo}–{hi}"
 
 
 def interval_note(kpi: str, iv: Interval | None, tr: Tr = EN) -> str:
@@ -118,8 +186,9 @@ def interval_note(kpi: str, iv: Interval | None, tr: Tr = EN) -> str:
 
 
 def fmt_with_interval(kpi: str, v: Any, iv: Interval | None, tr: Tr = EN) -> str:
-    """"98.9 % (97.1–99.6 %)" — the mean and, when meaningful, its interval."""
-    text = fmt_kpi(kpi, v, tr)
+    """"98.9 % (97.1–99.6 %)" — the mean and, when meaningful, its interval, both as precise
+    as the interval supports."""
+    text = fmt_mean(kpi, v, iv, tr)
     if iv is not None and iv.meaningful and interval_range(kpi, iv, tr):
         text += f" ({interval_range(kpi, iv, tr)})"
     return text
@@ -273,7 +342,9 @@ __all__ = [
     "cards",
     "embed",
     "esc",
+    "estimate",
     "fmt_kpi",
+    "fmt_mean",
     "fmt_with_interval",
     "html",
     "interval_note",

@@ -85,14 +85,15 @@ def kpi_table(d: RunData, tr: Tr) -> Markup:
     rows = []
     for k in KPI_NAMES:
         v = d.kpis.get(k)
-        mini = miniature_note(k, v, s, tr)
+        raw = d.interval(k) if n > 1 else None
+        mini = miniature_note(k, v, s, tr, raw)
         row: list[Any] = [
             html("{l}<br><span class='muted small'>{m}</span>", l=kpi_name(k, s, tr),
                  m=L.kpi_meaning(k, tr)),
-            html("{v}<br><span class='muted small'>{m}</span>", v=kpi_text(k, v, s, tr), m=mini)
-            if mini else kpi_text(k, v, s, tr)]
+            html("{v}<br><span class='muted small'>{m}</span>", v=kpi_text(k, v, s, tr, raw),
+                 m=mini) if mini else kpi_text(k, v, s, tr, raw)]
         if n > 1:
-            iv = interval_whole(k, d.interval(k), s)
+            iv = interval_whole(k, raw, s)
             if iv is not None and iv.meaningful:
                 row.append(interval_range(k, iv, tr) or "–")
             else:
@@ -278,20 +279,49 @@ def provenance_names(tr: Tr) -> dict[str, str]:
         "base_config": tr("base scenario"), "base_config_hash": tr("hash of the base scenario"),
         "parameters": tr("settings varied"), "sampling": tr("sampling"), "points": tr("points"),
         "replications": tr("replications"), "tasks": tr("runs"), "last_run": tr("last run"),
+        "parameter_names": tr("settings by name"), "executor": tr("run on"),
+        "computed": tr("computed"), "skipped": tr("already stored"),
+        "complete": tr("complete"), "lost": tr("lost to cluster failures"),
+        "wall_s": tr("wall time (s)"),
     }
 
-def _prov_value(v: Any, tr: Tr) -> Markup:
-    """A provenance value as recorded (to be copied); a measured number in the reader's
-    format ("Rechenzeit (s) 1,71")."""
-    if isinstance(v, float):
+#: recorded ids of the provenance in words
+_PROV_WORDS = {
+    "capacities": {"whole_state": N_("the whole state's, scaled with the population"),
+                   "as_given": N_("as given in the scenario")},
+    "sampling": {"grid": N_("every combination (grid)"),
+                 "lhs": N_("a Latin hypercube sample")},
+}
+
+
+def _prov_value(v: Any, tr: Tr, key: str = "") -> Markup:
+    """A provenance value as recorded (to be copied); a number, a yes or no, the executor
+    in the reader's words and format ("Rechenzeit (s) 1,71"); a table of them as
+    "name: value; …"."""
+    if key == "executor" and isinstance(v, str):
+        return html("{v}", v=L.executor(v, tr))
+    if isinstance(v, str) and v in _PROV_WORDS.get(key, {}):
+        return html("{v}", v=tr(_PROV_WORDS[key][v]))
+    if isinstance(v, bool | int | float):
         return html("{v}", v=tr.plain(v))
+    if isinstance(v, dict):
+        names = provenance_names(tr)  # a key without a name is an id: shown as written
+        return join(((html("{k}: ", k=names[str(k)]) if str(k) in names
+                      else html("<code>{k}</code>: ", k=k))
+                     + _prov_value(x, tr, str(k)) for k, x in v.items()), "; ")
+    if isinstance(v, list):
+        return join((_prov_value(x, tr) for x in v), ", ")
     return html("<code>{v}</code>", v=v)
 
 
-def provenance_table(prov: dict[str, Any], tr: Tr, source: str = "") -> Markup:
+def provenance_rows(prov: dict[str, Any], tr: Tr) -> list[tuple[str, Markup]]:
+    """The provenance of a run or sweep as (name, value) rows in the reader's words."""
     names = provenance_names(tr)
-    rows: list[tuple[str, Any]] = [(names.get(k, L._words(k)), _prov_value(v, tr))
-                                   for k, v in prov.items()]
+    return [(names.get(k, L._words(k)), _prov_value(v, tr, k)) for k, v in prov.items()]
+
+
+def provenance_table(prov: dict[str, Any], tr: Tr, source: str = "") -> Markup:
+    rows: list[tuple[str, Any]] = list(provenance_rows(prov, tr))
     if source == IN_MEMORY:  # Results.to_run_data(): not read from a directory
         rows.append((tr("read from"), tr("memory (the run was not saved to a directory)")))
     elif source:

@@ -22,7 +22,8 @@ from typing import Any
 
 from sim.model.scale import full_state_count
 from sim.report.i18n import EN, Tr
-from sim.report.labels import fmt_kpi, kpi_kind, kpi_label
+from sim.report.labels import kpi_kind, kpi_label
+from sim.report.layout import estimate, fmt_mean
 from sim.runs.stats import Interval
 
 
@@ -83,18 +84,24 @@ def interval_whole(kpi: str, iv: Interval | None, s: float | None) -> Interval |
 
 
 def count_text(x: Any, s: float | None, tr: Tr = EN) -> str:
-    """A miniature's count as the whole state's ("≈ 9,730,850"), or as it is (``s`` None)."""
+    """A miniature's count as the whole state's estimate ("≈ 9,730,000", to the precision an
+    estimate supports: :func:`sim.report.layout.estimate`), or as it is (``s`` None)."""
     if x is None or not tr._ok(x):
         return tr.count(x)
-    return tr.count(x) if s is None else "≈\u202f" + tr.count(whole(x, s))
+    return tr.count(x) if s is None else "≈\u202f" + estimate(whole(x, s), tr)
 
 
-def kpi_text(kpi: str, x: Any, s: float | None, tr: Tr = EN) -> str:
-    """A KPI's value as shown: a miniature's count as the whole state's ("≈ 840,350"), every
-    other figure in its unit."""
+def kpi_text(kpi: str, x: Any, s: float | None, tr: Tr = EN,
+             iv: Interval | None = None) -> str:
+    """A KPI's value as shown, as precise as its interval ``iv`` (the miniature's) supports
+    (:func:`sim.report.layout.fmt_mean`): a miniature's count as the whole state's
+    ("≈ 840,000"), every other figure in its unit."""
     if scales(kpi, s) and x is not None and tr._ok(x):
-        return "≈\u202f" + fmt_kpi(kpi, whole(x, s), tr)
-    return fmt_kpi(kpi, x, tr)
+        ivw = interval_whole(kpi, iv, s)
+        if ivw is not None and ivw.meaningful:
+            return "≈\u202f" + fmt_mean(kpi, whole(x, s), ivw, tr)
+        return "≈\u202f" + estimate(whole(x, s), tr)
+    return fmt_mean(kpi, x, iv, tr)
 
 
 def kpi_name(kpi: str, s: float | None, tr: Tr = EN) -> str:
@@ -103,11 +110,12 @@ def kpi_name(kpi: str, s: float | None, tr: Tr = EN) -> str:
     return tr("{kpi}, whole state", kpi=label) if scales(kpi, s) else label
 
 
-def miniature_note(kpi: str, x: Any, s: float | None, tr: Tr = EN) -> str:
+def miniature_note(kpi: str, x: Any, s: float | None, tr: Tr = EN,
+                   iv: Interval | None = None) -> str:
     """The miniature's own figure in words ("simulated miniature: 16,807"), or ``""``."""
     if not scales(kpi, s) or x is None or not tr._ok(x):
         return ""
-    return tr("simulated miniature: {v}", v=fmt_kpi(kpi, x, tr))
+    return tr("simulated miniature: {v}", v=fmt_mean(kpi, x, iv, tr))
 
 
 def unit_note(s: float | None, tr: Tr = EN) -> str:

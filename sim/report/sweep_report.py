@@ -37,6 +37,7 @@ from sim.report.layout import (
     embed,
     esc,
     fmt_kpi,
+    fmt_mean,
     html,
     interval_range,
     join,
@@ -369,7 +370,7 @@ def _shortfall(r: pd.Series, target: Target, tr: Tr) -> str:
             rng = interval_range(k, iv, tr) if iv.meaningful else ""
             rng = f" ({rng})" if rng else ""
             missed.append(tr("{kpi} {value}{range} (needs {sign} {thr})", kpi=kpi_label(k, tr),
-                             value=fmt_kpi(k, r[k], tr), range=rng, sign=sign,
+                             value=fmt_mean(k, r[k], iv, tr), range=rng, sign=sign,
                              thr=fmt_kpi(k, thr, tr)))
     return "; ".join(missed) or "–"
 
@@ -414,8 +415,8 @@ def _points_html(data: SweepData, stats: pd.DataFrame, target: Target, tr: Tr) -
         for k in kpis:
             iv = _iv(r, k)
             rng = interval_range(k, iv, tr) if iv.meaningful else ""
-            cells.append(html("{v}<br><span class=muted>{r}</span>", v=fmt_kpi(k, r[k], tr),
-                              r=rng) if rng else fmt_kpi(k, r[k], tr))
+            cells.append(html("{v}<br><span class=muted>{r}</span>", v=fmt_mean(k, r[k], iv, tr),
+                              r=rng) if rng else fmt_mean(k, r[k], iv, tr))
         if can:
             cells.append(tr("yes") if _meets_at(r, target) else tr("no"))
         if data.causes:
@@ -507,7 +508,7 @@ def _criteria_html(stats: pd.DataFrame, params: Sequence[str], target: Target, t
         out.append(tr(
             "{kpi}: missed at {k} of {n} points; worst {value}{range} at {setting} ({amount})",
             kpi=kpi_label(k, tr), k=tr.count(len(bad)), n=tr.count(len(stats)),
-            value=fmt_kpi(k, worst[k], tr), range=f" ({rng})" if rng else "",
+            value=fmt_mean(k, worst[k], iv, tr), range=f" ({rng})" if rng else "",
             setting=_setting_words(worst, params, tr, names),
             amount=_amount(k, op, float(worst[k]), thr, tr)))
     return out
@@ -720,12 +721,10 @@ def render_sweep(
              for _, r in failed.head(50).iterrows()],
         )))
     if data.source:
-        from sim.report.run_report import provenance_names
+        from sim.report.run_report import provenance_rows
 
-        names = provenance_names(tr)
-        meta = [(names.get(k, L._words(k)),
-                 html("<code>{v}</code>", v=json.dumps(v) if isinstance(v, dict | list) else v))
-                for k, v in data.meta.items() if k not in ("name", "description")]
+        meta = provenance_rows({k: v for k, v in data.meta.items()
+                                if k not in ("name", "description")}, tr)
         sections.append(Section("provenance", tr("Provenance"), table(
             ["", ""], [(tr("read from"), html("<code>{v}</code>", v=data.source)), *meta])))
     return page(tr("dlsim sweep – {name}", name=name), head, sections, tr, kind="sweep")

@@ -44,6 +44,8 @@ MORRIS_LEVELS = 4
 STAT = "stat:"
 """Prefix of the statistics' columns in results.parquet."""
 MAX_RUNS = 100_000
+SOBOL_MIN_BASE = 64
+"""Below this base sample Sobol's bootstrap intervals are wide (the CLI warns)."""
 
 
 @dataclass

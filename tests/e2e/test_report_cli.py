@@ -1,4 +1,5 @@
-"""``dlsim report DIR``: reads a run, sweep or comparison directory back (no simulation)."""
+"""``dlsim report DIR``: reads a run, sweep or comparison directory back (no simulation), in
+the language asked for."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ def test_report_of_a_run_dir(report_dirs: dict[str, Path], tmp_path: Path) -> No
     for fragment in ("Participants vs capacity", "dispatcher fault (test)", "Sources",
                      'id="src-A31"', "configuration hash", "95 % CI"):
         assert fragment in html and fragment in original, fragment
+    # in German, the terminal's line too (second new-user pass, issue 25)
+    r = dlsim("report", str(report_dirs["run"]), "--out", str(out), "--lang", "de")
+    assert r.returncode == 0 and r.stdout.startswith("Bericht des Laufs: "), r.stdout
 
 
 def test_report_of_sweep_and_comparison(report_dirs: dict[str, Path], tmp_path: Path) -> None:

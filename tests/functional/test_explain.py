@@ -80,6 +80,13 @@ def test_cli_writes_attribution_json(tmp_path: Path) -> None:
     assert any("recovered if removed" in x and "95 % interval" in x for x in lines)
     assert any(x.startswith("Recovered, summed") and x.rstrip().endswith(".") for x in lines)
     assert (tmp_path / "explain.html").is_file()
+    # `dlsim report DIR --lang de` renders the page again in German, from attribution.json
+    # (second new-user pass, issue 25): the scenario's name in German too
+    r = _dlsim("report", str(tmp_path), "--lang", "de")
+    assert r.returncode == 0, r.stderr
+    page = (tmp_path / "explain.html").read_text(encoding="utf-8")
+    assert '<html lang="de">' in page and "Woran die Schülerminuten verloren gingen" in page
+    assert "Who lost" not in page and data["scenario"] not in page
 
 
 @pytest.mark.parametrize("args", [("--replications", "1"), ("--set", "population.scale=-1"),

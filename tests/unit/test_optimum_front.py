@@ -131,3 +131,37 @@ def test_each_lever_row_shows_its_own_cost(tmp_path: Path, fake_runs: None) -> N
     assert rows and all(r[1] == "0\u202f€" for r in rows)  # the holding time is free
     assert all(r[2] == "10,000\u202f€" for r in rows)  # the mix keeps 2 servers
     assert "cost of this value" in text and "cost of the whole mix" in text
+
+
+def _footerless(page: str) -> str:
+    """A page without its footer (it says when it was written) and with its charts' random
+    element ids made equal."""
+    import re
+
+    page = page.split("<footer", 1)[0]
+    return re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "id", page)
+
+
+def test_an_optimise_directory_is_rendered_again_in_any_language(
+        tmp_path: Path, fake_runs: None) -> None:
+    """``dlsim report DIR --lang de`` re-renders an optimise directory from the whole result it
+    stored, the same page a fresh run writes (second new-user pass, issue 25)."""
+    import json
+
+    from sim.decide.directory import report_directory
+    from sim.decide.optimum import RECORD, from_record, to_record
+    from sim.report import ReportInputError
+
+    out = tmp_path / "opt"
+    res = opt.optimise(loss_scenario(2.0, 1, arrivals=100), _levers(tmp_path),
+                       ["blocking_probability<=0.05"], replications=3, confirm_replications=8,
+                       confirm_scale=None, out_dir=out, lang="en")
+    back = from_record(json.loads(json.dumps(to_record(res))))
+    for lang in ("de", "en"):
+        assert _footerless(render(back, lang)) == _footerless(render(res, lang))
+    kind, page, _ = report_directory(out, lang="de")
+    assert kind == "optimise" and page == out / "report.html"
+    assert _footerless(page.read_text(encoding="utf-8")) == _footerless(render(res, "de"))
+    (out / RECORD).unlink()
+    with pytest.raises(ReportInputError, match="run the same dlsim optimise"):
+        report_directory(out, lang="en")

@@ -193,7 +193,9 @@ def test_a_point_is_judged_at_the_conservative_end_of_its_interval() -> None:
             for j in js]
     text = briefing_text(render_sweep(SweepData(pd.DataFrame(rows))))
     assert text.startswith("Service target met at 1 of 2 grid points")
-    assert ("Pupil-meetings that got in: missed at 1 of 2 points; worst 99.10 % (" in text
+    # the mean as precise as its interval supports (± 1.5 points: a tenth), issue 25
+    assert ("Pupil-meetings that got in: missed at 1 of 2 points; worst 99.1 % (96.8–99.8 %)"
+            in text
             and "at IServ conference nodes 8 (the mean meets ≥ 99.00 %, its 95 % bound does "
             "not)" in text)
     assert "IServ conference nodes from 12." in text
@@ -247,3 +249,24 @@ def test_a_lever_that_makes_no_difference_names_no_best_point() -> None:
     assert "best point" not in text
     assert ("make no difference to it within the 95 % intervals (no point is better than "
             "another)") in text
+
+
+def test_a_german_sweep_page_names_its_provenance_in_german() -> None:
+    """Second new-user pass (issue 25): "Parameter names", "auf serial", a raw "0.02" and a
+    JSON object of the last run on a German page."""
+    rows = [{NODES: n, "join_success_rate": 0.99, "p95_time_to_join_s": 30.0,
+             "lost_pupil_minutes": 100.0, "error": None} for n in (8, 12) for _ in range(3)]
+    meta = {"parameter_names": {"platforms[0].clusters[0].nodes": NODES[6:]},
+            "sampling": "grid", "scale": 0.02, "capacities": "whole_state",
+            "last_run": {"executor": "serial", "computed": 6, "skipped": 0, "complete": True,
+                         "lost": 0, "wall_s": 3.5}}
+    page = render_sweep(SweepData(pd.DataFrame(rows), source="/tmp/sweep", meta=meta),
+                        lang="de")
+    block = page.split('id="provenance"', 1)[1].split("</section>", 1)[0]
+    prov = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", block)))
+    for english in ("Parameter names", "serial", "0.02", '"executor"', "whole_state", "grid",
+                    "Platforms[0]"):
+        assert english not in prov, (english, prov)
+    for german in ("Einstellungen mit Namen", "einem Prozess auf diesem Rechner", "0,02",
+                   "schon gespeichert: 0", "jede Kombination (Raster)"):
+        assert german in prov, (german, prov)
