@@ -99,13 +99,15 @@ def _fmt(kpi: str, v: float | None, tr: Any = None) -> str:
     return fmt_kpi(kpi, v, tr or EN)
 
 
-def _fmt_delta(kpi: str, v: float | None, tr: Any = None, s: float | None = None) -> str:
+def _fmt_delta(kpi: str, v: float | None, tr: Any = None, s: float | None = None,
+               half_width: float | None = None) -> str:
     """A difference of a KPI, signed, with its unit (shares in percentage points; a
-    faithful miniature's counts, ``s``, as the whole state's)."""
+    faithful miniature's counts, ``s``, as the whole state's), as precise as its interval's
+    ``half_width`` supports."""
     from sim.report.comparison_verdict import delta_text
     from sim.report.i18n import EN
 
-    return delta_text(kpi, v, tr or EN, s)
+    return delta_text(kpi, v, tr or EN, half_width, s=s)
 
 
 def _report(directory: Path, lang: str | None) -> Path:
@@ -246,10 +248,11 @@ def _comparison_table(res: Any, replications: int, seed: int, tr: Any,
     for col in ("A", "B", "B − A", tr("95 % interval of B − A") + (" *" if few else ""), "p"):
         t.add_column(_u(col), justify="right")
     for k in res.kpis:
-        diff = _u(_fmt_delta(k.kpi, k.diff, tr, s))
+        hw = (k.hi - k.lo) / 2 if math.isfinite(k.lo) and math.isfinite(k.hi) else None
+        diff = _u(_fmt_delta(k.kpi, k.diff, tr, s, hw))
         interval = (
-            tr("{lo} to {hi}", lo=_fmt_delta(k.kpi, k.lo, tr, s),
-               hi=_fmt_delta(k.kpi, k.hi, tr, s))
+            tr("{lo} to {hi}", lo=_fmt_delta(k.kpi, k.lo, tr, s, hw),
+               hi=_fmt_delta(k.kpi, k.hi, tr, s, hw))
             if math.isfinite(k.lo) and math.isfinite(k.hi)
             else "–"
         )
