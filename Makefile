@@ -81,8 +81,10 @@ i18n: $(VENV)/.installed-run
 verification: $(VENV)/.installed-test
 	$(BIN)/python -m sim.experiments.verification --out docs/verification.md
 
+# VALIDATION_JOBS runs at a time (processes; the runs are independent, the document the same)
+VALIDATION_JOBS ?= 2
 validation: $(VENV)/.installed-test
-	$(BIN)/python -m sim.experiments.validation --out docs/validation.md
+	nice -n 5 $(BIN)/python -m sim.experiments.validation --out docs/validation.md --jobs $(VALIDATION_JOBS)
 
 # docs/reliability.md: the bad-input corpus and the tests marked `reliability`, with outcomes
 reliability: $(VENV)/.installed-test $(CHROMIUM)
