@@ -101,19 +101,26 @@ def week(
 
 
 def _print(res: Any, tr: Any) -> None:
-    """The days side by side on the terminal, with a verdict per day."""
+    """The days side by side on the terminal (counts as the whole state's), with a verdict."""
+    from sim.report.headline import state_count
     from sim.report.labels import fmt_kpi, kpi_label
-    from sim.report.week_report import day_verdict
+    from sim.report.week_report import COUNT_KPIS, day_verdict
 
     names = res.week.names
+    scale = float(res.week.days[0].population.scale)
+    s = scale if 0 < scale < 1 else None
     means = res.frame.groupby(["kpi", "day"], sort=False)["value"].mean().unstack("day")
     t = Table(show_edge=False)
     t.add_column(tr("figure"))
     for n in names:
         t.add_column(n, justify="right")
     for k in ("join_success_rate", "lost_pupil_minutes", "affected_schools_share"):
-        t.add_row(kpi_label(k, tr), *(fmt_kpi(k, means.loc[k, n], tr) for n in names))
+        t.add_row(kpi_label(k, tr), *(state_count(means.loc[k, n], s, tr) if k in COUNT_KPIS
+                                      else fmt_kpi(k, means.loc[k, n], tr) for n in names))
     words = {"good": tr("good day"), "trouble": tr("day with trouble"), "bad": tr("bad day")}
     t.add_row(tr("verdict"),
               *(words[day_verdict(means.loc["join_success_rate", n])] for n in names))
     out.print(t)
+    if s is not None:
+        out.print(tr("Counts are the whole state's, estimated from the miniature (× {f}).",
+                     f=tr.sig(1 / s, 4)), markup=False)

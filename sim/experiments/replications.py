@@ -9,7 +9,8 @@ plain t half-width (``kpis_ci95``); the time series is the per-minute mean with 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,34 @@ from sim.runs.stats import Interval, kpi_interval, mean_interval, series_band
 # columns of the schools table that describe the school, not the day (equal in every replication)
 SCHOOL_IDENTITY = frozenset(
     {"school", "school_type", "region", "platform", "server", "uplink_mbit_s", "pupils"})
+
+
+def mean_details(extras: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The replications' ``extra`` figures as one: every number the mean over the
+    replications, at any depth (``server_crashes_by_tier``, the ``…_per_platform`` and
+    ``…_by_cause`` dicts, ``frontends``), and beside it the same tree of 95 % t intervals
+    (``{"lo", "hi"}``; never below 0 when no replication is). A key absent from a
+    replication counts 0 there (a cause that charged nothing); a value that is not a
+    number is kept when every replication has the same, else listed per replication.
+    """
+    means: dict[str, Any] = {}
+    intervals: dict[str, Any] = {}
+    keys = list(dict.fromkeys(k for e in extras for k in e))
+    for k in keys:
+        vals = [e.get(k) for e in extras]
+        present = [v for v in vals if v is not None]
+        if any(isinstance(v, Mapping) for v in present):
+            means[k], intervals[k] = mean_details([v if isinstance(v, Mapping) else {}
+                                                   for v in vals])
+        elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+            x = np.array([0.0 if v is None else float(v) for v in vals])
+            iv = mean_interval(x, bounds=(0.0, math.inf) if np.all(x >= 0) else
+                               (-math.inf, math.inf))
+            means[k], intervals[k] = iv.mean, {"lo": iv.lo, "hi": iv.hi}
+        else:
+            same = all(v == present[0] for v in present)
+            means[k] = (present[0] if present else None) if same else vals
+    return means, intervals
 
 
 class _Deprecated(dict[str, Any]):
@@ -106,16 +135,10 @@ class Results:
             ivs = self.kpi_intervals
             out["kpis_interval95"] = {k: ivs[k].as_dict() for k in KPI_NAMES}
             out["kpis_per_replication"] = {k: self._values(k).tolist() for k in KPI_NAMES}
-        extra = {k: v for k, v in first.extra.items()}
+        extra = dict(first.extra)
         if len(self.runs) > 1:
-            for k, v in first.extra.items():
-                if isinstance(v, int | float) and not isinstance(v, bool):
-                    extra[k] = float(np.mean([r.extra[k] for r in self.runs]))
-            # minutes by cause: the mean over the replications (a cause absent in one counts 0)
-            by = [r.extra.get("lost_pupil_minutes_by_cause", {}) for r in self.runs]
-            names = sorted({c for b in by for c in b})
-            extra["lost_pupil_minutes_by_cause"] = {
-                c: float(np.mean([b.get(c, 0.0) for b in by])) for c in names}
+            # every figure, nested or not, is the mean over the replications like the tables'
+            extra, out["details_interval95"] = mean_details([r.extra for r in self.runs])
         from sim.model.costs import scenario_cost  # the scenario as configured, priced (costs:)
 
         out["cost"] = scenario_cost(sc, first)

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 from markupsafe import Markup
 
+from sim.report.headline import state_count
 from sim.report.i18n import N_, Tr
 from sim.report.labels import fmt_kpi, kpi_label
 from sim.report.layout import Section, html, join, page, table
@@ -61,9 +62,15 @@ def _means(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby(["kpi", "day"], sort=False)["value"].mean().unstack("day")
 
 
-def _fmt(kpi: str, kind: str, v: Any, tr: Tr) -> str:
+#: KPIs that are counts (shown as the whole state's when the week ran as a miniature)
+COUNT_KPIS = frozenset({"lost_pupil_minutes", "peak_concurrent_participants"})
+
+
+def _fmt(kpi: str, kind: str, v: Any, tr: Tr, s: float | None = None) -> str:
     if v is None or pd.isna(v):
         return "–"
+    if kind == "count" or kpi in COUNT_KPIS:
+        return state_count(float(v), s, tr)
     if kind == "kpi":
         return fmt_kpi(kpi, float(v), tr)
     if kind == "share":
@@ -71,10 +78,13 @@ def _fmt(kpi: str, kind: str, v: Any, tr: Tr) -> str:
     return tr.num(float(v))
 
 
-def _note_text(n: Mapping[str, Any], tr: Tr) -> str:
+def _note_text(n: Mapping[str, Any], tr: Tr, s: float | None) -> str:
     v = n.get("value")
-    kw = {"value": tr.num(v, 2) if isinstance(v, float) else tr.num(v),
-          "share": tr.pct(float(n.get("share", 0.0)), 1), "new": tr.num(n.get("new", 0))}
+    if n["rule"] == "stagger_after_trouble":  # schools: a miniature's count
+        kw = {"value": state_count(v, s, tr), "new": state_count(n.get("new", 0), s, tr)}
+    else:  # nodes are the whole state's already; factors are factors
+        kw = {"value": tr.num(v, 2) if isinstance(v, float) else tr.num(v),
+              "share": tr.pct(float(n.get("share", 0.0)), 1)}
     return tr(RULE_TEXT[str(n["rule"])], **kw) + f" [{n.get('source', '')}]"
 
 
@@ -92,12 +102,13 @@ def _verdicts(days: list[dict[str, Any]], means: pd.DataFrame, tr: Tr) -> Markup
     return table([tr("day"), tr("date"), tr("verdict"), ""], rows)
 
 
-def _carried(days: list[dict[str, Any]], rules_on: list[str], tr: Tr) -> Markup:
+def _carried(days: list[dict[str, Any]], rules_on: list[str], tr: Tr,
+             s: float | None) -> Markup:
     rows = []
     for d in days:
         per_rep = d.get("carried") or [[]]
         first = per_rep[0] if per_rep else []
-        text = "; ".join(_note_text(n, tr) for n in first) or tr("nothing")
+        text = "; ".join(_note_text(n, tr, s) for n in first) or tr("nothing")
         rows.append((d["name"], text))
     on = ", ".join(tr(RULE_NAMES[r]) for r in rules_on) or tr("none")
     return (html("<p>{t}</p>", t=tr("Rules on: {rules}.", rules=on))
@@ -112,20 +123,24 @@ def render_week(meta: Mapping[str, Any], frame: pd.DataFrame, lang: str | None =
     days = list(meta["days"])
     names = [d["name"] for d in days]
     means = _means(frame)
+    scale = float(meta.get("provenance", {}).get("scale", 1.0))
+    s = scale if 0 < scale < 1 else None  # a miniature: counts × 1/s are the whole state's
     rows = []
     for kpi, label, kind in ROWS:
         if kpi not in means.index:
             continue
         name = tr(label) if label else kpi_label(kpi, tr)
-        rows.append([name, *(_fmt(kpi, kind, means.loc[kpi].get(n), tr) for n in names)])
+        rows.append([name, *(_fmt(kpi, kind, means.loc[kpi].get(n), tr, s) for n in names)])
     side = table([tr("figure"), *names], rows, num=range(1, len(names) + 1))
-    scale = meta.get("provenance", {}).get("scale", 1.0)
     head = (html("<h1>{t}</h1>", t=tr.text(meta.get("name") or tr("The week")))
             + html("<p class=lead>{t}</p>", t=tr.text(meta.get("description", "")))
             + html("<p class=muted>{t}</p>", t=tr(
                 "{n} days in order, {r} replication(s) of the week, population scale {s}; "
                 "means over the replications.", n=len(days), r=meta.get("replications", 1),
-                s=tr.num(scale, 3))))
+                s=tr.num(scale, 3)))
+            + (html("<p class=state>{t}</p>", t=tr(
+                "Counts are the whole state's, estimated from the miniature (× {f}).",
+                f=tr.sig(1 / s, 4))) if s is not None else Markup("")))
     sections = [
         Section("days", tr("The days side by side"), side),
         Section("verdicts", tr("A verdict per day"),
@@ -133,7 +148,8 @@ def render_week(meta: Mapping[str, Any], frame: pd.DataFrame, lang: str | None =
                     "Good: at least {g} of intended pupil-meetings got in; bad: below {b}.",
                     g=tr.pct(GOOD_DAY, 0), b=tr.pct(BAD_DAY, 0)))
                 + _verdicts(days, means, tr)),
-        Section("carried", tr("What carried over"), _carried(days, meta.get("rules_on", []), tr)),
+        Section("carried", tr("What carried over"),
+                _carried(days, meta.get("rules_on", []), tr, s)),
         Section("provenance", tr("Provenance"), join([
             html("<p class=muted>{t}</p>", t=tr("week file {f}, identity {i}, model {m}",
                  f=meta.get("file", ""), i=meta.get("identity", ""),

@@ -161,3 +161,37 @@ def test_replicated_outputs_carry_bounded_intervals(tight: Scenario) -> None:
             .rename("seen").reset_index())
     util = ts[ts["metric"].str.startswith("utilisation")].merge(seen, on=keys)
     assert not util.empty and (util["hi"] <= np.maximum(1.0, util["seen"]) + 1e-12).all()
+
+
+def _leaves(d: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    for k, v in d.items():
+        if isinstance(v, dict):
+            yield from _leaves(v, (*path, k))
+        else:
+            yield (*path, k), v
+
+
+def _at(d: Any, path: tuple[str, ...]) -> Any:
+    """The value at ``path``; 0 where a replication has no such key (a cause it lacked)."""
+    for k in path:
+        d = d.get(k, {}) if isinstance(d, dict) else {}
+    return d if d != {} else 0.0
+
+
+def test_nested_details_are_the_mean_over_replications(tight: Scenario) -> None:
+    """Every number under summary.json's details — nested ones (``joins_per_platform``,
+    ``frontends``, ``server_crashes_by_tier``, …) too — is the mean over the replications,
+    with its interval in ``details_interval95``; before, nested dicts were replication 1's."""
+    res = simulate(tight, seed=5, replications=3)
+    det, ivs = res.summary["details"], res.summary.get("details_interval95", {})
+    nested = [p for p, v in _leaves(det) if len(p) > 1 and isinstance(v, int | float)
+              and not isinstance(v, bool)]
+    per_rep = {p: [float(_at(r.extra, p)) for r in res.runs] for p in nested}
+    # the check can fail: some nested figure differs between the replications
+    assert any(len(set(v)) > 1 for v in per_rep.values())
+    for p, vals in per_rep.items():
+        assert _at(det, p) == pytest.approx(np.mean(vals)), p
+    for p, vals in per_rep.items():
+        iv = _at(ivs, p)
+        assert iv["lo"] <= _at(det, p) <= iv["hi"], p
+        assert iv["lo"] >= 0 or min(vals) < 0, p

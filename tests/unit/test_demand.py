@@ -271,6 +271,29 @@ def test_stagger_by_year_moves_each_year_to_its_slot() -> None:
     assert np.unique(shift).size == 3
 
 
+def test_stagger_only_named_schools_moves_only_their_classes() -> None:
+    """``within_school_only`` (the week's carry-over): the named schools' classes move as with
+    every school staggering, all other classes stay; a school that does not exist is an
+    error naming the field."""
+    from sim.model.demand import within_school_offsets_s
+
+    _, pop, flat = _build()
+    every = within_school_offsets_s(_build(_BY_YEAR)[0], pop)
+    named = [0, 2]
+    sc, _, some = _build((*_BY_YEAR, f"policies.stagger.within_school_only={named}"))
+    shift = within_school_offsets_s(sc, pop)
+    chosen = np.isin(pop.class_school, named)
+    np.testing.assert_array_equal(shift[chosen], every[chosen])
+    assert (shift[~chosen] == 0).all() and shift[chosen].any()
+    _shifted_by(flat, some, shift)
+    bad, _, _ = _build(_BY_YEAR)
+    bad = bad.model_copy(update={"policies": bad.policies.model_copy(update={
+        "stagger": bad.policies.stagger.model_copy(update={
+            "within_school_only": [pop.n_schools]})})})
+    with pytest.raises(ConfigError, match="within_school_only: school"):
+        within_school_offsets_s(bad, pop)
+
+
 def test_stagger_by_class_spreads_parallel_classes() -> None:
     from sim.model.demand import class_rank_in_school, within_school_offsets_s
 
