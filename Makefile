@@ -8,7 +8,7 @@ OUT    ?= out/default
 CHROMIUM ?= /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run whatif test lint typecheck fmt i18n bench docs verification validation reliability stress-interrupt optimise-guarantee chromium clean help
+.PHONY: run whatif test lint typecheck fmt i18n bench docs verification validation reliability stress-interrupt optimise-guarantee calibration-check chromium clean help
 
 help:
 	@echo "make run   - set up .venv and simulate the default scenario into $(OUT)/"
@@ -25,6 +25,7 @@ help:
 	@echo "make reliability - regenerate docs/reliability.md (bad input, interruptions, faults)"
 	@echo "make stress-interrupt - Ctrl-C at STRESS_N (50) random moments of each long command"
 	@echo "make optimise-guarantee - measure dlsim optimise's 95 % guarantee (docs/optimise.md)"
+	@echo "make calibration-check - the recovery check of dlsim calibrate (docs/calibration.md)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -106,3 +107,9 @@ bench: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+
+# The recovery check of `dlsim calibrate` (simulation-based calibration, pre-registered in
+# docs/calibration.md): targets from a run at the priors' medians must be covered by the
+# posterior wherever they identify an input. Resumes from out/calibration-check/ if killed.
+calibration-check: $(VENV)/.installed-run
+	$(BIN)/python -m sim.uncertainty.recovery --out out/calibration-check --workers 2

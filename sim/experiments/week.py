@@ -227,6 +227,9 @@ def save_week(res: WeekResult, out: str | Path, lang: str | None = None,
 
     out = Path(out)
     paths: dict[str, Path] = {}
+    # week.json marks a complete week: gone while the days are rewritten, so an interrupted
+    # save never leaves an old marker over a mix of old and new days (a re-run completes it)
+    (out / WEEK_META).unlink(missing_ok=True)
     for d, name in enumerate(res.week.names):
         day_dir = out / "days" / f"{d + 1}-{name}"
         Results(res.runs[d]).save(day_dir, report=report, lang=lang)
