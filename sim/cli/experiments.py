@@ -306,6 +306,7 @@ def sweep(
     """
     from sim.experiments.sweep import SweepStore, load_sweep
     from sim.report.i18n import Tr
+    from sim.report.labels import executor as executor_words
 
     _check_executor_options(workers, scheduler)
     lang = _check_lang(lang)
@@ -314,22 +315,22 @@ def sweep(
     # refuse another sweep's DIR before starting, but write nothing until the executor is up
     SweepStore(out_dir).check(sw, force=force)
     with _executor(workers, scheduler) as ex:
-        _note(
-            f"sweep {sw.name}: {len(sw.points)} points × {sw.spec.replications} "
-            f"replications = {len(sw.tasks)} runs on {ex.name} → {out_dir}"
-        )
-        res = _run_sweep(sw, out_dir, ex, force, retry_errors)
+        _note(tr("sweep {name}: {k} points × {r} replications = {total} runs, with {executor} "
+                 "→ {out}", name=sw.name, k=len(sw.points), r=sw.spec.replications,
+                 total=len(sw.tasks), executor=executor_words(ex.name, tr), out=out_dir))
+        res = _run_sweep(sw, out_dir, ex, force, retry_errors, tr)
     _print_sweep_result(res, sw, out_dir, tr, no_report)
 
 
-def _run_sweep(sw: Any, out_dir: Path, ex: Any, force: bool, retry_errors: bool) -> Any:
+def _run_sweep(sw: Any, out_dir: Path, ex: Any, force: bool, retry_errors: bool,
+               tr: Any) -> Any:
     """Run the sweep into ``out_dir`` showing its progress; an interruption or a failing
     disk ends the command saying how many runs are stored and how to resume."""
     from sim.experiments.sweep import run_sweep
 
     total = len(sw.tasks)
     try:
-        with _sweep_progress(sw.name, total) as progress:
+        with _sweep_progress(sw.name, total, tr) as progress:
             return run_sweep(sw, out_dir, ex, force, retry_errors, progress)
     except KeyboardInterrupt:
         stored = len(list((out_dir / "parts").glob("*.parquet")))
@@ -350,7 +351,7 @@ def _run_sweep(sw: Any, out_dir: Path, ex: Any, force: bool, retry_errors: bool)
 
 @contextlib.contextmanager
 def _sweep_progress(
-    name: str, total: int
+    name: str, total: int, tr: Any
 ) -> Iterator[Callable[[int, int, dict[str, Any] | None], None]]:
     """How a sweep shows its progress: on a terminal a bar of runs with the errors so far
     (a resumed sweep's stored runs do not count for the ETA), else a line per 10 %."""
@@ -361,7 +362,8 @@ def _sweep_progress(
                 state["errors"] += 1
             if row is not None and done * 10 // total > state["reported"]:
                 state["reported"] = done * 10 // total  # without a terminal: a line per 10 %
-                _note(f"sweep {name}: {done}/{total} runs, {state['errors']} errors")
+                _note(tr("sweep {name}: {done}/{total} runs, {errors} with errors", name=name,
+                         done=done, total=total, errors=state["errors"]))
 
         yield note
         return
@@ -369,7 +371,7 @@ def _sweep_progress(
         TextColumn("[bold]sweep[/bold] {task.description}"),
         BarColumn(bar_width=20),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[errors]} errors"),
+        TextColumn("{task.fields[errors]} " + _u(tr("with errors"))),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=err,

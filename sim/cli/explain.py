@@ -98,7 +98,8 @@ def explain(
     if out_dir is not None:
         path = write_attribution(out_dir, res)
         page = write_text(Path(out_dir) / "explain.html", render_attribution(res, sc, lang))
-        out.print(f"{_u(tr('written'))}: {_u(path)}, {_u(page)}", soft_wrap=True)
+        word = tr("written")  # (a message inside an f-string is not extracted)
+        out.print(f"{_u(word)}: {_u(path)}, {_u(page)}", soft_wrap=True)
 
 
 def _print_unclipped(t: Table) -> None:
