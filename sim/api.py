@@ -400,9 +400,10 @@ def size(
 
 
 def _count(v: float) -> int | float:
-    """A whole-state count as an int where it is one (3 miniature nodes at scale 0.02 are
-    150.0), else the float (a scale that does not divide evenly)."""
-    return round(v) if abs(v - round(v)) < 1e-9 else v
+    """A whole-state count as an int where it is one (sizing.whole_count)."""
+    from sim.experiments.sizing import whole_count
+
+    return whole_count(v)
 
 
 __all__ = [

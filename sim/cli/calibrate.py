@@ -53,7 +53,9 @@ def calibrate(
         help="Run on N local processes (started once for the whole calibration).")] = None,
     scheduler: SchedulerOpt = None,
 ) -> None:
-    """Fit the priors' inputs to the targets' fitted figures by ABC-SMC (pyABC) and check the
+    """Calibrate the priors' inputs to the targets.
+
+    Fit the priors' inputs to the targets' fitted figures by ABC-SMC (pyABC) and check the
     held-out ones: DIR/posterior.parquet, DIR/calibration.json, DIR/calibration.html (and
     calibration.de.html). Killed and re-run with the same options, it continues from
     DIR/abc.db to the same posterior."""

@@ -33,7 +33,8 @@ def _fault_name(i: int, tr: Tr, scenario: Any) -> str:
         return tr("Fault {n}", n=i + 1)
     f = faults[i]
     if getattr(f, "label", ""):
-        return str(f.label)[:1].upper() + str(f.label)[1:]
+        label = tr.text(f.label)  # the shipped scenarios' labels are in the catalogue
+        return label[:1].upper() + label[1:]
     kind = labels.fault_kind(f.kind, tr)
     plat = getattr(f, "platform", None)
     return (f"{labels.platform(plat, tr, scenario)} {kind}" if plat else

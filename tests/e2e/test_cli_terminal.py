@@ -35,8 +35,11 @@ def test_run_at_80_columns(tmp_path: Path, lang: str) -> None:
     assert full, f"the bar lost its times: {bars[:2]}"
     assert not any("…" in f for f in bars), bars[:2]
 
-    # the title: the scenario's name on one line, not wrapped onto the next
-    name = "Lower Saxony, Szenario C, ordinary day (like Wed 13 Jan 2021)"
+    # the title: the scenario's name, in the chosen language (the shipped scenarios' names
+    # are messages), on one line, not wrapped onto the next
+    from sim.report.i18n import Tr
+
+    name = Tr(lang).text("Lower Saxony, Szenario C, ordinary day (like Wed 13 Jan 2021)")
     title = [f for f in lines if f.startswith(name[:30])]
     assert title and all(t in (name, name + " …") or t.endswith("…") or t == name
                          for t in title), title
