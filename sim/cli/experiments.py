@@ -29,6 +29,7 @@ from sim.cli.common import (
     WorkersOpt,
     _check_executor_options,
     _check_lang,
+    _decided,
     _executor,
     _fail,
     _load,
@@ -335,7 +336,8 @@ def sweep(
                  "→ {out}", name=sw.name, k=len(sw.points), r=sw.spec.replications,
                  total=len(sw.tasks), executor=executor_words(ex.name, tr), out=out_dir))
         res = _run_sweep(sw, out_dir, ex, force, retry_errors, tr)
-    _print_sweep_result(res, sw, out_dir, tr, no_report)
+    with _decided():  # results.parquet is written: Ctrl-C no longer undoes the sweep
+        _print_sweep_result(res, sw, out_dir, tr, no_report)
 
 
 def _run_sweep(sw: Any, out_dir: Path, ex: Any, force: bool, retry_errors: bool,

@@ -18,6 +18,7 @@ from sim.cli.common import (
     WorkersOpt,
     _check_executor_options,
     _check_lang,
+    _decided,
     _executor,
     _load,
     _u,
@@ -51,7 +52,6 @@ def explain(
     from sim.report.i18n import Tr
     from sim.report.labels import cause
     from sim.report.state import count_text, miniature_factor, unit_note
-    from sim.runs.io import write_text
 
     _check_executor_options(workers, scheduler)
     lang = _check_lang(lang)
@@ -104,11 +104,12 @@ def explain(
                        lo=count_text(deg["recovered_lo"], s, tr),
                        hi=count_text(deg["recovered_hi"], s, tr))
         out.print(_u(line + "."), soft_wrap=not out.is_terminal)
-    if out_dir is not None:
-        path = write_attribution(out_dir, res)
-        page = write_text(Path(out_dir) / "explain.html", render_attribution(res, sc, lang))
+    if out_dir is not None:  # the page and attribution.json: both or neither
+        path = write_attribution(out_dir, res, ("explain.html", render_attribution(res, sc, lang)))
         word = tr("written")  # (a message inside an f-string is not extracted)
-        out.print(f"{_u(word)}: {_u(path)}, {_u(page)}", soft_wrap=True)
+        with _decided():  # written: Ctrl-C no longer undoes them
+            out.print(f"{_u(word)}: {_u(path)}, {_u(Path(out_dir) / 'explain.html')}",
+                      soft_wrap=True)
 
 
 def _print_unclipped(t: Table) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,6 +27,7 @@ from sim.cli.common import (
     SetOpt,
     _bad_input,
     _check_lang,
+    _decided,
     _fail,
     _need_chromium,
     _u,
@@ -97,10 +99,12 @@ def run(
     sim_s = time.perf_counter() - t0
     paths = _save(res, out_dir, created, not no_report, lang)
     data = res.to_run_data(source=str(out_dir.resolve()))  # saved there (--pdf's provenance)
-    _print_summary(data, sim_s, tr)  # its second line states the scale (population_line)
-    for name, p in paths.items():
-        if name != "report":  # printed once, below, as the line to click
-            out.print(f"{tr(_FILES.get(name, name)):>14}: {p}", markup=False, soft_wrap=True)
+    with _decided():  # the run is saved: Ctrl-C no longer undoes it
+        _print_summary(data, sim_s, tr)  # its second line states the scale (population_line)
+        for name, p in paths.items():
+            if name != "report":  # printed once, below, as the line to click
+                out.print(f"{tr(_FILES.get(name, name)):>14}: {p}", markup=False,
+                          soft_wrap=True)
     _export(data, png, pdf, lang)
     if "report" in paths:
         word = _u(tr("Report"))  # (a message inside an f-string is not extracted)
@@ -160,6 +164,10 @@ def _save(res: Any, out_dir: Path, created: bool, report: bool, lang: str | None
             "changed there (files are written to temporaries and moved into place together)",
             code=1,
         ) from None
+    except BaseException:  # Ctrl-C while saving: a directory this run made goes again
+        if created:  # (made by this process, which holds its lock: all in it is ours)
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
 
 
 def _export(data: Any, png: Path | None, pdf: Path | None, lang: str | None) -> None:

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import ConfigError, Scenario, parse_override, scenario_from_dict
-from sim.config.loading import _defaults_as_data
+from sim.config.overrides import defaults_as_data
 from sim.config.paths import named_in, positional
 from sim.experiments.capacity_bound import AnalyticBound, analytic_bound
 from sim.experiments.comparisons import kpi_values, run_tasks
@@ -176,7 +176,7 @@ def whole_count(v: float) -> int | float:
 def positional_param(scenario: Scenario, param: str) -> str:
     """``param`` with names resolved to positions (:class:`ConfigError` listing the names)."""
     dump = scenario.model_dump(mode="json")
-    return positional(dump, param, _defaults_as_data(), where=f"--param {param}")
+    return positional(dump, param, defaults_as_data(), where=f"--param {param}")
 
 
 def current_value(scenario: Scenario, param: str) -> int:
