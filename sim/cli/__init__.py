@@ -23,7 +23,7 @@ from typing import Any
 __all__ = ["app", "main"]
 
 COMMAND_MODULES = ("scenario", "experiments", "sizing", "whatif", "optimise", "explain",
-                   "week", "uncertainty", "calibrate")
+                   "week", "uncertainty", "calibrate", "posterior")
 
 
 def _load() -> Any:

@@ -161,3 +161,15 @@ def robust_servers_erlang_b(rates: Sequence[float], weights: Sequence[float],
         if w[ok].sum() >= 1 - beta - 1e-12:
             return c
         c += 1
+
+
+def summary(post: pd.DataFrame) -> dict[str, object]:
+    """Draws, Kish's effective sample size (Σw)² / Σw², and per input the weighted 5 %,
+    50 % and 95 % quantiles."""
+    from sim.uncertainty.calibration_out import wquantiles
+
+    w = post[WEIGHT].to_numpy(float)
+    inputs = {c: wquantiles(post[c].to_numpy(float), w, (0.05, 0.5, 0.95))
+              for c in post.columns if c != WEIGHT}
+    return {"draws": len(post), "effective": float(w.sum() ** 2 / (w ** 2).sum()),
+            "inputs": inputs}

@@ -130,3 +130,14 @@ def test_over_resampled_draws_the_estimate_picks_the_analytic_answer(beta):
     assert c == want
     # and its lower bound is below the estimate, within a few points at 4,000 draws
     assert p.estimate - 0.03 < p.lower < p.estimate
+
+
+def test_the_command_summarises_a_good_posterior(tmp_path):
+    from tests.reliability import cli
+
+    p = _write(tmp_path, {SHARE: [0.1, 0.2, 0.3], "weight": [1.0, 1.0, 2.0]})
+    code, out, err = cli(["posterior", str(DAY), str(p)])
+    assert code == 0, err
+    assert "3 draws, effective number 2.7" in out
+    assert f"{SHARE}: median 0.2 (90 % between 0.1 and 0.3)" in out
+    assert list(tmp_path.iterdir()) == [p]  # reads only
