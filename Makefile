@@ -95,7 +95,8 @@ reliability: $(VENV)/.installed-test $(CHROMIUM)
 # nothing half-written. Minutes, not part of `make test`.
 STRESS_N ?= 50
 stress-interrupt: $(VENV)/.installed-test
-	nice -n 10 $(BIN)/python -m tests.stress_interrupt --n $(STRESS_N)
+	nice -n 10 $(BIN)/python -m tests.stress_interrupt --n $(STRESS_N) \
+		--record benchmarks/results/stress-interrupt.json
 
 # docs/optimise.md: 50 independent seeds of the whole optimise procedure on two loss systems
 # (one with margin, one close call); CPU heavy, so niced, on 2 processes

@@ -48,7 +48,6 @@ REPLICATIONS = 3  # replications of the replay, of each counterfactual, of each 
 CONFIRM_REPLICATIONS = 8  # fresh replications confirming each candidate answer
 CONFIRM_SCALE = None  # population scale of the confirmation (None: SCALE; 1.0: whole state)
 WORKERS = None  # None: this process; 2 or more: a local Dask cluster
-RESUME = False  # True: re-use the runs of an earlier, interrupted execution (runs.jsonl)
 CONFIG = "2021-01-11-monday-dispatcher-failure.yaml"  # a shipped scenario or a file path
 LEVERS = "levers/monday-what-would-have-helped.yaml"  # a shipped levers file or a file path
 TARGETS = ["join_success_rate>=0.95"]  # what the fix must achieve, all at 95 % confidence
@@ -179,13 +178,15 @@ for lv in levers:
 # seeds for each, so their differences are the levers' and not chance), keeps those whose
 # optimistic 95 % bound could meet the target, then confirms the cheapest in cost order with
 # *fresh* replications until one is proven (docs/optimise.md). Every run is kept in
-# `out/notebooks/04-optimise/runs.jsonl`, keyed by its configuration and seed; with
-# `RESUME = True` an interrupted execution, or a re-pricing of the levers, re-uses them (only
-# with the same dlsim: the key does not know the model's code). By default it starts afresh.
+# `out/notebooks/04-optimise/runs.jsonl`, keyed by what determines its result: the hash of its
+# configuration (settings and data files), its seed and the model's version (the package
+# version and a digest of the model's source, `sim.runs.provenance.model_version`). So the
+# store never needs clearing: an interrupted execution, or a re-pricing of the levers, re-uses
+# exactly the runs it already has, while a run of another scale, scenario or lever value — or
+# one stored before the model's code changed — has another key and is computed afresh, never
+# mistaken for this one.
 
 # %%
-if not RESUME:
-    (OPT_DIR / "runs.jsonl").unlink(missing_ok=True)
 with sim.make_executor(workers=WORKERS) as ex:
     opt = sim.optimise(monday, levers, TARGETS, replications=REPLICATIONS,
                        confirm_replications=CONFIRM_REPLICATIONS, seed=SEED,

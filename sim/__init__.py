@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from types import ModuleType
 
-    from sim.api import compare, config_dir, config_path, size, sweep, week
+    from sim.api import calibrate, compare, config_dir, config_path, size, sweep, week
     from sim.config import ConfigError, Scenario, load_scenario, scenario_from_dict
     from sim.decide.levers import load_levers
     from sim.decide.optimise import optimise
@@ -54,7 +54,8 @@ if TYPE_CHECKING:
 
 # Imported on first use: ``import sim`` (and so ``python -m sim`` and the ``dlsim`` script)
 # stays instant, and a Ctrl-C while the command line loads is the command line's to handle.
-_LAZY = {"compare": "sim.api", "size": "sim.api", "sweep": "sim.api", "week": "sim.api",
+_LAZY = {"calibrate": "sim.api", "compare": "sim.api", "size": "sim.api", "sweep": "sim.api",
+         "week": "sim.api",
          "config_path": "sim.api", "config_dir": "sim.api",
          "optimise": "sim.decide.optimise", "explain": "sim.experiments.attribution",
          "ConfigError": "sim.config", "Scenario": "sim.config", "load_scenario": "sim.config",
@@ -88,6 +89,7 @@ __all__ = [
     "Results",
     "RunResult",
     "Scenario",
+    "calibrate",
     "compare",
     "compare_report",
     "config_dir",

@@ -116,6 +116,39 @@ def week(
                overrides=overrides, lang=lang, force=force)
 
 
+def calibrate(
+    config: str | Path,
+    priors: str | Path,
+    targets: str | Path,
+    out: str | Path,
+    *,
+    scale: float = 0.01,
+    population: int = 40,
+    generations: int = 6,
+    budget_runs: int = 1200,
+    min_epsilon: float = 0.5,
+    seed: int = 1,
+    predictive: int = 30,
+    full_scale: int = 0,
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> dict[str, Any]:
+    """``dlsim calibrate`` from Python: ABC-SMC over the priors against the targets' fitted
+    figures, in the directory ``out`` (resumed when it holds this calibration). Returns what
+    ``out/calibration.json`` holds: per input prior and posterior 90 % intervals and whether
+    the figures identify it, per target the posterior-predictive mean and 90 % interval,
+    held out, covered. The posterior itself: ``out/posterior.parquet`` (its last
+    generation). See docs/calibration.md."""
+    from sim.uncertainty.calibrate import Settings
+    from sim.uncertainty.calibration_out import calibrate as run
+
+    settings = Settings(scale=scale, population_size=population, generations=generations,
+                        budget_runs=budget_runs, min_epsilon=min_epsilon, seed=seed,
+                        predictive_draws=predictive)
+    return run(Path(config), Path(priors), Path(targets), Path(out), settings, workers,
+               scheduler, full_scale)
+
+
 @contextmanager
 def _executor(workers: int | None, scheduler: str | None) -> Iterator[Any]:
     from sim.experiments.executors import make_executor
@@ -367,9 +400,10 @@ def size(
 
 
 def _count(v: float) -> int | float:
-    """A whole-state count as an int where it is one (3 miniature nodes at scale 0.02 are
-    150.0), else the float (a scale that does not divide evenly)."""
-    return round(v) if abs(v - round(v)) < 1e-9 else v
+    """A whole-state count as an int where it is one (sizing.whole_count)."""
+    from sim.experiments.sizing import whole_count
+
+    return whole_count(v)
 
 
 __all__ = [
@@ -377,6 +411,7 @@ __all__ = [
     "SIZE_COLUMNS",
     "SWEEP_COLUMNS",
     "ConfigError",
+    "calibrate",
     "compare",
     "config_dir",
     "config_path",

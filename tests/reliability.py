@@ -175,6 +175,67 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+STRESS = REPO / "benchmarks" / "results" / "stress-interrupt.json"
+_STRESS_START, _STRESS_END = "<!-- stress-interrupt: start -->", "<!-- stress-interrupt: end -->"
+
+
+def stress_section(record: Path = STRESS) -> list[str]:
+    """The table of ``make stress-interrupt``'s last tallies (``record``), between markers
+    that :func:`update_stress_section` replaces."""
+    import json
+
+    lines = [_STRESS_START, "", "## Ctrl-C at random moments of each long command "
+             "(`make stress-interrupt`)", ""]
+    if not record.exists():
+        return [*lines, "Not run yet.", "", _STRESS_END]
+    cmds = json.loads(record.read_text(encoding="utf-8"))["commands"]
+    lines += [
+        "`tests/stress_interrupt.py` starts each command N times at a tiny scale and sends "
+        "SIGINT (its default disposition set in the child) at a moment drawn uniformly from "
+        "the command's working time (seed given). Passed: exit 130, the one `interrupted` "
+        "line, no traceback, nothing half-written (no temporaries, no final output, every "
+        "stored part readable, a run's directory gone) — or, when the signal came after the "
+        "outcome was decided, exit 0 with complete outputs and no traceback.",
+        "",
+        "| command | signals | interrupted (passed) | finished before the signal | failures "
+        "| one run, s | whole stress, s | when (UTC) | load | commit |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    notes = []
+    for name, c in cmds.items():
+        ok = c["signals"] - len(c["failures"])  # one line per trial that broke the contract
+        lines.append(
+            f"| `{name}` | {c['signals']} | {c['interrupted']} ({c['passed']}) | "
+            f"{c['finished_before_the_signal']} | {len(c['failures'])} | "
+            f"{c.get('uninterrupted_s') or '–'} | {c['wall_s']:.0f} | {c['when_utc']} | "
+            f"{c.get('load_average_1min') or '–'} | `{(c['git_commit'] or '?')[:9]}` |")
+        notes += [f"- {name}: FAILED {_md(f)}" for f in c["failures"]]
+        if ok != c["signals"]:
+            notes.append(f"- {name}: {ok} of {c['signals']} met the contract")
+        if c.get("note"):
+            notes.append(f"- {name}: {_md(c['note'])}")
+    from tests.stress_interrupt import COMMANDS
+
+    missing = [c for c in COMMANDS if not any(n.split(" ")[0] == c for n in cmds)]
+    if missing:
+        notes.append(f"- not recorded yet: {', '.join(missing)} (`make stress-interrupt`)")
+    return [*lines, "", *notes, "", _STRESS_END]
+
+
+def update_stress_section(record: Path = STRESS) -> None:
+    """Replace the stress table in docs/reliability.md (the rest is ``make reliability``'s)."""
+    from sim.runs.io import write_text
+
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+    section = "\n".join(stress_section(record))
+    if _STRESS_START in text and _STRESS_END in text:
+        head, rest = text.split(_STRESS_START, 1)
+        text = head + section + rest.split(_STRESS_END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    write_text(DOC, text)
+
+
 def write_doc(outcomes: list[Outcome], tests: list[tuple[str, str, str, float]]) -> Path:
     from sim.runs.io import write_text
 
@@ -232,7 +293,11 @@ def write_doc(outcomes: list[Outcome], tests: list[tuple[str, str, str, float]])
         "a base with a misspelt key; what-if grids that are special files) and *numbers "
         "read* (data tables with NaN, infinity, text, negative shares, no rows, not UTF-8; "
         "`--set` of NaN, infinity, 0, negative, beyond a float); region overrides asking for "
-        "more schools than the region has are under *references and meaning*.",
+        "more schools than the region has are under *references and meaning*, with the other "
+        "counts the data cannot honour: school numbers beyond the population "
+        "(`assignment.upgraded_uplinks`, `replaced_servers`) and a scale-up step above its "
+        "reserve; ranked levers asking for more uplinks or servers than the state has are "
+        "under *levers files*. Each is exit 2 naming both numbers, never a silent cut.",
     ]
     lines += [
         "",
@@ -243,7 +308,7 @@ def write_doc(outcomes: list[Outcome], tests: list[tuple[str, str, str, float]])
     ]
     for name, doc, outcome, secs in tests:
         lines.append(f"| `{_md(name)}` | {_md(doc)} | {_md(outcome)} | {secs:.1f} |")
-    lines.append("")
+    lines += ["", *stress_section(), ""]
     return write_text(DOC, "\n".join(lines))
 
 

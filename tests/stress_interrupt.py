@@ -3,7 +3,7 @@
 ``python -m tests.stress_interrupt [--n N] [--commands run,sweep,...] [--seed S]``
 (``make stress-interrupt``; not part of the test suite: it takes minutes).
 
-For each long command (run, sweep, whatif, optimise, explain) at a tiny scale, the script
+For each long command (run, sweep, whatif, optimise, explain, week) at a tiny scale, the script
 first times one uninterrupted run, then starts the command N times in a fresh output
 directory and sends SIGINT at a moment drawn uniformly from the command's working time (after
 dlsim's own code started — Python's start-up is not dlsim's — and before it would have
@@ -17,7 +17,8 @@ shell does not matter. Every interruption must give:
   readable). A run's output directory is gone entirely.
 
 A signal that arrives once the outcome is decided (the results complete) is ignored: exit 0
-with complete outputs, counted as "finished before the signal". It prints one line per
+with complete outputs and no traceback (a Ctrl-C swallowed as "Exception ignored" is a
+failure), counted as "finished before the signal". It prints one line per
 command (interrupted N, passed N, finished before the signal N) and exits 1 if any
 interruption broke the contract.
 """
@@ -80,6 +81,10 @@ COMMANDS: dict[str, tuple[Callable[[Path, Path], list[str]], tuple[str, ...]]] =
                  ("optimum.json", "report.html")),
     "explain": (lambda d, o: ["explain", str(DEFAULT_CONFIG), "--replications", "2", "--out",
                               str(o), *_sets()], ("attribution.json",)),
+    # the week's days: stored run directories under runs/, week.json written last
+    "week": (lambda d, o: ["week", str(REPO / "configs" / "2021-01-week.yaml"), "--out", str(o),
+                           "--no-report", "--replications", "1", "--scale", "0.005", "--set",
+                           "day.end=10:00"], ("week.json", "week.parquet")),
 }
 
 
@@ -89,6 +94,10 @@ class Tally:
     passed: int = 0
     finished_first: int = 0
     failures: list[str] | None = None
+    uninterrupted_s: float = 0.0
+    """Wall time of the command's one uninterrupted run."""
+    wall_s: float = 0.0
+    """Wall time of the whole stress of the command (the uninterrupted run included)."""
 
 
 # what the ``dlsim`` console script does, plus one line on stdout once dlsim's own code runs:
@@ -133,6 +142,10 @@ def _damaged_parts(out: Path) -> list[str]:
             pq.read_table(f)
         except Exception:  # any reader error is a half-written row
             bad.append(f"unreadable part {f.name}")
+    # stored run directories (a week's runs/<key>/): each complete, with its summary
+    for d in (out / "runs").iterdir() if (out / "runs").is_dir() else []:
+        if d.is_dir() and not (d / "summary.json").exists():
+            bad.append(f"stored run {d.name} without summary.json")
     return bad
 
 
@@ -144,8 +157,8 @@ def stress(name: str, n: int, rng: random.Random, scratch: Path) -> Tally:
     duration = time.monotonic() - t0
     if base.returncode != 0:
         return Tally(failures=[f"uninterrupted {name} failed ({base.returncode}): "
-                               f"{base.stderr.strip()[-300:]}"])
-    tally = Tally(failures=[])
+                               f"{base.stderr.strip()[-300:]}"], uninterrupted_s=duration)
+    tally = Tally(failures=[], uninterrupted_s=duration)
     assert tally.failures is not None
     for i in range(n):
         out = scratch / f"out-{i}"
@@ -169,6 +182,9 @@ def stress(name: str, n: int, rng: random.Random, scratch: Path) -> Tally:
             tally.finished_first += 1
             if not all((out / f).exists() for f in finals[:1]):
                 tally.failures.append(f"{name} #{i} at {at:.2f} s: exit 0 without {finals[0]}")
+            if "Traceback" in stderr or "Exception ignored" in stderr:  # swallowed, not ignored
+                tally.failures.append(f"{name} #{i} at {at:.2f} s: exit 0 after a traceback: "
+                                      f"{stderr.strip()[-300:]}")
             continue
         tally.interrupted += 1
         problems = _problems(proc.returncode, stderr, out, finals, name == "run")
@@ -176,6 +192,7 @@ def stress(name: str, n: int, rng: random.Random, scratch: Path) -> Tally:
             tally.failures.append(f"{name} #{i} at {at:.2f} s: " + "; ".join(problems))
         else:
             tally.passed += 1
+    tally.wall_s = time.monotonic() - t0
     return tally
 
 
@@ -184,18 +201,56 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=50, help="interruptions per command")
     ap.add_argument("--commands", default=",".join(COMMANDS))
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--record", type=Path, default=None,
+                    help=f"also write the tallies to this JSON file (make stress-interrupt: "
+                         f"{RECORD.relative_to(REPO)}) and their table into "
+                         "docs/reliability.md")
     args = ap.parse_args(argv)
-    rng = random.Random(args.seed)
     bad = 0
+    tallies: dict[str, Tally] = {}
     for name in args.commands.split(","):
+        rng = random.Random(f"{args.seed}:{name}")  # each command's moments its own
         with tempfile.TemporaryDirectory(prefix=f"stress-{name}-") as tmp:
             t = stress(name, args.n, rng, Path(tmp))
+        tallies[name] = t
         print(f"{name}: {t.interrupted} interrupted, {t.passed} passed, "
-              f"{t.finished_first} finished before the signal", flush=True)
+              f"{t.finished_first} finished before the signal ({t.wall_s:.0f} s; one "
+              f"uninterrupted run {t.uninterrupted_s:.1f} s)", flush=True)
         for f in t.failures or []:
             print(f"  FAILED {f}", flush=True)
         bad += len(t.failures or [])
+        if args.record is not None:  # after each command: a long stress keeps what it has
+            _record(args.record, args.n, args.seed, tallies)
     return 1 if bad else 0
+
+
+RECORD = REPO / "benchmarks" / "results" / "stress-interrupt.json"
+
+
+def _record(path: Path, n: int, seed: int, tallies: dict[str, Tally]) -> None:
+    """The tallies as JSON (merged into what ``path`` holds for other commands), and their
+    table in docs/reliability.md (:func:`tests.reliability.update_stress_section`)."""
+    import datetime as dt
+    import json
+    import os
+
+    from sim.runs.io import write_text
+    from sim.runs.provenance import git_commit, model_version
+    from tests.reliability import update_stress_section
+
+    old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    commands = dict(old.get("commands", {}))
+    for name, t in tallies.items():
+        commands[name] = {
+            "signals": n, "interrupted": t.interrupted, "passed": t.passed,
+            "finished_before_the_signal": t.finished_first, "failures": t.failures or [],
+            "uninterrupted_s": round(t.uninterrupted_s, 1), "wall_s": round(t.wall_s, 1),
+            "seed": seed, "git_commit": git_commit(), "model_version": model_version(),
+            "when_utc": f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}",
+            "load_average_1min": round(os.getloadavg()[0], 1),
+        }
+    write_text(path, json.dumps({"commands": commands}, indent=1, sort_keys=True) + "\n")
+    update_stress_section(path)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from typing import Any
 __all__ = ["app", "main"]
 
 COMMAND_MODULES = ("scenario", "experiments", "sizing", "whatif", "optimise", "explain",
-                   "week", "uncertainty", "calibrate")
+                   "week", "uncertainty", "calibrate", "posterior")
 
 
 def _load() -> Any:
@@ -51,21 +51,48 @@ def main(argv: list[str] | None = None) -> None:
 
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
             signal.signal(signal.SIGINT, _ctrl_c)
+            signal.signal(signal.SIGALRM, _ctrl_c)  # a Ctrl-C put off until an import ends
     code = _main(argv)
     if argv is None:
         import signal
 
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.setitimer(signal.ITIMER_REAL, 0.0)
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
     sys.exit(code)
 
 
 _CTRL_C: list[int] = []
+_RETRY_S = 0.05
+"""How soon a Ctrl-C that came during an import is raised again (if the import has ended)."""
 
 
 def _ctrl_c(signum: int, frame: Any) -> None:
-    """Python's SIGINT handler, noting that Ctrl-C was pressed."""
+    """Python's SIGINT handler, noting that Ctrl-C was pressed; raised at once, or — when it
+    came while a module was being imported — as soon as the import has ended.
+
+    Raised inside an import, the ``KeyboardInterrupt`` can land in importlib's module-lock
+    callback, where Python prints it as "Exception ignored … Traceback" and carries on (the
+    command then ran to the end, exit 0), or leave a C extension half initialised (found by
+    ``make stress-interrupt``: one run in 50 died by SIGSEGV). Imports take a second or two,
+    so the interruption waits for them: re-checked every :data:`_RETRY_S` s (SIGALRM)."""
+    import signal
+
     _CTRL_C.append(signum)
+    if _importing(frame):
+        signal.setitimer(signal.ITIMER_REAL, _RETRY_S)
+        return
+    signal.setitimer(signal.ITIMER_REAL, 0.0)  # raised once, not again by a pending retry
     raise KeyboardInterrupt
+
+
+def _importing(frame: Any) -> bool:
+    """Whether ``frame`` runs inside importlib (importing a module, or its lock's callback)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _by_ctrl_c(exc: BaseException) -> bool:

@@ -3,8 +3,10 @@ the executor options (exit 2 for bad input, one ``error:`` line per problem)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -103,6 +105,25 @@ JsonOut = Annotated[Path | None, typer.Option("--out", help="Also write the resu
 def _note(message: str) -> None:
     """One unwrapped line on stderr."""
     err.print(message, markup=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def _decided() -> Iterator[None]:
+    """The command's results are in place: a Ctrl-C while it prints them is ignored (the
+    outcome is decided, the program exits 0) rather than reported as an interruption that
+    wrote nothing. Only in the main thread (where Python's handler runs)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.setitimer(signal.ITIMER_REAL, 0.0)  # a Ctrl-C put off during an import: dropped
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

@@ -29,6 +29,7 @@ from sim.cli.common import (
     WorkersOpt,
     _check_executor_options,
     _check_lang,
+    _decided,
     _executor,
     _fail,
     _load,
@@ -99,12 +100,15 @@ def _fmt(kpi: str, v: float | None, tr: Any = None) -> str:
     return fmt_kpi(kpi, v, tr or EN)
 
 
-def _fmt_delta(kpi: str, v: float | None, tr: Any = None) -> str:
-    """A difference of a KPI, signed, with its unit (shares in percentage points)."""
+def _fmt_delta(kpi: str, v: float | None, tr: Any = None, s: float | None = None,
+               half_width: float | None = None) -> str:
+    """A difference of a KPI, signed, with its unit (shares in percentage points; a
+    faithful miniature's counts, ``s``, as the whole state's), as precise as its interval's
+    ``half_width`` supports."""
     from sim.report.comparison_verdict import delta_text
     from sim.report.i18n import EN
 
-    return delta_text(kpi, v, tr or EN)
+    return delta_text(kpi, v, tr or EN, half_width, s=s)
 
 
 def _report(directory: Path, lang: str | None) -> Path:
@@ -171,15 +175,23 @@ def compare(
             a, b, seed=seed, replications=replications, executor=ex,
             keep_runs=out_dir is not None, progress=tick,
         )
-    few = replications < MIN_MEANINGFUL_REPLICATIONS
-    t = _comparison_table(res, replications, seed, tr)
-    out.print(f"A: {_u(res.a)} ({res.a_config_hash})\nB: {_u(res.b)} ({res.b_config_hash})")
     from sim.model.scale import describe
+    from sim.report.comparison_verdict import overall_verdict
+    from sim.report.state import miniature_factor, unit_note
 
+    few = replications < MIN_MEANINGFUL_REPLICATIONS
+    s = miniature_factor(a) if miniature_factor(a) == miniature_factor(b) else None
+    t = _comparison_table(res, replications, seed, tr, s)
+    out.print(f"A: {_u(res.a)} ({res.a_config_hash})\nB: {_u(res.b)} ({res.b_config_hash})")
+    line = overall_verdict(res.a_values, res.b_values, tr)
+    if line:  # the comparison in one line, before the figures
+        out.print(f"[bold]{_u(line)}[/bold]", soft_wrap=not out.is_terminal)
     scale_a, scale_b = describe(a, tr), describe(b, tr)
     out.print(_u(tr("Scale: {s}", s=scale_a)) if scale_a == scale_b  # wrapped at the terminal
               else _u(tr("Scale: A {a}; B {b}", a=scale_a, b=scale_b)))
     out.print(t)
+    if s is not None:
+        out.print(_u(unit_note(s, tr)), style="dim")
     out.print(_u(
         tr("Bold: the interval excludes 0 (paired t-test, common random numbers); pp = "
            "percentage points.")
@@ -190,12 +202,12 @@ def compare(
             else ""
         )
     ))
-    _print_verdict_causes_costs(res, tr, b)
+    _print_verdict_causes_costs(res, tr, b, s)
     if out_dir is not None:
         _save_comparison(res, out_dir, no_report, lang, tr)
 
 
-def _print_verdict_causes_costs(res: Any, tr: Any, scenario: Any) -> None:
+def _print_verdict_causes_costs(res: Any, tr: Any, scenario: Any, s: float | None) -> None:
     """The verdict on the headline figures, then causes and costs of A and B side by side."""
     from sim.report.comparison_verdict import (
         VERDICT_KPIS,
@@ -205,10 +217,11 @@ def _print_verdict_causes_costs(res: Any, tr: Any, scenario: Any) -> None:
     )
 
     for k in VERDICT_KPIS:
-        out.print(_u(verdict_line(k, res.a_values[k], res.b_values[k], tr)),
+        out.print(_u(verdict_line(k, res.a_values[k], res.b_values[k], tr, s)),
                   soft_wrap=not out.is_terminal)  # wrapped at a terminal, whole in a pipe
-    for title, rows in ((tr("Lost pupil-minutes by cause"),
-                         causes_rows(res.causes["a"], res.causes["b"], tr, scenario)),
+    for title, rows in ((tr("Lost pupil-minutes by cause") if s is None else
+                         tr("Lost pupil-minutes by cause, whole state"),
+                         causes_rows(res.causes["a"], res.causes["b"], tr, scenario, s)),
                         (tr("Cost of the scenario as configured"),
                          costs_rows(res.costs["a"], res.costs["b"], tr))):
         if not rows:
@@ -222,9 +235,11 @@ def _print_verdict_causes_costs(res: Any, tr: Any, scenario: Any) -> None:
         out.print(t)
 
 
-def _comparison_table(res: Any, replications: int, seed: int, tr: Any) -> Table:
+def _comparison_table(res: Any, replications: int, seed: int, tr: Any,
+                      s: float | None = None) -> Table:
     """Per KPI: A, B, the difference B − A (bold when its interval excludes 0), its 95 %
-    interval and the p-value."""
+    interval and the p-value; a faithful miniature's counts (``s``) as the whole state's."""
+    from sim.report.state import kpi_name, kpi_whole
     from sim.runs.stats import MIN_MEANINGFUL_REPLICATIONS
 
     few = replications < MIN_MEANINGFUL_REPLICATIONS
@@ -234,16 +249,18 @@ def _comparison_table(res: Any, replications: int, seed: int, tr: Any) -> Table:
     for col in ("A", "B", "B − A", tr("95 % interval of B − A") + (" *" if few else ""), "p"):
         t.add_column(_u(col), justify="right")
     for k in res.kpis:
-        diff = _u(_fmt_delta(k.kpi, k.diff, tr))
+        hw = (k.hi - k.lo) / 2 if math.isfinite(k.lo) and math.isfinite(k.hi) else None
+        diff = _u(_fmt_delta(k.kpi, k.diff, tr, s, hw))
         interval = (
-            tr("{lo} to {hi}", lo=_fmt_delta(k.kpi, k.lo, tr), hi=_fmt_delta(k.kpi, k.hi, tr))
+            tr("{lo} to {hi}", lo=_fmt_delta(k.kpi, k.lo, tr, s, hw),
+               hi=_fmt_delta(k.kpi, k.hi, tr, s, hw))
             if math.isfinite(k.lo) and math.isfinite(k.hi)
             else "–"
         )
         t.add_row(
-            _u(_kpi_name(k.kpi, tr)),
-            _u(_fmt(k.kpi, k.a_mean, tr)),
-            _u(_fmt(k.kpi, k.b_mean, tr)),
+            _u(kpi_name(k.kpi, s, tr)),
+            _u(_fmt(k.kpi, kpi_whole(k.kpi, k.a_mean, s), tr)),
+            _u(_fmt(k.kpi, kpi_whole(k.kpi, k.b_mean, s), tr)),
             f"[bold]{diff}[/bold]" if k.significant else diff,
             _u(interval),
             "–" if not math.isfinite(k.p_value) else _p_value(k.p_value, tr),
@@ -306,6 +323,7 @@ def sweep(
     """
     from sim.experiments.sweep import SweepStore, load_sweep
     from sim.report.i18n import Tr
+    from sim.report.labels import executor as executor_words
 
     _check_executor_options(workers, scheduler)
     lang = _check_lang(lang)
@@ -314,22 +332,23 @@ def sweep(
     # refuse another sweep's DIR before starting, but write nothing until the executor is up
     SweepStore(out_dir).check(sw, force=force)
     with _executor(workers, scheduler) as ex:
-        _note(
-            f"sweep {sw.name}: {len(sw.points)} points × {sw.spec.replications} "
-            f"replications = {len(sw.tasks)} runs on {ex.name} → {out_dir}"
-        )
-        res = _run_sweep(sw, out_dir, ex, force, retry_errors)
-    _print_sweep_result(res, sw, out_dir, tr, no_report)
+        _note(tr("sweep {name}: {k} points × {r} replications = {total} runs, with {executor} "
+                 "→ {out}", name=sw.name, k=len(sw.points), r=sw.spec.replications,
+                 total=len(sw.tasks), executor=executor_words(ex.name, tr), out=out_dir))
+        res = _run_sweep(sw, out_dir, ex, force, retry_errors, tr)
+    with _decided():  # results.parquet is written: Ctrl-C no longer undoes the sweep
+        _print_sweep_result(res, sw, out_dir, tr, no_report)
 
 
-def _run_sweep(sw: Any, out_dir: Path, ex: Any, force: bool, retry_errors: bool) -> Any:
+def _run_sweep(sw: Any, out_dir: Path, ex: Any, force: bool, retry_errors: bool,
+               tr: Any) -> Any:
     """Run the sweep into ``out_dir`` showing its progress; an interruption or a failing
     disk ends the command saying how many runs are stored and how to resume."""
     from sim.experiments.sweep import run_sweep
 
     total = len(sw.tasks)
     try:
-        with _sweep_progress(sw.name, total) as progress:
+        with _sweep_progress(sw.name, total, tr) as progress:
             return run_sweep(sw, out_dir, ex, force, retry_errors, progress)
     except KeyboardInterrupt:
         stored = len(list((out_dir / "parts").glob("*.parquet")))
@@ -350,7 +369,7 @@ def _run_sweep(sw: Any, out_dir: Path, ex: Any, force: bool, retry_errors: bool)
 
 @contextlib.contextmanager
 def _sweep_progress(
-    name: str, total: int
+    name: str, total: int, tr: Any
 ) -> Iterator[Callable[[int, int, dict[str, Any] | None], None]]:
     """How a sweep shows its progress: on a terminal a bar of runs with the errors so far
     (a resumed sweep's stored runs do not count for the ETA), else a line per 10 %."""
@@ -361,7 +380,8 @@ def _sweep_progress(
                 state["errors"] += 1
             if row is not None and done * 10 // total > state["reported"]:
                 state["reported"] = done * 10 // total  # without a terminal: a line per 10 %
-                _note(f"sweep {name}: {done}/{total} runs, {state['errors']} errors")
+                _note(tr("sweep {name}: {done}/{total} runs, {errors} with errors", name=name,
+                         done=done, total=total, errors=state["errors"]))
 
         yield note
         return
@@ -369,7 +389,7 @@ def _sweep_progress(
         TextColumn("[bold]sweep[/bold] {task.description}"),
         BarColumn(bar_width=20),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[errors]} errors"),
+        TextColumn("{task.fields[errors]} " + _u(tr("with errors"))),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=err,
@@ -396,11 +416,16 @@ def _print_sweep_result(res: Any, sw: Any, out_dir: Path, tr: Any, no_report: bo
             f"note: {len(res.damaged)} stored runs had damaged part files (moved to "
             f"{out_dir}/parts/damaged/) and were computed again"
         )
-    _print_sweep_summary(res, sw.named_parameters, tr=tr)
     from sim.model.scale import describe
     from sim.report.labels import executor as executor_words
+    from sim.report.state import miniature_factor, unit_note
 
+    swept_scale = any(p.endswith("population.scale") for p in sw.named_parameters.values())
+    state = None if swept_scale else miniature_factor(sw.base)
+    _print_sweep_summary(res, sw.named_parameters, tr=tr, s=state)
     out.print(_u(tr("Scale: {s}", s=describe(sw.base, tr))))  # wrapped at the terminal
+    if state is not None:
+        out.print(_u(unit_note(state, tr)), style="dim")
     out.print(_u(tr(
         "{total} runs: {computed} computed now, {skipped} already stored, {errors} with "
         "errors; {s} on {executor}", total=len(sw.tasks), computed=res.computed,
@@ -422,11 +447,13 @@ def _print_sweep_result(res: Any, sw: Any, out_dir: Path, tr: Any, no_report: bo
 
 
 def _print_sweep_summary(res: Any, params: dict[str, str], limit: int = 40,
-                         tr: Any = None) -> None:
-    """Per point: the parameters (by named path) and three KPIs, mean over [95 % interval]."""
+                         tr: Any = None, s: float | None = None) -> None:
+    """Per point: the parameters (by named path) and three KPIs, mean over [95 % interval];
+    a faithful miniature's counts (``s``) as the whole state's."""
     from sim.report.i18n import EN
     from sim.report.labels import config_path, setting_value
     from sim.report.layout import fmt_mean, interval_range
+    from sim.report.state import kpi_name, kpi_whole
     from sim.runs.stats import MIN_MEANINGFUL_REPLICATIONS, Interval
 
     tr = tr or EN
@@ -438,20 +465,21 @@ def _print_sweep_summary(res: Any, params: dict[str, str], limit: int = 40,
     for p in params:
         t.add_column(_u(short[p]), justify="right", overflow="fold")
     for k in kpis:
-        t.add_column(_u(_kpi_name(k, tr)), justify="right", overflow="fold")
+        t.add_column(_u(kpi_name(k, s, tr)), justify="right", overflow="fold")
     t.add_column(_u(tr("runs")), justify="right")
     few = False
     for r in res.summary.head(limit).to_dict("records"):
         few = few or not r.get("meaningful", True)
         cells = []
         for k in kpis:
-            lo, hi = r.get(f"{k}:lo"), r.get(f"{k}:hi")
+            lo, hi = (kpi_whole(k, r.get(f"{k}:{e}"), s) for e in ("lo", "hi"))
+            mean = kpi_whole(k, r[k], s)  # a miniature's count as the whole state's
             ok = (lo is not None and hi is not None and math.isfinite(lo)
                   and math.isfinite(hi) and hi > lo)
             # the mean and its band as precisely as the band supports (one rule, layout)
-            iv = Interval(float(r[k]), float(lo), float(hi), int(r["n"])) if ok else None
+            iv = Interval(float(mean), float(lo), float(hi), int(r["n"])) if ok else None
             band = f"\n[dim]{_u(interval_range(k, iv, tr))}[/dim]" if iv is not None else ""
-            cells.append(_u(fmt_mean(k, r[k], iv, tr) if iv is not None else _fmt(k, r[k], tr))
+            cells.append(_u(fmt_mean(k, mean, iv, tr) if iv is not None else _fmt(k, mean, tr))
                          + band)
         runs = str(r["n"]) + (_u(tr(" ({n} failed)", n=r["errors"])) if r["errors"] else "")
         t.add_row(*[_u(setting_value(params[p], r[f"param:{p}"], tr)) for p in params],

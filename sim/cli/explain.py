@@ -18,6 +18,7 @@ from sim.cli.common import (
     WorkersOpt,
     _check_executor_options,
     _check_lang,
+    _decided,
     _executor,
     _load,
     _u,
@@ -50,7 +51,7 @@ def explain(
     from sim.report.attribution_report import additivity_words, render_attribution
     from sim.report.i18n import Tr
     from sim.report.labels import cause
-    from sim.runs.io import write_text
+    from sim.report.state import count_text, miniature_factor, unit_note
 
     _check_executor_options(workers, scheduler)
     lang = _check_lang(lang)
@@ -68,9 +69,14 @@ def explain(
         res = run_explain(sc, replications=replications, seed=seed, executor=ex,
                           progress=progress)
     total = res["lost_pupil_minutes"]
-    t = Table(title=_u(tr("{name}: {n} lost pupil-minutes (mean of {r} replications, seed "
-                          "{seed})", name=tr.text(sc.name), n=tr.count(total), r=replications,
-                          seed=seed)))
+    s = miniature_factor(sc)  # a miniature's minutes as the whole state's (sim.report.state)
+    title = (tr("{name}: {n} lost pupil-minutes (mean of {r} replications, seed {seed})",
+                name=tr.text(sc.name), n=tr.count(total), r=replications, seed=seed)
+             if s is None else
+             tr("{name}: {n} lost pupil-minutes in the whole state (mean of {r} replications, "
+                "seed {seed})", name=tr.text(sc.name), n=count_text(total, s, tr),
+                r=replications, seed=seed))
+    t = Table(title=_u(title))
     for col in (tr("cause"), tr("direct"), tr("share"), tr("recovered if removed"),
                 tr("95 % interval")):
         t.add_column(_u(col), justify="left" if col == tr("cause") else "right",
@@ -78,28 +84,32 @@ def explain(
     for name, c in res["causes"].items():
         rec = c["recovered_mean"]
         t.add_row(
-            _u(cause(name, tr, sc)), tr.count(c["direct"]), tr.pct(c["direct_share"]),
-            tr("– (no removal)") if rec is None else tr.count(rec),
-            "–" if rec is None else tr("{lo} to {hi}", lo=tr.count(c["recovered_lo"]),
-                                       hi=tr.count(c["recovered_hi"])),
+            _u(cause(name, tr, sc)), count_text(c["direct"], s, tr), tr.pct(c["direct_share"]),
+            tr("– (no removal)") if rec is None else count_text(rec, s, tr),
+            "–" if rec is None else tr("{lo} to {hi}", lo=count_text(c["recovered_lo"], s, tr),
+                                       hi=count_text(c["recovered_hi"], s, tr)),
         )
     _print_unclipped(t)
+    if s is not None:
+        out.print(_u(unit_note(s, tr)), style="dim", soft_wrap=not out.is_terminal)
     out.print(_u(additivity_words(res, tr, sc)), soft_wrap=not out.is_terminal)
     deg = res["degraded"]
     if deg["direct"] > 0:
         rec = deg["recovered_mean"]
         line = tr("Degraded, not lost ({cause}): {minutes} pupil-minutes on overloaded nodes",
-                  cause=cause(deg["cause"], tr, sc), minutes=tr.count(deg["direct"]))
+                  cause=cause(deg["cause"], tr, sc), minutes=count_text(deg["direct"], s, tr))
         if rec is not None:
             line += tr("; {minutes} recovered with ten times each node's CPU and bandwidth "
-                       "({lo} to {hi})", minutes=tr.count(rec), lo=tr.count(deg["recovered_lo"]),
-                       hi=tr.count(deg["recovered_hi"]))
+                       "({lo} to {hi})", minutes=count_text(rec, s, tr),
+                       lo=count_text(deg["recovered_lo"], s, tr),
+                       hi=count_text(deg["recovered_hi"], s, tr))
         out.print(_u(line + "."), soft_wrap=not out.is_terminal)
-    if out_dir is not None:
-        path = write_attribution(out_dir, res)
-        page = write_text(Path(out_dir) / "explain.html", render_attribution(res, sc, lang))
+    if out_dir is not None:  # the page and attribution.json: both or neither
+        path = write_attribution(out_dir, res, ("explain.html", render_attribution(res, sc, lang)))
         word = tr("written")  # (a message inside an f-string is not extracted)
-        out.print(f"{_u(word)}: {_u(path)}, {_u(page)}", soft_wrap=True)
+        with _decided():  # written: Ctrl-C no longer undoes them
+            out.print(f"{_u(word)}: {_u(path)}, {_u(Path(out_dir) / 'explain.html')}",
+                      soft_wrap=True)
 
 
 def _print_unclipped(t: Table) -> None:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -15,6 +15,7 @@ from sim.cli.common import (
     SetOpt,
     WorkersOpt,
     _check_lang,
+    _decided,
     _executor,
     _fail,
     _load,
@@ -76,7 +77,6 @@ def optimise(
     """
     from sim.decide.levers import load_levers
     from sim.decide.optimise import optimise as run
-    from sim.decide.optimum_page import sentence
     from sim.decide.search import SEARCHES
     from sim.experiments.targets import Target
     from sim.report.i18n import Tr
@@ -98,6 +98,14 @@ def optimise(
                   max_confirm=max_confirm, budget_runs=budget_runs, executor=ex,
                   out_dir=out_dir, progress=_note, search=search, batch=batch, lang=lang)
     tr = Tr(lang or sc.report.lang)
+    with _decided():  # optimum.json is written: Ctrl-C no longer undoes it
+        _print_answer(res, tr, out_dir)
+
+
+def _print_answer(res: Any, tr: Any, out_dir: Path) -> None:
+    """The answer's sentence and how it was searched."""
+    from sim.decide.optimum_page import sentence
+
     out.print(f"[bold]{_u(sentence(res, tr))}[/bold]", soft_wrap=True)
     searched = (tr("every combination") if res.search == "exhaustive" else
                 tr("{k} of {n} combinations (Optuna)", k=len(res.candidates),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,6 +27,7 @@ from sim.cli.common import (
     SetOpt,
     _bad_input,
     _check_lang,
+    _decided,
     _fail,
     _need_chromium,
     _u,
@@ -96,11 +98,13 @@ def run(
         raise
     sim_s = time.perf_counter() - t0
     paths = _save(res, out_dir, created, not no_report, lang)
-    data = res.to_run_data()
-    _print_summary(data, sim_s, tr)  # its second line states the scale (population_line)
-    for name, p in paths.items():
-        if name != "report":  # printed once, below, as the line to click
-            out.print(f"{tr(_FILES.get(name, name)):>14}: {p}", markup=False, soft_wrap=True)
+    data = res.to_run_data(source=str(out_dir.resolve()))  # saved there (--pdf's provenance)
+    with _decided():  # the run is saved: Ctrl-C no longer undoes it
+        _print_summary(data, sim_s, tr)  # its second line states the scale (population_line)
+        for name, p in paths.items():
+            if name != "report":  # printed once, below, as the line to click
+                out.print(f"{tr(_FILES.get(name, name)):>14}: {p}", markup=False,
+                          soft_wrap=True)
     _export(data, png, pdf, lang)
     if "report" in paths:
         word = _u(tr("Report"))  # (a message inside an f-string is not extracted)
@@ -160,6 +164,10 @@ def _save(res: Any, out_dir: Path, created: bool, report: bool, lang: str | None
             "changed there (files are written to temporaries and moved into place together)",
             code=1,
         ) from None
+    except BaseException:  # Ctrl-C while saving: a directory this run made goes again
+        if created:  # (made by this process, which holds its lock: all in it is ours)
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
 
 
 def _export(data: Any, png: Path | None, pdf: Path | None, lang: str | None) -> None:
@@ -251,7 +259,15 @@ _REPORTS = {"run": N_("run report"), "sweep": N_("sweep report"),
 def _print_summary(data: Any, sim_s: float, tr: Any) -> None:
     """The key figures as a table in the report's language; intervals when meaningful."""
     from sim.model.metrics import KPI_NAMES
-    from sim.report.layout import fmt_mean, interval_range, kpi_label
+    from sim.report.layout import fmt_mean, interval_range
+    from sim.report.state import (
+        interval_whole,
+        kpi_name,
+        kpi_text,
+        miniature_note,
+        run_factor,
+        unit_note,
+    )
 
     # the name on a line of its own, cut to the terminal (a title never wraps); what was
     # simulated below it, wrapped at words. Both are user text: printed without markup.
@@ -259,21 +275,30 @@ def _print_summary(data: Any, sim_s: float, tr: Any) -> None:
               style="bold")
     out.print(tr("Simulated in {s}. {what}", s=tr.seconds(sim_s, 1), what=data_line(data, tr)),
               markup=False, style="dim")
+    s = run_factor(data)  # a miniature's counts as the whole state's (sim.report.state)
     t = Table(show_lines=False)
     t.add_column(tr("key figure"), overflow="fold")
     t.add_column(tr("value"), justify="right", no_wrap=True)
     if data.replications > 1:
         t.add_column(tr("95 % confidence interval"), justify="right", overflow="fold")
+    if s is not None:
+        t.add_column(tr("simulated miniature"), justify="right", no_wrap=True, style="dim")
     for k in KPI_NAMES:
         if k not in data.kpis:
             continue
-        iv = data.interval(k) if data.replications > 1 else None
-        row = [kpi_label(k, tr), fmt_mean(k, data.kpis[k], iv, tr)]
+        v = data.kpis[k]
+        raw = data.interval(k) if data.replications > 1 else None
+        row = [kpi_name(k, s, tr), kpi_text(k, v, s, tr, raw)]
         if data.replications > 1:
+            iv = interval_whole(k, raw, s)
             row.append(interval_range(k, iv, tr) if iv is not None and iv.meaningful
                        else tr("too few replications"))
+        if s is not None:
+            row.append(miniature_note(k, v, s, tr, raw) and fmt_mean(k, v, raw, tr))
         t.add_row(*(_u(c) for c in row))  # table cells are markup
     out.print(t)
+    if s is not None:
+        out.print(unit_note(s, tr), markup=False, style="dim")
 
 
 def data_line(data: Any, tr: Any) -> str:

@@ -15,6 +15,7 @@ from sim.cli.common import (
     WorkersOpt,
     _bad_input,
     _check_lang,
+    _decided,
     _executor,
     _fail,
     _u,
@@ -93,11 +94,13 @@ def week(
     except OSError as exc:
         raise _fail(f"--out {out_dir}: cannot write the results ({exc.strerror or exc})",
                     code=1) from None
-    _print(res, tr)
-    out.print(tr("{n} days in {s} s", n=len(wk.days), s=tr.num(wall, 1)), markup=False)
-    if "report" in paths:
-        word = _u(tr("Report"))
-        out.print(f"\n{word}: [bold]{_u(paths['report'].resolve())}[/bold]", soft_wrap=True)
+    with _decided():  # week.json is in place: Ctrl-C no longer undoes the week
+        _print(res, tr)
+        out.print(tr("{n} days in {s} s", n=len(wk.days), s=tr.num(wall, 1)), markup=False)
+        if "report" in paths:
+            word = _u(tr("Report"))
+            out.print(f"\n{word}: [bold]{_u(paths['report'].resolve())}[/bold]",
+                      soft_wrap=True)
 
 
 def _print(res: Any, tr: Any) -> None:

@@ -13,6 +13,7 @@ from sim.cli.common import (
     WorkersOpt,
     _check_executor_options,
     _check_lang,
+    _decided,
     _executor,
     _fail,
     _note,
@@ -104,12 +105,13 @@ def whatif(
                 "stored so far are intact; fix that and run the same command again to resume",
                 code=1,
             ) from None
-    out.print(_u(tr(
-        "{total} runs: {computed} computed now, {skipped} already stored, {errors} with "
-        "errors; {s} on {executor}", total=total, computed=res.computed, skipped=res.skipped,
-        errors=res.errors, s=tr.seconds(res.wall_s, 1),
-        executor=executor_words(res.executor, tr))))
-    _print_page(page, tr)
+    with _decided():  # the page is written: Ctrl-C no longer undoes it
+        out.print(_u(tr(
+            "{total} runs: {computed} computed now, {skipped} already stored, {errors} with "
+            "errors; {s} on {executor}", total=total, computed=res.computed,
+            skipped=res.skipped, errors=res.errors, s=tr.seconds(res.wall_s, 1),
+            executor=executor_words(res.executor, tr))))
+        _print_page(page, tr)
     if res.lost:
         raise _fail(
             f"{len(res.lost)} runs were lost to cluster failures and not stored (first: "

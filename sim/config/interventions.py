@@ -273,7 +273,8 @@ class ScaleUp(Strict):
         "share)."
     )
     step_nodes: PositiveInt = Field(
-        default=10, description="Reserve nodes started per step (whole state)."
+        default=10, description="Reserve nodes started per step (whole state); at most "
+        "`reserve_nodes`."
     )
     threshold: Share = Field(
         default=0.8, description="Mean utilisation of the nodes up that triggers a step."
@@ -284,6 +285,14 @@ class ScaleUp(Strict):
     check_interval_s: Annotated[float, Field(ge=10.0, le=3600.0)] = Field(
         default=60.0, description="Seconds between two looks at the utilisation."
     )
+
+    @model_validator(mode="after")
+    def _step_within_reserve(self) -> ScaleUp:
+        # a step of more nodes than the reserve has would start fewer than it says
+        if self.step_nodes > self.reserve_nodes:
+            raise ValueError(f"step_nodes {self.step_nodes:,} asks for more nodes a step than "
+                             f"the reserve has (reserve_nodes {self.reserve_nodes:,})")
+        return self
 
 
 class Policies(Strict):

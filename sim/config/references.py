@@ -153,6 +153,23 @@ def override_problems(scenario: Scenario, types: pd.DataFrame, regions: pd.DataF
     return out
 
 
+def school_number_problems(scenario: Scenario, n_schools: int, source: str) -> list[str]:
+    """School numbers in ``assignment.replaced_servers``/``upgraded_uplinks`` that the run's
+    population (``n_schools``: numbers 0 … n − 1) does not have — never skipped silently."""
+    out = []
+    for hook in ("replaced_servers", "upgraded_uplinks"):
+        beyond = sorted({i for i in getattr(scenario.assignment, hook) if i >= n_schools})
+        if not beyond:
+            continue
+        shown = ", ".join(f"{i:,}" for i in beyond[:5])
+        if len(beyond) > 5:
+            shown += f" and {len(beyond) - 5:,} more"
+        out.append(f"{source}: assignment.{hook}: school number(s) {shown} not in the "
+                   f"population, which has {n_schools:,} schools (numbers 0–{n_schools - 1:,} "
+                   f"at population.scale {scenario.population.scale:g})")
+    return out
+
+
 def check_against_data(scenario: Scenario, types: pd.DataFrame, regions: pd.DataFrame,
                        types_file: Path, regions_file: Path) -> None:
     """:class:`ConfigError` listing every problem of the tables and of the names the scenario

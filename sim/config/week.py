@@ -36,15 +36,12 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from sim.config.base import ConfigError, Name, Seed, Share, Strict, StrictInt
-from sim.config.loading import (
-    _format_loc,
-    apply_overrides,
-    load_scenario,
-    load_yaml_text,
-    read_config_file,
-    with_overrides,
-)
+from sim.config.error_lines import format_loc
+from sim.config.files import read_config_file
+from sim.config.loading import load_scenario, with_overrides
 from sim.config.models import Scenario
+from sim.config.overrides import apply_overrides
+from sim.config.safe_yaml import load_yaml_text
 
 SourceId = Annotated[str, Field(pattern=r"^[SA][0-9]{1,4}$")]
 """A row of data/SOURCES.md: ``S<n>`` (a published source) or ``A<n>`` (an assumption)."""
@@ -215,7 +212,7 @@ def _problems(err: ValidationError, source: str) -> list[str]:
     for e in err.errors(include_url=False):
         msg = "unknown key (typo?)" if e["type"] == "extra_forbidden" else e["msg"]
         msg = msg.removeprefix("Value error, ")
-        out.append(f"{source}: {_format_loc(tuple(e['loc']))}: {msg}")
+        out.append(f"{source}: {format_loc(tuple(e['loc']))}: {msg}")
     return out
 
 

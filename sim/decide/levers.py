@@ -53,9 +53,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from sim.config import ConfigError, Scenario, scenario_from_dict
-from sim.config.loading import _defaults_as_data, read_config_file
+from sim.config.files import read_config_file
+from sim.config.overrides import defaults_as_data
 from sim.config.paths import named, positional, split
-from sim.model.costs import central_moves, move_eur, per_school_eur
+from sim.model.costs import central_moves, lever_room, move_eur, per_school_eur
 
 CODE_LEVERS = ("replace_outdated_servers", "upgrade_uplinks", "move_region_to_platform")
 RANKED_LEVERS = {"replace_outdated_servers": "servers", "upgrade_uplinks": "uplinks"}
@@ -179,9 +180,10 @@ def rankings(schools: Any, uplink_mix: Sequence[float] | None = None) -> dict[st
       ``uplink_mix``, default: the fastest in the table) by the minutes charged to their
       uplink (:data:`QUEUE_CAUSES`); ties: the slower uplink first.
 
-    Schools with no such minutes come last, so N schools change as long as N schools can
-    (a lever value above the list's length changes only the schools listed, but is priced at
-    N). Ties otherwise by school number.
+    Schools with no such minutes come last, so N schools change as long as N schools can: a
+    value above what the state has is refused when the levers are read (:func:`_check_room`);
+    at a miniature, whose own draw may have a school or two fewer than ``round(N × scale)``,
+    the listed ones change. Ties otherwise by school number.
     """
     import pandas as pd
 
@@ -292,7 +294,7 @@ def load_levers(file: str | Path, scenario: Scenario) -> list[Lever]:
                 raise ConfigError([f"{where}: cost_eur: no cost for the value(s) "
                                    f"{', '.join(repr(m) for m in missing)}"])
         if spec.path is not None:
-            pos = positional(dump, spec.path, _defaults_as_data(), where=where)
+            pos = positional(dump, spec.path, defaults_as_data(), where=where)
             current = _current(scenario, pos, where)
             if isinstance(current, dict | list) and not isinstance(values[0], dict | list):
                 raise ConfigError([f"{where}: path: {spec.path} is a section, not a setting"])
@@ -313,6 +315,7 @@ def load_levers(file: str | Path, scenario: Scenario) -> list[Lever]:
             if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
                        for v in values):
                 raise ConfigError([f"{where}: values: school counts must be whole numbers ≥ 0"])
+            _check_room(scenario, str(spec.lever), max(values), where)
             if spec.cost_eur is None:
                 per_unit = per_school_eur(scenario, RANKED_LEVERS[str(spec.lever)], 1)
             lever = Lever(str(spec.lever), str(spec.lever), None, tuple(values), 0,
@@ -337,6 +340,21 @@ def load_levers(file: str | Path, scenario: Scenario) -> list[Lever]:
                                        f"by {seen[r]} (a region moves to one platform; give "
                                        "the choice as one lever per region set)"])
     return levers
+
+
+def _check_room(scenario: Scenario, kind: str, most: int, where: str) -> None:
+    """A ranked lever asking for more schools than the state has for it: exit 2 naming both
+    numbers (never priced at N while changing fewer)."""
+    servers, uplinks = lever_room(scenario)
+    if kind == "replace_outdated_servers":
+        has, what = servers, "outdated on-premise school servers"
+    else:
+        top = max(u.mbit_s for u in scenario.assignment.uplink_mix)
+        has, what = uplinks, f"on-premise school uplinks below the fastest class ({top:g} Mbit/s)"
+    if most > has:
+        raise ConfigError([f"{where}: values: {most:,} asked for, but the state has {has:,} "
+                           f"{what} (the population at scale 1, population.seed "
+                           f"{scenario.population.seed})"])
 
 
 def _move_lever(spec: _LeverSpec, values: list[Any], scenario: Scenario, where: str) -> Lever:

@@ -22,16 +22,15 @@ from sim.decide.optimum import FRONT_KPI, Candidate, OptimumResult, lost_mean
 from sim.report.comparison_verdict import delta_text
 from sim.report.i18n import Tr
 from sim.report.labels import fmt_kpi, kpi_label
-from sim.report.layout import (
-    Card,
-    Section,
-    cards,
-    embed,
-    fmt_mean,
-    html,
-    interval_range,
-    page,
-    table,
+from sim.report.layout import Card, Section, cards, embed, html, interval_range, page, table
+from sim.report.state import (
+    count_text,
+    interval_whole,
+    kpi_name,
+    kpi_text,
+    miniature_factor,
+    miniature_note,
+    whole,
 )
 from sim.runs.stats import kpi_interval
 
@@ -75,17 +74,30 @@ def answer_cards(res: OptimumResult, tr: Tr) -> Markup:
     where = (tr("confirmation, {n} replications", n=len(next(iter(samples.values()))))
              if shown.confirm else tr("screening only"))
     items = [Card(tr("cost of the levers"), _eur(shown.cost_eur, tr), where)]
+    st = _state(res, res.confirm_scale if shown.confirm else res.screen_scale)
     for kpi in dict.fromkeys([*(t.kpi for t in res.targets), FRONT_KPI]):
         if kpi not in samples:
             continue
-        iv = kpi_interval(kpi, samples[kpi])
-        rng = interval_range(kpi, iv, tr)
-        scale = res.confirm_scale if shown.confirm else res.screen_scale
-        label = (tr("lost pupil-minutes (miniature at scale {s})", s=tr.plain(scale))
-                 if kpi == FRONT_KPI and scale is not None and scale < 1 else kpi_label(kpi, tr))
-        items.append(Card(label, fmt_mean(kpi, float(np.mean(samples[kpi])), iv, tr),
-                          tr("95 % CI {range}", range=rng) if rng and iv.meaningful else ""))
+        mean, raw = float(np.mean(samples[kpi])), kpi_interval(kpi, samples[kpi])
+        iv = interval_whole(kpi, raw, st)
+        rng = interval_range(kpi, iv, tr) if iv is not None else ""
+        notes = [x for x in (miniature_note(kpi, mean, st, tr, raw),
+                             tr("95 % CI {range}", range=rng) if rng and iv and iv.meaningful
+                             else "") if x]
+        items.append(Card(kpi_name(kpi, st, tr), kpi_text(kpi, mean, st, tr, raw),
+                          " · ".join(notes)))
     return cards(items)
+
+
+def _state(res: OptimumResult, scale: float | None) -> float | None:
+    """The factor of a faithful miniature the runs ran at (``scale``, None: the scenario's
+    own), whose counts are shown as the whole state's (sim.report.state)."""
+    return miniature_factor(res.scenario, scale)
+
+
+def _lost(res: OptimumResult, c: Candidate, tr: Tr) -> str:
+    """A combination's screening mean of lost pupil-minutes, as the whole state's."""
+    return count_text(lost_mean(c), _state(res, res.screen_scale), tr)
 
 
 def front_figure(res: OptimumResult, tr: Tr) -> go.Figure:
@@ -93,9 +105,11 @@ def front_figure(res: OptimumResult, tr: Tr) -> go.Figure:
     lost_t = tr("lost pupil-minutes")
     fig = go.Figure()
 
+    st = _state(res, res.screen_scale)
+
     def trace(cs: list[Candidate], name: str, **kw: Any) -> None:
         fig.add_trace(go.Scatter(
-            x=[c.cost_eur for c in cs], y=[lost_mean(c) for c in cs], name=name,
+            x=[c.cost_eur for c in cs], y=[whole(lost_mean(c), st) for c in cs], name=name,
             text=[mix_words(res, c, tr) for c in cs],
             hovertemplate="%{text}<br>%{x:,.0f} €<br>%{y:,.0f} " + lost_t + "<extra></extra>",
             **kw))
@@ -117,15 +131,15 @@ def front_figure(res: OptimumResult, tr: Tr) -> go.Figure:
 
 
 def _lost_title(res: OptimumResult, tr: Tr) -> str:
-    if res.screen_scale and res.screen_scale < 1:
-        return tr("lost pupil-minutes (miniature at scale {s})", s=tr.plain(res.screen_scale))
+    if _state(res, res.screen_scale) is not None:
+        return tr("lost pupil-minutes, whole state (estimated from the screening miniature)")
     return tr("lost pupil-minutes")
 
 
 def front_table(res: OptimumResult, tr: Tr) -> Markup:
     sc = res.scenario
     rows = [[*(value_words(lv, v, tr, sc) for lv, v in zip(res.levers, c.values, strict=True)),
-             _eur(c.cost_eur, tr), tr.count(lost_mean(c)),
+             _eur(c.cost_eur, tr), _lost(res, c, tr),
              tr("recommended") if c is res.best else ""] for c in res.pareto]
     n = len(res.levers)
     return table([*(lever_words(lv, tr, sc) for lv in res.levers), tr("cost"),
@@ -146,10 +160,13 @@ def buys_html(res: OptimumResult, tr: Tr) -> Markup:
             if c is None:  # the search did not screen this neighbour
                 missing += 1
                 continue
-            rows.append([value_words(lev, v, tr, res.scenario), _eur(c.cost_eur, tr),
-                         tr.count(lost_mean(c))])
+            # the lever's own cost beside the mix's: a saving on another lever (fewer nodes)
+            # is not this value's
+            rows.append([value_words(lev, v, tr, res.scenario), _eur(lev.cost(v), tr),
+                         _eur(c.cost_eur, tr), _lost(res, c, tr)])
         out += html("<h3>{t}</h3>", t=lever_words(lev, tr, res.scenario)) + table(
-            [tr("value"), tr("cost"), _lost_title(res, tr)], rows, num=(1, 2))
+            [tr("value"), tr("cost of this value"), tr("cost of the whole mix"),
+             _lost_title(res, tr)], rows, num=(1, 2, 3))
     if missing:
         out += html("<p class=muted>{t}</p>", t=tr(
             "{n} neighbouring combinations were not screened by the search and are left out.",
@@ -175,12 +192,12 @@ def method_html(res: OptimumResult, tr: Tr) -> Markup:
         level=tr.pct(1 - res.alpha_each, 2), t=len(res.targets), l=max(1, len(res.looks)),
         runs=tr.count(res.runs), full=tr("yes") if res.confirmed_at_full_scale else tr("no"))
     note = ""
-    if res.screen_scale and res.screen_scale < 1:
-        note = tr("Lost pupil-minutes in the chart and tables are those of the screening "
-                  "runs, a faithful miniature at population scale {s}: roughly {f} times as "
-                  "many for the whole state, and biased by the miniature's sample of schools "
-                  "(see the screening bias below).", s=tr.plain(res.screen_scale),
-                  f=tr.plain(round(1 / res.screen_scale, 1)))
+    st = _state(res, res.screen_scale)
+    if st is not None:
+        note = tr("Lost pupil-minutes in the chart and tables are the whole state's, estimated "
+                  "from the screening runs, a faithful miniature at population scale {s} "
+                  "(their minutes × {f}), and biased by the miniature's sample of schools "
+                  "(see the screening bias below).", s=tr.plain(st), f=tr.sig(1 / st, 4))
     return html("<p>{t}</p>", t=text) + (html("<p class=note>{t}</p>", t=note) if note
                                          else Markup(""))
 

@@ -309,8 +309,10 @@ def _recovered(remove: Callable[..., Any], without: np.ndarray,
             "recovered_ci95": (d.hi - d.lo) / 2, "recovered_lo": lo, "recovered_hi": hi}
 
 
-def write_attribution(out_dir: str | Path, attribution: dict[str, Any]) -> Path:
-    """Write ``DIR/attribution.json`` atomically (the format lives in :mod:`sim.runs.rundir`)."""
+def write_attribution(out_dir: str | Path, attribution: dict[str, Any],
+                      page: tuple[str, str] | None = None) -> Path:
+    """Write ``DIR/attribution.json`` atomically, with ``page`` (name, HTML) in one set (the
+    format lives in :mod:`sim.runs.rundir`)."""
     from sim.runs.rundir import write_attribution as write
 
-    return write(out_dir, attribution)
+    return write(out_dir, attribution, page)

@@ -210,7 +210,9 @@ class Results:
         from sim.runs.rundir import write_attribution, write_run
 
         later = report and attribution is not None  # the report reads attribution.json
-        html = render_report(self.to_run_data(), lang=lang) if report and not later else None
+        # the report lives in out_dir: its provenance says so, not "memory"
+        data = self.to_run_data(source=str(Path(out_dir).resolve()))
+        html = render_report(data, lang=lang) if report and not later else None
         paths = write_run(out_dir, self.summary, self.timeseries, self.schools, html)
         if attribution is not None:
             paths["attribution"] = write_attribution(out_dir, attribution)
@@ -218,16 +220,17 @@ class Results:
             paths["report"] = report_directory(out_dir, lang=lang)[1]
         return paths
 
-    def to_run_data(self) -> Any:
-        """The plain data the report renders (``sim.report.data.RunData``; frames not copied)."""
-        from sim.report.data import RunData
+    def to_run_data(self, source: str | None = None) -> Any:
+        """The plain data the report renders (``sim.report.data.RunData``; frames not copied).
+        ``source``: the directory the run was saved to (None: held in memory only)."""
+        from sim.report.data import IN_MEMORY, RunData
 
         return RunData(
             summary=self.summary,
             timeseries=self.timeseries,
             schools=self.schools,
             scenario=self.scenario,
-            source="in memory",
+            source=source or IN_MEMORY,
         )
 
     def report(self, path: str | Path, lang: str | None = None) -> Path:

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import ConfigError, Scenario, parse_override, scenario_from_dict
-from sim.config.loading import _defaults_as_data
+from sim.config.overrides import defaults_as_data
 from sim.config.paths import named_in, positional
 from sim.experiments.capacity_bound import AnalyticBound, analytic_bound
 from sim.experiments.comparisons import kpi_values, run_tasks
@@ -135,15 +135,18 @@ class SizingResult:
                 return [clean(x) for x in v]
             return v
 
-        return {
+        whole = self.answer_whole_state
+        current = (self.current_whole_state if self.central and self.current_whole_state
+                   is not None else self.current_value)
+        return {  # every count the whole state's first, the miniature's labelled after it
             "param": self.param,
             "target": str(self.target),
-            "answer": self.answer,
-            "current_value": self.current_value,
+            "answer": None if whole is None else whole_count(whole),
+            "current_value": current,
             "scale": self.scale,
             "central": self.central,
-            "answer_whole_state": self.answer_whole_state,
-            "current_whole_state": self.current_whole_state,
+            "answer_miniature": self.answer,
+            "current_miniature": self.current_value,
             "confirmation": self.confirmation,
             "param_named": self.param_named or self.param,
             "confidence": (
@@ -155,7 +158,8 @@ class SizingResult:
             "analytic_note": self.analytic_note,
             "baseline": self.baseline,
             "candidates": [
-                {k: clean(v) for k, v in asdict(e).items()}
+                {"value": whole_count(self.whole_state(e.value)), "value_miniature": e.value,
+                 **{k: clean(v) for k, v in asdict(e).items() if k != "value"}}
                 for e in sorted(self.candidates.values(), key=lambda e: e.value)
             ],
             "outcome": self.outcome,
@@ -163,10 +167,16 @@ class SizingResult:
         }
 
 
+def whole_count(v: float) -> int | float:
+    """A whole-state count as an int where it is one (3 miniature nodes at scale 0.02 are
+    150.0), else the float (a scale that does not divide evenly)."""
+    return round(v) if abs(v - round(v)) < 1e-9 else v
+
+
 def positional_param(scenario: Scenario, param: str) -> str:
     """``param`` with names resolved to positions (:class:`ConfigError` listing the names)."""
     dump = scenario.model_dump(mode="json")
-    return positional(dump, param, _defaults_as_data(), where=f"--param {param}")
+    return positional(dump, param, defaults_as_data(), where=f"--param {param}")
 
 
 def current_value(scenario: Scenario, param: str) -> int:

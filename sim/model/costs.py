@@ -120,6 +120,29 @@ def lever_changes(scenario: Scenario) -> tuple[int, int]:
     return round(servers / s), round(uplinks / s)
 
 
+def lever_room(scenario: Scenario) -> tuple[int, int]:
+    """The state's schools the ranked levers can change: outdated on-premise servers (for
+    ``replace_outdated_servers``) and on-premise uplinks below the fastest class (for
+    ``upgrade_uplinks``), in the population built at scale 1 as the scenario draws it."""
+    from sim.model.population import TIER_NONE, TIER_OUTDATED, build_population
+
+    full = scenario.model_copy(deep=True)
+    full.population.scale = 1.0
+    # the scenario's own lists number the schools of its scale, not the state's
+    full.assignment.replaced_servers = []
+    full.assignment.upgraded_uplinks = []
+
+    def count() -> tuple[int, int]:
+        pop = build_population(full)
+        top = max(u.mbit_s for u in full.assignment.uplink_mix)
+        on_prem = pop.school_tier != TIER_NONE
+        return (int((pop.school_tier == TIER_OUTDATED).sum()),
+                int((on_prem & (pop.school_uplink_mbit_s < top)).sum()))
+
+    return _cached(["room", full.model_dump(mode="json", exclude={"report", "costs"}),
+                    full.data_digests()], count)
+
+
 def per_school_eur(scenario: Scenario, what: str, schools: int) -> float:
     """€ of replacing ``schools`` outdated servers (``what="servers"``) or upgrading
     ``schools`` uplinks (``"uplinks"``)."""

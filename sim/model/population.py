@@ -20,7 +20,11 @@ import numpy as np
 import pandas as pd
 
 from sim.config import ConfigError, Scenario
-from sim.config.references import check_against_data, region_school_counts
+from sim.config.references import (
+    check_against_data,
+    region_school_counts,
+    school_number_problems,
+)
 from sim.model.seeds import SeedTree
 
 SCHOOL_TYPE_COLUMNS = {
@@ -205,7 +209,21 @@ def load_marginals(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
                 ]
             )
     check_size(scenario, types)
+    numbered = school_number_problems(scenario, school_count(scenario, types), src)
+    if numbered:
+        raise ConfigError(numbered)
     return types.reset_index(drop=True), regions.reset_index(drop=True)
+
+
+def school_count(scenario: Scenario, types: pd.DataFrame) -> int:
+    """Schools of the population ``build_population`` makes from ``types`` (the simulated
+    school types): the state's block and ``population.external``'s, numbered 0 … count − 1."""
+    n = sum(max(1, round(float(s) * scenario.population.scale)) for s in types["schools"])
+    ext = scenario.population.external
+    if ext is not None:
+        n += sum(max(1, round(float(s) * ext.scale))
+                 for s in load_external_types(scenario, types)["schools"])
+    return int(n)
 
 
 def load_external_types(scenario: Scenario, types: pd.DataFrame) -> pd.DataFrame:

@@ -211,6 +211,6 @@ def describe(scenario: Scenario, tr: Any = None) -> str:
     else:
         msg = N_("population scale {s}: a faithful miniature — central capacities built at "
                  "{s} of the whole state's (rounding: capacity-to-demand ratio {ratio} at "
-                 "worst); figures are for the simulated share")
+                 "worst)")
         kw = {"s": num(s, None), "ratio": num(rep.worst_ratio, 2)}
     return str(tr(msg, **kw)) if tr is not None else msg.format(**kw)

@@ -14,12 +14,22 @@ from sim.report.briefing import causes_table
 from sim.report.i18n import EN, Tr
 from sim.report.labels import cause
 from sim.report.layout import Card, Section, cards, html, page
+from sim.report.state import (
+    count_text,
+    kpi_name,
+    kpi_text,
+    miniature_factor,
+    miniature_note,
+    unit_note,
+)
 
 
 def additivity_words(att: Mapping[str, Any], tr: Tr = EN, scenario: Any = None) -> str:
     """Σ recovered against the total lost, and what it says about the causes (the check of
-    :func:`sim.experiments.attribution.additivity`, stored as ``additivity``)."""
+    :func:`sim.experiments.attribution.additivity`, stored as ``additivity``); a faithful
+    miniature's minutes as the whole state's."""
     total, rsum = float(att["lost_pupil_minutes"]), float(att["recovered_sum"])
+    s = miniature_factor(scenario)
     add = att.get("additivity") or {}
     verdict = add.get("verdict")
     if verdict == "overlap":
@@ -39,7 +49,8 @@ def additivity_words(att: Mapping[str, Any], tr: Tr = EN, scenario: Any = None) 
     else:  # an attribution.json from before the check
         how = tr("see the rows for how the causes interact")
     return tr("Recovered, summed over the causes removed one at a time: {sum} against {total} "
-              "lost — {how}.", sum=tr.count(rsum), total=tr.count(total), how=how)
+              "lost — {how}.", sum=count_text(rsum, s, tr), total=count_text(total, s, tr),
+              how=how)
 
 
 def render_attribution(att: Mapping[str, Any], scenario: Any = None,
@@ -51,10 +62,13 @@ def render_attribution(att: Mapping[str, Any], scenario: Any = None,
     causes = att.get("causes", {})
     details = {"lost_pupil_minutes_by_cause": {c: e["direct"] for c, e in causes.items()}}
     name = tr.text(att.get("scenario", ""))  # the shipped scenarios' names are messages
+    s = miniature_factor(scenario)
+    reps = tr.ngettext("mean of one replication", "mean of {n} replications", n, n=n)
     head = (html("<h1>{t}</h1>", t=tr("Who lost the pupil-minutes: {name}", name=name))
-            + cards([Card(tr("lost pupil-minutes"), tr.count(total),
-                          tr.ngettext("mean of one replication", "mean of {n} replications",
-                                      n, n=n))])
+            + cards([Card(kpi_name("lost_pupil_minutes", s, tr),
+                          kpi_text("lost_pupil_minutes", total, s, tr),
+                          " · ".join(x for x in (
+                              miniature_note("lost_pupil_minutes", total, s, tr), reps) if x))])
             + html('<p class=lead>{t}</p>', t=additivity_words(att, tr, scenario)))
     method = tr(
         "Direct: each wait is charged to the first failure that started it, mean over the "
@@ -69,13 +83,14 @@ def render_attribution(att: Mapping[str, Any], scenario: Any = None,
         r=tr.pct(float((att.get("additivity") or {}).get("row_tolerance", 0.05)), 0))
     sections = [
         Section("causes", tr("Lost pupil-minutes by cause"),
-                causes_table(details, tr, att, scenario) or html(
+                causes_table(details, tr, att, scenario, s) or html(
                     "<p class=muted>{t}</p>", t=tr("Nothing was lost."))),
         Section("method", tr("How it is computed"), html("<p>{t}</p>", t=method)
                 + html("<p class=muted>{t}</p>", t=tr(
                     "Seeds: {seeds}; configuration {hash}.",
                     seeds=", ".join(str(s) for s in att.get("seeds", [])),
-                    hash=str(att.get("config_hash", ""))))),
+                    hash=str(att.get("config_hash", ""))))
+                + (html("<p class=muted>{t}</p>", t=unit_note(s, tr)) if s else Markup(""))),
     ]
     return page(tr("dlsim explain – {name}", name=name), Markup(head), sections, tr,
                 kind="explain")

@@ -17,6 +17,7 @@ from sim.model.scale import full_state_count
 from sim.report.i18n import EN, Tr
 from sim.report.labels import cause, fmt_kpi, kpi_label
 from sim.report.layout import SERVICE_TARGET, estimate, html, join, table, verdict
+from sim.report.state import count_text
 from sim.runs import rundir
 from sim.runs.stats import Interval
 
@@ -87,8 +88,9 @@ def briefing(kpis: Mapping[str, Any], details: Mapping[str, Any],
             if rec is None or not e.get("direct"):
                 continue
             rows.append(tr("removing {cause} would recover {mean} (95 %: {lo} to {hi})",
-                           cause=cause(c, tr, scenario), mean=tr.count(rec),
-                           lo=tr.count(e.get("recovered_lo")), hi=tr.count(e.get("recovered_hi"))))
+                           cause=cause(c, tr, scenario), mean=count_text(rec, state, tr),
+                           lo=count_text(e.get("recovered_lo"), state, tr),
+                           hi=count_text(e.get("recovered_hi"), state, tr)))
         if rows:
             parts.append(html("<p>{t}</p>", t=tr(
                 "Counterfactuals on the same random numbers: {rows}.", rows="; ".join(rows[:TOP]))))
@@ -96,9 +98,11 @@ def briefing(kpis: Mapping[str, Any], details: Mapping[str, Any],
 
 
 def causes_table(details: Mapping[str, Any], tr: Tr = EN,
-                 attribution: Mapping[str, Any] | None = None, scenario: Any = None) -> Markup:
+                 attribution: Mapping[str, Any] | None = None, scenario: Any = None,
+                 state: float | None = None) -> Markup:
     """Every cause with its direct minutes and share, and (with ``attribution.json``) what
-    removing it recovers with its 95 % interval; empty if nothing was lost."""
+    removing it recovers with its 95 % interval; empty if nothing was lost. ``state``: the
+    scale of a faithful miniature, whose minutes are shown as the whole state's."""
     by_cause = {str(c): float(v) for c, v in (details.get("lost_pupil_minutes_by_cause")
                                               or {}).items()}
     total = sum(by_cause.values())
@@ -109,11 +113,13 @@ def causes_table(details: Mapping[str, Any], tr: Tr = EN,
     for c, v in sorted(by_cause.items(), key=lambda kv: -kv[1]):
         e = att.get(c) or {}
         rec = e.get("recovered_mean")
-        rows.append((cause(c, tr, scenario), tr.count(v), tr.pct(v / total),
-                     "–" if rec is None else tr.count(rec),
-                     "–" if rec is None else tr("{lo} to {hi}", lo=tr.count(e["recovered_lo"]),
-                                                hi=tr.count(e["recovered_hi"]))))
-    heads = [tr("cause"), tr("lost pupil-minutes charged"), tr("share")]
+        rows.append((cause(c, tr, scenario), count_text(v, state, tr), tr.pct(v / total),
+                     "–" if rec is None else count_text(rec, state, tr),
+                     "–" if rec is None else tr("{lo} to {hi}",
+                                                lo=count_text(e["recovered_lo"], state, tr),
+                                                hi=count_text(e["recovered_hi"], state, tr))))
+    heads = [tr("cause"), tr("lost pupil-minutes charged") if state is None
+             else tr("lost pupil-minutes charged, whole state"), tr("share")]
     if att:
         heads += [tr("recovered if removed"), tr("95 % interval")]
     else:

@@ -22,7 +22,15 @@ from sim.model.metrics import KPI_NAMES
 from sim.report import figures as F
 from sim.report import labels as L
 from sim.report.briefing import briefing, read_attribution
-from sim.report.comparison_verdict import VERDICT_KPIS, causes_costs_html, delta_text, verdict_line
+from sim.report.comparison_verdict import (
+    HIGHER_IS_BETTER,
+    NEUTRAL,
+    VERDICT_KPIS,
+    causes_costs_html,
+    delta_text,
+    overall_verdict,
+    verdict_line,
+)
 from sim.report.data import RunData, as_run_data
 from sim.report.i18n import Tr
 from sim.report.layout import (
@@ -31,17 +39,17 @@ from sim.report.layout import (
     esc,
     fmt_with_interval,
     html,
+    join,
     kpi_label,
     page,
     table,
     too_few_note,
 )
 from sim.report.run_report import population_line, provenance_table
+from sim.report.state import interval_whole, kpi_name, kpi_whole, run_factor, unit_note
 from sim.runs.stats import MIN_MEANINGFUL_REPLICATIONS, paired_difference
 
 # KPIs where a larger value is better (for colouring differences).
-HIGHER_IS_BETTER = {"join_success_rate", "joins_succeeded"}
-NEUTRAL = {"join_attempts", "peak_concurrent_participants"}
 Diff = tuple[float | None, float | None]
 REL_CAP_PCT = 200
 
@@ -131,13 +139,14 @@ def resolve_diffs(
     return paired_diffs(a, b, tr)
 
 
-def _diff_cell(k: str, d: Diff, base: float | None, tr: Tr) -> tuple[Any, str, str]:
+def _diff_cell(k: str, d: Diff, base: float | None, tr: Tr,
+               s: float | None = None) -> tuple[Any, str, str]:
     mean, half = d
     if mean is None:
         return "–", "–", ""
-    # shares differ in percentage points ("pp"), not "%"
-    txt = delta_text(k, mean, tr, half) + (f" ± {delta_text(k, half, tr, half).lstrip('+')}"
-                                           if half else "")
+    # shares differ in percentage points ("pp"), not "%"; an interval of zero width is shown
+    txt = delta_text(k, mean, tr, half, s) + (
+        f" ± {delta_text(k, half, tr, half, s).lstrip('+')}" if half is not None else "")
     r = round(mean / base, 3) if base else None
     rel = (("+" if r > 0 else "−" if r < 0 else "") + tr.pct(abs(r), 1)) if r is not None \
         else "–"
@@ -284,16 +293,59 @@ def _time_to_join(a: RunData, b: RunData, la: str, lb: str, tr: Tr) -> go.Figure
 def _config_diff(a: RunData, b: RunData, tr: Tr) -> Markup:
     if a.scenario is None or b.scenario is None:
         return html("<p class=muted>{t}</p>", t=tr("Settings not recorded for both scenarios."))
-    fa = _flatten(a.scenario.model_dump(mode="json", exclude={"report"}))
-    fb = _flatten(b.scenario.model_dump(mode="json", exclude={"report"}))
+    fa = _flatten(a.scenario.model_dump(mode="json", exclude={"report", "faults"}))
+    fb = _flatten(b.scenario.model_dump(mode="json", exclude={"report", "faults"}))
     keys = [k for k in sorted(set(fa) | set(fb))
             if fa.get(k) != fb.get(k) and k not in ("name", "description")]
     rows = [(L.config_path(k, tr, b.scenario if k in fb else a.scenario),
              _short(k, fa.get(k), tr), _short(k, fb.get(k), tr)) for k in keys]
+    rows += fault_rows(a.scenario, b.scenario, tr)
     if not rows:
         return html("<p>{t}</p>", t=tr("The two scenarios have the same settings (only the "
                                        "seeds may differ)."))
     return table([tr("setting"), "A", "B"], rows)
+
+
+#: the fields that say what a fault strikes (with its kind and start: its identity)
+_FAULT_TARGETS = ("platform", "cluster", "region", "school_type", "tier")
+
+
+def fault_id(f: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A fault's identity: its kind, what it strikes and when it starts — how the faults of
+    two scenarios are paired (never by their position in the list)."""
+    return (f.get("kind"), *(f.get(k) for k in _FAULT_TARGETS), f.get("start"))
+
+
+def _fault_name(f: Mapping[str, Any], tr: Tr, scenario: Any) -> str:
+    """A fault in words: its label (or kind), what it strikes and its start ("IServ
+    dispatcher failure from 07:50")."""
+    what = tr.text(str(f.get("label") or "")) or L.fault_kind(str(f.get("kind")), tr)
+    where = [L.platform(f["platform"], tr, scenario) if k == "platform" else
+             L.value_words(f[k], tr, scenario) for k in _FAULT_TARGETS if f.get(k)]
+    if where and not f.get("label"):
+        what = f"{', '.join(where)}: {what}"
+    return tr("{fault} from {start}", fault=what[:1].upper() + what[1:],
+              start=L.setting_value("start", f.get("start"), tr))
+
+
+def fault_rows(a: Any, b: Any, tr: Tr) -> list[tuple[str, str, str]]:
+    """The faults of A and B paired by identity (:func:`fault_id`): a row per setting that
+    differs between a pair, and one per fault only one side has."""
+    da = {fault_id(f): f for f in a.model_dump(mode="json")["faults"]}
+    db = {fault_id(f): f for f in b.model_dump(mode="json")["faults"]}
+    rows = []
+    for key in dict.fromkeys([*da, *db]):
+        fa, fb = da.get(key), db.get(key)
+        name = _fault_name(fa or fb or {}, tr, b if fb else a)
+        if fa is None or fb is None:
+            rows.append((name, "–" if fa is None else tr("present"),
+                         "–" if fb is None else tr("present")))
+            continue
+        for k in sorted(set(fa) | set(fb)):
+            if fa.get(k) != fb.get(k):
+                rows.append((f"{name}: {L.config_path(k, tr, b)}", _short(k, fa.get(k), tr),
+                             _short(k, fb.get(k), tr)))
+    return rows
 
 
 def _flatten(x: Any, prefix: str = "") -> dict[str, Any]:
@@ -339,29 +391,33 @@ def render_comparison(
             labels = (f"{labels[0]} (A)", f"{labels[1]} (B)")
     figs = comparison_figures(ra, rb, nd, labels, tr)
     fig = {k: embed(k, f, tr) for k, f in figs.items()}
+    st = run_factor(ra) if run_factor(ra) == run_factor(rb) else None  # one unit for both
     rows = []
     for k in KPI_NAMES:
-        dtxt, rel, word = _diff_cell(k, nd.get(k, (None, None)), ra.kpis.get(k), tr)
-        rows.append((kpi_label(k, tr), fmt_with_interval(k, ra.kpis.get(k), ra.interval(k), tr),
-                     fmt_with_interval(k, rb.kpis.get(k), rb.interval(k), tr), dtxt, rel, word))
+        dtxt, rel, word = _diff_cell(k, nd.get(k, (None, None)), ra.kpis.get(k), tr, st)
+        rows.append((kpi_name(k, st, tr), *(
+            fmt_with_interval(k, kpi_whole(k, r.kpis.get(k), st),
+                              interval_whole(k, r.interval(k), st), tr) for r in (ra, rb)),
+            dtxt, rel, word))
     kpis = table(
         [tr("key figure"), "A", "B", tr("B − A (95 % CI)"), tr("relative to A"), ""], rows,
         num=(1, 2, 3, 4),
-    )
+    ) + (html("<p class='muted small'>{t}</p>", t=unit_note(st, tr)) if st else Markup(""))
     head = (
         html("<h1>{a} <span class=muted>{vs}</span> {b}</h1>", a=labels[0], vs=tr("vs"),
              b=labels[1])
+        + _overall(ra, rb, tr)
         + html("<p class=lead><b>A:</b> {d}</p><p class=muted>{p}</p>", d=tr.text(ra.description),
                p=population_line(ra, tr))
         + html("<p class=lead><b>B:</b> {d}</p><p class=muted>{p}</p>", d=tr.text(rb.description),
                p=population_line(rb, tr))
         + briefing(ra.kpis, ra.summary.get("details") or {}, ra.intervals, tr,
-                   read_attribution(ra.source), ra.scenario, prefix="A:")
+                   read_attribution(ra.source), ra.scenario, prefix="A:", state=run_factor(ra))
         + briefing(rb.kpis, rb.summary.get("details") or {}, rb.intervals, tr,
-                   read_attribution(rb.source), rb.scenario, prefix="B:")
+                   read_attribution(rb.source), rb.scenario, prefix="B:", state=run_factor(rb))
     )
     n = min(ra.replications, rb.replications)
-    head += _verdict(ra, rb, tr)
+    head += _verdict(ra, rb, tr, st)
     sections = [
         Section("kpis", tr("Key figures side by side"),
                 html("<p class=muted>{t}</p>", t=tr("Differences: {how}.", how=how))
@@ -370,7 +426,7 @@ def render_comparison(
         Section("time-to-join", tr("Time to join"), fig["time_to_join"]),
         Section("causes-costs", tr("Causes and costs side by side"), causes_costs_html(
             (_causes(ra), _causes(rb)), (ra.summary.get("cost"), rb.summary.get("cost")), tr,
-            rb.scenario)),
+            rb.scenario, st)),
         Section("settings", tr("What differs between the scenarios"), _config_diff(ra, rb, tr)),
         Section("provenance", tr("Provenance"),
                 html("<h3>A</h3>") + provenance_table(ra.provenance, tr, ra.source)
@@ -385,12 +441,22 @@ def _causes(d: RunData) -> dict[str, float]:
             (d.details.get("lost_pupil_minutes_by_cause") or {}).items()}
 
 
-def _verdict(a: RunData, b: RunData, tr: Tr) -> Markup:
-    """The verdict on the headline figures, when both ran the same seeds (paired)."""
+def _paired(a: RunData, b: RunData) -> bool:
     seeds = a.provenance.get("seeds")
-    if seeds is None or seeds != b.provenance.get("seeds"):
+    return seeds is not None and seeds == b.provenance.get("seeds")
+
+
+def _verdict(a: RunData, b: RunData, tr: Tr, s: float | None = None) -> Markup:
+    """The verdict on the headline figures, when both ran the same seeds (paired)."""
+    if not _paired(a, b):
         return Markup("")
-    lines = [verdict_line(k, a.per_replication[k], b.per_replication[k], tr)
+    lines = [verdict_line(k, a.per_replication[k], b.per_replication[k], tr, s)
              for k in VERDICT_KPIS
              if len(a.per_replication.get(k, [])) == len(b.per_replication.get(k, [])) >= 2]
-    return html("<p class=note>{t}</p>", t=" ".join(lines)) if lines else Markup("")
+    return join(html("<p class=note>{t}</p>", t=line) for line in lines)
+
+
+def _overall(a: RunData, b: RunData, tr: Tr) -> Markup:
+    """The comparison's one-line verdict, first on the page (paired runs only)."""
+    line = overall_verdict(a.per_replication, b.per_replication, tr) if _paired(a, b) else ""
+    return html('<p class="lead"><b>{t}</b></p>', t=line) if line else Markup("")

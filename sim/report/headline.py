@@ -20,11 +20,17 @@ from typing import Any
 
 from markupsafe import Markup
 
-from sim.model.scale import full_state_count
 from sim.report.data import RunData
 from sim.report.i18n import Tr
-from sim.report.labels import kpi_kind, kpi_label
-from sim.report.layout import Card, cards, estimate, fmt_mean, html, interval_range
+from sim.report.layout import Card, cards, html, interval_range
+from sim.report.state import (
+    count_text,
+    interval_whole,
+    kpi_name,
+    kpi_text,
+    miniature_note,
+    run_factor,
+)
 
 HEADLINE = (
     "join_success_rate",
@@ -41,21 +47,13 @@ _OF_THOSE_IN = ("p50_time_to_join_s", "p95_time_to_join_s", "p99_time_to_join_s"
 
 def state_factor(d: RunData) -> float | None:
     """``s`` when the run is a faithful miniature of the state at scale ``s`` < 1 (its counts
-    × 1/s are the whole state's), else None."""
-    scale = d.provenance.get("scale")
-    if scale is None or d.scenario is None:
-        return None
-    s = float(scale)
-    if not 0 < s < 1 or getattr(d.scenario.population, "capacities", "") != "whole_state":
-        return None
-    return s
+    × 1/s are the whole state's), else None (:func:`sim.report.state.run_factor`)."""
+    return run_factor(d)
 
 
 def state_count(x: Any, s: float | None, tr: Tr) -> str:
     """A miniature's count as the whole state's ("≈ 9,730,850"), or as it is (``s`` None)."""
-    if x is None or not tr._ok(x):
-        return tr.count(x)
-    return tr.count(x) if s is None else "≈\u202f" + estimate(full_state_count(float(x), s), tr)
+    return count_text(x, s, tr)
 
 
 def whole_state_line(d: RunData, tr: Tr) -> Markup:
@@ -101,17 +99,16 @@ def kpi_cards(d: RunData, tr: Tr) -> Markup:
     failed = _failed_share(d)
     items = []
     for k in HEADLINE:
-        iv = d.interval(k)
+        iv = interval_whole(k, d.interval(k), s)  # in the unit the card shows
         v = d.kpis.get(k)
         notes = []
         if iv is not None:
             notes.append(tr("95 % CI {range}", range=interval_range(k, iv, tr)) if iv.meaningful
                          else tr("{n} replications: no interval", n=iv.n))
-        label, value = kpi_label(k, tr), fmt_mean(k, v, iv, tr)
-        if s is not None and kpi_kind(k) == "count":
-            label = tr("{kpi}, whole state", kpi=label)
-            value = state_count(v, s, tr)
-            notes.insert(0, tr("simulated miniature: {v}", v=fmt_mean(k, v, iv, tr)))
+        label, value = kpi_name(k, s, tr), kpi_text(k, v, s, tr, d.interval(k))
+        mini = miniature_note(k, v, s, tr, d.interval(k))
+        if mini:
+            notes.insert(0, mini)
         if k in _OF_THOSE_IN:
             label = tr("{kpi}, of those who got in", kpi=label)
             if failed is not None:

@@ -444,3 +444,21 @@ def cause(x: Any, tr: Tr = EN, scenario: Any = None) -> str:
         p = platform(key.split(":", 1)[1], tr, scenario)
         return tr("login service of {platform}", platform=p)
     return _pick(CAUSES, key, tr)
+
+
+# the policies a scenario's costs price (sim.model.costs.active_policies) in words
+POLICIES: dict[str, str] = {
+    "stagger": N_("staggered start"),
+    "camera": N_("camera rule"),
+    "join_rate_limit": N_("join-rate limit"),
+}
+
+
+def cost_item(item: Any, tr: Tr = EN) -> str:
+    """A cost item (``scenario_cost``'s ``{"item", "fill"}``) in words: the item's msgid with
+    its placeholders, a policy by its name in words ("policy: staggered start", not
+    "policy stagger")."""
+    fill = dict(item.get("fill") or {})
+    if item.get("item") == "policy {name}":  # the stored msgid of sim.model.costs
+        return tr("policy: {name}", name=_pick(POLICIES, str(fill.get("name", "")), tr))
+    return tr(str(item.get("item", "")), **fill)

@@ -26,14 +26,21 @@ from sim.report.i18n import N_, Tr
 from sim.report.layout import (
     Section,
     embed,
-    fmt_mean,
     html,
     interval_range,
     join,
-    kpi_label,
     page,
     table,
     too_few_note,
+)
+from sim.report.state import (
+    count_text,
+    interval_whole,
+    kpi_name,
+    kpi_text,
+    label_count_axes,
+    miniature_note,
+    unit_note,
 )
 
 # what the dashed capacity line is, and why it moves without a server lost (issue 25, point 5)
@@ -64,46 +71,63 @@ def run_figures(data: Any, lang: str | None = None) -> dict[str, go.Figure]:
         figs["breakdown"] = F.breakdown(d.schools, d.scenario, tr)
     if {"intending_pupils", "pupils_lost_over_15min", "server"} <= set(d.schools.columns):
         figs["affected_schools"] = F.affected_schools(d.schools, tr)
+    s = state_factor(d)  # the charts draw the miniature's counts: their axes say so
+    for name in ("capacity", "retry_wave", "front_ends", "affected_schools"):
+        if name in figs:
+            label_count_axes(figs[name], s, tr)
     return figs
 
 
 def kpi_table(d: RunData, tr: Tr) -> Markup:
     """All KPIs, with their 95 % intervals when the replications support one."""
     n = d.replications
+    s = state_factor(d)  # a miniature's counts as the whole state's (sim.report.state)
     rows = []
     for k in KPI_NAMES:
         v = d.kpis.get(k)
-        row: list[Any] = [html("{l}<br><span class='muted small'>{m}</span>",
-                               l=kpi_label(k, tr), m=L.kpi_meaning(k, tr))]
-        iv = d.interval(k) if n > 1 else None
-        row.append(fmt_mean(k, v, iv, tr))
+        raw = d.interval(k) if n > 1 else None
+        mini = miniature_note(k, v, s, tr, raw)
+        row: list[Any] = [
+            html("{l}<br><span class='muted small'>{m}</span>", l=kpi_name(k, s, tr),
+                 m=L.kpi_meaning(k, tr)),
+            html("{v}<br><span class='muted small'>{m}</span>", v=kpi_text(k, v, s, tr, raw),
+                 m=mini) if mini else kpi_text(k, v, s, tr, raw)]
         if n > 1:
+            iv = interval_whole(k, raw, s)
             if iv is not None and iv.meaningful:
                 row.append(interval_range(k, iv, tr) or "–")
             else:
                 row.append(tr("too few replications"))
         rows.append(row)
+    note = html("<p class='muted small'>{t}</p>", t=unit_note(s, tr)) if s else Markup("")
     if n == 1:
-        return table([tr("key figure"), tr("value")], rows, num=(1,)) + too_few_note(1, tr)
+        return (table([tr("key figure"), tr("value")], rows, num=(1,)) + note
+                + too_few_note(1, tr))
     return table(
         [tr("key figure"), tr("mean of {n} replications", n=n), tr("95 % confidence interval")],
         rows, num=(1, 2),
-    ) + too_few_note(n, tr)
+    ) + note + too_few_note(n, tr)
 
 
 def schools_basis(d: RunData, tr: Tr) -> Markup:
     """Which runs the school tables show: the mean over the replications (``Results.schools``),
     or one replication when that is all there is."""
-    n = d.replications
+    n, s = d.replications, state_factor(d)
+    unit = (html(" <span>{t}</span>", t=tr("Counts (schools, pupils, minutes) are the whole "
+                                          "state's, estimated from the miniature (× {f}); the "
+                                          "hardest-hit schools are single schools, with their "
+                                          "own figures.", f=tr.sig(1 / s, 4)))
+            if s is not None else Markup(""))
     if n == 1:
-        return html("<p class=muted>{t}</p>", t=tr("One replication: the figures are its own."))
+        return html("<p class=muted>{t}{u}</p>", u=unit,
+                    t=tr("One replication: the figures are its own."))
     if "affected" in d.schools.columns and pd.api.types.is_bool_dtype(d.schools["affected"]):
         # a run directory written before Results.schools was the mean: replication 1's table
         return html("<p class=note>{t}</p>", t=tr(
             "These tables show replication 1 of {n} only (a run directory from an older dlsim, "
             "which stored one replication's schools): they need not add up to the key figures, "
             "which are means. Run the scenario again for tables of the mean.", n=n))
-    return html("<p class=muted>{t}</p>", t=tr(
+    return html("<p class=muted>{t}{u}</p>", u=unit, t=tr(
         "Each figure is the mean over the {n} replications (a school counts as affected in the "
         "share of the replications in which it was), so the tables add up to the key figures.",
         n=n))
@@ -114,7 +138,13 @@ def _count(x: float, tr: Tr) -> str:
     return tr.count(x) if abs(x - round(x)) < 1e-9 or abs(x) >= 100 else tr.num(x, 1)
 
 
-def breakdown_table(schools: pd.DataFrame, by: str, tr: Tr, scenario: Any = None) -> Markup:
+def breakdown_table(schools: pd.DataFrame, by: str, tr: Tr, scenario: Any = None,
+                    s: float | None = None) -> Markup:
+    """Schools, pupils, pupil-meetings, lost minutes and affected schools by ``by``; with
+    ``s`` (a faithful miniature) every count the whole state's (sim.report.state)."""
+    def cnt(x: float) -> str:
+        return count_text(x, s, tr) if s is not None else tr.count(x)
+
     need = {"school", "pupils", "pupil_meetings", "gave_up", "lost_pupil_minutes", "affected"}
     if by not in schools.columns or not need <= set(schools.columns):
         return html("<p class=muted>{t}</p>", t=tr("Not available for this run."))
@@ -126,9 +156,10 @@ def breakdown_table(schools: pd.DataFrame, by: str, tr: Tr, scenario: Any = None
     )
     rows = [
         (
-            L.value_label(by, k, tr, scenario), tr.count(r.schools), tr.count(r.pupils),
-            tr.count(r.pm), tr.pct(r.gave_up / r.pm if r.pm else 0.0, 2), tr.count(r.lost),
-            tr.num(r.lost / max(1, r.pupils), 2), _count(r.affected, tr),
+            L.value_label(by, k, tr, scenario), cnt(r.schools), cnt(r.pupils),
+            cnt(r.pm), tr.pct(r.gave_up / r.pm if r.pm else 0.0, 2), cnt(r.lost),
+            tr.num(r.lost / max(1, r.pupils), 2),
+            _count(r.affected, tr) if s is None else cnt(r.affected),
         )
         for k, r in g.iterrows()
     ]
@@ -144,24 +175,29 @@ def affected_html(d: RunData, tr: Tr, top: int = 15) -> Markup:
     if "affected" not in s.columns:
         return html("<p class=muted>{t}</p>", t=tr("Not available for this run."))
     aff = s["affected"].astype(float)  # with R > 1: the share of replications affected
-    n_aff, n = float(aff.sum()), len(s)
+    n_aff, n, f = float(aff.sum()), len(s), state_factor(d)
+    msg = (N_("<b>{k}</b> of {n} simulated schools ({share}) were affected: more than 10 % "
+              "of their pupils lost more than 15 minutes in the day.") if f is None else
+           N_("<b>{k}</b> of {n} schools of the whole state ({share}; estimated from the "
+              "miniature's {k_sim} of {n_sim}) were affected: more than 10 % of their pupils "
+              "lost more than 15 minutes in the day."))
     text = html(
         "<p>{t}</p>",
-        t=Markup(tr(
-            "<b>{k}</b> of {n} simulated schools ({share}) were affected: more than 10 % of "
-            "their pupils lost more than 15 minutes in the day. For comparison: on Wed "
-            "{date} about 2–3 % of schools had problems, due to outdated local servers "
-            "(sources, S60).",
-            date=tr.date(_dt.date(2021, 1, 13)), k=_count(n_aff, tr), n=tr.count(n),
-            share=tr.pct(n_aff / max(1, n), 1),
-        )),
+        t=Markup(tr(msg, k=_count(n_aff, tr) if f is None else count_text(n_aff, f, tr),
+                    n=tr.count(n) if f is None else count_text(n, f, tr),
+                    k_sim=_count(n_aff, tr), n_sim=tr.count(n),
+                    share=tr.pct(n_aff / max(1, n), 1))
+                 + " " + tr("For comparison: on Wed {date} about 2–3 % of schools had "
+                            "problems, due to outdated local servers (sources, S60).",
+                            date=tr.date(_dt.date(2021, 1, 13)))),
     )
     if n_aff and {"server", "school_type"} <= set(s.columns):
         ct = pd.crosstab(s["school_type"], s["server"], values=aff, aggfunc="sum").fillna(0.0)
         ct = ct.loc[ct.sum(axis=1) > 0, ct.sum(axis=0) > 0]
         text += html("<h3>{t}</h3>", t=tr("Affected schools by school type and server")) + table(
             [L.column("school_type", tr), *(L.tier(c, tr) for c in ct.columns)],
-            [(L.school_type(k, tr), *(_count(x, tr) for x in r)) for k, r in ct.iterrows()],
+            [(L.school_type(k, tr), *(_count(x, tr) if f is None else count_text(x, f, tr)
+                                      for x in r)) for k, r in ct.iterrows()],
             num=range(1, len(ct.columns) + 1),
         )
     if n_aff and "lost_pupil_minutes" in s.columns:
@@ -306,9 +342,10 @@ def render_report(results: Any, lang: str | None = None) -> str:
     figs = run_figures(d, tr.lang)
     fig = {k: embed(k, f, tr) for k, f in figs.items()}
     det = d.details
+    f = state_factor(d)
     fe_rows = [
-        (L.component(f"frontend:{n}", tr, d.scenario), tr.count(s.get("arrivals", 0)),
-         tr.count(s.get("timed_out", 0)), tr.pct(s.get("waited_share", 0), 2),
+        (L.component(f"frontend:{n}", tr, d.scenario), count_text(s.get("arrivals", 0), f, tr),
+         count_text(s.get("timed_out", 0), f, tr), tr.pct(s.get("waited_share", 0), 2),
          tr.seconds(s.get("mean_wait_s", 0), 2))
         for n, s in det.get("frontends", {}).items()
     ]
@@ -321,13 +358,14 @@ def render_report(results: Any, lang: str | None = None) -> str:
     muted = "<p class=muted>{t}</p>"
     breakdown_body = schools_basis(d, tr) + fig.get("breakdown", Markup("")) + join(
         html("<h3>{t}</h3>", t=tr("By {what}", what=L.column(c, tr))) +
-        breakdown_table(d.schools, c, tr, d.scenario)
+        breakdown_table(d.schools, c, tr, d.scenario, state_factor(d))
         for c in (*F.BREAKDOWNS, "server")
     )
     sections = [
         Section("kpis", tr("Key figures"), kpi_table(d, tr)),
         Section("causes", tr("Who lost the minutes"),
-                causes_table(det, tr, read_attribution(d.source), d.scenario)),
+                causes_table(det, tr, read_attribution(d.source), d.scenario,
+                             state_factor(d))),
         Section("capacity", tr("Participants vs capacity"), html(muted, t=tr(
             "Every conference cluster with its platform.") + " " + tr(CAPACITY_LINE))
             + fig["capacity"]),
@@ -361,7 +399,7 @@ def _cost_section(d: Any, tr: Tr) -> list[Section]:
     cost = d.summary.get("cost")
     if not cost:
         return []
-    rows = [(tr(i["item"], **i.get("fill", {})), tr.num(i["quantity"], 1),
+    rows = [(L.cost_item(i, tr), tr.num(i["quantity"], 1),
              tr.num(i["unit_eur"], 2), tr.num(i["eur"], 0)) for i in cost["items"]]
     rows.append((tr("total"), "", "", tr.num(cost["total_eur"], 0)))
     text = tr("In €, from the scenario's costs section (data/SOURCES.md A56–A62: assumptions).")
@@ -381,11 +419,12 @@ def render_briefing(results: Any, lang: str | None = None) -> str:
     d = as_run_data(results)
     tr = _tr(d, lang)
     windows = F.fault_windows(d.scenario, tr)
+    s = state_factor(d)
     charts = {  # the capacity line is the clusters' summed: the series keep the clusters
-        "capacity": (tr("Concurrent conference participants vs capacity"),
-                     F.capacity_timeline(d.timeseries, None, windows, tr, total_only=True)),
+        "capacity": (tr("Concurrent conference participants vs capacity"), label_count_axes(
+            F.capacity_timeline(d.timeseries, None, windows, tr, total_only=True), s, tr)),
         "retry_wave": (tr("Failed joins and retries per minute"),
-                       F.retry_wave(d.timeseries, windows, tr)),
+                       label_count_axes(F.retry_wave(d.timeseries, windows, tr), s, tr)),
     }
     captions = {"capacity": html("<p class='muted small'>{t}</p>", t=tr(CAPACITY_LINE))}
     sections = []

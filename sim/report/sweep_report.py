@@ -48,6 +48,7 @@ from sim.report.layout import (
     target_text,
     too_few_note,
 )
+from sim.report.state import kpi_name, scales, unit_note, whole
 from sim.runs.rundir import RunDirError, read_sweep
 from sim.runs.stats import KPI_BOUNDS, MIN_MEANINGFUL_REPLICATIONS, Interval, kpi_interval
 
@@ -176,6 +177,32 @@ def point_stats(data: SweepData) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def sweep_factor(data: SweepData) -> float | None:
+    """``s`` when every point of the sweep is a faithful miniature at scale ``s`` (sweep.json's
+    scale, capacities the whole state's, the scale not swept itself), else None."""
+    scale, caps = data.meta.get("scale"), data.meta.get("capacities")
+    if (not isinstance(scale, int | float) or caps not in (None, "whole_state")
+            or data.meta.get("demand") == "poisson"
+            or any(p.endswith("population.scale") for p in data.params)):
+        return None
+    return float(scale) if 0 < float(scale) < 1 else None
+
+
+def whole_state_stats(stats: pd.DataFrame, s: float | None) -> pd.DataFrame:
+    """:func:`point_stats` with a faithful miniature's counts as the whole state's
+    (sim.report.state): each count KPI's mean, interval and half-width, and the lost minutes
+    by cause, × 1/s. Shares and times are unchanged."""
+    if s is None or stats.empty:
+        return stats
+    out = stats.copy()
+    cols = [c for k in KPI_NAMES if scales(k, s)
+            for c in (k, f"{k}:lo", f"{k}:hi", f"{k}:ci95") if c in out.columns]
+    cols += [c for c in out.columns if str(c).startswith(CAUSE)]
+    for c in cols:
+        out[c] = whole(pd.to_numeric(out[c], errors="coerce"), s)
+    return out
+
+
 def _given_intervals(data: SweepData) -> dict[tuple[tuple[Any, ...], str], tuple[Any, Any]]:
     """(point's parameter values, kpi) → (lo, hi) from summary.parquet, when present."""
     s = data.summary
@@ -249,15 +276,17 @@ def _groups(stats: pd.DataFrame, x: str) -> tuple[list[str], list[pd.DataFrame]]
 def kpi_vs_param(
     stats: pd.DataFrame, x: str, kpis: Sequence[str] = SWEEP_KPIS, target: Target = SERVICE_TARGET,
     tr: Tr | None = None, scenario: Any = None, names: Mapping[str, str] | None = None,
+    state: float | None = None,
 ) -> go.Figure:
     """A panel per KPI: mean vs ``x`` with its 95 % band (inside the KPI's bounds), a line per
-    other-parameter level; the thresholds of ``target`` as dotted lines."""
+    other-parameter level; the thresholds of ``target`` as dotted lines. ``state``: the scale
+    of a faithful miniature whose counts ``stats`` holds as the whole state's (titles say so)."""
     tr = tr or Tr()
     kpis = [k for k in kpis if k in stats.columns]
     others, groups = _groups(stats, x)
     rows = (len(kpis) + 1) // 2
     fig = make_subplots(
-        rows=rows, cols=2, subplot_titles=[kpi_label(k, tr) for k in kpis],
+        rows=rows, cols=2, subplot_titles=[kpi_name(k, state, tr) for k in kpis],
         vertical_spacing=0.14 if rows > 1 else 0.2, horizontal_spacing=0.12,
     )
     thresholds = {k: thr for k, _, thr in target}
@@ -395,7 +424,7 @@ def _points_html(data: SweepData, stats: pd.DataFrame, target: Target, tr: Tr) -
             cells.append(named or "–")
         rows.append(cells)
     headers = [_label(p, tr, data.param_names) for p in data.params] + [tr("replications")]
-    headers += [kpi_label(k, tr) for k in kpis]
+    headers += [kpi_name(k, sweep_factor(data), tr) for k in kpis]
     return html("<div class=wide>") + table(
         headers + ([tr("target met")] if can else [])
         + ([tr("most minutes lost to")] if data.causes else []), rows,
@@ -409,12 +438,13 @@ def _scale_note(data: SweepData, tr: Tr) -> Markup:
     if not isinstance(scale, int | float) or scale == 1 or any(
             p.endswith("population.scale") for p in data.params):
         return Markup("")
-    msg = (N_("Simulated at population scale {s} on capacities as given (not scaled with "
-              "demand); the figures are for the simulated share.")
-           if data.meta.get("capacities") == "as_given" else
-           N_("Simulated at population scale {s}: a faithful miniature (central capacities at "
-              "the same scale); the figures are for the simulated share."))
-    return html("<p class=muted>{t}</p>", t=tr(msg, s=tr.plain(float(scale))))
+    if data.meta.get("capacities") == "as_given":
+        return html("<p class=muted>{t}</p>", t=tr(
+            "Simulated at population scale {s} on capacities as given (not scaled with "
+            "demand); the figures are for the simulated share.", s=tr.plain(float(scale))))
+    return html("<p class=muted>{t}</p>", t=tr(
+        "Simulated at population scale {s}: a faithful miniature (central capacities at the "
+        "same scale).", s=tr.plain(float(scale))) + " " + unit_note(sweep_factor(data), tr))
 
 
 # ------------------------------------------------------------------------------ briefing
@@ -609,6 +639,20 @@ def sweep_briefing(data: SweepData, stats: pd.DataFrame, x: str,
     return html('<div class="briefing">{b}</div>', b=join(parts))
 
 
+def no_difference(stats: pd.DataFrame, k: str) -> bool:
+    """Whether the points of a sweep (two or more) do not differ in ``k``: their 95 %
+    intervals all overlap (with enough replications for one), else their means are equal."""
+    if len(stats) < 2 or k not in stats.columns:
+        return False
+    m = stats[k].to_numpy(dtype=float)
+    lo, hi = (stats.get(f"{k}:{e}", pd.Series(np.nan, index=stats.index)).to_numpy(dtype=float)
+              for e in ("lo", "hi"))
+    if (int(stats["n"].min()) >= MIN_MEANINGFUL_REPLICATIONS and np.isfinite(lo).all()
+            and np.isfinite(hi).all()):
+        return bool(lo.max() <= hi.min())
+    return bool(np.nanmax(m) - np.nanmin(m) <= 1e-9 * max(1.0, float(np.nanmax(np.abs(m)))))
+
+
 def _verdict(stats: pd.DataFrame, ok: Sequence[bool], params: Sequence[str], target: Target,
              tr: Tr, names: Mapping[str, str]) -> str:
     n, k = len(stats), sum(ok)
@@ -623,9 +667,16 @@ def _verdict(stats: pd.DataFrame, ok: Sequence[bool], params: Sequence[str], tar
         best = _extreme(stats, key, low=target[0][1] != ">=")
         short = "; ".join(f"{kpi_label(c, tr)} {_amount(c, op, float(best[c]), thr, tr)}"
                           for c, op, thr in target if _misses(best, c, op, thr))
-        text = tr("No swept setting meets the service target; even the best point ({setting}) "
-                  "misses it: {short}.", setting=_setting_words(best, params, tr, names),
-                  short=short)
+        if all(no_difference(stats, c) for c, _, _ in target):
+            # no point is better than another: naming a "best" one would send a planner
+            # to a setting that buys nothing
+            text = tr("No swept setting meets the service target, and the settings swept make "
+                      "no difference to it within the 95 % intervals (no point is better than "
+                      "another): {short}.", short=short)
+        else:
+            text = tr("No swept setting meets the service target; even the best point "
+                      "({setting}) misses it: {short}.",
+                      setting=_setting_words(best, params, tr, names), short=short)
     if n_min <= 1:
         text += " " + tr("The verdict rests on single runs: one replication per point, no "
                          "confidence interval.")
@@ -642,7 +693,7 @@ def render_sweep(
     if isinstance(data, pd.DataFrame):
         data = SweepData(data)
     tr = Tr(lang or data.lang)
-    stats = point_stats(data)
+    stats = whole_state_stats(point_stats(data), sweep_factor(data))  # one unit: the state's
     x = x_param(data)
     failed = data.failed
     name = data.name if data.name != "Parameter sweep" else tr("Parameter sweep")
@@ -659,7 +710,8 @@ def render_sweep(
         Section("sizing", tr("Sizing answer"), _sizing_html(data, stats, x, target, tr)),
         Section("kpis", tr("Key figures by setting"),
                 embed("kpi_vs_param", kpi_vs_param(stats, x, target=target, tr=tr,
-                                                   names=data.param_names), tr)),
+                                                   names=data.param_names,
+                                                   state=sweep_factor(data)), tr)),
         Section("points", tr("All points"), _points_html(data, stats, target, tr)),
     ]
     if len(failed):

@@ -111,13 +111,16 @@ class StagedFiles:
         return path
 
     def commit(self) -> None:
-        try:
-            while self._staged:
-                tmp, path = self._staged[0]
-                os.replace(tmp, path)
-                self._staged.pop(0)
-        finally:  # a rename refused (target is a directory, …): no temporary stays behind
-            self.abort()
+        # Ctrl-C waits for the renames (microseconds): between two of them it would leave a
+        # set of which some files are new and some old; once they start, the outcome is decided
+        with _ctrl_c_deferred():
+            try:
+                while self._staged:
+                    tmp, path = self._staged[0]
+                    os.replace(tmp, path)
+                    self._staged.pop(0)
+            finally:  # a rename refused (target is a directory, …): no temporary stays behind
+                self.abort()
 
     def abort(self) -> None:
         for tmp, _ in self._staged:
@@ -132,6 +135,30 @@ class StagedFiles:
             self.commit()
         else:
             self.abort()
+
+
+@contextlib.contextmanager
+def _ctrl_c_deferred() -> Any:
+    """A Ctrl-C (SIGINT, or dlsim's SIGALRM retry of one, :mod:`sim.cli`) that arrives while
+    the block runs is noted and delivered when it ends, as it would have been. Python runs
+    signal handlers in the main thread only, so the handlers are swapped there (blocking the
+    signal would not do: the kernel hands it to any other thread that does not block it)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    noted: list[int] = []
+    held = (signal.SIGINT, signal.SIGALRM)
+    old = {s: signal.signal(s, lambda signum, frame: noted.append(signum)) for s in held}
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        for signum in dict.fromkeys(noted):
+            signal.raise_signal(signum)  # handled now by what handles it normally
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:

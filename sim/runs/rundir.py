@@ -19,6 +19,7 @@ command can simply be run again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import tempfile
@@ -154,15 +155,23 @@ def write_run(
     results). Returns the paths written, by kind.
     """
     out = Path(out_dir)
+    made = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out, RUN_FILES)
     paths: dict[str, Path] = {}
-    with StagedFiles() as files:
-        paths["timeseries"] = files.stage(out / "timeseries.parquet", parquet_writer(timeseries))
-        paths["schools"] = files.stage(out / "schools.parquet", parquet_writer(schools))
-        if report_html is not None:
-            paths["report"] = files.stage(out / "report.html", text_writer(report_html))
-        paths["summary"] = files.stage(out / SUMMARY, json_writer(dict(summary)))
+    try:
+        with StagedFiles() as files:
+            paths["timeseries"] = files.stage(out / "timeseries.parquet",
+                                              parquet_writer(timeseries))
+            paths["schools"] = files.stage(out / "schools.parquet", parquet_writer(schools))
+            if report_html is not None:
+                paths["report"] = files.stage(out / "report.html", text_writer(report_html))
+            paths["summary"] = files.stage(out / SUMMARY, json_writer(dict(summary)))
+    except BaseException:  # nothing was moved in: a directory made for this run goes again
+        if made:  # (a stored run of a sweep or week is then simply not there)
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
     if report_html is None:
         (out / "report.html").unlink(missing_ok=True)
     return {k: paths[k] for k in ("summary", "timeseries", "schools", "report") if k in paths}
@@ -358,7 +367,7 @@ def _optional_object(path: Path) -> dict[str, Any] | None:
 
 
 def _sweep_file(path: Path) -> dict[str, Any] | None:
-    from sim.config.loading import safe_load
+    from sim.config.safe_yaml import safe_load
 
     try:
         meta = safe_load(path.read_text(encoding="utf-8"))
@@ -377,10 +386,15 @@ def read_attribution(directory: str | Path | None) -> dict[str, Any] | None:
     return data if data is not None and isinstance(data.get("causes"), dict) else None
 
 
-def write_attribution(out_dir: str | Path, attribution: Mapping[str, Any]) -> Path:
-    """Write ``DIR/attribution.json`` atomically."""
-    from sim.runs.io import write_json
+def write_attribution(out_dir: str | Path, attribution: Mapping[str, Any],
+                      page: tuple[str, str] | None = None) -> Path:
+    """Write ``DIR/attribution.json`` atomically; with ``page`` (file name, HTML) that page
+    too, in one set with the JSON last (both or neither)."""
+    from sim.runs.io import StagedFiles, json_writer, text_writer
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    return write_json(out / ATTRIBUTION, dict(attribution))
+    with StagedFiles() as files:
+        if page is not None:
+            files.stage(out / page[0], text_writer(page[1]))
+        return files.stage(out / ATTRIBUTION, json_writer(dict(attribution)))

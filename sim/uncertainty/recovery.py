@@ -33,9 +33,10 @@ def truth_at_medians(priors: Priors) -> dict[str, float]:
 
 
 def synthetic_targets(priors: Priors, targets: CalibrationTargets, truth: dict[str, float],
-                      scale: float, seed: int) -> dict[str, Any]:
+                      scale: float, seed: int, rel: float = REL) -> dict[str, Any]:
     """The targets file's content with ``observed`` from one run at ``truth`` (every day the
-    targets name, ``seed``) and an interval around it; days as absolute paths."""
+    targets name, ``seed``) and the interval observed ± max(``rel`` × it, 0.01) around it;
+    days as absolute paths."""
     model = ParticleModel(priors, targets, scale, None, held_out_days=True)
     sim = model.simulate(truth, seed)
     rows = []
@@ -43,7 +44,7 @@ def synthetic_targets(priors: Priors, targets: CalibrationTargets, truth: dict[s
         v = float(sim[t.name])
         if not math.isfinite(v):
             raise ValueError(f"{t.name}: the truth run gives no value")
-        w = max(REL * abs(v), ABS)
+        w = max(rel * abs(v), ABS)
         row = t.model_dump(mode="json", exclude_none=True,
                            exclude={"interval", "relative", "bound", "observed", "day"})
         rows.append({**row, "day": str(targets.day_of(t)), "observed": v,
@@ -68,7 +69,8 @@ def judge(result: dict[str, Any], truth: dict[str, float]) -> dict[str, Any]:
 
 
 def run_check(priors_file: Path, targets_file: Path, config: Path, out: Path,
-              settings: Settings, workers: int | None, truth_seed: int = 11) -> dict[str, Any]:
+              settings: Settings, workers: int | None, truth_seed: int = 11,
+              rel: float = REL) -> dict[str, Any]:
     """Make the synthetic targets in ``out``, calibrate on them, judge (``out/recovery.json``)."""
     from sim.config import load_scenario
     from sim.uncertainty.calibration_out import calibrate
@@ -79,7 +81,7 @@ def run_check(priors_file: Path, targets_file: Path, config: Path, out: Path,
     out.mkdir(parents=True, exist_ok=True)
     synth = out / "targets.yaml"
     if not synth.is_file():  # made once: a resumed check fits the same targets
-        data = synthetic_targets(priors, targets, truth, settings.scale, truth_seed)
+        data = synthetic_targets(priors, targets, truth, settings.scale, truth_seed, rel)
         write_text(synth, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     result = calibrate(config, priors_file, synth, out / "calibration", settings, workers)
     verdict = {"truth_seed": truth_seed, **judge(result, truth)}

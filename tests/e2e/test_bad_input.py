@@ -25,8 +25,11 @@ def test_corpus_is_large_and_covers_every_kind() -> None:
         # issue 26: the uncertainty layer's inputs
         "priors files", "calibration targets files",
         # issue 28: week files (days and carry-over rules)
-        "week files"}
+        "week files",
+        # issue 27: posteriors for decisions (`dlsim posterior`, read_posterior)
+        "posterior files"}
     assert sum(c["class"] == "week files" for c in CASES) >= 8
+    assert sum(c["class"] == "posterior files" for c in CASES) >= 6
     for c in CASES:
         if "file" in c:
             assert (Path(__file__).parents[1] / "fixtures" / "bad" / c["file"]).exists(), c["id"]

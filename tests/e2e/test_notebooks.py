@@ -16,7 +16,7 @@ from tests.conftest import REPO
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 NAMES = ["01-explore-a-school-day", "02-capacity-sweep-and-sizing", "03-january-2021-replay",
-         "04-what-would-have-helped", "06-the-week"]
+         "04-what-would-have-helped", "05-how-sure-are-we", "06-the-week"]
 
 
 def test_the_planned_notebooks_exist() -> None:

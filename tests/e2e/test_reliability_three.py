@@ -55,6 +55,33 @@ def test_second_writer_of_the_same_out_is_refused(tmp_path: Path) -> None:
     assert code == 0, err  # released with the first writer
 
 
+def _long_command(name: str, tmp_path: Path, out: Path) -> list[str]:
+    """The argv of each long command writing ``out`` (tiny, as the stress script's)."""
+    if name == "sweep":
+        f = tmp_path / "sweep.yaml"
+        f.write_text(yaml.safe_dump({"name": "s", "base": str(DEFAULT_CONFIG), "parameters":
+                                     {NODES: [200, 600]}, "replications": 2}), encoding="utf-8")
+        return ["sweep", str(f), "--out", str(out), "--no-report"]
+    if name == "whatif":
+        return ["whatif", "--grid", str(write_grid(tmp_path / "grid.yaml", {NODES: [1, 3]})),
+                "--out", str(out)]
+    if name == "optimise":
+        return _optimise_argv(tmp_path, out)
+    return ["explain", str(DEFAULT_CONFIG), "--replications", "2", "--out", str(out), *TINY]
+
+
+@pytest.mark.parametrize("name", ["sweep", "whatif", "optimise", "explain"])
+def test_every_long_command_is_refused_a_held_out(tmp_path: Path, name: str) -> None:
+    """The one-writer rule holds for every long command, not only ``run``: while another
+    process holds --out, the command exits 2 at once naming it and writes nothing there."""
+    out = tmp_path / "out"
+    with exclusive_output(out):
+        code, _, err = cli(_long_command(name, tmp_path, out))
+    assert code == 2, err
+    assert "another dlsim process" in err and str(out) in err.replace("\n", ""), err
+    assert not out.exists() or not any(out.iterdir())
+
+
 def test_two_processes_writing_one_out_one_wins(tmp_path: Path) -> None:
     """Two `dlsim sweep` processes started at once on the same --out: exactly one completes,
     the other is refused (exit 2) — the directory holds the winner's complete results only."""
@@ -151,3 +178,109 @@ def test_whatif_killed_and_resumed_gives_the_same_results(tmp_path: Path) -> Non
     a = pd.read_parquet(clean / "results.parquet")[cols].sort_values("key")
     b = pd.read_parquet(out / "results.parquet")[cols].sort_values("key")
     pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
+
+
+# ------------------------------------------------------------------------------ Ctrl-C
+_IMPORTED_UNDER_CTRL_C = """
+import os, signal, sys, time
+sys.path.insert(0, sys.argv[1])
+from sim.cli import _ctrl_c
+signal.signal(signal.SIGINT, _ctrl_c)
+signal.signal(signal.SIGALRM, _ctrl_c)
+try:
+    import slow_module  # presses Ctrl-C on itself half-way through its import
+    time.sleep(5)
+    print("not interrupted")
+except KeyboardInterrupt:
+    print("interrupted after the import:", slow_module.DONE)
+"""
+
+
+def test_ctrl_c_during_an_import_is_raised_once_the_import_ends(tmp_path: Path) -> None:
+    """Ctrl-C while a module is being imported is put off until the import has ended, then
+    raised: the module is whole, nothing is printed as "Exception ignored" (a
+    ``KeyboardInterrupt`` raised inside an import could land in importlib's lock callback and
+    be swallowed — the command then ran on to exit 0 — or leave a C extension half made; found
+    by ``make stress-interrupt``)."""
+    (tmp_path / "slow_module.py").write_text(
+        "import os, signal, time\nos.kill(os.getpid(), signal.SIGINT)\n"
+        "for _ in range(30):\n    time.sleep(0.01)\nDONE = True\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-c", _IMPORTED_UNDER_CTRL_C, str(tmp_path)],
+                          cwd=REPO, env=ENV, capture_output=True, text=True, timeout=60,
+                          preexec_fn=default_signals, check=False)
+    assert proc.stdout.strip() == "interrupted after the import: True", proc.stderr
+    assert "Exception ignored" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_explain_killed_then_rerun_gives_the_same_attribution(tmp_path: Path) -> None:
+    """`dlsim explain` (which stores no runs: its outputs are written at the end, all or
+    nothing) killed with SIGKILL at a random moment of its work leaves no attribution.json,
+    page or temporary behind, and the same command then writes what an uninterrupted run
+    writes — the --out of a killed process is not refused as another writer's."""
+    clean, out = tmp_path / "clean", tmp_path / "out"
+    code, _, err = cli(_long_command("explain", tmp_path, clean))
+    assert code == 0, err
+    proc = _start(_long_command("explain", tmp_path, out))
+    assert proc.stderr is not None
+    proc.stderr.readline()  # its first progress line: the baseline's replications are done
+    _kill_when(proc, lambda: True, random.Random(4), "explain")
+    assert proc.returncode == -signal.SIGKILL  # killed, not finished first
+    if out.exists():
+        left = sorted(p.name for p in out.rglob("*") if not p.name.startswith("."))
+        assert "attribution.json" not in left and not [n for n in left if ".tmp" in n], left
+    code, _, err = cli(_long_command("explain", tmp_path, out))
+    assert code == 0, err
+    a, b = (json.loads((d / "attribution.json").read_text()) for d in (clean, out))
+    assert a == b
+
+
+def test_ctrl_c_between_renames_waits_for_the_set(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while a staged set is being moved into place (here: at the first of three
+    renames) waits until all are in place: the directory never holds some new and some old
+    files; the interruption is raised after (found by ``make stress-interrupt``)."""
+    import os
+
+    from sim.runs import io
+
+    for name in "abc":
+        (tmp_path / name).write_text("old", encoding="utf-8")
+    real = os.replace
+    calls: list[str] = []
+
+    def replace(src: object, dst: object) -> None:
+        calls.append(str(dst))
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # time for Python's handler to run, were the signal not held
+        real(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(io.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt), io.StagedFiles() as files:
+        for name in "abc":
+            files.stage(tmp_path / name, io.text_writer("new"))
+    assert len(calls) == 3
+    assert {p.name: p.read_text(encoding="utf-8") for p in tmp_path.iterdir()} == {
+        "a": "new", "b": "new", "c": "new"}
+
+
+def test_ctrl_c_while_a_run_saves_removes_the_directory_it_made(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while ``dlsim run`` writes its files (after the first one is staged): exit 130
+    and the --out directory it created is gone, as for a Ctrl-C while it simulates (it was
+    left behind, empty or with a file moved in: found by ``make stress-interrupt``)."""
+    from sim.experiments.replications import Results
+
+    def save(self: Results, out: Path, **kw: object) -> object:
+        (Path(out) / "timeseries.parquet").write_text("half", encoding="utf-8")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Results, "save", save)
+    out = tmp_path / "out"
+    code, _, err = cli(["run", str(DEFAULT_CONFIG), "--out", str(out), "--no-report", *TINY])
+    assert code == 130, err
+    assert err.strip().splitlines()[-1].startswith("interrupted"), err
+    assert not out.exists()
+    out.mkdir()  # a directory the run did not make is left in place
+    code, _, err = cli(["run", str(DEFAULT_CONFIG), "--out", str(out), "--no-report", *TINY])
+    assert code == 130 and out.is_dir(), err

@@ -286,3 +286,40 @@ def test_the_scenarios_report_lang_is_the_default(whatif_dir: Path, tmp_path: Pa
     (d / "whatif.json").write_text(json.dumps(meta), encoding="utf-8")
     assert page_data(d)["lang"] == "de"
     assert page_data(d, "en")["lang"] == "en"  # --lang wins
+
+
+def test_page_words_plurals_costs_and_whole_state_counts(whatif_dir: Path,
+                                                          tmp_path: Path) -> None:
+    """Issue 25, second new-user pass: no "no successful runs" in the page's static text (a
+    reader without scripts saw it under every setting); counts take their plural through the
+    catalogue (no "replication(s)"); a faithful miniature's counts are the whole state's,
+    labelled so."""
+    import shutil
+
+    from sim.decide.whatif.page import render_page
+
+    data = page_data(whatif_dir)
+    static = render_page(data).split('<script type="application/json"')[0]
+    assert "no successful runs" not in static
+    for lang in ("en", "de"):
+        ui = page_data(whatif_dir, lang)["ui"]
+        assert not any("(s)" in v or "(en)" in v for v in ui.values()), lang
+    assert "2 replications" in data["ui"]["verdict_means_other"].replace("{n}", "2")
+    assert "1 replication," in data["ui"]["verdict_means_one"].replace("{n}", "1")
+    # the same runs read as a faithful miniature of the state (capacities whole_state)
+    mini = tmp_path / "mini"
+    shutil.copytree(whatif_dir, mini)
+    meta = json.loads((mini / "whatif.json").read_text())
+    meta["base"]["population"]["capacities"] = "whole_state"
+    (mini / "whatif.json").write_text(json.dumps(meta))
+    whole = page_data(mini)
+    s = meta["base"]["population"]["scale"]
+    labels = {k["key"]: k["label"] for k in whole["kpis"]}
+    assert labels["lost_pupil_minutes"] == "Lost pupil-minutes, whole state"
+    assert labels["join_success_rate"] == "Pupil-meetings that got in"
+    for p, q in zip(data["points"], whole["points"], strict=True):
+        lost = "lost_pupil_minutes"
+        assert q["kpis"][lost]["v"][0] == pytest.approx(p["kpis"][lost]["v"][0] / s)
+        share = "join_success_rate"
+        assert q["kpis"][share]["v"] == pytest.approx(p["kpis"][share]["v"])
+    assert "× 100 for the whole state" in whole["ui"]["capacity_axis"]

@@ -338,3 +338,46 @@ def test_shipped_monday_levers_load() -> None:
         "assignment.region_moves.hannover_stadt=hannover-city",
         "assignment.region_moves.hannover=hannover-city"]
     assert lv[2].cost("09:00") > 0 == lv[2].cost("12:00")
+
+
+@pytest.mark.parametrize(("lever", "what"), [
+    ("upgrade_uplinks", "on-premise school uplinks below the fastest class"),
+    ("replace_outdated_servers", "outdated on-premise school servers")])
+def test_ranked_lever_asking_for_more_than_the_state_has_names_both(  # type: ignore[no-untyped-def]
+        tmp_path: Path, sc, lever: str, what: str) -> None:
+    """A school count above what the state has for the lever is refused naming both numbers
+    (it was priced at N while changing fewer schools); exactly what it has is accepted."""
+    from sim.model.costs import lever_room
+
+    servers, uplinks = lever_room(sc)
+    has = servers if lever == "replace_outdated_servers" else uplinks
+    assert 0 < has < 2893  # some, not every school of the state
+    _bad(tmp_path, f"levers:\n- lever: {lever}\n  values: [0, {has + 1}]\n", sc,
+         "lever 1", f"{has + 1:,} asked for", f"the state has {has:,} {what}")
+    f = tmp_path / "ok.yaml"
+    f.write_text(f"levers:\n- lever: {lever}\n  values: [0, {has}]\n", encoding="utf-8")
+    assert load_levers(f, sc)[0].values == (0, has)
+
+
+@pytest.mark.parametrize("hook", ["upgraded_uplinks", "replaced_servers"])
+def test_school_numbers_beyond_the_population_are_refused(sc, hook: str) -> None:  # type: ignore[no-untyped-def]
+    """A listed school number the run's population does not have is an error naming the
+    number and the population's size, not skipped silently; the last school is accepted."""
+    from sim.model.population import build_population, load_marginals
+
+    small = _with(sc, ["population.scale=0.02"])
+    n = build_population(small).n_schools
+    load_marginals(_with(small, [f"assignment.{hook}=[0, {n - 1}]"]))
+    with pytest.raises(ConfigError) as exc:
+        load_marginals(_with(small, [f"assignment.{hook}=[1, {n}, 99999]"]))
+    (line,) = exc.value.problems
+    assert f"assignment.{hook}: school number(s) {n:,}, 99,999 not in the population" in line
+    assert f"which has {n:,} schools (numbers 0–{n - 1:,} at population.scale 0.02)" in line
+
+
+def test_scale_up_step_larger_than_the_reserve_is_refused(sc) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError) as exc:
+        _with(sc, ["policies.scale_up=[{cluster: nbc-bbb, reserve_nodes: 50, step_nodes: 60}]"])
+    assert "step_nodes 60 asks for more nodes a step than the reserve has (reserve_nodes 50)" \
+        in exc.value.problems[0]
+    _with(sc, ["policies.scale_up=[{cluster: nbc-bbb, reserve_nodes: 50, step_nodes: 50}]"])

@@ -112,6 +112,27 @@ def test_lever_values_and_faults_in_words() -> None:
     assert not words.startswith("Fault 1") and "(fault 1), start of the repair" in words
 
 
+def test_each_lever_row_shows_its_own_cost(tmp_path: Path, fake_runs: None) -> None:
+    """"What each lever buys": a row of the free holding-time lever read "10 | 10,000 €" —
+    the servers' cost of the mix booked against another lever's row (issue 25, second pass).
+    Each row now shows the value's own cost, then the whole mix's."""
+    import re
+
+    from sim.decide.optimum_page import buys_html
+
+    res = opt.optimise(loss_scenario(2.0, 1, arrivals=100), _levers(tmp_path),
+                       ["blocking_probability<=0.05"], replications=3, confirm_replications=8,
+                       confirm_scale=None)
+    text = str(buys_html(res, Tr("en")))
+    holding = text[text.index("<h3>", text.index("<h3>") + 1):]  # the second lever's table
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>",
+                                                                      holding, re.S)]
+    rows = [r for r in rows if r]
+    assert rows and all(r[1] == "0\u202f€" for r in rows)  # the holding time is free
+    assert all(r[2] == "10,000\u202f€" for r in rows)  # the mix keeps 2 servers
+    assert "cost of this value" in text and "cost of the whole mix" in text
+
+
 def _footerless(page: str) -> str:
     """A page without its footer (it says when it was written) and with its charts' random
     element ids made equal."""

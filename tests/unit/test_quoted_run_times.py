@@ -13,7 +13,7 @@ PAGES = [REPO / "README.md", REPO / "docs" / "tutorial" / "quickstart.md",
 # a duration in words or figures, as a run time ("20 seconds", "3 s per run", "a few minutes
 # per run", "under a minute each")
 DURATION = re.compile(r"\b(\d+(\.\d+)?\s*(seconds?|s|minutes?|min)\b(?! apart)(\s+(per|on|each))"
-                      r"|\d+\s+seconds\b|(a few|under a) (seconds?|minutes?)\b"
+                      r"|\d+\s+seconds\b|(a few|under a) (seconds?|minutes?)\b(?! apart)"
                       r"|\b(seconds|minutes) per run\b)")
 QUOTED = ("about half a second", "about half a minute")
 

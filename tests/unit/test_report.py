@@ -168,7 +168,9 @@ def test_comparison_paired_differences(plain_run: Results) -> None:
     assert "B − A" in html and "IServ conference nodes" in html  # settings diff, in words
     assert "platforms[0]" not in html
     # issue 25, point 7: the verdict on the headline figures, causes and costs side by side
-    assert "Lost pupil-minutes: " in html and ("detectable effect" in html)
+    # (a miniature at scale 0.02: its counts as the whole state's, issue 25 second pass)
+    assert "Lost pupil-minutes, whole state: " in html and ("detectable" in html)
+    assert "Verdict: " in html  # the comparison in one line, at the top
     assert 'id="causes-costs"' in html and "conference nodes rented (per day)" in html
 
 
@@ -226,3 +228,45 @@ def test_png_export_needs_kaleido(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "kaleido", None)  # as if not installed
     with pytest.raises(PngExportUnavailable, match=r"dlsim\[report\]"):
         check_png_export()
+
+
+def test_saved_report_says_where_the_run_is(plain_run: Results, tmp_path: Path) -> None:
+    """A report written by ``Results.save`` names its directory in the provenance, never
+    "memory" (issue 25, second pass); one rendered from memory says so."""
+    plain_run.save(tmp_path / "run")
+    html = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    assert str((tmp_path / "run").resolve()) in html
+    assert "not saved to a directory" not in html
+    assert "not saved to a directory" in render_report(plain_run)
+
+
+def test_every_table_of_a_miniature_gives_whole_state_counts(plain_run: Results) -> None:
+    """Issue 25, second new-user pass: outside the headline cards the miniature's counts were
+    unlabelled — the key-figures table, the breakdowns, the causes, the charts' axes. Every
+    count is the whole state's (× 1/scale), labelled so, the miniature's in small print;
+    shares stay as they are."""
+    import re
+
+    from sim.report.i18n import Tr
+    from sim.report.layout import estimate
+    from sim.report.run_report import breakdown_table, kpi_table, run_figures
+    from sim.report.state import run_factor
+
+    d = plain_run.to_run_data()
+    s = run_factor(d)
+    assert s == pytest.approx(0.02)
+    t = str(kpi_table(d, Tr("en")))
+    lost = d.kpis["lost_pupil_minutes"]
+    assert "Lost pupil-minutes, whole state" in t
+    assert f"≈\u202f{estimate(lost / s)}" in t  # the whole state's estimate …
+    assert f"simulated miniature: {lost:,.0f}" in t  # … and the miniature's, small
+    assert f"{100 * d.kpis['join_success_rate']:.2f}\u202f%" in t  # a share as it is
+    assert "Pupil-meetings that got in, whole state" not in t
+    by_type = str(breakdown_table(d.schools, "school_type", Tr("en"), d.scenario, s))
+    cells = [float(c.replace("≈\u202f", "").replace(",", ""))
+             for c in re.findall(r"<td[^>]*>(≈[^<]*)</td>", by_type)]
+    assert cells  # counts shown as whole-state estimates
+    page = render_report(plain_run)
+    assert "lost pupil-minutes charged, whole state" in page  # the causes table
+    axis = run_figures(d)["capacity"].layout.yaxis.title.text
+    assert "× 50 for the whole state" in axis

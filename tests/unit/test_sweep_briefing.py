@@ -237,6 +237,20 @@ def test_the_header_states_the_base_scale_unless_it_is_swept() -> None:
         SweepData(swept, meta={"scale": 0.05}))
 
 
+def test_a_lever_that_makes_no_difference_names_no_best_point() -> None:
+    """When no point meets the target and the swept setting changes nothing within the
+    intervals (as IServ nodes on a day of crashing school servers), the verdict says so
+    instead of naming a "best point" (issue 25, second new-user pass)."""
+    results = synthetic_sweep_results(reps=3)
+    four = results[(results[NODES] == 4) & (results[SLOTS] == 1) & results["error"].isna()]
+    same = pd.concat([four, four.assign(**{NODES: 6}), four.assign(**{NODES: 8})])
+    text = briefing_text(render_sweep(SweepData(same)))
+    assert text.startswith("Service target not met at any of the 3 grid points")
+    assert "best point" not in text
+    assert ("make no difference to it within the 95 % intervals (no point is better than "
+            "another)") in text
+
+
 def test_a_german_sweep_page_names_its_provenance_in_german() -> None:
     """Second new-user pass (issue 25): "Parameter names", "auf serial", a raw "0.02" and a
     JSON object of the last run on a German page."""

@@ -30,6 +30,7 @@ from sim.model.costs import scenario_cost
 from sim.report import labels as L
 from sim.report.i18n import Tr, check_lang
 from sim.report.layout import SERVICE_TARGET, css, fmt_kpi, kpi_label, meets, target_text
+from sim.report.state import axis_title, kpi_name, miniature_factor, unit_note, whole_frame
 from sim.runs.io import write_text
 from sim.runs.provenance import package_version
 from sim.runs.stats import kpi_interval, mean_interval, share_interval
@@ -210,7 +211,7 @@ def _cost(scenario: Scenario | None, why: str, ok: pd.DataFrame, tr: Tr) -> dict
     for j, it in enumerate(costs[0]["items"]):
         qty = float(np.mean([c["items"][j]["quantity"] for c in costs]))
         eur = float(np.mean([c["items"][j]["eur"] for c in costs]))
-        items.append([tr(it["item"], **it.get("fill", {})), tr.num(qty, 1),
+        items.append([L.cost_item(it, tr), tr.num(qty, 1),
                       tr.num(it["unit_eur"], 2), tr.num(eur, 0)])
     total = float(np.mean([c["total_eur"] for c in costs]))
     return {"v": total, "t": tr.num(total, 0), "items": items}
@@ -278,6 +279,9 @@ def page_data(out_dir: str | Path, lang: str | None = None) -> dict[str, Any]:
     shape = [len(lv["values"]) for lv in levers]
     ok_rows = results[results["error"].isna()] if len(results) else results
     series = _stored_series(d, ok_rows)
+    # one unit: a faithful miniature's counts as the whole state's (sim.report.state)
+    state = miniature_factor(base_sc, _scale_of(meta, wmeta))
+    ok_rows = whole_frame(ok_rows, state, CARD_KPIS)
     times, clusters = series.times, series.clusters
     at = _grid_positions(d, summary, levers, shape)
     scenarios, why = _scenarios(wmeta, levers, [(p, v) for p, _, v in at], tr)
@@ -310,14 +314,35 @@ def page_data(out_dir: str | Path, lang: str | None = None) -> dict[str, Any]:
         "failed": failed_series(tr),
         "causes": {c: L.cause(c, tr, base_sc) for c in causes},
         "unpriced": _unpriced(levers, scenarios),
-        "kpis": [{"key": k, "label": kpi_label(k, tr), "fmt": _number_format(k)}
+        "kpis": [{"key": k, "label": kpi_name(k, state, tr), "fmt": _number_format(k)}
                  for k in CARD_KPIS],
         "points": points,
-        "ui": ui(tr),
+        "ui": _ui(tr, state),
         "version": package_version(),
         "built": tr.datetime(dt.datetime.now(dt.UTC).replace(microsecond=0)) + " UTC",
         "missing": sorted(tr.missing),
     }
+
+
+def _scale_of(meta: dict[str, Any], wmeta: dict[str, Any] | None) -> float | None:
+    """The population scale the grid ran at (the what-if file's, else sweep.json's)."""
+    for m in (wmeta or {}, meta):
+        if isinstance(m.get("scale"), int | float):
+            return float(m["scale"])
+    return None
+
+
+def _ui(tr: Tr, state: float | None) -> dict[str, str]:
+    """The page's messages; with a faithful miniature (``state``) the charts' count axes and
+    the cause table's minutes say whose counts they are."""
+    out = ui(tr)
+    if state is not None:
+        for k in ("capacity_axis", "failures_axis", "trying_axis"):
+            out[k] = axis_title(out[k], state, tr)
+        out["minutes"] = tr("lost pupil-minutes charged, whole state")
+        out["about_text_one"] += " " + unit_note(state, tr)
+        out["about_text_other"] += " " + unit_note(state, tr)
+    return out
 
 
 def _read_sweep(d: Path) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:

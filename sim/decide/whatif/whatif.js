@@ -9,6 +9,10 @@
   const esc = s => String(s).replace(/[&<>"]/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;",
                                                          '"': "&quot;" }[c]));
   const fill = (s, v) => s.replace(/\{(\w+)\}/g, (_, k) => (k in v ? v[k] : "{" + k + "}"));
+  // a message with a plural form (KEY_one, KEY_other: English and German use the singular
+  // for 1 only), its {n} and any other placeholders filled
+  const plural = (key, n, v) => fill(UI[`${key}_${n === 1 ? "one" : "other"}`],
+                                     Object.assign({ n }, v || {}));
   const el = (tag, attrs, text) => {
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
@@ -74,7 +78,7 @@
   function verdictHtml(p, prefix) {
     if (!p) return "";
     if (p.verdict === null) return `<p class=warn>${prefix}${esc(UI.verdict_unknown)}</p>`;
-    const how = p.ci_used ? UI.verdict_ci : fill(UI.verdict_means, { n: p.n });
+    const how = p.ci_used ? UI.verdict_ci : plural("verdict_means", p.n);
     return p.verdict
       ? `<p class=ok data-verdict=met>${prefix}${esc(UI.verdict_met)}${esc(how)}: ` +
         `${esc(D.target)}.</p>`
@@ -103,7 +107,7 @@
       card.v.textContent = x ? x.t[0] : "–";
       card.c.dataset.value = x ? String(x.v[0]) : "";
       card.ci.textContent = !x ? "" : x.meaningful
-        ? fill(UI.ci, { range: `${x.t[1]} – ${x.t[2]}` }) : fill(UI.ci_not_meaningful, { n: x.n });
+        ? fill(UI.ci, { range: `${x.t[1]} – ${x.t[2]}` }) : plural("ci_not_meaningful", x.n);
       const y = q && q.kpis[k.key];
       card.pin.textContent = x && y ? fill(UI.pinned_value, { value: y.t[0],
                                                               diff: fmtDiff(k.key, x.v[0] - y.v[0]) })
@@ -285,7 +289,11 @@
       outputs[j].textContent = lv.value_labels[idx[j]];
       inputs[j].setAttribute("aria-valuetext", lv.value_labels[idx[j]]);
     });
-    document.getElementById("missing").hidden = !!p;
+    // the message is set only for a setting without runs (never in the page's static text,
+    // which a reader without scripts would see under every setting)
+    const missing = document.getElementById("missing");
+    missing.hidden = !!p;
+    missing.textContent = p ? "" : UI.not_simulated;
     document.getElementById("ci-note").hidden = !p || p.ci_used;
     document.getElementById("verdict").innerHTML = verdictHtml(p, `<b>${esc(UI.current)}:</b> `);
     document.getElementById("verdict-pinned").innerHTML =
@@ -307,8 +315,8 @@
 
   document.getElementById("cost-note").textContent =
     D.unpriced.length ? fill(UI.cost_unpriced, { levers: D.unpriced.join(", ") }) : "";
-  document.getElementById("about").textContent = fill(UI.about_text, {
-    points: D.points.filter(Boolean).length, replications: D.replications,
+  document.getElementById("about").textContent = plural("about_text", D.replications, {
+    points: D.points.filter(Boolean).length,
     base: D.scenario || D.base_config, scale: D.scale === null ? "–" : D.scale,
     target: D.target, version: D.version, when: D.built,
   });

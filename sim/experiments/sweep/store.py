@@ -184,6 +184,7 @@ class SweepStore:
             # the base's population scale, so that the report can say what was simulated
             "scale": float(sweep.base.population.scale),
             "capacities": sweep.base.population.capacities,
+            "demand": sweep.base.demand.kind,  # Poisson demand: capacities as given
             "tasks": len(sweep.tasks),
             "version": package_version(),
             "git_commit": git_commit(),
