@@ -13,11 +13,10 @@ from typing import Any
 
 from markupsafe import Markup
 
-from sim.model.scale import full_state_count
 from sim.report.i18n import EN, Tr
 from sim.report.labels import cause, fmt_kpi, kpi_label
-from sim.report.layout import SERVICE_TARGET, estimate, html, join, table, verdict
-from sim.report.state import count_text
+from sim.report.layout import SERVICE_TARGET, html, join, table, verdict
+from sim.report.state import count_text, whole_figure
 from sim.runs import rundir
 from sim.runs.stats import Interval
 
@@ -70,12 +69,15 @@ def briefing(kpis: Mapping[str, Any], details: Mapping[str, Any],
                       causes=named)
         else:
             text = tr("Who lost the ≈ {n} pupil-minutes of the whole state (estimated): "
-                      "{causes}.", n=estimate(full_state_count(lost, state), tr), causes=named)
+                      "{causes}.", n=whole_figure("lost_pupil_minutes", lost, state, tr,
+                                                (intervals or {}).get("lost_pupil_minutes")),
+                      causes=named)
         parts.append(html("<p>{t}</p>", t=text))
     degraded = float(kpis.get("degraded_pupil_minutes") or 0.0)
     if degraded > 0:
-        n_deg = tr.count(degraded) if state is None else estimate(
-            full_state_count(degraded, state), tr)
+        n_deg = tr.count(degraded) if state is None else whole_figure(
+            "degraded_pupil_minutes", degraded, state, tr,
+            (intervals or {}).get("degraded_pupil_minutes"))
         parts.append(html("<p>{t}</p>", t=tr(
             "Overload degrades, it does not refuse: {n} pupil-minutes ({share} of the time "
             "pupils spent in meetings) were on overloaded nodes, with degraded audio and "

@@ -97,11 +97,19 @@ def kpi_text(kpi: str, x: Any, s: float | None, tr: Tr = EN,
     (:func:`sim.report.layout.fmt_mean`): a miniature's count as the whole state's
     ("≈ 840,000"), every other figure in its unit."""
     if scales(kpi, s) and x is not None and tr._ok(x):
-        ivw = interval_whole(kpi, iv, s)
-        if ivw is not None and ivw.meaningful:
-            return "≈\u202f" + fmt_mean(kpi, whole(x, s), ivw, tr)
-        return "≈\u202f" + estimate(whole(x, s), tr)
+        return "≈\u202f" + whole_figure(kpi, x, s, tr, iv)
     return fmt_mean(kpi, x, iv, tr)
+
+
+def whole_figure(kpi: str, x: Any, s: float, tr: Tr = EN, iv: Interval | None = None) -> str:
+    """A miniature's count ``x`` of ``kpi`` as the whole state's figure, without the "≈" (for
+    sentences that carry their own): to what the interval ``iv`` supports when it is
+    meaningful, else to an estimate's significant figures — the one rule the cards use, so a
+    sentence and a card never round the same figure two ways."""
+    ivw = interval_whole(kpi, iv, s)
+    if ivw is not None and ivw.meaningful:
+        return fmt_mean(kpi, whole(x, s), ivw, tr)
+    return estimate(whole(x, s), tr)
 
 
 def kpi_name(kpi: str, s: float | None, tr: Tr = EN) -> str:

@@ -53,3 +53,21 @@ def test_attribution_is_read_only_when_valid(tmp_path: Path) -> None:
     assert read_attribution(tmp_path) is None
     (tmp_path / "attribution.json").write_text(json.dumps(ATT))
     assert read_attribution(tmp_path) == ATT
+
+
+def test_whole_state_figure_is_rounded_as_the_card_rounds_it() -> None:
+    """A miniature's lost minutes in the briefing sentence use the card's rule (its interval),
+    not a second one: the second new-user pass saw "≈ 9,140,000" beside a card's
+    "≈ 9,100,000" for the same figure."""
+    from sim.report.state import kpi_text
+    from sim.runs.stats import Interval
+
+    lost, s = 182_758.0, 0.02
+    iv = {"lost_pupil_minutes": Interval(lost, lost - 5_000.0, lost + 5_000.0, 3)}
+    tr = Tr("en")
+    card = _plain(kpi_text("lost_pupil_minutes", lost, s, tr, iv["lost_pupil_minutes"]))
+    text = _plain(briefing({**KPIS, "lost_pupil_minutes": lost}, DETAILS, iv, tr, state=s))
+    assert card.startswith("≈ ") and card[2:] in text, (card, text)
+    # ± 250,000 for the whole state supports hundreds of thousands; three significant
+    # figures (the rule for a figure without an interval) would say 9,140,000
+    assert "9,100,000" in text and "9,140,000" not in text
