@@ -101,7 +101,8 @@ def kpi_text(kpi: str, x: Any, s: float | None, tr: Tr = EN,
     return fmt_mean(kpi, x, iv, tr)
 
 
-def whole_figure(kpi: str, x: Any, s: float, tr: Tr = EN, iv: Interval | None = None) -> str:
+def whole_figure(kpi: str, x: Any, s: float | None, tr: Tr = EN,
+                 iv: Interval | None = None) -> str:
     """A miniature's count ``x`` of ``kpi`` as the whole state's figure, without the "≈" (for
     sentences that carry their own): to what the interval ``iv`` supports when it is
     meaningful, else to an estimate's significant figures — the one rule the cards use, so a
