@@ -18,8 +18,6 @@ them from the database in both cases.
 
 from __future__ import annotations
 
-import hashlib
-import pickle
 import random
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -106,22 +104,11 @@ def transition_of(frozen: dict[str, Any], discrete: set[str], names: dict[str, s
 
 
 # ----------------------------------------------------------------------------- the sampler
-_UNPICKLED: dict[str, Any] = {}
-
-
-def _unpickle(blob: bytes) -> Any:
-    """``simulate_one`` of this generation, unpickled once per worker process."""
-    key = hashlib.sha256(blob).hexdigest()
-    if key not in _UNPICKLED:
-        _UNPICKLED.clear()
-        _UNPICKLED[key] = pickle.loads(blob)
-    return _UNPICKLED[key]
-
-
-def run_slot(job: tuple[bytes, Any, int, int, int, int]) -> tuple[Sample, int]:
-    """One slot: seed numpy from (seed, t, i), propose until one particle is accepted."""
-    blob, factory, seed, t, i, cap = job
-    simulate_one = _unpickle(blob)
+def run_slot(job: tuple[Callable[[], Any], Any, int, int, int, int]) -> tuple[Sample, int]:
+    """One slot: seed numpy from (seed, t, i), propose until one particle is accepted.
+    ``simulate_one`` travels inside the job: a process pool or Dask pickles it with the job
+    (the package itself never unpickles bytes — tests/e2e/test_reliability.py)."""
+    simulate_one, factory, seed, t, i, cap = job
     s = slot_seed(seed, t, i)
     np.random.seed(s)  # noqa: NPY002 (pyABC draws from it)
     random.seed(s)
@@ -153,9 +140,8 @@ class SeededSampler(Sampler):
     def sample_until_n_accepted(self, n: int, simulate_one: Callable[[], Any], t: int, *,
                                 max_eval: float = np.inf, all_accepted: bool = False,
                                 ana_vars: Any = None) -> Sample:
-        blob = pickle.dumps(simulate_one)
         cap = 1 if all_accepted else self.slot_cap
-        jobs = [(blob, self.sample_factory, self.seed, t, i, cap) for i in range(n)]
+        jobs = [(simulate_one, self.sample_factory, self.seed, t, i, cap) for i in range(n)]
         results = self.mapper(run_slot, jobs)
         sample = self._create_empty_sample()
         evaluations = 0
