@@ -15,6 +15,10 @@ FAULT = ("faults=[{kind: dispatcher_failure, label: dispatcher fault (test), pla
          "start: '08:00', end: '08:40'}]")
 
 
+#: the miniature's scale of the runs of :func:`report_dirs` (their counts are shown ÷ this)
+REPORT_SCALE = 0.02
+
+
 @pytest.fixture(scope="session")
 def report_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """``run`` (3 replications, a dispatcher fault), ``comparison`` (two runs) and ``sweep``
@@ -24,8 +28,8 @@ def report_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("reports")
     morning = ["day.end=10:30"]
     # 3 replications: the fewest for which the reports show confidence intervals
-    a = simulate(small_scenario(0.02, morning), seed=3, replications=3)
-    b = simulate(small_scenario(0.02, [*morning, FAULT]), seed=3, replications=3)
+    a = simulate(small_scenario(REPORT_SCALE, morning), seed=3, replications=3)
+    b = simulate(small_scenario(REPORT_SCALE, [*morning, FAULT]), seed=3, replications=3)
     b.save(base / "run")
     a.save(base / "comparison" / "a-ordinary", report=False)
     b.save(base / "comparison" / "b-fault", report=False)
