@@ -57,6 +57,7 @@ from sim.config import (
     scenario_from_dict,
 )
 from sim.config import paths as config_paths
+from sim.config.error_lines import format_loc
 from sim.experiments.sweep.spec import override
 from sim.model.seeds import SeedTree
 
@@ -205,16 +206,6 @@ def is_integer_input(inp: PriorInput) -> bool:
 
 
 # ----------------------------------------------------------------------------- checking
-def _loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + (part if part.isprintable() else repr(part))
-    return out or "(top level)"
-
-
 def continuous_names() -> list[str]:
     """The continuous distributions of ``scipy.stats`` by name."""
     return sorted(n for n in dir(st) if isinstance(getattr(st, n, None), st.rv_continuous))
@@ -374,7 +365,7 @@ def load_priors(path: str | Path, scenario: Scenario | None = None) -> Priors:
                     continue
                 loc = loc[:-1]
             msg = "unknown key (typo?)" if e["type"] == "extra_forbidden" else e["msg"]
-            line = f"{src}: {_loc(loc)}: {msg}"
+            line = f"{src}: {format_loc(loc)}: {msg}"
             if line not in lines:
                 lines.append(line)
         raise ConfigError(lines) from None

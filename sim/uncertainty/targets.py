@@ -45,6 +45,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.config import ConfigError, load_scenario, load_yaml_text, read_config_file
+from sim.config.error_lines import format_loc
 from sim.model.messages import N_
 from sim.model.simulation import RunResult
 
@@ -301,13 +302,6 @@ def distance(simulated: Mapping[str, float], targets: CalibrationTargets | list[
 
 
 # ----------------------------------------------------------------------------- loading
-def _loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
-    return out or "(top level)"
-
-
 def _target_problems(t: Target, where: str) -> list[str]:
     problems = []
     if t.statistic not in STATISTICS:
@@ -350,7 +344,7 @@ def load_targets(path: str | Path = DEFAULT_TARGETS, check_days: bool = True
         lines = []
         for e in err.errors(include_url=False):
             msg = "unknown key (typo?)" if e["type"] == "extra_forbidden" else e["msg"]
-            lines.append(f"{src}: {_loc(tuple(e['loc']))}: "
+            lines.append(f"{src}: {format_loc(tuple(e['loc']))}: "
                          f"{msg.removeprefix('Value error, ')}")
         raise ConfigError(lines) from None
     problems: list[str] = []
